@@ -1,0 +1,39 @@
+# One-word entry points. `make run` and `make test` are the two commands a fresh clone needs.
+PYTHON ?= python3
+VENV   := .venv
+export OFFICE_PYTHON ?= $(CURDIR)/$(VENV)/bin/python
+
+.PHONY: setup run build test lint fmt bench services
+
+## setup: create the pinned Python runtime that generated programs run in (.venv)
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: python/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r python/requirements.txt
+	$(VENV)/bin/python -c "import pandas, numpy, openpyxl, matplotlib"
+	touch $@
+
+## build: the `office` binary (release)
+build:
+	cargo build --release -p office-http --bin office
+
+## run: set up and serve the REST API on 127.0.0.1:8000 (SQLite, in-process queue, offline planner)
+run: setup build
+	./target/release/office serve
+
+## test: set up and run every test (unit, conformance, end to end)
+test: setup
+	cargo test --workspace --no-fail-fast
+
+## lint: formatting and clippy, warnings as errors
+lint:
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	cargo fmt --all
+
+## bench: end-to-end latency of a trivial job through the in-process pipeline
+bench: setup
+	cargo bench -p office-benches --bench pipeline

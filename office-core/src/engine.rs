@@ -1,0 +1,619 @@
+//! The engine: what every face (REST, Python, the command line, an embedding service)
+//! calls. It owns the backends and the pipeline, accepts submissions, answers queries,
+//! and runs workers.
+
+use crate::artifacts::{ArtifactStorage, FsArtifacts, safe_file_name};
+use crate::collect::{self, storage_key};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::execute::{Executor, ProcessExecutor};
+use crate::job::{
+    Artifact, ArtifactKind, EventBody, InputFile, Job, JobError, JobEvent, JobFilter, JobId,
+    JobKind, JobStatus, LogLevel, Stage,
+};
+use crate::plan::CodeGenerator;
+use crate::plan::planner::OfflinePlanner;
+use crate::profile::{self, FileFormat};
+use crate::queue::{MemoryQueue, Queue};
+use crate::runner::{PROFILES_KEY, Runner};
+use crate::store::{SqliteStore, Store};
+use crate::validate::Policy;
+use crate::worker::WorkerPool;
+use bytes::Bytes;
+use chrono::Utc;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// One uploaded file.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    /// The name the user gave it.
+    pub name: String,
+    pub data: Bytes,
+}
+
+/// A request for a new job.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub kind: JobKind,
+    pub prompt: String,
+    pub files: Vec<Upload>,
+    /// Kind-specific fields (report title, template, notes).
+    pub params: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Submission {
+    pub fn new(kind: JobKind, prompt: impl Into<String>, files: Vec<Upload>) -> Self {
+        Submission {
+            kind,
+            prompt: prompt.into(),
+            files,
+            params: Default::default(),
+        }
+    }
+}
+
+/// Which backends an engine runs on, for health reports.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Backends {
+    pub store: String,
+    pub queue: String,
+    pub generator: String,
+}
+
+/// Cheap to clone: every clone shares the same backends.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Config,
+    store: Arc<dyn Store>,
+    queue: Arc<dyn Queue>,
+    artifacts: Arc<dyn ArtifactStorage>,
+    runner: Runner,
+    backends: Backends,
+    /// Whether running jobs found at start belong to a dead process of ours (in-process
+    /// queue) and should be started again; with a shared queue another worker may own them.
+    recover_running: bool,
+    /// Bumped each time a job of this process reaches a final status, so waiters wake.
+    finished: watch::Sender<u64>,
+}
+
+/// Builds an engine; every backend defaults to the embedded one.
+pub struct EngineBuilder {
+    config: Config,
+    store: Option<(Arc<dyn Store>, String)>,
+    queue: Option<(Arc<dyn Queue>, String)>,
+    artifacts: Option<Arc<dyn ArtifactStorage>>,
+    generator: Option<Arc<dyn CodeGenerator>>,
+    executor: Option<Arc<dyn Executor>>,
+    policy: Policy,
+}
+
+impl EngineBuilder {
+    pub fn store(mut self, store: Arc<dyn Store>, name: impl Into<String>) -> Self {
+        self.store = Some((store, name.into()));
+        self
+    }
+
+    pub fn queue(mut self, queue: Arc<dyn Queue>, name: impl Into<String>) -> Self {
+        self.queue = Some((queue, name.into()));
+        self
+    }
+
+    pub fn artifacts(mut self, artifacts: Arc<dyn ArtifactStorage>) -> Self {
+        self.artifacts = Some(artifacts);
+        self
+    }
+
+    pub fn generator(mut self, generator: Arc<dyn CodeGenerator>) -> Self {
+        self.generator = Some(generator);
+        self
+    }
+
+    pub fn executor(mut self, executor: Arc<dyn Executor>) -> Self {
+        self.executor = Some(executor);
+        self
+    }
+
+    pub fn policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    pub async fn build(self) -> Result<Engine> {
+        let config = self.config;
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+            Error::invalid(format!(
+                "cannot create DATA_DIR {}: {e}",
+                config.data_dir.display()
+            ))
+        })?;
+        if config.database_url.is_some() && self.store.is_none() {
+            return Err(Error::invalid(
+                "DATABASE_URL is set, but this build has no PostgreSQL store yet; unset it to use SQLite under DATA_DIR",
+            ));
+        }
+        if config.redis_url.is_some() && self.queue.is_none() {
+            return Err(Error::invalid(
+                "REDIS_URL is set, but this build has no Redis queue yet; unset it to use the in-process queue",
+            ));
+        }
+        let (store, store_name) = match self.store {
+            Some(s) => s,
+            None => (
+                Arc::new(SqliteStore::open(&config.sqlite_path()).await?) as Arc<dyn Store>,
+                "sqlite".into(),
+            ),
+        };
+        let recover_running = self.queue.is_none();
+        let (queue, queue_name) = match self.queue {
+            Some(q) => q,
+            None => (
+                Arc::new(MemoryQueue::new()) as Arc<dyn Queue>,
+                "in-process".into(),
+            ),
+        };
+        let artifacts = match self.artifacts {
+            Some(a) => a,
+            None => Arc::new(FsArtifacts::new(config.jobs_dir())) as Arc<dyn ArtifactStorage>,
+        };
+        let generator = self.generator.unwrap_or_else(|| Arc::new(OfflinePlanner));
+        let executor = match self.executor {
+            Some(e) => e,
+            None => Arc::new(ProcessExecutor::new(
+                config.python.clone(),
+                config.data_dir.join("runtime"),
+            )?),
+        };
+        let backends = Backends {
+            store: store_name,
+            queue: queue_name,
+            generator: generator.name(),
+        };
+        let runner = Runner {
+            store: store.clone(),
+            artifacts: artifacts.clone(),
+            generator,
+            executor,
+            policy: self.policy,
+            limits: config.limits.clone(),
+            scratch_dir: config.data_dir.join("scratch"),
+        };
+        let (finished, _) = watch::channel(0);
+        Ok(Engine {
+            inner: Arc::new(Inner {
+                config,
+                store,
+                queue,
+                artifacts,
+                runner,
+                backends,
+                recover_running,
+                finished,
+            }),
+        })
+    }
+}
+
+impl Engine {
+    pub fn builder(config: Config) -> EngineBuilder {
+        EngineBuilder {
+            config,
+            store: None,
+            queue: None,
+            artifacts: None,
+            generator: None,
+            executor: None,
+            policy: Policy::default(),
+        }
+    }
+
+    /// An engine on the embedded defaults (SQLite, in-process queue, offline planner).
+    pub async fn open(config: Config) -> Result<Engine> {
+        Self::builder(config).build().await
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    pub fn backends(&self) -> &Backends {
+        &self.inner.backends
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
+    pub fn queue(&self) -> &Arc<dyn Queue> {
+        &self.inner.queue
+    }
+
+    pub(crate) fn runner(&self) -> &Runner {
+        &self.inner.runner
+    }
+
+    pub(crate) fn notify_finished(&self) {
+        self.inner.finished.send_modify(|n| *n += 1);
+    }
+
+    /// Starts `count` workers in this process.
+    pub fn start_workers(&self, count: usize) -> WorkerPool {
+        WorkerPool::start(self.clone(), count)
+    }
+
+    /// Checks and stores the files, profiles them (so an unreadable file is refused now,
+    /// with its reason), and queues the job.
+    pub async fn submit(&self, submission: Submission) -> Result<Job> {
+        let prompt = submission.prompt.trim();
+        if prompt.is_empty() {
+            return Err(Error::invalid("prompt must not be empty"));
+        }
+        if prompt.len() > 20_000 {
+            return Err(Error::invalid("prompt is longer than 20000 characters"));
+        }
+        if submission.files.is_empty() {
+            return Err(Error::invalid("at least one file is required"));
+        }
+        let limit = self.inner.config.max_upload_bytes;
+        for file in &submission.files {
+            if file.data.len() as u64 > limit {
+                return Err(Error::TooLarge {
+                    what: format!("the file '{}'", file.name),
+                    limit,
+                });
+            }
+            if file.data.is_empty() {
+                return Err(Error::UnreadableFile {
+                    file: file.name.clone(),
+                    reason: "the file is empty".into(),
+                });
+            }
+            if FileFormat::from_name(&file.name).is_none() {
+                let ext = file
+                    .name
+                    .rsplit_once('.')
+                    .map(|(_, e)| format!(".{e}"))
+                    .unwrap_or_else(|| "none".into());
+                return Err(Error::UnreadableFile {
+                    file: file.name.clone(),
+                    reason: format!(
+                        "unsupported file type '{ext}'; supported: {}",
+                        FileFormat::SUPPORTED
+                    ),
+                });
+            }
+        }
+
+        let mut job = Job::new(submission.kind, prompt);
+        job.params = submission.params;
+        let result = self.store_inputs(&mut job, submission.files).await;
+        if let Err(e) = result {
+            let _ = self.inner.artifacts.delete_job(job.id).await;
+            return Err(e);
+        }
+        self.inner.store.insert(&job).await?;
+        self.record(
+            job.id,
+            EventBody::Status {
+                status: JobStatus::Queued,
+            },
+        )
+        .await;
+        self.inner.queue.enqueue(job.id).await?;
+        Ok(job)
+    }
+
+    async fn store_inputs(&self, job: &mut Job, files: Vec<Upload>) -> Result<()> {
+        let mut profiles = Vec::with_capacity(files.len());
+        for file in files {
+            let name = unique_name(&safe_file_name(&file.name), job);
+            let key = format!("inputs/{name}");
+            let (size, sha256) = (file.data.len() as u64, collect::sha256_hex(&file.data));
+            self.inner
+                .artifacts
+                .put(job.id, &key, file.data.clone())
+                .await?;
+            let profile = match self.inner.artifacts.local_path(job.id, &key) {
+                Some(path) => {
+                    let name = name.clone();
+                    tokio::task::spawn_blocking(move || profile::profile_file(&path, &name)).await?
+                }
+                None => {
+                    let tmp = tempfile_with(&file.data)?;
+                    let name = name.clone();
+                    tokio::task::spawn_blocking(move || profile::profile_file(tmp.path(), &name))
+                        .await?
+                }
+            };
+            // Name the file as the user knows it in the error.
+            let profile = profile.map_err(|e| Error::UnreadableFile {
+                file: file.name.clone(),
+                reason: e.reason,
+            })?;
+            profiles.push(profile);
+            job.inputs.push(InputFile {
+                name,
+                original_name: file.name,
+                size,
+                sha256,
+            });
+        }
+        let data = serde_json::to_vec(&profiles)?;
+        self.inner
+            .artifacts
+            .put(job.id, PROFILES_KEY, data.into())
+            .await
+    }
+
+    pub async fn get(&self, id: JobId) -> Result<Job> {
+        self.inner
+            .store
+            .get(id)
+            .await?
+            .ok_or_else(|| Error::not_found(format!("job {id} not found")))
+    }
+
+    /// Like `get`, but a job of another kind is "not found" (each REST route sees its own kind).
+    pub async fn get_kind(&self, id: JobId, kind: JobKind) -> Result<Job> {
+        let job = self.get(id).await?;
+        if job.kind != kind {
+            return Err(Error::not_found(format!("{kind} job {id} not found")));
+        }
+        Ok(job)
+    }
+
+    pub async fn list(&self, filter: &JobFilter) -> Result<Vec<Job>> {
+        let mut filter = filter.clone();
+        filter.limit = Some(filter.limit.unwrap_or(100).clamp(1, 1000));
+        self.inner.store.list(&filter).await
+    }
+
+    pub async fn events(&self, id: JobId) -> Result<Vec<JobEvent>> {
+        self.get(id).await?;
+        self.inner.store.events(id).await
+    }
+
+    /// Cancels a job that has not finished: a queued job ends now, a running one as soon
+    /// as its worker notices (within a fraction of a second). A final job is left as is.
+    pub async fn cancel(&self, id: JobId) -> Result<Job> {
+        let mut job = self.get(id).await?;
+        if job.status.is_final() {
+            return Ok(job);
+        }
+        self.inner.queue.cancel(id).await?;
+        if job.status == JobStatus::Queued {
+            job.status = JobStatus::Cancelled;
+            job.error = Some(JobError::new("cancelled", "the job was cancelled"));
+            job.finished_at = Some(Utc::now());
+            if self.inner.store.update(&job).await? {
+                self.record(
+                    id,
+                    EventBody::Status {
+                        status: JobStatus::Cancelled,
+                    },
+                )
+                .await;
+                self.notify_finished();
+            }
+        }
+        self.get(id).await
+    }
+
+    /// Removes a job, its events and its files. A job still running is cancelled first.
+    pub async fn delete(&self, id: JobId) -> Result<()> {
+        let job = self.cancel(id).await?;
+        if !job.status.is_final() {
+            // Give the worker a moment to stop the program before its files go.
+            let _ = self.wait(id, Some(Duration::from_secs(10))).await;
+        }
+        self.inner.store.delete(id).await?;
+        self.inner.artifacts.delete_job(id).await
+    }
+
+    /// Waits until the job is final (or `timeout` passes) and returns it as it is then.
+    pub async fn wait(&self, id: JobId, timeout: Option<Duration>) -> Result<Job> {
+        let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
+        let mut finished = self.inner.finished.subscribe();
+        loop {
+            let job = self.get(id).await?;
+            if job.status.is_final() {
+                return Ok(job);
+            }
+            let pause = Duration::from_millis(250);
+            let until = match deadline {
+                Some(d) if tokio::time::Instant::now() >= d => return Ok(job),
+                Some(d) => d.min(tokio::time::Instant::now() + pause),
+                None => tokio::time::Instant::now() + pause,
+            };
+            // Woken early by a local worker; the pause covers workers in other processes.
+            let _ = tokio::time::timeout_at(until, finished.changed()).await;
+        }
+    }
+
+    /// The bytes of an artifact the job produced, by its listed name.
+    pub async fn read_artifact(&self, job: &Job, name: &str) -> Result<(Artifact, Bytes)> {
+        let artifact = job.artifact(name).cloned().ok_or_else(|| {
+            Error::not_found(format!("job {} has no artifact named {name:?}", job.id))
+        })?;
+        let data = self
+            .inner
+            .artifacts
+            .get(job.id, &storage_key(artifact.kind, &artifact.name))
+            .await?;
+        Ok((artifact, data))
+    }
+
+    /// The program that ran (or was rejected).
+    pub async fn code(&self, job: &Job) -> Result<String> {
+        if job.artifact("generated.py").is_none() {
+            return Err(not_ready(job, "code"));
+        }
+        let (_, data) = self.read_artifact(job, "generated.py").await?;
+        Ok(String::from_utf8_lossy(&data).into_owned())
+    }
+
+    pub async fn summary(&self, job: &Job) -> Result<serde_json::Value> {
+        if job.artifact("summary.json").is_none() {
+            return Err(not_ready(job, "summary"));
+        }
+        let (_, data) = self.read_artifact(job, "summary.json").await?;
+        Ok(serde_json::from_slice(&data)?)
+    }
+
+    /// The workbook a succeeded job produced.
+    pub async fn output(&self, job: &Job) -> Result<(Artifact, Bytes)> {
+        let found = job
+            .artifacts
+            .iter()
+            .find(|a| a.kind == ArtifactKind::Workbook)
+            .map(|a| a.name.clone());
+        match (job.status, found) {
+            (JobStatus::Succeeded, Some(name)) => self.read_artifact(job, &name).await,
+            (JobStatus::Succeeded, None) => Err(Error::not_found(format!(
+                "job {} produced no workbook",
+                job.id
+            ))),
+            _ => Err(not_ready(job, "output")),
+        }
+    }
+
+    /// Makes jobs left behind by an earlier process of this engine end well: queued jobs
+    /// are queued again; with the in-process queue, running jobs (whose process died) are
+    /// started again, or failed once they have used up their attempts.
+    pub async fn recover(&self) -> Result<RecoveryReport> {
+        let mut report = RecoveryReport::default();
+        let queued = self.list_all(JobStatus::Queued).await?;
+        for job in queued {
+            self.inner.queue.enqueue(job.id).await?;
+            report.requeued += 1;
+        }
+        if !self.inner.recover_running {
+            return Ok(report);
+        }
+        for mut job in self.list_all(JobStatus::Running).await? {
+            if job.attempts >= self.inner.config.max_attempts {
+                job.status = JobStatus::Failed;
+                job.finished_at = Some(Utc::now());
+                job.error = Some(JobError::new(
+                    "interrupted",
+                    format!(
+                        "the server stopped while this job was running, {} time(s); it was not started again",
+                        job.attempts
+                    ),
+                ));
+                if self.inner.store.update(&job).await? {
+                    report.failed += 1;
+                }
+            } else {
+                job.status = JobStatus::Queued;
+                job.stage = Stage::Queued;
+                if self.inner.store.update(&job).await? {
+                    let msg = "the server stopped while this job was running; it was started again"
+                        .to_string();
+                    self.record(
+                        job.id,
+                        EventBody::Log {
+                            level: LogLevel::Warn,
+                            message: msg,
+                        },
+                    )
+                    .await;
+                    self.inner.queue.enqueue(job.id).await?;
+                    report.resumed += 1;
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    async fn list_all(&self, status: JobStatus) -> Result<Vec<Job>> {
+        let filter = JobFilter {
+            status: Some(status),
+            kind: None,
+            limit: Some(u32::MAX),
+        };
+        self.inner.store.list(&filter).await
+    }
+
+    async fn record(&self, job_id: JobId, body: EventBody) {
+        let event = JobEvent {
+            job_id,
+            at: Utc::now(),
+            body,
+        };
+        if let Err(e) = self.inner.store.append_event(&event).await {
+            tracing::warn!(%job_id, error = %e, "could not record a job event");
+        }
+    }
+}
+
+/// What `Engine::recover` did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct RecoveryReport {
+    pub requeued: usize,
+    pub resumed: usize,
+    pub failed: usize,
+}
+
+fn not_ready(job: &Job, what: &str) -> Error {
+    match (job.status, &job.error) {
+        (JobStatus::Failed | JobStatus::Cancelled, Some(e)) => Error::NotReady(format!(
+            "job {} has no {what}: it {} ({})",
+            job.id, job.status, e.message
+        )),
+        _ => Error::NotReady(format!(
+            "job {} has no {what} yet: it is {} (stage {})",
+            job.id, job.status, job.stage
+        )),
+    }
+}
+
+/// `name`, or `name (2)`, `name (3)`, ... when the job already has an input called that.
+fn unique_name(name: &str, job: &Job) -> String {
+    if !job.inputs.iter().any(|i| i.name == name) {
+        return name.to_string();
+    }
+    let (stem, ext) = match name.rfind('.') {
+        Some(i) if i > 0 => (&name[..i], &name[i..]),
+        _ => (name, ""),
+    };
+    (2..)
+        .map(|n| format!("{stem} ({n}){ext}"))
+        .find(|c| !job.inputs.iter().any(|i| &i.name == c))
+        .unwrap()
+}
+
+fn tempfile_with(data: &[u8]) -> Result<tempfile_lite::TempFile> {
+    tempfile_lite::TempFile::with(data)
+}
+
+/// A temporary file removed on drop, for profiling uploads when storage is remote.
+mod tempfile_lite {
+    use std::path::{Path, PathBuf};
+
+    pub struct TempFile(PathBuf);
+
+    impl TempFile {
+        pub fn with(data: &[u8]) -> crate::error::Result<TempFile> {
+            let path = std::env::temp_dir()
+                .join(format!("office-upload-{}", uuid::Uuid::now_v7().simple()));
+            std::fs::write(&path, data)?;
+            Ok(TempFile(path))
+        }
+
+        pub fn path(&self) -> &Path {
+            &self.0
+        }
+    }
+
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+}

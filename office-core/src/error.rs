@@ -1,0 +1,90 @@
+//! One error type for the whole core. Errors a user caused (a bad file, an unknown job,
+//! a rejected program) are kept apart from internal failures, so each face can answer
+//! the first kind precisely and the second kind generically.
+
+use crate::validate::Violation;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The thing asked for does not exist (a job, an artifact).
+    #[error("{0}")]
+    NotFound(String),
+    /// A request field is missing or has a value we cannot use.
+    #[error("{0}")]
+    InvalidInput(String),
+    /// An uploaded file cannot be read: corrupt, encrypted, empty or of an unsupported type.
+    #[error("cannot read '{file}': {reason}")]
+    UnreadableFile { file: String, reason: String },
+    /// An upload or a produced file is over a configured limit.
+    #[error("{what} is larger than the limit of {limit} bytes")]
+    TooLarge { what: String, limit: u64 },
+    /// The job exists but what was asked for is not there yet (output before success).
+    #[error("{0}")]
+    NotReady(String),
+    /// A program broke the code policy; each violation says where and why.
+    #[error("the program was rejected by the code policy ({} violation(s))", violations.len())]
+    Rejected { violations: Vec<Violation> },
+
+    // Internal failures: the user did nothing wrong.
+    #[error("storage error: {0}")]
+    Storage(String),
+    #[error("queue error: {0}")]
+    Queue(String),
+    #[error("i/o error: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// True when the caller caused the error and the message is safe and useful to show.
+    pub fn is_user_error(&self) -> bool {
+        matches!(
+            self,
+            Error::NotFound(_)
+                | Error::InvalidInput(_)
+                | Error::UnreadableFile { .. }
+                | Error::TooLarge { .. }
+                | Error::NotReady(_)
+                | Error::Rejected { .. }
+        )
+    }
+
+    pub fn not_found(what: impl Into<String>) -> Self {
+        Error::NotFound(what.into())
+    }
+
+    pub fn invalid(msg: impl Into<String>) -> Self {
+        Error::InvalidInput(msg.into())
+    }
+
+    pub fn internal(msg: impl std::fmt::Display) -> Self {
+        Error::Internal(msg.to_string())
+    }
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Self {
+        Error::Storage(e.to_string())
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for Error {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        Error::Storage(format!("migration failed: {e}"))
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Self {
+        Error::Internal(format!("json: {e}"))
+    }
+}
+
+impl From<tokio::task::JoinError> for Error {
+    fn from(e: tokio::task::JoinError) -> Self {
+        Error::Internal(format!("background task failed: {e}"))
+    }
+}

@@ -1,0 +1,89 @@
+//! Execute stage: runs one Python program in a separate, confined CPython process and
+//! reports what happened as data.
+//!
+//! - `process`: `ProcessExecutor`, a fresh interpreter per program (the harness script
+//!   `python/harness.py` wraps it), and `python_version` for health checks;
+//! - `sandbox`: what is applied to the child before exec (session, rlimits, descriptors);
+//! - `capture`: capped stdout/stderr, made safe to show;
+//! - `outcome`: the harness's result and the exit status turned into an `ExecOutcome`.
+
+mod capture;
+mod outcome;
+mod process;
+mod sandbox;
+
+pub use process::{ProcessExecutor, python_version};
+
+use crate::config::Limits;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// Everything a run needs. The paths are local folders prepared by the runner.
+#[derive(Debug, Clone)]
+pub struct ExecRequest {
+    pub code: String,
+    /// Input files, first one is `INPUT_PATH`; all are in `INPUT_PATHS`.
+    pub inputs: Vec<PathBuf>,
+    /// Where the program writes what it makes (`OUTPUT_DIR`).
+    pub output_dir: PathBuf,
+    /// The program's own working folder (its cwd, HOME and TMPDIR).
+    pub work_dir: PathBuf,
+    pub limits: Limits,
+}
+
+/// How the process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExitKind {
+    /// The program ran to its end.
+    Success,
+    /// The program raised an exception (see `error`).
+    Error,
+    /// Killed after the wall-clock timeout.
+    Timeout,
+    /// Ended by a signal or a resource limit (memory, CPU, file size).
+    Killed,
+    /// The interpreter or harness failed before the program ran.
+    HarnessFailure,
+}
+
+/// The exception a program raised.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PythonError {
+    /// e.g. `KeyError`, `MemoryError`.
+    pub exc_type: String,
+    pub message: String,
+    /// The traceback, trimmed to the frames of the generated program where possible.
+    pub traceback: String,
+    /// Line in the generated program where it was raised, when known.
+    pub line: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExecOutcome {
+    pub exit: ExitKind,
+    pub exit_code: Option<i32>,
+    pub signal: Option<i32>,
+    pub duration_ms: f64,
+    pub stdout: String,
+    pub stderr: String,
+    pub stdout_truncated: bool,
+    pub stderr_truncated: bool,
+    pub error: Option<PythonError>,
+    /// A short sentence for people: why it failed, or that it succeeded.
+    pub message: String,
+}
+
+impl ExecOutcome {
+    pub fn succeeded(&self) -> bool {
+        self.exit == ExitKind::Success
+    }
+}
+
+/// Runs programs. `ProcessExecutor` starts a fresh interpreter per run.
+#[async_trait::async_trait]
+pub trait Executor: Send + Sync + 'static {
+    /// `Err` only when the run could not be attempted (no interpreter, no folder); a
+    /// program that fails, times out or is killed is an `Ok` outcome that says so.
+    async fn run(&self, req: ExecRequest) -> crate::error::Result<ExecOutcome>;
+}

@@ -1,0 +1,43 @@
+//! office-core: the engine behind every face of office.
+//!
+//! A user hands over office files and a request in plain language; the engine profiles
+//! the files, writes Python that does the work, checks it, runs it sandboxed and keeps
+//! what it made. This crate knows nothing of HTTP or Python bindings.
+//!
+//! # Layout
+//! - `job`: the job model (`Job`, `Artifact`, `JobEvent`) every face and backend shares.
+//! - `engine`: the entry point for faces: submit, get, list, delete, read artifacts.
+//! - `worker`: takes jobs from the queue and runs them; recovery after a restart.
+//! - `runner`: one job through the pipeline's stages:
+//!   - `profile`: what is in each file (calamine, csv sniffing);
+//!   - `plan`: a `CodeGenerator` writes the program (offline planner by default);
+//!   - `validate`: a policy on the program's AST;
+//!   - `execute`: the program runs in a confined CPython process;
+//!   - `collect`: artifacts taken from the output folder, summary.json written.
+//! - `store`: job metadata (`Store`: SQLite, in-memory).
+//! - `queue`: work distribution (`Queue`: in-process).
+//! - `artifacts`: job files (`ArtifactStorage`: local folders).
+//! - `config`, `error`: configuration from the environment; the one error type.
+
+pub mod artifacts;
+pub mod collect;
+pub mod config;
+pub mod engine;
+pub mod error;
+pub mod execute;
+pub mod job;
+pub mod plan;
+pub mod profile;
+pub mod queue;
+pub mod runner;
+pub mod store;
+pub mod validate;
+pub mod worker;
+
+pub use config::{Config, Limits};
+pub use engine::{Engine, Submission, Upload};
+pub use error::{Error, Result};
+pub use job::{
+    Artifact, ArtifactKind, InputFile, Job, JobError, JobEvent, JobFilter, JobId, JobKind,
+    JobStatus, Stage,
+};

@@ -1,0 +1,198 @@
+//! The offline planner: the embedded, deterministic `CodeGenerator`.
+//!
+//! It reads a request in plain language as a list of clauses, maps each clause to one
+//! operation on one sheet (sort, filter, remove duplicates, add a computed column,
+//! group and aggregate, describe), matches the words to the sheet's real column names,
+//! and writes a readable pandas program for the operations.
+//!
+//! It is conservative on purpose: a clause it cannot map, a column it cannot find, an
+//! ambiguous column or an operation that does not fit the column's type ends the
+//! request with a `PlanError` that says what it understood, which operations it
+//! supports and which columns exist. It never guesses.
+//!
+//! - `parse`: request text -> clauses -> `Operation`s;
+//! - `columns`: words -> column names (exact, normalized, plural, fuzzy, word match);
+//! - `codegen`: `Operation`s -> Python.
+
+mod codegen;
+pub mod columns;
+mod parse;
+
+use crate::job::JobKind;
+use crate::plan::{CodeGenerator, Plan, PlanError, PlanRequest};
+use crate::profile::{ColumnType, FileProfile, SheetProfile};
+use columns::Column;
+
+/// The name recorded on jobs whose code this generator wrote.
+pub const GENERATOR_NAME: &str = "planner";
+
+/// The workbook every plan writes into `OUTPUT_DIR`.
+pub const OUTPUT_FILE: &str = "output.xlsx";
+
+/// The machine-readable account of a run the program writes next to the workbook:
+/// `{"steps": [...], "target_sheet": "...", "sheets": {name: {"rows": n, "columns": n}}}`.
+pub const RESULT_FILE: &str = "result.json";
+
+/// Operations the planner supports, as named in error messages.
+pub const OPERATIONS: &[&str] = &[
+    "sort",
+    "filter",
+    "remove duplicates",
+    "add computed column",
+    "group and aggregate",
+    "describe",
+];
+
+/// The offline planner. Stateless; cheap to construct.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OfflinePlanner;
+
+#[async_trait::async_trait]
+impl CodeGenerator for OfflinePlanner {
+    fn name(&self) -> String {
+        GENERATOR_NAME.to_string()
+    }
+
+    async fn generate(&self, req: &PlanRequest<'_>) -> Result<Plan, PlanError> {
+        match req.kind {
+            JobKind::Excel => plan_excel(req.prompt, req.profiles),
+            other => Err(PlanError {
+                code: "unsupported_kind".into(),
+                message: format!(
+                    "The offline planner writes programs for Excel jobs only; '{other}' jobs \
+                     are not supported yet."
+                ),
+                understood: Vec::new(),
+                operations: operation_names(),
+                columns: Vec::new(),
+            }),
+        }
+    }
+}
+
+/// Plans an Excel request against the first input's profile.
+///
+/// The target sheet is the first sheet whose columns the request's clauses all map to
+/// and that the request names at least one column of; a request that names no column
+/// ("describe", "remove duplicates") works on the first sheet.
+pub fn plan_excel(prompt: &str, profiles: &[FileProfile]) -> Result<Plan, PlanError> {
+    let Some(file) = profiles.first() else {
+        return Err(plain_error(
+            "no_data",
+            "There is no input file to work on.".into(),
+        ));
+    };
+    let sheets: Vec<&SheetProfile> = file
+        .sheets
+        .iter()
+        .filter(|s| !s.columns.is_empty())
+        .collect();
+    if sheets.is_empty() {
+        return Err(plain_error(
+            "no_data",
+            format!(
+                "The file '{}' has no sheet with data to work on.",
+                file.name
+            ),
+        ));
+    }
+
+    // The first sheet is the target when the request names no column at all.
+    let mut first_sheet_operations: Option<Vec<parse::Operation>> = None;
+    let mut best_failure: Option<(parse::Failure, &SheetProfile)> = None;
+    for (position, sheet) in sheets.iter().enumerate() {
+        match parse::parse_request(prompt, &sheet_columns(sheet)) {
+            Ok(parsed) if parsed.names_a_column => {
+                return Ok(codegen::build_plan(file, sheet, &parsed.operations, prompt));
+            }
+            Ok(parsed) => {
+                if position == 0 {
+                    first_sheet_operations = Some(parsed.operations);
+                }
+            }
+            Err(failure) => {
+                let better = best_failure
+                    .as_ref()
+                    .is_none_or(|(best, _)| failure.understood.len() > best.understood.len());
+                if better {
+                    best_failure = Some((failure, sheet));
+                }
+            }
+        }
+    }
+    if let Some(operations) = first_sheet_operations {
+        return Ok(codegen::build_plan(file, sheets[0], &operations, prompt));
+    }
+    match best_failure {
+        Some((failure, sheet)) => Err(failure_to_error(failure, sheet, sheets.len() > 1)),
+        None => Err(plain_error(
+            "request_not_understood",
+            "I could not plan this request.".into(),
+        )),
+    }
+}
+
+/// The planner's view of a sheet's columns.
+fn sheet_columns(sheet: &SheetProfile) -> Vec<Column> {
+    sheet
+        .columns
+        .iter()
+        .map(|c| Column {
+            name: c.name.clone(),
+            dtype: c.dtype,
+            has_numbers: c.dtype == ColumnType::Mixed && (c.min.is_some() || c.max.is_some()),
+        })
+        .collect()
+}
+
+fn operation_names() -> Vec<String> {
+    OPERATIONS.iter().map(|s| s.to_string()).collect()
+}
+
+fn plain_error(code: &str, message: String) -> PlanError {
+    PlanError {
+        code: code.into(),
+        message,
+        understood: Vec::new(),
+        operations: operation_names(),
+        columns: Vec::new(),
+    }
+}
+
+/// The user-facing error: what was understood, what went wrong, what is possible.
+fn failure_to_error(failure: parse::Failure, sheet: &SheetProfile, several: bool) -> PlanError {
+    let columns: Vec<String> = sheet.columns.iter().map(|c| c.name.clone()).collect();
+    let mut message = String::new();
+    if failure.understood.is_empty() {
+        message.push_str("I understood nothing I can do yet. ");
+    } else {
+        message.push_str(&format!(
+            "I understood: {}. ",
+            failure.understood.join("; ")
+        ));
+    }
+    message.push_str(&failure.reason);
+    if !failure.reason.ends_with('.') {
+        message.push('.');
+    }
+    let sheet_note = if several {
+        format!(" in sheet '{}'", sheet.name)
+    } else {
+        String::new()
+    };
+    message.push_str(&format!(
+        " Columns{sheet_note}: {}. Supported operations: {}.",
+        columns.join(", "),
+        OPERATIONS.join(", ")
+    ));
+    PlanError {
+        code: failure.code.as_str().into(),
+        message,
+        understood: failure.understood,
+        operations: operation_names(),
+        columns,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,820 @@
+//! What both readers share: typed cell values, the header-row guess, column names made
+//! unique the way pandas does, and per-column statistics gathered row by row.
+//!
+//! A sheet is fed to [`SheetBuilder`] one row at a time (non-empty cells only, rows in
+//! increasing order), so memory stays bounded by the number of columns, not of rows.
+
+use super::{ColumnProfile, ColumnType, SheetProfile};
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::hash::BuildHasher;
+
+/// Data rows whose values feed the statistics; rows past this are counted, not profiled.
+pub(crate) const MAX_PROFILED_ROWS: usize = 1_000_000;
+/// Distinct values counted exactly per column; past this the count is estimated.
+const MAX_EXACT_DISTINCT: usize = 100_000;
+/// Size of the k-minimum-values sketch behind the distinct estimate.
+const DISTINCT_SKETCH_SIZE: usize = 1024;
+const MAX_SAMPLES: usize = 5;
+/// Sample values longer than this are cut (a profile goes into prompts).
+const MAX_SAMPLE_CHARS: usize = 80;
+/// The header is looked for within this many rows from the top of the used range.
+const HEADER_SEARCH_ROWS: usize = 10;
+/// Rows below a header candidate that are checked for looking like data.
+const HEADER_LOOKAHEAD_ROWS: usize = 5;
+
+/// Strings pandas reads as missing by default (`pandas.io.parsers` `STR_NA_VALUES`), so a
+/// profile counts nulls the way the generated code will see them.
+const PANDAS_NA_STRINGS: &[&str] = &[
+    "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+    "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
+];
+
+pub(crate) fn is_na_string(text: &str) -> bool {
+    PANDAS_NA_STRINGS.contains(&text)
+}
+
+/// One non-empty cell value, typed.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Value {
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Date(NaiveDateTime),
+    Text(String),
+}
+
+impl Value {
+    /// A number read from a workbook: integral floats are integers, as pandas reads them.
+    pub(crate) fn number(number: f64) -> Value {
+        if number.fract() == 0.0 && number.abs() < 9_007_199_254_740_992.0 {
+            Value::Int(number as i64)
+        } else {
+            Value::Float(number)
+        }
+    }
+
+    /// The value as text: samples, header names, distinct counting.
+    pub(crate) fn display(&self) -> String {
+        match self {
+            Value::Int(n) => n.to_string(),
+            Value::Float(f) => f.to_string(),
+            Value::Bool(true) => "True".to_owned(),
+            Value::Bool(false) => "False".to_owned(),
+            Value::Date(d) => iso_date(d),
+            Value::Text(s) => s.clone(),
+        }
+    }
+
+    fn is_text(&self) -> bool {
+        matches!(self, Value::Text(_))
+    }
+}
+
+/// ISO 8601: the date alone at midnight, the date-time otherwise.
+pub(crate) fn iso_date(date: &NaiveDateTime) -> String {
+    if date.time() == NaiveTime::MIN {
+        date.format("%Y-%m-%d").to_string()
+    } else if date.and_utc().timestamp_subsec_millis() == 0 {
+        date.format("%Y-%m-%dT%H:%M:%S").to_string()
+    } else {
+        date.format("%Y-%m-%dT%H:%M:%S%.3f").to_string()
+    }
+}
+
+/// How a text column's dates are written; tried in this order, so an ambiguous
+/// `01/02/2024` reads day-first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DateOrder {
+    IsoDash,
+    IsoSlash,
+    DayFirstSlash,
+    MonthFirstSlash,
+    DayFirstDot,
+    DayFirstDash,
+}
+
+const DATE_ORDERS: [(DateOrder, &str); 6] = [
+    (DateOrder::IsoDash, "%Y-%m-%d"),
+    (DateOrder::IsoSlash, "%Y/%m/%d"),
+    (DateOrder::DayFirstSlash, "%d/%m/%Y"),
+    (DateOrder::MonthFirstSlash, "%m/%d/%Y"),
+    (DateOrder::DayFirstDot, "%d.%m.%Y"),
+    (DateOrder::DayFirstDash, "%d-%m-%Y"),
+];
+
+/// Parses `text` as a date (optionally with a time) written in `date_format`.
+fn parse_date_as(text: &str, date_format: &str) -> Option<NaiveDateTime> {
+    let text = text.trim();
+    // Four-digit years only: "1-2-3" must not pass as a date.
+    if text.len() < 8 || !text.bytes().next()?.is_ascii_digit() {
+        return None;
+    }
+    let (date_part, time_part) = match text.find([' ', 'T']) {
+        Some(at) => (&text[..at], Some(text[at + 1..].trim_end_matches('Z'))),
+        None => (text, None),
+    };
+    let date = NaiveDate::parse_from_str(date_part, date_format).ok()?;
+    if !(1000..=9999).contains(&chrono::Datelike::year(&date)) {
+        return None;
+    }
+    let time = match time_part {
+        None => NaiveTime::MIN,
+        Some(time) => ["%H:%M:%S%.f", "%H:%M:%S", "%H:%M"]
+            .iter()
+            .find_map(|format| NaiveTime::parse_from_str(time, format).ok())?,
+    };
+    Some(date.and_time(time))
+}
+
+/// Whether a text looks like a date in any accepted order (header guessing in text files).
+pub(crate) fn looks_like_date(text: &str) -> bool {
+    DATE_ORDERS
+        .iter()
+        .any(|(_, format)| parse_date_as(text, format).is_some())
+}
+
+/// Parses an ISO 8601 date or date-time (ODS cells, `t="d"` XLSX cells).
+pub(crate) fn parse_iso_datetime(text: &str) -> Option<NaiveDateTime> {
+    parse_date_as(text, "%Y-%m-%d")
+}
+
+/// A text field of a csv/tsv file, typed the way `pandas.read_csv` would read it (numbers,
+/// booleans; missing markers are `None`). Dates stay text here and are decided per column.
+pub(crate) fn parse_text_field(field: &str, decimal_comma: bool) -> Option<Value> {
+    if is_na_string(field) {
+        return None;
+    }
+    let trimmed = field.trim();
+    match trimmed {
+        "True" | "TRUE" | "true" => return Some(Value::Bool(true)),
+        "False" | "FALSE" | "false" => return Some(Value::Bool(false)),
+        _ => {}
+    }
+    let digits = trimmed.strip_prefix(['-', '+']).unwrap_or(trimmed);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        // Zero-padded codes ("00123") are identifiers, not numbers.
+        if digits.len() > 1 && digits.starts_with('0') {
+            return Some(Value::Text(field.to_owned()));
+        }
+        if let Ok(n) = trimmed.parse::<i64>() {
+            return Some(Value::Int(n));
+        }
+    }
+    let looks_numeric = digits.bytes().any(|b| b.is_ascii_digit())
+        && digits
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'));
+    if looks_numeric && let Ok(f) = trimmed.parse::<f64>() {
+        return Some(Value::Float(f));
+    }
+    if decimal_comma
+        && is_decimal_comma_number(trimmed)
+        && let Ok(f) = trimmed.replace(',', ".").parse::<f64>()
+    {
+        return Some(Value::Float(f));
+    }
+    Some(Value::Text(field.to_owned()))
+}
+
+/// `-12,5` style: digits, one comma, digits.
+pub(crate) fn is_decimal_comma_number(text: &str) -> bool {
+    let unsigned = text.strip_prefix('-').unwrap_or(text);
+    match unsigned.split_once(',') {
+        Some((whole, fraction)) => {
+            !whole.is_empty()
+                && !fraction.is_empty()
+                && whole.bytes().all(|b| b.is_ascii_digit())
+                && fraction.bytes().all(|b| b.is_ascii_digit())
+        }
+        None => false,
+    }
+}
+
+/// `.` style decimals: digits, one dot, digits.
+pub(crate) fn is_decimal_point_number(text: &str) -> bool {
+    let unsigned = text.strip_prefix('-').unwrap_or(text);
+    match unsigned.split_once('.') {
+        Some((whole, fraction)) => {
+            !whole.is_empty()
+                && !fraction.is_empty()
+                && whole.bytes().all(|b| b.is_ascii_digit())
+                && fraction.bytes().all(|b| b.is_ascii_digit())
+        }
+        None => false,
+    }
+}
+
+/// Makes column names unique exactly like pandas' `dedup_names` (`a`, `a.1`, `a.2`), so
+/// generated code can refer to the columns pandas will create.
+pub(crate) fn dedup_names(names: Vec<String>) -> Vec<String> {
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    let mut out = Vec::with_capacity(names.len());
+    for name in names {
+        let mut col = name;
+        let mut cur_count = counts.get(&col).copied().unwrap_or(0);
+        while cur_count > 0 {
+            counts.insert(col.clone(), cur_count + 1);
+            col = format!("{col}.{cur_count}");
+            cur_count = counts.get(&col).copied().unwrap_or(0);
+        }
+        counts.insert(col.clone(), cur_count + 1);
+        out.push(col);
+    }
+    out
+}
+
+/// Distinct values: exact up to a cap, then a k-minimum-values estimate.
+struct DistinctCounter {
+    hasher: std::collections::hash_map::RandomState,
+    exact: Option<HashSet<u64>>,
+    /// The smallest hashes seen, kept from the start so the estimate covers every value.
+    sketch: BTreeSet<u64>,
+}
+
+impl DistinctCounter {
+    fn new() -> Self {
+        DistinctCounter {
+            hasher: std::collections::hash_map::RandomState::new(),
+            exact: Some(HashSet::new()),
+            sketch: BTreeSet::new(),
+        }
+    }
+
+    fn insert(&mut self, value: &str) {
+        let hash = self.hasher.hash_one(value);
+        if let Some(exact) = &mut self.exact {
+            exact.insert(hash);
+            if exact.len() > MAX_EXACT_DISTINCT {
+                self.exact = None;
+            }
+        }
+        if self.sketch.len() < DISTINCT_SKETCH_SIZE {
+            self.sketch.insert(hash);
+        } else if let Some(&largest) = self.sketch.last()
+            && hash < largest
+            && self.sketch.insert(hash)
+        {
+            self.sketch.pop_last();
+        }
+    }
+
+    /// (count, estimated)
+    fn count(&self) -> (usize, bool) {
+        match &self.exact {
+            Some(exact) => (exact.len(), false),
+            None => {
+                let kth = self.sketch.last().copied().unwrap_or(u64::MAX).max(1);
+                let estimate = (DISTINCT_SKETCH_SIZE as f64 - 1.0) * (u64::MAX as f64 / kth as f64);
+                (estimate.round() as usize, true)
+            }
+        }
+    }
+}
+
+/// Statistics of one column, fed value by value.
+struct ColumnAccumulator {
+    non_null: usize,
+    ints: usize,
+    floats: usize,
+    bools: usize,
+    dates: usize,
+    texts: usize,
+    numeric_min: f64,
+    numeric_max: f64,
+    numeric_sum: f64,
+    date_min: Option<NaiveDateTime>,
+    date_max: Option<NaiveDateTime>,
+    /// For text files: which date orders still read every text value, with their range.
+    text_dates: Vec<(DateOrder, Option<(NaiveDateTime, NaiveDateTime)>)>,
+    distinct: DistinctCounter,
+    samples: Vec<String>,
+}
+
+impl ColumnAccumulator {
+    fn new(text_mode: bool) -> Self {
+        ColumnAccumulator {
+            non_null: 0,
+            ints: 0,
+            floats: 0,
+            bools: 0,
+            dates: 0,
+            texts: 0,
+            numeric_min: f64::INFINITY,
+            numeric_max: f64::NEG_INFINITY,
+            numeric_sum: 0.0,
+            date_min: None,
+            date_max: None,
+            text_dates: if text_mode {
+                DATE_ORDERS
+                    .iter()
+                    .map(|(order, _)| (*order, None))
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            distinct: DistinctCounter::new(),
+            samples: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, value: &Value) {
+        self.non_null += 1;
+        match value {
+            Value::Int(n) => {
+                self.ints += 1;
+                self.push_number(*n as f64);
+            }
+            Value::Float(f) => {
+                self.floats += 1;
+                self.push_number(*f);
+            }
+            Value::Bool(_) => self.bools += 1,
+            Value::Date(d) => {
+                self.dates += 1;
+                self.date_min = Some(self.date_min.map_or(*d, |m| m.min(*d)));
+                self.date_max = Some(self.date_max.map_or(*d, |m| m.max(*d)));
+            }
+            Value::Text(text) => {
+                self.texts += 1;
+                self.text_dates.retain_mut(|(order, range)| {
+                    let format = DATE_ORDERS
+                        .iter()
+                        .find(|(o, _)| o == order)
+                        .map(|(_, f)| *f);
+                    match format.and_then(|format| parse_date_as(text, format)) {
+                        Some(d) => {
+                            *range = Some(range.map_or((d, d), |(lo, hi)| (lo.min(d), hi.max(d))));
+                            true
+                        }
+                        None => false,
+                    }
+                });
+            }
+        }
+        let shown = value.display();
+        self.distinct.insert(&shown);
+        if self.samples.len() < MAX_SAMPLES && !self.samples.contains(&shown) {
+            self.samples.push(shown);
+        }
+    }
+
+    fn push_number(&mut self, number: f64) {
+        if number.is_finite() {
+            self.numeric_min = self.numeric_min.min(number);
+            self.numeric_max = self.numeric_max.max(number);
+            self.numeric_sum += number;
+        }
+    }
+
+    fn finish(self, index: usize, name: String, profiled_rows: usize) -> ColumnProfile {
+        let numbers = self.ints + self.floats;
+        let text_date_range = if self.texts > 0 && self.texts == self.non_null {
+            self.text_dates.first().and_then(|(_, range)| *range)
+        } else {
+            None
+        };
+        let dtype = if self.non_null == 0 {
+            ColumnType::Empty
+        } else if self.ints == self.non_null {
+            ColumnType::Integer
+        } else if numbers == self.non_null {
+            ColumnType::Float
+        } else if self.bools == self.non_null {
+            ColumnType::Boolean
+        } else if self.dates == self.non_null || text_date_range.is_some() {
+            ColumnType::Date
+        } else if self.texts == self.non_null {
+            ColumnType::Text
+        } else {
+            ColumnType::Mixed
+        };
+        let numeric = dtype.is_numeric() && self.numeric_min.is_finite();
+        let (date_min, date_max) = match (dtype, text_date_range) {
+            (ColumnType::Date, Some((lo, hi))) => (Some(lo), Some(hi)),
+            (ColumnType::Date, None) => (self.date_min, self.date_max),
+            _ => (None, None),
+        };
+        let (distinct, distinct_estimated) = self.distinct.count();
+        ColumnProfile {
+            index,
+            name,
+            dtype,
+            non_null: self.non_null,
+            nulls: profiled_rows.saturating_sub(self.non_null),
+            distinct,
+            distinct_estimated,
+            min: numeric.then_some(self.numeric_min),
+            max: numeric.then_some(self.numeric_max),
+            mean: numeric.then(|| self.numeric_sum / numbers as f64),
+            date_min: date_min.as_ref().map(iso_date),
+            date_max: date_max.as_ref().map(iso_date),
+            samples: self
+                .samples
+                .into_iter()
+                .map(|s| match s.char_indices().nth(MAX_SAMPLE_CHARS) {
+                    Some((cut, _)) => format!("{}…", &s[..cut]),
+                    None => s,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// One row's non-empty cells: absolute column and value, columns increasing.
+pub(crate) type RowCells = Vec<(usize, Value)>;
+
+/// Builds a [`SheetProfile`] from rows fed in increasing row order.
+pub(crate) struct SheetBuilder {
+    name: String,
+    /// Text files: numbers in text are numbers already; dates are recognised per column.
+    text_mode: bool,
+    first_row: Option<usize>,
+    last_row: usize,
+    first_col: usize,
+    last_col: usize,
+    /// Rows kept until the header is decided.
+    pending: Vec<(usize, RowCells)>,
+    header: Option<HeaderDecision>,
+    columns: Vec<Option<ColumnAccumulator>>,
+    profiled_limit: usize,
+    /// First row not fed to the statistics (cells past a reader's cap).
+    unprofiled_from: Option<usize>,
+}
+
+#[derive(Debug, Clone)]
+struct HeaderDecision {
+    row: Option<usize>,
+    cells: RowCells,
+}
+
+impl SheetBuilder {
+    pub(crate) fn new(name: impl Into<String>, text_mode: bool) -> Self {
+        SheetBuilder {
+            name: name.into(),
+            text_mode,
+            first_row: None,
+            last_row: 0,
+            first_col: usize::MAX,
+            last_col: 0,
+            pending: Vec::new(),
+            header: None,
+            columns: Vec::new(),
+            profiled_limit: MAX_PROFILED_ROWS,
+            unprofiled_from: None,
+        }
+    }
+
+    #[cfg(test)]
+    fn with_row_limit(mut self, limit: usize) -> Self {
+        self.profiled_limit = limit;
+        self
+    }
+
+    /// Adds one row; `cells` holds its non-empty values only. Empty rows may be skipped.
+    pub(crate) fn push_row(&mut self, row: usize, cells: RowCells) {
+        if cells.is_empty() {
+            return;
+        }
+        let first_row = *self.first_row.get_or_insert(row);
+        self.last_row = self.last_row.max(row);
+        for (col, _) in &cells {
+            self.first_col = self.first_col.min(*col);
+            self.last_col = self.last_col.max(*col);
+        }
+        match &self.header {
+            Some(header) => {
+                let header_row = header.row;
+                self.accumulate(header_row, row, &cells);
+            }
+            None => {
+                self.pending.push((row, cells));
+                if row >= first_row + HEADER_SEARCH_ROWS + HEADER_LOOKAHEAD_ROWS {
+                    self.decide_header();
+                }
+            }
+        }
+    }
+
+    /// Widens the used range for cells that were not read (past a cell cap); rows from
+    /// `row` on are left out of the statistics.
+    pub(crate) fn extend_unprofiled(&mut self, row: usize, first_col: usize, last_col: usize) {
+        self.first_row = Some(self.first_row.map_or(row, |first| first.min(row)));
+        self.last_row = self.last_row.max(row);
+        self.first_col = self.first_col.min(first_col);
+        self.last_col = self.last_col.max(last_col);
+        self.unprofiled_from = Some(self.unprofiled_from.map_or(row, |from| from.min(row)));
+    }
+
+    fn decide_header(&mut self) {
+        let pending = std::mem::take(&mut self.pending);
+        let found = guess_header(&pending, self.text_mode);
+        let header = HeaderDecision {
+            row: found.map(|i| pending[i].0),
+            cells: found.map(|i| pending[i].1.clone()).unwrap_or_default(),
+        };
+        let header_row = header.row;
+        self.header = Some(header);
+        for (row, cells) in &pending {
+            self.accumulate(header_row, *row, cells);
+        }
+    }
+
+    fn accumulate(&mut self, header_row: Option<usize>, row: usize, cells: &RowCells) {
+        let data_start = match header_row {
+            Some(header) => header + 1,
+            None => self.first_row.unwrap_or(row),
+        };
+        if row < data_start || row - data_start >= self.profiled_limit {
+            return;
+        }
+        for (col, value) in cells {
+            if self.columns.len() <= *col {
+                self.columns.resize_with(col + 1, || None);
+            }
+            self.columns[*col]
+                .get_or_insert_with(|| ColumnAccumulator::new(self.text_mode))
+                .push(value);
+        }
+    }
+
+    /// The sheet profile and notes worth passing on.
+    pub(crate) fn finish(mut self) -> (SheetProfile, Vec<String>) {
+        if self.header.is_none() {
+            self.decide_header();
+        }
+        let Some(first_row) = self.first_row else {
+            let empty = SheetProfile {
+                name: self.name,
+                rows: 0,
+                cols: 0,
+                first_row: 0,
+                first_col: 0,
+                header_row: None,
+                data_rows: 0,
+                columns: Vec::new(),
+            };
+            return (empty, Vec::new());
+        };
+        let header = self.header.take().unwrap_or(HeaderDecision {
+            row: None,
+            cells: Vec::new(),
+        });
+        let data_rows = match header.row {
+            Some(header_row) => self.last_row - header_row,
+            None => self.last_row - first_row + 1,
+        };
+        let data_start = header.row.map_or(first_row, |row| row + 1);
+        let readable_rows = self
+            .unprofiled_from
+            .map_or(usize::MAX, |from| from.saturating_sub(data_start));
+        let profiled_rows = data_rows.min(self.profiled_limit).min(readable_rows);
+        let mut notes = Vec::new();
+        if profiled_rows < data_rows {
+            notes.push(format!(
+                "sheet '{}': {data_rows} data rows; statistics come from the first {profiled_rows}",
+                self.name
+            ));
+        }
+        let header_names: HashMap<usize, &Value> = header
+            .cells
+            .iter()
+            .map(|(col, value)| (*col, value))
+            .collect();
+        let names: Vec<String> = (self.first_col..=self.last_col)
+            .enumerate()
+            .map(|(position, col)| {
+                let text = header_names
+                    .get(&col)
+                    .map(|v| v.display().trim().to_owned());
+                match text {
+                    Some(text) if !text.is_empty() => text,
+                    _ => format!("column_{}", position + 1),
+                }
+            })
+            .collect();
+        let names = dedup_names(names);
+        let mut accumulators = std::mem::take(&mut self.columns);
+        let columns = (self.first_col..=self.last_col)
+            .zip(names)
+            .map(|(col, name)| {
+                accumulators
+                    .get_mut(col)
+                    .and_then(Option::take)
+                    .unwrap_or_else(|| ColumnAccumulator::new(false))
+                    .finish(col, name, profiled_rows)
+            })
+            .collect();
+        let profile = SheetProfile {
+            name: self.name,
+            rows: self.last_row - first_row + 1,
+            cols: self.last_col - self.first_col + 1,
+            first_row,
+            first_col: self.first_col,
+            header_row: header.row,
+            data_rows,
+            columns,
+        };
+        (profile, notes)
+    }
+}
+
+/// Index into `rows` of the row holding column names, or `None` for a headerless sheet.
+///
+/// The header is the first row near the top that is wide (at least half as many cells as
+/// the widest row) and either
+/// - mostly text, followed by rows that look like data: a number, date or boolean under one
+///   of its text cells, or only text (an all-text table); or
+/// - of other kinds than the rows below it in most of its columns (numeric names such as
+///   years over booleans or text).
+///
+/// A wide row that is neither is data: the sheet has no header.
+fn guess_header(rows: &[(usize, RowCells)], text_mode: bool) -> Option<usize> {
+    let first_row = rows.first()?.0;
+    let kind = |value: &Value| -> u8 {
+        match value {
+            Value::Text(text) if text_mode && looks_like_date(text) => 3,
+            Value::Text(_) => 0,
+            Value::Int(_) | Value::Float(_) => 1,
+            Value::Bool(_) => 2,
+            Value::Date(_) => 3,
+        }
+    };
+    let table_width = rows.iter().map(|(_, cells)| cells.len()).max().unwrap_or(0);
+    let is_wide_text = |cells: &RowCells| {
+        let texts = cells.iter().filter(|(_, v)| kind(v) == 0).count();
+        cells.len() * 2 >= table_width && texts * 10 >= cells.len() * 8
+    };
+    for (i, (row, cells)) in rows.iter().enumerate() {
+        if *row >= first_row + HEADER_SEARCH_ROWS {
+            break;
+        }
+        if cells.len() * 2 < table_width {
+            continue; // a title or note above the table
+        }
+        let below = &rows[i + 1..rows.len().min(i + 1 + HEADER_LOOKAHEAD_ROWS)];
+        let kinds_below = |col: usize| -> HashSet<u8> {
+            below
+                .iter()
+                .flat_map(|(_, cells)| cells.iter().filter(move |(c, _)| *c == col))
+                .map(|(_, value)| kind(value))
+                .collect()
+        };
+        let texts = cells.iter().filter(|(_, v)| kind(v) == 0).count();
+        if texts * 10 >= cells.len() * 8 {
+            if below.is_empty() {
+                return Some(i);
+            }
+            let text_cols: HashSet<usize> = cells
+                .iter()
+                .filter(|(_, v)| kind(v) == 0)
+                .map(|(c, _)| *c)
+                .collect();
+            let first_data = below.iter().position(|(_, cells)| {
+                cells
+                    .iter()
+                    .any(|(col, value)| text_cols.contains(col) && kind(value) != 0)
+            });
+            if let Some(offset) = first_data {
+                // Several text rows above the data (a "Sourcekey" line, a units line): the
+                // names are in the last wide text row right above the data.
+                let header = (i..=i + offset)
+                    .rev()
+                    .find(|&k| is_wide_text(&rows[k].1))
+                    .unwrap_or(i);
+                return Some(header);
+            }
+            let all_text_below = below
+                .iter()
+                .all(|(_, cells)| cells.iter().all(|(_, value)| value.is_text()));
+            if all_text_below {
+                return Some(i);
+            }
+            continue;
+        }
+        // Mostly numbers, dates or booleans: a header only if unlike the data below.
+        let compared: Vec<bool> = cells
+            .iter()
+            .filter_map(|(col, value)| {
+                let below = kinds_below(*col);
+                (!below.is_empty()).then(|| !below.contains(&kind(value)))
+            })
+            .collect();
+        let clashes = compared.iter().filter(|&&clash| clash).count();
+        if !compared.is_empty() && clashes * 10 >= compared.len() * 8 {
+            return Some(i);
+        }
+        return None;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(s: &str) -> Value {
+        Value::Text(s.to_owned())
+    }
+
+    #[test]
+    fn dedup_matches_pandas() {
+        // Expected values from pandas 2.2: pd.read_csv(io.StringIO("a,a,a.1,b,a\n1,2,3,4,5")).columns
+        let names = ["a", "a", "a.1", "b", "a"].map(String::from).to_vec();
+        assert_eq!(dedup_names(names), ["a", "a.1", "a.1.1", "b", "a.2"]);
+    }
+
+    #[test]
+    fn text_fields_are_typed_like_read_csv() {
+        assert_eq!(parse_text_field("42", false), Some(Value::Int(42)));
+        assert_eq!(
+            parse_text_field("-4.5e2", false),
+            Some(Value::Float(-450.0))
+        );
+        assert_eq!(parse_text_field("007", false), Some(text("007")));
+        assert_eq!(parse_text_field("TRUE", false), Some(Value::Bool(true)));
+        assert_eq!(parse_text_field("NA", false), None);
+        assert_eq!(parse_text_field("", false), None);
+        assert_eq!(parse_text_field("0,5", false), Some(text("0,5")));
+        assert_eq!(parse_text_field("0,5", true), Some(Value::Float(0.5)));
+        assert_eq!(parse_text_field("inf", false), Some(text("inf")));
+    }
+
+    #[test]
+    fn header_then_typed_rows_is_found_and_title_skipped() {
+        let rows = vec![
+            (0, vec![(0, text("Quarterly report"))]),
+            (
+                2,
+                vec![(0, text("Name")), (1, text("Amount")), (2, text("When"))],
+            ),
+            (
+                3,
+                vec![(0, text("a")), (1, Value::Int(3)), (2, text("2024-01-31"))],
+            ),
+            (
+                4,
+                vec![
+                    (0, text("b")),
+                    (1, Value::Float(4.5)),
+                    (2, text("2024-02-29")),
+                ],
+            ),
+        ];
+        let mut builder = SheetBuilder::new("S", true);
+        for (row, cells) in rows {
+            builder.push_row(row, cells);
+        }
+        let (sheet, _) = builder.finish();
+        assert_eq!(sheet.header_row, Some(2));
+        assert_eq!(
+            (sheet.first_row, sheet.rows, sheet.cols, sheet.data_rows),
+            (0, 5, 3, 2)
+        );
+        let names: Vec<_> = sheet.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["Name", "Amount", "When"]);
+        assert_eq!(sheet.columns[1].dtype, ColumnType::Float);
+        assert_eq!(sheet.columns[1].mean, Some(3.75));
+        assert_eq!(sheet.columns[2].dtype, ColumnType::Date);
+        assert_eq!(sheet.columns[2].date_max.as_deref(), Some("2024-02-29"));
+    }
+
+    #[test]
+    fn numeric_first_row_means_no_header() {
+        let mut builder = SheetBuilder::new("S", false);
+        builder.push_row(0, vec![(0, Value::Int(1)), (1, Value::Int(2))]);
+        builder.push_row(1, vec![(0, Value::Int(3)), (1, text("x"))]);
+        let (sheet, _) = builder.finish();
+        assert_eq!(sheet.header_row, None);
+        assert_eq!(sheet.data_rows, 2);
+        assert_eq!(sheet.columns[0].name, "column_1");
+        assert_eq!(sheet.columns[1].dtype, ColumnType::Mixed);
+    }
+
+    #[test]
+    fn row_limit_cuts_statistics_and_says_so() {
+        let mut builder = SheetBuilder::new("S", false).with_row_limit(3);
+        builder.push_row(0, vec![(0, text("n"))]);
+        for row in 1..=10 {
+            builder.push_row(row, vec![(0, Value::Int(row as i64))]);
+        }
+        let (sheet, notes) = builder.finish();
+        assert_eq!(sheet.data_rows, 10);
+        assert_eq!(sheet.columns[0].non_null, 3);
+        assert_eq!(sheet.columns[0].max, Some(3.0));
+        assert_eq!(notes.len(), 1, "{notes:?}");
+    }
+
+    #[test]
+    fn distinct_estimate_is_close_past_the_exact_cap() {
+        let mut counter = DistinctCounter::new();
+        let total = MAX_EXACT_DISTINCT * 2;
+        for n in 0..total {
+            counter.insert(&n.to_string());
+        }
+        let (count, estimated) = counter.count();
+        assert!(estimated);
+        let error = (count as f64 - total as f64).abs() / total as f64;
+        assert!(error < 0.15, "estimate {count} for {total}");
+    }
+}

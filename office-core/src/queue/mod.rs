@@ -1,0 +1,52 @@
+//! The work queue between submitters and workers. In-process by default; Redis when
+//! `REDIS_URL` is set. At-least-once: a taken job stays leased to its worker, and a lease
+//! that is neither renewed, acked nor failed expires and hands the job to another worker.
+//! Exactly-one-final-status is the store's part of the contract (`Store::update`).
+
+use crate::error::Result;
+use crate::job::JobId;
+use async_trait::async_trait;
+use std::time::Duration;
+
+/// A job handed to one worker for a while.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    pub job_id: JobId,
+    /// Identifies this delivery; acking or renewing with a stale token does nothing.
+    pub token: String,
+    /// How many times this job has been handed out, this delivery included.
+    pub deliveries: u32,
+}
+
+#[async_trait]
+pub trait Queue: Send + Sync + 'static {
+    async fn enqueue(&self, id: JobId) -> Result<()>;
+
+    /// Waits up to `wait` for a job, then holds it for `lease`.
+    async fn take(&self, wait: Duration, lease: Duration) -> Result<Option<Lease>>;
+
+    /// Extends the lease. `false` when the lease was lost (expired and taken again, or
+    /// acked): the worker must stop working on the job.
+    async fn renew(&self, lease: &Lease, lease_for: Duration) -> Result<bool>;
+
+    /// The job is done with, whatever its outcome.
+    async fn ack(&self, lease: &Lease) -> Result<()>;
+
+    /// Gives the job back, to be taken again after `delay`.
+    async fn retry(&self, lease: &Lease, delay: Duration) -> Result<()>;
+
+    /// Drops the job if it waits, and marks it so that a worker running it stops.
+    async fn cancel(&self, id: JobId) -> Result<()>;
+
+    async fn is_cancelled(&self, id: JobId) -> Result<bool>;
+
+    /// Jobs waiting to be taken (not counting leased ones).
+    async fn pending(&self) -> Result<usize>;
+}
+
+mod memory;
+
+pub use memory::MemoryQueue;
+
+#[cfg(any(test, feature = "test-utils"))]
+pub mod conformance;

@@ -1,0 +1,469 @@
+//! Runs one job through the pipeline: profile → plan → validate → execute → collect.
+//! Each stage is timed and recorded on the job as it happens, so a job that fails
+//! still shows how far it got and keeps its inputs, code and logs.
+
+use crate::artifacts::ArtifactStorage;
+use crate::collect::{self, storage_key};
+use crate::config::Limits;
+use crate::error::Result;
+use crate::execute::{ExecOutcome, ExecRequest, Executor, ExitKind};
+use crate::job::{
+    Artifact, ArtifactKind, EventBody, Job, JobError, JobEvent, JobId, Stage, StageTiming,
+};
+use crate::plan::{CodeGenerator, Plan, PlanRequest};
+use crate::profile::{self, FileProfile};
+use crate::store::Store;
+use crate::validate::{self, Policy};
+use bytes::Bytes;
+use chrono::Utc;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Key under which the profiles computed at submission are kept.
+pub const PROFILES_KEY: &str = "meta/profiles.json";
+
+pub struct Runner {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) artifacts: Arc<dyn ArtifactStorage>,
+    pub(crate) generator: Arc<dyn CodeGenerator>,
+    pub(crate) executor: Arc<dyn Executor>,
+    pub(crate) policy: Policy,
+    pub(crate) limits: Limits,
+    /// Local folder for per-run output and working folders.
+    pub(crate) scratch_dir: PathBuf,
+}
+
+/// What a failed stage says; becomes the job's `error`.
+type StageResult<T> = std::result::Result<T, JobError>;
+
+impl Runner {
+    /// Runs a claimed (running) job. Progress is written to the store as it goes; the
+    /// final status is the caller's to write, so that it is written exactly once.
+    pub async fn run(&self, job: &mut Job) -> StageResult<()> {
+        job.stages.clear();
+        job.artifacts.clear();
+        job.error = None;
+
+        let clock = self.begin(job, Stage::Profile).await?;
+        let profiles = self.profile(job).await;
+        let profiles = finish(job, clock, profiles)?;
+
+        let clock = self.begin(job, Stage::Plan).await?;
+        let plan = self.plan(job, &profiles).await;
+        let plan = finish(job, clock, plan)?;
+        job.generator = Some(plan.generator.clone());
+
+        let clock = self.begin(job, Stage::Validate).await?;
+        let validated = self.validate(&plan).await;
+        finish(job, clock, validated)?;
+
+        let scratch = Scratch::create(&self.scratch_dir, job.id).map_err(internal)?;
+        let clock = self.begin(job, Stage::Execute).await?;
+        let outcome = self.execute(job, &plan, &scratch).await;
+        let outcome = finish(job, clock, outcome)?;
+
+        let clock = self.begin(job, Stage::Collect).await?;
+        let collected = self
+            .collect(job, &plan, &profiles, &outcome, &scratch)
+            .await;
+        finish(job, clock, collected)?;
+        job.stage = Stage::Done;
+        Ok(())
+    }
+
+    /// Enters a stage: recorded on the job, in the store and in the job's events.
+    async fn begin(&self, job: &mut Job, stage: Stage) -> StageResult<StageClock> {
+        job.stage = stage;
+        self.store.update(job).await.map_err(internal)?;
+        self.event(job.id, EventBody::Stage { stage }).await;
+        Ok(StageClock {
+            stage,
+            started_at: Utc::now(),
+            clock: Instant::now(),
+        })
+    }
+
+    async fn event(&self, job_id: JobId, body: EventBody) {
+        let event = JobEvent {
+            job_id,
+            at: Utc::now(),
+            body,
+        };
+        if let Err(e) = self.store.append_event(&event).await {
+            tracing::warn!(%job_id, error = %e, "could not record a job event");
+        }
+    }
+
+    async fn log(&self, job_id: JobId, level: crate::job::LogLevel, message: String) {
+        self.event(job_id, EventBody::Log { level, message }).await;
+    }
+
+    async fn profile(&self, job: &mut Job) -> StageResult<Vec<FileProfile>> {
+        if let Ok(stored) = self.artifacts.get(job.id, PROFILES_KEY).await
+            && let Ok(profiles) = serde_json::from_slice::<Vec<FileProfile>>(&stored)
+            && profiles.len() == job.inputs.len()
+        {
+            return Ok(profiles);
+        }
+        let mut profiles = Vec::with_capacity(job.inputs.len());
+        for input in &job.inputs {
+            let path = self
+                .input_path(job.id, &input.name)
+                .await
+                .map_err(internal)?;
+            let name = input.name.clone();
+            let profile = tokio::task::spawn_blocking(move || profile::profile_file(&path, &name))
+                .await
+                .map_err(internal)?
+                .map_err(|e| {
+                    JobError::new("unreadable_file", e.to_string())
+                        .with_details(json!({"file": e.file}))
+                })?;
+            profiles.push(profile);
+        }
+        let data = serde_json::to_vec(&profiles).map_err(internal)?;
+        self.artifacts
+            .put(job.id, PROFILES_KEY, data.into())
+            .await
+            .map_err(internal)?;
+        Ok(profiles)
+    }
+
+    async fn plan(&self, job: &mut Job, profiles: &[FileProfile]) -> StageResult<Plan> {
+        let req = PlanRequest {
+            kind: job.kind,
+            prompt: &job.prompt,
+            profiles,
+            params: &job.params,
+            previous_error: None,
+        };
+        let plan = self.generator.generate(&req).await.map_err(|e| {
+            JobError::new(e.code.clone(), e.message.clone()).with_details(json!({
+                "understood": e.understood,
+                "operations": e.operations,
+                "columns": e.columns,
+            }))
+        })?;
+        self.put_artifact(
+            job,
+            ArtifactKind::Code,
+            "generated.py",
+            plan.code.clone().into(),
+        )
+        .await?;
+        Ok(plan)
+    }
+
+    async fn validate(&self, plan: &Plan) -> StageResult<()> {
+        let code = plan.code.clone();
+        let policy = self.policy.clone();
+        let violations = tokio::task::spawn_blocking(move || validate::validate(&code, &policy))
+            .await
+            .map_err(internal)?;
+        if violations.is_empty() {
+            return Ok(());
+        }
+        let first = &violations[0];
+        Err(JobError::new(
+            "code_rejected",
+            format!(
+                "the generated program was rejected by the code policy: {} (line {}, {}){}",
+                first.message,
+                first.line,
+                first.code,
+                if violations.len() > 1 {
+                    format!(" and {} more", violations.len() - 1)
+                } else {
+                    String::new()
+                }
+            ),
+        )
+        .with_details(json!({ "violations": violations })))
+    }
+
+    async fn execute(
+        &self,
+        job: &mut Job,
+        plan: &Plan,
+        scratch: &Scratch,
+    ) -> StageResult<ExecOutcome> {
+        let mut inputs = Vec::with_capacity(job.inputs.len());
+        for input in &job.inputs {
+            inputs.push(
+                self.input_path(job.id, &input.name)
+                    .await
+                    .map_err(internal)?,
+            );
+        }
+        let req = ExecRequest {
+            code: plan.code.clone(),
+            inputs,
+            output_dir: scratch.output_dir(),
+            work_dir: scratch.work_dir(),
+            limits: self.limits.clone(),
+        };
+        let outcome = self.executor.run(req).await.map_err(internal)?;
+        for (name, text) in [
+            ("stdout.txt", &outcome.stdout),
+            ("stderr.txt", &outcome.stderr),
+        ] {
+            if !text.is_empty() {
+                self.put_artifact(job, ArtifactKind::Log, name, text.clone().into())
+                    .await?;
+            }
+        }
+        if outcome.succeeded() {
+            return Ok(outcome);
+        }
+        let code = match outcome.exit {
+            ExitKind::Timeout => "timeout",
+            ExitKind::Killed => "resource_limit",
+            ExitKind::HarnessFailure => "runtime_unavailable",
+            _ => "execution_failed",
+        };
+        self.log(job.id, crate::job::LogLevel::Error, outcome.message.clone())
+            .await;
+        Err(
+            JobError::new(code, outcome.message.clone()).with_details(json!({
+                "exit": outcome.exit,
+                "exit_code": outcome.exit_code,
+                "signal": outcome.signal,
+                "error": outcome.error,
+                "stderr_tail": tail(&outcome.stderr, 4000),
+            })),
+        )
+    }
+
+    async fn collect(
+        &self,
+        job: &mut Job,
+        plan: &Plan,
+        profiles: &[FileProfile],
+        outcome: &ExecOutcome,
+        scratch: &Scratch,
+    ) -> StageResult<()> {
+        let out_dir = scratch.output_dir();
+        let limits = self.limits.clone();
+        let collected = {
+            let dir = out_dir.clone();
+            tokio::task::spawn_blocking(move || collect::collect_outputs(&dir, &limits))
+                .await
+                .map_err(internal)?
+                .map_err(internal)?
+        };
+        for note in &collected.skipped {
+            self.log(
+                job.id,
+                crate::job::LogLevel::Warn,
+                format!("output not collected: {note}"),
+            )
+            .await;
+        }
+        if let Some(expected) = &plan.output
+            && !collected.files.iter().any(|f| &f.name == expected)
+        {
+            return Err(JobError::new(
+                "no_output",
+                format!("the program finished but did not write {expected} to its output folder"),
+            ));
+        }
+        let mut after = Vec::new();
+        let mut program_report = Value::Null;
+        for file in &collected.files {
+            let data = tokio::fs::read(&file.path).await.map_err(internal)?;
+            if file.name == "result.json" {
+                program_report = serde_json::from_slice(&data).unwrap_or(Value::Null);
+            }
+            if crate::profile::FileFormat::from_name(&file.name).is_some() {
+                let (path, name) = (file.path.clone(), file.name.clone());
+                if let Ok(Ok(p)) =
+                    tokio::task::spawn_blocking(move || profile::profile_file(&path, &name)).await
+                {
+                    after.push(p);
+                }
+            }
+            let kind = collect::artifact_kind(&file.name);
+            let kind = if kind == ArtifactKind::Summary {
+                ArtifactKind::Data
+            } else {
+                kind
+            };
+            self.artifacts
+                .put(job.id, &storage_key(kind, &file.name), data.into())
+                .await
+                .map_err(internal)?;
+            push_artifact(job, file.name.clone(), kind, file.size, file.sha256.clone());
+        }
+        let summary = summary_json(
+            job,
+            plan,
+            profiles,
+            &after,
+            outcome,
+            &program_report,
+            &collected.skipped,
+        );
+        let data = serde_json::to_vec_pretty(&summary).map_err(internal)?;
+        self.put_artifact(job, ArtifactKind::Summary, "summary.json", data.into())
+            .await?;
+        Ok(())
+    }
+
+    /// Stores bytes as an artifact of the job and lists it on the job.
+    async fn put_artifact(
+        &self,
+        job: &mut Job,
+        kind: ArtifactKind,
+        name: &str,
+        data: Bytes,
+    ) -> StageResult<()> {
+        let (size, sha256) = (data.len() as u64, collect::sha256_hex(&data));
+        self.artifacts
+            .put(job.id, &storage_key(kind, name), data)
+            .await
+            .map_err(internal)?;
+        push_artifact(job, name.to_string(), kind, size, sha256);
+        Ok(())
+    }
+
+    /// A local path for an input, copied out of the artifact storage when it is remote.
+    async fn input_path(&self, job: JobId, name: &str) -> Result<PathBuf> {
+        let key = format!("inputs/{name}");
+        if let Some(path) = self.artifacts.local_path(job, &key) {
+            return Ok(path);
+        }
+        let dir = self.scratch_dir.join(job.to_string()).join("inputs");
+        tokio::fs::create_dir_all(&dir).await?;
+        let path = dir.join(name);
+        tokio::fs::write(&path, self.artifacts.get(job, &key).await?).await?;
+        Ok(path)
+    }
+}
+
+/// When a stage started, to record its duration whether it succeeded or not.
+struct StageClock {
+    stage: Stage,
+    started_at: chrono::DateTime<Utc>,
+    clock: Instant,
+}
+
+fn finish<T>(job: &mut Job, clock: StageClock, result: StageResult<T>) -> StageResult<T> {
+    job.stages.push(StageTiming {
+        stage: clock.stage,
+        started_at: clock.started_at,
+        duration_ms: clock.clock.elapsed().as_secs_f64() * 1000.0,
+    });
+    result
+}
+
+fn push_artifact(job: &mut Job, name: String, kind: ArtifactKind, size: u64, sha256: String) {
+    job.artifacts.retain(|a| a.name != name);
+    let content_type = collect::content_type(&name);
+    job.artifacts.push(Artifact {
+        name,
+        kind,
+        size,
+        content_type,
+        sha256,
+    });
+}
+
+fn internal(e: impl std::fmt::Display) -> JobError {
+    tracing::error!(error = %e, "internal error while running a job");
+    JobError::new(
+        "internal",
+        format!("an internal error stopped the job: {e}"),
+    )
+}
+
+fn tail(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut start = text.len() - max;
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    &text[start..]
+}
+
+fn sheet_shapes(profiles: &[FileProfile]) -> Value {
+    Value::Array(
+        profiles
+            .iter()
+            .map(|p| {
+                json!({
+                    "file": p.name,
+                    "format": p.format,
+                    "sheets": p.sheets.iter().map(|s| json!({
+                        "name": s.name,
+                        "rows": s.data_rows,
+                        "columns": s.columns.len(),
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect(),
+    )
+}
+
+/// What was asked, what was done, the shape of the data before and after, and how long
+/// each stage took.
+fn summary_json(
+    job: &Job,
+    plan: &Plan,
+    before: &[FileProfile],
+    after: &[FileProfile],
+    outcome: &ExecOutcome,
+    program_report: &Value,
+    skipped: &[String],
+) -> Value {
+    json!({
+        "job_id": job.id,
+        "kind": job.kind,
+        "prompt": job.prompt,
+        "generator": plan.generator,
+        "steps": plan.steps,
+        "output": plan.output,
+        "before": sheet_shapes(before),
+        "after": sheet_shapes(after),
+        "program_report": program_report,
+        "execution": {
+            "duration_ms": outcome.duration_ms,
+            "stdout_truncated": outcome.stdout_truncated,
+            "stderr_truncated": outcome.stderr_truncated,
+        },
+        "outputs_skipped": skipped,
+        "stages": job.stages.iter().map(|s| json!({"stage": s.stage, "duration_ms": s.duration_ms})).collect::<Vec<_>>(),
+        "inputs": job.inputs,
+    })
+}
+
+/// The per-run output and working folders, removed when the run ends.
+struct Scratch {
+    root: PathBuf,
+}
+
+impl Scratch {
+    fn create(base: &Path, job: JobId) -> std::io::Result<Scratch> {
+        let root = base.join(format!("{job}-{}", uuid::Uuid::now_v7().simple()));
+        std::fs::create_dir_all(root.join("out"))?;
+        std::fs::create_dir_all(root.join("work"))?;
+        Ok(Scratch { root })
+    }
+
+    fn output_dir(&self) -> PathBuf {
+        self.root.join("out")
+    }
+
+    fn work_dir(&self) -> PathBuf {
+        self.root.join("work")
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}

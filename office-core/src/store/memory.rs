@@ -1,0 +1,123 @@
+//! The reference `Store`: jobs and events in a map, for tests and embedding. Every other
+//! store must behave like this one (the conformance suite checks both).
+
+use super::Store;
+use crate::error::{Error, Result};
+use crate::job::{Job, JobEvent, JobFilter, JobId, JobStatus};
+use async_trait::async_trait;
+use chrono::Utc;
+use std::cmp::Reverse;
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    /// A std `Mutex`, not a tokio one: no method holds it across an `.await` (none of
+    /// them awaits at all), and every critical section is a few map operations, so a
+    /// blocking lock is cheaper than an async one and cannot stall the runtime.
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    jobs: HashMap<JobId, Job>,
+    /// Kept apart from `jobs` so appending does not clone or touch the job.
+    events: HashMap<JobId, Vec<JobEvent>>,
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        // A panic while the lock was held cannot leave the maps half-written (each
+        // section does one insert or remove), so a poisoned lock is still usable.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[async_trait]
+impl Store for MemoryStore {
+    async fn insert(&self, job: &Job) -> Result<()> {
+        let mut state = self.state();
+        if state.jobs.contains_key(&job.id) {
+            return Err(Error::Storage(format!(
+                "a job with id {} already exists",
+                job.id
+            )));
+        }
+        state.jobs.insert(job.id, job.clone());
+        Ok(())
+    }
+
+    async fn get(&self, id: JobId) -> Result<Option<Job>> {
+        Ok(self.state().jobs.get(&id).cloned())
+    }
+
+    async fn list(&self, filter: &JobFilter) -> Result<Vec<Job>> {
+        let state = self.state();
+        let mut jobs: Vec<&Job> = state
+            .jobs
+            .values()
+            .filter(|job| filter.kind.is_none_or(|kind| job.kind == kind))
+            .filter(|job| filter.status.is_none_or(|status| job.status == status))
+            .collect();
+        // Newest first; ids (UUID v7) break ties the same way the SQL stores do.
+        jobs.sort_by_key(|job| Reverse((job.created_at, job.id)));
+        let limit = filter.limit.map_or(usize::MAX, |limit| limit as usize);
+        Ok(jobs.into_iter().take(limit).cloned().collect())
+    }
+
+    async fn update(&self, job: &Job) -> Result<bool> {
+        let mut state = self.state();
+        match state.jobs.get_mut(&job.id) {
+            Some(stored) if !stored.status.is_final() => {
+                *stored = job.clone();
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn claim(&self, id: JobId) -> Result<Option<Job>> {
+        let mut state = self.state();
+        match state.jobs.get_mut(&id) {
+            Some(job) if matches!(job.status, JobStatus::Queued | JobStatus::Running) => {
+                job.status = JobStatus::Running;
+                job.attempts += 1;
+                job.started_at = Some(Utc::now());
+                Ok(Some(job.clone()))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    async fn delete(&self, id: JobId) -> Result<bool> {
+        let mut state = self.state();
+        state.events.remove(&id);
+        Ok(state.jobs.remove(&id).is_some())
+    }
+
+    async fn append_event(&self, event: &JobEvent) -> Result<()> {
+        let mut state = self.state();
+        if !state.jobs.contains_key(&event.job_id) {
+            return Err(Error::not_found(format!(
+                "cannot record an event for job {}: there is no such job",
+                event.job_id
+            )));
+        }
+        state
+            .events
+            .entry(event.job_id)
+            .or_default()
+            .push(event.clone());
+        Ok(())
+    }
+
+    async fn events(&self, id: JobId) -> Result<Vec<JobEvent>> {
+        Ok(self.state().events.get(&id).cloned().unwrap_or_default())
+    }
+}

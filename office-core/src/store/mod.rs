@@ -1,0 +1,49 @@
+//! Job metadata storage. SQLite by default, PostgreSQL when `DATABASE_URL` is set, an
+//! in-memory reference implementation for tests and embedding. All of them pass the
+//! conformance suite in `store::conformance`.
+//!
+//! The contract that keeps a job to one final status lives here: `update` and `claim`
+//! never touch a job that is already final, whoever else raced to finish it.
+
+use crate::error::Result;
+use crate::job::{Job, JobEvent, JobFilter, JobId};
+use async_trait::async_trait;
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Adds a new job. Inserting an id that exists is an error.
+    async fn insert(&self, job: &Job) -> Result<()>;
+
+    async fn get(&self, id: JobId) -> Result<Option<Job>>;
+
+    /// Jobs matching the filter, newest first.
+    async fn list(&self, filter: &JobFilter) -> Result<Vec<Job>>;
+
+    /// Writes every field of `job` unless the stored job is already final. Returns whether
+    /// it wrote. This is how a job reaches its final status exactly once: of two writers
+    /// racing to finish a job, only the first one's write lands.
+    async fn update(&self, job: &Job) -> Result<bool>;
+
+    /// Marks a queued (or running, when its previous worker died) job as running, counts
+    /// the attempt and sets `started_at`. `None` when the job is final or gone.
+    async fn claim(&self, id: JobId) -> Result<Option<Job>>;
+
+    /// Removes the job and its events. Returns whether it existed.
+    async fn delete(&self, id: JobId) -> Result<bool>;
+
+    /// Records an event after the job's earlier ones. `Error::NotFound` when the job does
+    /// not exist, so that no event outlives its job.
+    async fn append_event(&self, event: &JobEvent) -> Result<()>;
+
+    /// The job's events in the order they were appended.
+    async fn events(&self, id: JobId) -> Result<Vec<JobEvent>>;
+}
+
+mod memory;
+mod sqlite;
+
+pub use memory::MemoryStore;
+pub use sqlite::SqliteStore;
+
+#[cfg(any(test, feature = "test-utils"))]
+pub mod conformance;

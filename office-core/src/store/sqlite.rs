@@ -1,0 +1,325 @@
+//! The default `Store`: one SQLite file, in WAL mode so readers never wait for the writer.
+//!
+//! Each row keeps the whole job as JSON in `body` (what is read back, so a job
+//! round-trips exactly) plus copies of the fields that queries filter and sort on. Both
+//! are always written by the same statement, so they cannot drift apart.
+
+use super::Store;
+use crate::error::{Error, Result};
+use crate::job::{Job, JobEvent, JobFilter, JobId, JobStatus};
+use async_trait::async_trait;
+use chrono::{DateTime, SecondsFormat, Utc};
+use futures::future::BoxFuture;
+use sqlx::error::BoxDynError;
+use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{Row, Sqlite};
+use std::borrow::Cow;
+use std::path::Path;
+use std::time::Duration;
+
+/// The schema, oldest first. Embedded as text because the `sqlx::migrate!` macro would
+/// need sqlx's `macros` feature.
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "jobs",
+    include_str!("../../migrations/sqlite/0001_jobs.sql"),
+)];
+
+/// How long a writer waits for another connection's write lock before giving up. Writes
+/// are single short statements, so reaching this means something is badly stuck.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+const POOL_SIZE: u32 = 6;
+
+/// The `WHERE` condition that keeps a final job from ever changing again.
+const NOT_FINAL: &str = "status NOT IN ('succeeded', 'failed', 'cancelled')";
+
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating it and its folder when missing) the database at `path` and brings
+    /// its schema up to date.
+    pub async fn open(path: &Path) -> Result<Self> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            tokio::fs::create_dir_all(parent).await.map_err(|e| {
+                Error::Storage(format!(
+                    "cannot create the folder {} for the job database: {e}",
+                    parent.display()
+                ))
+            })?;
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // NORMAL is durable in WAL mode except for the last commits before a power cut.
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(POOL_SIZE)
+            .connect_with(options)
+            .await
+            .map_err(|e| {
+                Error::Storage(format!(
+                    "cannot open the job database {}: {e}",
+                    path.display()
+                ))
+            })?;
+        Self::from_pool(pool).await
+    }
+
+    /// A private database that lives as long as the store, for tests.
+    pub async fn open_in_memory() -> Result<Self> {
+        let options = SqliteConnectOptions::new()
+            .in_memory(true)
+            .foreign_keys(true);
+        // Every connection to `:memory:` is a database of its own, so the pool holds
+        // exactly one connection and never lets it go.
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(options)
+            .await?;
+        Self::from_pool(pool).await
+    }
+
+    async fn from_pool(pool: SqlitePool) -> Result<Self> {
+        Migrator::new(EmbeddedMigrations).await?.run(&pool).await?;
+        Ok(SqliteStore { pool })
+    }
+
+    /// Closes every connection, waiting for queries in flight.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// The embedded `MIGRATIONS` as a source for sqlx's `Migrator` (which otherwise reads a
+/// folder at run time).
+#[derive(Debug)]
+struct EmbeddedMigrations;
+
+impl MigrationSource<'static> for EmbeddedMigrations {
+    fn resolve(self) -> BoxFuture<'static, Result<Vec<Migration>, BoxDynError>> {
+        let migrations = MIGRATIONS
+            .iter()
+            .map(|&(version, description, sql)| {
+                Migration::new(
+                    version,
+                    Cow::Borrowed(description),
+                    MigrationType::Simple,
+                    Cow::Borrowed(sql),
+                    false,
+                )
+            })
+            .collect();
+        Box::pin(std::future::ready(Ok(migrations)))
+    }
+}
+
+/// Fixed-width RFC 3339 (nine fraction digits, `Z`), so comparing the text compares times.
+fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Nanos, true)
+}
+
+fn job_from_row(row: &SqliteRow) -> Result<Job> {
+    let id: String = row.try_get("id")?;
+    let body: String = row.try_get("body")?;
+    serde_json::from_str(&body)
+        .map_err(|e| Error::Storage(format!("job {id} in the database cannot be read back: {e}")))
+}
+
+/// Binds the job's columns in the order `kind, status, stage, prompt, created_at,
+/// started_at, finished_at, attempts, generator, body` used by every write below.
+fn bind_job<'q>(
+    query: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+    job: &'q Job,
+    body: String,
+) -> sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+    query
+        .bind(job.kind.as_str())
+        .bind(job.status.as_str())
+        .bind(job.stage.as_str())
+        .bind(job.prompt.as_str())
+        .bind(timestamp(job.created_at))
+        .bind(job.started_at.map(timestamp))
+        .bind(job.finished_at.map(timestamp))
+        .bind(i64::from(job.attempts))
+        .bind(job.generator.as_deref())
+        .bind(body)
+}
+
+const SET_COLUMNS: &str = "kind = ?, status = ?, stage = ?, prompt = ?, created_at = ?, \
+     started_at = ?, finished_at = ?, attempts = ?, generator = ?, body = ?";
+
+fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn insert(&self, job: &Job) -> Result<()> {
+        let body = serde_json::to_string(job)?;
+        let query = sqlx::query(
+            "INSERT INTO jobs (id, kind, status, stage, prompt, created_at, started_at, \
+             finished_at, attempts, generator, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(job.id.to_string());
+        match bind_job(query, job, body).execute(&self.pool).await {
+            Ok(_) => Ok(()),
+            Err(e) if is_unique_violation(&e) => Err(Error::Storage(format!(
+                "a job with id {} already exists",
+                job.id
+            ))),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn get(&self, id: JobId) -> Result<Option<Job>> {
+        let row = sqlx::query("SELECT id, body FROM jobs WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(job_from_row).transpose()
+    }
+
+    async fn list(&self, filter: &JobFilter) -> Result<Vec<Job>> {
+        // `? IS NULL OR column = ?` keeps one statement (and one cached plan) for every
+        // combination of filters.
+        let rows = sqlx::query(
+            "SELECT id, body FROM jobs \
+             WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR status = ?2) \
+             ORDER BY created_at DESC, id DESC LIMIT ?3",
+        )
+        .bind(filter.kind.map(|kind| kind.as_str()))
+        .bind(filter.status.map(|status| status.as_str()))
+        // A negative limit means no limit to SQLite.
+        .bind(filter.limit.map_or(-1, i64::from))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(job_from_row).collect()
+    }
+
+    async fn update(&self, job: &Job) -> Result<bool> {
+        let body = serde_json::to_string(job)?;
+        let sql = format!("UPDATE jobs SET {SET_COLUMNS} WHERE id = ? AND {NOT_FINAL}");
+        let done = bind_job(sqlx::query(&sql), job, body)
+            .bind(job.id.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn claim(&self, id: JobId) -> Result<Option<Job>> {
+        // BEGIN IMMEDIATE takes the write lock before reading, so no other writer can slip
+        // in between the read and the write; a plain (deferred) BEGIN would instead fail
+        // with SQLITE_BUSY when two claimers both read and then both try to write.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let row = sqlx::query(
+            "SELECT id, body FROM jobs WHERE id = ? AND status IN ('queued', 'running')",
+        )
+        .bind(id.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            tx.rollback().await?;
+            return Ok(None);
+        };
+        let mut job = job_from_row(&row)?;
+        job.status = JobStatus::Running;
+        job.attempts += 1;
+        job.started_at = Some(Utc::now());
+        let body = serde_json::to_string(&job)?;
+        let sql = format!("UPDATE jobs SET {SET_COLUMNS} WHERE id = ?");
+        bind_job(sqlx::query(&sql), &job, body)
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Some(job))
+    }
+
+    async fn delete(&self, id: JobId) -> Result<bool> {
+        // Events go with the job through `ON DELETE CASCADE`.
+        let done = sqlx::query("DELETE FROM jobs WHERE id = ?")
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn append_event(&self, event: &JobEvent) -> Result<()> {
+        let body = serde_json::to_string(event)?;
+        // Inserting only when the job exists gives a clear error instead of a foreign key
+        // failure, and never leaves events behind a deleted job.
+        let done = sqlx::query(
+            "INSERT INTO events (job_id, at, body) \
+             SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM jobs WHERE id = ?1)",
+        )
+        .bind(event.job_id.to_string())
+        .bind(timestamp(event.at))
+        .bind(body)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(Error::not_found(format!(
+                "cannot record an event for job {}: there is no such job",
+                event.job_id
+            )));
+        }
+        Ok(())
+    }
+
+    async fn events(&self, id: JobId) -> Result<Vec<JobEvent>> {
+        let rows = sqlx::query("SELECT seq, body FROM events WHERE job_id = ? ORDER BY seq")
+            .bind(id.to_string())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let seq: i64 = row.try_get("seq")?;
+                let body: String = row.try_get("body")?;
+                serde_json::from_str(&body).map_err(|e| {
+                    Error::Storage(format!(
+                        "event {seq} of job {id} in the database cannot be read back: {e}"
+                    ))
+                })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_sort_as_text() {
+        let parse = |text| DateTime::parse_from_rfc3339(text).unwrap().to_utc();
+        // Out of order on purpose: the shortest text is the latest time.
+        let a = timestamp(parse("2024-01-02T03:04:05.123456789Z"));
+        let b = timestamp(parse("2024-01-02T03:04:05.5Z"));
+        let c = timestamp(parse("2024-01-02T03:04:06Z"));
+        assert_eq!(a.len(), b.len());
+        assert!(a < b && b < c, "{a} {b} {c}");
+    }
+
+    #[test]
+    fn migrations_are_numbered_in_order() {
+        let versions: Vec<i64> = MIGRATIONS.iter().map(|m| m.0).collect();
+        let mut sorted = versions.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(versions, sorted);
+    }
+}

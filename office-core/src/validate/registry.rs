@@ -1,0 +1,138 @@
+//! The rule registry: the one place where rule codes are written down.
+//! Codes are never reused; a retired rule stays here with `Lifecycle::Removed`.
+
+use std::sync::LazyLock;
+
+use super::rules;
+
+/// A validator rule. `code()` is the stable id shown to users.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Rule {
+    SyntaxError,
+    SourceTooLarge,
+    NestingTooDeep,
+    EncodingDeclaration,
+    NonAsciiIdentifier,
+    DisallowedImport,
+    ForbiddenBuiltin,
+    RestrictedOpen,
+    DisallowedOsAttribute,
+    ModuleEscapeChain,
+    PrivateAttributeAccess,
+    DunderName,
+}
+
+/// Whether a rule is still applied. Removed rules keep their code reserved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lifecycle {
+    Stable,
+    Removed,
+}
+
+#[rustfmt::skip]
+fn entry(rule: Rule) -> (&'static str, &'static str, Lifecycle, &'static str) {
+    use Lifecycle::Stable;
+    match rule {
+        Rule::SyntaxError            => ("OFF001", "syntax-error",              Stable, rules::SyntaxError::EXPLANATION),
+        Rule::SourceTooLarge         => ("OFF002", "source-too-large",          Stable, rules::SourceTooLarge::EXPLANATION),
+        Rule::NestingTooDeep         => ("OFF003", "nesting-too-deep",          Stable, rules::NestingTooDeep::EXPLANATION),
+        Rule::EncodingDeclaration    => ("OFF004", "encoding-declaration",      Stable, rules::EncodingDeclaration::EXPLANATION),
+        Rule::NonAsciiIdentifier     => ("OFF005", "non-ascii-identifier",      Stable, rules::NonAsciiIdentifier::EXPLANATION),
+        Rule::DisallowedImport       => ("OFF101", "disallowed-import",         Stable, rules::DisallowedImport::EXPLANATION),
+        Rule::ForbiddenBuiltin       => ("OFF102", "forbidden-builtin",         Stable, rules::ForbiddenBuiltin::EXPLANATION),
+        Rule::RestrictedOpen         => ("OFF103", "restricted-open",           Stable, rules::RestrictedOpen::EXPLANATION),
+        Rule::DisallowedOsAttribute  => ("OFF104", "disallowed-os-attribute",   Stable, rules::DisallowedOsAttribute::EXPLANATION),
+        Rule::ModuleEscapeChain      => ("OFF105", "module-escape-chain",       Stable, rules::ModuleEscapeChain::EXPLANATION),
+        Rule::PrivateAttributeAccess => ("OFF106", "private-attribute-access",  Stable, rules::PrivateAttributeAccess::EXPLANATION),
+        Rule::DunderName             => ("OFF107", "dunder-name",               Stable, rules::DunderName::EXPLANATION),
+    }
+}
+
+/// Explanations with the one leading space of each `///` line removed, computed once.
+static EXPLANATIONS: LazyLock<Vec<String>> = LazyLock::new(|| {
+    Rule::ALL
+        .iter()
+        .map(|rule| {
+            let raw = entry(*rule).3;
+            raw.lines()
+                .map(|line| line.strip_prefix(' ').unwrap_or(line))
+                .collect::<Vec<_>>()
+                .join("\n")
+                .trim()
+                .to_string()
+        })
+        .collect()
+});
+
+impl Rule {
+    /// Every rule, in code order.
+    pub const ALL: &'static [Rule] = &[
+        Rule::SyntaxError,
+        Rule::SourceTooLarge,
+        Rule::NestingTooDeep,
+        Rule::EncodingDeclaration,
+        Rule::NonAsciiIdentifier,
+        Rule::DisallowedImport,
+        Rule::ForbiddenBuiltin,
+        Rule::RestrictedOpen,
+        Rule::DisallowedOsAttribute,
+        Rule::ModuleEscapeChain,
+        Rule::PrivateAttributeAccess,
+        Rule::DunderName,
+    ];
+
+    /// The stable id, e.g. `OFF101`.
+    pub fn code(self) -> &'static str {
+        entry(self).0
+    }
+
+    /// A kebab-case name, e.g. `disallowed-import`.
+    pub fn name(self) -> &'static str {
+        entry(self).1
+    }
+
+    pub fn lifecycle(self) -> Lifecycle {
+        entry(self).2
+    }
+
+    /// The rule's documentation (Markdown): what it does, why, an example and the fix.
+    pub fn explain(self) -> &'static str {
+        let index = Rule::ALL.iter().position(|r| *r == self).unwrap_or(0);
+        &EXPLANATIONS[index]
+    }
+
+    /// Looks a rule up by code (`OFF101`) or name (`disallowed-import`).
+    pub fn from_code(code_or_name: &str) -> Option<Rule> {
+        Rule::ALL.iter().copied().find(|rule| {
+            rule.code().eq_ignore_ascii_case(code_or_name) || rule.name() == code_or_name
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn codes_and_names_are_unique_and_well_formed() {
+        let mut codes = HashSet::new();
+        let mut names = HashSet::new();
+        for rule in Rule::ALL {
+            let code = rule.code();
+            assert!(codes.insert(code), "code {code} is used twice");
+            assert!(
+                names.insert(rule.name()),
+                "name {} is used twice",
+                rule.name()
+            );
+            assert!(
+                code.len() == 6
+                    && code.starts_with("OFF")
+                    && code[3..].bytes().all(|b| b.is_ascii_digit()),
+                "code {code} is not OFF + 3 digits"
+            );
+            assert_eq!(Rule::from_code(code), Some(*rule));
+        }
+    }
+}

@@ -1,0 +1,229 @@
+//! The import/alias table: which module or module member each imported name stands for, so
+//! rules match qualified names (`os.system`) and not spellings (`o.system`, `system`).
+//!
+//! The table is flow-insensitive: every import anywhere in the program (functions and
+//! branches included) is recorded, and a name bound by several imports keeps all of them,
+//! so a rule sees every module the name may stand for at run time.
+
+use std::collections::HashMap;
+
+use rustpython_parser::ast::{self, Expr, Ranged, Stmt};
+
+/// A dotted name such as `["pandas", "io", "common", "os"]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct QualifiedName {
+    pub(crate) segments: Vec<String>,
+    /// False when the root is a plain local or builtin name no import binds.
+    pub(crate) imported: bool,
+}
+
+impl QualifiedName {
+    pub(crate) fn starts_with(&self, prefix: &[&str]) -> bool {
+        self.segments.len() >= prefix.len()
+            && self
+                .segments
+                .iter()
+                .zip(prefix)
+                .all(|(segment, want)| segment == want)
+    }
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct ImportTable {
+    bindings: HashMap<String, Vec<Vec<String>>>,
+}
+
+impl ImportTable {
+    /// Records every `import` and `from ... import` in the program.
+    pub(crate) fn from_suite(suite: &[Stmt]) -> Self {
+        let mut table = ImportTable::default();
+        // An explicit stack: statement nesting is capped before parsing, but this costs nothing.
+        let mut pending: Vec<&Stmt> = suite.iter().rev().collect();
+        while let Some(stmt) = pending.pop() {
+            match stmt {
+                Stmt::Import(import) => {
+                    for alias in &import.names {
+                        let module: Vec<String> = split_dotted(&alias.name);
+                        match &alias.asname {
+                            // `import a.b as c` binds c to a.b.
+                            Some(asname) => table.bind(asname, module),
+                            // `import a.b` binds a to a.
+                            None => table.bind(&module[0].clone(), vec![module[0].clone()]),
+                        }
+                    }
+                }
+                Stmt::ImportFrom(import) => {
+                    let module = from_module_segments(import);
+                    for alias in &import.names {
+                        if alias.name.as_str() == "*" {
+                            continue;
+                        }
+                        let mut segments = module.clone();
+                        segments.push(alias.name.to_string());
+                        let bound = alias.asname.as_ref().unwrap_or(&alias.name);
+                        table.bind(bound, segments);
+                    }
+                }
+                _ => {}
+            }
+            for body in child_bodies(stmt) {
+                pending.extend(body.iter().rev());
+            }
+        }
+        table
+    }
+
+    fn bind(&mut self, name: &str, segments: Vec<String>) {
+        let candidates = self.bindings.entry(name.to_string()).or_default();
+        if !candidates.contains(&segments) {
+            candidates.push(segments);
+        }
+    }
+
+    /// Every qualified name `name` may stand for. An unbound name resolves to itself.
+    pub(crate) fn resolve_name(&self, name: &str) -> Vec<QualifiedName> {
+        match self.bindings.get(name) {
+            Some(candidates) => candidates
+                .iter()
+                .map(|segments| QualifiedName {
+                    segments: segments.clone(),
+                    imported: true,
+                })
+                .collect(),
+            None => vec![QualifiedName {
+                segments: vec![name.to_string()],
+                imported: false,
+            }],
+        }
+    }
+
+    /// Every qualified name an attribute chain may stand for; empty when its root is not a
+    /// name (a call, a subscript, ...).
+    pub(crate) fn resolve_chain(&self, chain: &Chain<'_>) -> Vec<QualifiedName> {
+        let Some(root) = chain.root else {
+            return Vec::new();
+        };
+        self.resolve_name(root.id.as_str())
+            .into_iter()
+            .map(|mut qualified| {
+                qualified
+                    .segments
+                    .extend(chain.attributes.iter().map(|a| a.name.to_string()));
+                qualified
+            })
+            .collect()
+    }
+}
+
+/// One attribute of a chain, with the byte offset where its name starts.
+pub(crate) struct ChainAttribute<'e> {
+    pub(crate) name: &'e str,
+    pub(crate) offset: usize,
+}
+
+/// An attribute chain `root.a.b.c` as written: the root name (if the chain starts at a name)
+/// and the attributes in source order.
+pub(crate) struct Chain<'e> {
+    pub(crate) root: Option<&'e ast::ExprName>,
+    pub(crate) attributes: Vec<ChainAttribute<'e>>,
+}
+
+impl Chain<'_> {
+    /// The chain as written, up to and including attribute `last` (an index into `attributes`).
+    pub(crate) fn spelling_through(&self, last: usize) -> String {
+        let mut text = match self.root {
+            Some(root) => root.id.to_string(),
+            None => "(...)".to_string(),
+        };
+        for attribute in self.attributes.iter().take(last + 1) {
+            text.push('.');
+            text.push_str(attribute.name);
+        }
+        text
+    }
+}
+
+/// Splits the outermost attribute of a chain into its root and attributes.
+pub(crate) fn chain(outermost: &ast::ExprAttribute) -> Chain<'_> {
+    let mut attributes = Vec::new();
+    let mut current = outermost;
+    loop {
+        attributes.push(ChainAttribute {
+            name: current.attr.as_str(),
+            offset: attribute_name_offset(current),
+        });
+        match current.value.as_ref() {
+            Expr::Attribute(inner) => current = inner,
+            Expr::Name(name) => {
+                attributes.reverse();
+                return Chain {
+                    root: Some(name),
+                    attributes,
+                };
+            }
+            _ => {
+                attributes.reverse();
+                return Chain {
+                    root: None,
+                    attributes,
+                };
+            }
+        }
+    }
+}
+
+/// Where the attribute's own name starts: it is always the last thing in the node's range.
+pub(crate) fn attribute_name_offset(attribute: &ast::ExprAttribute) -> usize {
+    let end = attribute.range.end().to_usize();
+    end.saturating_sub(attribute.attr.len())
+        .max(attribute.start().to_usize())
+}
+
+pub(crate) fn split_dotted(name: &str) -> Vec<String> {
+    name.split('.').map(str::to_string).collect()
+}
+
+/// The module of a `from` import as segments; relative imports get a leading `.`-segment.
+pub(crate) fn from_module_segments(import: &ast::StmtImportFrom) -> Vec<String> {
+    let level = import.level.map(|level| level.to_u32()).unwrap_or(0);
+    let mut segments = Vec::new();
+    if level > 0 {
+        segments.push(".".repeat(level as usize));
+    }
+    if let Some(module) = &import.module {
+        segments.extend(split_dotted(module));
+    }
+    segments
+}
+
+/// The statement lists directly inside a compound statement.
+pub(crate) fn child_bodies(stmt: &Stmt) -> Vec<&[Stmt]> {
+    match stmt {
+        Stmt::FunctionDef(s) => vec![&s.body],
+        Stmt::AsyncFunctionDef(s) => vec![&s.body],
+        Stmt::ClassDef(s) => vec![&s.body],
+        Stmt::For(s) => vec![&s.body, &s.orelse],
+        Stmt::AsyncFor(s) => vec![&s.body, &s.orelse],
+        Stmt::While(s) => vec![&s.body, &s.orelse],
+        Stmt::If(s) => vec![&s.body, &s.orelse],
+        Stmt::With(s) => vec![&s.body],
+        Stmt::AsyncWith(s) => vec![&s.body],
+        Stmt::Match(s) => s.cases.iter().map(|case| case.body.as_slice()).collect(),
+        Stmt::Try(s) => handler_bodies(&s.body, &s.handlers, &s.orelse, &s.finalbody),
+        Stmt::TryStar(s) => handler_bodies(&s.body, &s.handlers, &s.orelse, &s.finalbody),
+        _ => Vec::new(),
+    }
+}
+
+fn handler_bodies<'s>(
+    body: &'s [Stmt],
+    handlers: &'s [ast::ExceptHandler],
+    orelse: &'s [Stmt],
+    finalbody: &'s [Stmt],
+) -> Vec<&'s [Stmt]> {
+    let mut bodies = vec![body, orelse, finalbody];
+    bodies.extend(handlers.iter().map(|handler| match handler {
+        ast::ExceptHandler::ExceptHandler(handler) => handler.body.as_slice(),
+    }));
+    bodies
+}

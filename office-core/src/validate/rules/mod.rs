@@ -1,0 +1,50 @@
+//! One file per rule. Each file holds the violation struct (whose doc comment is the rule's
+//! documentation, copied into `EXPLANATION` by `violation!`) and one `pub(crate) fn` check
+//! called by the visitor at the node kind the rule cares about.
+
+use super::registry::Rule;
+
+/// What a rule reports. `message()` is one short sentence naming the construct in backticks.
+pub(crate) trait ViolationKind {
+    const RULE: Rule;
+    fn message(&self) -> String;
+}
+
+/// Declares a violation struct and keeps its doc comment as `EXPLANATION`, so the text a
+/// developer reads in the source is the text `Rule::explain()` shows.
+macro_rules! violation {
+    ($(#[doc = $doc:literal])* pub(crate) struct $name:ident $($body:tt)*) => {
+        $(#[doc = $doc])*
+        pub(crate) struct $name $($body)*
+
+        impl $name {
+            pub(crate) const EXPLANATION: &'static str = concat!($($doc, "\n"),*);
+        }
+    };
+}
+
+mod disallowed_import;
+mod disallowed_os_attribute;
+mod dunder_name;
+mod encoding_declaration;
+mod forbidden_builtin;
+mod module_escape_chain;
+mod nesting_too_deep;
+mod non_ascii_identifier;
+mod private_attribute_access;
+mod restricted_open;
+mod source_too_large;
+mod syntax_error;
+
+pub(crate) use disallowed_import::*;
+pub(crate) use disallowed_os_attribute::*;
+pub(crate) use dunder_name::*;
+pub(crate) use encoding_declaration::*;
+pub(crate) use forbidden_builtin::*;
+pub(crate) use module_escape_chain::*;
+pub(crate) use nesting_too_deep::*;
+pub(crate) use non_ascii_identifier::*;
+pub(crate) use private_attribute_access::*;
+pub(crate) use restricted_open::*;
+pub(crate) use source_too_large::*;
+pub(crate) use syntax_error::*;

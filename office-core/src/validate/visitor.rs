@@ -1,0 +1,541 @@
+//! The checker: runs the text-level rules, parses, then makes one walk over the AST calling
+//! each rule at the node kinds it cares about. Rules never walk the tree themselves.
+
+use rustpython_parser::Parse;
+use rustpython_parser::ast::{self, Expr, Pattern, Ranged, Stmt};
+
+use super::locate::LineIndex;
+use super::resolve::ImportTable;
+use super::rules::{self, ViolationKind};
+use super::{Policy, Violation};
+
+/// How far the tree walk descends, as a multiple of `Policy::max_nesting_depth`. Expressions
+/// nest without brackets (`a + a + ...`, `not not ...`), so the text scan cannot catch them.
+const TREE_DEPTH_FACTOR: usize = 10;
+
+/// Stack for the parsing thread: a fixed base plus room per source byte, because dropping a
+/// degenerate tree (`- - - ... x`, one level per byte) recurses once per level.
+const BASE_STACK_BYTES: usize = 32 << 20;
+const STACK_BYTES_PER_SOURCE_BYTE: usize = 512;
+const MAX_STACK_BYTES: usize = 1 << 30;
+
+/// State shared by all rules during one check.
+pub(crate) struct Checker<'a> {
+    pub(crate) policy: &'a Policy,
+    pub(crate) imports: ImportTable,
+    lines: LineIndex<'a>,
+    violations: Vec<Violation>,
+}
+
+impl<'a> Checker<'a> {
+    fn new(source: &'a str, policy: &'a Policy) -> Self {
+        Checker {
+            policy,
+            imports: ImportTable::default(),
+            lines: LineIndex::new(source),
+            violations: Vec::new(),
+        }
+    }
+
+    /// Records a violation at a byte offset of the source.
+    pub(crate) fn report<V: ViolationKind>(&mut self, offset: usize, violation: V) {
+        let (line, col) = self.lines.locate(offset);
+        self.violations.push(Violation {
+            code: V::RULE.code().to_string(),
+            line,
+            col,
+            message: violation.message(),
+        });
+    }
+}
+
+/// Every violation of `source`, unsorted.
+pub(crate) fn check_source(source: &str, policy: &Policy) -> Vec<Violation> {
+    let mut checker = Checker::new(source, policy);
+    // The size cap comes first: nothing else looks at an oversized source.
+    if rules::source_too_large(&mut checker, source) {
+        return checker.violations;
+    }
+    rules::encoding_declaration(&mut checker, source);
+    // Deep nesting is refused before the parser sees it.
+    if rules::nesting_too_deep_in_text(&mut checker, source) {
+        return checker.violations;
+    }
+
+    let stack_size =
+        (BASE_STACK_BYTES + source.len() * STACK_BYTES_PER_SOURCE_BYTE).min(MAX_STACK_BYTES);
+    let outcome = std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .name("office-validate".to_string())
+            .stack_size(stack_size)
+            .spawn_scoped(scope, || {
+                parse_and_walk(&mut checker, source);
+            });
+        match worker {
+            Ok(handle) => handle
+                .join()
+                .map_err(|_| "the check stopped unexpectedly".to_string()),
+            Err(error) => Err(format!("the validator could not start its worker: {error}")),
+        }
+    });
+    if let Err(reason) = outcome {
+        // A program that could not be checked is not accepted.
+        rules::unchecked_source(&mut checker, &reason);
+    }
+    checker.violations
+}
+
+fn parse_and_walk(checker: &mut Checker<'_>, source: &str) {
+    let suite = match ast::Suite::parse(source, "<program>") {
+        Ok(suite) => suite,
+        Err(error) => {
+            rules::syntax_error(checker, &error);
+            return;
+        }
+    };
+    checker.imports = ImportTable::from_suite(&suite);
+    let max_depth = checker
+        .policy
+        .max_nesting_depth
+        .saturating_mul(TREE_DEPTH_FACTOR)
+        .max(1);
+    let mut walker = Walker {
+        checker,
+        max_depth,
+        depth_reported: false,
+    };
+    walker.visit_body(&suite, 0);
+}
+
+/// Where a name or attribute sits, for rules that treat a bare reference differently from
+/// a call or from the base of a longer attribute chain.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    Called,
+    AttributeBase,
+    Other,
+}
+
+struct Walker<'c, 'a> {
+    checker: &'c mut Checker<'a>,
+    max_depth: usize,
+    depth_reported: bool,
+}
+
+impl Walker<'_, '_> {
+    /// False (and one report) when the tree is deeper than the policy allows.
+    fn enter(&mut self, depth: usize, offset: usize) -> bool {
+        if depth <= self.max_depth {
+            return true;
+        }
+        if !self.depth_reported {
+            self.depth_reported = true;
+            rules::nesting_too_deep_in_tree(self.checker, offset, self.max_depth);
+        }
+        false
+    }
+
+    fn visit_body(&mut self, body: &[Stmt], depth: usize) {
+        for stmt in body {
+            self.visit_stmt(stmt, depth);
+        }
+    }
+
+    fn visit_stmt(&mut self, stmt: &Stmt, depth: usize) {
+        let offset = stmt.start().to_usize();
+        if !self.enter(depth, offset) {
+            return;
+        }
+        let next = depth + 1;
+        match stmt {
+            Stmt::FunctionDef(ast::StmtFunctionDef {
+                name,
+                args,
+                body,
+                decorator_list,
+                returns,
+                type_params,
+                ..
+            })
+            | Stmt::AsyncFunctionDef(ast::StmtAsyncFunctionDef {
+                name,
+                args,
+                body,
+                decorator_list,
+                returns,
+                type_params,
+                ..
+            }) => {
+                rules::non_ascii_identifier(self.checker, name, offset);
+                self.visit_exprs(decorator_list, next);
+                self.visit_type_params(type_params, next);
+                self.visit_arguments(args, next);
+                if let Some(returns) = returns {
+                    self.visit_expr(returns, next, Role::Other);
+                }
+                self.visit_body(body, next);
+            }
+            Stmt::ClassDef(class) => {
+                rules::non_ascii_identifier(self.checker, &class.name, offset);
+                self.visit_exprs(&class.decorator_list, next);
+                self.visit_type_params(&class.type_params, next);
+                self.visit_exprs(&class.bases, next);
+                self.visit_keywords(&class.keywords, next);
+                self.visit_body(&class.body, next);
+            }
+            Stmt::Return(s) => self.visit_optional(s.value.as_deref(), next),
+            Stmt::Delete(s) => self.visit_exprs(&s.targets, next),
+            Stmt::Assign(s) => {
+                self.visit_exprs(&s.targets, next);
+                self.visit_expr(&s.value, next, Role::Other);
+            }
+            Stmt::TypeAlias(s) => {
+                self.visit_expr(&s.name, next, Role::Other);
+                self.visit_type_params(&s.type_params, next);
+                self.visit_expr(&s.value, next, Role::Other);
+            }
+            Stmt::AugAssign(s) => {
+                self.visit_expr(&s.target, next, Role::Other);
+                self.visit_expr(&s.value, next, Role::Other);
+            }
+            Stmt::AnnAssign(s) => {
+                self.visit_expr(&s.target, next, Role::Other);
+                self.visit_expr(&s.annotation, next, Role::Other);
+                self.visit_optional(s.value.as_deref(), next);
+            }
+            Stmt::For(ast::StmtFor {
+                target,
+                iter,
+                body,
+                orelse,
+                ..
+            })
+            | Stmt::AsyncFor(ast::StmtAsyncFor {
+                target,
+                iter,
+                body,
+                orelse,
+                ..
+            }) => {
+                self.visit_expr(target, next, Role::Other);
+                self.visit_expr(iter, next, Role::Other);
+                self.visit_body(body, next);
+                self.visit_body(orelse, next);
+            }
+            Stmt::While(ast::StmtWhile {
+                test, body, orelse, ..
+            })
+            | Stmt::If(ast::StmtIf {
+                test, body, orelse, ..
+            }) => {
+                self.visit_expr(test, next, Role::Other);
+                self.visit_body(body, next);
+                self.visit_body(orelse, next);
+            }
+            Stmt::With(ast::StmtWith { items, body, .. })
+            | Stmt::AsyncWith(ast::StmtAsyncWith { items, body, .. }) => {
+                for item in items {
+                    self.visit_expr(&item.context_expr, next, Role::Other);
+                    self.visit_optional(item.optional_vars.as_deref(), next);
+                }
+                self.visit_body(body, next);
+            }
+            Stmt::Match(s) => {
+                self.visit_expr(&s.subject, next, Role::Other);
+                for case in &s.cases {
+                    self.visit_pattern(&case.pattern, next);
+                    self.visit_optional(case.guard.as_deref(), next);
+                    self.visit_body(&case.body, next);
+                }
+            }
+            Stmt::Raise(s) => {
+                self.visit_optional(s.exc.as_deref(), next);
+                self.visit_optional(s.cause.as_deref(), next);
+            }
+            Stmt::Try(ast::StmtTry {
+                body,
+                handlers,
+                orelse,
+                finalbody,
+                ..
+            })
+            | Stmt::TryStar(ast::StmtTryStar {
+                body,
+                handlers,
+                orelse,
+                finalbody,
+                ..
+            }) => {
+                self.visit_body(body, next);
+                for handler in handlers {
+                    let ast::ExceptHandler::ExceptHandler(handler) = handler;
+                    if let Some(name) = &handler.name {
+                        rules::non_ascii_identifier(self.checker, name, handler.start().to_usize());
+                    }
+                    self.visit_optional(handler.type_.as_deref(), next);
+                    self.visit_body(&handler.body, next);
+                }
+                self.visit_body(orelse, next);
+                self.visit_body(finalbody, next);
+            }
+            Stmt::Assert(s) => {
+                self.visit_expr(&s.test, next, Role::Other);
+                self.visit_optional(s.msg.as_deref(), next);
+            }
+            Stmt::Import(import) => {
+                for alias in &import.names {
+                    self.visit_alias_names(alias);
+                }
+                rules::disallowed_import(self.checker, import);
+            }
+            Stmt::ImportFrom(import) => {
+                for alias in &import.names {
+                    self.visit_alias_names(alias);
+                }
+                rules::disallowed_import_from(self.checker, import);
+                rules::disallowed_os_attribute_import(self.checker, import);
+                rules::module_escape_chain_import(self.checker, import);
+                rules::private_attribute_access_import(self.checker, import);
+            }
+            Stmt::Global(ast::StmtGlobal { names, .. })
+            | Stmt::Nonlocal(ast::StmtNonlocal { names, .. }) => {
+                for name in names {
+                    rules::non_ascii_identifier(self.checker, name, offset);
+                }
+            }
+            Stmt::Expr(s) => self.visit_expr(&s.value, next, Role::Other),
+            Stmt::Pass(_) | Stmt::Break(_) | Stmt::Continue(_) => {}
+        }
+    }
+
+    fn visit_alias_names(&mut self, alias: &ast::Alias) {
+        let offset = alias.start().to_usize();
+        rules::non_ascii_identifier(self.checker, &alias.name, offset);
+        if let Some(asname) = &alias.asname {
+            rules::non_ascii_identifier(self.checker, asname, offset);
+        }
+    }
+
+    fn visit_optional(&mut self, expr: Option<&Expr>, depth: usize) {
+        if let Some(expr) = expr {
+            self.visit_expr(expr, depth, Role::Other);
+        }
+    }
+
+    fn visit_exprs(&mut self, exprs: &[Expr], depth: usize) {
+        for expr in exprs {
+            self.visit_expr(expr, depth, Role::Other);
+        }
+    }
+
+    fn visit_keywords(&mut self, keywords: &[ast::Keyword], depth: usize) {
+        for keyword in keywords {
+            if let Some(arg) = &keyword.arg {
+                rules::non_ascii_identifier(self.checker, arg, keyword.start().to_usize());
+            }
+            self.visit_expr(&keyword.value, depth, Role::Other);
+        }
+    }
+
+    fn visit_arguments(&mut self, arguments: &ast::Arguments, depth: usize) {
+        let with_defaults = arguments
+            .posonlyargs
+            .iter()
+            .chain(&arguments.args)
+            .chain(&arguments.kwonlyargs);
+        for arg in with_defaults {
+            self.visit_arg(&arg.def, depth);
+            self.visit_optional(arg.default.as_deref(), depth);
+        }
+        for arg in [&arguments.vararg, &arguments.kwarg].into_iter().flatten() {
+            self.visit_arg(arg, depth);
+        }
+    }
+
+    fn visit_arg(&mut self, arg: &ast::Arg, depth: usize) {
+        rules::non_ascii_identifier(self.checker, &arg.arg, arg.start().to_usize());
+        self.visit_optional(arg.annotation.as_deref(), depth);
+    }
+
+    fn visit_type_params(&mut self, params: &[ast::TypeParam], depth: usize) {
+        for param in params {
+            let offset = param.start().to_usize();
+            match param {
+                ast::TypeParam::TypeVar(var) => {
+                    rules::non_ascii_identifier(self.checker, &var.name, offset);
+                    self.visit_optional(var.bound.as_deref(), depth);
+                }
+                ast::TypeParam::ParamSpec(spec) => {
+                    rules::non_ascii_identifier(self.checker, &spec.name, offset);
+                }
+                ast::TypeParam::TypeVarTuple(tuple) => {
+                    rules::non_ascii_identifier(self.checker, &tuple.name, offset);
+                }
+            }
+        }
+    }
+
+    fn visit_comprehensions(&mut self, generators: &[ast::Comprehension], depth: usize) {
+        for generator in generators {
+            self.visit_expr(&generator.target, depth, Role::Other);
+            self.visit_expr(&generator.iter, depth, Role::Other);
+            self.visit_exprs(&generator.ifs, depth);
+        }
+    }
+
+    fn visit_pattern(&mut self, pattern: &Pattern, depth: usize) {
+        let offset = pattern.start().to_usize();
+        if !self.enter(depth, offset) {
+            return;
+        }
+        let next = depth + 1;
+        match pattern {
+            Pattern::MatchValue(p) => self.visit_expr(&p.value, next, Role::Other),
+            Pattern::MatchSingleton(_) => {}
+            Pattern::MatchSequence(p) => self.visit_patterns(&p.patterns, next),
+            Pattern::MatchMapping(p) => {
+                self.visit_exprs(&p.keys, next);
+                self.visit_patterns(&p.patterns, next);
+                if let Some(rest) = &p.rest {
+                    rules::non_ascii_identifier(self.checker, rest, offset);
+                }
+            }
+            Pattern::MatchClass(p) => {
+                self.visit_expr(&p.cls, next, Role::Other);
+                self.visit_patterns(&p.patterns, next);
+                for attr in &p.kwd_attrs {
+                    rules::non_ascii_identifier(self.checker, attr, offset);
+                    rules::private_attribute_access_pattern(self.checker, attr, offset);
+                }
+                self.visit_patterns(&p.kwd_patterns, next);
+            }
+            Pattern::MatchStar(p) => {
+                if let Some(name) = &p.name {
+                    rules::non_ascii_identifier(self.checker, name, offset);
+                }
+            }
+            Pattern::MatchAs(p) => {
+                if let Some(name) = &p.name {
+                    rules::non_ascii_identifier(self.checker, name, offset);
+                }
+                if let Some(inner) = &p.pattern {
+                    self.visit_pattern(inner, next);
+                }
+            }
+            Pattern::MatchOr(p) => self.visit_patterns(&p.patterns, next),
+        }
+    }
+
+    fn visit_patterns(&mut self, patterns: &[Pattern], depth: usize) {
+        for pattern in patterns {
+            self.visit_pattern(pattern, depth);
+        }
+    }
+
+    fn visit_expr(&mut self, expr: &Expr, depth: usize, role: Role) {
+        let offset = expr.start().to_usize();
+        if !self.enter(depth, offset) {
+            return;
+        }
+        let next = depth + 1;
+        match expr {
+            Expr::Name(name) => {
+                rules::non_ascii_identifier(self.checker, &name.id, offset);
+                rules::forbidden_builtin(self.checker, name);
+                rules::restricted_open_reference(self.checker, name, role);
+                rules::dunder_name(self.checker, name);
+                rules::disallowed_os_module_reference(self.checker, name, role);
+            }
+            Expr::Attribute(attribute) => {
+                let name_offset = super::resolve::attribute_name_offset(attribute);
+                rules::non_ascii_identifier(self.checker, &attribute.attr, name_offset);
+                rules::private_attribute_access(self.checker, attribute);
+                if role != Role::AttributeBase {
+                    // The outermost attribute of a chain: chain rules see the whole chain once.
+                    let chain = super::resolve::chain(attribute);
+                    rules::forbidden_builtin_chain(self.checker, &chain);
+                    rules::disallowed_os_attribute(self.checker, &chain);
+                    rules::module_escape_chain(self.checker, &chain);
+                }
+                self.visit_expr(&attribute.value, next, Role::AttributeBase);
+            }
+            Expr::Call(call) => {
+                rules::restricted_open_call(self.checker, call);
+                self.visit_expr(&call.func, next, Role::Called);
+                self.visit_exprs(&call.args, next);
+                self.visit_keywords(&call.keywords, next);
+            }
+            Expr::BoolOp(e) => self.visit_exprs(&e.values, next),
+            Expr::NamedExpr(e) => {
+                self.visit_expr(&e.target, next, Role::Other);
+                self.visit_expr(&e.value, next, Role::Other);
+            }
+            Expr::BinOp(e) => {
+                self.visit_expr(&e.left, next, Role::Other);
+                self.visit_expr(&e.right, next, Role::Other);
+            }
+            Expr::UnaryOp(e) => self.visit_expr(&e.operand, next, Role::Other),
+            Expr::Lambda(e) => {
+                self.visit_arguments(&e.args, next);
+                self.visit_expr(&e.body, next, Role::Other);
+            }
+            Expr::IfExp(e) => {
+                self.visit_expr(&e.test, next, Role::Other);
+                self.visit_expr(&e.body, next, Role::Other);
+                self.visit_expr(&e.orelse, next, Role::Other);
+            }
+            Expr::Dict(e) => {
+                for key in e.keys.iter().flatten() {
+                    self.visit_expr(key, next, Role::Other);
+                }
+                self.visit_exprs(&e.values, next);
+            }
+            Expr::Set(e) => self.visit_exprs(&e.elts, next),
+            Expr::ListComp(ast::ExprListComp {
+                elt, generators, ..
+            })
+            | Expr::SetComp(ast::ExprSetComp {
+                elt, generators, ..
+            })
+            | Expr::GeneratorExp(ast::ExprGeneratorExp {
+                elt, generators, ..
+            }) => {
+                self.visit_comprehensions(generators, next);
+                self.visit_expr(elt, next, Role::Other);
+            }
+            Expr::DictComp(e) => {
+                self.visit_comprehensions(&e.generators, next);
+                self.visit_expr(&e.key, next, Role::Other);
+                self.visit_expr(&e.value, next, Role::Other);
+            }
+            Expr::Await(e) => self.visit_expr(&e.value, next, Role::Other),
+            Expr::Yield(e) => self.visit_optional(e.value.as_deref(), next),
+            Expr::YieldFrom(e) => self.visit_expr(&e.value, next, Role::Other),
+            Expr::Compare(e) => {
+                self.visit_expr(&e.left, next, Role::Other);
+                self.visit_exprs(&e.comparators, next);
+            }
+            Expr::FormattedValue(e) => {
+                self.visit_expr(&e.value, next, Role::Other);
+                self.visit_optional(e.format_spec.as_deref(), next);
+            }
+            Expr::JoinedStr(e) => self.visit_exprs(&e.values, next),
+            Expr::Constant(constant) => {
+                rules::private_attribute_access_format(self.checker, constant)
+            }
+            Expr::Subscript(e) => {
+                self.visit_expr(&e.value, next, Role::Other);
+                self.visit_expr(&e.slice, next, Role::Other);
+            }
+            Expr::Starred(e) => self.visit_expr(&e.value, next, Role::Other),
+            Expr::List(ast::ExprList { elts, .. }) | Expr::Tuple(ast::ExprTuple { elts, .. }) => {
+                self.visit_exprs(elts, next)
+            }
+            Expr::Slice(e) => {
+                self.visit_optional(e.lower.as_deref(), next);
+                self.visit_optional(e.upper.as_deref(), next);
+                self.visit_optional(e.step.as_deref(), next);
+            }
+        }
+    }
+}

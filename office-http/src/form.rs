@@ -1,0 +1,111 @@
+//! Multipart forms: text fields and files by field name, with unknown fields refused and
+//! missing ones reported the way FastAPI reports them.
+
+use crate::error::ApiError;
+use axum::extract::Multipart;
+use axum::extract::multipart::MultipartRejection;
+use axum::http::StatusCode;
+use office_core::Upload;
+use std::collections::HashMap;
+
+/// A parsed multipart form.
+#[derive(Debug, Default)]
+pub struct Form {
+    texts: HashMap<String, String>,
+    files: HashMap<String, Vec<Upload>>,
+}
+
+/// What a route accepts: text fields and file fields by name.
+pub struct FormSpec {
+    pub texts: &'static [&'static str],
+    pub files: &'static [&'static str],
+}
+
+impl Form {
+    pub async fn read(
+        multipart: Result<Multipart, MultipartRejection>,
+        spec: &FormSpec,
+    ) -> Result<Form, ApiError> {
+        let mut multipart = multipart.map_err(|e| {
+            ApiError::Status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("expected a multipart/form-data body: {e}"),
+            )
+        })?;
+        let mut form = Form::default();
+        while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
+            let name = field.name().unwrap_or_default().to_string();
+            if spec.files.contains(&name.as_str()) {
+                let file_name = field.file_name().unwrap_or_default().to_string();
+                let data = field.bytes().await.map_err(multipart_error)?;
+                if file_name.is_empty() && data.is_empty() {
+                    // Browsers send an empty part for a file input left empty.
+                    continue;
+                }
+                let file_name = if file_name.is_empty() {
+                    "upload".to_string()
+                } else {
+                    file_name
+                };
+                form.files.entry(name).or_default().push(Upload {
+                    name: file_name,
+                    data,
+                });
+            } else if spec.texts.contains(&name.as_str()) {
+                let text = field.text().await.map_err(multipart_error)?;
+                form.texts.insert(name, text);
+            } else {
+                let mut accepted: Vec<&str> =
+                    spec.texts.iter().chain(spec.files).copied().collect();
+                accepted.sort();
+                return Err(ApiError::invalid_field(
+                    &name,
+                    format!(
+                        "unknown field '{name}'; this endpoint accepts: {}",
+                        accepted.join(", ")
+                    ),
+                ));
+            }
+        }
+        Ok(form)
+    }
+
+    pub fn text(&self, name: &str) -> Option<&str> {
+        self.texts.get(name).map(String::as_str)
+    }
+
+    /// A text field that must be present and not blank.
+    pub fn required_text(&self, name: &str) -> Result<String, ApiError> {
+        match self.text(name) {
+            None => Err(ApiError::missing(name)),
+            Some(t) if t.trim().is_empty() => Err(ApiError::invalid_field(
+                name,
+                format!("{name} must not be empty"),
+            )),
+            Some(t) => Ok(t.to_string()),
+        }
+    }
+
+    /// Exactly one file in the field.
+    pub fn required_file(&mut self, name: &str) -> Result<Upload, ApiError> {
+        let mut files = self.files.remove(name).unwrap_or_default();
+        match files.len() {
+            0 => Err(ApiError::missing(name)),
+            1 => Ok(files.pop().expect("one file")),
+            n => Err(ApiError::invalid_field(
+                name,
+                format!("expected one file in '{name}', got {n}"),
+            )),
+        }
+    }
+}
+
+fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
+    let status = e.status();
+    let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
+        "the upload is larger than the server's limit".to_string()
+    } else {
+        format!("the multipart body could not be read: {}", e.body_text())
+    };
+    ApiError::Status(status, message)
+}

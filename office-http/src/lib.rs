@@ -1,0 +1,62 @@
+//! office-http: the reference REST server for office, path for path the API of the
+//! original FastAPI backend, over `office_core::Engine`.
+//!
+//! # Layout
+//! - `routes`: one module per job kind (`excel`), each a `routes()` router, plus the
+//!   handlers all kinds share (`jobs`) and the health check.
+//! - `form`: multipart parsing with FastAPI-compatible complaints about missing fields.
+//! - `error`: the one error type and its mapping to statuses and `{"detail": ...}` bodies.
+//! - `auth`: optional bearer tokens (`OFFICE_API_KEYS`).
+//!
+//! Handlers only extract, call the engine and shape the answer; no logic lives here that
+//! another face would need.
+
+pub mod auth;
+pub mod error;
+pub mod form;
+pub mod routes;
+
+use axum::Router;
+use office_core::Engine;
+use std::future::Future;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub engine: Engine,
+    /// The interpreter's version line, read once at start for the health check.
+    pub python: Arc<String>,
+}
+
+impl AppState {
+    pub fn new(engine: Engine) -> Self {
+        let python = office_core::execute::python_version(&engine.config().python)
+            .unwrap_or_else(|e| format!("unavailable: {e}"));
+        AppState {
+            engine,
+            python: Arc::new(python),
+        }
+    }
+}
+
+/// The whole application: every route, the body limits and the auth layer.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .nest("/api", routes::api_routes(&state))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves `app(state)` on `listener` until `shutdown` completes, then finishes requests
+/// in flight.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

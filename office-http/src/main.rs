@@ -1,0 +1,207 @@
+//! The `office` command: serve the REST API, run one job, or check a program against the
+//! code policy. Parsing, tracing and wiring only; the work is in office-core.
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use office_core::{Config, Engine, JobKind, JobStatus, Submission, Upload};
+use office_http::AppState;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(
+    name = "office",
+    version,
+    about = "Office files plus a request in plain language, turned into results."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the REST API (and run jobs in this process).
+    Serve {
+        /// Address to listen on [env: OFFICE_HOST, default 127.0.0.1].
+        #[arg(long)]
+        host: Option<String>,
+        /// Port to listen on [env: OFFICE_PORT, default 8000].
+        #[arg(long)]
+        port: Option<u16>,
+    },
+    /// Run one job in this process and print where its outputs are.
+    Run {
+        /// The workbook or CSV file to work on.
+        #[arg(long)]
+        file: PathBuf,
+        /// What to do, in plain language.
+        #[arg(long)]
+        prompt: String,
+        /// Folder to copy the outputs into [default: ./office-out/<job id>].
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Check a Python program against the code policy; prints the findings as JSON.
+    /// Exits 1 when the program is rejected.
+    Validate {
+        /// The program to check.
+        file: PathBuf,
+    },
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    // A missing .env is fine; a malformed one is worth knowing about.
+    if let Err(e) = dotenvy::dotenv()
+        && !e.not_found()
+    {
+        eprintln!("warning: .env could not be read: {e}");
+    }
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("OFFICE_LOG")
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let code = match run(cli.command).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            2
+        }
+    };
+    std::process::exit(code);
+}
+
+async fn run(command: Command) -> Result<i32> {
+    match command {
+        Command::Serve { host, port } => serve(host, port).await,
+        Command::Run { file, prompt, out } => run_one(file, prompt, out).await,
+        Command::Validate { file } => validate(file),
+    }
+}
+
+async fn serve(host: Option<String>, port: Option<u16>) -> Result<i32> {
+    let mut config = Config::from_env()?;
+    if let Some(h) = host {
+        config.host = h;
+    }
+    if let Some(p) = port {
+        config.port = p;
+    }
+    let addr = format!("{}:{}", config.host, config.port);
+    let workers = config.workers;
+    let engine = Engine::open(config).await?;
+    let recovered = engine.recover().await?;
+    tracing::info!(?recovered, "jobs left by an earlier run were taken care of");
+    let pool = engine.start_workers(workers);
+    let state = AppState::new(engine);
+    tracing::info!(python = %state.python, "python runtime");
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    tracing::info!("office listening on http://{}", listener.local_addr()?);
+    office_http::serve(listener, state, shutdown_signal()).await?;
+    pool.shutdown(Duration::from_secs(30)).await;
+    Ok(0)
+}
+
+async fn run_one(file: PathBuf, prompt: String, out: Option<PathBuf>) -> Result<i32> {
+    let config = Config::from_env()?;
+    let data = tokio::fs::read(&file)
+        .await
+        .with_context(|| format!("cannot read {}", file.display()))?;
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "input".into());
+    let engine = Engine::open(config).await?;
+    let pool = engine.start_workers(1);
+    let job = engine
+        .submit(Submission::new(
+            JobKind::Excel,
+            prompt,
+            vec![Upload {
+                name,
+                data: data.into(),
+            }],
+        ))
+        .await?;
+    let job = engine.wait(job.id, None).await?;
+    pool.shutdown(Duration::from_secs(5)).await;
+
+    let out = out.unwrap_or_else(|| PathBuf::from("office-out").join(job.id.to_string()));
+    tokio::fs::create_dir_all(&out)
+        .await
+        .with_context(|| format!("cannot create {}", out.display()))?;
+    for artifact in &job.artifacts {
+        let (_, bytes) = engine.read_artifact(&job, &artifact.name).await?;
+        let path = out.join(&artifact.name);
+        if let Some(parent) = path.parent() {
+            tokio::fs::create_dir_all(parent).await?;
+        }
+        tokio::fs::write(&path, bytes).await?;
+    }
+    println!("job {} {}", job.id, job.status);
+    if let Some(steps) = engine
+        .summary(&job)
+        .await
+        .ok()
+        .and_then(|s| s.get("steps").cloned())
+        && let Some(steps) = steps.as_array()
+    {
+        for step in steps {
+            println!("  - {}", step.as_str().unwrap_or_default());
+        }
+    }
+    if let Some(error) = &job.error {
+        println!("error ({}): {}", error.code, error.message);
+    }
+    println!("outputs in {}", out.display());
+    for artifact in &job.artifacts {
+        println!("  {}", out.join(&artifact.name).display());
+    }
+    Ok(if job.status == JobStatus::Succeeded {
+        0
+    } else {
+        1
+    })
+}
+
+fn validate(file: PathBuf) -> Result<i32> {
+    let source = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+    let source = String::from_utf8(source)
+        .map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", file.display()))?;
+    let violations =
+        office_core::validate::validate(&source, &office_core::validate::Policy::default());
+    let report = serde_json::json!({
+        "file": file.display().to_string(),
+        "accepted": violations.is_empty(),
+        "violations": violations,
+    });
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(if violations.is_empty() { 0 } else { 1 })
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,158 @@
+//! Handlers every job kind shares: get, list, artifacts, delete, events, cancel.
+
+use crate::AppState;
+use crate::error::ApiError;
+use axum::Json;
+use axum::body::Body;
+use axum::extract::Query;
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
+use office_core::{Error, Job, JobFilter, JobId, JobKind, JobStatus};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// `?status=..&limit=..` on list endpoints.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    pub status: Option<String>,
+    pub limit: Option<u32>,
+}
+
+pub fn parse_id(id: &str) -> Result<JobId, ApiError> {
+    id.parse::<JobId>()
+        .map_err(|_| ApiError::Core(Error::not_found(format!("job {id} not found"))))
+}
+
+pub async fn load(state: &AppState, kind: JobKind, id: &str) -> Result<Job, ApiError> {
+    Ok(state.engine.get_kind(parse_id(id)?, kind).await?)
+}
+
+pub async fn get_job(state: AppState, kind: JobKind, id: String) -> Result<Json<Job>, ApiError> {
+    Ok(Json(load(&state, kind, &id).await?))
+}
+
+pub async fn list_jobs(
+    state: AppState,
+    kind: JobKind,
+    query: ListQuery,
+) -> Result<Json<Value>, ApiError> {
+    let status = match query.status.as_deref() {
+        None | Some("") => None,
+        Some(s) => Some(
+            s.parse::<JobStatus>()
+                .map_err(|e| ApiError::Core(Error::invalid(e)))?,
+        ),
+    };
+    let filter = JobFilter {
+        kind: Some(kind),
+        status,
+        limit: query.limit,
+    };
+    let jobs = state.engine.list(&filter).await?;
+    Ok(Json(json!({ "jobs": jobs, "count": jobs.len() })))
+}
+
+pub async fn list_artifacts(
+    state: AppState,
+    kind: JobKind,
+    id: String,
+) -> Result<Json<Value>, ApiError> {
+    let job = load(&state, kind, &id).await?;
+    Ok(Json(
+        json!({ "job_id": job.id, "status": job.status, "artifacts": job.artifacts }),
+    ))
+}
+
+pub async fn delete_job(
+    state: AppState,
+    kind: JobKind,
+    id: String,
+) -> Result<Json<Value>, ApiError> {
+    let job = load(&state, kind, &id).await?;
+    state.engine.delete(job.id).await?;
+    Ok(Json(json!({ "id": job.id, "deleted": true })))
+}
+
+pub async fn cancel_job(state: AppState, kind: JobKind, id: String) -> Result<Json<Job>, ApiError> {
+    let job = load(&state, kind, &id).await?;
+    Ok(Json(state.engine.cancel(job.id).await?))
+}
+
+pub async fn job_events(
+    state: AppState,
+    kind: JobKind,
+    id: String,
+) -> Result<Json<Value>, ApiError> {
+    let job = load(&state, kind, &id).await?;
+    let events = state.engine.events(job.id).await?;
+    Ok(Json(json!({ "job_id": job.id, "events": events })))
+}
+
+/// A file response; `attachment` names the download the way the user's browser saves it.
+pub fn file_response(content_type: &str, data: bytes::Bytes, attachment: Option<&str>) -> Response {
+    let mut response = Response::new(Body::from(data));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(content_type)
+            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if let Some(name) = attachment
+        && let Ok(v) = HeaderValue::from_str(&content_disposition(name))
+    {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    response
+}
+
+/// `attachment; filename="ascii"; filename*=UTF-8''percent-encoded` (RFC 6266).
+pub fn content_disposition(name: &str) -> String {
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut encoded = String::new();
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            encoded.push(b as char);
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
+pub fn list_query(
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<ListQuery, ApiError> {
+    query
+        .map(|Query(q)| q)
+        .map_err(|e| ApiError::Core(Error::invalid(format!("invalid query: {}", e.body_text()))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_disposition_keeps_unicode_names_safe() {
+        let v = content_disposition("销售 \"q1\".xlsx");
+        assert!(
+            v.starts_with("attachment; filename=\"__ _q1_.xlsx\""),
+            "{v}"
+        );
+        assert!(v.contains("filename*=UTF-8''%E9%94%80"), "{v}");
+        assert!(HeaderValue::from_str(&v).is_ok());
+    }
+}

@@ -1,0 +1,32 @@
+//! Routes under `/api`, one module per job kind.
+
+pub mod excel;
+pub mod jobs;
+
+use crate::AppState;
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router, middleware};
+use serde_json::{Value, json};
+
+pub fn api_routes(state: &AppState) -> Router<AppState> {
+    let protected = Router::new()
+        .nest("/excel", excel::routes(state))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::require_api_key,
+        ));
+    Router::new().route("/health", get(health)).merge(protected)
+}
+
+async fn health(State(state): State<AppState>) -> Json<Value> {
+    let backends = state.engine.backends();
+    Json(json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+        "store": backends.store,
+        "queue": backends.queue,
+        "generator": backends.generator,
+        "python": *state.python,
+    }))
+}

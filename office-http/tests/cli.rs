@@ -1,0 +1,123 @@
+//! The `office` command as a user runs it: a real process, real files.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn office() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_office"));
+    let python = std::env::var_os("OFFICE_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python"));
+    cmd.env("OFFICE_PYTHON", python).env("OFFICE_LOG", "warn");
+    cmd
+}
+
+#[test]
+fn validate_accepts_a_clean_program() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ok.py");
+    std::fs::write(
+        &file,
+        "import pandas as pd\ndf = pd.DataFrame({'a': [1]})\nprint(df.sum())\n",
+    )
+    .unwrap();
+    let out = office().arg("validate").arg(&file).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["accepted"], true);
+    assert_eq!(report["violations"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn validate_rejects_with_findings_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.py");
+    std::fs::write(
+        &file,
+        "import pandas as pd\nimport os as o\no.system('id')\neval('1')\n",
+    )
+    .unwrap();
+    let out = office().arg("validate").arg(&file).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["accepted"], false);
+    let lines: Vec<u64> = report["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["line"].as_u64().unwrap())
+        .collect();
+    assert!(lines.contains(&3) && lines.contains(&4), "{report:#}");
+    for v in report["violations"].as_array().unwrap() {
+        assert!(v["code"].as_str().unwrap().starts_with("OFF"), "{v}");
+        assert!(v["col"].as_u64().unwrap() >= 1);
+    }
+}
+
+#[test]
+fn validate_missing_file_is_a_clear_error() {
+    let out = office()
+        .arg("validate")
+        .arg("/nonexistent/x.py")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read /nonexistent/x.py"));
+}
+
+#[test]
+fn run_one_job_and_print_where_outputs_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("sales.csv");
+    std::fs::write(&input, "region,revenue\nNorth,10\nSouth,5\nNorth,7\n").unwrap();
+    let out_dir = dir.path().join("out");
+    let out = office()
+        .current_dir(dir.path())
+        .env("DATA_DIR", dir.path().join("data"))
+        .args(["run", "--file"])
+        .arg(&input)
+        .args(["--prompt", "total revenue by region", "--out"])
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("succeeded") && stdout.contains(&out_dir.display().to_string()),
+        "{stdout}"
+    );
+    for name in ["output.xlsx", "generated.py", "summary.json"] {
+        assert!(out_dir.join(name).exists(), "{name} missing; {stdout}");
+    }
+}
+
+#[test]
+fn run_reports_a_failed_job_with_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("sales.csv");
+    std::fs::write(&input, "region,revenue\nNorth,10\n").unwrap();
+    let out = office()
+        .current_dir(dir.path())
+        .env("DATA_DIR", dir.path().join("data"))
+        .args(["run", "--file"])
+        .arg(&input)
+        .args(["--prompt", "sort by colour"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("failed") && stdout.contains("colour"),
+        "{stdout}"
+    );
+}
