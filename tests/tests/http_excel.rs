@@ -134,7 +134,10 @@ async fn filter_equality_and_comparison() {
     let rows = read_sheet(&out.unwrap(), "seattle-weather");
     let kept = column(&rows, "weather");
     assert_eq!(kept.len(), csv.iter().filter(|r| r[w] == "sun").count());
-    assert!(kept.iter().all(|c| matches!(c, calamine::Data::String(s) if s == "sun")));
+    assert!(
+        kept.iter()
+            .all(|c| matches!(c, calamine::Data::String(s) if s == "sun"))
+    );
 
     let (job, out) = run_job(&server, WEATHER, "filter rows where precipitation > 10").await;
     succeeded(&job);

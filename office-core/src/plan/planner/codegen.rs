@@ -93,13 +93,13 @@ pub fn sheet_name(wanted: &str, taken: &[String]) -> String {
         .unwrap_or(first)
 }
 
+/// Workbooks are read with calamine, the reader the profiler uses, so the program reads
+/// every workbook the profiler could (openpyxl fails on strict OOXML and on some real
+/// files that Excel opens).
 fn engine(format: FileFormat) -> &'static str {
     match format {
-        FileFormat::Xlsx | FileFormat::Xlsm => "openpyxl",
-        FileFormat::Xls => "xlrd",
-        FileFormat::Xlsb => "pyxlsb",
-        FileFormat::Ods => "odf",
         FileFormat::Csv | FileFormat::Tsv => "",
+        _ => "calamine",
     }
 }
 
