@@ -176,3 +176,8 @@ pub fn read_plain_csv(path: &std::path::Path) -> (Vec<String>, Vec<Vec<String>>)
         .collect();
     (header, rows)
 }
+
+/// GET a URL and parse its JSON body.
+pub async fn get_json(url: &str) -> serde_json::Value {
+    reqwest::get(url).await.unwrap().json().await.unwrap()
+}

@@ -73,12 +73,7 @@ fn weather_col(name: &str) -> usize {
 #[tokio::test]
 async fn health_reports_backends() {
     let server = TestServer::start().await;
-    let v: Value = reqwest::get(server.url("/api/health"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v: Value = get_json(&server.url("/api/health")).await;
     assert_eq!(v["status"], "ok");
     assert_eq!(v["store"], "sqlite");
     assert_eq!(v["generator"], "planner");
@@ -247,16 +242,8 @@ async fn describe_writes_statistics_sheet_and_summary() {
     );
 
     // summary.json: what was asked, done, and the shape before and after.
-    let client = reqwest::Client::new();
     let id = job["id"].as_str().unwrap();
-    let summary: Value = client
-        .get(server.url(&format!("/api/excel/jobs/{id}/summary")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let summary: Value = get_json(&server.url(&format!("/api/excel/jobs/{id}/summary"))).await;
     assert_eq!(summary["prompt"], "summary statistics");
     assert_eq!(summary["before"][0]["sheets"][0]["rows"], weather().1.len());
     assert!(
@@ -325,26 +312,12 @@ async fn code_and_artifacts_are_served() {
     succeeded(&job);
     let client = reqwest::Client::new();
     let id = job["id"].as_str().unwrap();
-    let code: Value = client
-        .get(server.url(&format!("/api/excel/jobs/{id}/code")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let code: Value = get_json(&server.url(&format!("/api/excel/jobs/{id}/code"))).await;
     assert!(
         code["code"].as_str().unwrap().contains("sort_values"),
         "{code}"
     );
-    let arts: Value = client
-        .get(server.url(&format!("/api/excel/jobs/{id}/artifacts")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let arts: Value = get_json(&server.url(&format!("/api/excel/jobs/{id}/artifacts"))).await;
     let names: Vec<&str> = arts["artifacts"]
         .as_array()
         .unwrap()
@@ -456,12 +429,7 @@ async fn unreadable_uploads_answer_400_and_name_the_file() {
         "{body}"
     );
     // Nothing was kept of refused uploads, and the server still serves.
-    let list: Value = reqwest::get(server.url("/api/excel/jobs"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = get_json(&server.url("/api/excel/jobs")).await;
     assert_eq!(list["count"], 0);
     assert_eq!(
         reqwest::get(server.url("/api/health"))
@@ -604,12 +572,7 @@ async fn list_is_newest_first_and_filters_by_status() {
     let server = TestServer::start().await;
     let (a, _) = run_job(&server, WEATHER, "sort by wind").await;
     let (b, _) = run_job(&server, WEATHER, "translate to French").await;
-    let list: Value = reqwest::get(server.url("/api/excel/jobs"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = get_json(&server.url("/api/excel/jobs")).await;
     let ids: Vec<&str> = list["jobs"]
         .as_array()
         .unwrap()
@@ -617,15 +580,84 @@ async fn list_is_newest_first_and_filters_by_status() {
         .map(|j| j["id"].as_str().unwrap())
         .collect();
     assert_eq!(ids, [b["id"].as_str().unwrap(), a["id"].as_str().unwrap()]);
-    let failed: Value = reqwest::get(server.url("/api/excel/jobs?status=failed"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let failed: Value = get_json(&server.url("/api/excel/jobs?status=failed")).await;
     assert_eq!(failed["count"], 1);
     let resp = reqwest::get(server.url("/api/excel/jobs?status=bogus"))
         .await
         .unwrap();
     assert_eq!(resp.status(), 422);
+}
+
+#[tokio::test]
+async fn hostile_file_names_are_made_safe() {
+    let server = TestServer::start().await;
+    let client = reqwest::Client::new();
+    let csv = b"name,amount\nb,2\na,1\n".to_vec();
+    let resp = client
+        .post(server.url("/api/excel/jobs"))
+        .multipart(form("../../../etc/.evil name:*?.csv", csv, "sort by name"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let job: Value = resp.json().await.unwrap();
+    assert_eq!(job["inputs"][0]["name"], "evil name___.csv");
+    assert_eq!(
+        job["inputs"][0]["original_name"],
+        "../../../etc/.evil name:*?.csv"
+    );
+    let id = job["id"].as_str().unwrap();
+    assert!(
+        server
+            .data
+            .path()
+            .join("jobs")
+            .join(id)
+            .join("inputs/evil name___.csv")
+            .exists()
+    );
+    let job = wait_for_job(
+        &client,
+        &server.url(&format!("/api/excel/jobs/{id}")),
+        JOB_TIMEOUT,
+    )
+    .await;
+    succeeded(&job);
+}
+
+#[tokio::test]
+async fn api_keys_guard_everything_but_health() {
+    let server = TestServer::start_with(|c| c.api_keys = vec!["s3cret".into()]).await;
+    let client = reqwest::Client::new();
+    assert_eq!(
+        client
+            .get(server.url("/api/health"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let resp = client
+        .get(server.url("/api/excel/jobs"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["detail"], "Not authenticated");
+    let resp = client
+        .get(server.url("/api/excel/jobs"))
+        .bearer_auth("wrong")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+    let resp = client
+        .get(server.url("/api/excel/jobs"))
+        .bearer_auth("s3cret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
 }
