@@ -164,14 +164,19 @@ fn failure_to_error(failure: parse::Failure, sheet: &SheetProfile, several: bool
     let columns: Vec<String> = sheet.columns.iter().map(|c| c.name.clone()).collect();
     let mut message = String::new();
     if failure.understood.is_empty() {
-        message.push_str("I understood nothing I can do yet. ");
+        message.push_str("I could not turn any part of the request into a step. ");
     } else {
         message.push_str(&format!(
             "I understood: {}. ",
             failure.understood.join("; ")
         ));
     }
-    message.push_str(&failure.reason);
+    // Reasons are written as clauses; here each one starts a sentence.
+    let mut reason = failure.reason.chars();
+    if let Some(first) = reason.next() {
+        message.extend(first.to_uppercase());
+        message.push_str(reason.as_str());
+    }
     if !failure.reason.ends_with('.') {
         message.push('.');
     }

@@ -811,12 +811,19 @@ fn column_list(tokens: &[Token], columns: &[Column]) -> Result<Vec<Column>, Clau
     Ok(found)
 }
 
+/// "the Revenue column" -> "Revenue". Never strips everything: in "total value by
+/// category" the word "value" is the column.
 fn strip_column_words(tokens: &[Token]) -> &[Token] {
     let tokens = strip_leading(tokens, &["the", "column", "columns", "field", "fields"]);
-    strip_trailing(
+    let stripped = strip_trailing(
         tokens,
         &["column", "columns", "field", "fields", "values", "value"],
-    )
+    );
+    if stripped.is_empty() {
+        tokens
+    } else {
+        stripped
+    }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -623,6 +623,40 @@ fn target_sheet_is_the_one_with_the_columns() {
 }
 
 #[test]
+fn column_words_that_are_column_names() {
+    // "value" is filler in "sort by the revenue value", but the column in these.
+    let profile = workbook(vec![
+        sheet(
+            "Pivot",
+            &[
+                ("Row Labels", ColumnType::Text),
+                ("Sum of Size", ColumnType::Float),
+            ],
+        ),
+        sheet(
+            "DataSheet",
+            &[
+                ("Category", ColumnType::Text),
+                ("Value", ColumnType::Integer),
+                ("Value / Size", ColumnType::Float),
+            ],
+        ),
+    ]);
+    for prompt in ["total value by category", "sum of the values per category"] {
+        let plan = plan_excel(prompt, std::slice::from_ref(&profile)).unwrap();
+        assert!(
+            plan.code.contains("TARGET_SHEET = \"DataSheet\""),
+            "{prompt}"
+        );
+        assert!(
+            plan.steps[0].contains("Value by Category"),
+            "{prompt}: {:?}",
+            plan.steps
+        );
+    }
+}
+
+#[test]
 fn plan_has_steps_output_and_generator() {
     let plan = plan_excel(
         "remove duplicates, then sort by revenue descending",
