@@ -45,29 +45,48 @@ impl Runner {
         job.stages.clear();
         job.artifacts.clear();
         job.error = None;
+        let mut progress = Progress::default();
+        let result = self.run_stages(job, &mut progress).await;
+        if let Err(error) = &result {
+            // A failed job keeps a summary of how far it got and why it stopped.
+            let facts = SummaryFacts {
+                plan: progress.plan.as_ref(),
+                before: progress.profiles.as_deref().unwrap_or_default(),
+                error: Some(error),
+                ..SummaryFacts::default()
+            };
+            let data = serde_json::to_vec_pretty(&summary_json(job, &facts)).unwrap_or_default();
+            if let Err(e) = self
+                .put_artifact(job, ArtifactKind::Summary, "summary.json", data.into())
+                .await
+            {
+                tracing::warn!(id = %job.id, error = %e.message, "could not keep the summary of a failed job");
+            }
+        }
+        result
+    }
 
+    async fn run_stages(&self, job: &mut Job, progress: &mut Progress) -> StageResult<()> {
         let clock = self.begin(job, Stage::Profile).await?;
         let profiles = self.profile(job).await;
-        let profiles = finish(job, clock, profiles)?;
+        let profiles: &[FileProfile] = progress.profiles.insert(finish(job, clock, profiles)?);
 
         let clock = self.begin(job, Stage::Plan).await?;
-        let plan = self.plan(job, &profiles).await;
-        let plan = finish(job, clock, plan)?;
+        let plan = self.plan(job, profiles).await;
+        let plan: &Plan = progress.plan.insert(finish(job, clock, plan)?);
         job.generator = Some(plan.generator.clone());
 
         let clock = self.begin(job, Stage::Validate).await?;
-        let validated = self.validate(&plan).await;
+        let validated = self.validate(plan).await;
         finish(job, clock, validated)?;
 
         let scratch = Scratch::create(&self.scratch_dir, job.id).map_err(internal)?;
         let clock = self.begin(job, Stage::Execute).await?;
-        let outcome = self.execute(job, &plan, &scratch).await;
+        let outcome = self.execute(job, plan, &scratch).await;
         let outcome = finish(job, clock, outcome)?;
 
         let clock = self.begin(job, Stage::Collect).await?;
-        let collected = self
-            .collect(job, &plan, &profiles, &outcome, &scratch)
-            .await;
+        let collected = self.collect(job, plan, profiles, &outcome, &scratch).await;
         finish(job, clock, collected)?;
         job.stage = Stage::Done;
         Ok(())
@@ -296,15 +315,16 @@ impl Runner {
                 .map_err(internal)?;
             push_artifact(job, file.name.clone(), kind, file.size, file.sha256.clone());
         }
-        let summary = summary_json(
-            job,
-            plan,
-            profiles,
-            &after,
-            outcome,
-            &program_report,
-            &collected.skipped,
-        );
+        let facts = SummaryFacts {
+            plan: Some(plan),
+            before: profiles,
+            after: &after,
+            outcome: Some(outcome),
+            program_report: Some(&program_report),
+            skipped: &collected.skipped,
+            error: None,
+        };
+        let summary = summary_json(job, &facts);
         let data = serde_json::to_vec_pretty(&summary).map_err(internal)?;
         self.put_artifact(job, ArtifactKind::Summary, "summary.json", data.into())
             .await?;
@@ -408,33 +428,46 @@ fn sheet_shapes(profiles: &[FileProfile]) -> Value {
     )
 }
 
+/// What a run learned on its way, kept for the summary even when a stage fails.
+#[derive(Default)]
+struct Progress {
+    profiles: Option<Vec<FileProfile>>,
+    plan: Option<Plan>,
+}
+
+/// Everything the summary is made of; a failed run has only some of it.
+#[derive(Default)]
+struct SummaryFacts<'a> {
+    plan: Option<&'a Plan>,
+    before: &'a [FileProfile],
+    after: &'a [FileProfile],
+    outcome: Option<&'a ExecOutcome>,
+    program_report: Option<&'a Value>,
+    skipped: &'a [String],
+    error: Option<&'a JobError>,
+}
+
 /// What was asked, what was done, the shape of the data before and after, and how long
 /// each stage took.
-fn summary_json(
-    job: &Job,
-    plan: &Plan,
-    before: &[FileProfile],
-    after: &[FileProfile],
-    outcome: &ExecOutcome,
-    program_report: &Value,
-    skipped: &[String],
-) -> Value {
+fn summary_json(job: &Job, facts: &SummaryFacts<'_>) -> Value {
     json!({
         "job_id": job.id,
         "kind": job.kind,
+        "status": if facts.error.is_some() { "failed" } else { "succeeded" },
         "prompt": job.prompt,
-        "generator": plan.generator,
-        "steps": plan.steps,
-        "output": plan.output,
-        "before": sheet_shapes(before),
-        "after": sheet_shapes(after),
-        "program_report": program_report,
-        "execution": {
-            "duration_ms": outcome.duration_ms,
-            "stdout_truncated": outcome.stdout_truncated,
-            "stderr_truncated": outcome.stderr_truncated,
-        },
-        "outputs_skipped": skipped,
+        "generator": facts.plan.map(|p| &p.generator),
+        "steps": facts.plan.map(|p| &p.steps),
+        "output": facts.plan.and_then(|p| p.output.as_ref()),
+        "error": facts.error,
+        "before": sheet_shapes(facts.before),
+        "after": sheet_shapes(facts.after),
+        "program_report": facts.program_report,
+        "execution": facts.outcome.map(|o| json!({
+            "duration_ms": o.duration_ms,
+            "stdout_truncated": o.stdout_truncated,
+            "stderr_truncated": o.stderr_truncated,
+        })),
+        "outputs_skipped": facts.skipped,
         "stages": job.stages.iter().map(|s| json!({"stage": s.stage, "duration_ms": s.duration_ms})).collect::<Vec<_>>(),
         "inputs": job.inputs,
     })

@@ -381,6 +381,12 @@ async fn request_it_cannot_map_fails_with_what_it_understood() {
         "{body}"
     );
 
+    // It still has a summary saying what was asked and why it stopped.
+    let summary = get_json(&server.url(&format!("/api/excel/jobs/{id}/summary"))).await;
+    assert_eq!(summary["status"], "failed", "{summary:#}");
+    assert_eq!(summary["error"]["code"], job["error"]["code"]);
+    assert_eq!(summary["before"][0]["sheets"][0]["columns"], 6);
+
     let (job, _) = run_job(&server, WEATHER, "sort by revnue").await;
     assert_eq!(job["status"], "failed");
     assert!(
