@@ -45,8 +45,23 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     Router::new()
         .nest("/api", routes::api_routes(&state))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// FastAPI's answer for a path no route serves.
+async fn not_found() -> error::ApiError {
+    error::ApiError::Status(axum::http::StatusCode::NOT_FOUND, "Not Found".into())
+}
+
+/// FastAPI's answer for a known path with the wrong method.
+async fn method_not_allowed() -> error::ApiError {
+    error::ApiError::Status(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "Method Not Allowed".into(),
+    )
 }
 
 /// Serves `app(state)` on `listener` until `shutdown` completes, then finishes requests

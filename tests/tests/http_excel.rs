@@ -667,3 +667,21 @@ async fn api_keys_guard_everything_but_health() {
         .unwrap();
     assert_eq!(resp.status(), 200);
 }
+
+#[tokio::test]
+async fn unknown_paths_and_methods_answer_like_fastapi() {
+    let server = TestServer::start().await;
+    let resp = reqwest::get(server.url("/api/nope")).await.unwrap();
+    assert_eq!(resp.status(), 404);
+    assert_eq!(resp.json::<Value>().await.unwrap()["detail"], "Not Found");
+    let resp = reqwest::Client::new()
+        .put(server.url("/api/excel/jobs"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 405);
+    assert_eq!(
+        resp.json::<Value>().await.unwrap()["detail"],
+        "Method Not Allowed"
+    );
+}
