@@ -223,7 +223,13 @@ impl Runner {
             work_dir: scratch.work_dir(),
             limits: self.limits.clone(),
         };
-        let outcome = self.executor.run(req).await.map_err(internal)?;
+        // A run that could not even start (no interpreter) is a setup problem that a
+        // retry would not fix: fail the job with the reason.
+        let outcome = self
+            .executor
+            .run(req)
+            .await
+            .map_err(|e| JobError::new("runtime_unavailable", e.to_string()))?;
         for (name, text) in [
             ("stdout.txt", &outcome.stdout),
             ("stderr.txt", &outcome.stderr),

@@ -26,14 +26,15 @@ use tokio::net::TcpListener;
 #[derive(Clone)]
 pub struct AppState {
     pub engine: Engine,
-    /// The interpreter's version line, read once at start for the health check.
-    pub python: Arc<String>,
+    /// The interpreter's version line, or why it cannot run, read once at start for the
+    /// health check.
+    pub python: Arc<Result<String, String>>,
 }
 
 impl AppState {
     pub fn new(engine: Engine) -> Self {
         let python = office_core::execute::python_version(&engine.config().python)
-            .unwrap_or_else(|e| format!("unavailable: {e}"));
+            .map_err(|e| e.to_string());
         AppState {
             engine,
             python: Arc::new(python),

@@ -99,7 +99,12 @@ async fn serve(host: Option<String>, port: Option<u16>) -> Result<i32> {
     tracing::info!(?recovered, "jobs left by an earlier run were taken care of");
     let pool = engine.start_workers(workers);
     let state = AppState::new(engine);
-    tracing::info!(python = %state.python, "python runtime");
+    match &*state.python {
+        Ok(version) => tracing::info!(%version, "python runtime"),
+        Err(reason) => {
+            tracing::warn!(%reason, "python runtime unavailable: jobs will fail until it is fixed")
+        }
+    }
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;

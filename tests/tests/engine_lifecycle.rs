@@ -259,3 +259,29 @@ fn test_python_exists() {
         python().display()
     );
 }
+
+#[tokio::test]
+async fn a_missing_interpreter_fails_the_job_with_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(dir.path());
+    config.python = dir.path().join("no-such-python");
+    let engine = Engine::open(config).await.unwrap();
+    let _workers = engine.start_workers(1);
+    let job = engine
+        .submit(Submission::new(
+            JobKind::Excel,
+            "sort by name",
+            csv_upload(),
+        ))
+        .await
+        .unwrap();
+    let job = engine
+        .wait(job.id, Some(Duration::from_secs(30)))
+        .await
+        .unwrap();
+    assert_eq!(job.status, JobStatus::Failed);
+    assert_eq!(job.attempts, 1, "not retried");
+    let error = job.error.unwrap();
+    assert_eq!(error.code, "runtime_unavailable");
+    assert!(error.message.contains("OFFICE_PYTHON"), "{}", error.message);
+}

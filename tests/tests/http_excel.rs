@@ -685,3 +685,14 @@ async fn unknown_paths_and_methods_answer_like_fastapi() {
         "Method Not Allowed"
     );
 }
+
+#[tokio::test]
+async fn health_is_degraded_without_an_interpreter() {
+    let server = TestServer::start_with(|c| c.python = "/nonexistent/python3".into()).await;
+    let v = get_json(&server.url("/api/health")).await;
+    assert_eq!(v["status"], "degraded");
+    assert!(
+        v["python"].as_str().unwrap().starts_with("unavailable"),
+        "{v}"
+    );
+}

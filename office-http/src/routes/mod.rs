@@ -21,12 +21,17 @@ pub fn api_routes(state: &AppState) -> Router<AppState> {
 
 async fn health(State(state): State<AppState>) -> Json<Value> {
     let backends = state.engine.backends();
+    // Jobs cannot run without the interpreter: say so rather than "ok".
+    let (status, python) = match &*state.python {
+        Ok(version) => ("ok", version.clone()),
+        Err(reason) => ("degraded", format!("unavailable: {reason}")),
+    };
     Json(json!({
-        "status": "ok",
+        "status": status,
         "version": env!("CARGO_PKG_VERSION"),
         "store": backends.store,
         "queue": backends.queue,
         "generator": backends.generator,
-        "python": *state.python,
+        "python": python,
     }))
 }
