@@ -696,3 +696,56 @@ async fn health_is_degraded_without_an_interpreter() {
         "{v}"
     );
 }
+
+#[tokio::test]
+async fn many_jobs_at_once_with_bad_ones_among_them() {
+    let server = TestServer::start().await;
+    let client = reqwest::Client::new();
+    let weather = std::fs::read(fixture(WEATHER)).unwrap();
+    let corrupt = std::fs::read(fixture("real/poi/xlsx-corrupted.xlsx")).unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let (name, data, prompt) = match i % 4 {
+            0 => ("broken.xlsx", corrupt.clone(), "sort by a"),
+            1 => ("w.csv", weather.clone(), "sort by nothing_like_this"),
+            _ => ("w.csv", weather.clone(), "sort by wind descending"),
+        };
+        let (client, url) = (client.clone(), server.url("/api/excel/jobs"));
+        tasks.push(tokio::spawn(async move {
+            let resp = client
+                .post(url)
+                .multipart(form(name, data, prompt))
+                .send()
+                .await
+                .unwrap();
+            (
+                i,
+                resp.status().as_u16(),
+                resp.json::<Value>().await.unwrap(),
+            )
+        }));
+    }
+    let mut accepted = Vec::new();
+    for task in tasks {
+        let (i, status, body) = task.await.unwrap();
+        if i % 4 == 0 {
+            assert_eq!(status, 400, "{body}");
+        } else {
+            assert_eq!(status, 201, "{body}");
+            accepted.push((i, body["id"].as_str().unwrap().to_string()));
+        }
+    }
+    for (i, id) in accepted {
+        let job = wait_for_job(
+            &client,
+            &server.url(&format!("/api/excel/jobs/{id}")),
+            JOB_TIMEOUT,
+        )
+        .await;
+        let expected = if i % 4 == 1 { "failed" } else { "succeeded" };
+        assert_eq!(job["status"], expected, "job {i}: {job}");
+        assert_eq!(job["attempts"], 1, "each job ran once: {job}");
+    }
+    let list = get_json(&server.url("/api/excel/jobs")).await;
+    assert_eq!(list["count"], 9);
+}
