@@ -34,6 +34,6 @@ lint:
 fmt:
 	cargo fmt --all
 
-## bench: end-to-end latency of a trivial job through the in-process pipeline
+## bench: end-to-end latency of a trivial job through the in-process pipeline, and the Rust stages alone
 bench: setup
-	cargo bench -p office-benches --bench pipeline
+	cargo bench -p office-benches
