@@ -297,13 +297,15 @@ impl Engine {
             return Err(e);
         }
         self.inner.store.insert(&job).await?;
-        self.record(
-            job.id,
-            EventBody::Status {
-                status: JobStatus::Queued,
-            },
-        )
-        .await;
+        self.inner
+            .store
+            .record(
+                job.id,
+                EventBody::Status {
+                    status: JobStatus::Queued,
+                },
+            )
+            .await;
         self.inner.queue.enqueue(job.id).await?;
         Ok(job)
     }
@@ -391,13 +393,15 @@ impl Engine {
             job.error = Some(JobError::new("cancelled", "the job was cancelled"));
             job.finished_at = Some(Utc::now());
             if self.inner.store.update(&job).await? {
-                self.record(
-                    id,
-                    EventBody::Status {
-                        status: JobStatus::Cancelled,
-                    },
-                )
-                .await;
+                self.inner
+                    .store
+                    .record(
+                        id,
+                        EventBody::Status {
+                            status: JobStatus::Cancelled,
+                        },
+                    )
+                    .await;
                 self.notify_finished();
             }
         }
@@ -515,14 +519,16 @@ impl Engine {
                 if self.inner.store.update(&job).await? {
                     let msg = "the server stopped while this job was running; it was started again"
                         .to_string();
-                    self.record(
-                        job.id,
-                        EventBody::Log {
-                            level: LogLevel::Warn,
-                            message: msg,
-                        },
-                    )
-                    .await;
+                    self.inner
+                        .store
+                        .record(
+                            job.id,
+                            EventBody::Log {
+                                level: LogLevel::Warn,
+                                message: msg,
+                            },
+                        )
+                        .await;
                     self.inner.queue.enqueue(job.id).await?;
                     report.resumed += 1;
                 }
@@ -538,17 +544,6 @@ impl Engine {
             limit: Some(u32::MAX),
         };
         self.inner.store.list(&filter).await
-    }
-
-    async fn record(&self, job_id: JobId, body: EventBody) {
-        let event = JobEvent {
-            job_id,
-            at: Utc::now(),
-            body,
-        };
-        if let Err(e) = self.inner.store.append_event(&event).await {
-            tracing::warn!(%job_id, error = %e, "could not record a job event");
-        }
     }
 }
 

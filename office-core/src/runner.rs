@@ -8,7 +8,7 @@ use crate::config::Limits;
 use crate::error::Result;
 use crate::execute::{ExecOutcome, ExecRequest, Executor, ExitKind};
 use crate::job::{
-    Artifact, ArtifactKind, EventBody, Job, JobError, JobEvent, JobId, Stage, StageTiming,
+    Artifact, ArtifactKind, EventBody, Job, JobError, JobId, LogLevel, Stage, StageTiming,
 };
 use crate::plan::{CodeGenerator, Plan, PlanRequest};
 use crate::profile::{self, FileProfile};
@@ -96,7 +96,7 @@ impl Runner {
     async fn begin(&self, job: &mut Job, stage: Stage) -> StageResult<StageClock> {
         job.stage = stage;
         self.store.update(job).await.map_err(internal)?;
-        self.event(job.id, EventBody::Stage { stage }).await;
+        self.store.record(job.id, EventBody::Stage { stage }).await;
         Ok(StageClock {
             stage,
             started_at: Utc::now(),
@@ -104,19 +104,10 @@ impl Runner {
         })
     }
 
-    async fn event(&self, job_id: JobId, body: EventBody) {
-        let event = JobEvent {
-            job_id,
-            at: Utc::now(),
-            body,
-        };
-        if let Err(e) = self.store.append_event(&event).await {
-            tracing::warn!(%job_id, error = %e, "could not record a job event");
-        }
-    }
-
-    async fn log(&self, job_id: JobId, level: crate::job::LogLevel, message: String) {
-        self.event(job_id, EventBody::Log { level, message }).await;
+    async fn log(&self, job_id: JobId, level: LogLevel, message: String) {
+        self.store
+            .record(job_id, EventBody::Log { level, message })
+            .await;
     }
 
     async fn profile(&self, job: &mut Job) -> StageResult<Vec<FileProfile>> {
@@ -248,7 +239,7 @@ impl Runner {
             ExitKind::HarnessFailure => "runtime_unavailable",
             _ => "execution_failed",
         };
-        self.log(job.id, crate::job::LogLevel::Error, outcome.message.clone())
+        self.log(job.id, LogLevel::Error, outcome.message.clone())
             .await;
         Err(
             JobError::new(code, outcome.message.clone()).with_details(json!({
@@ -281,7 +272,7 @@ impl Runner {
         for note in &collected.skipped {
             self.log(
                 job.id,
-                crate::job::LogLevel::Warn,
+                LogLevel::Warn,
                 format!("output not collected: {note}"),
             )
             .await;

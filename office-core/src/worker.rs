@@ -5,7 +5,7 @@
 //! internal reasons are retried a bounded number of times, then failed with that said.
 
 use crate::engine::Engine;
-use crate::job::{EventBody, Job, JobError, JobEvent, JobStatus, LogLevel, Stage};
+use crate::job::{EventBody, Job, JobError, JobStatus, LogLevel, Stage};
 use crate::queue::Lease;
 use chrono::Utc;
 use std::time::Duration;
@@ -137,14 +137,15 @@ pub(crate) async fn process(engine: &Engine, lease: Lease) {
         let _ = queue.ack(&lease).await;
         return;
     }
-    record(
-        engine,
-        &job,
-        EventBody::Status {
-            status: JobStatus::Running,
-        },
-    )
-    .await;
+    engine
+        .store()
+        .record(
+            job.id,
+            EventBody::Status {
+                status: JobStatus::Running,
+            },
+        )
+        .await;
 
     let run_end = {
         let run = engine.runner().run(&mut job);
@@ -164,15 +165,16 @@ pub(crate) async fn process(engine: &Engine, lease: Lease) {
         RunEnd::Finished(Err(error)) if error.code == "internal" && job.attempts < max_attempts => {
             // Not the user's fault and maybe passing (storage hiccup): try again later.
             let delay = Duration::from_secs(1 << job.attempts.min(5));
-            record(
-                engine,
-                &job,
-                log(
-                    LogLevel::Warn,
-                    format!("{}; retrying in {delay:?}", error.message),
-                ),
-            )
-            .await;
+            engine
+                .store()
+                .record(
+                    job.id,
+                    log(
+                        LogLevel::Warn,
+                        format!("{}; retrying in {delay:?}", error.message),
+                    ),
+                )
+                .await;
             job.status = JobStatus::Queued;
             job.stage = Stage::Queued;
             job.error = Some(error);
@@ -213,7 +215,10 @@ async fn end(engine: &Engine, job: &mut Job, status: JobStatus, error: Option<Jo
     job.finished_at = Some(Utc::now());
     match engine.store().update(job).await {
         Ok(true) => {
-            record(engine, job, EventBody::Status { status }).await;
+            engine
+                .store()
+                .record(job.id, EventBody::Status { status })
+                .await;
             engine.notify_finished();
         }
         Ok(false) => {
@@ -222,17 +227,6 @@ async fn end(engine: &Engine, job: &mut Job, status: JobStatus, error: Option<Jo
         Err(e) => {
             tracing::error!(id = %job.id, error = %e, "could not record the job's final status")
         }
-    }
-}
-
-async fn record(engine: &Engine, job: &Job, body: EventBody) {
-    let event = JobEvent {
-        job_id: job.id,
-        at: Utc::now(),
-        body,
-    };
-    if let Err(e) = engine.store().append_event(&event).await {
-        tracing::warn!(id = %job.id, error = %e, "could not record a job event");
     }
 }
 

@@ -6,7 +6,7 @@
 //! never touch a job that is already final, whoever else raced to finish it.
 
 use crate::error::Result;
-use crate::job::{Job, JobEvent, JobFilter, JobId};
+use crate::job::{EventBody, Job, JobEvent, JobFilter, JobId};
 use async_trait::async_trait;
 
 #[async_trait]
@@ -37,6 +37,19 @@ pub trait Store: Send + Sync + 'static {
 
     /// The job's events in the order they were appended.
     async fn events(&self, id: JobId) -> Result<Vec<JobEvent>>;
+
+    /// Appends an event stamped now. A failure is logged, not returned: events are for
+    /// people reading a job's history, and no job should fail because one was lost.
+    async fn record(&self, job_id: JobId, body: EventBody) {
+        let event = JobEvent {
+            job_id,
+            at: chrono::Utc::now(),
+            body,
+        };
+        if let Err(e) = self.append_event(&event).await {
+            tracing::warn!(%job_id, error = %e, "could not record a job event");
+        }
+    }
 }
 
 mod memory;
