@@ -326,7 +326,9 @@ impl Engine {
                     tokio::task::spawn_blocking(move || profile::profile_file(&path, &name)).await?
                 }
                 None => {
-                    let tmp = tempfile_with(&file.data)?;
+                    // Remote storage: profile a temporary local copy.
+                    let mut tmp = tempfile::NamedTempFile::new()?;
+                    std::io::Write::write_all(&mut tmp, &file.data)?;
                     let name = name.clone();
                     tokio::task::spawn_blocking(move || profile::profile_file(tmp.path(), &name))
                         .await?
@@ -581,34 +583,4 @@ fn unique_name(name: &str, job: &Job) -> String {
         .map(|n| format!("{stem} ({n}){ext}"))
         .find(|c| !job.inputs.iter().any(|i| &i.name == c))
         .unwrap()
-}
-
-fn tempfile_with(data: &[u8]) -> Result<tempfile_lite::TempFile> {
-    tempfile_lite::TempFile::with(data)
-}
-
-/// A temporary file removed on drop, for profiling uploads when storage is remote.
-mod tempfile_lite {
-    use std::path::{Path, PathBuf};
-
-    pub struct TempFile(PathBuf);
-
-    impl TempFile {
-        pub fn with(data: &[u8]) -> crate::error::Result<TempFile> {
-            let path = std::env::temp_dir()
-                .join(format!("office-upload-{}", uuid::Uuid::now_v7().simple()));
-            std::fs::write(&path, data)?;
-            Ok(TempFile(path))
-        }
-
-        pub fn path(&self) -> &Path {
-            &self.0
-        }
-    }
-
-    impl Drop for TempFile {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_file(&self.0);
-        }
-    }
 }

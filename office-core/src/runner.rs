@@ -67,8 +67,9 @@ impl Runner {
     }
 
     async fn run_stages(&self, job: &mut Job, progress: &mut Progress) -> StageResult<()> {
+        let scratch = Scratch::create(&self.scratch_dir, job.id).map_err(internal)?;
         let clock = self.begin(job, Stage::Profile).await?;
-        let profiles = self.profile(job).await;
+        let profiles = self.profile(job, &scratch).await;
         let profiles: &[FileProfile] = progress.profiles.insert(finish(job, clock, profiles)?);
 
         let clock = self.begin(job, Stage::Plan).await?;
@@ -80,7 +81,6 @@ impl Runner {
         let validated = self.validate(plan).await;
         finish(job, clock, validated)?;
 
-        let scratch = Scratch::create(&self.scratch_dir, job.id).map_err(internal)?;
         let clock = self.begin(job, Stage::Execute).await?;
         let outcome = self.execute(job, plan, &scratch).await;
         let outcome = finish(job, clock, outcome)?;
@@ -110,7 +110,7 @@ impl Runner {
             .await;
     }
 
-    async fn profile(&self, job: &mut Job) -> StageResult<Vec<FileProfile>> {
+    async fn profile(&self, job: &mut Job, scratch: &Scratch) -> StageResult<Vec<FileProfile>> {
         if let Ok(stored) = self.artifacts.get(job.id, PROFILES_KEY).await
             && let Ok(profiles) = serde_json::from_slice::<Vec<FileProfile>>(&stored)
             && profiles.len() == job.inputs.len()
@@ -120,7 +120,7 @@ impl Runner {
         let mut profiles = Vec::with_capacity(job.inputs.len());
         for input in &job.inputs {
             let path = self
-                .input_path(job.id, &input.name)
+                .input_path(job.id, &input.name, scratch)
                 .await
                 .map_err(internal)?;
             let name = input.name.clone();
@@ -202,7 +202,7 @@ impl Runner {
         let mut inputs = Vec::with_capacity(job.inputs.len());
         for input in &job.inputs {
             inputs.push(
-                self.input_path(job.id, &input.name)
+                self.input_path(job.id, &input.name, scratch)
                     .await
                     .map_err(internal)?,
             );
@@ -346,15 +346,16 @@ impl Runner {
     }
 
     /// A local path for an input, copied out of the artifact storage when it is remote.
-    async fn input_path(&self, job: JobId, name: &str) -> Result<PathBuf> {
+    async fn input_path(&self, job: JobId, name: &str, scratch: &Scratch) -> Result<PathBuf> {
         let key = format!("inputs/{name}");
         if let Some(path) = self.artifacts.local_path(job, &key) {
             return Ok(path);
         }
-        let dir = self.scratch_dir.join(job.to_string()).join("inputs");
-        tokio::fs::create_dir_all(&dir).await?;
-        let path = dir.join(name);
-        tokio::fs::write(&path, self.artifacts.get(job, &key).await?).await?;
+        let path = scratch.inputs_dir().join(name);
+        if !path.exists() {
+            tokio::fs::create_dir_all(scratch.inputs_dir()).await?;
+            tokio::fs::write(&path, self.artifacts.get(job, &key).await?).await?;
+        }
         Ok(path)
     }
 }
@@ -489,6 +490,11 @@ impl Scratch {
 
     fn work_dir(&self) -> PathBuf {
         self.root.join("work")
+    }
+
+    /// Where inputs are copied when the artifact storage keeps no local files.
+    fn inputs_dir(&self) -> PathBuf {
+        self.root.join("inputs")
     }
 }
 

@@ -285,3 +285,53 @@ async fn a_missing_interpreter_fails_the_job_with_the_fix() {
     assert_eq!(error.code, "runtime_unavailable");
     assert!(error.message.contains("OFFICE_PYTHON"), "{}", error.message);
 }
+
+#[tokio::test]
+async fn a_job_runs_on_storage_without_local_files() {
+    use office_core::artifacts::MemoryArtifacts;
+    let dir = tempfile::tempdir().unwrap();
+    let artifacts = Arc::new(MemoryArtifacts::new());
+    let engine = Engine::builder(test_config(dir.path()))
+        .artifacts(artifacts.clone())
+        .build()
+        .await
+        .unwrap();
+    let _workers = engine.start_workers(1);
+    let job = engine
+        .submit(Submission::new(
+            JobKind::Excel,
+            "sort by amount descending",
+            csv_upload(),
+        ))
+        .await
+        .unwrap();
+    let job = engine
+        .wait(job.id, Some(Duration::from_secs(60)))
+        .await
+        .unwrap();
+    assert_eq!(job.status, JobStatus::Succeeded, "{:?}", job.error);
+    let keys = artifacts.keys(job.id);
+    for key in [
+        "inputs/t.csv",
+        "outputs/output.xlsx",
+        "outputs/summary.json",
+        "code/generated.py",
+    ] {
+        assert!(keys.contains(&key.to_string()), "{key} not in {keys:?}");
+    }
+    assert!(
+        !dir.path().join("jobs").exists(),
+        "nothing written as job files on the local disk"
+    );
+    let scratch = std::fs::read_dir(dir.path().join("scratch"))
+        .unwrap()
+        .count();
+    assert_eq!(scratch, 0, "the run's local copies are gone");
+    let (_, xlsx) = engine.output(&job).await.unwrap();
+    let rows = office_tests::read_sheet(&xlsx, "t");
+    let amounts: Vec<f64> = office_tests::column(&rows, "amount")
+        .into_iter()
+        .map(office_tests::as_f64)
+        .collect();
+    assert_eq!(amounts, [2.0, 1.0]);
+}

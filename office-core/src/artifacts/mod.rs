@@ -13,8 +13,10 @@ use bytes::Bytes;
 use std::path::PathBuf;
 
 mod fs;
+mod memory;
 
 pub use fs::FsArtifacts;
+pub use memory::MemoryArtifacts;
 
 #[async_trait]
 pub trait ArtifactStorage: Send + Sync + 'static {
