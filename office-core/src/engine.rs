@@ -291,12 +291,15 @@ impl Engine {
 
         let mut job = Job::new(submission.kind, prompt);
         job.params = submission.params;
-        let result = self.store_inputs(&mut job, submission.files).await;
-        if let Err(e) = result {
+        let stored = match self.store_inputs(&mut job, submission.files).await {
+            Ok(()) => self.inner.store.insert(&job).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = stored {
+            // A refused or unrecorded submission leaves no files behind.
             let _ = self.inner.artifacts.delete_job(job.id).await;
             return Err(e);
         }
-        self.inner.store.insert(&job).await?;
         self.inner
             .store
             .record(

@@ -260,15 +260,12 @@ impl Runner {
         outcome: &ExecOutcome,
         scratch: &Scratch,
     ) -> StageResult<()> {
-        let out_dir = scratch.output_dir();
-        let limits = self.limits.clone();
-        let collected = {
-            let dir = out_dir.clone();
+        let (dir, limits) = (scratch.output_dir(), self.limits.clone());
+        let collected =
             tokio::task::spawn_blocking(move || collect::collect_outputs(&dir, &limits))
                 .await
                 .map_err(internal)?
-                .map_err(internal)?
-        };
+                .map_err(internal)?;
         for note in &collected.skipped {
             self.log(
                 job.id,
@@ -288,6 +285,12 @@ impl Runner {
         let mut after = Vec::new();
         let mut program_report = Value::Null;
         for file in &collected.files {
+            if file.name == "summary.json" {
+                // The name is the job's own summary, written below.
+                let note = "the program's own summary.json was not kept: the job writes its summary under that name";
+                self.log(job.id, LogLevel::Warn, note.into()).await;
+                continue;
+            }
             let data = tokio::fs::read(&file.path).await.map_err(internal)?;
             if file.name == "result.json" {
                 program_report = serde_json::from_slice(&data).unwrap_or(Value::Null);
@@ -301,11 +304,6 @@ impl Runner {
                 }
             }
             let kind = collect::artifact_kind(&file.name);
-            let kind = if kind == ArtifactKind::Summary {
-                ArtifactKind::Data
-            } else {
-                kind
-            };
             self.artifacts
                 .put(job.id, &storage_key(kind, &file.name), data.into())
                 .await

@@ -37,7 +37,8 @@ impl WorkerPool {
     }
 
     /// Stops taking jobs and lets running ones finish for up to `grace`; jobs still
-    /// running then are abandoned to the next start's recovery.
+    /// running then are abandoned (aborted when the pool drops) to the next start's
+    /// recovery.
     pub async fn shutdown(mut self, grace: Duration) {
         let _ = self.stop.send(true);
         let all = futures::future::join_all(self.tasks.iter_mut());
@@ -45,9 +46,6 @@ impl WorkerPool {
             tracing::warn!(
                 "workers did not finish within {grace:?}; their jobs resume at next start"
             );
-        }
-        for t in &self.tasks {
-            t.abort();
         }
     }
 }
@@ -90,7 +88,7 @@ enum RunEnd {
 }
 
 /// Runs one leased job. Never returns an error: every way a job can end is written on it.
-pub(crate) async fn process(engine: &Engine, lease: Lease) {
+async fn process(engine: &Engine, lease: Lease) {
     let id = lease.job_id;
     let store = engine.store();
     let queue = engine.queue();

@@ -43,6 +43,18 @@ async fn engine_with(config: Config, code: &'static str) -> Engine {
         .unwrap()
 }
 
+/// Submits a job on the small CSV and waits up to `secs` for it to end.
+async fn submit_and_wait(engine: &Engine, prompt: &str, secs: u64) -> office_core::Job {
+    let job = engine
+        .submit(Submission::new(JobKind::Excel, prompt, csv_upload()))
+        .await
+        .unwrap();
+    engine
+        .wait(job.id, Some(Duration::from_secs(secs)))
+        .await
+        .unwrap()
+}
+
 async fn wait_for_stage(engine: &Engine, id: office_core::JobId, stage: Stage) {
     for _ in 0..600 {
         if engine.get(id).await.unwrap().stage == stage {
@@ -109,14 +121,7 @@ async fn a_program_past_its_time_limit_fails_with_timeout() {
     config.limits.timeout = Duration::from_secs(2);
     let engine = engine_with(config, SPIN).await;
     let _workers = engine.start_workers(1);
-    let job = engine
-        .submit(Submission::new(JobKind::Excel, "spin", csv_upload()))
-        .await
-        .unwrap();
-    let job = engine
-        .wait(job.id, Some(Duration::from_secs(30)))
-        .await
-        .unwrap();
+    let job = submit_and_wait(&engine, "spin", 30).await;
     assert_eq!(job.status, JobStatus::Failed);
     let error = job.error.unwrap();
     assert_eq!(error.code, "timeout", "{error:?}");
@@ -140,14 +145,7 @@ async fn a_rejected_program_fails_and_keeps_its_code() {
     )
     .await;
     let _workers = engine.start_workers(1);
-    let job = engine
-        .submit(Submission::new(JobKind::Excel, "x", csv_upload()))
-        .await
-        .unwrap();
-    let job = engine
-        .wait(job.id, Some(Duration::from_secs(30)))
-        .await
-        .unwrap();
+    let job = submit_and_wait(&engine, "x", 30).await;
     assert_eq!(job.status, JobStatus::Failed);
     let error = job.error.clone().unwrap();
     assert_eq!(error.code, "code_rejected");
@@ -170,14 +168,7 @@ async fn a_failing_program_reports_its_exception() {
     )
     .await;
     let _workers = engine.start_workers(1);
-    let job = engine
-        .submit(Submission::new(JobKind::Excel, "x", csv_upload()))
-        .await
-        .unwrap();
-    let job = engine
-        .wait(job.id, Some(Duration::from_secs(60)))
-        .await
-        .unwrap();
+    let job = submit_and_wait(&engine, "x", 60).await;
     assert_eq!(job.status, JobStatus::Failed);
     let error = job.error.unwrap();
     assert_eq!(error.code, "execution_failed");
@@ -267,18 +258,7 @@ async fn a_missing_interpreter_fails_the_job_with_the_fix() {
     config.python = dir.path().join("no-such-python");
     let engine = Engine::open(config).await.unwrap();
     let _workers = engine.start_workers(1);
-    let job = engine
-        .submit(Submission::new(
-            JobKind::Excel,
-            "sort by name",
-            csv_upload(),
-        ))
-        .await
-        .unwrap();
-    let job = engine
-        .wait(job.id, Some(Duration::from_secs(30)))
-        .await
-        .unwrap();
+    let job = submit_and_wait(&engine, "sort by name", 30).await;
     assert_eq!(job.status, JobStatus::Failed);
     assert_eq!(job.attempts, 1, "not retried");
     let error = job.error.unwrap();
@@ -297,18 +277,7 @@ async fn a_job_runs_on_storage_without_local_files() {
         .await
         .unwrap();
     let _workers = engine.start_workers(1);
-    let job = engine
-        .submit(Submission::new(
-            JobKind::Excel,
-            "sort by amount descending",
-            csv_upload(),
-        ))
-        .await
-        .unwrap();
-    let job = engine
-        .wait(job.id, Some(Duration::from_secs(60)))
-        .await
-        .unwrap();
+    let job = submit_and_wait(&engine, "sort by amount descending", 60).await;
     assert_eq!(job.status, JobStatus::Succeeded, "{:?}", job.error);
     let keys = artifacts.keys(job.id);
     for key in [
