@@ -49,10 +49,38 @@ pub struct PlanError {
     pub columns: Vec<String>,
 }
 
+/// What a narrator gets to write a report's prose: the computed facts and nothing else,
+/// so that every number it can quote is one the executed program wrote.
+#[derive(Debug, Clone)]
+pub struct NarrativeRequest<'a> {
+    pub prompt: &'a str,
+    pub title: &'a str,
+    /// The user's notes, to be woven in where they belong.
+    pub notes: &'a str,
+    /// The section headings to fill, in order (from the template).
+    pub sections: &'a [String],
+    /// `analysis.json` as the executed program wrote it.
+    pub analysis: &'a serde_json::Value,
+}
+
+/// A report's prose, Markdown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Narrative {
+    pub markdown: String,
+    /// Which generator wrote it: `templates`, `llm:<model>`.
+    pub generator: String,
+}
+
 #[async_trait::async_trait]
 pub trait CodeGenerator: Send + Sync + 'static {
     /// Short name recorded on the job (`planner`).
     fn name(&self) -> String;
 
     async fn generate(&self, req: &PlanRequest<'_>) -> Result<Plan, PlanError>;
+
+    /// Writes a report's narrative from computed facts. `None`: this generator writes
+    /// no prose and the built-in templates do (the offline default).
+    async fn narrate(&self, _req: &NarrativeRequest<'_>) -> Option<Result<Narrative, PlanError>> {
+        None
+    }
 }
