@@ -717,8 +717,9 @@ fn run_feedback(error: &JobError) -> String {
     )
 }
 
-/// Two failures are the same when the same rules fire with the same messages, or the
-/// same exception is raised with the same message (line numbers aside).
+/// Two failures are the same when the same rules fire with the same messages, the same
+/// exception is raised with the same message (line numbers aside), or, for failures with
+/// no details (no program in the reply, no output file), they have the same code.
 fn failure_signature(error: &JobError) -> String {
     if let Some(violations) = error.details["violations"].as_array() {
         let mut found: Vec<String> = violations
@@ -736,7 +737,8 @@ fn failure_signature(error: &JobError) -> String {
             error.code, python["exc_type"], python["message"]
         );
     }
-    format!("{}|{}", error.code, error.message)
+    // No program, or no output file: the kind of failure is all there is to compare.
+    error.code.clone()
 }
 
 /// The last failure, said to be the last: the job ends with its code.
