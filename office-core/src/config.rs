@@ -114,6 +114,24 @@ impl LlmConfig {
     /// Reads `OFFICE_LLM_*`, falling back to `OPENAI_*`. Configured when a model is
     /// named; an API key alone (set for some other tool) does not send data anywhere.
     pub fn from_env() -> Result<Option<Self>> {
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// `from_env` over any source of variables (tests pass a map).
+    pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Option<Self>> {
+        let var = |name: &str| {
+            get(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let parse = |name: &str| -> Result<Option<u64>> {
+            var(name)
+                .map(|v| {
+                    v.parse()
+                        .map_err(|_| Error::invalid(format!("{name}={v:?} is not a valid value")))
+                })
+                .transpose()
+        };
         let base_url = var("OFFICE_LLM_BASE_URL").or_else(|| var("OPENAI_BASE_URL"));
         let Some(model) = var("OFFICE_LLM_MODEL").or_else(|| var("OPENAI_MODEL")) else {
             if let Some(url) = base_url {
@@ -135,23 +153,23 @@ impl LlmConfig {
         c.api_key = var("OFFICE_LLM_API_KEY")
             .or_else(|| var("OPENAI_API_KEY"))
             .map(ApiKey::new);
-        if let Some(s) = parse::<u64>("OFFICE_LLM_CONNECT_TIMEOUT_SECS")? {
+        if let Some(s) = parse("OFFICE_LLM_CONNECT_TIMEOUT_SECS")? {
             c.connect_timeout = Duration::from_secs(s.max(1));
         }
-        if let Some(s) = parse::<u64>("OFFICE_LLM_TIMEOUT_SECS")? {
+        if let Some(s) = parse("OFFICE_LLM_TIMEOUT_SECS")? {
             c.timeout = Duration::from_secs(s.max(1));
         }
-        if let Some(n) = parse::<u32>("OFFICE_LLM_MAX_ATTEMPTS")? {
-            c.max_attempts = n.clamp(1, 10);
+        if let Some(n) = parse("OFFICE_LLM_MAX_ATTEMPTS")? {
+            c.max_attempts = n.clamp(1, 10) as u32;
         }
-        if let Some(n) = parse::<u32>("OFFICE_LLM_RETRIES")? {
-            c.retries = n.min(10);
+        if let Some(n) = parse("OFFICE_LLM_RETRIES")? {
+            c.retries = n.min(10) as u32;
         }
-        if let Some(s) = parse::<u64>("OFFICE_LLM_MAX_RETRY_WAIT_SECS")? {
+        if let Some(s) = parse("OFFICE_LLM_MAX_RETRY_WAIT_SECS")? {
             c.max_retry_wait = Duration::from_secs(s);
         }
-        if let Some(n) = parse::<usize>("OFFICE_LLM_PROFILE_TOKENS")? {
-            c.profile_token_budget = n.max(500);
+        if let Some(n) = parse("OFFICE_LLM_PROFILE_TOKENS")? {
+            c.profile_token_budget = n.max(500) as usize;
         }
         Ok(Some(c))
     }
@@ -315,5 +333,68 @@ mod tests {
         }
         assert!(format!("{config:?}").contains("***"));
         assert_eq!(key.expose(), "sk-very-secret");
+    }
+
+    fn llm_from(vars: &[(&str, &str)]) -> Result<Option<LlmConfig>> {
+        let map: std::collections::HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        LlmConfig::from_vars(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn a_model_name_turns_the_llm_on_and_openai_names_are_fallbacks() {
+        assert_eq!(llm_from(&[]).unwrap(), None);
+        // A key alone (set for some other tool) sends nothing anywhere.
+        assert_eq!(llm_from(&[("OPENAI_API_KEY", "sk-x")]).unwrap(), None);
+
+        let c = llm_from(&[("OPENAI_API_KEY", "sk-x"), ("OPENAI_MODEL", "gpt-4o-mini")])
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.base_url, "https://api.openai.com/v1");
+        assert_eq!(c.model, "gpt-4o-mini");
+        assert_eq!(c.api_key.as_ref().unwrap().expose(), "sk-x");
+        assert_eq!((c.max_attempts, c.retries), (3, 3));
+
+        let c = llm_from(&[
+            ("OFFICE_LLM_BASE_URL", "http://127.0.0.1:11434/v1/"),
+            ("OFFICE_LLM_MODEL", "qwen2.5-coder:7b"),
+            ("OPENAI_MODEL", "ignored"),
+            ("OPENAI_BASE_URL", "https://ignored.example/v1"),
+            ("OFFICE_LLM_MAX_ATTEMPTS", "5"),
+            ("OFFICE_LLM_TIMEOUT_SECS", "30"),
+            ("OFFICE_LLM_RETRIES", " "),
+        ])
+        .unwrap()
+        .unwrap();
+        assert_eq!(c.base_url, "http://127.0.0.1:11434/v1");
+        assert_eq!(c.model, "qwen2.5-coder:7b");
+        assert_eq!(c.api_key, None);
+        assert_eq!(c.max_attempts, 5);
+        assert_eq!(c.timeout, Duration::from_secs(30));
+        assert_eq!(c.retries, 3, "a blank value keeps the default");
+    }
+
+    #[test]
+    fn unusable_llm_settings_are_errors_that_name_the_variable() {
+        let e = llm_from(&[("OFFICE_LLM_BASE_URL", "http://127.0.0.1:8080/v1")]).unwrap_err();
+        assert!(e.to_string().contains("OFFICE_LLM_MODEL"), "{e}");
+        let e = llm_from(&[
+            ("OFFICE_LLM_MODEL", "m"),
+            ("OFFICE_LLM_BASE_URL", "127.0.0.1:8080"),
+        ])
+        .unwrap_err();
+        assert!(e.to_string().contains("http://"), "{e}");
+        let e = llm_from(&[
+            ("OFFICE_LLM_MODEL", "m"),
+            ("OFFICE_LLM_MAX_ATTEMPTS", "many"),
+        ])
+        .unwrap_err();
+        assert!(e.to_string().contains("OFFICE_LLM_MAX_ATTEMPTS"), "{e}");
+        let c = llm_from(&[("OFFICE_LLM_MODEL", "m"), ("OFFICE_LLM_MAX_ATTEMPTS", "0")])
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.max_attempts, 1, "at least one program is written");
     }
 }

@@ -466,3 +466,56 @@ async fn the_api_key_is_never_stored_or_logged() {
     );
     assert!(!logs.contains(KEY), "the key is in the logs");
 }
+
+/// A generator with one attempt (like the offline planner) fails as it did before the
+/// repair loop: same message, no attempt files, no repair events.
+#[tokio::test]
+async fn a_one_attempt_generator_is_not_repaired() {
+    struct Fixed;
+    #[async_trait::async_trait]
+    impl office_core::plan::CodeGenerator for Fixed {
+        fn name(&self) -> String {
+            "fixed".into()
+        }
+        async fn generate(
+            &self,
+            _: &office_core::plan::PlanRequest<'_>,
+        ) -> Result<office_core::plan::Plan, office_core::plan::PlanError> {
+            Ok(office_core::plan::Plan {
+                code: FORBIDDEN.into(),
+                generator: "fixed".into(),
+                steps: vec![],
+                output: None,
+            })
+        }
+    }
+    let data = tempfile::tempdir().unwrap();
+    let engine = Engine::builder(test_config(data.path()))
+        .generator(std::sync::Arc::new(Fixed))
+        .build()
+        .await
+        .unwrap();
+    let _workers = engine.start_workers(1);
+    let job = engine
+        .submit(Submission::new(JobKind::Excel, "anything", upload()))
+        .await
+        .unwrap();
+    let job = engine
+        .wait(job.id, Some(Duration::from_secs(60)))
+        .await
+        .unwrap();
+    let error = job.error.clone().unwrap();
+    assert_eq!(error.code, "code_rejected");
+    assert!(
+        !error.message.contains("programs were written"),
+        "{}",
+        error.message
+    );
+    assert!(error.details.get("attempts").is_none());
+    assert!(job.artifact("attempt-1.py").is_none());
+    let events = serde_json::to_string(&engine.events(job.id).await.unwrap()).unwrap();
+    assert!(!events.contains("attempt 1"), "{events}");
+    let summary = engine.summary(&job).await.unwrap();
+    assert_eq!(outcomes(&summary), ["code_rejected"]);
+    assert_eq!(summary["llm"], Value::Null);
+}
