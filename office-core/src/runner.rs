@@ -194,6 +194,10 @@ impl Runner {
             let code_name = (max > 1 && code.is_some()).then(|| attempt_file(number));
             let failure = match result {
                 Ok(done) => {
+                    if number > 1 {
+                        let note = format!("attempt {number} of {max} ran");
+                        self.log(job.id, LogLevel::Info, note).await;
+                    }
                     progress.attempts.push(json!({
                         "attempt": number, "code": code_name, "outcome": "succeeded",
                     }));

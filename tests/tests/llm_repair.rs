@@ -519,3 +519,53 @@ async fn a_one_attempt_generator_is_not_repaired() {
     assert_eq!(outcomes(&summary), ["code_rejected"]);
     assert_eq!(summary["llm"], Value::Null);
 }
+
+/// Analytics jobs get their own contract (charts and result.json) and run the same way.
+#[tokio::test]
+async fn an_analytics_job_gets_its_contract_and_keeps_its_chart() {
+    const CHART: &str = r#"import json
+import os
+import matplotlib.pyplot as plt
+import pandas as pd
+
+df = pd.read_csv(os.environ["INPUT_PATH"])
+total = df.groupby("region")["amount"].sum()
+out = os.environ["OUTPUT_DIR"]
+total.plot(kind="bar")
+plt.savefig(os.path.join(out, "total_by_region.png"), dpi=100)
+plt.close()
+with open(os.path.join(out, "result.json"), "w", encoding="utf-8") as f:
+    json.dump({"results": {k: float(v) for k, v in total.items()}, "charts": ["total_by_region.png"]}, f)
+"#;
+    let s = setup(vec![Reply::code(CHART)], |_| {}).await;
+    let job = run(
+        &s,
+        Submission::new(JobKind::Analytics, "chart total amount by region", upload()),
+    )
+    .await;
+    assert_eq!(job.status, JobStatus::Succeeded, "{:?}", job.error);
+    let chart = job
+        .artifact("total_by_region.png")
+        .expect("the chart is kept");
+    assert_eq!(chart.kind, office_core::ArtifactKind::Chart);
+    let (_, png) = s
+        .engine
+        .read_artifact(&job, "total_by_region.png")
+        .await
+        .unwrap();
+    assert!(png.starts_with(b"\x89PNG"));
+    let system = s.fake.received()[0].json()["messages"][0]["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        system.contains("PNG") && system.contains("result.json"),
+        "{system}"
+    );
+    assert!(
+        !system.contains("output.xlsx"),
+        "the excel contract is not the analytics one"
+    );
+    let summary = summary(&s, &job).await;
+    assert_eq!(summary["program_report"]["results"]["North"], 12.5);
+}
