@@ -176,6 +176,8 @@ impl Runner {
         progress: &mut Progress,
     ) -> StageResult<(Plan, ExecOutcome)> {
         let generator = self.choose_generator(job)?;
+        // Said even when no program comes back (the model cannot be reached).
+        job.generator = Some(generator.name());
         let max = generator.max_attempts().max(1);
         let mut previous: Option<Previous> = None;
         for number in 1..=max {

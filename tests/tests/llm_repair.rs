@@ -290,6 +290,7 @@ async fn a_model_that_does_not_answer_in_time_fails_the_job_with_the_reason() {
     assert_eq!(job.status, JobStatus::Failed);
     let error = job.error.clone().unwrap();
     assert_eq!(error.code, "llm_timeout");
+    assert_eq!(job.generator.as_deref(), Some("llm:fake-model"));
     assert!(
         error.message.contains("within 1 seconds"),
         "{}",
