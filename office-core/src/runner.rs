@@ -86,7 +86,11 @@ impl Runner {
         let outcome = finish(job, clock, outcome)?;
 
         let clock = self.begin(job, Stage::Collect).await?;
-        let collected = self.collect(job, plan, profiles, &outcome, &scratch).await;
+        let mut collected = self.collect(job, plan, profiles, &outcome, &scratch).await;
+        if collected.is_ok() {
+            // Analytics and report jobs: results into the summary, report.md written.
+            collected = self.finish_kind(job, profiles).await;
+        }
         finish(job, clock, collected)?;
         job.stage = Stage::Done;
         Ok(())
@@ -327,7 +331,7 @@ impl Runner {
     }
 
     /// Stores bytes as an artifact of the job and lists it on the job.
-    async fn put_artifact(
+    pub(crate) async fn put_artifact(
         &self,
         job: &mut Job,
         kind: ArtifactKind,
