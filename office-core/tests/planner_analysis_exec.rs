@@ -82,7 +82,12 @@ fn read_json(dir: &Path, name: &str) -> Value {
 /// Width and height of a PNG from its IHDR chunk.
 fn png_size(path: &Path) -> (u32, u32) {
     let data = std::fs::read(path).unwrap();
-    assert_eq!(&data[..8], b"\x89PNG\r\n\x1a\n", "{} is not a PNG", path.display());
+    assert_eq!(
+        &data[..8],
+        b"\x89PNG\r\n\x1a\n",
+        "{} is not a PNG",
+        path.display()
+    );
     let w = u32::from_be_bytes(data[16..20].try_into().unwrap());
     let h = u32::from_be_bytes(data[20..24].try_into().unwrap());
     (w, h)
@@ -117,7 +122,10 @@ fn analytics_on_a_weather_series_computes_stats_trend_and_the_named_chart() {
     }
     let (top, top_count) = counts.iter().max_by_key(|(_, n)| **n).unwrap();
     assert_eq!(table["categories"]["weather"]["top"][0]["value"], *top);
-    assert_eq!(table["categories"]["weather"]["top"][0]["count"], *top_count);
+    assert_eq!(
+        table["categories"]["weather"]["top"][0]["count"],
+        *top_count
+    );
     assert_eq!(table["trend"]["date_column"], "date");
     assert!(!table["correlations"].as_array().unwrap().is_empty());
     let answer = &results["answer"];
@@ -130,8 +138,11 @@ fn analytics_on_a_weather_series_computes_stats_trend_and_the_named_chart() {
     assert!(!stderr.contains("missing from font"), "{stderr}");
     if let Some(keep) = std::env::var_os("KEEP_CHARTS") {
         for chart in ["overview.png", "answer.png"] {
-            std::fs::copy(out.path().join(chart), Path::new(&keep).join(format!("weather-{chart}")))
-                .unwrap();
+            std::fs::copy(
+                out.path().join(chart),
+                Path::new(&keep).join(format!("weather-{chart}")),
+            )
+            .unwrap();
         }
     }
 }
@@ -149,8 +160,11 @@ fn cjk_text_is_drawn_with_a_font_that_has_the_glyphs() {
     assert!(out.path().join("answer.png").exists());
     if let Some(keep) = std::env::var_os("KEEP_CHARTS") {
         for chart in ["overview.png", "answer.png"] {
-            std::fs::copy(out.path().join(chart), Path::new(&keep).join(format!("cjk-{chart}")))
-                .unwrap();
+            std::fs::copy(
+                out.path().join(chart),
+                Path::new(&keep).join(format!("cjk-{chart}")),
+            )
+            .unwrap();
         }
     }
 }
@@ -162,7 +176,12 @@ fn report_facts_cover_every_file_and_what_they_share() {
         fixture("report/区域目标.csv"),
         fixture("real/oil-prices/eia_brent-month.xls"),
     ];
-    let (plan, _) = plan(JobKind::Report, "How did sales develop?", &files, "Q1 review");
+    let (plan, _) = plan(
+        JobKind::Report,
+        "How did sales develop?",
+        &files,
+        "Q1 review",
+    );
     let (out, _) = run(&plan, &files);
     let analysis = read_json(out.path(), "analysis.json");
     assert_eq!(analysis["title"], "Q1 review");

@@ -53,7 +53,11 @@ impl Runner {
                 .and_then(Value::as_str),
         )
         .map_err(|e| JobError::new("invalid_template", e.to_string()))?;
-        let headings: Vec<String> = template.sections.iter().map(|s| s.heading.clone()).collect();
+        let headings: Vec<String> = template
+            .sections
+            .iter()
+            .map(|s| s.heading.clone())
+            .collect();
         let param = |name: &str| {
             job.params
                 .get(name)

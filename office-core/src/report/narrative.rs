@@ -16,7 +16,10 @@ pub fn write(template: &Template, analysis: &Value) -> String {
         one_line(&title)
     };
     let _ = writeln!(md, "# {title}\n");
-    let has_notes_section = template.sections.iter().any(|s| s.content == Content::Notes);
+    let has_notes_section = template
+        .sections
+        .iter()
+        .any(|s| s.content == Content::Notes);
     for section in &template.sections {
         let body = match section.content {
             Content::Summary => {
@@ -32,6 +35,13 @@ pub fn write(template: &Template, analysis: &Value) -> String {
             Content::CrossFile => cross_file(analysis),
             Content::Conclusion => conclusion(analysis),
         };
+        // A built-in section with nothing to say (no notes, a single file) is left out;
+        // the files, the conclusion and every heading the user wrote stay.
+        let required = matches!(section.content, Content::Files | Content::Conclusion)
+            || template.name == "custom";
+        if body.trim().is_empty() && !required {
+            continue;
+        }
         let _ = writeln!(md, "## {}\n", one_line(&section.heading));
         if body.trim().is_empty() {
             md.push_str("Nothing to report here.\n\n");
@@ -69,13 +79,14 @@ fn text(value: &Value) -> String {
     }
 }
 
-/// Text from the data or the user on one line, with Markdown's own characters escaped
-/// so a cell value cannot start a heading, a link or an image.
+/// Text from the data or the user on one line, with the Markdown characters escaped that
+/// could make a cell value a link, an image, emphasis, code, HTML or a table cell. (`_`
+/// inside words, as in file and column names, is left alone: it is no emphasis there.)
 fn one_line(s: &str) -> String {
     let flat = s.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut out = String::with_capacity(flat.len());
     for c in flat.chars() {
-        if matches!(c, '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '|' | '!') {
+        if matches!(c, '\\' | '`' | '*' | '[' | ']' | '<' | '>' | '|') {
             out.push('\\');
         }
         out.push(c);
@@ -100,18 +111,26 @@ fn file_name(f: &Value) -> String {
 
 fn summary(analysis: &Value) -> String {
     let files = file_list(analysis);
-    let names: Vec<String> = files.iter().map(|f| format!("{}", file_name(f))).collect();
+    let names: Vec<String> = files.iter().map(|f| file_name(f)).collect();
     let mut s = String::new();
     let count = &analysis["file_count"];
     let _ = write!(
         s,
         "This report covers {} {}: {}.",
         number(count),
-        if count.as_u64() == Some(1) { "file" } else { "files" },
+        if count.as_u64() == Some(1) {
+            "file"
+        } else {
+            "files"
+        },
         names.join(", ")
     );
     if !text(&analysis["prompt"]).trim().is_empty() {
-        let _ = write!(s, " It answers the request {}.", quoted(&analysis["prompt"]));
+        let _ = write!(
+            s,
+            " It answers the request {}.",
+            quoted(&analysis["prompt"])
+        );
     }
     s.push_str("\n\n");
     s
@@ -209,7 +228,11 @@ fn file_paragraph(f: &Value) -> String {
             "{} and {} move {} (correlation {}).",
             one_line(&text(&pair["a"])),
             one_line(&text(&pair["b"])),
-            if r > 0.0 { "together" } else { "in opposite directions" },
+            if r > 0.0 {
+                "together"
+            } else {
+                "in opposite directions"
+            },
             number(&pair["r"])
         ));
     }
@@ -222,7 +245,17 @@ fn file_paragraph(f: &Value) -> String {
             number(count)
         ));
     }
+    let sentences: Vec<String> = sentences.iter().map(|s| capitalized(s)).collect();
     format!("{}\n\n", sentences.join(" "))
+}
+
+/// The sentence with its first letter upper case (column names often start lower case).
+fn capitalized(sentence: &str) -> String {
+    let mut chars = sentence.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
 }
 
 fn trend_sentence(t: &Value) -> String {
@@ -267,7 +300,7 @@ fn key_figures(analysis: &Value) -> String {
         {
             let _ = write!(
                 line,
-                "; {} to {}: {}%",
+                "; change from {} to {}: {}%",
                 text(&t["first_period"]),
                 text(&t["last_period"]),
                 number(&t["change_pct"])
@@ -290,7 +323,12 @@ fn cross_file(analysis: &Value) -> String {
             .map(|c| one_line(&text(c)))
             .collect();
         let mut sentences = vec![format!(
-            "{a} and {b} share the columns {}.",
+            "{a} and {b} share the {} {}.",
+            if shared.len() == 1 {
+                "column"
+            } else {
+                "columns"
+            },
             shared.join(", ")
         )];
         for k in o["keys"].as_array().into_iter().flatten() {
@@ -321,6 +359,7 @@ fn cross_file(analysis: &Value) -> String {
                 number(&m["mean_b"])
             ));
         }
+        let sentences: Vec<String> = sentences.iter().map(|s| capitalized(s)).collect();
         let _ = writeln!(s, "{}\n", sentences.join(" "));
     }
     if s.is_empty() && file_list(analysis).len() > 1 {
@@ -365,9 +404,7 @@ fn conclusion(analysis: &Value) -> String {
             );
         }
         sentence.push('.');
-        let mut chars = sentence.chars();
-        let first = chars.next().map(|c| c.to_uppercase().collect::<String>());
-        sentences.push(format!("{}{}", first.unwrap_or_default(), chars.as_str()));
+        sentences.push(capitalized(&sentence));
     }
     sentences.join(" ") + "\n"
 }
@@ -412,7 +449,7 @@ mod tests {
         let facts = analysis();
         let md = write(&resolve(None).unwrap(), &facts);
         for part in [
-            "# Sales \\# review",
+            "# Sales # review",
             "## Summary",
             "This report covers 2 files: sales.csv, targets.csv.",
             "> Figures are preliminary.",

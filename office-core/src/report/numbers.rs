@@ -92,9 +92,9 @@ impl Facts {
         let Ok(value) = written.parse::<f64>() else {
             return false;
         };
-        self.numbers
-            .iter()
-            .any(|x| (x - value).abs() < 1.0 && format!("{x:.places$}") == format!("{value:.places$}"))
+        self.numbers.iter().any(|x| {
+            (x - value).abs() < 1.0 && format!("{x:.places$}") == format!("{value:.places$}")
+        })
     }
 }
 
@@ -105,7 +105,9 @@ pub fn check_numbers(markdown: &str, facts: &Value) -> Checked {
     let mut dropped = Vec::new();
     let mut lines = Vec::new();
     for line in markdown.lines() {
-        let whole_line = line.trim_start().starts_with(['#', '-', '*', '|', '!', '>'])
+        let whole_line = line
+            .trim_start()
+            .starts_with(['#', '-', '*', '|', '!', '>'])
             || line.trim().is_empty();
         let pieces = if whole_line {
             vec![line.to_string()]
@@ -170,7 +172,9 @@ mod tests {
 
     #[test]
     fn numbers_shown_rounded_from_the_facts_are_supported() {
-        let facts = Facts::new(&json!({"mean": 12.4567, "change_pct": -5.2, "rows": 1461, "first": "2012-01"}));
+        let facts = Facts::new(
+            &json!({"mean": 12.4567, "change_pct": -5.2, "rows": 1461, "first": "2012-01"}),
+        );
         for ok in ["12.46", "12.5", "12", "5.2", "1461", "2012", "01"] {
             assert!(facts.supports(ok), "{ok}");
         }

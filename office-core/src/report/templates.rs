@@ -147,12 +147,58 @@ pub fn markdown_headings(text: &str) -> Vec<String> {
 /// files and a conclusion.
 fn map_headings(headings: Vec<String>) -> Vec<Section> {
     const RULES: &[(&[&str], Content)] = &[
-        (&["note", "comment", "context", "risk", "issue", "remark"], Content::Notes),
-        (&["across", "cross", "relation", "compar", "overlap", "link", "shared"], Content::CrossFile),
-        (&["conclu", "recommend", "next", "answer", "outlook", "takeaway", "decision"], Content::Conclusion),
-        (&["key figure", "metric", "kpi", "number", "progress", "source", "input"], Content::KeyFigures),
-        (&["summary", "overview", "introduction", "highlight", "background", "purpose", "tl;dr"], Content::Summary),
-        (&["data", "detail", "file", "analysis", "finding", "result", "sheet", "table"], Content::Files),
+        (
+            &["note", "comment", "context", "risk", "issue", "remark"],
+            Content::Notes,
+        ),
+        (
+            &[
+                "across", "cross", "relation", "compar", "overlap", "link", "shared",
+            ],
+            Content::CrossFile,
+        ),
+        (
+            &[
+                "conclu",
+                "recommend",
+                "next",
+                "answer",
+                "outlook",
+                "takeaway",
+                "decision",
+            ],
+            Content::Conclusion,
+        ),
+        (
+            &[
+                "key figure",
+                "metric",
+                "kpi",
+                "number",
+                "progress",
+                "source",
+                "input",
+            ],
+            Content::KeyFigures,
+        ),
+        (
+            &[
+                "summary",
+                "overview",
+                "introduction",
+                "highlight",
+                "background",
+                "purpose",
+                "tl;dr",
+            ],
+            Content::Summary,
+        ),
+        (
+            &[
+                "data", "detail", "file", "analysis", "finding", "result", "sheet", "table",
+            ],
+            Content::Files,
+        ),
     ];
     let mut sections: Vec<Section> = Vec::new();
     for heading in headings {
@@ -198,7 +244,10 @@ mod tests {
         }
         assert_eq!(resolve(None).unwrap().name, "default");
         assert_eq!(resolve(Some("  ")).unwrap().name, "default");
-        assert_eq!(resolve(Some("Weekly-Status")).unwrap().name, "weekly-status");
+        assert_eq!(
+            resolve(Some("Weekly-Status")).unwrap().name,
+            "weekly-status"
+        );
     }
 
     #[test]

@@ -252,6 +252,8 @@ def describe_table(table, spec):
 
 FIGSIZE = (12, 6.75)
 DPI = 100
+# Axis numbers as people write them (1,200,000), never in offset or scientific notation.
+PLAIN_NUMBERS = mticker.StrMethodFormatter("{x:,.10g}")
 
 
 def use_fonts():
@@ -293,7 +295,7 @@ def bar_chart(labels, values, title, xlabel, ylabel, name, charts):
     ax.set_xlabel(short(xlabel, 80))
     ax.set_ylabel(short(ylabel, 60))
     ax.grid(axis="x", alpha=0.3)
-    ax.xaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.10g}"))
+    ax.xaxis.set_major_formatter(PLAIN_NUMBERS)
     return save_chart(fig, name, charts)
 
 
@@ -306,6 +308,8 @@ def histogram_chart(values, title, xlabel, name, charts):
     ax.set_xlabel(short(xlabel, 80))
     ax.set_ylabel("Number of rows")
     ax.grid(axis="y", alpha=0.3)
+    ax.yaxis.set_major_locator(mticker.MaxNLocator(integer=True))
+    ax.xaxis.set_major_formatter(PLAIN_NUMBERS)
     return save_chart(fig, name, charts)
 
 
@@ -320,6 +324,7 @@ def line_chart(lines, title, xlabel, ylabel, name, charts):
     ax.set_xlabel(short(xlabel, 80))
     ax.set_ylabel(short(ylabel, 60))
     ax.grid(alpha=0.3)
+    ax.yaxis.set_major_formatter(PLAIN_NUMBERS)
     locator = mdates.AutoDateLocator(maxticks=12)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
@@ -343,6 +348,14 @@ def overview_chart(table, spec, facts, name, charts):
         return line_chart(
             {focus: series}, "Average " + focus + " per " + trend["period"] + " (" + label + ")",
             trend["date_column"], focus + " (average)", name, charts,
+        )
+    labels = [n for n in spec["texts"] if table[n].notna().all() and table[n].nunique() == len(table)]
+    if focus is not None and labels and 1 < len(table) <= 30:
+        # A short list of named rows: the main number per row.
+        rows = table[[labels[0], focus]].dropna().sort_values(focus, ascending=False)
+        return bar_chart(
+            rows[labels[0]].map(text_of), rows[focus], focus + " by " + labels[0] + " (" + label + ")",
+            focus, labels[0], name, charts,
         )
     if facts["categories"]:
         column = list(facts["categories"])[0]

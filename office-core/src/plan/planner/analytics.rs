@@ -96,13 +96,76 @@ const PERIOD_WORDS: &[(&str, &str)] = &[
 
 /// Words that say what to do rather than what to do it on.
 const FILLER: &[&str] = &[
-    "plot", "show", "me", "chart", "graph", "draw", "visualize", "visualise", "compute",
-    "calculate", "what", "is", "are", "the", "a", "an", "of", "per", "each", "in", "for",
-    "please", "give", "analyze", "analyse", "analysis", "summarize", "summarise", "summary",
-    "overview", "describe", "explore", "statistics", "stats", "insights", "data", "dataset",
-    "file", "this", "trend", "trends", "over", "time", "how", "did", "does", "do", "and",
-    "with", "to", "on", "about", "all", "across", "value", "values", "rows", "line", "bar",
-    "as", "by", "i", "want", "see", "find", "get", "report", "breakdown", "break", "down",
+    "plot",
+    "show",
+    "me",
+    "chart",
+    "graph",
+    "draw",
+    "visualize",
+    "visualise",
+    "compute",
+    "calculate",
+    "what",
+    "is",
+    "are",
+    "the",
+    "a",
+    "an",
+    "of",
+    "per",
+    "each",
+    "in",
+    "for",
+    "please",
+    "give",
+    "analyze",
+    "analyse",
+    "analysis",
+    "summarize",
+    "summarise",
+    "summary",
+    "overview",
+    "describe",
+    "explore",
+    "statistics",
+    "stats",
+    "insights",
+    "data",
+    "dataset",
+    "file",
+    "this",
+    "trend",
+    "trends",
+    "over",
+    "time",
+    "how",
+    "did",
+    "does",
+    "do",
+    "and",
+    "with",
+    "to",
+    "on",
+    "about",
+    "all",
+    "across",
+    "value",
+    "values",
+    "rows",
+    "line",
+    "bar",
+    "as",
+    "by",
+    "i",
+    "want",
+    "see",
+    "find",
+    "get",
+    "report",
+    "breakdown",
+    "break",
+    "down",
 ];
 
 /// Plans an analytics request against the first input.
@@ -186,7 +249,9 @@ fn steps(q: &Question, file: &str, sheet: &str) -> Vec<String> {
             "{} of {measure} per {}{}",
             q.agg,
             q.period.unwrap_or("period"),
-            q.by.as_ref().map(|b| format!(" by {b}")).unwrap_or_default()
+            q.by.as_ref()
+                .map(|b| format!(" by {b}"))
+                .unwrap_or_default()
         ),
         QuestionKind::Group => format!(
             "{} of {measure} by {}",
@@ -315,21 +380,36 @@ pub fn read_question(
         (QuestionKind::Group | QuestionKind::Time, false, None) if measure.is_some() => {
             (None, measure)
         }
-        _ => (if numeric_measure || distribution { measure } else { None }, by),
+        _ => (
+            if numeric_measure || distribution {
+                measure
+            } else {
+                None
+            },
+            by,
+        ),
     };
     Ok(Question {
         kind,
         measure,
         agg,
         by,
-        date: if kind == QuestionKind::Time { date } else { None },
-        period: if kind == QuestionKind::Time { period } else { None },
+        date: if kind == QuestionKind::Time {
+            date
+        } else {
+            None
+        },
+        period: if kind == QuestionKind::Time {
+            period
+        } else {
+            None
+        },
     })
 }
 
 /// Columns whose normalized name the request says word for word: (first word, end, name),
 /// longest first.
-fn exact_mentions(words: &[&str], columns: &[Column]) -> Vec<(usize, usize, String)> {
+pub(super) fn exact_mentions(words: &[&str], columns: &[Column]) -> Vec<(usize, usize, String)> {
     let mut found = Vec::new();
     for column in columns {
         let name = normalize(&column.name);
@@ -337,7 +417,10 @@ fn exact_mentions(words: &[&str], columns: &[Column]) -> Vec<(usize, usize, Stri
         if parts.is_empty() || parts.len() > words.len() {
             continue;
         }
-        if let Some(start) = words.windows(parts.len()).position(|w| w == parts.as_slice()) {
+        if let Some(start) = words
+            .windows(parts.len())
+            .position(|w| w == parts.as_slice())
+        {
             found.push((start, start + parts.len(), column.name.clone()));
         }
     }
@@ -441,8 +524,12 @@ mod tests {
             dtype: ColumnType::Float,
             has_numbers: false,
         });
-        let q = read_question("plot monthly temp_max by region", &columns, &["Order Date".into()])
-            .unwrap();
+        let q = read_question(
+            "plot monthly temp_max by region",
+            &columns,
+            &["Order Date".into()],
+        )
+        .unwrap();
         assert_eq!(q.measure.as_deref(), Some("temp_max"));
         assert_eq!(q.agg, "sum");
         assert_eq!(q.kind, QuestionKind::Time);

@@ -3,7 +3,7 @@
 //! written as `analysis.json` plus one PNG chart per input. The prose is not written
 //! here: the job writes `report.md` from `analysis.json` after the program ran.
 
-use super::analytics::find_measure;
+use super::analytics::{exact_mentions, find_measure};
 use super::codegen::py_str;
 use super::columns::normalize;
 use super::tables::{ANALYSIS_PY, main_sheet, program_head, table_spec};
@@ -48,8 +48,12 @@ pub fn plan_report(
             ));
         };
         let columns = sheet_columns(sheet);
-        let focus = find_measure(&words, &columns, None)
-            .filter(|m| columns.iter().any(|c| &c.name == m && c.dtype.is_numeric()));
+        let is_number = |m: &String| columns.iter().any(|c| &c.name == m && c.dtype.is_numeric());
+        let focus = exact_mentions(&words, &columns)
+            .into_iter()
+            .map(|(_, _, name)| name)
+            .find(is_number)
+            .or_else(|| find_measure(&words, &columns, None).filter(is_number));
         specs.push(table_spec(input, file, sheet, focus.as_deref()));
         steps.push(format!(
             "facts and a chart for '{}' of '{}'",
@@ -77,7 +81,11 @@ pub fn plan_report(
         );
     }
     code.push_str("]\n");
-    let headings: Vec<String> = template.sections.iter().map(|s| s.heading.clone()).collect();
+    let headings: Vec<String> = template
+        .sections
+        .iter()
+        .map(|s| s.heading.clone())
+        .collect();
     let _ = writeln!(code, "SECTIONS = {}", super::tables::py_list(&headings));
     code.push_str(ANALYSIS_PY);
     code.push_str("\n\nTABLES = [\n");

@@ -50,7 +50,12 @@ pub fn table_spec(
     };
     let numeric = of_type(&|t| t.is_numeric());
     let dates = of_type(&|t| t == ColumnType::Date);
-    let texts = of_type(&|t| matches!(t, ColumnType::Text | ColumnType::Mixed | ColumnType::Boolean));
+    let texts = of_type(&|t| {
+        matches!(
+            t,
+            ColumnType::Text | ColumnType::Mixed | ColumnType::Boolean
+        )
+    });
     let text = file.format.is_text();
     let dialect = file.csv.as_ref().filter(|_| text);
     let delimiter = dialect.map_or(
@@ -127,7 +132,10 @@ fn looks_like_identifier(column: &crate::profile::ColumnProfile) -> bool {
         || name == "no"
         || name == "index"
         || name == "#";
-    id_name || (column.dtype == ColumnType::Integer && column.distinct == column.non_null && column.non_null > 20)
+    id_name
+        || (column.dtype == ColumnType::Integer
+            && column.distinct == column.non_null
+            && column.non_null > 20)
 }
 
 /// The program's opening lines: who wrote it, the request, imports, environment.

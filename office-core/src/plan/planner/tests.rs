@@ -773,8 +773,7 @@ async fn every_kind_has_a_program_that_passes_the_policy() {
         };
         let plan = OfflinePlanner.generate(&request).await.unwrap();
         assert_eq!(plan.output.as_deref(), Some(output));
-        let violations =
-            crate::validate::validate(&plan.code, &crate::validate::Policy::default());
+        let violations = crate::validate::validate(&plan.code, &crate::validate::Policy::default());
         assert!(violations.is_empty(), "{kind}: {violations:?}");
     }
     assert_eq!(OfflinePlanner.name(), "planner");
