@@ -250,8 +250,8 @@ impl Engine {
     /// with its reason), and queues the job.
     pub async fn submit(&self, mut submission: Submission) -> Result<Job> {
         if submission.kind == JobKind::Report {
-            crate::report::check_params(&submission.params)?;
             take_note_files(&mut submission)?;
+            crate::report::check_params(&submission.params)?;
             if submission.prompt.trim().is_empty() {
                 // The prompt of a report is optional: the report then summarizes.
                 submission.prompt = crate::report::DEFAULT_PROMPT.into();

@@ -199,3 +199,47 @@ fn report_facts_cover_every_file_and_what_they_share() {
     // 华北, 华东, 华南 are in both; 西南 and 西北 in one each.
     assert_eq!(cross[0]["keys"][0]["shared_values"], 3);
 }
+
+#[test]
+fn cyrillic_hebrew_arabic_and_cjk_labels_have_glyphs() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("mixed.csv");
+    let mut text = String::from("Город,מחיר,الفئة,销售额\n");
+    let cities = ["Москва", "Санкт-Петербург", "Новосибирск"];
+    let kinds = ["ספרים", "מזון", "كتب", "طعام", "图书"];
+    for i in 0..30 {
+        text.push_str(&format!(
+            "{},{},{},{}\n",
+            cities[i % 3],
+            10 + i * 3,
+            kinds[i % 5],
+            100 + i * 7
+        ));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let files = [csv];
+    let (plan, _) = plan(JobKind::Analytics, "distribution of الفئة", &files, "");
+    let (out, stderr) = run(&plan, &files);
+    assert!(!stderr.contains("missing from font"), "{stderr}");
+    let results = read_json(out.path(), "results.json");
+    assert_eq!(results["answer"]["kind"], "distribution");
+    assert_eq!(results["answer"]["measure"], "الفئة");
+
+    // The check above can fail: the same text drawn without the fonts the programs
+    // select makes matplotlib name each CJK glyph it lacks.
+    let control = dir.path().join("control.py");
+    std::fs::write(
+        &control,
+        "import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n\
+         fig, ax = plt.subplots()\nax.set_title('销售额')\nfig.savefig('control.png')\n",
+    )
+    .unwrap();
+    let output = Command::new(python())
+        .arg(&control)
+        .current_dir(dir.path())
+        .env("MPLCONFIGDIR", dir.path().join(".mpl"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("missing from font"), "{stderr}");
+}

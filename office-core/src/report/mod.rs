@@ -28,8 +28,9 @@ pub const DEFAULT_PROMPT: &str = "Summarize the files: what they hold and their 
 /// Extensions a report accepts as notes rather than data.
 pub const NOTE_EXTENSIONS: &[&str] = &["md", "markdown", "txt"];
 
-/// The largest notes file read.
-pub const MAX_NOTE_BYTES: usize = 256 * 1024;
+/// The most notes a report takes, the `notes` field and notes files together: they are
+/// written into the program as text, and the program has a size limit.
+pub const MAX_NOTE_BYTES: usize = 64 * 1024;
 
 /// Whether an uploaded file is a notes file (for report jobs).
 pub fn is_note_file(name: &str) -> bool {
@@ -52,6 +53,13 @@ pub fn check_params(params: &Map<String, Value>) -> Result<templates::Template> 
         && title.chars().count() > 300
     {
         return Err(Error::invalid("title is longer than 300 characters"));
+    }
+    let notes: usize = notes(params).iter().map(|(_, text)| text.len()).sum();
+    if notes > MAX_NOTE_BYTES {
+        return Err(Error::invalid(format!(
+            "the notes are longer than {} KiB together",
+            MAX_NOTE_BYTES / 1024
+        )));
     }
     templates::resolve(params.get(PARAM_TEMPLATE).and_then(Value::as_str))
 }
@@ -85,7 +93,7 @@ pub fn note_text(name: &str, data: &[u8]) -> Result<String> {
         return Err(Error::UnreadableFile {
             file: name.into(),
             reason: format!(
-                "notes files are read up to {} KiB; this one is larger",
+                "a report takes up to {} KiB of notes; this file is larger",
                 MAX_NOTE_BYTES / 1024
             ),
         });
@@ -95,4 +103,47 @@ pub fn note_text(name: &str, data: &[u8]) -> Result<String> {
         file: name.into(),
         reason: "a notes file must be UTF-8 text".into(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn params(value: Value) -> Map<String, Value> {
+        value.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn fields_are_checked_at_submission() {
+        assert_eq!(check_params(&Map::new()).unwrap().name, "default");
+        let t = check_params(&params(json!({"template": "data-analysis"}))).unwrap();
+        assert_eq!(t.name, "data-analysis");
+        assert!(check_params(&params(json!({"template": "nope"}))).is_err());
+        assert!(check_params(&params(json!({"title": 5}))).is_err());
+        let long = "x".repeat(MAX_NOTE_BYTES / 2 + 1);
+        let p = params(json!({"notes": long, "note_files": [{"name": "a.md", "text": long}]}));
+        let err = check_params(&p).unwrap_err();
+        assert!(err.to_string().contains("KiB"), "{err}");
+    }
+
+    #[test]
+    fn notes_come_from_the_field_then_the_files() {
+        let p = params(
+            json!({"notes": "field", "note_files": [{"name": "a.md", "text": "# A"}, {"name": "b.txt", "text": " "}]}),
+        );
+        assert_eq!(
+            notes(&p),
+            [
+                ("notes".into(), "field".into()),
+                ("a.md".into(), "# A".into())
+            ]
+        );
+        assert!(is_note_file("Minutes.MD") && is_note_file("a.txt") && !is_note_file("a.csv"));
+        assert_eq!(note_text("a.md", b"\xef\xbb\xbfhi").unwrap(), "hi");
+        assert!(matches!(
+            note_text("a.md", b"\xff\xfe"),
+            Err(Error::UnreadableFile { .. })
+        ));
+    }
 }
