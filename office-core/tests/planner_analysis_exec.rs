@@ -243,3 +243,49 @@ fn cyrillic_hebrew_arabic_and_cjk_labels_have_glyphs() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("missing from font"), "{stderr}");
 }
+
+/// Every real fixture the profiler reads with data in it goes into one report (and the
+/// analytics program runs on each): strict OOXML, 1904 dates, XLSB, ODS, merged cells,
+/// title rows above the header, other encodings, hidden sheets.
+#[test]
+fn programs_read_every_real_fixture_the_profiler_reads() {
+    let root = fixture("real");
+    let mut files = Vec::new();
+    let mut dirs = vec![root];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+                continue;
+            }
+            let name = path.file_name().unwrap().to_str().unwrap().to_string();
+            if name.ends_with(".md") {
+                continue;
+            }
+            let Ok(profile) = profile_file(&path, &name) else {
+                continue;
+            };
+            let has_data = profile
+                .sheets
+                .iter()
+                .any(|s| !s.columns.is_empty() && s.data_rows > 0);
+            if has_data {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    assert!(files.len() >= 15, "{files:?}");
+    let (plan, _) = plan(JobKind::Report, "overview", &files, "All fixtures");
+    let (out, _) = run(&plan, &files);
+    let analysis = read_json(out.path(), "analysis.json");
+    assert_eq!(analysis["files"].as_array().unwrap().len(), files.len());
+    for (facts, path) in analysis["files"].as_array().unwrap().iter().zip(&files) {
+        assert!(
+            facts["rows"].as_u64().unwrap() > 0,
+            "{}: {facts}",
+            path.display()
+        );
+    }
+}

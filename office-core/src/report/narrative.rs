@@ -179,7 +179,13 @@ fn file_paragraph(f: &Value) -> String {
         .map(|c| one_line(&text(c)))
         .collect();
     let shown: Vec<String> = columns.iter().take(8).cloned().collect();
-    let more = if columns.len() > 8 { ", and more" } else { "" };
+    // `columns` lists the analysed columns; a wide sheet has more.
+    let total = f["column_count"].as_u64().unwrap_or(columns.len() as u64);
+    let more = if columns.len() > 8 || total > columns.len() as u64 {
+        ", and more"
+    } else {
+        ""
+    };
     let sheet = text(&f["sheet"]);
     let where_ = if sheet.is_empty() || text(&f["file"]).starts_with(&sheet) {
         String::new()

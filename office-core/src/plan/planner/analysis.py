@@ -57,7 +57,11 @@ def read_raw(spec):
 
 def load_table(spec):
     """The table with the profile's column names, numbers as numbers, dates as dates."""
-    raw = read_raw(spec)
+    try:
+        raw = read_raw(spec)
+    except Exception as error:
+        # Say which file could not be read; the reader's own message says why.
+        raise ValueError("Could not read " + repr(spec["file"]) + ": " + str(error)) from error
     columns = spec["columns"]
     if spec["header_row"] is None:
         start, col = 0, 0
@@ -139,7 +143,8 @@ def top_categories(values, limit=5):
 
 
 def correlations(table, names, limit=10):
-    usable = [n for n in names if table[n].notna().sum() > 2 and table[n].nunique() > 1]
+    # The first 30 number columns at most: the matrix grows with the square.
+    usable = [n for n in names if table[n].notna().sum() > 2 and table[n].nunique() > 1][:30]
     pairs = []
     if len(usable) < 2:
         return pairs
@@ -168,6 +173,8 @@ def period_label(stamp, period):
 
 
 def natural_period(dates):
+    if dates.empty:
+        return "M"
     span = (dates.max() - dates.min()).days
     if span > 365 * 8:
         return "Y"
@@ -219,7 +226,8 @@ def describe_table(table, spec):
         "file": spec["file"],
         "sheet": spec["sheet"],
         "rows": int(len(table)),
-        "column_count": len(spec["columns"]),
+        "column_count": spec["total_columns"],
+        "columns_analysed": len(spec["columns"]),
         "columns": list(spec["columns"]),
         "numeric": {},
         "missing": {},

@@ -12,6 +12,9 @@ use std::fmt::Write as _;
 /// Loading, facts and charts, shared by both kinds of program.
 pub const ANALYSIS_PY: &str = include_str!("analysis.py");
 
+/// At most this many columns of a table are analysed (the first ones).
+pub const MAX_COLUMNS: usize = 100;
+
 /// The table the program works on in one input: the sheet with the most data rows.
 pub fn main_sheet(file: &FileProfile) -> Option<&SheetProfile> {
     file.sheets
@@ -34,15 +37,17 @@ pub fn table_spec(
     sheet: &SheetProfile,
     focus: Option<&str>,
 ) -> String {
-    let names: Vec<String> = sheet.columns.iter().map(|c| c.name.clone()).collect();
+    // The first columns of a very wide sheet (thousands of columns) stand for it: the
+    // program stays small and its facts readable. The facts say how many there are.
+    let analysed = &sheet.columns[..sheet.columns.len().min(MAX_COLUMNS)];
+    let names: Vec<String> = analysed.iter().map(|c| c.name.clone()).collect();
     let header_cells: Vec<String> = names
         .iter()
         .enumerate()
         .map(|(i, n)| header_cell(n, &names[..i]).map_or("None".to_string(), |h| py_str(&h)))
         .collect();
     let of_type = |pred: &dyn Fn(ColumnType) -> bool| -> Vec<String> {
-        sheet
-            .columns
+        analysed
             .iter()
             .filter(|c| pred(c.dtype))
             .map(|c| c.name.clone())
@@ -79,6 +84,7 @@ pub fn table_spec(
     let focus = focus
         .map(str::to_string)
         .or_else(|| default_focus(sheet))
+        .filter(|f| names.contains(f))
         .map_or("None".to_string(), |f| py_str(&f));
     let mut out = String::from("dict(\n");
     let mut field = |name: &str, value: String| {
@@ -101,6 +107,7 @@ pub fn table_spec(
     field("first_col", first_col.to_string());
     field("header_cells", format!("[{}]", header_cells.join(", ")));
     field("columns", py_list(&names));
+    field("total_columns", sheet.columns.len().to_string());
     field("numeric", py_list(&numeric));
     field("dates", py_list(&dates));
     field("texts", py_list(&texts));
