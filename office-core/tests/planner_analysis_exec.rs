@@ -148,6 +148,35 @@ fn analytics_on_a_weather_series_computes_stats_trend_and_the_named_chart() {
 }
 
 #[test]
+fn a_correlation_request_gets_the_pairs_and_a_scatter_of_the_strongest() {
+    let files = [fixture("real/vega/seattle-weather.csv")];
+    let (plan, _) = plan(
+        JobKind::Analytics,
+        "correlations between the numbers",
+        &files,
+        "",
+    );
+    let (out, _) = run(&plan, &files);
+    let answer = &read_json(out.path(), "results.json")["answer"];
+    assert_eq!(answer["kind"], "correlation");
+    let top = &answer["pairs"][0];
+    let pair = [top["a"].as_str().unwrap(), top["b"].as_str().unwrap()];
+    assert!(
+        pair.contains(&"temp_max") && pair.contains(&"temp_min"),
+        "{answer}"
+    );
+    assert_eq!(answer["chart"], "answer.png");
+    assert_eq!(png_size(&out.path().join("answer.png")), (1200, 675));
+    if let Some(keep) = std::env::var_os("KEEP_CHARTS") {
+        std::fs::copy(
+            out.path().join("answer.png"),
+            Path::new(&keep).join("scatter.png"),
+        )
+        .unwrap();
+    }
+}
+
+#[test]
 fn cjk_text_is_drawn_with_a_font_that_has_the_glyphs() {
     let files = [fixture("report/销售_2024.csv")];
     let (plan, _) = plan(JobKind::Analytics, "平均 销售额 by 地区", &files, "");

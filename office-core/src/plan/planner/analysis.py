@@ -344,6 +344,20 @@ def line_chart(lines, title, xlabel, ylabel, name, charts):
     return save_chart(fig, name, charts)
 
 
+def scatter_chart(table, a, b, r, name, charts):
+    """The strongest relationship between two number columns, one dot per row."""
+    frame = table[[a, b]].dropna()
+    fig, ax = plt.subplots(figsize=FIGSIZE, dpi=DPI)
+    ax.scatter(frame[a], frame[b], s=14, alpha=0.6, color="#4C72B0")
+    ax.set_title(short(b + " against " + a + " (correlation " + str(r) + ")", 90))
+    ax.set_xlabel(short(a, 80))
+    ax.set_ylabel(short(b, 60))
+    ax.grid(alpha=0.3)
+    ax.xaxis.set_major_formatter(PLAIN_NUMBERS)
+    ax.yaxis.set_major_formatter(PLAIN_NUMBERS)
+    return save_chart(fig, name, charts)
+
+
 def overview_chart(table, spec, facts, name, charts):
     """The chart that fits the data: a line over time, else the top categories, else the
     distribution of the main number column."""

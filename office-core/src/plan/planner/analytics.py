@@ -82,6 +82,9 @@ def answer_request(table, spec, request, charts):
                                         "Number of rows", column, "answer.png", charts)
     elif kind == "correlation":
         answer["pairs"] = correlations(table, spec["numeric"], 45)
+        if answer["pairs"]:
+            top = answer["pairs"][0]
+            answer["chart"] = scatter_chart(table, top["a"], top["b"], top["r"], "answer.png", charts)
     return answer
 
 
