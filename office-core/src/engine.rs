@@ -274,7 +274,15 @@ impl Engine {
 
     /// Checks and stores the files, profiles them (so an unreadable file is refused now,
     /// with its reason), and queues the job.
-    pub async fn submit(&self, submission: Submission) -> Result<Job> {
+    pub async fn submit(&self, mut submission: Submission) -> Result<Job> {
+        if submission.kind == JobKind::Report {
+            take_note_files(&mut submission)?;
+            crate::report::check_params(&submission.params)?;
+            if submission.prompt.trim().is_empty() {
+                // The prompt of a report is optional: the report then summarizes.
+                submission.prompt = crate::report::DEFAULT_PROMPT.into();
+            }
+        }
         let prompt = submission.prompt.trim();
         if prompt.is_empty() {
             return Err(Error::invalid("prompt must not be empty"));
@@ -612,6 +620,34 @@ fn not_ready(job: &Job, what: &str) -> Error {
             job.id, job.status, job.stage
         )),
     }
+}
+
+/// A report's `.md` / `.txt` uploads are notes, not data: their text moves into the
+/// job's params (where the planner and the narrative read notes), the data files stay.
+fn take_note_files(submission: &mut Submission) -> Result<()> {
+    let mut notes = Vec::new();
+    let mut data = Vec::new();
+    for file in std::mem::take(&mut submission.files) {
+        if crate::report::is_note_file(&file.name) {
+            let text = crate::report::note_text(&file.name, &file.data)?;
+            notes.push(serde_json::json!({"name": safe_file_name(&file.name), "text": text}));
+        } else {
+            data.push(file);
+        }
+    }
+    if !notes.is_empty() && data.is_empty() {
+        return Err(Error::invalid(
+            "a report needs at least one data file (xlsx, xlsm, xls, xlsb, ods, csv, tsv) besides its notes",
+        ));
+    }
+    submission.files = data;
+    if !notes.is_empty() {
+        submission.params.insert(
+            crate::report::PARAM_NOTE_FILES.into(),
+            serde_json::Value::Array(notes),
+        );
+    }
+    Ok(())
 }
 
 /// `name`, or `name (2)`, `name (3)`, ... when the job already has an input called that.

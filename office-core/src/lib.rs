@@ -14,7 +14,9 @@
 //!     over any OpenAI-compatible endpoint when configured: `plan::llm`);
 //!   - `validate`: a policy on the program's AST;
 //!   - `execute`: the program runs in a confined CPython process;
-//!   - `collect`: artifacts taken from the output folder, summary.json written.
+//!   - `collect`: artifacts taken from the output folder, summary.json written;
+//!   - `report`: report templates, narrative and number check; the last step of
+//!     analytics and report jobs.
 //! - `store`: job metadata (`Store`: SQLite, in-memory).
 //! - `queue`: work distribution (`Queue`: in-process).
 //! - `artifacts`: job files (`ArtifactStorage`: local folders).
@@ -30,6 +32,7 @@ pub mod job;
 pub mod plan;
 pub mod profile;
 pub mod queue;
+pub mod report;
 pub mod runner;
 pub mod store;
 pub mod validate;

@@ -92,9 +92,13 @@ impl Runner {
         let plan: &Plan = &plan;
 
         let clock = self.begin(job, Stage::Collect).await?;
-        let collected = self
+        let mut collected = self
             .collect(job, plan, profiles, &outcome, &scratch, progress)
             .await;
+        if collected.is_ok() {
+            // Analytics and report jobs: results into the summary, report.md written.
+            collected = self.finish_kind(job, profiles).await;
+        }
         finish(job, clock, collected)?;
         job.stage = Stage::Done;
         Ok(())
@@ -150,7 +154,7 @@ impl Runner {
     }
 
     /// The generator the job asked for (`generator` in its params).
-    fn choose_generator(&self, job: &Job) -> StageResult<Arc<dyn CodeGenerator>> {
+    pub(crate) fn choose_generator(&self, job: &Job) -> StageResult<Arc<dyn CodeGenerator>> {
         let choice = GeneratorChoice::from_params(&job.params)
             .map_err(|e| JobError::new("invalid_generator", e))?;
         match (choice, &self.llm) {
@@ -524,7 +528,7 @@ impl Runner {
     }
 
     /// Stores bytes as an artifact of the job and lists it on the job.
-    async fn put_artifact(
+    pub(crate) async fn put_artifact(
         &self,
         job: &mut Job,
         kind: ArtifactKind,

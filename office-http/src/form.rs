@@ -105,6 +105,14 @@ impl Form {
         }
     }
 
+    /// Every file of the named fields, in field order.
+    pub fn files_of(&mut self, names: &[&str]) -> Vec<Upload> {
+        names
+            .iter()
+            .flat_map(|name| self.files.remove(*name).unwrap_or_default())
+            .collect()
+    }
+
     /// Exactly one file in the field.
     pub fn required_file(&mut self, name: &str) -> Result<Upload, ApiError> {
         let mut files = self.files.remove(name).unwrap_or_default();

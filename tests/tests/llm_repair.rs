@@ -521,7 +521,7 @@ async fn a_one_attempt_generator_is_not_repaired() {
     assert_eq!(summary["llm"], Value::Null);
 }
 
-/// Analytics jobs get their own contract (charts and result.json) and run the same way.
+/// Analytics jobs get their own contract (charts and results.json) and run the same way.
 #[tokio::test]
 async fn an_analytics_job_gets_its_contract_and_keeps_its_chart() {
     const CHART: &str = r#"import json
@@ -535,7 +535,7 @@ out = os.environ["OUTPUT_DIR"]
 total.plot(kind="bar")
 plt.savefig(os.path.join(out, "total_by_region.png"), dpi=100)
 plt.close()
-with open(os.path.join(out, "result.json"), "w", encoding="utf-8") as f:
+with open(os.path.join(out, "results.json"), "w", encoding="utf-8") as f:
     json.dump({"results": {k: float(v) for k, v in total.items()}, "charts": ["total_by_region.png"]}, f)
 "#;
     let s = setup(vec![Reply::code(CHART)], |_| {}).await;
@@ -560,7 +560,7 @@ with open(os.path.join(out, "result.json"), "w", encoding="utf-8") as f:
         .unwrap()
         .to_string();
     assert!(
-        system.contains("PNG") && system.contains("result.json"),
+        system.contains("PNG") && system.contains("results.json"),
         "{system}"
     );
     assert!(
@@ -568,5 +568,46 @@ with open(os.path.join(out, "result.json"), "w", encoding="utf-8") as f:
         "the excel contract is not the analytics one"
     );
     let summary = summary(&s, &job).await;
-    assert_eq!(summary["program_report"]["results"]["North"], 12.5);
+    assert_eq!(summary["results"]["results"]["North"], 12.5);
+}
+
+/// A report with a model: the program writes analysis.json, the model writes the prose
+/// from it, and a sentence quoting a number the facts do not hold is dropped and named.
+#[tokio::test]
+async fn a_report_narrated_by_the_model_keeps_only_numbers_from_the_facts() {
+    const FACTS: &str = r#"import json
+import os
+import pandas as pd
+
+df = pd.read_csv(os.environ["INPUT_PATH"])
+total = df.groupby("region")["amount"].sum()
+with open(os.path.join(os.environ["OUTPUT_DIR"], "analysis.json"), "w", encoding="utf-8") as f:
+    json.dump({"facts": {"total": float(df["amount"].sum()), "by_region": {k: float(v) for k, v in total.items()}}, "charts": []}, f)
+"#;
+    const PROSE: &str =
+        "# Sales\n\nTotal amount was 17.5. North sold 12.5 in all. South grew 48% last year.\n";
+    let s = setup(vec![Reply::code(FACTS), Reply::text(PROSE)], |_| {}).await;
+    let mut submission = Submission::new(JobKind::Report, "how did sales go", upload());
+    submission.params.insert("title".into(), "Sales".into());
+    let job = run(&s, submission).await;
+    assert_eq!(job.status, JobStatus::Succeeded, "{:?}", job.error);
+    let report = artifact_text(&s, &job, "report.md").await;
+    assert!(
+        report.contains("17.5") && report.contains("12.5"),
+        "{report}"
+    );
+    assert!(
+        !report.contains("48"),
+        "the unsupported sentence stays: {report}"
+    );
+    let summary = summary(&s, &job).await;
+    assert_eq!(summary["report"]["narrator"], "llm:fake-model");
+    let dropped = summary["report"]["dropped_sentences"].as_array().unwrap();
+    assert_eq!(dropped.len(), 1, "{dropped:?}");
+    assert!(dropped[0]["sentence"].as_str().unwrap().contains("48%"));
+    // The narrator saw the facts and nothing but them.
+    let received = s.fake.received();
+    assert_eq!(received.len(), 2);
+    assert!(received[1].messages_text().contains("by_region"));
+    assert!(!received[1].messages_text().contains(KEY));
 }

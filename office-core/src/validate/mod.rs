@@ -75,6 +75,10 @@ pub const DEFAULT_ALLOWED_MODULES: &[&str] = &[
     "matplotlib.ticker",
     "matplotlib.dates",
     "matplotlib.colors",
+    // Registers the bundled CJK font so charts draw CJK text, not boxes.
+    "matplotlib.font_manager",
+    // Only a font file and its path (the pinned runtime's CJK font for charts).
+    "noto_cjk_sans_jp_regular",
     "json",
     "math",
     "statistics",

@@ -1,7 +1,9 @@
 //! Routes under `/api`, one module per job kind.
 
+pub mod analytics;
 pub mod excel;
 pub mod jobs;
+pub mod report;
 
 use crate::AppState;
 use axum::extract::State;
@@ -12,6 +14,8 @@ use serde_json::{Value, json};
 pub fn api_routes(state: &AppState) -> Router<AppState> {
     let protected = Router::new()
         .nest("/excel", excel::routes(state))
+        .nest("/analytics", analytics::routes(state))
+        .nest("/report", report::routes(state))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             crate::auth::require_api_key,

@@ -45,10 +45,10 @@ pub fn contract(kind: JobKind) -> Contract {
                    {\"rows\": n, \"columns\": n}}}.",
         },
         JobKind::Analytics => Contract {
-            output: Some("result.json"),
+            output: Some(crate::plan::planner::analytics::RESULTS_FILE),
             text: "Compute what the request asks. Save each chart as a PNG file in OUTPUT_DIR \
                    (matplotlib, plt.savefig(os.path.join(OUTPUT_DIR, \"<name>.png\"), dpi=100), \
-                   then plt.close()). Write os.path.join(OUTPUT_DIR, \"result.json\"): {\"steps\": \
+                   then plt.close()). Write os.path.join(OUTPUT_DIR, \"results.json\"): {\"steps\": \
                    [one short sentence per step], \"results\": {name: number or table as a list \
                    of records}, \"charts\": [file names]}.",
         },

@@ -12,11 +12,16 @@
 //!
 //! - `parse`: request text -> clauses -> `Operation`s;
 //! - `columns`: words -> column names (exact, normalized, plural, fuzzy, word match);
-//! - `codegen`: `Operation`s -> Python.
+//! - `codegen`: `Operation`s -> Python;
+//! - `analytics`, `report`: programs for those kinds (facts, charts, the answer), on
+//!   the shared loading and charting code in `tables` / `analysis.py`.
 
+pub mod analytics;
 mod codegen;
 pub mod columns;
 mod parse;
+pub mod report;
+mod tables;
 
 use crate::job::JobKind;
 use crate::plan::{CodeGenerator, Plan, PlanError, PlanRequest};
@@ -56,16 +61,8 @@ impl CodeGenerator for OfflinePlanner {
     async fn generate(&self, req: &PlanRequest<'_>) -> Result<Plan, PlanError> {
         match req.kind {
             JobKind::Excel => plan_excel(req.prompt, req.profiles),
-            other => Err(PlanError {
-                code: "unsupported_kind".into(),
-                message: format!(
-                    "The offline planner writes programs for Excel jobs only; '{other}' jobs \
-                     are not supported yet."
-                ),
-                understood: Vec::new(),
-                operations: operation_names(),
-                columns: Vec::new(),
-            }),
+            JobKind::Analytics => analytics::plan_analytics(req.prompt, req.profiles),
+            JobKind::Report => report::plan_report(req.prompt, req.profiles, req.params),
         }
     }
 }

@@ -755,24 +755,28 @@ fn generated_code_parses_for_every_operation() {
 }
 
 #[tokio::test]
-async fn other_kinds_are_unsupported_for_now() {
-    let params = serde_json::Map::new();
+async fn every_kind_has_a_program_that_passes_the_policy() {
+    let mut params = serde_json::Map::new();
+    params.insert("template".into(), "weekly-status".into());
     let profiles = sales();
-    let request = PlanRequest {
-        kind: JobKind::Analytics,
-        prompt: "describe",
-        profiles: &profiles,
-        params: &params,
-        previous_error: None,
-        previous_code: None,
-        calls: None,
-    };
-    let e = OfflinePlanner.generate(&request).await.unwrap_err();
-    assert_eq!(e.code, "unsupported_kind");
+    for (kind, output) in [
+        (JobKind::Excel, "output.xlsx"),
+        (JobKind::Analytics, "results.json"),
+        (JobKind::Report, "analysis.json"),
+    ] {
+        let request = PlanRequest {
+            kind,
+            prompt: "describe",
+            profiles: &profiles,
+            params: &params,
+            previous_error: None,
+            previous_code: None,
+            calls: None,
+        };
+        let plan = OfflinePlanner.generate(&request).await.unwrap();
+        assert_eq!(plan.output.as_deref(), Some(output));
+        let violations = crate::validate::validate(&plan.code, &crate::validate::Policy::default());
+        assert!(violations.is_empty(), "{kind}: {violations:?}");
+    }
     assert_eq!(OfflinePlanner.name(), "planner");
-    let excel = PlanRequest {
-        kind: JobKind::Excel,
-        ..request
-    };
-    assert!(OfflinePlanner.generate(&excel).await.is_ok());
 }

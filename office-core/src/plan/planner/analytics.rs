@@ -1,0 +1,565 @@
+//! Analytics programs: facts about the first input's main table (statistics per number
+//! column, missing values, top categories, correlations, the trend over a date column)
+//! and the answer to the request, written as `results.json` plus PNG charts.
+//!
+//! The request is read as one question: an aggregate ("average", "total", ...), a
+//! measure column, an optional "by <column>" split, an optional period ("monthly",
+//! "per week", "over time"), or "distribution of <column>" / "correlations". Column
+//! words are matched the way Excel requests are (`columns::find_column`); a split or a
+//! distribution naming no column of the sheet is an error that lists the columns. A
+//! request that names nothing specific gets the overview alone.
+
+use super::columns::{Column, ColumnMatch, find_column, normalize};
+use super::tables::{ANALYSIS_PY, main_sheet, program_head, table_spec};
+use super::{GENERATOR_NAME, plain_error, sheet_columns};
+use crate::plan::{Plan, PlanError};
+use crate::profile::{ColumnType, FileProfile};
+use std::fmt::Write as _;
+
+/// The answer's code: one function over the loaded table.
+const ANALYTICS_PY: &str = include_str!("analytics.py");
+
+/// What the program writes besides its charts.
+pub const RESULTS_FILE: &str = "results.json";
+
+/// The request in the planner's terms.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Question {
+    pub kind: QuestionKind,
+    pub measure: Option<String>,
+    /// `sum`, `mean`, `median`, `min`, `max`, `count` (pandas names).
+    pub agg: &'static str,
+    pub by: Option<String>,
+    pub date: Option<String>,
+    /// `D`, `W`, `M`, `Q`, `Y`, or `None` for "over time" (the program picks).
+    pub period: Option<&'static str>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuestionKind {
+    Time,
+    Group,
+    Distribution,
+    Correlation,
+    Overview,
+}
+
+impl QuestionKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            QuestionKind::Time => "time",
+            QuestionKind::Group => "group",
+            QuestionKind::Distribution => "distribution",
+            QuestionKind::Correlation => "correlation",
+            QuestionKind::Overview => "overview",
+        }
+    }
+}
+
+const AGGREGATES: &[(&str, &str)] = &[
+    ("average", "mean"),
+    ("mean", "mean"),
+    ("avg", "mean"),
+    ("total", "sum"),
+    ("sum", "sum"),
+    ("median", "median"),
+    ("maximum", "max"),
+    ("max", "max"),
+    ("highest", "max"),
+    ("minimum", "min"),
+    ("min", "min"),
+    ("lowest", "min"),
+    ("count", "count"),
+    ("number", "count"),
+    ("many", "count"),
+];
+
+const PERIOD_WORDS: &[(&str, &str)] = &[
+    ("daily", "D"),
+    ("day", "D"),
+    ("days", "D"),
+    ("weekly", "W"),
+    ("week", "W"),
+    ("weeks", "W"),
+    ("monthly", "M"),
+    ("month", "M"),
+    ("months", "M"),
+    ("quarterly", "Q"),
+    ("quarter", "Q"),
+    ("quarters", "Q"),
+    ("yearly", "Y"),
+    ("annual", "Y"),
+    ("annually", "Y"),
+    ("year", "Y"),
+    ("years", "Y"),
+];
+
+/// Words that say what to do rather than what to do it on.
+const FILLER: &[&str] = &[
+    "plot",
+    "show",
+    "me",
+    "chart",
+    "graph",
+    "draw",
+    "visualize",
+    "visualise",
+    "compute",
+    "calculate",
+    "what",
+    "is",
+    "are",
+    "the",
+    "a",
+    "an",
+    "of",
+    "per",
+    "each",
+    "in",
+    "for",
+    "please",
+    "give",
+    "analyze",
+    "analyse",
+    "analysis",
+    "summarize",
+    "summarise",
+    "summary",
+    "overview",
+    "describe",
+    "explore",
+    "statistics",
+    "stats",
+    "insights",
+    "data",
+    "dataset",
+    "file",
+    "this",
+    "trend",
+    "trends",
+    "over",
+    "time",
+    "how",
+    "did",
+    "does",
+    "do",
+    "and",
+    "with",
+    "to",
+    "on",
+    "about",
+    "all",
+    "across",
+    "value",
+    "values",
+    "rows",
+    "line",
+    "bar",
+    "as",
+    "by",
+    "i",
+    "want",
+    "see",
+    "find",
+    "get",
+    "report",
+    "breakdown",
+    "break",
+    "down",
+];
+
+/// Plans an analytics request against the first input.
+pub fn plan_analytics(prompt: &str, profiles: &[FileProfile]) -> Result<Plan, PlanError> {
+    let Some(file) = profiles.first() else {
+        return Err(plain_error(
+            "no_data",
+            "There is no input file to work on.".into(),
+        ));
+    };
+    let Some(sheet) = main_sheet(file) else {
+        return Err(plain_error(
+            "no_data",
+            format!(
+                "The file '{}' has no sheet with data to work on.",
+                file.name
+            ),
+        ));
+    };
+    let columns = sheet_columns(sheet);
+    let dates: Vec<String> = sheet
+        .columns
+        .iter()
+        .filter(|c| c.dtype == ColumnType::Date)
+        .map(|c| c.name.clone())
+        .collect();
+    let question = read_question(prompt, &columns, &dates).map_err(|reason| {
+        let names: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
+        PlanError {
+            code: reason.0.into(),
+            message: format!("{} Columns: {}.", reason.1, names.join(", ")),
+            understood: Vec::new(),
+            operations: vec![
+                "overview".into(),
+                "aggregate by a column".into(),
+                "aggregate per period".into(),
+                "distribution of a column".into(),
+                "correlations".into(),
+            ],
+            columns: names,
+        }
+    })?;
+
+    let focus = question
+        .measure
+        .as_deref()
+        .filter(|m| columns.iter().any(|c| &c.name == m && c.dtype.is_numeric()));
+    let mut code = program_head("Analytics", prompt, profiles);
+    code.push_str(ANALYSIS_PY);
+    code.push_str("\n\nTABLES = [\n    ");
+    code.push_str(&table_spec(0, file, sheet, focus));
+    code.push_str(",\n]\n");
+    let opt = |v: Option<&str>| v.map_or("None".to_string(), super::codegen::py_str);
+    let _ = writeln!(
+        code,
+        "REQUEST = dict(kind={}, measure={}, agg={}, by={}, date={}, period={})",
+        super::codegen::py_str(question.kind.as_str()),
+        opt(question.measure.as_deref()),
+        super::codegen::py_str(question.agg),
+        opt(question.by.as_deref()),
+        opt(question.date.as_deref()),
+        opt(question.period),
+    );
+    code.push_str(ANALYTICS_PY);
+    Ok(Plan {
+        code,
+        generator: GENERATOR_NAME.into(),
+        steps: steps(&question, &file.name, &sheet.name),
+        output: Some(RESULTS_FILE.into()),
+    })
+}
+
+fn steps(q: &Question, file: &str, sheet: &str) -> Vec<String> {
+    let mut steps = vec![
+        format!("read '{sheet}' of '{file}'"),
+        "statistics per number column, missing values, top categories, correlations, trend over the first date column".into(),
+    ];
+    let measure = q.measure.as_deref().unwrap_or("rows");
+    steps.push(match q.kind {
+        QuestionKind::Time => format!(
+            "{} of {measure} per {}{}",
+            q.agg,
+            q.period.unwrap_or("period"),
+            q.by.as_ref()
+                .map(|b| format!(" by {b}"))
+                .unwrap_or_default()
+        ),
+        QuestionKind::Group => format!(
+            "{} of {measure} by {}",
+            q.agg,
+            q.by.as_deref().unwrap_or("")
+        ),
+        QuestionKind::Distribution => format!("distribution of {measure}"),
+        QuestionKind::Correlation => "correlations between number columns".into(),
+        QuestionKind::Overview => "overview".into(),
+    });
+    steps
+}
+
+type Refusal = (&'static str, String);
+
+/// Reads the request as one question. See the module documentation.
+pub fn read_question(
+    prompt: &str,
+    columns: &[Column],
+    dates: &[String],
+) -> Result<Question, Refusal> {
+    let text = normalize(prompt);
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let has = |w: &str| words.contains(&w);
+
+    // Column names said word for word ("temp max") are found first, so that their words
+    // ("max") are not read as aggregates or periods.
+    let mentions = exact_mentions(&words, columns);
+    let free = |i: usize| !mentions.iter().any(|(s, e, _)| (*s..*e).contains(&i));
+    let agg = words
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| free(*i))
+        .find_map(|(_, w)| AGGREGATES.iter().find(|(k, _)| k == w).map(|(_, v)| *v));
+    let mut period = words
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| free(*i))
+        .find_map(|(_, w)| PERIOD_WORDS.iter().find(|(k, _)| k == w).map(|(_, v)| *v));
+    let over_time = text.contains("over time") || has("trend") || has("trends");
+
+    // "by X": X up to a word that ends the phrase.
+    let mut by: Option<String> = None;
+    if let Some(at) = words.iter().position(|w| *w == "by") {
+        let phrase: Vec<&str> = words[at + 1..]
+            .iter()
+            .take_while(|w| !["and", "over", "per", "in", "for", "with", "as", "from"].contains(w))
+            .copied()
+            .collect();
+        let phrase = phrase.join(" ");
+        if let Some((_, p)) = PERIOD_WORDS.iter().find(|(k, _)| *k == phrase) {
+            period = Some(p);
+        } else if !phrase.is_empty() {
+            match find_column(&phrase, columns) {
+                ColumnMatch::Found(c) => by = Some(c.name),
+                ColumnMatch::Ambiguous(names) => {
+                    return Err((
+                        "ambiguous_column",
+                        format!("'{phrase}' could be any of: {}.", names.join(", ")),
+                    ));
+                }
+                ColumnMatch::NotFound => {
+                    return Err((
+                        "column_not_found",
+                        format!("I could not find a column named '{phrase}' to split by."),
+                    ));
+                }
+            }
+        }
+    }
+
+    let distribution = has("distribution") || has("histogram");
+    let by_at = words.iter().position(|w| *w == "by").unwrap_or(words.len());
+    let measure = match mentions
+        .iter()
+        .find(|(s, _, name)| *s < by_at && Some(name.as_str()) != by.as_deref())
+    {
+        Some((_, _, name)) => Some(name.clone()),
+        None => find_measure(&words[..by_at], columns, by.as_deref()),
+    };
+    if distribution && measure.is_none() {
+        return Err((
+            "column_not_found",
+            "I could not tell which column's distribution to show.".into(),
+        ));
+    }
+    let date = dates.first().cloned();
+    let wants_time = period.is_some() || over_time;
+    if wants_time && date.is_none() && !distribution {
+        return Err((
+            "no_date_column",
+            "The request asks for values over time, but the table has no date column.".into(),
+        ));
+    }
+    let numeric_measure = measure
+        .as_ref()
+        .is_some_and(|m| columns.iter().any(|c| &c.name == m && c.is_numeric()));
+    let kind = if distribution {
+        QuestionKind::Distribution
+    } else if text.contains("correlat") {
+        QuestionKind::Correlation
+    } else if wants_time {
+        QuestionKind::Time
+    } else if by.is_some() {
+        QuestionKind::Group
+    } else {
+        QuestionKind::Overview
+    };
+    let agg = match (agg, numeric_measure) {
+        (Some(a), true) => a,
+        (Some("count"), false) | (None, false) => "count",
+        (Some(_), false) if measure.is_some() => {
+            return Err((
+                "invalid_operation",
+                format!(
+                    "'{}' does not hold numbers, so it cannot be aggregated; only counted.",
+                    measure.unwrap_or_default()
+                ),
+            ));
+        }
+        (Some(_), false) => "count",
+        (None, true) => "sum",
+    };
+    // A text column named without a split ("orders by status" aside) is what to count by.
+    let (measure, by) = match (&kind, numeric_measure, &by) {
+        (QuestionKind::Group | QuestionKind::Time, false, None) if measure.is_some() => {
+            (None, measure)
+        }
+        _ => (
+            if numeric_measure || distribution {
+                measure
+            } else {
+                None
+            },
+            by,
+        ),
+    };
+    Ok(Question {
+        kind,
+        measure,
+        agg,
+        by,
+        date: if kind == QuestionKind::Time {
+            date
+        } else {
+            None
+        },
+        period: if kind == QuestionKind::Time {
+            period
+        } else {
+            None
+        },
+    })
+}
+
+/// Columns whose normalized name the request says word for word: (first word, end, name),
+/// longest first.
+pub(super) fn exact_mentions(words: &[&str], columns: &[Column]) -> Vec<(usize, usize, String)> {
+    let mut found = Vec::new();
+    for column in columns {
+        let name = normalize(&column.name);
+        let parts: Vec<&str> = name.split_whitespace().collect();
+        if parts.is_empty() || parts.len() > words.len() {
+            continue;
+        }
+        if let Some(start) = words
+            .windows(parts.len())
+            .position(|w| w == parts.as_slice())
+        {
+            found.push((start, start + parts.len(), column.name.clone()));
+        }
+    }
+    found.sort_by_key(|(s, e, _)| (std::cmp::Reverse(e - s), *s));
+    found
+}
+
+/// The column the remaining words name: the whole phrase first, then single words and
+/// pairs of words; a phrase that names several columns names none.
+pub(super) fn find_measure(words: &[&str], columns: &[Column], by: Option<&str>) -> Option<String> {
+    let content: Vec<&str> = words
+        .iter()
+        .filter(|w| {
+            !FILLER.contains(w)
+                && !AGGREGATES.iter().any(|(k, _)| k == *w)
+                && !PERIOD_WORDS.iter().any(|(k, _)| k == *w)
+                && !["distribution", "histogram", "correlation", "correlations"].contains(w)
+        })
+        .copied()
+        .collect();
+    if content.is_empty() {
+        return None;
+    }
+    if let ColumnMatch::Found(c) = find_column(&content.join(" "), columns) {
+        return Some(c.name);
+    }
+    let mut found: Vec<String> = Vec::new();
+    for size in [2, 1] {
+        for window in content.windows(size) {
+            if let ColumnMatch::Found(c) = find_column(&window.join(" "), columns)
+                && Some(c.name.as_str()) != by
+                && !found.contains(&c.name)
+            {
+                found.push(c.name);
+            }
+        }
+        if !found.is_empty() {
+            break;
+        }
+    }
+    (found.len() == 1).then(|| found.remove(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cols() -> Vec<Column> {
+        let c = |name: &str, dtype| Column {
+            name: name.into(),
+            dtype,
+            has_numbers: false,
+        };
+        vec![
+            c("Order Date", ColumnType::Date),
+            c("Region", ColumnType::Text),
+            c("Category", ColumnType::Text),
+            c("Revenue", ColumnType::Float),
+            c("Unit Price", ColumnType::Float),
+        ]
+    }
+
+    fn ask(prompt: &str) -> Result<Question, Refusal> {
+        read_question(prompt, &cols(), &["Order Date".to_string()])
+    }
+
+    #[test]
+    fn monthly_revenue_by_region_is_a_time_question() {
+        let q = ask("plot monthly revenue by region").unwrap();
+        assert_eq!(q.kind, QuestionKind::Time);
+        assert_eq!(q.measure.as_deref(), Some("Revenue"));
+        assert_eq!(q.by.as_deref(), Some("Region"));
+        assert_eq!(q.period, Some("M"));
+        assert_eq!(q.agg, "sum");
+        assert_eq!(q.date.as_deref(), Some("Order Date"));
+    }
+
+    #[test]
+    fn average_price_by_category_is_a_group_question() {
+        let q = ask("average price by category").unwrap();
+        assert_eq!(q.kind, QuestionKind::Group);
+        assert_eq!(q.measure.as_deref(), Some("Unit Price"));
+        assert_eq!(q.by.as_deref(), Some("Category"));
+        assert_eq!(q.agg, "mean");
+    }
+
+    #[test]
+    fn distribution_of_a_column() {
+        let q = ask("distribution of revenue").unwrap();
+        assert_eq!(q.kind, QuestionKind::Distribution);
+        assert_eq!(q.measure.as_deref(), Some("Revenue"));
+        let q = ask("histogram of region").unwrap();
+        assert_eq!(q.measure.as_deref(), Some("Region"));
+    }
+
+    #[test]
+    fn aggregate_words_inside_a_column_name_are_the_column() {
+        let mut columns = cols();
+        columns.push(Column {
+            name: "temp_max".into(),
+            dtype: ColumnType::Float,
+            has_numbers: false,
+        });
+        let q = read_question(
+            "plot monthly temp_max by region",
+            &columns,
+            &["Order Date".into()],
+        )
+        .unwrap();
+        assert_eq!(q.measure.as_deref(), Some("temp_max"));
+        assert_eq!(q.agg, "sum");
+        assert_eq!(q.kind, QuestionKind::Time);
+    }
+
+    #[test]
+    fn a_vague_request_is_an_overview() {
+        let q = ask("give me an overview of this data").unwrap();
+        assert_eq!(q.kind, QuestionKind::Overview);
+    }
+
+    #[test]
+    fn an_unknown_split_column_is_refused_with_a_reason() {
+        let (code, message) = ask("total revenue by warehouse").unwrap_err();
+        assert_eq!(code, "column_not_found");
+        assert!(message.contains("warehouse"), "{message}");
+    }
+
+    #[test]
+    fn time_without_a_date_column_is_refused() {
+        let (code, _) = read_question("monthly revenue", &cols(), &[]).unwrap_err();
+        assert_eq!(code, "no_date_column");
+    }
+
+    #[test]
+    fn counting_rows_by_a_text_column() {
+        let q = ask("number of orders by region").unwrap();
+        assert_eq!(q.kind, QuestionKind::Group);
+        assert_eq!(q.agg, "count");
+        assert_eq!(q.measure, None);
+        assert_eq!(q.by.as_deref(), Some("Region"));
+    }
+}

@@ -1,0 +1,195 @@
+//! What analytics and report programs share: where each input's table is (as literals
+//! the program reads), the Python that loads tables, computes facts and draws charts
+//! (`analysis.py`), and the program's opening lines.
+//!
+//! Every name from the data reaches the program only as a literal made by `py_str`.
+
+use super::GENERATOR_NAME;
+use super::codegen::py_str;
+use crate::profile::{ColumnType, FileFormat, FileProfile, SheetProfile};
+use std::fmt::Write as _;
+
+/// Loading, facts and charts, shared by both kinds of program.
+pub const ANALYSIS_PY: &str = include_str!("analysis.py");
+
+/// At most this many columns of a table are analysed (the first ones).
+pub const MAX_COLUMNS: usize = 100;
+
+/// The table the program works on in one input: the sheet with the most data rows.
+pub fn main_sheet(file: &FileProfile) -> Option<&SheetProfile> {
+    file.sheets
+        .iter()
+        .filter(|s| !s.columns.is_empty() && s.data_rows > 0)
+        .max_by_key(|s| (s.data_rows, std::cmp::Reverse(s.first_row)))
+        // `max_by_key` keeps the last of equals; prefer the first sheet among equals.
+        .and_then(|best| {
+            file.sheets
+                .iter()
+                .find(|s| !s.columns.is_empty() && s.data_rows == best.data_rows)
+        })
+}
+
+/// The Python literal of one table's spec (a `dict(...)`): input position, sheet, header
+/// position, columns by kind and the column the facts centre on.
+pub fn table_spec(
+    input: usize,
+    file: &FileProfile,
+    sheet: &SheetProfile,
+    focus: Option<&str>,
+) -> String {
+    // The first columns of a very wide sheet (thousands of columns) stand for it: the
+    // program stays small and its facts readable. The facts say how many there are.
+    let analysed = &sheet.columns[..sheet.columns.len().min(MAX_COLUMNS)];
+    let names: Vec<String> = analysed.iter().map(|c| c.name.clone()).collect();
+    let header_cells: Vec<String> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| header_cell(n, &names[..i]).map_or("None".to_string(), |h| py_str(&h)))
+        .collect();
+    let of_type = |pred: &dyn Fn(ColumnType) -> bool| -> Vec<String> {
+        analysed
+            .iter()
+            .filter(|c| pred(c.dtype))
+            .map(|c| c.name.clone())
+            .collect()
+    };
+    let numeric = of_type(&|t| t.is_numeric());
+    let dates = of_type(&|t| t == ColumnType::Date);
+    let texts = of_type(&|t| {
+        matches!(
+            t,
+            ColumnType::Text | ColumnType::Mixed | ColumnType::Boolean
+        )
+    });
+    let text = file.format.is_text();
+    let dialect = file.csv.as_ref().filter(|_| text);
+    let delimiter = dialect.map_or(
+        if file.format == FileFormat::Tsv {
+            '\t'
+        } else {
+            ','
+        },
+        |d| d.delimiter,
+    );
+    let quote = dialect.map_or('"', |d| d.quote);
+    let encoding = match dialect {
+        Some(d) if d.has_bom && d.encoding.replace('_', "-").eq_ignore_ascii_case("utf-8") => {
+            "utf-8-sig".to_string()
+        }
+        Some(d) => d.encoding.clone(),
+        None => "utf-8".to_string(),
+    };
+    let decimal = dialect.map_or('.', |d| d.decimal);
+    let first_col = sheet.columns.first().map_or(sheet.first_col, |c| c.index);
+    let focus = focus
+        .map(str::to_string)
+        .or_else(|| default_focus(sheet))
+        .filter(|f| names.contains(f))
+        .map_or("None".to_string(), |f| py_str(&f));
+    let mut out = String::from("dict(\n");
+    let mut field = |name: &str, value: String| {
+        let _ = writeln!(out, "        {name}={value},");
+    };
+    field("input", input.to_string());
+    field("file", py_str(&file.name));
+    field("sheet", py_str(&sheet.name));
+    field("text", if text { "True" } else { "False" }.into());
+    field("sep", py_str(&delimiter.to_string()));
+    field("quote", py_str(&quote.to_string()));
+    field("encoding", py_str(&encoding));
+    field("decimal", py_str(&decimal.to_string()));
+    field(
+        "header_row",
+        sheet
+            .header_row
+            .map_or("None".to_string(), |r| r.to_string()),
+    );
+    field("first_col", first_col.to_string());
+    field("header_cells", format!("[{}]", header_cells.join(", ")));
+    field("columns", py_list(&names));
+    field("total_columns", sheet.columns.len().to_string());
+    field("numeric", py_list(&numeric));
+    field("dates", py_list(&dates));
+    field("texts", py_list(&texts));
+    field("focus", focus);
+    out.push_str("    )");
+    out
+}
+
+/// The number column facts centre on when the request names none: the first one that is
+/// not an identifier (a column whose every value differs and that counts up).
+pub fn default_focus(sheet: &SheetProfile) -> Option<String> {
+    let numeric: Vec<_> = sheet
+        .columns
+        .iter()
+        .filter(|c| c.dtype.is_numeric())
+        .collect();
+    numeric
+        .iter()
+        .find(|c| !looks_like_identifier(c))
+        .or(numeric.first())
+        .map(|c| c.name.clone())
+}
+
+fn looks_like_identifier(column: &crate::profile::ColumnProfile) -> bool {
+    let name = column.name.to_lowercase();
+    let id_name = name == "id"
+        || name.ends_with(" id")
+        || name.ends_with("_id")
+        || name == "no"
+        || name == "index"
+        || name == "#";
+    id_name
+        || (column.dtype == ColumnType::Integer
+            && column.distinct == column.non_null
+            && column.non_null > 20)
+}
+
+/// The program's opening lines: who wrote it, the request, imports, environment.
+pub fn program_head(kind: &str, prompt: &str, profiles: &[FileProfile]) -> String {
+    let mut code = String::new();
+    let prompt_line: String = prompt.chars().take(400).collect();
+    let _ = writeln!(
+        code,
+        "# Written by the office offline planner ({GENERATOR_NAME}): deterministic, no model."
+    );
+    let _ = writeln!(code, "# {kind} job. Request: {}", py_str(&prompt_line));
+    for file in profiles {
+        let _ = writeln!(code, "# Input: {}", py_str(&file.name));
+    }
+    code.push_str(
+        "import json\nimport math\nimport os\nimport warnings\n\n\
+         import matplotlib\nimport matplotlib.dates as mdates\nimport matplotlib.pyplot as plt\nimport matplotlib.ticker as mticker\n\
+         import numpy as np\nimport pandas as pd\nfrom matplotlib import font_manager\n\n\
+         INPUT_PATHS = os.environ[\"INPUT_PATHS\"].split(os.pathsep)\n\
+         OUTPUT_DIR = os.environ[\"OUTPUT_DIR\"]\n",
+    );
+    let _ = writeln!(code, "PROMPT = {}", py_str(prompt));
+    code
+}
+
+/// A Python list of string literals.
+pub fn py_list(items: &[String]) -> String {
+    let quoted: Vec<String> = items.iter().map(|s| py_str(s)).collect();
+    format!("[{}]", quoted.join(", "))
+}
+
+/// The header text the raw sheet holds for a profile column name: `None` for names the
+/// profiler invented for empty header cells (`column_3`), the base name for the `.1`,
+/// `.2` suffixes it added to repeated names.
+fn header_cell(name: &str, earlier: &[String]) -> Option<String> {
+    if let Some(number) = name.strip_prefix("column_")
+        && !number.is_empty()
+        && number.chars().all(|c| c.is_ascii_digit())
+    {
+        return None;
+    }
+    if let Some((base, suffix)) = name.rsplit_once('.')
+        && !suffix.is_empty()
+        && suffix.chars().all(|c| c.is_ascii_digit())
+        && earlier.iter().any(|e| e == base)
+    {
+        return Some(base.to_string());
+    }
+    Some(name.to_string())
+}
