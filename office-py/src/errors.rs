@@ -14,9 +14,7 @@ use crate::job::PyJob;
 /// The Python exception classes, imported once.
 fn class<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyType>> {
     static MODULE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
-    let module = MODULE.get_or_try_init(py, || {
-        py.import("office._errors").map(Bound::unbind)
-    })?;
+    let module = MODULE.get_or_try_init(py, || py.import("office._errors").map(Bound::unbind))?;
     Ok(module.bind(py).getattr(name)?.downcast_into::<PyType>()?)
 }
 

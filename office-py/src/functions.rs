@@ -115,7 +115,15 @@ pub fn serve(
     py.detach(|| shared.close(Duration::from_secs(30)));
     match outcome {
         Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(office_error(py, "OfficeError", format!("the server failed: {e}"))),
-        Err(e) => Err(office_error(py, "InternalError", format!("the server task failed: {e}"))),
+        Ok(Err(e)) => Err(office_error(
+            py,
+            "OfficeError",
+            format!("the server failed: {e}"),
+        )),
+        Err(e) => Err(office_error(
+            py,
+            "InternalError",
+            format!("the server task failed: {e}"),
+        )),
     }
 }

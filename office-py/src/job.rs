@@ -27,10 +27,15 @@ pub struct PyJob {
 /// SHA-256. Read it with Job.read_artifact(name).
 #[pyclass(name = "Artifact", module = "office", frozen, get_all)]
 pub struct PyArtifact {
+    /// The name to read it by, e.g. "output.xlsx", "inputs/sales.csv".
     name: String,
+    /// "workbook", "code", "summary", "chart", "report", "data", "log", "input" or "other".
     kind: String,
+    /// Size in bytes.
     size: u64,
+    /// Its MIME type, e.g. "image/png".
     content_type: String,
+    /// SHA-256 of its bytes, in hex.
     sha256: String,
 }
 
@@ -211,7 +216,12 @@ impl PyJob {
     /// `check` is true, JobFailed (JobRejected when its program broke the code policy)
     /// if the job failed or was cancelled.
     #[pyo3(signature = (timeout=None, *, check=true))]
-    fn wait(slf: Py<Self>, py: Python<'_>, timeout: Option<f64>, check: bool) -> PyResult<Py<Self>> {
+    fn wait(
+        slf: Py<Self>,
+        py: Python<'_>,
+        timeout: Option<f64>,
+        check: bool,
+    ) -> PyResult<Py<Self>> {
         let deadline = match timeout {
             None => None,
             Some(t) if t.is_finite() && t >= 0.0 => {
@@ -297,10 +307,7 @@ impl PyJob {
             Some(e) => format!(" error={}", e.code),
             None => String::new(),
         };
-        format!(
-            "<office.Job {} {} {}{error}>",
-            job.id, job.kind, job.status
-        )
+        format!("<office.Job {} {} {}{error}>", job.id, job.kind, job.status)
     }
 
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {

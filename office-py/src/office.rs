@@ -248,7 +248,13 @@ impl PyOffice {
         filename: Option<String>,
     ) -> PyResult<Py<PyJob>> {
         let file = FileArg::extract(file, filename.as_deref())?;
-        self.submit(py, JobKind::Analytics, vec![file], prompt, Default::default())
+        self.submit(
+            py,
+            JobKind::Analytics,
+            vec![file],
+            prompt,
+            Default::default(),
+        )
     }
 
     /// Submits a report job over one or more files (each as for excel(); bytes must come
@@ -289,7 +295,13 @@ impl PyOffice {
                 params.insert(key.into(), v.into());
             }
         }
-        self.submit(py, JobKind::Report, files, prompt.unwrap_or_default(), params)
+        self.submit(
+            py,
+            JobKind::Report,
+            files,
+            prompt.unwrap_or_default(),
+            params,
+        )
     }
 
     /// The most recent jobs first, optionally only of one `kind` ("excel", "analytics",
@@ -304,7 +316,9 @@ impl PyOffice {
         limit: Option<u32>,
     ) -> PyResult<Vec<Py<PyJob>>> {
         let filter = JobFilter {
-            kind: kind.map(|k| parse_name(py, "kind", k, JobKind::ALL)).transpose()?,
+            kind: kind
+                .map(|k| parse_name(py, "kind", k, JobKind::ALL))
+                .transpose()?,
             status: status
                 .map(|s| parse_name(py, "status", s, JobStatus::ALL))
                 .transpose()?,

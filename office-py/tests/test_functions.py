@@ -128,3 +128,19 @@ def test_serve_until_ctrl_c(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_quickstart_example_runs(tmp_path: Path) -> None:
+    script = Path(__file__).resolve().parents[2] / "examples" / "python" / "quickstart.py"
+    out = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        env={**os.environ, "OFFICE_PYTHON": PYTHON},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "succeeded in" in out.stdout
+    assert (tmp_path / "sales_result.xlsx").read_bytes()[:2] == b"PK"
+    assert (tmp_path / "data" / "office.db").exists(), "jobs go under ./data by default"
