@@ -147,8 +147,31 @@ impl Shared {
         Ok(())
     }
 
-    /// Stops the workers, letting running jobs finish for up to `grace`.
-    pub fn close(&self, grace: Duration) {
+    /// Stops the workers, letting running jobs finish for up to `grace`, with the GIL
+    /// released; Ctrl-C stops the waiting (the workers are then abandoned, and their jobs
+    /// resume at the next open).
+    pub fn stop_workers(&self, py: Python<'_>, grace: Duration) -> PyResult<()> {
+        self.closed.store(true, Ordering::Release);
+        let pool = self.pool.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let Some(pool) = pool else {
+            return Ok(());
+        };
+        let mut stopping = self.runtime().spawn(pool.shutdown(grace));
+        loop {
+            let slice = Duration::from_millis(100);
+            let done = py.detach(|| {
+                self.runtime()
+                    .block_on(async { tokio::time::timeout(slice, &mut stopping).await })
+            });
+            if done.is_ok() {
+                return Ok(());
+            }
+            py.check_signals()?;
+        }
+    }
+
+    /// Stops the workers, letting running jobs finish for up to `grace` (for `Drop`).
+    fn close(&self, grace: Duration) {
         self.closed.store(true, Ordering::Release);
         let pool = self.pool.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(pool) = pool {
@@ -347,7 +370,7 @@ impl PyOffice {
 
     /// Stops the workers, letting running jobs finish for up to `timeout` seconds (jobs
     /// still running then, and queued ones, resume at the next open). Later submissions
-    /// raise OfficeError; reading jobs still works.
+    /// raise OfficeError; reading jobs still works. Ctrl-C stops the waiting.
     #[pyo3(signature = (timeout=30.0))]
     fn close(&self, py: Python<'_>, timeout: f64) -> PyResult<()> {
         let grace = if timeout.is_finite() && timeout >= 0.0 {
@@ -355,17 +378,29 @@ impl PyOffice {
         } else {
             CLOSE_GRACE
         };
-        py.detach(|| self.shared.close(grace));
-        Ok(())
+        self.shared.stop_workers(py, grace)
     }
 
     fn __enter__(slf: Py<Self>) -> Py<Self> {
         slf
     }
 
-    #[pyo3(signature = (*_args))]
-    fn __exit__(&self, py: Python<'_>, _args: &Bound<'_, pyo3::types::PyTuple>) -> PyResult<()> {
-        self.close(py, CLOSE_GRACE.as_secs_f64())
+    /// Closes: running jobs get 30 s to finish, or none when the block is left by an
+    /// exception such as KeyboardInterrupt (they resume at the next open).
+    #[pyo3(signature = (exc_type, _exc_value, _traceback))]
+    fn __exit__(
+        &self,
+        py: Python<'_>,
+        exc_type: &Bound<'_, PyAny>,
+        _exc_value: &Bound<'_, PyAny>,
+        _traceback: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let grace = if exc_type.is_none() {
+            CLOSE_GRACE
+        } else {
+            Duration::ZERO
+        };
+        self.shared.stop_workers(py, grace)
     }
 
     /// Where the store and the jobs' files live.

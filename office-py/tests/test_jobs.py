@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -190,3 +191,18 @@ def test_queued_jobs_run_at_next_open(tmp_path: Path, sales_csv: Path) -> None:
     assert job.status == "queued"
     with office.Office(tmp_path / "data", python=PYTHON, workers=1) as o:
         assert o.get(job.id).wait(timeout=60).status == "succeeded"
+
+
+def test_leaving_by_exception_does_not_wait_and_the_job_resumes(tmp_path: Path, slow_python: Path) -> None:
+    started = time.monotonic()
+    with pytest.raises(RuntimeError, match="boom"):
+        with office.Office(tmp_path / "data", python=slow_python, workers=1) as o:
+            job = o.excel(("a.csv", SALES_CSV), "sort by revenue")
+            while job.status == "queued":
+                time.sleep(0.05)
+            raise RuntimeError("boom")
+    assert time.monotonic() - started < 2.5, "no 30 s grace when leaving by an exception"
+    with office.Office(tmp_path / "data", python=PYTHON, workers=1) as o:
+        again = o.get(job.id).wait(timeout=60)
+    assert again.status == "succeeded"
+    assert again.to_dict()["attempts"] == 2
