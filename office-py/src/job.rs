@@ -259,6 +259,19 @@ impl PyJob {
         Ok(slf)
     }
 
+    /// The asyncio form of wait(): `await job.wait_async(timeout=None, check=True)`.
+    /// The event loop is never blocked; cancelling the awaiting task leaves the job running.
+    #[pyo3(signature = (timeout=None, *, check=true))]
+    fn wait_async<'py>(
+        slf: Py<Self>,
+        py: Python<'py>,
+        timeout: Option<f64>,
+        check: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        py.import("office._aio")?
+            .call_method1("wait_async", (slf, timeout, check))
+    }
+
     /// Cancels the job if it has not finished (a running program is stopped within a
     /// fraction of a second) and returns it (self).
     fn cancel(slf: Py<Self>, py: Python<'_>) -> PyResult<Py<Self>> {

@@ -33,3 +33,7 @@ def typed_usage(o: office.Office) -> None:
     except office.JobFailed as failed:
         print(failed.job.error)
     print(status, size, data, path, err, line, jobs)
+
+
+async def typed_async(job: office.Job) -> office.Job:
+    return await job.wait_async(timeout=3)

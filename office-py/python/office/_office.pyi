@@ -77,6 +77,8 @@ class Job:
     def wait(self, timeout: Optional[float] = None, *, check: bool = True) -> Self:
         """Waits until the job is final. Raises: JobTimeout, JobFailed, JobRejected,
         KeyboardInterrupt (Ctrl-C; the job goes on)."""
+    async def wait_async(self, timeout: Optional[float] = None, *, check: bool = True) -> Self:
+        """The asyncio form of wait(); cancelling the await leaves the job running."""
     def cancel(self) -> Self: ...
     def read_artifact(self, name: str) -> bytes:
         """Raises: NotFound."""
