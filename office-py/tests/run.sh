@@ -16,14 +16,17 @@ python="${PYTHON:-python3}"
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-venv="$work/venv"
+# Made anew each run, at a fixed path: the path is the interpreter maturin hands to pyo3's
+# build script, and a new path each time would rebuild pyo3 and the module from scratch.
+venv="$CARGO_TARGET_DIR/office-py-test-venv"
+rm -rf "$venv"
 
 start=$(date +%s)
 "$python" -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check pytest mypy
 MATURIN_PEP517_ARGS="--profile ${OFFICE_PY_PROFILE:-dev}" \
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$here"
-echo "office-py: fresh venv with the wheel in $(( $(date +%s) - start )) s"
+echo "office-py: fresh venv with the wheel in $(( $(date +%s) - start )) s ($("$venv/bin/python" --version))"
 
 # The stub must match the module that was built (run from elsewhere, so the source tree
 # cannot shadow the installed package).
