@@ -50,6 +50,10 @@ impl Options {
         if let Some(d) = self.data_dir {
             config.data_dir = d;
         }
+        // A script may change directory later; its jobs' files must stay where they are.
+        if let Ok(absolute) = std::path::absolute(&config.data_dir) {
+            config.data_dir = absolute;
+        }
         if let Some(url) = self.database_url {
             config.database_url = Some(url).filter(|u| !u.trim().is_empty());
         }

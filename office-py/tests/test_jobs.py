@@ -206,3 +206,12 @@ def test_leaving_by_exception_does_not_wait_and_the_job_resumes(tmp_path: Path, 
         again = o.get(job.id).wait(timeout=60)
     assert again.status == "succeeded"
     assert again.to_dict()["attempts"] == 2
+
+
+def test_relative_data_dir_is_kept_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sales_csv: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    with office.Office("rel", python=PYTHON, workers=1) as o:
+        assert o.data_dir == tmp_path / "rel"
+        job = o.excel(sales_csv, "sort by revenue")
+        monkeypatch.chdir("/")
+        assert job.wait(timeout=60).read_artifact("output.xlsx")[:2] == b"PK"
