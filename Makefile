@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 export OFFICE_PYTHON ?= $(CURDIR)/$(VENV)/bin/python
 
-.PHONY: setup run build test lint fmt bench services
+.PHONY: setup run build test test-py lint fmt bench services
 
 ## setup: create the pinned Python runtime that generated programs run in (.venv)
 setup: $(VENV)/.installed
@@ -25,6 +25,11 @@ run: setup build
 ## test: set up and run every test (unit, conformance, end to end)
 test: setup
 	cargo test --workspace --no-fail-fast
+	$(MAKE) test-py
+
+## test-py: build the Python module's wheel, install it into a fresh venv, run its pytest suite
+test-py: setup
+	office-py/tests/run.sh
 
 ## lint: formatting and clippy, warnings as errors
 lint:

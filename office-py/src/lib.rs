@@ -1,34 +1,34 @@
 //! office-py: the Python face of office (`import office`). It only translates between
-//! Python and office-core types; the full API (jobs, profiles, the server) is built on
-//! this module by the Python package in `python/office`.
+//! Python and office-core: values, files and errors. The Python package in
+//! `python/office` re-exports these names with the exception classes and typing helpers.
+//!
+//! # Layout
+//! - `office`: `Office`, an engine with its own tokio runtime and in-process workers.
+//! - `job`: `Job` and `Artifact`; waiting in short slices so Ctrl-C arrives promptly.
+//! - `files`: a path, bytes, a `(name, bytes)` tuple or a file object, as an `Upload`.
+//! - `functions`: `validate`, `profile`, `serve`.
+//! - `errors`: the one mapping of core errors to `office._errors` exceptions.
+//! - `convert`: JSON values and plain records as Python dicts.
+//!
+//! Every core call runs with the GIL released (`Python::detach`).
+
+mod convert;
+mod errors;
+mod files;
+mod functions;
+mod job;
+mod office;
 
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
-
-/// Checks a program against the default code policy and returns its violations as dicts
-/// with the stable keys `code`, `line`, `col` and `message` (empty when accepted).
-#[pyfunction]
-fn validate<'py>(py: Python<'py>, code: &str) -> PyResult<Vec<Bound<'py, PyDict>>> {
-    let source = code.to_owned();
-    let violations = py.detach(move || {
-        office_core::validate::validate(&source, &office_core::validate::Policy::default())
-    });
-    violations
-        .into_iter()
-        .map(|v| {
-            let d = PyDict::new(py);
-            d.set_item("code", v.code)?;
-            d.set_item("line", v.line)?;
-            d.set_item("col", v.col)?;
-            d.set_item("message", v.message)?;
-            Ok(d)
-        })
-        .collect()
-}
 
 #[pymodule]
 fn _office(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
-    m.add_function(wrap_pyfunction!(validate, m)?)?;
+    m.add_class::<office::PyOffice>()?;
+    m.add_class::<job::PyJob>()?;
+    m.add_class::<job::PyArtifact>()?;
+    m.add_function(wrap_pyfunction!(functions::validate, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::profile, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::serve, m)?)?;
     Ok(())
 }
