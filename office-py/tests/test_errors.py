@@ -122,7 +122,6 @@ def test_invalid_values(office_: office.Office, sales_csv: Path) -> None:
     job.wait(timeout=60)
 
 
-@pytest.mark.xfail(reason="issue 3 adds report templates to the core; until then any name is accepted", strict=False)
 def test_unknown_template(office_: office.Office, sales_csv: Path) -> None:
     with pytest.raises(office.InvalidInput, match="executive-summary"):
         office_.report([sales_csv], template="no-such-template", prompt="overview")

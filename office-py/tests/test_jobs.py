@@ -98,22 +98,22 @@ def test_every_file_form(office_: office.Office, sales_csv: Path, make, name: st
 
 
 def test_analytics_submission(office_: office.Office, sales_csv: Path) -> None:
-    # Strengthens once issue 3 lands (analytics planning): then the job succeeds and this
-    # test should assert its summary.json statistics and its charts.
     job = office_.analytics(sales_csv, "plot revenue by region")
     assert job.kind == "analytics"
     assert job.prompt == "plot revenue by region"
     assert job.inputs[0]["original_name"] == "sales.csv"
-    job.wait(timeout=60, check=False)
-    if job.status == "failed":
-        assert job.error is not None and job.error["code"] == "unsupported_kind", job.error
-    else:
-        assert job.status == "succeeded"
+    assert job.wait(timeout=90).status == "succeeded", job.error
+    names = [a.name for a in job.artifacts]
+    assert "summary.json" in names and "generated.py" in names, names
+    charts = [n for n in names if n.endswith(".png")]
+    assert charts, names
+    assert job.read_artifact(charts[0]).startswith(b"\x89PNG")
+    summary = job.summary
+    assert summary["kind"] == "analytics"
+    assert "results" in summary and "profile" in summary, sorted(summary)
 
 
 def test_report_submission(office_: office.Office, sales_csv: Path) -> None:
-    # Strengthens once issue 3 lands (report planning): then assert report.md and
-    # analysis.json.
     job = office_.report(
         [sales_csv, ("notes.csv", b"a,b\n1,2\n")],
         title="Quarterly",
@@ -125,13 +125,12 @@ def test_report_submission(office_: office.Office, sales_csv: Path) -> None:
     assert job.params == {"title": "Quarterly", "template": "executive-summary", "notes": "Revenue is in EUR."}
     assert [i["original_name"] for i in job.inputs] == ["sales.csv", "notes.csv"]
     assert job.prompt == "which region leads?"
-    try:
-        job.wait(timeout=60)
-        assert job.status == "succeeded"
-    except office.JobFailed as failed:
-        assert failed.job is job
-        assert failed.error is not None and failed.error["code"] == "unsupported_kind"
-        assert job.id in str(failed)
+    assert job.wait(timeout=90).status == "succeeded", job.error
+    report = job.read_artifact("report.md").decode()
+    assert report.startswith("# Quarterly"), report[:200]
+    assert "EUR" in report
+    names = [a.name for a in job.artifacts]
+    assert "analysis.json" in names and "inputs/sales.csv" in names, names
 
 
 def test_report_single_file_is_not_a_list_of_characters(office_: office.Office, sales_csv: Path) -> None:
