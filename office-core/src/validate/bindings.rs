@@ -1,0 +1,39 @@
+//! What each plain name is bound to, collected during the walk (flow-insensitive), so a
+//! rule can ask "is this name only ever assigned string literals?" once the walk is done.
+
+use std::collections::HashMap;
+
+use rustpython_parser::ast::Expr;
+
+#[derive(Default)]
+struct NameBinding<'s> {
+    /// Every place that binds the name: assignment targets, parameters, loop variables,
+    /// imports, `except ... as`, `global`, match captures, definitions.
+    stores: usize,
+    /// The values of plain `name = value` assignments among them.
+    values: Vec<&'s Expr>,
+}
+
+#[derive(Default)]
+pub(crate) struct Bindings<'s> {
+    names: HashMap<&'s str, NameBinding<'s>>,
+}
+
+impl<'s> Bindings<'s> {
+    /// A binding whose value the rules cannot see.
+    pub(crate) fn store(&mut self, name: &'s str) {
+        self.names.entry(name).or_default().stores += 1;
+    }
+
+    /// The value of a plain `name = value` (the target's own store is counted by `store`).
+    pub(crate) fn assign(&mut self, name: &'s str, value: &'s Expr) {
+        self.names.entry(name).or_default().values.push(value);
+    }
+
+    /// Every value `name` is assigned, when each of its bindings is a plain assignment.
+    pub(crate) fn only_assigned(&self, name: &str) -> Option<&[&'s Expr]> {
+        let binding = self.names.get(name)?;
+        (binding.stores == binding.values.len() && !binding.values.is_empty())
+            .then_some(binding.values.as_slice())
+    }
+}
