@@ -30,6 +30,13 @@ impl<'s> Bindings<'s> {
         self.names.entry(name).or_default().values.push(value);
     }
 
+    /// The values of every plain assignment to `name`, whatever its other bindings.
+    pub(crate) fn assigned(&self, name: &str) -> &[&'s Expr] {
+        self.names
+            .get(name)
+            .map_or(&[], |binding| binding.values.as_slice())
+    }
+
     /// Every value `name` is assigned, when each of its bindings is a plain assignment.
     pub(crate) fn only_assigned(&self, name: &str) -> Option<&[&'s Expr]> {
         let binding = self.names.get(name)?;

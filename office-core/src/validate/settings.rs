@@ -127,6 +127,58 @@ pub(crate) fn is_rc_object(checker: &Checker, expr: &Expr) -> bool {
         .any(|segments| checker.imports.matches(expr, segments))
 }
 
+/// The registry of named styles: a style added there can set what `style.use` would refuse
+/// to read from a file.
+const STYLE_LIBRARIES: &[&[&str]] = &[
+    &["matplotlib", "style", "library"],
+    &["matplotlib", "style", "core", "library"],
+    &["matplotlib", "pyplot", "style", "library"],
+];
+
+pub(crate) fn is_style_library(checker: &Checker, expr: &Expr) -> bool {
+    STYLE_LIBRARIES
+        .iter()
+        .any(|segments| checker.imports.matches(expr, segments))
+}
+
+fn style_library_setting(offset: usize) -> Setting<'static> {
+    Setting {
+        key: SettingKey::File("a style added to `style.library`".to_string()),
+        value: None,
+        offset,
+    }
+}
+
+/// Settings written by `target |= value` (`plt.rcParams |= {...}`, `os.environ |= {...}`).
+pub(crate) fn settings_in_augmented_assignment<'e>(
+    checker: &Checker,
+    target: &'e Expr,
+    value: &'e Expr,
+) -> Vec<Setting<'e>> {
+    let offset = target.start().to_usize();
+    let mut settings = Vec::new();
+    if is_rc_object(checker, target) {
+        mapping_settings(
+            value,
+            |k| SettingKey::Rc(k.to_string()),
+            offset,
+            &mut settings,
+        );
+    } else if is_environ(checker, target) {
+        mapping_settings(
+            value,
+            |k| SettingKey::Env(k.to_string()),
+            offset,
+            &mut settings,
+        );
+    } else if is_style_library(checker, target) {
+        settings.push(style_library_setting(offset));
+    } else {
+        return settings_in_assignment(checker, target, value);
+    }
+    settings
+}
+
 fn is_environ(checker: &Checker, expr: &Expr) -> bool {
     checker.imports.matches(expr, &["os", "environ"])
 }
@@ -142,6 +194,9 @@ pub(crate) fn settings_in_assignment<'e>(
         return Vec::new();
     };
     let offset = subscript.start().to_usize();
+    if is_style_library(checker, &subscript.value) {
+        return vec![style_library_setting(offset)];
+    }
     let key = string_literal(&subscript.slice);
     let key = if is_rc_object(checker, &subscript.value) {
         key.map_or(SettingKey::Computed, |k| SettingKey::Rc(k.to_string()))
@@ -166,6 +221,11 @@ pub(crate) fn settings_in_call<'e>(checker: &Checker, call: &'e ast::ExprCall) -
     let imports = &checker.imports;
     let func = call.func.as_ref();
     if let Expr::Attribute(method) = func {
+        if is_style_library(checker, &method.value)
+            && matches!(method.attr.as_str(), "update" | "setdefault")
+        {
+            return vec![style_library_setting(offset)];
+        }
         let rc = is_rc_object(checker, &method.value);
         let environ = is_environ(checker, &method.value);
         let make: fn(&str) -> SettingKey = if environ {
@@ -257,6 +317,8 @@ pub(crate) fn settings_in_call<'e>(checker: &Checker, call: &'e ast::ExprCall) -
         &["matplotlib", "style", "context"],
         &["matplotlib", "pyplot", "style", "use"],
         &["matplotlib", "pyplot", "style", "context"],
+        &["matplotlib", "style", "core", "use"],
+        &["matplotlib", "style", "core", "context"],
     ]) {
         match argument(call, 0, "style") {
             Some(Expr::List(ast::ExprList { elts, .. }))

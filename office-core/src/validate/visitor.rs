@@ -107,6 +107,7 @@ fn parse_and_walk(checker: &mut Checker<'_>, source: &str) {
         depth_reported: false,
         bindings: Bindings::default(),
         pending_templates: Vec::new(),
+        pending_method_names: Vec::new(),
     };
     walker.visit_body(&suite, 0);
     // Checks that need every binding of a name run once the walk has seen them all.
@@ -114,8 +115,13 @@ fn parse_and_walk(checker: &mut Checker<'_>, source: &str) {
         checker,
         bindings,
         pending_templates,
+        pending_method_names,
         ..
     } = walker;
+    for pending in &pending_method_names {
+        let assigned = bindings.assigned(rules::pending_method_variable(pending));
+        rules::computed_attribute_name_pending(checker, pending, assigned);
+    }
     for pending in &pending_templates {
         let values = bindings.only_assigned(rules::pending_name(pending));
         rules::format_pending(checker, pending, values);
@@ -139,6 +145,7 @@ struct Walker<'c, 'a, 's> {
     depth_reported: bool,
     bindings: Bindings<'s>,
     pending_templates: Vec<rules::PendingTemplate<'s>>,
+    pending_method_names: Vec<rules::PendingMethodName<'s>>,
 }
 
 impl<'s> Walker<'_, '_, 's> {
@@ -245,6 +252,9 @@ impl<'s> Walker<'_, '_, 's> {
                 self.visit_expr(&s.value, next, Role::Other);
             }
             Stmt::AugAssign(s) => {
+                let written =
+                    settings::settings_in_augmented_assignment(self.checker, &s.target, &s.value);
+                self.check_settings(&written);
                 self.visit_expr(&s.target, next, Role::Other);
                 self.visit_expr(&s.value, next, Role::Other);
             }
@@ -543,7 +553,8 @@ impl<'s> Walker<'_, '_, 's> {
                 rules::plotting_backend_call(self.checker, call);
                 rules::pandas_expression_call(self.checker, call);
                 rules::dynamic_class(self.checker, call);
-                rules::computed_attribute_name(self.checker, call);
+                let pending = rules::computed_attribute_name(self.checker, call);
+                self.pending_method_names.extend(pending);
                 let written = settings::settings_in_call(self.checker, call);
                 self.check_settings(&written);
                 if let Expr::Attribute(attribute) = call.func.as_ref() {

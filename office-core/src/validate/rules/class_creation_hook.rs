@@ -45,7 +45,7 @@ violation! {
     /// Rejects metaclasses and the class hooks Python calls on its own: class keywords
     /// (`class A(metaclass=M)`, `class A(Base, flag=1)`, which go to `__init_subclass__`),
     /// classes derived from `type` or another metaclass, three-argument `type(name, bases,
-    /// namespace)`, and defining hook methods in a class body: `__init_subclass__`,
+    /// namespace)` and `dataclasses.make_dataclass`, and defining hook methods in a class body: `__init_subclass__`,
     /// `__class_getitem__`, `__set_name__`, `__new__`, `__del__`, `__reduce__`,
     /// `__getattr__`, `__getattribute__`, `__setattr__`, descriptors (`__get__`, `__set__`),
     /// `__instancecheck__` and friends. Ordinary methods, `__init__`, `__repr__`,
@@ -132,6 +132,16 @@ pub(crate) fn dynamic_class(checker: &mut Checker, call: &ast::ExprCall) {
             checker,
             call.start().to_usize(),
             "type(name, bases, namespace)".to_string(),
+        );
+    } else if checker
+        .imports
+        .matches(&call.func, &["dataclasses", "make_dataclass"])
+    {
+        // Its `namespace=` and `bases=` define methods and bases from a dict at run time.
+        report(
+            checker,
+            call.start().to_usize(),
+            "make_dataclass".to_string(),
         );
     }
 }

@@ -69,9 +69,21 @@ fn suspicious(expr: &Expr, depth: usize) -> bool {
     }
 }
 
+/// A method name passed as a plain name (`df.agg(how)`), judged once every assignment of
+/// the name is known: it is refused when any of them is private or computed from data.
+pub(crate) struct PendingMethodName<'s> {
+    name: &'s str,
+    method: &'s str,
+    offset: usize,
+}
+
 /// OFF117 on `hasattr(x, computed)` and on pandas dispatch by a private or computed name.
-pub(crate) fn computed_attribute_name(checker: &mut Checker, call: &ast::ExprCall) {
+pub(crate) fn computed_attribute_name<'s>(
+    checker: &mut Checker,
+    call: &'s ast::ExprCall,
+) -> Vec<PendingMethodName<'s>> {
     let offset = call.start().to_usize();
+    let mut pending = Vec::new();
     if checker.imports.matches(&call.func, &["hasattr"])
         || checker
             .imports
@@ -82,34 +94,59 @@ pub(crate) fn computed_attribute_name(checker: &mut Checker, call: &ast::ExprCal
             let construct = "hasattr".to_string();
             checker.report(offset, ComputedAttributeName { construct });
         }
-        return;
+        return pending;
     }
     let Expr::Attribute(method) = call.func.as_ref() else {
-        return;
+        return pending;
     };
     let name = method.attr.as_str();
     if !NAME_DISPATCH_METHODS.contains(&name) {
-        return;
+        return pending;
     }
     // The function is the first argument; `agg` also takes named aggregations,
     // `total=("Revenue", "sum")`, whose column may be computed but whose function may not.
-    if call.args.first().is_some_and(|first| suspicious(first, 0)) {
-        let construct = format!(".{name}(...)");
-        checker.report(offset, ComputedAttributeName { construct });
-        return;
+    let mut functions: Vec<&Expr> = call.args.first().into_iter().collect();
+    if matches!(name, "agg" | "aggregate") {
+        functions.extend(
+            call.keywords
+                .iter()
+                .filter(|kw| kw.arg.is_some())
+                .filter_map(|kw| match &kw.value {
+                    Expr::Tuple(tuple) => tuple.elts.get(1),
+                    other => Some(other),
+                }),
+        );
     }
-    if !matches!(name, "agg" | "aggregate") {
-        return;
-    }
-    for keyword in call.keywords.iter().filter(|kw| kw.arg.is_some()) {
-        let function = match &keyword.value {
-            Expr::Tuple(tuple) => tuple.elts.get(1),
-            other => Some(other),
-        };
-        if function.is_some_and(|f| suspicious(f, 0)) {
+    for function in functions {
+        if suspicious(function, 0) {
             let construct = format!(".{name}(...)");
             checker.report(offset, ComputedAttributeName { construct });
-            return;
+            return Vec::new();
         }
+        if let Expr::Name(variable) = function {
+            pending.push(PendingMethodName {
+                name: variable.id.as_str(),
+                method: name,
+                offset,
+            });
+        }
+    }
+    pending
+}
+
+pub(crate) fn pending_method_variable<'s>(pending: &PendingMethodName<'s>) -> &'s str {
+    pending.name
+}
+
+/// OFF117 on `df.agg(how)` once the walk is done: `assigned` are the values of every plain
+/// assignment to `how`.
+pub(crate) fn computed_attribute_name_pending(
+    checker: &mut Checker,
+    pending: &PendingMethodName,
+    assigned: &[&Expr],
+) {
+    if assigned.iter().any(|value| suspicious(value, 0)) {
+        let construct = format!(".{}({})", pending.method, pending.name);
+        checker.report(pending.offset, ComputedAttributeName { construct });
     }
 }

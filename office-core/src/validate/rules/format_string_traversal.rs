@@ -15,8 +15,8 @@ violation! {
     /// a name assigned only string literals, and its fields may be positional (`{}`, `{0}`),
     /// named (`{total}`) and carry any format spec (`{0:.2f}`, `{:>10}`), but not
     /// `{0.attribute}` or `{0[key]}`. Also rejected: `str.format`/`str.format_map` called as
-    /// functions, `string.Formatter`, and f-string format specs whose nested field is more
-    /// than a name or a literal (`f"{x:{width}}"` is fine, `f"{x:{row['spec']}}"` is not).
+    /// functions, `string.Formatter`, and f-string format specs whose nested field is
+    /// read from data (`f"{x:>{width + 2}}"` is fine, `f"{x:{row['spec']}}"` is not).
     /// pandas' `Styler.format` (`df.style.format("{:.1%}")`) is allowed, with the same check
     /// on its literal templates.
     ///
@@ -65,7 +65,7 @@ impl ViolationKind for FormatStringTraversal {
                 format!("`{name}` is not allowed: use a literal template's `.format(...)`")
             }
             Problem::Spec => {
-                "A nested field in an f-string format spec may only be a name or a literal"
+                "A nested field in an f-string format spec may not read from data; use a name or a literal"
                     .to_string()
             }
         }
@@ -239,15 +239,31 @@ pub(crate) fn formatter_reference(checker: &mut Checker, expr: &Expr, role: Role
     }
 }
 
-/// OFF112 on a nested field of an f-string's format spec that is more than a name or a
-/// literal.
+/// True when a spec expression reads a value out of a container or a call (a cell, a
+/// file): names, literals, attributes and arithmetic on them are the program's own.
+fn reads_data(expr: &Expr, depth: usize) -> bool {
+    match expr {
+        _ if depth > 16 => true,
+        Expr::Name(_) | Expr::Constant(_) => false,
+        Expr::Attribute(attribute) => reads_data(&attribute.value, depth + 1),
+        Expr::BinOp(op) => reads_data(&op.left, depth + 1) || reads_data(&op.right, depth + 1),
+        Expr::UnaryOp(op) => reads_data(&op.operand, depth + 1),
+        Expr::IfExp(choice) => {
+            reads_data(&choice.body, depth + 1) || reads_data(&choice.orelse, depth + 1)
+        }
+        _ => true,
+    }
+}
+
+/// OFF112 on a nested field of an f-string's format spec that reads data (a subscript, a
+/// call): the spec is then chosen by the data.
 pub(crate) fn fstring_spec(checker: &mut Checker, value: &ast::ExprFormattedValue) {
     let Some(Expr::JoinedStr(spec)) = value.format_spec.as_deref() else {
         return;
     };
     for part in &spec.values {
         if let Expr::FormattedValue(nested) = part
-            && !matches!(nested.value.as_ref(), Expr::Name(_) | Expr::Constant(_))
+            && reads_data(&nested.value, 0)
         {
             report(checker, nested.start().to_usize(), Problem::Spec);
             return;

@@ -2,7 +2,7 @@ use rustpython_parser::ast::{Expr, Ranged};
 
 use super::ViolationKind;
 use crate::validate::registry::Rule;
-use crate::validate::settings::{Setting, SettingClass, is_rc_object};
+use crate::validate::settings::{Setting, SettingClass, is_rc_object, is_style_library};
 use crate::validate::visitor::{Checker, Role};
 
 violation! {
@@ -89,7 +89,7 @@ pub(crate) fn rc_object_reference(checker: &mut Checker, expr: &Expr, role: Role
     if matches!(role, Role::AttributeBase | Role::SubscriptBase) {
         return;
     }
-    if is_rc_object(checker, expr) {
+    if is_rc_object(checker, expr) || is_style_library(checker, expr) {
         checker.report(
             expr.start().to_usize(),
             ProgramOrPathSetting {
