@@ -12,6 +12,8 @@ struct NameBinding<'s> {
     stores: usize,
     /// The values of plain `name = value` assignments among them.
     values: Vec<&'s Expr>,
+    /// Bound by a `for` loop or a comprehension: the name holds items of some collection.
+    iterated: bool,
 }
 
 #[derive(Default)]
@@ -28,6 +30,22 @@ impl<'s> Bindings<'s> {
     /// The value of a plain `name = value` (the target's own store is counted by `store`).
     pub(crate) fn assign(&mut self, name: &'s str, value: &'s Expr) {
         self.names.entry(name).or_default().values.push(value);
+    }
+
+    /// Marks every name in a loop or comprehension target (`for a, (b, c) in ...`).
+    pub(crate) fn iterate(&mut self, target: &'s Expr) {
+        match target {
+            Expr::Name(name) => self.names.entry(name.id.as_str()).or_default().iterated = true,
+            Expr::Tuple(tuple) => tuple.elts.iter().for_each(|e| self.iterate(e)),
+            Expr::List(list) => list.elts.iter().for_each(|e| self.iterate(e)),
+            Expr::Starred(starred) => self.iterate(&starred.value),
+            _ => {}
+        }
+    }
+
+    /// True when a `for` loop or a comprehension binds `name`.
+    pub(crate) fn is_iterated(&self, name: &str) -> bool {
+        self.names.get(name).is_some_and(|binding| binding.iterated)
     }
 
     /// The values of every plain assignment to `name`, whatever its other bindings.

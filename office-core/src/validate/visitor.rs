@@ -119,8 +119,14 @@ fn parse_and_walk(checker: &mut Checker<'_>, source: &str) {
         ..
     } = walker;
     for pending in &pending_method_names {
-        let assigned = bindings.assigned(rules::pending_method_variable(pending));
-        rules::computed_attribute_name_pending(checker, pending, assigned);
+        let name = rules::pending_method_variable(pending);
+        let assigned = bindings.assigned(name);
+        rules::computed_attribute_name_pending(
+            checker,
+            pending,
+            assigned,
+            bindings.is_iterated(name),
+        );
     }
     for pending in &pending_templates {
         let values = bindings.only_assigned(rules::pending_name(pending));
@@ -154,6 +160,7 @@ impl<'s> Walker<'_, '_, 's> {
         rules::plotting_backend_reference(self.checker, expr, role);
         rules::rc_object_reference(self.checker, expr, role);
         rules::formatter_reference(self.checker, expr, role);
+        rules::hasattr_reference(self.checker, expr, role);
     }
 
     /// The settings a call or assignment writes, classified once for both rules.
@@ -280,6 +287,7 @@ impl<'s> Walker<'_, '_, 's> {
                 orelse,
                 ..
             }) => {
+                self.bindings.iterate(target);
                 self.visit_expr(target, next, Role::Other);
                 self.visit_expr(iter, next, Role::Other);
                 self.visit_body(body, next);
@@ -448,6 +456,7 @@ impl<'s> Walker<'_, '_, 's> {
 
     fn visit_comprehensions(&mut self, generators: &'s [ast::Comprehension], depth: usize) {
         for generator in generators {
+            self.bindings.iterate(&generator.target);
             self.visit_expr(&generator.target, depth, Role::Other);
             self.visit_expr(&generator.iter, depth, Role::Other);
             self.visit_exprs(&generator.ifs, depth);

@@ -3,7 +3,7 @@ use rustpython_parser::ast::{self, Expr, Ranged};
 use super::ViolationKind;
 use crate::validate::registry::Rule;
 use crate::validate::values::string_literal;
-use crate::validate::visitor::Checker;
+use crate::validate::visitor::{Checker, Role};
 
 /// pandas methods that look a string argument up as a method of the object
 /// (`df.agg("sum")` calls `df.sum`).
@@ -13,10 +13,11 @@ violation! {
     /// ## What it does
     /// Rejects attribute names computed at run time where the builtin rule (OFF102) does not
     /// already refuse the function: `hasattr(obj, name)` with a name that is not a string
-    /// literal, and pandas' dispatch by method name (`df.agg("sum")`, `.apply`,
-    /// `.transform`) when the name starts with `_` or is taken from the
-    /// data (a subscript, a call, an f-string or other computed string). Method names
-    /// written as literals (`"sum"`, `["mean", "max"]`, `{"Revenue": "sum"}`) are fine.
+    /// literal (and `hasattr` used as a value), and pandas' dispatch by method name
+    /// (`df.agg("sum")`, `.aggregate`, `.apply`, `.transform`) when the name starts with `_`
+    /// or is taken from the data: a subscript, a call, an f-string or other computed string,
+    /// a loop variable, or a variable assigned one of those. Method names written as
+    /// literals (`"sum"`, `["mean", "max"]`, `{"Revenue": "sum"}`) and functions are fine.
     ///
     /// ## Why is this bad?
     /// Every rule about attributes reads names in the source. pandas' `agg("name")` is
@@ -75,6 +76,19 @@ pub(crate) struct PendingMethodName<'s> {
     name: &'s str,
     method: &'s str,
     offset: usize,
+}
+
+/// OFF117 on `hasattr` used as a value (`check = hasattr`), where its name argument
+/// cannot be seen.
+pub(crate) fn hasattr_reference(checker: &mut Checker, expr: &Expr, role: Role) {
+    if role != Role::Called
+        && role != Role::AttributeBase
+        && (checker.imports.matches(expr, &["hasattr"])
+            || checker.imports.matches(expr, &["builtins", "hasattr"]))
+    {
+        let construct = "hasattr".to_string();
+        checker.report(expr.start().to_usize(), ComputedAttributeName { construct });
+    }
 }
 
 /// OFF117 on `hasattr(x, computed)` and on pandas dispatch by a private or computed name.
@@ -139,13 +153,15 @@ pub(crate) fn pending_method_variable<'s>(pending: &PendingMethodName<'s>) -> &'
 }
 
 /// OFF117 on `df.agg(how)` once the walk is done: `assigned` are the values of every plain
-/// assignment to `how`.
+/// assignment to `how`; `iterated` when a loop or comprehension binds it (to items of a
+/// collection, such as column names).
 pub(crate) fn computed_attribute_name_pending(
     checker: &mut Checker,
     pending: &PendingMethodName,
     assigned: &[&Expr],
+    iterated: bool,
 ) {
-    if assigned.iter().any(|value| suspicious(value, 0)) {
+    if iterated || assigned.iter().any(|value| suspicious(value, 0)) {
         let construct = format!(".{}({})", pending.method, pending.name);
         checker.report(pending.offset, ComputedAttributeName { construct });
     }

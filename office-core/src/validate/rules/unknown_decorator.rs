@@ -33,7 +33,7 @@ violation! {
     /// `.setter`/`.getter`/`.deleter`), `@staticmethod`, `@classmethod`, `@dataclass` /
     /// `@dataclasses.dataclass(...)`, `functools.lru_cache`/`cache`/`cached_property`/
     /// `wraps`/`total_ordering`/`singledispatch` (and `.register`), `typing.overload`/
-    /// `final`, `enum.unique`, `np.vectorize`, or a function the program itself defines.
+    /// `final`, `enum.unique`, `np.vectorize`, or a function or class the program defines.
     /// Any other decorator, and any decorator expression beyond a name, a dotted name or a
     /// call of one (`@(lambda f: ...)`, `@handlers[0]`), is rejected.
     ///
@@ -91,7 +91,12 @@ pub(crate) fn unknown_decorator(checker: &mut Checker, decorator: &Expr) {
         other => other,
     };
     let allowed = match target {
-        Expr::Name(name) if checker.imports.is_defined_function(name.id.as_str()) => true,
+        Expr::Name(name)
+            if checker.imports.is_defined_function(name.id.as_str())
+                || checker.imports.is_defined_class(name.id.as_str()) =>
+        {
+            true
+        }
         Expr::Attribute(attribute)
             if ALLOWED_METHODS.contains(&attribute.attr.as_str())
                 && matches!(attribute.value.as_ref(), Expr::Name(_)) =>
