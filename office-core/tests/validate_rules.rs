@@ -356,6 +356,24 @@ fn known_escapes_are_caught() {
             "OFF102",
         ),
         ("with open('/etc/shadow') as f:\n    f.read()\n", "OFF103"),
+        (
+            "import pandas as pd\npd.DataFrame().query(\"@pd.compat.os.system('id')\")\n",
+            "OFF111",
+        ),
+        (
+            "import matplotlib\nmatplotlib.use('module://x')\n",
+            "OFF109",
+        ),
+        (
+            "import numpy as np\nnp.load('a.npy', allow_pickle=True)\n",
+            "OFF108",
+        ),
+        ("'{0.real.imag}'.format(1)\n", "OFF112"),
+        ("class A(metaclass=type):\n    pass\n", "OFF113"),
+        (
+            "match 1:\n    case object(real=r):\n        pass\n",
+            "OFF115",
+        ),
     ];
     for (source, code) in cases {
         let violations = validate(source, &Policy::default());

@@ -113,11 +113,24 @@ impl ImportTable {
     }
 
     /// True when `expr` may stand for exactly `segments` (an imported name, or a builtin
-    /// when `segments` has one element and nothing binds it).
+    /// when `segments` has one element and nothing binds it). Called for many nodes by many
+    /// rules, so it rejects cheaply before resolving anything.
     pub(crate) fn matches(&self, expr: &Expr, segments: &[&str]) -> bool {
-        self.resolve_expr(expr).iter().any(|qualified| {
-            qualified.segments == segments && (qualified.imported || segments.len() == 1)
-        })
+        let Some(last) = segments.last() else {
+            return false;
+        };
+        match expr {
+            Expr::Name(name) => match self.bindings.get(name.id.as_str()) {
+                Some(candidates) => candidates.iter().any(|candidate| candidate == segments),
+                None => segments.len() == 1 && name.id.as_str() == *last,
+            },
+            // Imports rename only the root of a chain, so the last attribute must match.
+            Expr::Attribute(attribute) if attribute.attr.as_str() == *last => self
+                .resolve_chain(&chain(attribute))
+                .iter()
+                .any(|qualified| qualified.imported && qualified.segments == segments),
+            _ => false,
+        }
     }
 
     /// Every qualified name `name` may stand for. An unbound name resolves to itself.
