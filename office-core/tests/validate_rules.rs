@@ -121,6 +121,16 @@ fixture_tests! {
     module_escape_chain => "OFF105",
     private_attribute_access => "OFF106",
     dunder_name => "OFF107",
+    pickle_deserialization => "OFF108",
+    plotting_backend => "OFF109",
+    program_or_path_setting => "OFF110",
+    pandas_expression => "OFF111",
+    format_string_traversal => "OFF112",
+    class_creation_hook => "OFF113",
+    unknown_decorator => "OFF114",
+    match_class_pattern => "OFF115",
+    disallowed_module_attribute => "OFF116",
+    computed_attribute_name => "OFF117",
 }
 
 #[test]
@@ -346,6 +356,24 @@ fn known_escapes_are_caught() {
             "OFF102",
         ),
         ("with open('/etc/shadow') as f:\n    f.read()\n", "OFF103"),
+        (
+            "import pandas as pd\npd.DataFrame().query(\"@pd.compat.os.system('id')\")\n",
+            "OFF111",
+        ),
+        (
+            "import matplotlib\nmatplotlib.use('module://x')\n",
+            "OFF109",
+        ),
+        (
+            "import numpy as np\nnp.load('a.npy', allow_pickle=True)\n",
+            "OFF108",
+        ),
+        ("'{0.real.imag}'.format(1)\n", "OFF112"),
+        ("class A(metaclass=type):\n    pass\n", "OFF113"),
+        (
+            "match 1:\n    case object(real=r):\n        pass\n",
+            "OFF115",
+        ),
     ];
     for (source, code) in cases {
         let violations = validate(source, &Policy::default());
@@ -354,4 +382,86 @@ fn known_escapes_are_caught() {
             "{code} did not catch {source:?}: {violations:#?}"
         );
     }
+}
+
+/// The escape classes public write-ups show against Python sandboxes, each with its own
+/// attack and benign cases: lines marked `# OFFnnn [OFFnnn ...]` are attacks that every
+/// listed rule must flag; lines marked `# OK` are realistic code no rule may flag.
+const ESCAPE_CLASSES: &[(&str, &str)] = &[
+    ("object-graph walks", "escapes/object_graph.py"),
+    (
+        "frame/generator/coroutine/traceback attributes",
+        "escapes/frame_attributes.py",
+    ),
+    ("computed attribute names", "OFF117.py"),
+    ("format strings reaching attributes", "OFF112.py"),
+    ("pandas query/eval strings", "OFF111.py"),
+    ("metaclasses and class hooks", "OFF113.py"),
+    ("decorators", "OFF114.py"),
+    ("match class patterns", "OFF115.py"),
+    ("pickle readers and allow_pickle", "OFF108.py"),
+    ("plotting backends by name", "OFF109.py"),
+    ("rcParams naming programs or paths", "OFF110.py"),
+    (
+        "native code and import machinery",
+        "escapes/native_and_imports.py",
+    ),
+    ("star imports", "escapes/star_imports.py"),
+    ("module attribute denylist", "OFF116.py"),
+];
+
+/// The rule codes a line's marker comment lists (`# OFF114 OFF102`).
+fn marked_codes(line: &str) -> Vec<&str> {
+    let Some(at) = line.rfind("# OFF") else {
+        return Vec::new();
+    };
+    line[at + 2..]
+        .split_whitespace()
+        .take_while(|token| {
+            token.len() == 6
+                && token.starts_with("OFF")
+                && token[3..].bytes().all(|b| b.is_ascii_digit())
+        })
+        .collect()
+}
+
+#[test]
+fn escape_classes_are_caught_without_false_rejects() {
+    let mut report = String::from("class | attacks caught | benign false rejects\n");
+    let mut failures = Vec::new();
+    for (class, file) in ESCAPE_CLASSES {
+        let path = fixtures_dir().join(file);
+        let source = read(&path);
+        let violations = validate(&source, &Policy::default());
+        let (mut attacks, mut caught, mut benign, mut rejected) = (0, 0, 0, 0);
+        for (index, line) in source.lines().enumerate() {
+            let number = index as u32 + 1;
+            let on_line: Vec<&Violation> = violations.iter().filter(|v| v.line == number).collect();
+            let codes = marked_codes(line);
+            if !codes.is_empty() {
+                attacks += 1;
+                if codes
+                    .iter()
+                    .all(|code| on_line.iter().any(|v| v.code == *code))
+                {
+                    caught += 1;
+                } else {
+                    failures.push(format!("{file}:{number}: missed {codes:?}: {line}"));
+                }
+            } else if line.contains("# OK") {
+                benign += 1;
+                if !on_line.is_empty() {
+                    rejected += 1;
+                    failures.push(format!("{file}:{number}: false reject {on_line:?}"));
+                }
+            }
+        }
+        assert!(attacks >= 8, "{class}: only {attacks} attack cases");
+        assert!(benign >= 5, "{class}: only {benign} benign cases");
+        report.push_str(&format!(
+            "{class} | {caught}/{attacks} | {rejected}/{benign}\n"
+        ));
+    }
+    eprintln!("{report}");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

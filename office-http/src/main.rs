@@ -46,10 +46,14 @@ enum Command {
         generator: office_core::plan::GeneratorChoice,
     },
     /// Check a Python program against the code policy; prints the findings as JSON.
-    /// Exits 1 when the program is rejected.
+    /// Exits 1 when the program is rejected. `--explain OFF111` prints a rule's documentation.
     Validate {
         /// The program to check.
-        file: PathBuf,
+        #[arg(required_unless_present = "explain")]
+        file: Option<PathBuf>,
+        /// A rule code or name (`OFF111`, `pandas-expression`) to explain instead.
+        #[arg(long, value_name = "RULE")]
+        explain: Option<String>,
     },
 }
 
@@ -89,7 +93,14 @@ async fn run(command: Command) -> Result<i32> {
             out,
             generator,
         } => run_one(file, prompt, out, generator).await,
-        Command::Validate { file } => validate(file),
+        Command::Validate {
+            explain: Some(rule),
+            ..
+        } => explain_rule(&rule),
+        Command::Validate {
+            file: Some(file), ..
+        } => validate(file),
+        Command::Validate { .. } => Err(anyhow::anyhow!("give a file to check or --explain RULE")),
     }
 }
 
@@ -200,6 +211,22 @@ fn validate(file: PathBuf) -> Result<i32> {
     });
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(if violations.is_empty() { 0 } else { 1 })
+}
+
+fn explain_rule(code_or_name: &str) -> Result<i32> {
+    let Some(rule) = office_core::validate::Rule::from_code(code_or_name) else {
+        let codes: Vec<&str> = office_core::validate::rules()
+            .iter()
+            .map(|rule| rule.code())
+            .collect();
+        eprintln!(
+            "no rule is called {code_or_name:?}; rules: {}",
+            codes.join(", ")
+        );
+        return Ok(2);
+    };
+    println!("{} ({})\n\n{}", rule.code(), rule.name(), rule.explain());
+    Ok(0)
 }
 
 /// Ctrl-C or SIGTERM.

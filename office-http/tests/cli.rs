@@ -71,6 +71,33 @@ fn validate_missing_file_is_a_clear_error() {
 }
 
 #[test]
+fn validate_explains_a_rule_by_code_or_name() {
+    for rule in ["OFF111", "pandas-expression"] {
+        let out = office()
+            .args(["validate", "--explain", rule])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.starts_with("OFF111 (pandas-expression)"), "{text}");
+        assert!(
+            text.contains("## What it does") && text.contains("Use instead:"),
+            "{text}"
+        );
+    }
+    let out = office()
+        .args(["validate", "--explain", "OFF999"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no rule is called \"OFF999\"") && stderr.contains("OFF117"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn run_one_job_and_print_where_outputs_are() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("sales.csv");

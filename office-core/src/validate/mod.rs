@@ -8,14 +8,21 @@
 //!   documentation, plus one `pub(crate) fn` check;
 //! - `resolve`: the import/alias table, so rules match qualified names, not spellings;
 //! - `visitor`: one walk over the AST, calling each rule at the node kinds it cares about;
+//! - `bindings`: what plain names are assigned, for rules that need a name's literal value;
+//! - `settings`: the matplotlib settings a call or assignment writes, read once for the
+//!   rules about plotting backends and about settings that name programs or paths;
+//! - `values`: small readers of literals and arguments;
 //! - `locate`: byte offsets to 1-based line and column.
 //!
 //! Checks that protect the parser itself (size, nesting depth) run on the raw text first.
 
+mod bindings;
 mod locate;
 mod registry;
 mod resolve;
 mod rules;
+mod settings;
+mod values;
 mod visitor;
 
 use std::collections::BTreeSet;

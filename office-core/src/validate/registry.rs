@@ -20,6 +20,16 @@ pub enum Rule {
     ModuleEscapeChain,
     PrivateAttributeAccess,
     DunderName,
+    PickleDeserialization,
+    PlottingBackend,
+    ProgramOrPathSetting,
+    PandasExpression,
+    FormatStringTraversal,
+    ClassCreationHook,
+    UnknownDecorator,
+    MatchClassPattern,
+    DisallowedModuleAttribute,
+    ComputedAttributeName,
 }
 
 /// Whether a rule is still applied. Removed rules keep their code reserved.
@@ -45,6 +55,16 @@ fn entry(rule: Rule) -> (&'static str, &'static str, Lifecycle, &'static str) {
         Rule::ModuleEscapeChain      => ("OFF105", "module-escape-chain",       Stable, rules::ModuleEscapeChain::EXPLANATION),
         Rule::PrivateAttributeAccess => ("OFF106", "private-attribute-access",  Stable, rules::PrivateAttributeAccess::EXPLANATION),
         Rule::DunderName             => ("OFF107", "dunder-name",               Stable, rules::DunderName::EXPLANATION),
+        Rule::PickleDeserialization  => ("OFF108", "pickle-deserialization",   Stable, rules::PickleDeserialization::EXPLANATION),
+        Rule::PlottingBackend        => ("OFF109", "plotting-backend",         Stable, rules::PlottingBackend::EXPLANATION),
+        Rule::ProgramOrPathSetting   => ("OFF110", "program-or-path-setting",  Stable, rules::ProgramOrPathSetting::EXPLANATION),
+        Rule::PandasExpression       => ("OFF111", "pandas-expression",        Stable, rules::PandasExpression::EXPLANATION),
+        Rule::FormatStringTraversal  => ("OFF112", "format-string-traversal",  Stable, rules::FormatStringTraversal::EXPLANATION),
+        Rule::ClassCreationHook      => ("OFF113", "class-creation-hook",      Stable, rules::ClassCreationHook::EXPLANATION),
+        Rule::UnknownDecorator       => ("OFF114", "unknown-decorator",        Stable, rules::UnknownDecorator::EXPLANATION),
+        Rule::MatchClassPattern      => ("OFF115", "match-class-pattern",      Stable, rules::MatchClassPattern::EXPLANATION),
+        Rule::DisallowedModuleAttribute => ("OFF116", "disallowed-module-attribute", Stable, rules::DisallowedModuleAttribute::EXPLANATION),
+        Rule::ComputedAttributeName  => ("OFF117", "computed-attribute-name",  Stable, rules::ComputedAttributeName::EXPLANATION),
     }
 }
 
@@ -79,6 +99,16 @@ impl Rule {
         Rule::ModuleEscapeChain,
         Rule::PrivateAttributeAccess,
         Rule::DunderName,
+        Rule::PickleDeserialization,
+        Rule::PlottingBackend,
+        Rule::ProgramOrPathSetting,
+        Rule::PandasExpression,
+        Rule::FormatStringTraversal,
+        Rule::ClassCreationHook,
+        Rule::UnknownDecorator,
+        Rule::MatchClassPattern,
+        Rule::DisallowedModuleAttribute,
+        Rule::ComputedAttributeName,
     ];
 
     /// The stable id, e.g. `OFF101`.

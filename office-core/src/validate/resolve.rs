@@ -5,7 +5,7 @@
 //! branches included) is recorded, and a name bound by several imports keeps all of them,
 //! so a rule sees every module the name may stand for at run time.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use rustpython_parser::ast::{self, Expr, Ranged, Stmt};
 
@@ -31,6 +31,9 @@ impl QualifiedName {
 #[derive(Debug, Default)]
 pub(crate) struct ImportTable {
     bindings: HashMap<String, Vec<Vec<String>>>,
+    /// Names of the functions and classes the program defines (anywhere, any scope).
+    defined_functions: HashSet<String>,
+    defined_classes: HashSet<String>,
 }
 
 impl ImportTable {
@@ -64,6 +67,15 @@ impl ImportTable {
                         table.bind(bound, segments);
                     }
                 }
+                Stmt::FunctionDef(def) => {
+                    table.defined_functions.insert(def.name.to_string());
+                }
+                Stmt::AsyncFunctionDef(def) => {
+                    table.defined_functions.insert(def.name.to_string());
+                }
+                Stmt::ClassDef(class) => {
+                    table.defined_classes.insert(class.name.to_string());
+                }
                 _ => {}
             }
             for body in child_bodies(stmt) {
@@ -77,6 +89,47 @@ impl ImportTable {
         let candidates = self.bindings.entry(name.to_string()).or_default();
         if !candidates.contains(&segments) {
             candidates.push(segments);
+        }
+    }
+
+    /// True when the program defines a function called `name` (and no import binds it).
+    pub(crate) fn is_defined_function(&self, name: &str) -> bool {
+        self.defined_functions.contains(name) && !self.bindings.contains_key(name)
+    }
+
+    /// True when the program defines a class called `name` (and no import binds it).
+    pub(crate) fn is_defined_class(&self, name: &str) -> bool {
+        self.defined_classes.contains(name) && !self.bindings.contains_key(name)
+    }
+
+    /// Every qualified name an expression may stand for: a name or an attribute chain
+    /// rooted at a name; empty for anything else.
+    pub(crate) fn resolve_expr(&self, expr: &Expr) -> Vec<QualifiedName> {
+        match expr {
+            Expr::Name(name) => self.resolve_name(name.id.as_str()),
+            Expr::Attribute(attribute) => self.resolve_chain(&chain(attribute)),
+            _ => Vec::new(),
+        }
+    }
+
+    /// True when `expr` may stand for exactly `segments` (an imported name, or a builtin
+    /// when `segments` has one element and nothing binds it). Called for many nodes by many
+    /// rules, so it rejects cheaply before resolving anything.
+    pub(crate) fn matches(&self, expr: &Expr, segments: &[&str]) -> bool {
+        let Some(last) = segments.last() else {
+            return false;
+        };
+        match expr {
+            Expr::Name(name) => match self.bindings.get(name.id.as_str()) {
+                Some(candidates) => candidates.iter().any(|candidate| candidate == segments),
+                None => segments.len() == 1 && name.id.as_str() == *last,
+            },
+            // Imports rename only the root of a chain, so the last attribute must match.
+            Expr::Attribute(attribute) if attribute.attr.as_str() == *last => self
+                .resolve_chain(&chain(attribute))
+                .iter()
+                .any(|qualified| qualified.imported && qualified.segments == segments),
+            _ => false,
         }
     }
 

@@ -4,9 +4,11 @@
 use rustpython_parser::Parse;
 use rustpython_parser::ast::{self, Expr, Pattern, Ranged, Stmt};
 
+use super::bindings::Bindings;
 use super::locate::LineIndex;
 use super::resolve::ImportTable;
 use super::rules::{self, ViolationKind};
+use super::settings;
 use super::{Policy, Violation};
 
 /// How far the tree walk descends, as a multiple of `Policy::max_nesting_depth`. Expressions
@@ -103,8 +105,33 @@ fn parse_and_walk(checker: &mut Checker<'_>, source: &str) {
         checker,
         max_depth,
         depth_reported: false,
+        bindings: Bindings::default(),
+        pending_templates: Vec::new(),
+        pending_method_names: Vec::new(),
     };
     walker.visit_body(&suite, 0);
+    // Checks that need every binding of a name run once the walk has seen them all.
+    let Walker {
+        checker,
+        bindings,
+        pending_templates,
+        pending_method_names,
+        ..
+    } = walker;
+    for pending in &pending_method_names {
+        let name = rules::pending_method_variable(pending);
+        let assigned = bindings.assigned(name);
+        rules::computed_attribute_name_pending(
+            checker,
+            pending,
+            assigned,
+            bindings.is_iterated(name),
+        );
+    }
+    for pending in &pending_templates {
+        let values = bindings.only_assigned(rules::pending_name(pending));
+        rules::format_pending(checker, pending, values);
+    }
 }
 
 /// Where a name or attribute sits, for rules that treat a bare reference differently from
@@ -113,16 +140,37 @@ fn parse_and_walk(checker: &mut Checker<'_>, source: &str) {
 pub(crate) enum Role {
     Called,
     AttributeBase,
+    /// The value of a subscript (`rcParams` in `rcParams["font.size"]`).
+    SubscriptBase,
     Other,
 }
 
-struct Walker<'c, 'a> {
+struct Walker<'c, 'a, 's> {
     checker: &'c mut Checker<'a>,
     max_depth: usize,
     depth_reported: bool,
+    bindings: Bindings<'s>,
+    pending_templates: Vec<rules::PendingTemplate<'s>>,
+    pending_method_names: Vec<rules::PendingMethodName<'s>>,
 }
 
-impl Walker<'_, '_> {
+impl<'s> Walker<'_, '_, 's> {
+    /// Rules about names and attribute chains that stand for a module member.
+    fn check_reference(&mut self, expr: &Expr, role: Role) {
+        rules::plotting_backend_reference(self.checker, expr, role);
+        rules::rc_object_reference(self.checker, expr, role);
+        rules::formatter_reference(self.checker, expr, role);
+        rules::hasattr_reference(self.checker, expr, role);
+    }
+
+    /// The settings a call or assignment writes, classified once for both rules.
+    fn check_settings(&mut self, written: &[settings::Setting]) {
+        if !written.is_empty() {
+            rules::plotting_backend_settings(self.checker, written);
+            rules::program_or_path_settings(self.checker, written);
+        }
+    }
+
     /// False (and one report) when the tree is deeper than the policy allows.
     fn enter(&mut self, depth: usize, offset: usize) -> bool {
         if depth <= self.max_depth {
@@ -135,13 +183,13 @@ impl Walker<'_, '_> {
         false
     }
 
-    fn visit_body(&mut self, body: &[Stmt], depth: usize) {
+    fn visit_body(&mut self, body: &'s [Stmt], depth: usize) {
         for stmt in body {
             self.visit_stmt(stmt, depth);
         }
     }
 
-    fn visit_stmt(&mut self, stmt: &Stmt, depth: usize) {
+    fn visit_stmt(&mut self, stmt: &'s Stmt, depth: usize) {
         let offset = stmt.start().to_usize();
         if !self.enter(depth, offset) {
             return;
@@ -167,6 +215,10 @@ impl Walker<'_, '_> {
                 ..
             }) => {
                 rules::non_ascii_identifier(self.checker, name, offset);
+                self.bindings.store(name.as_str());
+                for decorator in decorator_list {
+                    rules::unknown_decorator(self.checker, decorator);
+                }
                 self.visit_exprs(decorator_list, next);
                 self.visit_type_params(type_params, next);
                 self.visit_arguments(args, next);
@@ -177,6 +229,11 @@ impl Walker<'_, '_> {
             }
             Stmt::ClassDef(class) => {
                 rules::non_ascii_identifier(self.checker, &class.name, offset);
+                self.bindings.store(class.name.as_str());
+                rules::class_creation_hook(self.checker, class);
+                for decorator in &class.decorator_list {
+                    rules::unknown_decorator(self.checker, decorator);
+                }
                 self.visit_exprs(&class.decorator_list, next);
                 self.visit_type_params(&class.type_params, next);
                 self.visit_exprs(&class.bases, next);
@@ -186,6 +243,13 @@ impl Walker<'_, '_> {
             Stmt::Return(s) => self.visit_optional(s.value.as_deref(), next),
             Stmt::Delete(s) => self.visit_exprs(&s.targets, next),
             Stmt::Assign(s) => {
+                for target in &s.targets {
+                    if let Expr::Name(name) = target {
+                        self.bindings.assign(name.id.as_str(), &s.value);
+                    }
+                    let written = settings::settings_in_assignment(self.checker, target, &s.value);
+                    self.check_settings(&written);
+                }
                 self.visit_exprs(&s.targets, next);
                 self.visit_expr(&s.value, next, Role::Other);
             }
@@ -195,10 +259,16 @@ impl Walker<'_, '_> {
                 self.visit_expr(&s.value, next, Role::Other);
             }
             Stmt::AugAssign(s) => {
+                let written =
+                    settings::settings_in_augmented_assignment(self.checker, &s.target, &s.value);
+                self.check_settings(&written);
                 self.visit_expr(&s.target, next, Role::Other);
                 self.visit_expr(&s.value, next, Role::Other);
             }
             Stmt::AnnAssign(s) => {
+                if let (Expr::Name(name), Some(value)) = (s.target.as_ref(), s.value.as_deref()) {
+                    self.bindings.assign(name.id.as_str(), value);
+                }
                 self.visit_expr(&s.target, next, Role::Other);
                 self.visit_expr(&s.annotation, next, Role::Other);
                 self.visit_optional(s.value.as_deref(), next);
@@ -217,6 +287,7 @@ impl Walker<'_, '_> {
                 orelse,
                 ..
             }) => {
+                self.bindings.iterate(target);
                 self.visit_expr(target, next, Role::Other);
                 self.visit_expr(iter, next, Role::Other);
                 self.visit_body(body, next);
@@ -271,6 +342,7 @@ impl Walker<'_, '_> {
                     let ast::ExceptHandler::ExceptHandler(handler) = handler;
                     if let Some(name) = &handler.name {
                         rules::non_ascii_identifier(self.checker, name, handler.start().to_usize());
+                        self.bindings.store(name.as_str());
                     }
                     self.visit_optional(handler.type_.as_deref(), next);
                     self.visit_body(&handler.body, next);
@@ -293,6 +365,8 @@ impl Walker<'_, '_> {
                     self.visit_alias_names(alias);
                 }
                 rules::disallowed_import_from(self.checker, import);
+                rules::pickle_import(self.checker, import);
+                rules::disallowed_module_attribute_import(self.checker, import);
                 rules::disallowed_os_attribute_import(self.checker, import);
                 rules::module_escape_chain_import(self.checker, import);
                 rules::private_attribute_access_import(self.checker, import);
@@ -301,6 +375,7 @@ impl Walker<'_, '_> {
             | Stmt::Nonlocal(ast::StmtNonlocal { names, .. }) => {
                 for name in names {
                     rules::non_ascii_identifier(self.checker, name, offset);
+                    self.bindings.store(name.as_str());
                 }
             }
             Stmt::Expr(s) => self.visit_expr(&s.value, next, Role::Other),
@@ -308,27 +383,30 @@ impl Walker<'_, '_> {
         }
     }
 
-    fn visit_alias_names(&mut self, alias: &ast::Alias) {
+    fn visit_alias_names(&mut self, alias: &'s ast::Alias) {
         let offset = alias.start().to_usize();
         rules::non_ascii_identifier(self.checker, &alias.name, offset);
         if let Some(asname) = &alias.asname {
             rules::non_ascii_identifier(self.checker, asname, offset);
         }
+        let bound = alias.asname.as_ref().unwrap_or(&alias.name);
+        self.bindings
+            .store(bound.split('.').next().unwrap_or(bound.as_str()));
     }
 
-    fn visit_optional(&mut self, expr: Option<&Expr>, depth: usize) {
+    fn visit_optional(&mut self, expr: Option<&'s Expr>, depth: usize) {
         if let Some(expr) = expr {
             self.visit_expr(expr, depth, Role::Other);
         }
     }
 
-    fn visit_exprs(&mut self, exprs: &[Expr], depth: usize) {
+    fn visit_exprs(&mut self, exprs: &'s [Expr], depth: usize) {
         for expr in exprs {
             self.visit_expr(expr, depth, Role::Other);
         }
     }
 
-    fn visit_keywords(&mut self, keywords: &[ast::Keyword], depth: usize) {
+    fn visit_keywords(&mut self, keywords: &'s [ast::Keyword], depth: usize) {
         for keyword in keywords {
             if let Some(arg) = &keyword.arg {
                 rules::non_ascii_identifier(self.checker, arg, keyword.start().to_usize());
@@ -337,7 +415,7 @@ impl Walker<'_, '_> {
         }
     }
 
-    fn visit_arguments(&mut self, arguments: &ast::Arguments, depth: usize) {
+    fn visit_arguments(&mut self, arguments: &'s ast::Arguments, depth: usize) {
         let with_defaults = arguments
             .posonlyargs
             .iter()
@@ -352,12 +430,13 @@ impl Walker<'_, '_> {
         }
     }
 
-    fn visit_arg(&mut self, arg: &ast::Arg, depth: usize) {
+    fn visit_arg(&mut self, arg: &'s ast::Arg, depth: usize) {
         rules::non_ascii_identifier(self.checker, &arg.arg, arg.start().to_usize());
+        self.bindings.store(arg.arg.as_str());
         self.visit_optional(arg.annotation.as_deref(), depth);
     }
 
-    fn visit_type_params(&mut self, params: &[ast::TypeParam], depth: usize) {
+    fn visit_type_params(&mut self, params: &'s [ast::TypeParam], depth: usize) {
         for param in params {
             let offset = param.start().to_usize();
             match param {
@@ -375,15 +454,16 @@ impl Walker<'_, '_> {
         }
     }
 
-    fn visit_comprehensions(&mut self, generators: &[ast::Comprehension], depth: usize) {
+    fn visit_comprehensions(&mut self, generators: &'s [ast::Comprehension], depth: usize) {
         for generator in generators {
+            self.bindings.iterate(&generator.target);
             self.visit_expr(&generator.target, depth, Role::Other);
             self.visit_expr(&generator.iter, depth, Role::Other);
             self.visit_exprs(&generator.ifs, depth);
         }
     }
 
-    fn visit_pattern(&mut self, pattern: &Pattern, depth: usize) {
+    fn visit_pattern(&mut self, pattern: &'s Pattern, depth: usize) {
         let offset = pattern.start().to_usize();
         if !self.enter(depth, offset) {
             return;
@@ -398,9 +478,11 @@ impl Walker<'_, '_> {
                 self.visit_patterns(&p.patterns, next);
                 if let Some(rest) = &p.rest {
                     rules::non_ascii_identifier(self.checker, rest, offset);
+                    self.bindings.store(rest.as_str());
                 }
             }
             Pattern::MatchClass(p) => {
+                rules::match_class_pattern(self.checker, p);
                 self.visit_expr(&p.cls, next, Role::Other);
                 self.visit_patterns(&p.patterns, next);
                 for attr in &p.kwd_attrs {
@@ -412,11 +494,13 @@ impl Walker<'_, '_> {
             Pattern::MatchStar(p) => {
                 if let Some(name) = &p.name {
                     rules::non_ascii_identifier(self.checker, name, offset);
+                    self.bindings.store(name.as_str());
                 }
             }
             Pattern::MatchAs(p) => {
                 if let Some(name) = &p.name {
                     rules::non_ascii_identifier(self.checker, name, offset);
+                    self.bindings.store(name.as_str());
                 }
                 if let Some(inner) = &p.pattern {
                     self.visit_pattern(inner, next);
@@ -426,13 +510,13 @@ impl Walker<'_, '_> {
         }
     }
 
-    fn visit_patterns(&mut self, patterns: &[Pattern], depth: usize) {
+    fn visit_patterns(&mut self, patterns: &'s [Pattern], depth: usize) {
         for pattern in patterns {
             self.visit_pattern(pattern, depth);
         }
     }
 
-    fn visit_expr(&mut self, expr: &Expr, depth: usize, role: Role) {
+    fn visit_expr(&mut self, expr: &'s Expr, depth: usize, role: Role) {
         let offset = expr.start().to_usize();
         if !self.enter(depth, offset) {
             return;
@@ -445,22 +529,47 @@ impl Walker<'_, '_> {
                 rules::restricted_open_reference(self.checker, name, role);
                 rules::dunder_name(self.checker, name);
                 rules::disallowed_os_module_reference(self.checker, name, role);
+                self.check_reference(expr, role);
+                if name.ctx != ast::ExprContext::Load {
+                    self.bindings.store(name.id.as_str());
+                }
             }
             Expr::Attribute(attribute) => {
                 let name_offset = super::resolve::attribute_name_offset(attribute);
                 rules::non_ascii_identifier(self.checker, &attribute.attr, name_offset);
                 rules::private_attribute_access(self.checker, attribute);
+                rules::pickle_attribute(self.checker, attribute);
+                rules::pandas_expression_reference(self.checker, attribute, role);
+                if role != Role::Called
+                    && let Some(pending) = rules::format_attribute(self.checker, attribute, None)
+                {
+                    self.pending_templates.push(pending);
+                }
                 if role != Role::AttributeBase {
                     // The outermost attribute of a chain: chain rules see the whole chain once.
                     let chain = super::resolve::chain(attribute);
                     rules::forbidden_builtin_chain(self.checker, &chain);
                     rules::disallowed_os_attribute(self.checker, &chain);
                     rules::module_escape_chain(self.checker, &chain);
+                    rules::disallowed_module_attribute(self.checker, &chain);
                 }
+                self.check_reference(expr, role);
                 self.visit_expr(&attribute.value, next, Role::AttributeBase);
             }
             Expr::Call(call) => {
                 rules::restricted_open_call(self.checker, call);
+                rules::pickle_allowed(self.checker, call);
+                rules::plotting_backend_call(self.checker, call);
+                rules::pandas_expression_call(self.checker, call);
+                rules::dynamic_class(self.checker, call);
+                let pending = rules::computed_attribute_name(self.checker, call);
+                self.pending_method_names.extend(pending);
+                let written = settings::settings_in_call(self.checker, call);
+                self.check_settings(&written);
+                if let Expr::Attribute(attribute) = call.func.as_ref() {
+                    let pending = rules::format_attribute(self.checker, attribute, Some(call));
+                    self.pending_templates.extend(pending);
+                }
                 self.visit_expr(&call.func, next, Role::Called);
                 self.visit_exprs(&call.args, next);
                 self.visit_keywords(&call.keywords, next);
@@ -516,6 +625,7 @@ impl Walker<'_, '_> {
                 self.visit_exprs(&e.comparators, next);
             }
             Expr::FormattedValue(e) => {
+                rules::fstring_spec(self.checker, e);
                 self.visit_expr(&e.value, next, Role::Other);
                 self.visit_optional(e.format_spec.as_deref(), next);
             }
@@ -524,7 +634,7 @@ impl Walker<'_, '_> {
                 rules::private_attribute_access_format(self.checker, constant)
             }
             Expr::Subscript(e) => {
-                self.visit_expr(&e.value, next, Role::Other);
+                self.visit_expr(&e.value, next, Role::SubscriptBase);
                 self.visit_expr(&e.slice, next, Role::Other);
             }
             Expr::Starred(e) => self.visit_expr(&e.value, next, Role::Other),

@@ -185,11 +185,29 @@ def natural_period(dates):
     return "D"
 
 
+def aggregate(values, how):
+    # Each aggregation by its own method: a method name taken from data is what the
+    # code policy refuses (OFF117), even when, as here, it is one of six words.
+    if how == "sum":
+        return values.sum()
+    if how == "mean":
+        return values.mean()
+    if how == "median":
+        return values.median()
+    if how == "min":
+        return values.min()
+    if how == "max":
+        return values.max()
+    if how == "count":
+        return values.count()
+    raise ValueError("unknown aggregation: " + str(how))
+
+
 def series_over_time(table, date, value, agg, period):
     frame = table[[date, value]].dropna()
     if frame.empty:
         return None
-    grouped = frame.set_index(date)[value].resample(PANDAS_FREQ[period]).agg(agg).dropna()
+    grouped = aggregate(frame.set_index(date)[value].resample(PANDAS_FREQ[period]), agg).dropna()
     return grouped if len(grouped) > 0 else None
 
 

@@ -22,7 +22,7 @@ def grouped_values(table, request):
         return table[by].dropna().map(text_of).value_counts()
     frame = table[[by, request["measure"]]].dropna(subset=[by]).copy()
     frame[by] = frame[by].map(text_of)
-    values = frame.groupby(by)[request["measure"]].agg(request["agg"])
+    values = aggregate(frame.groupby(by)[request["measure"]], request["agg"])
     return values.dropna().sort_values(ascending=False)
 
 

@@ -23,28 +23,48 @@ macro_rules! violation {
     };
 }
 
+mod class_creation_hook;
+mod computed_attribute_name;
 mod disallowed_import;
+mod disallowed_module_attribute;
 mod disallowed_os_attribute;
 mod dunder_name;
 mod encoding_declaration;
 mod forbidden_builtin;
+mod format_string_traversal;
+mod match_class_pattern;
 mod module_escape_chain;
 mod nesting_too_deep;
 mod non_ascii_identifier;
+mod pandas_expression;
+mod pickle_deserialization;
+mod plotting_backend;
 mod private_attribute_access;
+mod program_or_path_setting;
 mod restricted_open;
 mod source_too_large;
 mod syntax_error;
+mod unknown_decorator;
 
+pub(crate) use class_creation_hook::*;
+pub(crate) use computed_attribute_name::*;
 pub(crate) use disallowed_import::*;
+pub(crate) use disallowed_module_attribute::*;
 pub(crate) use disallowed_os_attribute::*;
 pub(crate) use dunder_name::*;
 pub(crate) use encoding_declaration::*;
 pub(crate) use forbidden_builtin::*;
+pub(crate) use format_string_traversal::*;
+pub(crate) use match_class_pattern::*;
 pub(crate) use module_escape_chain::*;
 pub(crate) use nesting_too_deep::*;
 pub(crate) use non_ascii_identifier::*;
+pub(crate) use pandas_expression::*;
+pub(crate) use pickle_deserialization::*;
+pub(crate) use plotting_backend::*;
 pub(crate) use private_attribute_access::*;
+pub(crate) use program_or_path_setting::*;
 pub(crate) use restricted_open::*;
 pub(crate) use source_too_large::*;
 pub(crate) use syntax_error::*;
+pub(crate) use unknown_decorator::*;

@@ -50,6 +50,12 @@ pub(crate) const DANGEROUS_MODULES: &[&str] = &[
     "f2py",
     "distutils",
     "setuptools",
+    "dill",
+    "joblib",
+    "cloudpickle",
+    "cffi",
+    "copyreg",
+    "weakref",
 ];
 
 violation! {

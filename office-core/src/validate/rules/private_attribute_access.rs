@@ -30,6 +30,16 @@ const INTERPRETER_ATTRIBUTES: &[&str] = &[
     "tb_frame",
     "tb_next",
     "co_code",
+    "co_consts",
+    "co_names",
+    "gi_yieldfrom",
+    "cr_await",
+    "cr_origin",
+    "ag_await",
+    "f_trace",
+    "cell_contents",
+    "func_globals",
+    "mro",
 ];
 
 violation! {
@@ -39,8 +49,10 @@ violation! {
     /// `from pandas import _libs`, in `match` class patterns (`case object(__class__=c)`) and
     /// in format templates (`"{0.__class__}".format(x)`, any string literal with such a field). Allowed: `__init__`, `__name__`,
     /// `__doc__`, and the named-tuple methods `_asdict`, `_replace`, `_fields`, `_make`.
-    /// The interpreter's frame attributes (`gi_frame`, `f_globals`, `f_builtins`, `tb_frame`,
-    /// ...) count as private: they lead to the same places without an underscore.
+    /// The interpreter's frame, code and cell attributes (`gi_frame`, `cr_frame`, `ag_frame`,
+    /// `f_globals`, `f_builtins`, `f_back`, `tb_frame`, `tb_next`, `co_code`, `co_consts`,
+    /// `cell_contents`, ...) and the class-hierarchy method `mro` count as private: they
+    /// lead to the same places without an underscore.
     ///
     /// ## Why is this bad?
     /// Dunder attributes are the classic way out of a Python sandbox:
