@@ -1,18 +1,27 @@
 //! Execute stage: runs one Python program in a separate, confined CPython process and
 //! reports what happened as data.
 //!
-//! - `process`: `ProcessExecutor`, a fresh interpreter per program (the harness script
-//!   `python/harness.py` wraps it), and `python_version` for health checks;
-//! - `sandbox`: what is applied to the child before exec (session, rlimits, descriptors);
+//! - `process`: `ProcessExecutor`, a fresh interpreter per program (the cold path; the
+//!   harness script `python/harness.py` wraps it), and `python_version` for health checks;
+//! - `pool`: `PoolExecutor`, children forked from pre-imported interpreters (the warm
+//!   path), confined by the same harness code;
+//! - `sandbox`: what is applied to an interpreter before exec (session, network namespace,
+//!   descriptors); the per-job layers (limits, Landlock, seccomp) live in the harness;
+//! - `selftest`: canaries run through a real executor; the engine refuses jobs when one
+//!   escapes;
 //! - `capture`: capped stdout/stderr, made safe to show;
 //! - `outcome`: the harness's result and the exit status turned into an `ExecOutcome`.
 
 mod capture;
 mod outcome;
+mod pool;
 mod process;
 mod sandbox;
+pub mod selftest;
 
+pub use pool::{PoolExecutor, PoolOptions};
 pub use process::{ProcessExecutor, python_version};
+pub use sandbox::{NetworkIsolation, probe_network_isolation};
 
 use crate::config::Limits;
 use serde::{Deserialize, Serialize};

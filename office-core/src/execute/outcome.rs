@@ -31,6 +31,8 @@ pub(crate) struct HarnessReport {
     pub errno: Option<i64>,
     /// A `MemoryError` or a subclass of it (numpy has its own).
     pub memory_error: bool,
+    /// A confinement layer could not be installed, so the program never ran.
+    pub sandbox_error: bool,
 }
 
 /// What could be made of the result file.
@@ -87,6 +89,13 @@ pub(crate) fn build_outcome(facts: RunFacts<'_>) -> ExecOutcome {
         (ExitKind::Killed, signal_message(signal, limits))
     } else {
         match &facts.report {
+            Report::Read(report) if report.sandbox_error => (
+                ExitKind::HarnessFailure,
+                clip(
+                    &printable_text(report.message.as_deref().unwrap_or("").as_bytes(), false),
+                    MAX_MESSAGE_CHARS,
+                ),
+            ),
             Report::Read(report) if report.ok => match facts.exit_code {
                 Some(0) => (
                     ExitKind::Success,
@@ -212,9 +221,11 @@ fn signal_message(signal: i32, limits: &Limits) -> String {
             "the program wrote past the file size limit of {} and was stopped",
             megabytes(limits.file_size_bytes)
         ),
+        // The CPU limit is soft == hard, so reaching it is a SIGKILL too.
         libc::SIGKILL => format!(
-            "the program was killed (SIGKILL), most likely by the system for using too much \
-             memory; the memory limit is {memory}"
+            "the program was killed (SIGKILL): it used up the CPU time limit of {} s, or the \
+             system stopped it for using too much memory (the limit is {memory})",
+            limits.cpu_seconds
         ),
         libc::SIGSEGV | libc::SIGBUS => format!(
             "the interpreter crashed ({}); this often means it ran out of memory (the limit is \
