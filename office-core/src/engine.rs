@@ -6,7 +6,7 @@ use crate::artifacts::{ArtifactStorage, FsArtifacts, safe_file_name};
 use crate::collect::{self, storage_key};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::execute::{Executor, ProcessExecutor};
+use crate::execute::Executor;
 use crate::job::{
     Artifact, ArtifactKind, EventBody, InputFile, Job, JobError, JobEvent, JobFilter, JobId,
     JobKind, JobStatus, LogLevel, Stage,
@@ -164,10 +164,7 @@ impl EngineBuilder {
         let generator = self.generator.unwrap_or_else(|| Arc::new(OfflinePlanner));
         let executor = match self.executor {
             Some(e) => e,
-            None => Arc::new(ProcessExecutor::new(
-                config.python.clone(),
-                config.data_dir.join("runtime"),
-            )?),
+            None => crate::execute::default_executor(&config).await?,
         };
         let backends = Backends {
             store: store_name,

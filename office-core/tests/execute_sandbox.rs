@@ -4,10 +4,12 @@
 //! program here reaches the sandbox as written.
 
 use office_core::config::Limits;
+use office_core::execute::selftest::{SelfCheckedExecutor, run_self_test};
 use office_core::execute::{
     ExecOutcome, ExecRequest, Executor, ExitKind, PoolExecutor, PoolOptions, ProcessExecutor,
 };
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 use tempfile::TempDir;
 
@@ -109,6 +111,16 @@ macro_rules! containment_tests {
     ($name:ident, $setup:expr) => {
         mod $name {
             use super::*;
+
+            #[tokio::test]
+            async fn the_self_test_passes() {
+                let setup = $setup.await;
+                let test = run_self_test(setup.executor.as_ref(), &setup.path("scratch"))
+                    .await
+                    .unwrap();
+                assert_eq!(test.canaries.len(), 8, "{test:#?}");
+                assert!(test.passed(), "{}", test.escapes());
+            }
 
             #[tokio::test]
             async fn only_unix_sockets_can_be_made() {
@@ -473,4 +485,67 @@ async fn a_zygote_is_recycled_after_its_job_budget() {
     }
     let second = idle_zygotes(&pool, 1).await;
     assert_ne!(first, second);
+}
+
+/// Runs programs with no sandbox at all: plain `python -c` with the server's environment.
+/// What the self-test must catch.
+struct Unconfined;
+
+#[async_trait::async_trait]
+impl Executor for Unconfined {
+    async fn run(&self, req: ExecRequest) -> office_core::Result<ExecOutcome> {
+        let output = tokio::process::Command::new(python())
+            .arg("-c")
+            .arg(&req.code)
+            .env("INPUT_PATH", &req.inputs[0])
+            .output()
+            .await?;
+        Ok(ExecOutcome {
+            exit: if output.status.success() {
+                ExitKind::Success
+            } else {
+                ExitKind::Error
+            },
+            exit_code: output.status.code(),
+            signal: None,
+            duration_ms: 0.0,
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            stdout_truncated: false,
+            stderr_truncated: false,
+            error: None,
+            message: String::new(),
+        })
+    }
+}
+
+#[tokio::test]
+async fn an_executor_that_does_not_contain_refuses_every_job() {
+    let root = Setup::folders();
+    let test = run_self_test(&Unconfined, &root.path().join("scratch"))
+        .await
+        .unwrap();
+    assert!(!test.passed());
+    let escaped: Vec<&str> = test
+        .canaries
+        .iter()
+        .filter(|c| !c.contained)
+        .map(|c| c.name.as_str())
+        .collect();
+    for name in [
+        "network socket",
+        "read outside the job",
+        "write outside the job",
+        "run a program",
+    ] {
+        assert!(escaped.contains(&name), "{name} not caught: {escaped:?}");
+    }
+    let checked = SelfCheckedExecutor::new(Arc::new(Unconfined), root.path().join("scratch"));
+    let error = checked.run(request(&root, "print(1)\n")).await.unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("the sandbox self-test failed, so no job will run"),
+        "{error}"
+    );
 }

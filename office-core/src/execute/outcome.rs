@@ -337,7 +337,30 @@ mod tests {
             line,
             errno,
             memory_error: exc_type == "MemoryError",
+            sandbox_error: false,
         })
+    }
+
+    #[test]
+    fn a_sandbox_that_could_not_be_set_up_is_a_harness_failure() {
+        let limits = Limits::default();
+        let report = Report::Read(HarnessReport {
+            ok: false,
+            exc_type: Some("SandboxError".into()),
+            message: Some("the sandbox could not be set up, so the program did not run: x".into()),
+            sandbox_error: true,
+            ..HarnessReport::default()
+        });
+        let outcome = build_outcome(RunFacts {
+            exit_code: Some(3),
+            report,
+            ..facts(&limits)
+        });
+        assert_eq!(outcome.exit, ExitKind::HarnessFailure);
+        assert_eq!(
+            outcome.message,
+            "the sandbox could not be set up, so the program did not run: x"
+        );
     }
 
     #[test]

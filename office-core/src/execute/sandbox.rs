@@ -90,6 +90,30 @@ pub fn probe_network_isolation() -> NetworkIsolation {
     }
 }
 
+/// The Landlock ABI version the kernel offers (`None`: no Landlock). The harness needs 1+;
+/// 4+ adds TCP rules, 6+ the scoping of abstract unix sockets and signals.
+pub fn landlock_abi() -> Option<u32> {
+    const LANDLOCK_CREATE_RULESET: libc::c_long = 444;
+    const LANDLOCK_CREATE_RULESET_VERSION: libc::c_uint = 1;
+    // SAFETY: with the VERSION flag the call reads no memory and only returns a number.
+    let abi = unsafe {
+        libc::syscall(
+            LANDLOCK_CREATE_RULESET,
+            std::ptr::null::<libc::c_void>(),
+            0usize,
+            LANDLOCK_CREATE_RULESET_VERSION,
+        )
+    };
+    (abi > 0).then_some(abi as u32)
+}
+
+/// Whether this kernel accepts seccomp filters (`PR_GET_SECCOMP` answers rather than
+/// failing with EINVAL).
+pub fn seccomp_available() -> bool {
+    // SAFETY: PR_GET_SECCOMP only reports this thread's mode.
+    unsafe { libc::prctl(libc::PR_GET_SECCOMP, 0, 0, 0, 0) >= 0 }
+}
+
 #[cfg(target_os = "linux")]
 unsafe fn close_range_on_exec() -> bool {
     // SAFETY: close_range with CLOSE_RANGE_CLOEXEC only changes descriptor flags (Linux 5.11+).
