@@ -80,6 +80,8 @@ struct Inner {
     recover_running: bool,
     /// Bumped each time a job of this process reaches a final status, so waiters wake.
     finished: watch::Sender<u64>,
+    /// The default executor's self-test (`None` for an executor given to the builder).
+    sandbox: Option<Arc<crate::execute::selftest::SelfCheckedExecutor>>,
 }
 
 /// Builds an engine; every backend defaults to the embedded one.
@@ -162,9 +164,12 @@ impl EngineBuilder {
             None => Arc::new(FsArtifacts::new(config.jobs_dir())) as Arc<dyn ArtifactStorage>,
         };
         let generator = self.generator.unwrap_or_else(|| Arc::new(OfflinePlanner));
-        let executor = match self.executor {
-            Some(e) => e,
-            None => crate::execute::default_executor(&config).await?,
+        let (executor, sandbox) = match self.executor {
+            Some(e) => (e, None),
+            None => {
+                let checked = crate::execute::default_executor(&config).await?;
+                (checked.clone() as Arc<dyn Executor>, Some(checked))
+            }
         };
         let backends = Backends {
             store: store_name,
@@ -191,6 +196,7 @@ impl EngineBuilder {
                 backends,
                 recover_running,
                 finished,
+                sandbox,
             }),
         })
     }
@@ -220,6 +226,14 @@ impl Engine {
 
     pub fn backends(&self) -> &Backends {
         &self.inner.backends
+    }
+
+    /// Whether the sandbox self-test passed (jobs are refused when it did not).
+    pub fn sandbox_status(&self) -> crate::execute::selftest::SandboxStatus {
+        match &self.inner.sandbox {
+            Some(checked) => checked.status(),
+            None => crate::execute::selftest::SandboxStatus::NotChecked,
+        }
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

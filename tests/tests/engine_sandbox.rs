@@ -2,6 +2,7 @@
 //! a program that writes a workbook with formulas that fetch from outside succeeds, and
 //! summary.json and the log say what those formulas would reach.
 
+use office_core::execute::selftest::SandboxStatus;
 use office_core::plan::{CodeGenerator, Plan, PlanError, PlanRequest};
 use office_core::{Engine, JobKind, JobStatus, Submission, Upload};
 use office_tests::test_config;
@@ -61,6 +62,8 @@ async fn formulas_that_fetch_from_outside_are_reported_in_the_summary() {
         .await
         .unwrap();
     assert_eq!(job.status, JobStatus::Succeeded, "{:?}", job.error);
+    // The job ran, so the self-test did, and passed.
+    assert_eq!(engine.sandbox_status(), SandboxStatus::Holds);
     let summary = engine.summary(&job).await.unwrap();
     let found = summary["external_references"].as_array().unwrap();
     let kinds: Vec<&str> = found.iter().map(|f| f["kind"].as_str().unwrap()).collect();

@@ -95,7 +95,7 @@ impl ExecOutcome {
 /// behind the self-test, which starts now and must pass before the first job runs.
 pub async fn default_executor(
     config: &crate::config::Config,
-) -> crate::error::Result<Arc<dyn Executor>> {
+) -> crate::error::Result<Arc<selftest::SelfCheckedExecutor>> {
     let runtime_dir = config.data_dir.join("runtime");
     let size = config.effective_pool_size();
     let executor: Arc<dyn Executor> = if size == 0 {

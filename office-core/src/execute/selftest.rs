@@ -198,6 +198,20 @@ pub async fn run_self_test(executor: &dyn Executor, scratch_dir: &Path) -> Resul
     Ok(SelfTest { canaries })
 }
 
+/// Where the self-test of an engine's executor stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SandboxStatus {
+    /// The executor was given by the embedder: the engine did not check it.
+    NotChecked,
+    /// The self-test is running; jobs wait for it.
+    Checking,
+    /// Every canary was contained.
+    Holds,
+    /// A canary escaped or the self-test could not run: every job is refused, for this
+    /// reason.
+    Refused(String),
+}
+
 /// An executor that runs the self-test once, before its first job, and refuses every job
 /// when the sandbox does not hold (fail closed).
 pub struct SelfCheckedExecutor {
@@ -212,6 +226,15 @@ impl SelfCheckedExecutor {
             inner,
             scratch_dir: scratch_dir.into(),
             verdict: OnceCell::new(),
+        }
+    }
+
+    /// What is known so far, without waiting.
+    pub fn status(&self) -> SandboxStatus {
+        match self.verdict.get() {
+            None => SandboxStatus::Checking,
+            Some(Ok(())) => SandboxStatus::Holds,
+            Some(Err(why)) => SandboxStatus::Refused(why.clone()),
         }
     }
 
