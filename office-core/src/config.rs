@@ -17,6 +17,9 @@ pub struct Limits {
     pub memory_bytes: u64,
     /// Largest file the program may write (RLIMIT_FSIZE).
     pub file_size_bytes: u64,
+    /// Bytes on disk the program may use in its output and work folders together; the
+    /// engine checks twice a second and kills the program past it.
+    pub disk_bytes: u64,
     /// Open file descriptors (RLIMIT_NOFILE).
     pub open_files: u64,
     /// Processes/threads (RLIMIT_NPROC) for a non-root sandbox user. Root is exempt; the
@@ -37,6 +40,7 @@ impl Default for Limits {
             cpu_seconds: 120,
             memory_bytes: 2 << 30,
             file_size_bytes: 256 << 20,
+            disk_bytes: 1 << 30,
             open_files: 256,
             processes: 64,
             output_capture_bytes: 256 << 10,
@@ -121,6 +125,9 @@ impl Config {
         }
         if let Some(mb) = parse::<u64>("OFFICE_JOB_MAX_FILE_MB")? {
             c.limits.file_size_bytes = mb << 20;
+        }
+        if let Some(mb) = parse::<u64>("OFFICE_JOB_DISK_MB")? {
+            c.limits.disk_bytes = mb << 20;
         }
         if let Some(mb) = parse::<u64>("OFFICE_JOB_MAX_OUTPUT_MB")? {
             c.limits.artifacts_total_bytes = mb << 20;

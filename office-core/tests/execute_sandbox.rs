@@ -366,6 +366,32 @@ macro_rules! containment_tests {
             }
 
             #[tokio::test]
+            async fn the_job_folders_have_a_disk_quota() {
+                let setup = $setup.await;
+                let limits = Limits {
+                    disk_bytes: 8 << 20,
+                    file_size_bytes: 1 << 20,
+                    timeout: Duration::from_secs(60),
+                    ..Limits::default()
+                };
+                // Many files, each under the file size limit, in both folders.
+                let code = "import os, time\n\
+                            for i in range(400):\n\
+                            \x20   folder = os.environ['OUTPUT_DIR' if i % 2 else 'TMPDIR']\n\
+                            \x20   with open(os.path.join(folder, f'f{i}'), 'wb') as f:\n\
+                            \x20       f.write(os.urandom(1 << 19))\n\
+                            \x20   time.sleep(0.01)\n";
+                let outcome = setup.run(code, limits).await;
+                assert_eq!(outcome.exit, ExitKind::Killed, "{outcome:#?}");
+                assert!(
+                    outcome.message.contains("disk quota of 8 MB"),
+                    "{}",
+                    outcome.message
+                );
+                assert!(outcome.duration_ms < 30_000.0);
+            }
+
+            #[tokio::test]
             async fn output_is_capped_and_a_timeout_kills_the_program() {
                 let setup = $setup.await;
                 let limits = Limits {

@@ -64,6 +64,8 @@ pub(crate) struct RunFacts<'a> {
     pub signal: Option<i32>,
     /// The engine killed the group because the wall-clock limit passed.
     pub timed_out: bool,
+    /// The engine killed the group because its folders grew past the disk quota.
+    pub over_disk_quota: bool,
     pub duration: Duration,
     pub report: Report,
     pub stdout: String,
@@ -79,7 +81,15 @@ pub(crate) fn build_outcome(facts: RunFacts<'_>) -> ExecOutcome {
         Report::Read(report) if !report.ok => Some(python_error(report)),
         _ => None,
     };
-    let (exit, message) = if facts.timed_out {
+    let (exit, message) = if facts.over_disk_quota {
+        (
+            ExitKind::Killed,
+            format!(
+                "the program used more than the disk quota of {} in its folders and was stopped",
+                megabytes(limits.disk_bytes)
+            ),
+        )
+    } else if facts.timed_out {
         let limit = seconds(limits.timeout);
         (
             ExitKind::Timeout,
@@ -315,6 +325,7 @@ mod tests {
             exit_code: Some(0),
             signal: None,
             timed_out: false,
+            over_disk_quota: false,
             duration: Duration::from_millis(1500),
             report: Report::Read(HarnessReport {
                 ok: true,

@@ -12,7 +12,9 @@
 //! process group. A zygote that died is replaced by a supervisor task; one that does not
 //! answer within `ZYGOTE_ANSWER` is killed and the job goes to another.
 
-use super::process::{BASE_ENVIRONMENT, Ended, ProcessExecutor, Streams, finish};
+use super::process::{
+    BASE_ENVIRONMENT, Ended, ProcessExecutor, Stopped, Streams, finish, within_limits,
+};
 use super::sandbox::kill_group;
 use super::{ExecOutcome, ExecRequest, Executor};
 use crate::error::{Error, Result};
@@ -345,15 +347,14 @@ impl Executor for PoolExecutor {
             }
         };
 
-        let (answer, timed_out) = match tokio::time::timeout(limits.timeout, zygote.receive()).await
-        {
-            Ok(answer) => (answer, false),
-            Err(_) => {
+        let (answer, stopped) = match within_limits(zygote.receive(), limits, &run.folders).await {
+            Ok(answer) => (answer, None),
+            Err(stopped) => {
                 kill_group(pid);
                 let answer = tokio::time::timeout(ZYGOTE_ANSWER, zygote.receive())
                     .await
                     .unwrap_or_else(|_| Err(io::ErrorKind::TimedOut.into()));
-                (answer, true)
+                (answer, Some(stopped))
             }
         };
         let duration = started.elapsed();
@@ -361,7 +362,8 @@ impl Executor for PoolExecutor {
             Ok(Some(status)) => Ended {
                 exit_code: status["exit_code"].as_i64().map(|c| c as i32),
                 signal: status["signal"].as_i64().map(|s| s as i32),
-                timed_out,
+                timed_out: matches!(stopped, Some(Stopped::Timeout)),
+                over_disk_quota: matches!(stopped, Some(Stopped::DiskQuota)),
                 duration,
             },
             _ => {

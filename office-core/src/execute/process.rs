@@ -160,6 +160,7 @@ impl ProcessExecutor {
             spec_path,
             result,
             env: folders.environment(),
+            folders: vec![folders.output_dir.clone(), folders.work_dir.clone()],
             work_dir: folders.work_dir,
         })
     }
@@ -173,6 +174,8 @@ pub(crate) struct PreparedRun {
     pub result: PathBuf,
     pub env: Vec<(OsString, OsString)>,
     pub work_dir: PathBuf,
+    /// The folders the program may write to, measured against the disk quota.
+    pub folders: Vec<PathBuf>,
 }
 
 /// The captured streams of a running program.
@@ -212,7 +215,74 @@ pub(crate) struct Ended {
     pub exit_code: Option<i32>,
     pub signal: Option<i32>,
     pub timed_out: bool,
+    /// The program was killed for using more disk than `limits.disk_bytes`.
+    pub over_disk_quota: bool,
     pub duration: Duration,
+}
+
+/// Why the engine stopped a program before it ended.
+pub(crate) enum Stopped {
+    Timeout,
+    DiskQuota,
+}
+
+/// `run` (the wait for the program's end), unless the wall-clock limit passes or the
+/// program's folders grow past the disk quota first.
+pub(crate) async fn within_limits<T>(
+    run: impl std::future::Future<Output = T>,
+    limits: &Limits,
+    folders: &[PathBuf],
+) -> std::result::Result<T, Stopped> {
+    tokio::select! {
+        finished = tokio::time::timeout(limits.timeout, run) => {
+            finished.map_err(|_| Stopped::Timeout)
+        }
+        () = watch_disk(folders.to_vec(), limits.disk_bytes) => Err(Stopped::DiskQuota),
+    }
+}
+
+/// How often the job's folders are measured.
+const DISK_CHECK_EVERY: Duration = Duration::from_millis(500);
+/// Entries measured at most; more counts as over the quota (each costs disk too).
+const DISK_MAX_ENTRIES: usize = 100_000;
+
+/// Returns once the blocks used under `folders` exceed `quota` bytes; never otherwise.
+async fn watch_disk(folders: Vec<PathBuf>, quota: u64) {
+    loop {
+        tokio::time::sleep(DISK_CHECK_EVERY).await;
+        let folders = folders.clone();
+        let used = tokio::task::spawn_blocking(move || disk_used(&folders))
+            .await
+            .unwrap_or(0);
+        if used > quota {
+            return;
+        }
+    }
+}
+
+/// Bytes of disk blocks used under `folders` (sparse files count what they really use),
+/// without following links; `u64::MAX` past `DISK_MAX_ENTRIES` entries.
+fn disk_used(folders: &[PathBuf]) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    let mut pending: Vec<PathBuf> = folders.to_vec();
+    let (mut used, mut entries) = (0u64, 0usize);
+    while let Some(dir) = pending.pop() {
+        let Ok(read) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in read.flatten() {
+            entries += 1;
+            if entries > DISK_MAX_ENTRIES {
+                return u64::MAX;
+            }
+            let Ok(meta) = entry.metadata() else { continue };
+            used = used.saturating_add(meta.blocks().saturating_mul(512));
+            if meta.is_dir() {
+                pending.push(entry.path());
+            }
+        }
+    }
+    used
 }
 
 /// Kills what is left of the group, reads the streams and the result: the outcome.
@@ -233,6 +303,7 @@ pub(crate) async fn finish(
         exit_code: ended.exit_code,
         signal: ended.signal,
         timed_out: ended.timed_out,
+        over_disk_quota: ended.over_disk_quota,
         duration: ended.duration,
         report,
         stdout: stdout.text(),
@@ -269,17 +340,18 @@ impl Executor for ProcessExecutor {
             &mut run.guard,
         );
 
-        let (status, timed_out) = match tokio::time::timeout(limits.timeout, child.wait()).await {
-            Ok(status) => (status?, false),
-            Err(_) => {
+        let (status, stopped) = match within_limits(child.wait(), limits, &run.folders).await {
+            Ok(status) => (status?, None),
+            Err(stopped) => {
                 kill_group(run.guard.pgid);
-                (child.wait().await?, true)
+                (child.wait().await?, Some(stopped))
             }
         };
         let ended = Ended {
             exit_code: status.code(),
             signal: status.signal(),
-            timed_out,
+            timed_out: matches!(stopped, Some(Stopped::Timeout)),
+            over_disk_quota: matches!(stopped, Some(Stopped::DiskQuota)),
             duration: started.elapsed(),
         };
         Ok(finish(run, streams, ended, limits).await)
