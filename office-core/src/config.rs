@@ -10,15 +10,20 @@ use std::time::Duration;
 pub struct Limits {
     /// Wall-clock time before the whole process group is killed.
     pub timeout: Duration,
-    /// CPU seconds (RLIMIT_CPU).
+    /// CPU seconds (RLIMIT_CPU, soft == hard: the kernel kills at the limit).
     pub cpu_seconds: u64,
-    /// Address space in bytes (RLIMIT_AS).
+    /// Address space in bytes (RLIMIT_AS; numpy works under it because OpenBLAS runs one
+    /// thread and so reserves no per-thread buffers).
     pub memory_bytes: u64,
     /// Largest file the program may write (RLIMIT_FSIZE).
     pub file_size_bytes: u64,
+    /// Bytes on disk the program may use in its output and work folders together; the
+    /// engine checks twice a second and kills the program past it.
+    pub disk_bytes: u64,
     /// Open file descriptors (RLIMIT_NOFILE).
     pub open_files: u64,
-    /// Processes/threads (RLIMIT_NPROC) for the sandbox user.
+    /// Processes/threads (RLIMIT_NPROC) for a non-root sandbox user. Root is exempt; the
+    /// seccomp filter refuses every new process (threads only) whatever the user.
     pub processes: u64,
     /// Bytes of stdout and of stderr kept; the rest is dropped and marked truncated.
     pub output_capture_bytes: usize,
@@ -35,6 +40,7 @@ impl Default for Limits {
             cpu_seconds: 120,
             memory_bytes: 2 << 30,
             file_size_bytes: 256 << 20,
+            disk_bytes: 1 << 30,
             open_files: 256,
             processes: 64,
             output_capture_bytes: 256 << 10,
@@ -59,6 +65,11 @@ pub struct Config {
     pub limits: Limits,
     /// Jobs run at once by this process's workers.
     pub workers: usize,
+    /// Pre-imported interpreters of the warm pool (`None`: one per worker); 0 runs every
+    /// program in a fresh interpreter (the cold path).
+    pub pool_size: Option<usize>,
+    /// Jobs one warm interpreter serves before it is replaced.
+    pub pool_max_jobs: u32,
     /// Times a job is started before it is failed for good.
     pub max_attempts: u32,
     /// How long a worker holds a job before another may take it, unless it renews.
@@ -214,6 +225,8 @@ impl Config {
             max_upload_bytes: 50 << 20,
             limits: Limits::default(),
             workers: 2,
+            pool_size: None,
+            pool_max_jobs: 200,
             max_attempts: 3,
             lease: Duration::from_secs(60),
             host: "127.0.0.1".into(),
@@ -248,11 +261,20 @@ impl Config {
         if let Some(mb) = parse::<u64>("OFFICE_JOB_MAX_FILE_MB")? {
             c.limits.file_size_bytes = mb << 20;
         }
+        if let Some(mb) = parse::<u64>("OFFICE_JOB_DISK_MB")? {
+            c.limits.disk_bytes = mb << 20;
+        }
         if let Some(mb) = parse::<u64>("OFFICE_JOB_MAX_OUTPUT_MB")? {
             c.limits.artifacts_total_bytes = mb << 20;
         }
         if let Some(n) = parse::<usize>("OFFICE_WORKERS")? {
             c.workers = n;
+        }
+        if let Some(n) = parse::<usize>("OFFICE_POOL_SIZE")? {
+            c.pool_size = Some(n);
+        }
+        if let Some(n) = parse::<u32>("OFFICE_POOL_MAX_JOBS")? {
+            c.pool_max_jobs = n.max(1);
         }
         if let Some(n) = parse::<u32>("OFFICE_MAX_ATTEMPTS")? {
             c.max_attempts = n.max(1);
@@ -276,6 +298,11 @@ impl Config {
         }
         c.llm = LlmConfig::from_env()?;
         Ok(c)
+    }
+
+    /// Warm interpreters to keep: `pool_size`, or one per worker (at least one).
+    pub fn effective_pool_size(&self) -> usize {
+        self.pool_size.unwrap_or(self.workers.max(1))
     }
 
     pub fn sqlite_path(&self) -> PathBuf {

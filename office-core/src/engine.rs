@@ -6,7 +6,7 @@ use crate::artifacts::{ArtifactStorage, FsArtifacts, safe_file_name};
 use crate::collect::{self, storage_key};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::execute::{Executor, ProcessExecutor};
+use crate::execute::Executor;
 use crate::job::{
     Artifact, ArtifactKind, EventBody, InputFile, Job, JobError, JobEvent, JobFilter, JobId,
     JobKind, JobStatus, LogLevel, Stage,
@@ -89,6 +89,8 @@ struct Inner {
     recover_running: bool,
     /// Bumped each time a job of this process reaches a final status, so waiters wake.
     finished: watch::Sender<u64>,
+    /// The default executor's self-test (`None` for an executor given to the builder).
+    sandbox: Option<Arc<crate::execute::selftest::SelfCheckedExecutor>>,
 }
 
 /// Builds an engine; every backend defaults to the embedded one.
@@ -186,12 +188,12 @@ impl EngineBuilder {
             )?) as Arc<dyn CodeGenerator>),
             (None, None) => None,
         };
-        let executor = match self.executor {
-            Some(e) => e,
-            None => Arc::new(ProcessExecutor::new(
-                config.python.clone(),
-                config.data_dir.join("runtime"),
-            )?),
+        let (executor, sandbox) = match self.executor {
+            Some(e) => (e, None),
+            None => {
+                let checked = crate::execute::default_executor(&config).await?;
+                (checked.clone() as Arc<dyn Executor>, Some(checked))
+            }
         };
         let backends = Backends {
             store: store_name,
@@ -219,6 +221,7 @@ impl EngineBuilder {
                 backends,
                 recover_running,
                 finished,
+                sandbox,
             }),
         })
     }
@@ -249,6 +252,14 @@ impl Engine {
 
     pub fn backends(&self) -> &Backends {
         &self.inner.backends
+    }
+
+    /// Whether the sandbox self-test passed (jobs are refused when it did not).
+    pub fn sandbox_status(&self) -> crate::execute::selftest::SandboxStatus {
+        match &self.inner.sandbox {
+            Some(checked) => checked.status(),
+            None => crate::execute::selftest::SandboxStatus::NotChecked,
+        }
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

@@ -520,11 +520,31 @@ impl Runner {
             attempts: &progress.attempts,
             calls: &calls,
         };
-        let summary = summary_json(job, &facts);
+        let mut summary = summary_json(job, &facts);
+        self.report_external_references(job, &collected, &mut summary)
+            .await;
         let data = serde_json::to_vec_pretty(&summary).map_err(internal)?;
         self.put_artifact(job, ArtifactKind::Summary, "summary.json", data.into())
             .await?;
         Ok(())
+    }
+
+    /// Formulas and links in produced workbooks that fetch from outside: into the log and
+    /// summary.json (`external_references`), so nobody opens them unaware.
+    async fn report_external_references(
+        &self,
+        job: &Job,
+        collected: &collect::Collected,
+        summary: &mut Value,
+    ) {
+        for found in &collected.external_references {
+            let note = format!(
+                "{} reaches outside when opened ({} in {}): {}",
+                found.file, found.kind, found.part, found.detail
+            );
+            self.log(job.id, LogLevel::Warn, note).await;
+        }
+        summary["external_references"] = json!(collected.external_references);
     }
 
     /// Stores bytes as an artifact of the job and lists it on the job.

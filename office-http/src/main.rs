@@ -1,5 +1,6 @@
-//! The `office` command: serve the REST API, run one job, or check a program against the
-//! code policy. Parsing, tracing and wiring only; the work is in office-core.
+//! The `office` command: serve the REST API, run one job, check a program against the code
+//! policy, run one program in the sandbox, or check the sandbox itself. Parsing, tracing,
+//! printing and wiring only; the work is in office-core.
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -55,10 +56,45 @@ enum Command {
         #[arg(long, value_name = "RULE")]
         explain: Option<String>,
     },
+    /// Run one Python program through the sandbox and print its outcome as JSON. Exits 1
+    /// when it is rejected or does not succeed.
+    Exec {
+        /// The program to run.
+        #[arg(long)]
+        code: PathBuf,
+        /// An input file (repeat for more; the first is INPUT_PATH).
+        #[arg(long)]
+        input: Vec<PathBuf>,
+        /// Folder the program writes to (OUTPUT_DIR) [default: ./office-out/exec-<id>].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Skip the static validator only, to test the sandbox alone.
+        #[arg(long)]
+        no_validate: bool,
+    },
+    /// Check the sandbox: kernel features, then the self-test's canaries through both the
+    /// cold and the warm executor. Exits 1 when any canary escapes.
+    Doctor,
 }
 
-#[tokio::main]
-async fn main() {
+fn main() {
+    // The environment canary of the sandbox self-test: set while this process has a single
+    // thread, before the runtime starts; a program that can read it has escaped.
+    // SAFETY: no other thread exists yet to read the environment concurrently.
+    unsafe {
+        std::env::set_var(
+            office_core::execute::selftest::ENV_CANARY,
+            uuid::Uuid::now_v7().simple().to_string(),
+        );
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("the async runtime starts");
+    runtime.block_on(async_main());
+}
+
+async fn async_main() {
     let cli = Cli::parse();
     // A missing .env is fine; a malformed one is worth knowing about.
     if let Err(e) = dotenvy::dotenv()
@@ -101,6 +137,13 @@ async fn run(command: Command) -> Result<i32> {
             file: Some(file), ..
         } => validate(file),
         Command::Validate { .. } => Err(anyhow::anyhow!("give a file to check or --explain RULE")),
+        Command::Exec {
+            code,
+            input,
+            out,
+            no_validate,
+        } => exec(code, input, out, no_validate).await,
+        Command::Doctor => doctor().await,
     }
 }
 
@@ -227,6 +270,163 @@ fn explain_rule(code_or_name: &str) -> Result<i32> {
     };
     println!("{} ({})\n\n{}", rule.code(), rule.name(), rule.explain());
     Ok(0)
+}
+
+async fn exec(
+    code: PathBuf,
+    inputs: Vec<PathBuf>,
+    out: Option<PathBuf>,
+    no_validate: bool,
+) -> Result<i32> {
+    use office_core::execute::{
+        ExecRequest, Executor, ProcessExecutor, selftest::SelfCheckedExecutor,
+    };
+    let config = Config::from_env()?;
+    let source = std::fs::read(&code).with_context(|| format!("cannot read {}", code.display()))?;
+    let source = String::from_utf8(source)
+        .map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", code.display()))?;
+    if !no_validate {
+        let violations =
+            office_core::validate::validate(&source, &office_core::validate::Policy::default());
+        if !violations.is_empty() {
+            let report = serde_json::json!({ "accepted": false, "violations": violations });
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            return Ok(1);
+        }
+    }
+    for input in &inputs {
+        anyhow::ensure!(input.is_file(), "{} is not a file", input.display());
+    }
+    let id = uuid::Uuid::now_v7();
+    let out = out.unwrap_or_else(|| PathBuf::from("office-out").join(format!("exec-{id}")));
+    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    let scratch = config.data_dir.join("scratch");
+    std::fs::create_dir_all(&scratch)?;
+    let work = scratch.join(format!("exec-{id}"));
+    std::fs::create_dir_all(&work)?;
+    // One program: a fresh interpreter, confined exactly as the warm pool's children are.
+    let cold = ProcessExecutor::new(config.python.clone(), config.data_dir.join("runtime"))?;
+    let executor = SelfCheckedExecutor::new(std::sync::Arc::new(cold), scratch);
+    let outcome = executor
+        .run(ExecRequest {
+            code: source,
+            inputs,
+            output_dir: out.clone(),
+            work_dir: work.clone(),
+            limits: config.limits.clone(),
+        })
+        .await;
+    let _ = std::fs::remove_dir_all(&work);
+    let outcome = outcome?;
+    let report = serde_json::json!({
+        "validated": !no_validate,
+        "output_dir": out.display().to_string(),
+        "outcome": outcome,
+    });
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(if outcome.succeeded() { 0 } else { 1 })
+}
+
+async fn doctor() -> Result<i32> {
+    use office_core::execute::{
+        self, Executor, PoolExecutor, PoolOptions, ProcessExecutor, selftest,
+    };
+    let config = Config::from_env()?;
+    let mut healthy = true;
+    let mark = |ok: bool| if ok { "ok  " } else { "FAIL" };
+    println!("kernel");
+    let landlock = execute::landlock_abi();
+    println!(
+        "  {} landlock: {}",
+        mark(landlock.is_some()),
+        match landlock {
+            Some(abi) if abi >= 6 =>
+                format!("ABI {abi} (files, TCP, signal and abstract socket scoping)"),
+            Some(abi) if abi >= 4 => format!("ABI {abi} (files and TCP; no signal/socket scoping)"),
+            Some(abi) => format!("ABI {abi} (files only)"),
+            None => "not available: the harness refuses to run programs".into(),
+        }
+    );
+    let seccomp = execute::seccomp_available();
+    println!(
+        "  {} seccomp filter: {}",
+        mark(seccomp),
+        if seccomp {
+            "available"
+        } else {
+            "not available: the harness refuses to run programs"
+        }
+    );
+    let network = tokio::task::spawn_blocking(execute::probe_network_isolation).await?;
+    println!(
+        "  {} network namespace: {}",
+        mark(network != execute::NetworkIsolation::None),
+        match network {
+            execute::NetworkIsolation::Namespace => "unshare(CLONE_NEWNET)",
+            execute::NetworkIsolation::UserNamespace => "unshare(CLONE_NEWUSER | CLONE_NEWNET)",
+            execute::NetworkIsolation::None =>
+                "not permitted: only the seccomp rule (AF_UNIX sockets only) keeps programs off the network",
+        }
+    );
+    healthy &= landlock.is_some() && seccomp;
+    let python = config.python.clone();
+    match tokio::task::spawn_blocking(move || execute::python_version(&python)).await? {
+        Ok(version) => println!("  ok   python: {version}"),
+        Err(e) => {
+            println!("  FAIL python: {e}");
+            return Ok(1);
+        }
+    }
+    let scratch = config.data_dir.join("scratch");
+    let runtime = config.data_dir.join("runtime");
+    let cold = ProcessExecutor::new(config.python.clone(), &runtime)?;
+    let options = PoolOptions {
+        size: 1,
+        max_jobs_per_zygote: config.pool_max_jobs,
+    };
+    let warm = PoolExecutor::start(config.python.clone(), &runtime, options).await;
+    let mut executors: Vec<(&str, Box<dyn Executor>)> = vec![("cold path", Box::new(cold))];
+    match warm {
+        Ok(pool) => executors.push(("warm pool", Box::new(pool))),
+        Err(e) => {
+            println!("warm pool\n  FAIL does not start: {e}");
+            healthy = false;
+        }
+    }
+    for (name, executor) in executors {
+        println!("self-test, {name}");
+        match selftest::run_self_test(executor.as_ref(), &scratch).await {
+            Ok(test) => {
+                for canary in &test.canaries {
+                    println!(
+                        "  {} {}: {}",
+                        mark(canary.contained),
+                        canary.name,
+                        if canary.contained {
+                            "blocked"
+                        } else {
+                            "ESCAPED"
+                        }
+                    );
+                    println!("       {}", canary.detail);
+                }
+                healthy &= test.passed();
+            }
+            Err(e) => {
+                println!("  FAIL {e}");
+                healthy = false;
+            }
+        }
+    }
+    println!(
+        "{}",
+        if healthy {
+            "the sandbox holds"
+        } else {
+            "the sandbox does NOT hold: `office serve` refuses to run jobs"
+        }
+    );
+    Ok(if healthy { 0 } else { 1 })
 }
 
 /// Ctrl-C or SIGTERM.

@@ -1,6 +1,10 @@
 //! Collect stage: take what the program made from its output folder, and only from
-//! there. Files are taken by name; symlinks, hard-linked files, special files and
-//! anything past the count, depth or size caps are skipped and said so.
+//! there. Files are taken by name; symlinks, hard-linked files, special files, sparse
+//! files and anything past the count, depth or size caps are skipped and said so.
+//! Produced workbooks are scanned for formulas and parts that fetch from outside
+//! (`external`).
+
+pub mod external;
 
 use crate::config::Limits;
 use crate::error::Result;
@@ -12,6 +16,10 @@ use std::path::{Path, PathBuf};
 
 /// How deep below the output folder files are still collected.
 const MAX_DEPTH: usize = 4;
+/// Folder entries looked at in all (a program could make millions of empty files).
+const MAX_ENTRIES: usize = 10_000;
+/// A file larger than this whose disk blocks cover less than half of it is mostly holes.
+const SPARSE_MIN_BYTES: u64 = 1 << 20;
 
 /// One file taken from the output folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +36,10 @@ pub struct Collected {
     pub files: Vec<CollectedFile>,
     /// Why each skipped file was skipped, for the job's log and summary.
     pub skipped: Vec<String>,
+    /// What the collected workbooks would fetch from outside once opened.
+    pub external_references: Vec<external::ExternalReference>,
+    /// Folder entries looked at, against `MAX_ENTRIES`.
+    entries_seen: usize,
 }
 
 /// Walks `dir` (never following links) and takes the regular files within the caps.
@@ -36,6 +48,12 @@ pub fn collect_outputs(dir: &Path, limits: &Limits) -> Result<Collected> {
     let mut total: u64 = 0;
     walk(dir, "", 0, limits, &mut total, &mut out)?;
     out.files.sort_by(|a, b| a.name.cmp(&b.name));
+    for file in &out.files {
+        if external::is_scanned(&file.name) {
+            let found = external::scan_workbook(&file.path, &file.name);
+            out.external_references.extend(found);
+        }
+    }
     Ok(out)
 }
 
@@ -50,6 +68,13 @@ fn walk(
     let mut entries: Vec<_> = std::fs::read_dir(dir)?.filter_map(|e| e.ok()).collect();
     entries.sort_by_key(|e| e.file_name());
     for entry in entries {
+        out.entries_seen += 1;
+        if out.entries_seen > MAX_ENTRIES {
+            out.skipped.push(format!(
+                "{prefix}: more than {MAX_ENTRIES} entries; the rest was not looked at"
+            ));
+            return Ok(());
+        }
         let file_name = entry.file_name();
         let Some(file_name) = file_name.to_str() else {
             out.skipped.push(format!(
@@ -88,6 +113,10 @@ fn walk(
         } else if meta.nlink() > 1 {
             out.skipped
                 .push(format!("{name}: hard-linked files are not collected"));
+        } else if meta.len() > SPARSE_MIN_BYTES && meta.blocks() * 512 < meta.len() / 2 {
+            out.skipped.push(format!(
+                "{name}: sparse files (mostly holes) are not collected"
+            ));
         } else if out.files.len() >= limits.artifacts_max_count {
             out.skipped.push(format!(
                 "{name}: more than {} files were produced",
@@ -258,6 +287,40 @@ mod tests {
             c.skipped.iter().any(|s| s.contains("more than 3 files")),
             "{:?}",
             c.skipped
+        );
+    }
+
+    #[test]
+    fn sparse_files_fifos_and_huge_folders_are_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let sparse = std::fs::File::create(dir.path().join("holes.bin")).unwrap();
+        sparse.set_len(50 << 20).unwrap();
+        let fifo = std::ffi::CString::new(dir.path().join("pipe").to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo reads the NUL-terminated path we own.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        std::fs::write(dir.path().join("real.csv"), b"a\n1\n").unwrap();
+        let limits = Limits {
+            artifacts_total_bytes: 1 << 30,
+            ..Limits::default()
+        };
+        let c = collect_outputs(dir.path(), &limits).unwrap();
+        let names: Vec<_> = c.files.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["real.csv"]);
+        let skipped = c.skipped.join("\n");
+        assert!(skipped.contains("holes.bin: sparse files"), "{skipped}");
+        assert!(skipped.contains("pipe: not a regular file"), "{skipped}");
+
+        let many = tempfile::tempdir().unwrap();
+        for i in 0..(MAX_ENTRIES + 5) {
+            std::fs::File::create(many.path().join(format!("{i:05}"))).unwrap();
+        }
+        let c = collect_outputs(many.path(), &Limits::default()).unwrap();
+        assert!(
+            c.skipped
+                .iter()
+                .any(|s| s.contains("the rest was not looked at")),
+            "{:?}",
+            &c.skipped[c.skipped.len() - 2..]
         );
     }
 

@@ -1,22 +1,32 @@
 //! Execute stage: runs one Python program in a separate, confined CPython process and
 //! reports what happened as data.
 //!
-//! - `process`: `ProcessExecutor`, a fresh interpreter per program (the harness script
-//!   `python/harness.py` wraps it), and `python_version` for health checks;
-//! - `sandbox`: what is applied to the child before exec (session, rlimits, descriptors);
+//! - `process`: `ProcessExecutor`, a fresh interpreter per program (the cold path; the
+//!   harness script `python/harness.py` wraps it), and `python_version` for health checks;
+//! - `pool`: `PoolExecutor`, children forked from pre-imported interpreters (the warm
+//!   path), confined by the same harness code;
+//! - `sandbox`: what is applied to an interpreter before exec (session, network namespace,
+//!   descriptors); the per-job layers (limits, Landlock, seccomp) live in the harness;
+//! - `selftest`: canaries run through a real executor; the engine refuses jobs when one
+//!   escapes;
 //! - `capture`: capped stdout/stderr, made safe to show;
 //! - `outcome`: the harness's result and the exit status turned into an `ExecOutcome`.
 
 mod capture;
 mod outcome;
+mod pool;
 mod process;
 mod sandbox;
+pub mod selftest;
 
+pub use pool::{PoolExecutor, PoolOptions};
 pub use process::{ProcessExecutor, python_version};
+pub use sandbox::{NetworkIsolation, landlock_abi, probe_network_isolation, seccomp_available};
 
 use crate::config::Limits;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Everything a run needs. The paths are local folders prepared by the runner.
 #[derive(Debug, Clone)]
@@ -78,6 +88,47 @@ impl ExecOutcome {
     pub fn succeeded(&self) -> bool {
         self.exit == ExitKind::Success
     }
+}
+
+/// The engine's executor for `config`: the warm pool when `config.effective_pool_size()` is
+/// above 0 and it starts, the cold path otherwise (the reason is logged); either way
+/// behind the self-test, which starts now and must pass before the first job runs.
+pub async fn default_executor(
+    config: &crate::config::Config,
+) -> crate::error::Result<Arc<selftest::SelfCheckedExecutor>> {
+    let runtime_dir = config.data_dir.join("runtime");
+    let size = config.effective_pool_size();
+    let executor: Arc<dyn Executor> = if size == 0 {
+        tracing::info!("executor: a fresh interpreter per job (OFFICE_POOL_SIZE=0)");
+        Arc::new(ProcessExecutor::new(config.python.clone(), &runtime_dir)?)
+    } else {
+        let options = PoolOptions {
+            size,
+            max_jobs_per_zygote: config.pool_max_jobs,
+        };
+        match PoolExecutor::start(config.python.clone(), &runtime_dir, options).await {
+            Ok(pool) => {
+                tracing::info!(size, "executor: warm pool");
+                Arc::new(pool)
+            }
+            Err(e) => {
+                tracing::warn!(
+                    error = %e,
+                    "the warm pool did not start; running a fresh interpreter per job"
+                );
+                Arc::new(ProcessExecutor::new(config.python.clone(), &runtime_dir)?)
+            }
+        }
+    };
+    let checked = Arc::new(selftest::SelfCheckedExecutor::new(
+        executor,
+        config.data_dir.join("scratch"),
+    ));
+    let early = checked.clone();
+    tokio::spawn(async move {
+        let _ = early.verdict().await;
+    });
+    Ok(checked)
 }
 
 /// Runs programs. `ProcessExecutor` starts a fresh interpreter per run.

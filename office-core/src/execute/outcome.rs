@@ -31,6 +31,8 @@ pub(crate) struct HarnessReport {
     pub errno: Option<i64>,
     /// A `MemoryError` or a subclass of it (numpy has its own).
     pub memory_error: bool,
+    /// A confinement layer could not be installed, so the program never ran.
+    pub sandbox_error: bool,
 }
 
 /// What could be made of the result file.
@@ -62,6 +64,8 @@ pub(crate) struct RunFacts<'a> {
     pub signal: Option<i32>,
     /// The engine killed the group because the wall-clock limit passed.
     pub timed_out: bool,
+    /// The engine killed the group because its folders grew past the disk quota.
+    pub over_disk_quota: bool,
     pub duration: Duration,
     pub report: Report,
     pub stdout: String,
@@ -77,7 +81,15 @@ pub(crate) fn build_outcome(facts: RunFacts<'_>) -> ExecOutcome {
         Report::Read(report) if !report.ok => Some(python_error(report)),
         _ => None,
     };
-    let (exit, message) = if facts.timed_out {
+    let (exit, message) = if facts.over_disk_quota {
+        (
+            ExitKind::Killed,
+            format!(
+                "the program used more than the disk quota of {} in its folders and was stopped",
+                megabytes(limits.disk_bytes)
+            ),
+        )
+    } else if facts.timed_out {
         let limit = seconds(limits.timeout);
         (
             ExitKind::Timeout,
@@ -87,6 +99,13 @@ pub(crate) fn build_outcome(facts: RunFacts<'_>) -> ExecOutcome {
         (ExitKind::Killed, signal_message(signal, limits))
     } else {
         match &facts.report {
+            Report::Read(report) if report.sandbox_error => (
+                ExitKind::HarnessFailure,
+                clip(
+                    &printable_text(report.message.as_deref().unwrap_or("").as_bytes(), false),
+                    MAX_MESSAGE_CHARS,
+                ),
+            ),
             Report::Read(report) if report.ok => match facts.exit_code {
                 Some(0) => (
                     ExitKind::Success,
@@ -212,9 +231,11 @@ fn signal_message(signal: i32, limits: &Limits) -> String {
             "the program wrote past the file size limit of {} and was stopped",
             megabytes(limits.file_size_bytes)
         ),
+        // The CPU limit is soft == hard, so reaching it is a SIGKILL too.
         libc::SIGKILL => format!(
-            "the program was killed (SIGKILL), most likely by the system for using too much \
-             memory; the memory limit is {memory}"
+            "the program was killed (SIGKILL): it used up the CPU time limit of {} s, or the \
+             system stopped it for using too much memory (the limit is {memory})",
+            limits.cpu_seconds
         ),
         libc::SIGSEGV | libc::SIGBUS => format!(
             "the interpreter crashed ({}); this often means it ran out of memory (the limit is \
@@ -304,6 +325,7 @@ mod tests {
             exit_code: Some(0),
             signal: None,
             timed_out: false,
+            over_disk_quota: false,
             duration: Duration::from_millis(1500),
             report: Report::Read(HarnessReport {
                 ok: true,
@@ -326,7 +348,30 @@ mod tests {
             line,
             errno,
             memory_error: exc_type == "MemoryError",
+            sandbox_error: false,
         })
+    }
+
+    #[test]
+    fn a_sandbox_that_could_not_be_set_up_is_a_harness_failure() {
+        let limits = Limits::default();
+        let report = Report::Read(HarnessReport {
+            ok: false,
+            exc_type: Some("SandboxError".into()),
+            message: Some("the sandbox could not be set up, so the program did not run: x".into()),
+            sandbox_error: true,
+            ..HarnessReport::default()
+        });
+        let outcome = build_outcome(RunFacts {
+            exit_code: Some(3),
+            report,
+            ..facts(&limits)
+        });
+        assert_eq!(outcome.exit, ExitKind::HarnessFailure);
+        assert_eq!(
+            outcome.message,
+            "the sandbox could not be set up, so the program did not run: x"
+        );
     }
 
     #[test]

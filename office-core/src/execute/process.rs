@@ -1,10 +1,12 @@
-//! `ProcessExecutor`: one fresh CPython process per program, confined by a clean
-//! environment, its own session and process group, rlimits and a wall-clock timeout.
+//! `ProcessExecutor`: one fresh CPython process per program (the cold path), and what both
+//! executors share: the job's folders, its spec for the harness, the private run folder,
+//! output capture and turning the end of a run into an `ExecOutcome`.
 
 use super::capture::{Captured, read_capped};
 use super::outcome::{MAX_REPORT_BYTES, Report, RunFacts, build_outcome};
-use super::sandbox::{ChildSetup, kill_group};
+use super::sandbox::{apply_in_child, kill_group};
 use super::{ExecOutcome, ExecRequest, Executor};
+use crate::config::Limits;
 use crate::error::{Error, Result};
 use std::ffi::OsString;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
@@ -24,13 +26,19 @@ const HARNESS_FILE: &str = "harness.py";
 /// left the group could hold them forever).
 const PIPE_GRACE: Duration = Duration::from_secs(2);
 const VERSION_TIMEOUT: Duration = Duration::from_secs(20);
+/// Interpreter flags: `-I` ignores `PYTHON*` variables and the user site folder and keeps
+/// the script's folder off `sys.path`; `-B` writes no bytecode; `-X utf8` makes text I/O
+/// UTF-8.
+pub(crate) const PYTHON_FLAGS: [&str; 4] = ["-I", "-B", "-X", "utf8"];
 
 /// Runs each program in a new interpreter process:
 ///
-/// `python -I -B -X utf8 <runtime_dir>/harness.py <run dir>/program.py <run dir>/result.json`
+/// `python -I -B -X utf8 <runtime_dir>/harness.py run <run dir>/spec.json`
 ///
-/// - `-I` ignores `PYTHON*` variables and the user site folder and keeps the script's
-///   folder off `sys.path`; `-B` writes no bytecode; `-X utf8` makes text I/O UTF-8.
+/// - The interpreter starts in its own session, in an empty network namespace, with no
+///   inherited descriptors (see `sandbox`); the harness then applies the per-job layers
+///   (limits with soft == hard, Landlock, seccomp, an audit hook) right before the program
+///   runs. The warm `PoolExecutor` runs the very same harness code in a forked child.
 /// - The environment holds only: `INPUT_PATH` (first input), `INPUT_PATHS` (every input,
 ///   joined with `os.pathsep`, i.e. `:`; both are left out when there are no inputs),
 ///   `OUTPUT_DIR`, `HOME` (the work folder), `TMPDIR` (`<work>/tmp`), `MPLBACKEND=Agg`,
@@ -39,9 +47,9 @@ const VERSION_TIMEOUT: Duration = Duration::from_secs(20);
 ///   `PYTHONIOENCODING=utf-8` and `PATH=/usr/bin:/bin`. All paths are absolute.
 /// - cwd is the work folder; stdin is `/dev/null`; stdout and stderr are captured up to
 ///   `limits.output_capture_bytes` each.
-/// - The program and the result file live in a private folder under
-///   `<runtime_dir>/runs/`, which the program is not told about and which is removed after
-///   the run.
+/// - The program, its spec and the result file live in a private folder under
+///   `<runtime_dir>/runs/`, which the program is not told about, cannot read once confined,
+///   and which is removed after the run.
 #[derive(Debug, Clone)]
 pub struct ProcessExecutor {
     python: PathBuf,
@@ -91,22 +99,43 @@ impl ProcessExecutor {
         &self.harness
     }
 
-    fn check_interpreter(&self) -> Result<()> {
+    pub(crate) fn check_interpreter(&self) -> Result<()> {
         if self.python.is_file() {
             Ok(())
         } else {
             Err(interpreter_missing(&self.python))
         }
     }
-}
 
-#[async_trait::async_trait]
-impl Executor for ProcessExecutor {
-    async fn run(&self, req: ExecRequest) -> Result<ExecOutcome> {
+    /// A command for the interpreter with the engine-side confinement applied before exec.
+    pub(crate) fn interpreter_command(&self) -> Command {
+        let mut command = Command::new(&self.python);
+        command
+            .args(PYTHON_FLAGS)
+            .arg(&self.harness)
+            .env_clear()
+            .kill_on_drop(true);
+        // SAFETY: `apply_in_child` only makes async-signal-safe system calls.
+        unsafe {
+            command.pre_exec(apply_in_child);
+        }
+        command
+    }
+
+    pub(crate) fn spawn_error(&self, e: std::io::Error) -> Error {
+        match e.kind() {
+            std::io::ErrorKind::NotFound => interpreter_missing(&self.python),
+            _ => Error::internal(format!(
+                "cannot start the python interpreter at {}: {e}",
+                self.python.display()
+            )),
+        }
+    }
+
+    /// The folders, the private run folder and the spec of one run.
+    pub(crate) async fn prepare(&self, req: &ExecRequest) -> Result<PreparedRun> {
         self.check_interpreter()?;
-        let folders = RunFolders::prepare(&req).await?;
-        let limits = &req.limits;
-
+        let folders = RunFolders::prepare(req).await?;
         let run_dir = self.runs_dir.join(uuid::Uuid::now_v7().to_string());
         tokio::fs::DirBuilder::new()
             .mode(0o700)
@@ -114,7 +143,7 @@ impl Executor for ProcessExecutor {
             .await?;
         // From here on, whatever happens (an error, the future being dropped), the process
         // group is killed and the private folder removed.
-        let mut guard = RunGuard {
+        let guard = RunGuard {
             pgid: 0,
             run_dir: run_dir.clone(),
             readers: Vec::new(),
@@ -122,89 +151,218 @@ impl Executor for ProcessExecutor {
         let program = run_dir.join("program.py");
         let result = run_dir.join("result.json");
         tokio::fs::write(&program, req.code.as_bytes()).await?;
+        let spec = folders.spec(&program, &result, &req.limits);
+        let spec_path = run_dir.join("spec.json");
+        tokio::fs::write(&spec_path, serde_json::to_vec(&spec)?).await?;
+        Ok(PreparedRun {
+            guard,
+            spec,
+            spec_path,
+            result,
+            env: folders.environment(),
+            folders: vec![folders.output_dir.clone(), folders.work_dir.clone()],
+            work_dir: folders.work_dir,
+        })
+    }
+}
 
-        let setup = ChildSetup::new(limits);
-        let mut command = Command::new(&self.python);
-        command
-            .args(["-I", "-B", "-X", "utf8"])
-            .arg(&self.harness)
-            .arg(&program)
-            .arg(&result)
-            .env_clear()
-            .envs(folders.environment())
-            .current_dir(&folders.work_dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        // SAFETY: the closure only calls async-signal-safe functions (see `apply_in_child`)
-        // on data copied into it before the fork.
-        unsafe {
-            command.pre_exec(move || setup.apply_in_child());
-        }
+/// One run, ready to start.
+pub(crate) struct PreparedRun {
+    pub guard: RunGuard,
+    pub spec: serde_json::Value,
+    pub spec_path: PathBuf,
+    pub result: PathBuf,
+    pub env: Vec<(OsString, OsString)>,
+    pub work_dir: PathBuf,
+    /// The folders the program may write to, measured against the disk quota.
+    pub folders: Vec<PathBuf>,
+}
 
-        let started = Instant::now();
-        let mut child = command.spawn().map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => interpreter_missing(&self.python),
-            _ => Error::internal(format!(
-                "cannot start the python interpreter at {}: {e}",
-                self.python.display()
-            )),
-        })?;
-        // setsid() in the child made its pid the id of its process group.
-        guard.pgid = child.id().map_or(0, |pid| pid as libc::pid_t);
+/// The captured streams of a running program.
+pub(crate) struct Streams {
+    stop: watch::Sender<bool>,
+    stdout: Option<JoinHandle<Captured>>,
+    stderr: Option<JoinHandle<Captured>>,
+}
 
+impl Streams {
+    pub fn start<O, E>(
+        stdout: Option<O>,
+        stderr: Option<E>,
+        cap: usize,
+        guard: &mut RunGuard,
+    ) -> Self
+    where
+        O: tokio::io::AsyncRead + Unpin + Send + 'static,
+        E: tokio::io::AsyncRead + Unpin + Send + 'static,
+    {
         let (stop_readers, stop) = watch::channel(false);
-        let cap = limits.output_capture_bytes;
-        let stdout = child
-            .stdout
-            .take()
-            .map(|out| tokio::spawn(read_capped(out, cap, stop.clone())));
-        let stderr = child
-            .stderr
-            .take()
-            .map(|err| tokio::spawn(read_capped(err, cap, stop)));
+        let stdout = stdout.map(|out| tokio::spawn(read_capped(out, cap, stop.clone())));
+        let stderr = stderr.map(|err| tokio::spawn(read_capped(err, cap, stop)));
         guard
             .readers
             .extend(stdout.iter().chain(&stderr).map(JoinHandle::abort_handle));
+        Streams {
+            stop: stop_readers,
+            stdout,
+            stderr,
+        }
+    }
+}
 
-        let (status, timed_out) = match tokio::time::timeout(limits.timeout, child.wait()).await {
-            Ok(status) => (status?, false),
-            Err(_) => {
-                kill_group(guard.pgid);
-                (child.wait().await?, true)
+/// How the process that ran the program ended.
+pub(crate) struct Ended {
+    pub exit_code: Option<i32>,
+    pub signal: Option<i32>,
+    pub timed_out: bool,
+    /// The program was killed for using more disk than `limits.disk_bytes`.
+    pub over_disk_quota: bool,
+    pub duration: Duration,
+}
+
+/// Why the engine stopped a program before it ended.
+pub(crate) enum Stopped {
+    Timeout,
+    DiskQuota,
+}
+
+/// `run` (the wait for the program's end), unless the wall-clock limit passes or the
+/// program's folders grow past the disk quota first.
+pub(crate) async fn within_limits<T>(
+    run: impl std::future::Future<Output = T>,
+    limits: &Limits,
+    folders: &[PathBuf],
+) -> std::result::Result<T, Stopped> {
+    tokio::select! {
+        finished = tokio::time::timeout(limits.timeout, run) => {
+            finished.map_err(|_| Stopped::Timeout)
+        }
+        () = watch_disk(folders.to_vec(), limits.disk_bytes) => Err(Stopped::DiskQuota),
+    }
+}
+
+/// How often the job's folders are measured.
+const DISK_CHECK_EVERY: Duration = Duration::from_millis(500);
+/// Entries measured at most; more counts as over the quota (each costs disk too).
+const DISK_MAX_ENTRIES: usize = 100_000;
+
+/// Returns once the blocks used under `folders` exceed `quota` bytes; never otherwise.
+async fn watch_disk(folders: Vec<PathBuf>, quota: u64) {
+    loop {
+        tokio::time::sleep(DISK_CHECK_EVERY).await;
+        let folders = folders.clone();
+        let used = tokio::task::spawn_blocking(move || disk_used(&folders))
+            .await
+            .unwrap_or(0);
+        if used > quota {
+            return;
+        }
+    }
+}
+
+/// Bytes of disk blocks used under `folders` (sparse files count what they really use),
+/// without following links; `u64::MAX` past `DISK_MAX_ENTRIES` entries.
+fn disk_used(folders: &[PathBuf]) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    let mut pending: Vec<PathBuf> = folders.to_vec();
+    let (mut used, mut entries) = (0u64, 0usize);
+    while let Some(dir) = pending.pop() {
+        let Ok(read) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in read.flatten() {
+            entries += 1;
+            if entries > DISK_MAX_ENTRIES {
+                return u64::MAX;
+            }
+            let Ok(meta) = entry.metadata() else { continue };
+            used = used.saturating_add(meta.blocks().saturating_mul(512));
+            if meta.is_dir() {
+                pending.push(entry.path());
+            }
+        }
+    }
+    used
+}
+
+/// Kills what is left of the group, reads the streams and the result: the outcome.
+pub(crate) async fn finish(
+    mut run: PreparedRun,
+    streams: Streams,
+    ended: Ended,
+    limits: &Limits,
+) -> ExecOutcome {
+    // Processes the program started may still run in its group: end them too. This also
+    // closes their copies of the pipes, so the readers reach the end.
+    kill_group(run.guard.pgid);
+    run.guard.pgid = 0;
+    let stdout = collect(streams.stdout, &streams.stop).await;
+    let stderr = collect(streams.stderr, &streams.stop).await;
+    let report = read_report(&run.result).await;
+    build_outcome(RunFacts {
+        exit_code: ended.exit_code,
+        signal: ended.signal,
+        timed_out: ended.timed_out,
+        over_disk_quota: ended.over_disk_quota,
+        duration: ended.duration,
+        report,
+        stdout: stdout.text(),
+        stderr: stderr.text(),
+        stdout_truncated: stdout.truncated,
+        stderr_truncated: stderr.truncated,
+        limits,
+    })
+}
+
+#[async_trait::async_trait]
+impl Executor for ProcessExecutor {
+    async fn run(&self, req: ExecRequest) -> Result<ExecOutcome> {
+        let limits = &req.limits;
+        let mut run = self.prepare(&req).await?;
+        let mut command = self.interpreter_command();
+        command
+            .arg("run")
+            .arg(&run.spec_path)
+            .envs(run.env.iter().cloned())
+            .current_dir(&run.work_dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+
+        let started = Instant::now();
+        let mut child = command.spawn().map_err(|e| self.spawn_error(e))?;
+        // setsid() in the child made its pid the id of its process group.
+        run.guard.pgid = child.id().map_or(0, |pid| pid as libc::pid_t);
+        let streams = Streams::start(
+            child.stdout.take(),
+            child.stderr.take(),
+            limits.output_capture_bytes,
+            &mut run.guard,
+        );
+
+        let (status, stopped) = match within_limits(child.wait(), limits, &run.folders).await {
+            Ok(status) => (status?, None),
+            Err(stopped) => {
+                kill_group(run.guard.pgid);
+                (child.wait().await?, Some(stopped))
             }
         };
-        let duration = started.elapsed();
-        // Processes the program started may still run in its group: end them too. This also
-        // closes their copies of the pipes, so the readers reach the end.
-        kill_group(guard.pgid);
-        guard.pgid = 0;
-
-        let stdout = collect(stdout, &stop_readers).await;
-        let stderr = collect(stderr, &stop_readers).await;
-        let report = read_report(&result).await;
-
-        Ok(build_outcome(RunFacts {
+        let ended = Ended {
             exit_code: status.code(),
             signal: status.signal(),
-            timed_out,
-            duration,
-            report,
-            stdout: stdout.text(),
-            stderr: stderr.text(),
-            stdout_truncated: stdout.truncated,
-            stderr_truncated: stderr.truncated,
-            limits,
-        }))
+            timed_out: matches!(stopped, Some(Stopped::Timeout)),
+            over_disk_quota: matches!(stopped, Some(Stopped::DiskQuota)),
+            duration: started.elapsed(),
+        };
+        Ok(finish(run, streams, ended, limits).await)
     }
 }
 
 /// Kills the process group and removes the private run folder when a run ends in any way,
 /// including its future being dropped (a cancelled job).
-struct RunGuard {
+pub(crate) struct RunGuard {
     /// 0 once the group has been killed after the run (or before the child exists).
-    pgid: libc::pid_t,
+    pub pgid: libc::pid_t,
     run_dir: PathBuf,
     readers: Vec<tokio::task::AbortHandle>,
 }
@@ -302,6 +460,35 @@ impl RunFolders {
         })
     }
 
+    /// What the harness needs to run and confine the program (see `python/harness.py`).
+    fn spec(&self, program: &Path, result: &Path, limits: &Limits) -> serde_json::Value {
+        let env: serde_json::Map<String, serde_json::Value> = self
+            .environment()
+            .into_iter()
+            .map(|(k, v)| {
+                (
+                    k.to_string_lossy().into_owned(),
+                    v.to_string_lossy().into_owned().into(),
+                )
+            })
+            .collect();
+        serde_json::json!({
+            "program": program,
+            "result": result,
+            "cwd": self.work_dir,
+            "env": env,
+            "read": self.inputs,
+            "write": [self.output_dir, self.work_dir],
+            "limits": {
+                "cpu": limits.cpu_seconds.max(1),
+                "memory": limits.memory_bytes,
+                "fsize": limits.file_size_bytes,
+                "nofile": limits.open_files,
+                "nproc": limits.processes,
+            },
+        })
+    }
+
     fn environment(&self) -> Vec<(OsString, OsString)> {
         let mut env: Vec<(OsString, OsString)> = Vec::new();
         let mut set = |key: &str, value: OsString| env.push((key.into(), value));
@@ -319,23 +506,27 @@ impl RunFolders {
         set("OUTPUT_DIR", self.output_dir.clone().into());
         set("HOME", self.work_dir.clone().into());
         set("TMPDIR", self.work_dir.join("tmp").into());
-        set("MPLBACKEND", "Agg".into());
         set("MPLCONFIGDIR", self.work_dir.join(".mpl").into());
-        for threads in [
-            "OPENBLAS_NUM_THREADS",
-            "OMP_NUM_THREADS",
-            "MKL_NUM_THREADS",
-            "NUMEXPR_NUM_THREADS",
-        ] {
-            set(threads, "1".into());
+        for (key, value) in BASE_ENVIRONMENT {
+            set(key, value.into());
         }
-        set("LANG", "C.UTF-8".into());
-        set("LC_ALL", "C.UTF-8".into());
-        set("PYTHONIOENCODING", "utf-8".into());
-        set("PATH", "/usr/bin:/bin".into());
         env
     }
 }
+
+/// Variables every interpreter gets, the pool's zygotes included (OpenBLAS reads its
+/// thread count when numpy is imported).
+pub(crate) const BASE_ENVIRONMENT: [(&str, &str); 9] = [
+    ("OPENBLAS_NUM_THREADS", "1"),
+    ("OMP_NUM_THREADS", "1"),
+    ("MKL_NUM_THREADS", "1"),
+    ("NUMEXPR_NUM_THREADS", "1"),
+    ("LANG", "C.UTF-8"),
+    ("LC_ALL", "C.UTF-8"),
+    ("PYTHONIOENCODING", "utf-8"),
+    ("PATH", "/usr/bin:/bin"),
+    ("MPLBACKEND", "Agg"),
+];
 
 /// Checks that `python` can run programs: prints its version and pandas'. Blocks for up to
 /// 20 s (call it from `spawn_blocking` in async code). `Err` when the interpreter is

@@ -1,75 +1,117 @@
-//! What is done to the child between `fork` and `exec`: its own session and process group,
-//! resource limits, and no inherited file descriptors. Also killing that group.
+//! What the engine does to an interpreter between `fork` and `exec`, the same for the cold
+//! path (one interpreter per job) and the warm path (the pool's zygotes): its own session
+//! and process group, an empty network namespace, death with the engine, no core files,
+//! and no inherited file descriptors. The per-job layers (limits, Landlock, seccomp) are
+//! applied by the harness in the process that runs the program (`python/harness.py`).
+//! Also killing a process group.
 
-use crate::config::Limits;
 use std::io;
 
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-type Resource = libc::__rlimit_resource_t;
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-type Resource = libc::c_int;
-
-/// Resource limits worked out in the parent, so the child only has to apply them.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct ChildSetup {
-    limits: [(Resource, libc::rlimit); 6],
-    /// Where the fallback descriptor scan stops (the parent's soft RLIMIT_NOFILE, capped).
-    fd_scan_end: libc::c_int,
+/// Which network namespace an interpreter got, as far as the engine can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NetworkIsolation {
+    /// `unshare(CLONE_NEWNET)`: a namespace with only a loopback that is down.
+    Namespace,
+    /// `unshare(CLONE_NEWUSER | CLONE_NEWNET)`, for engines without CAP_SYS_ADMIN.
+    UserNamespace,
+    /// Neither was permitted: only the seccomp rule (AF_UNIX sockets only) and Landlock's
+    /// TCP rules hold.
+    None,
 }
 
-impl ChildSetup {
-    pub fn new(limits: &Limits) -> Self {
-        // Soft and hard CPU limits differ by a second on purpose: at the soft limit the
-        // kernel sends SIGXCPU, which the outcome can name; with soft == hard it would send
-        // SIGKILL at once, which looks like any other kill.
-        let cpu_soft = limits.cpu_seconds.max(1);
-        let limits = [
-            clamped(libc::RLIMIT_CPU, cpu_soft, cpu_soft.saturating_add(1)),
-            clamped(libc::RLIMIT_AS, limits.memory_bytes, limits.memory_bytes),
-            clamped(
-                libc::RLIMIT_FSIZE,
-                limits.file_size_bytes,
-                limits.file_size_bytes,
-            ),
-            clamped(libc::RLIMIT_NOFILE, limits.open_files, limits.open_files),
-            // Counted per user, and root is exempt: this holds for a dedicated sandbox user.
-            clamped(libc::RLIMIT_NPROC, limits.processes, limits.processes),
-            clamped(libc::RLIMIT_CORE, 0, 0),
-        ];
-        let fd_scan_end = current_limit(libc::RLIMIT_NOFILE)
-            .map(|l| l.rlim_cur.min(1 << 16) as libc::c_int)
-            .unwrap_or(1 << 16);
-        ChildSetup {
-            limits,
-            fd_scan_end,
+/// Runs in the forked child before `exec`: only async-signal-safe calls, no allocation.
+pub(crate) fn apply_in_child() -> io::Result<()> {
+    // SAFETY: setsid, prctl, setrlimit, unshare, getppid and close_range/fcntl are
+    // async-signal-safe syscalls that touch no memory of the parent.
+    unsafe {
+        // New session: no controlling terminal, and a process group whose id is the
+        // child's pid, so the whole group can be killed at once.
+        if libc::setsid() == -1 {
+            return Err(io::Error::last_os_error());
+        }
+        // An interpreter never outlives the engine (a zygote would otherwise linger).
+        libc::prctl(
+            libc::PR_SET_PDEATHSIG,
+            libc::SIGKILL as libc::c_ulong,
+            0,
+            0,
+            0,
+        );
+        let no_core = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        if libc::setrlimit(libc::RLIMIT_CORE, &no_core) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // An empty network namespace; where neither form is permitted the seccomp filter
+        // still refuses every socket family but AF_UNIX (`office doctor` says which held).
+        if libc::unshare(libc::CLONE_NEWNET) != 0 {
+            libc::unshare(libc::CLONE_NEWUSER | libc::CLONE_NEWNET);
+        }
+        // Close-on-exec rather than close: std's own error-report pipe must stay open
+        // until exec; every other descriptor is gone once the interpreter starts.
+        if !close_range_on_exec() {
+            for fd in 3..(1 << 16) {
+                libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
+            }
         }
     }
+    Ok(())
+}
 
-    /// Runs in the forked child before `exec`: only async-signal-safe calls, no allocation.
-    pub fn apply_in_child(&self) -> io::Result<()> {
-        // SAFETY: setsid, setrlimit, syscall(close_range) and fcntl are async-signal-safe and
-        // touch no memory of the parent; the rlimit values are plain data owned by `self`.
+/// Which network isolation `apply_in_child` gets on this machine: tried in a short-lived
+/// forked process, so this process keeps its own namespace.
+pub fn probe_network_isolation() -> NetworkIsolation {
+    let attempt = |flags: libc::c_int| -> bool {
+        // SAFETY: the child only calls unshare and _exit; the parent waits for it.
         unsafe {
-            // New session: no controlling terminal, and a process group whose id is the
-            // child's pid, so the whole group can be killed at once.
-            if libc::setsid() == -1 {
-                return Err(io::Error::last_os_error());
+            let pid = libc::fork();
+            if pid == 0 {
+                let code = if libc::unshare(flags) == 0 { 0 } else { 1 };
+                libc::_exit(code);
             }
-            for (resource, limit) in &self.limits {
-                if libc::setrlimit(*resource, limit) != 0 {
-                    return Err(io::Error::last_os_error());
-                }
+            if pid < 0 {
+                return false;
             }
-            // Close-on-exec rather than close: std's own error-report pipe must stay open
-            // until exec; every other descriptor is gone once the interpreter starts.
-            if !close_range_on_exec() {
-                for fd in 3..self.fd_scan_end {
-                    libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
-                }
-            }
+            let mut status = 0;
+            libc::waitpid(pid, &mut status, 0) == pid
+                && libc::WIFEXITED(status)
+                && libc::WEXITSTATUS(status) == 0
         }
-        Ok(())
+    };
+    if attempt(libc::CLONE_NEWNET) {
+        NetworkIsolation::Namespace
+    } else if attempt(libc::CLONE_NEWUSER | libc::CLONE_NEWNET) {
+        NetworkIsolation::UserNamespace
+    } else {
+        NetworkIsolation::None
     }
+}
+
+/// The Landlock ABI version the kernel offers (`None`: no Landlock). The harness needs 1+;
+/// 4+ adds TCP rules, 6+ the scoping of abstract unix sockets and signals.
+pub fn landlock_abi() -> Option<u32> {
+    const LANDLOCK_CREATE_RULESET: libc::c_long = 444;
+    const LANDLOCK_CREATE_RULESET_VERSION: libc::c_uint = 1;
+    // SAFETY: with the VERSION flag the call reads no memory and only returns a number.
+    let abi = unsafe {
+        libc::syscall(
+            LANDLOCK_CREATE_RULESET,
+            std::ptr::null::<libc::c_void>(),
+            0usize,
+            LANDLOCK_CREATE_RULESET_VERSION,
+        )
+    };
+    (abi > 0).then_some(abi as u32)
+}
+
+/// Whether this kernel accepts seccomp filters (`PR_GET_SECCOMP` answers rather than
+/// failing with EINVAL).
+pub fn seccomp_available() -> bool {
+    // SAFETY: PR_GET_SECCOMP only reports this thread's mode.
+    unsafe { libc::prctl(libc::PR_GET_SECCOMP, 0, 0, 0, 0) >= 0 }
 }
 
 #[cfg(target_os = "linux")]
@@ -90,35 +132,6 @@ unsafe fn close_range_on_exec() -> bool {
     false
 }
 
-/// The wanted limit, lowered to what this process may grant (raising a hard limit needs
-/// privileges the engine usually lacks, and would fail the spawn).
-fn clamped(resource: Resource, soft: u64, hard: u64) -> (Resource, libc::rlimit) {
-    let mut hard = hard as libc::rlim_t;
-    let mut soft = soft as libc::rlim_t;
-    if let Some(current) = current_limit(resource)
-        && current.rlim_max != libc::RLIM_INFINITY
-    {
-        hard = hard.min(current.rlim_max);
-    }
-    soft = soft.min(hard);
-    (
-        resource,
-        libc::rlimit {
-            rlim_cur: soft,
-            rlim_max: hard,
-        },
-    )
-}
-
-fn current_limit(resource: Resource) -> Option<libc::rlimit> {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit writes into the struct we own.
-    (unsafe { libc::getrlimit(resource, &mut limit) } == 0).then_some(limit)
-}
-
 /// Sends SIGKILL to every process in the group `pgid`. Refuses ids that would mean "my own
 /// group" or "every process" to `kill(2)`.
 pub(crate) fn kill_group(pgid: libc::pid_t) {
@@ -135,29 +148,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cpu_hard_limit_is_one_second_above_the_soft_limit() {
-        let limits = Limits {
-            cpu_seconds: 7,
-            ..Limits::default()
-        };
-        let setup = ChildSetup::new(&limits);
-        let (_, cpu) = setup.limits[0];
-        assert_eq!(cpu.rlim_cur, 7);
-        assert_eq!(cpu.rlim_max, 8);
-    }
-
-    #[test]
-    fn limits_never_exceed_what_the_parent_may_grant() {
-        let limits = Limits {
-            open_files: u64::MAX - 1,
-            ..Limits::default()
-        };
-        let setup = ChildSetup::new(&limits);
-        let (_, nofile) = setup.limits[3];
-        let parent = current_limit(libc::RLIMIT_NOFILE).unwrap();
-        if parent.rlim_max != libc::RLIM_INFINITY {
-            assert!(nofile.rlim_max <= parent.rlim_max);
-        }
-        assert!(nofile.rlim_cur <= nofile.rlim_max);
+    fn this_machine_gives_a_network_namespace() {
+        // CI runs as root on the same kind of machine; elsewhere a user namespace will do.
+        assert_ne!(probe_network_isolation(), NetworkIsolation::None);
     }
 }

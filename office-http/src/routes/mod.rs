@@ -9,6 +9,7 @@ use crate::AppState;
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router, middleware};
+use office_core::execute::selftest::SandboxStatus;
 use serde_json::{Value, json};
 
 pub fn api_routes(state: &AppState) -> Router<AppState> {
@@ -26,9 +27,19 @@ pub fn api_routes(state: &AppState) -> Router<AppState> {
 async fn health(State(state): State<AppState>) -> Json<Value> {
     let backends = state.engine.backends();
     // Jobs cannot run without the interpreter: say so rather than "ok".
-    let (status, python) = match &*state.python {
+    let (mut status, python) = match &*state.python {
         Ok(version) => ("ok", version.clone()),
         Err(reason) => ("degraded", format!("unavailable: {reason}")),
+    };
+    // A sandbox that failed its self-test refuses every job: not "ok" either.
+    let sandbox = match state.engine.sandbox_status() {
+        SandboxStatus::NotChecked => "not checked (an executor given by the embedder)".into(),
+        SandboxStatus::Checking => "checking".into(),
+        SandboxStatus::Holds => "holds".into(),
+        SandboxStatus::Refused(why) => {
+            status = "degraded";
+            format!("refusing jobs: {why}")
+        }
     };
     Json(json!({
         "status": status,
@@ -37,5 +48,6 @@ async fn health(State(state): State<AppState>) -> Json<Value> {
         "queue": backends.queue,
         "generator": backends.generator,
         "python": python,
+        "sandbox": sandbox,
     }))
 }
