@@ -148,7 +148,10 @@ async fn unreachable_server_is_a_clear_error() {
         .err()
         .expect("nothing listens on port 1")
         .to_string();
-    assert!(err.contains("cannot connect to Redis at redis://127.0.0.1:1"), "{err}");
+    assert!(
+        err.contains("cannot connect to Redis at redis://127.0.0.1:1"),
+        "{err}"
+    );
     let err = RedisQueue::connect("http://example", "x")
         .await
         .err()

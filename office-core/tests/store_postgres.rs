@@ -109,7 +109,10 @@ async fn unreachable_server_is_a_clear_error() {
         .await
         .unwrap_err()
         .to_string();
-    assert!(err.contains("cannot connect to PostgreSQL at 127.0.0.1:1"), "{err}");
+    assert!(
+        err.contains("cannot connect to PostgreSQL at 127.0.0.1:1"),
+        "{err}"
+    );
     let err = PostgresStore::connect("mysql://x", 1)
         .await
         .unwrap_err()

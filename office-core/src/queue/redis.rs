@@ -278,8 +278,15 @@ impl RedisQueue {
         let conn = ConnectionManager::new_with_config(client.clone(), config)
             .await
             .map_err(|e| Error::Queue(format!("cannot connect to Redis at {url}: {e}")))?;
-        let keys = ["stream", "entry", "token", "expiry", "delayed", "deliveries"]
-            .map(|name| format!("{prefix}:{name}"));
+        let keys = [
+            "stream",
+            "entry",
+            "token",
+            "expiry",
+            "delayed",
+            "deliveries",
+        ]
+        .map(|name| format!("{prefix}:{name}"));
         let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
         Ok(RedisQueue {
             client,
@@ -338,7 +345,11 @@ impl RedisQueue {
 
     /// Blocks until an entry after `last_id` is added or `block` passes.
     async fn wait_for_entry(&self, last_id: &str, block: Duration) -> Result<()> {
-        let pooled = self.blocking.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let pooled = self
+            .blocking
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop();
         let mut conn = match pooled {
             Some(conn) => conn,
             None => {

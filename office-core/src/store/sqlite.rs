@@ -94,7 +94,10 @@ impl SqliteStore {
     }
 
     async fn from_pool(pool: SqlitePool) -> Result<Self> {
-        Migrator::new(EmbeddedMigrations(MIGRATIONS)).await?.run(&pool).await?;
+        Migrator::new(EmbeddedMigrations(MIGRATIONS))
+            .await?
+            .run(&pool)
+            .await?;
         Ok(SqliteStore { pool })
     }
 
