@@ -14,8 +14,8 @@
 //!   - `validate`: a policy on the program's AST;
 //!   - `execute`: the program runs in a confined CPython process;
 //!   - `collect`: artifacts taken from the output folder, summary.json written.
-//! - `store`: job metadata (`Store`: SQLite, in-memory).
-//! - `queue`: work distribution (`Queue`: in-process).
+//! - `store`: job metadata (`Store`: SQLite, PostgreSQL, in-memory).
+//! - `queue`: work distribution (`Queue`: in-process, Redis Streams).
 //! - `artifacts`: job files (`ArtifactStorage`: local folders).
 //! - `config`, `error`: configuration from the environment; the one error type.
 

@@ -188,3 +188,35 @@ async fn recovery_gives_a_forgotten_job_back_to_the_queue() {
         .unwrap();
     assert_eq!(done.status, JobStatus::Succeeded, "{:?}", done.error);
 }
+
+/// A job whose worker keeps dying is not started forever: once its attempts are used up,
+/// the next worker to get it fails it, saying why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_that_keeps_losing_its_worker_fails_saying_so() {
+    let mut shared = Shared::new().await;
+    shared.config.max_attempts = 1;
+    let api = Engine::open(shared.config.clone()).await.unwrap();
+    let job = api.submit(csv_job()).await.unwrap();
+    let dead = shared.queue().await;
+    dead.take(Duration::ZERO, Duration::from_millis(300))
+        .await
+        .unwrap()
+        .unwrap();
+    api.store().claim(job.id).await.unwrap().unwrap();
+
+    let worker = Engine::open(shared.config.clone()).await.unwrap();
+    let _pool = worker.start_workers(1);
+    let done = api
+        .wait(job.id, Some(Duration::from_secs(60)))
+        .await
+        .unwrap();
+    assert_eq!(done.status, JobStatus::Failed);
+    let error = done.error.unwrap();
+    assert_eq!(error.code, "abandoned");
+    assert!(
+        error.message.contains("never finished"),
+        "{}",
+        error.message
+    );
+    assert_eq!(worker.queue().pending().await.unwrap(), 0);
+}

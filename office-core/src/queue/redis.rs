@@ -299,7 +299,8 @@ impl RedisQueue {
         })
     }
 
-    /// Deletes every key of this queue (tests clean up with it).
+    /// Deletes every key of this queue, jobs included. For tests and tear-down: it lists
+    /// the keys with `KEYS`, which holds up the server while it scans.
     pub async fn destroy(&self) -> Result<()> {
         let mut conn = self.conn.clone();
         let pattern = format!("{}:*", self.prefix);
