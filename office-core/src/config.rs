@@ -71,6 +71,140 @@ pub struct Config {
     pub port: u16,
     /// Bearer tokens accepted by the REST face; empty means no authentication.
     pub api_keys: Vec<String>,
+    /// The OpenAI-compatible model that writes programs, when one is configured.
+    pub llm: Option<LlmConfig>,
+}
+
+/// Where and how to reach an OpenAI-compatible chat-completions endpoint.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LlmConfig {
+    /// The API root, e.g. `https://api.openai.com/v1` or `http://127.0.0.1:11434/v1`;
+    /// `/chat/completions` is appended.
+    pub base_url: String,
+    /// Sent as a bearer token; local servers usually need none.
+    pub api_key: Option<ApiKey>,
+    pub model: String,
+    /// Time to open a connection.
+    pub connect_timeout: Duration,
+    /// Time to wait for one whole reply.
+    pub timeout: Duration,
+    /// Programs written per job at most: the first plus repairs after a rejection or a
+    /// failed run.
+    pub max_attempts: u32,
+    /// Further tries of one request after a 429, a 5xx or a broken connection.
+    pub retries: u32,
+    /// Longest pause before a retry, whatever `Retry-After` asks for.
+    pub max_retry_wait: Duration,
+    /// Tokens (about four characters each) the file profiles may take in a prompt.
+    pub profile_token_budget: usize,
+}
+
+impl LlmConfig {
+    /// Defaults for everything but where the model is.
+    pub fn new(base_url: impl Into<String>, model: impl Into<String>) -> Self {
+        LlmConfig {
+            base_url: base_url.into(),
+            api_key: None,
+            model: model.into(),
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(180),
+            max_attempts: 3,
+            retries: 3,
+            max_retry_wait: Duration::from_secs(30),
+            profile_token_budget: 6_000,
+        }
+    }
+
+    /// Reads `OFFICE_LLM_*`, falling back to `OPENAI_*`. Configured when a model is
+    /// named; an API key alone (set for some other tool) does not send data anywhere.
+    pub fn from_env() -> Result<Option<Self>> {
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// `from_env` over any source of variables (tests pass a map).
+    pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Option<Self>> {
+        let var = |name: &str| {
+            get(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let parse = |name: &str| -> Result<Option<u64>> {
+            var(name)
+                .map(|v| {
+                    v.parse()
+                        .map_err(|_| Error::invalid(format!("{name}={v:?} is not a valid value")))
+                })
+                .transpose()
+        };
+        let base_url = var("OFFICE_LLM_BASE_URL").or_else(|| var("OPENAI_BASE_URL"));
+        let Some(model) = var("OFFICE_LLM_MODEL").or_else(|| var("OPENAI_MODEL")) else {
+            if let Some(url) = base_url {
+                return Err(Error::invalid(format!(
+                    "an LLM base URL is set ({url}) but no model: set OFFICE_LLM_MODEL \
+                     (or OPENAI_MODEL) to the model's name, or unset the URL to use the \
+                     offline planner"
+                )));
+            }
+            return Ok(None);
+        };
+        let base_url = base_url.unwrap_or_else(|| "https://api.openai.com/v1".into());
+        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+            return Err(Error::invalid(format!(
+                "OFFICE_LLM_BASE_URL={base_url:?} must start with http:// or https://"
+            )));
+        }
+        let mut c = LlmConfig::new(base_url.trim_end_matches('/'), model);
+        c.api_key = var("OFFICE_LLM_API_KEY")
+            .or_else(|| var("OPENAI_API_KEY"))
+            .map(ApiKey::new);
+        if let Some(s) = parse("OFFICE_LLM_CONNECT_TIMEOUT_SECS")? {
+            c.connect_timeout = Duration::from_secs(s.max(1));
+        }
+        if let Some(s) = parse("OFFICE_LLM_TIMEOUT_SECS")? {
+            c.timeout = Duration::from_secs(s.max(1));
+        }
+        if let Some(n) = parse("OFFICE_LLM_MAX_ATTEMPTS")? {
+            c.max_attempts = n.clamp(1, 10) as u32;
+        }
+        if let Some(n) = parse("OFFICE_LLM_RETRIES")? {
+            c.retries = n.min(10) as u32;
+        }
+        if let Some(s) = parse("OFFICE_LLM_MAX_RETRY_WAIT_SECS")? {
+            c.max_retry_wait = Duration::from_secs(s);
+        }
+        if let Some(n) = parse("OFFICE_LLM_PROFILE_TOKENS")? {
+            c.profile_token_budget = n.max(500) as usize;
+        }
+        Ok(Some(c))
+    }
+}
+
+/// A secret that never shows itself: `Debug` and `Display` print `***`, and it is not
+/// `Serialize`, so it cannot reach job data, events or artifacts by accident.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey(String);
+
+impl ApiKey {
+    pub fn new(key: impl Into<String>) -> Self {
+        ApiKey(key.into())
+    }
+
+    /// The key itself, for the one place that sends it (the `Authorization` header).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl std::fmt::Display for ApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
 }
 
 impl Config {
@@ -91,6 +225,7 @@ impl Config {
             host: "127.0.0.1".into(),
             port: 8000,
             api_keys: Vec::new(),
+            llm: None,
         }
     }
 
@@ -151,6 +286,7 @@ impl Config {
                 .map(String::from)
                 .collect();
         }
+        c.llm = LlmConfig::from_env()?;
         Ok(c)
     }
 
@@ -187,5 +323,90 @@ fn parse<T: std::str::FromStr>(name: &str) -> Result<Option<T>> {
             .parse::<T>()
             .map(Some)
             .map_err(|_| Error::invalid(format!("{name}={v:?} is not a valid value"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_key_never_prints_itself() {
+        let key = ApiKey::new("sk-very-secret");
+        let mut config = LlmConfig::new("http://127.0.0.1:1/v1", "m");
+        config.api_key = Some(key.clone());
+        for shown in [
+            format!("{key}"),
+            format!("{key:?}"),
+            format!("{config:?}"),
+            format!("{config:#?}"),
+        ] {
+            assert!(!shown.contains("very-secret"), "{shown}");
+        }
+        assert!(format!("{config:?}").contains("***"));
+        assert_eq!(key.expose(), "sk-very-secret");
+    }
+
+    fn llm_from(vars: &[(&str, &str)]) -> Result<Option<LlmConfig>> {
+        let map: std::collections::HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        LlmConfig::from_vars(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn a_model_name_turns_the_llm_on_and_openai_names_are_fallbacks() {
+        assert_eq!(llm_from(&[]).unwrap(), None);
+        // A key alone (set for some other tool) sends nothing anywhere.
+        assert_eq!(llm_from(&[("OPENAI_API_KEY", "sk-x")]).unwrap(), None);
+
+        let c = llm_from(&[("OPENAI_API_KEY", "sk-x"), ("OPENAI_MODEL", "gpt-4o-mini")])
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.base_url, "https://api.openai.com/v1");
+        assert_eq!(c.model, "gpt-4o-mini");
+        assert_eq!(c.api_key.as_ref().unwrap().expose(), "sk-x");
+        assert_eq!((c.max_attempts, c.retries), (3, 3));
+
+        let c = llm_from(&[
+            ("OFFICE_LLM_BASE_URL", "http://127.0.0.1:11434/v1/"),
+            ("OFFICE_LLM_MODEL", "qwen2.5-coder:7b"),
+            ("OPENAI_MODEL", "ignored"),
+            ("OPENAI_BASE_URL", "https://ignored.example/v1"),
+            ("OFFICE_LLM_MAX_ATTEMPTS", "5"),
+            ("OFFICE_LLM_TIMEOUT_SECS", "30"),
+            ("OFFICE_LLM_RETRIES", " "),
+        ])
+        .unwrap()
+        .unwrap();
+        assert_eq!(c.base_url, "http://127.0.0.1:11434/v1");
+        assert_eq!(c.model, "qwen2.5-coder:7b");
+        assert_eq!(c.api_key, None);
+        assert_eq!(c.max_attempts, 5);
+        assert_eq!(c.timeout, Duration::from_secs(30));
+        assert_eq!(c.retries, 3, "a blank value keeps the default");
+    }
+
+    #[test]
+    fn unusable_llm_settings_are_errors_that_name_the_variable() {
+        let e = llm_from(&[("OFFICE_LLM_BASE_URL", "http://127.0.0.1:8080/v1")]).unwrap_err();
+        assert!(e.to_string().contains("OFFICE_LLM_MODEL"), "{e}");
+        let e = llm_from(&[
+            ("OFFICE_LLM_MODEL", "m"),
+            ("OFFICE_LLM_BASE_URL", "127.0.0.1:8080"),
+        ])
+        .unwrap_err();
+        assert!(e.to_string().contains("http://"), "{e}");
+        let e = llm_from(&[
+            ("OFFICE_LLM_MODEL", "m"),
+            ("OFFICE_LLM_MAX_ATTEMPTS", "many"),
+        ])
+        .unwrap_err();
+        assert!(e.to_string().contains("OFFICE_LLM_MAX_ATTEMPTS"), "{e}");
+        let c = llm_from(&[("OFFICE_LLM_MODEL", "m"), ("OFFICE_LLM_MAX_ATTEMPTS", "0")])
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.max_attempts, 1, "at least one program is written");
     }
 }

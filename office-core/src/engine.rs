@@ -11,8 +11,9 @@ use crate::job::{
     Artifact, ArtifactKind, EventBody, InputFile, Job, JobError, JobEvent, JobFilter, JobId,
     JobKind, JobStatus, LogLevel, Stage,
 };
-use crate::plan::CodeGenerator;
+use crate::plan::llm::LlmGenerator;
 use crate::plan::planner::OfflinePlanner;
+use crate::plan::{CodeGenerator, GeneratorChoice};
 use crate::profile::{self, FileFormat};
 use crate::queue::{MemoryQueue, Queue, RedisQueue};
 use crate::runner::{PROFILES_KEY, Runner};
@@ -52,6 +53,13 @@ impl Submission {
             params: Default::default(),
         }
     }
+
+    /// Asks for a generator (`auto` when not said).
+    pub fn with_generator(mut self, choice: GeneratorChoice) -> Self {
+        self.params
+            .insert(GeneratorChoice::PARAM.into(), choice.as_str().into());
+        self
+    }
 }
 
 /// Which backends an engine runs on, for health reports.
@@ -59,6 +67,7 @@ impl Submission {
 pub struct Backends {
     pub store: String,
     pub queue: String,
+    /// What `auto` picks: `llm:<model>` when a model is configured, else the planner.
     pub generator: String,
 }
 
@@ -89,6 +98,7 @@ pub struct EngineBuilder {
     queue: Option<(Arc<dyn Queue>, String)>,
     artifacts: Option<Arc<dyn ArtifactStorage>>,
     generator: Option<Arc<dyn CodeGenerator>>,
+    llm: Option<Arc<dyn CodeGenerator>>,
     executor: Option<Arc<dyn Executor>>,
     policy: Policy,
 }
@@ -111,6 +121,12 @@ impl EngineBuilder {
 
     pub fn generator(mut self, generator: Arc<dyn CodeGenerator>) -> Self {
         self.generator = Some(generator);
+        self
+    }
+
+    /// The model-backed generator; by default one is made from `Config::llm` when set.
+    pub fn llm(mut self, generator: Arc<dyn CodeGenerator>) -> Self {
+        self.llm = Some(generator);
         self
     }
 
@@ -148,6 +164,14 @@ impl EngineBuilder {
             None => Arc::new(FsArtifacts::new(config.jobs_dir())) as Arc<dyn ArtifactStorage>,
         };
         let generator = self.generator.unwrap_or_else(|| Arc::new(OfflinePlanner));
+        let llm = match (self.llm, &config.llm) {
+            (Some(llm), _) => Some(llm),
+            (None, Some(llm_config)) => Some(Arc::new(LlmGenerator::new(
+                llm_config.clone(),
+                self.policy.clone(),
+            )?) as Arc<dyn CodeGenerator>),
+            (None, None) => None,
+        };
         let executor = match self.executor {
             Some(e) => e,
             None => Arc::new(ProcessExecutor::new(
@@ -158,12 +182,13 @@ impl EngineBuilder {
         let backends = Backends {
             store: store_name,
             queue: queue_name,
-            generator: generator.name(),
+            generator: llm.as_ref().unwrap_or(&generator).name(),
         };
         let runner = Runner {
             store: store.clone(),
             artifacts: artifacts.clone(),
             generator,
+            llm,
             executor,
             policy: self.policy,
             limits: config.limits.clone(),
@@ -218,6 +243,7 @@ impl Engine {
             queue: None,
             artifacts: None,
             generator: None,
+            llm: None,
             executor: None,
             policy: Policy::default(),
         }
@@ -300,6 +326,8 @@ impl Engine {
             }
         }
 
+        self.check_generator(&submission.params)?;
+
         let mut job = Job::new(submission.kind, prompt);
         job.params = submission.params;
         let stored = match self.store_inputs(&mut job, submission.files).await {
@@ -322,6 +350,19 @@ impl Engine {
             .await;
         self.inner.queue.enqueue(job.id).await?;
         Ok(job)
+    }
+
+    /// A job may ask for the model only where one is configured.
+    fn check_generator(&self, params: &serde_json::Map<String, serde_json::Value>) -> Result<()> {
+        let choice = GeneratorChoice::from_params(params).map_err(Error::invalid)?;
+        if choice == GeneratorChoice::Llm && self.inner.runner.llm.is_none() {
+            return Err(Error::invalid(
+                "generator 'llm' was asked for, but no model is configured: set \
+                 OFFICE_LLM_BASE_URL and OFFICE_LLM_MODEL (or OPENAI_BASE_URL and OPENAI_MODEL), \
+                 or ask for 'auto' or 'planner'",
+            ));
+        }
+        Ok(())
     }
 
     async fn store_inputs(&self, job: &mut Job, files: Vec<Upload>) -> Result<()> {

@@ -10,7 +10,8 @@
 //! - `worker`: takes jobs from the queue and runs them; recovery after a restart.
 //! - `runner`: one job through the pipeline's stages:
 //!   - `profile`: what is in each file (calamine, csv sniffing);
-//!   - `plan`: a `CodeGenerator` writes the program (offline planner by default);
+//!   - `plan`: a `CodeGenerator` writes the program (offline planner by default, a model
+//!     over any OpenAI-compatible endpoint when configured: `plan::llm`);
 //!   - `validate`: a policy on the program's AST;
 //!   - `execute`: the program runs in a confined CPython process;
 //!   - `collect`: artifacts taken from the output folder, summary.json written.

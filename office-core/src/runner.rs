@@ -1,6 +1,12 @@
 //! Runs one job through the pipeline: profile → plan → validate → execute → collect.
 //! Each stage is timed and recorded on the job as it happens, so a job that fails
 //! still shows how far it got and keeps its inputs, code and logs.
+//!
+//! Plan → validate → execute is a bounded repair loop for generators that can learn
+//! from a failure (a model): a program the validator rejects, or that raises, goes back
+//! with the findings or the traceback, up to `CodeGenerator::max_attempts` programs in
+//! all; the same failure twice ends it early. Every attempt's program, findings and error
+//! stay on the job (`code/attempt-<n>.py`, `attempts` in summary.json, one event each).
 
 use crate::artifacts::ArtifactStorage;
 use crate::collect::{self, storage_key};
@@ -10,7 +16,7 @@ use crate::execute::{ExecOutcome, ExecRequest, Executor, ExitKind};
 use crate::job::{
     Artifact, ArtifactKind, EventBody, Job, JobError, JobId, LogLevel, Stage, StageTiming,
 };
-use crate::plan::{CodeGenerator, Plan, PlanRequest};
+use crate::plan::{CallLog, CodeGenerator, GeneratorChoice, ModelCall, Plan, PlanRequest};
 use crate::profile::{self, FileProfile};
 use crate::store::Store;
 use crate::validate::{self, Policy};
@@ -27,7 +33,10 @@ pub const PROFILES_KEY: &str = "meta/profiles.json";
 pub struct Runner {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) artifacts: Arc<dyn ArtifactStorage>,
+    /// The offline (or embedder's) generator: `planner`, and `auto` without a model.
     pub(crate) generator: Arc<dyn CodeGenerator>,
+    /// The model, when one is configured: `llm`, and `auto`.
+    pub(crate) llm: Option<Arc<dyn CodeGenerator>>,
     pub(crate) executor: Arc<dyn Executor>,
     pub(crate) policy: Policy,
     pub(crate) limits: Limits,
@@ -49,10 +58,13 @@ impl Runner {
         let result = self.run_stages(job, &mut progress).await;
         if let Err(error) = &result {
             // A failed job keeps a summary of how far it got and why it stopped.
+            let calls = progress.calls.calls();
             let facts = SummaryFacts {
                 plan: progress.plan.as_ref(),
                 before: progress.profiles.as_deref().unwrap_or_default(),
                 error: Some(error),
+                attempts: &progress.attempts,
+                calls: &calls,
                 ..SummaryFacts::default()
             };
             let data = serde_json::to_vec_pretty(&summary_json(job, &facts)).unwrap_or_default();
@@ -70,23 +82,19 @@ impl Runner {
         let scratch = Scratch::create(&self.scratch_dir, job.id).map_err(internal)?;
         let clock = self.begin(job, Stage::Profile).await?;
         let profiles = self.profile(job, &scratch).await;
-        let profiles: &[FileProfile] = progress.profiles.insert(finish(job, clock, profiles)?);
+        let profiles = finish(job, clock, profiles)?;
+        progress.profiles = Some(profiles.clone());
+        let profiles: &[FileProfile] = &profiles;
 
-        let clock = self.begin(job, Stage::Plan).await?;
-        let plan = self.plan(job, profiles).await;
-        let plan: &Plan = progress.plan.insert(finish(job, clock, plan)?);
-        job.generator = Some(plan.generator.clone());
-
-        let clock = self.begin(job, Stage::Validate).await?;
-        let validated = self.validate(plan).await;
-        finish(job, clock, validated)?;
-
-        let clock = self.begin(job, Stage::Execute).await?;
-        let outcome = self.execute(job, plan, &scratch).await;
-        let outcome = finish(job, clock, outcome)?;
+        let (plan, outcome) = self
+            .write_and_run(job, profiles, &scratch, progress)
+            .await?;
+        let plan: &Plan = &plan;
 
         let clock = self.begin(job, Stage::Collect).await?;
-        let collected = self.collect(job, plan, profiles, &outcome, &scratch).await;
+        let collected = self
+            .collect(job, plan, profiles, &outcome, &scratch, progress)
+            .await;
         finish(job, clock, collected)?;
         job.stage = Stage::Done;
         Ok(())
@@ -141,15 +149,195 @@ impl Runner {
         Ok(profiles)
     }
 
-    async fn plan(&self, job: &mut Job, profiles: &[FileProfile]) -> StageResult<Plan> {
+    /// The generator the job asked for (`generator` in its params).
+    fn choose_generator(&self, job: &Job) -> StageResult<Arc<dyn CodeGenerator>> {
+        let choice = GeneratorChoice::from_params(&job.params)
+            .map_err(|e| JobError::new("invalid_generator", e))?;
+        match (choice, &self.llm) {
+            (GeneratorChoice::Planner, _) | (GeneratorChoice::Auto, None) => {
+                Ok(self.generator.clone())
+            }
+            (GeneratorChoice::Llm | GeneratorChoice::Auto, Some(llm)) => Ok(llm.clone()),
+            (GeneratorChoice::Llm, None) => Err(JobError::new(
+                "generator_unavailable",
+                "the job asked for the LLM generator, but no model is configured on this \
+                 worker (OFFICE_LLM_BASE_URL, OFFICE_LLM_MODEL)",
+            )),
+        }
+    }
+
+    /// Plan → validate → execute until a program runs, the generator's attempts are used
+    /// up, or the same failure comes back.
+    async fn write_and_run(
+        &self,
+        job: &mut Job,
+        profiles: &[FileProfile],
+        scratch: &Scratch,
+        progress: &mut Progress,
+    ) -> StageResult<(Plan, ExecOutcome)> {
+        let generator = self.choose_generator(job)?;
+        // Said even when no program comes back (the model cannot be reached).
+        job.generator = Some(generator.name());
+        let max = generator.max_attempts().max(1);
+        let mut previous: Option<Previous> = None;
+        for number in 1..=max {
+            if number > 1 {
+                scratch.reset().map_err(internal)?;
+            }
+            let attempt = Attempt {
+                number,
+                max,
+                previous: previous.as_ref(),
+            };
+            let result = self
+                .attempt(job, &*generator, &attempt, profiles, scratch, progress)
+                .await;
+            let code = progress.plan.as_ref().map(|p| p.code.clone());
+            let code_name = (max > 1 && code.is_some()).then(|| attempt_file(number));
+            let failure = match result {
+                Ok(done) => {
+                    if number > 1 {
+                        let note = format!("attempt {number} of {max} ran");
+                        self.log(job.id, LogLevel::Info, note).await;
+                    }
+                    progress.attempts.push(json!({
+                        "attempt": number, "code": code_name, "outcome": "succeeded",
+                    }));
+                    return Ok(done);
+                }
+                Err(failure) => failure,
+            };
+            progress.attempts.push(json!({
+                "attempt": number, "code": code_name, "outcome": failure.error.code,
+                "error": failure.error,
+            }));
+            // A generator with one attempt (the deterministic planner) fails as it always did.
+            let Some(feedback) = failure.feedback.filter(|_| max > 1) else {
+                return Err(failure.error);
+            };
+            let signature = failure_signature(&failure.error);
+            let same_again = previous.as_ref().is_some_and(|p| p.signature == signature);
+            if number == max || same_again {
+                let why = if same_again {
+                    format!(
+                        "the same failure came back on attempt {number}, so the model was not asked again"
+                    )
+                } else {
+                    format!("{max} programs were written and none worked")
+                };
+                self.log(
+                    job.id,
+                    LogLevel::Error,
+                    format!(
+                        "attempt {number} of {max} failed ({}); {why}",
+                        failure.error.code
+                    ),
+                )
+                .await;
+                return Err(give_up(failure.error, number, &why));
+            }
+            self.log(
+                job.id,
+                LogLevel::Warn,
+                format!(
+                    "attempt {number} of {max} failed ({}): {}; asking {} to fix it",
+                    failure.error.code,
+                    failure.error.message,
+                    generator.name()
+                ),
+            )
+            .await;
+            previous = Some(Previous {
+                code,
+                feedback,
+                signature,
+            });
+        }
+        unreachable!("the loop returns on its last attempt")
+    }
+
+    /// One program: written, checked and run. A failure the generator could learn from
+    /// carries feedback for it.
+    async fn attempt(
+        &self,
+        job: &mut Job,
+        generator: &dyn CodeGenerator,
+        attempt: &Attempt<'_>,
+        profiles: &[FileProfile],
+        scratch: &Scratch,
+        progress: &mut Progress,
+    ) -> Result<(Plan, ExecOutcome), Failure> {
+        progress.plan = None;
+        let clock = self.begin(job, Stage::Plan).await?;
+        let plan = self
+            .plan(job, generator, attempt, profiles, &progress.calls)
+            .await;
+        let plan = finish(job, clock, plan).map_err(|error| {
+            let feedback = (error.code == "no_code_in_reply").then(|| {
+                "Your reply held no Python program. Reply with the whole program in one \
+                 ```python fenced block."
+                    .to_string()
+            });
+            Failure { error, feedback }
+        })?;
+        job.generator = Some(plan.generator.clone());
+        progress.plan = Some(plan.clone());
+
+        let clock = self.begin(job, Stage::Validate).await?;
+        let validated = self.validate(&plan).await;
+        finish(job, clock, validated).map_err(|error| Failure {
+            feedback: Some(findings_feedback(&error)),
+            error,
+        })?;
+
+        let clock = self.begin(job, Stage::Execute).await?;
+        let outcome = self.execute(job, &plan, scratch).await;
+        let outcome = finish(job, clock, outcome).map_err(|error| Failure {
+            // Timeouts and resource limits are not sent back: each try would cost the
+            // whole limit again, and a rewrite rarely makes the data smaller.
+            feedback: (error.code == "execution_failed").then(|| run_feedback(&error)),
+            error,
+        })?;
+        if let Some(expected) = &plan.output
+            && attempt.max > 1
+            && !std::fs::symlink_metadata(scratch.output_dir().join(expected))
+                .is_ok_and(|m| m.is_file())
+        {
+            return Err(Failure {
+                error: JobError::new(
+                    "no_output",
+                    format!(
+                        "the program finished but did not write {expected} to its output folder"
+                    ),
+                ),
+                feedback: Some(format!(
+                    "It ran without an error but did not write {expected} into OUTPUT_DIR. \
+                     Write it there, as the contract says."
+                )),
+            });
+        }
+        Ok((plan, outcome))
+    }
+
+    async fn plan(
+        &self,
+        job: &mut Job,
+        generator: &dyn CodeGenerator,
+        attempt: &Attempt<'_>,
+        profiles: &[FileProfile],
+        calls: &CallLog,
+    ) -> StageResult<Plan> {
+        let previous = attempt.previous;
         let req = PlanRequest {
             kind: job.kind,
             prompt: &job.prompt,
             profiles,
             params: &job.params,
-            previous_error: None,
+            previous_error: previous.map(|p| p.feedback.as_str()),
+            previous_code: previous.and_then(|p| p.code.as_deref()),
+            calls: Some(calls),
         };
-        let plan = self.generator.generate(&req).await.map_err(|e| {
+        let plan = generator.generate(&req).await.map_err(|e| {
             JobError::new(e.code.clone(), e.message.clone()).with_details(json!({
                 "understood": e.understood,
                 "operations": e.operations,
@@ -163,6 +351,11 @@ impl Runner {
             plan.code.clone().into(),
         )
         .await?;
+        if attempt.max > 1 {
+            let name = attempt_file(attempt.number);
+            self.put_artifact(job, ArtifactKind::Code, &name, plan.code.clone().into())
+                .await?;
+        }
         Ok(plan)
     }
 
@@ -259,6 +452,7 @@ impl Runner {
         profiles: &[FileProfile],
         outcome: &ExecOutcome,
         scratch: &Scratch,
+        progress: &Progress,
     ) -> StageResult<()> {
         let (dir, limits) = (scratch.output_dir(), self.limits.clone());
         let collected =
@@ -310,6 +504,7 @@ impl Runner {
                 .map_err(internal)?;
             push_artifact(job, file.name.clone(), kind, file.size, file.sha256.clone());
         }
+        let calls = progress.calls.calls();
         let facts = SummaryFacts {
             plan: Some(plan),
             before: profiles,
@@ -318,6 +513,8 @@ impl Runner {
             program_report: Some(&program_report),
             skipped: &collected.skipped,
             error: None,
+            attempts: &progress.attempts,
+            calls: &calls,
         };
         let summary = summary_json(job, &facts);
         let data = serde_json::to_vec_pretty(&summary).map_err(internal)?;
@@ -428,7 +625,138 @@ fn sheet_shapes(profiles: &[FileProfile]) -> Value {
 #[derive(Default)]
 struct Progress {
     profiles: Option<Vec<FileProfile>>,
+    /// The latest attempt's program.
     plan: Option<Plan>,
+    /// One entry per program written: its number, code artifact, outcome and error.
+    attempts: Vec<Value>,
+    /// The model calls made for this run.
+    calls: CallLog,
+}
+
+/// Where the repair loop is.
+struct Attempt<'a> {
+    number: u32,
+    max: u32,
+    previous: Option<&'a Previous>,
+}
+
+/// The previous attempt, as the generator sees it on a repair.
+struct Previous {
+    /// None when no program came back at all.
+    code: Option<String>,
+    /// The findings or the traceback, written for the generator.
+    feedback: String,
+    /// What makes two failures the same one.
+    signature: String,
+}
+
+/// An attempt that failed; `feedback` when the generator could learn from it.
+struct Failure {
+    error: JobError,
+    feedback: Option<String>,
+}
+
+impl From<JobError> for Failure {
+    fn from(error: JobError) -> Self {
+        Failure {
+            error,
+            feedback: None,
+        }
+    }
+}
+
+fn attempt_file(number: u32) -> String {
+    format!("attempt-{number}.py")
+}
+
+/// The validator's findings as the model should read them (at most 20).
+fn findings_feedback(error: &JobError) -> String {
+    let mut text = String::from("The code checker rejected it:\n");
+    let violations = error.details["violations"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for v in violations.iter().take(20) {
+        text.push_str(&format!(
+            "- line {}, column {}, {}: {}\n",
+            v["line"],
+            v["col"],
+            v["code"].as_str().unwrap_or_default(),
+            v["message"].as_str().unwrap_or_default()
+        ));
+    }
+    if violations.len() > 20 {
+        text.push_str(&format!("- and {} more\n", violations.len() - 20));
+    }
+    if violations.is_empty() {
+        text.push_str(&error.message);
+    }
+    text
+}
+
+/// The exception and the end of its traceback (or of the error output).
+fn run_feedback(error: &JobError) -> String {
+    let python = &error.details["error"];
+    let (text, tail_of) = match python["exc_type"].as_str() {
+        Some(exc) => (
+            format!(
+                "It raised {exc}{}: {}",
+                python["line"]
+                    .as_u64()
+                    .map(|l| format!(" at line {l}"))
+                    .unwrap_or_default(),
+                python["message"].as_str().unwrap_or_default()
+            ),
+            python["traceback"].as_str().unwrap_or_default(),
+        ),
+        None => (
+            format!("It failed: {}", error.message),
+            error.details["stderr_tail"].as_str().unwrap_or_default(),
+        ),
+    };
+    let tail_of = tail(tail_of, 3000).replace("```", "`\u{200b}``");
+    if tail_of.trim().is_empty() {
+        return text;
+    }
+    format!(
+        "{text}\n\nThe end of its traceback:\n```\n{}\n```",
+        tail_of.trim_end()
+    )
+}
+
+/// Two failures are the same when the same rules fire with the same messages, the same
+/// exception is raised with the same message (line numbers aside), or, for failures with
+/// no details (no program in the reply, no output file), they have the same code.
+fn failure_signature(error: &JobError) -> String {
+    if let Some(violations) = error.details["violations"].as_array() {
+        let mut found: Vec<String> = violations
+            .iter()
+            .map(|v| format!("{}:{}", v["code"], v["message"]))
+            .collect();
+        found.sort();
+        found.dedup();
+        return format!("{}|{}", error.code, found.join("|"));
+    }
+    let python = &error.details["error"];
+    if python.is_object() {
+        return format!(
+            "{}|{}|{}",
+            error.code, python["exc_type"], python["message"]
+        );
+    }
+    // No program, or no output file: the kind of failure is all there is to compare.
+    error.code.clone()
+}
+
+/// The last failure, said to be the last: the job ends with its code.
+fn give_up(mut error: JobError, attempts: u32, why: &str) -> JobError {
+    error.message = format!("{} ({why})", error.message);
+    if let Value::Object(details) = &mut error.details {
+        details.insert("attempts".into(), json!(attempts));
+    } else {
+        error.details = json!({ "attempts": attempts });
+    }
+    error
 }
 
 /// Everything the summary is made of; a failed run has only some of it.
@@ -441,6 +769,8 @@ struct SummaryFacts<'a> {
     program_report: Option<&'a Value>,
     skipped: &'a [String],
     error: Option<&'a JobError>,
+    attempts: &'a [Value],
+    calls: &'a [ModelCall],
 }
 
 /// What was asked, what was done, the shape of the data before and after, and how long
@@ -464,8 +794,31 @@ fn summary_json(job: &Job, facts: &SummaryFacts<'_>) -> Value {
             "stderr_truncated": o.stderr_truncated,
         })),
         "outputs_skipped": facts.skipped,
+        "attempts": facts.attempts,
+        "llm": llm_summary(facts.calls),
         "stages": job.stages.iter().map(|s| json!({"stage": s.stage, "duration_ms": s.duration_ms})).collect::<Vec<_>>(),
         "inputs": job.inputs,
+    })
+}
+
+/// Token usage and latency of the job's model calls; null when it made none.
+fn llm_summary(calls: &[ModelCall]) -> Value {
+    if calls.is_empty() {
+        return Value::Null;
+    }
+    let sum = |f: fn(&ModelCall) -> Option<u64>| -> Option<u64> {
+        calls
+            .iter()
+            .map(f)
+            .try_fold(0u64, |acc, n| n.map(|n| acc + n))
+    };
+    json!({
+        "model": calls[0].model,
+        "calls": calls,
+        "prompt_tokens": sum(|c| c.prompt_tokens),
+        "completion_tokens": sum(|c| c.completion_tokens),
+        "total_tokens": sum(|c| c.total_tokens),
+        "latency_ms": calls.iter().map(|c| c.latency_ms).sum::<f64>(),
     })
 }
 
@@ -480,6 +833,15 @@ impl Scratch {
         std::fs::create_dir_all(root.join("out"))?;
         std::fs::create_dir_all(root.join("work"))?;
         Ok(Scratch { root })
+    }
+
+    /// Empties the output and working folders, so an attempt sees nothing of the last one.
+    fn reset(&self) -> std::io::Result<()> {
+        for dir in [self.output_dir(), self.work_dir()] {
+            std::fs::remove_dir_all(&dir)?;
+            std::fs::create_dir_all(&dir)?;
+        }
+        Ok(())
     }
 
     fn output_dir(&self) -> PathBuf {

@@ -5,7 +5,8 @@ use crate::error::ApiError;
 use axum::extract::Multipart;
 use axum::extract::multipart::MultipartRejection;
 use axum::http::StatusCode;
-use office_core::Upload;
+use office_core::plan::GeneratorChoice;
+use office_core::{Submission, Upload};
 use std::collections::HashMap;
 
 /// A parsed multipart form.
@@ -14,6 +15,11 @@ pub struct Form {
     texts: HashMap<String, String>,
     files: HashMap<String, Vec<Upload>>,
 }
+
+/// The field every create endpoint accepts to pick the code generator:
+/// `auto` (default), `planner` or `llm`. List it in the route's `FormSpec::texts` and call
+/// `Form::apply_generator` on the submission.
+pub const GENERATOR_FIELD: &str = "generator";
 
 /// What a route accepts: text fields and file fields by name.
 pub struct FormSpec {
@@ -83,6 +89,19 @@ impl Form {
                 format!("{name} must not be empty"),
             )),
             Some(t) => Ok(t.to_string()),
+        }
+    }
+
+    /// The submission with the generator the form asked for, if it asked.
+    pub fn apply_generator(&self, submission: Submission) -> Result<Submission, ApiError> {
+        match self.text(GENERATOR_FIELD).map(str::trim) {
+            None | Some("") => Ok(submission),
+            Some(text) => {
+                let choice = text
+                    .parse::<GeneratorChoice>()
+                    .map_err(|e| ApiError::invalid_field(GENERATOR_FIELD, e))?;
+                Ok(submission.with_generator(choice))
+            }
         }
     }
 

@@ -50,6 +50,9 @@ enum Command {
         /// Folder to copy the outputs into [default: ./office-out/<job id>].
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Who writes the program: auto (the model when one is configured), planner, llm.
+        #[arg(long, default_value = "auto")]
+        generator: office_core::plan::GeneratorChoice,
     },
     /// Check a Python program against the code policy; prints the findings as JSON.
     /// Exits 1 when the program is rejected.
@@ -94,7 +97,12 @@ async fn run(command: Command) -> Result<i32> {
             no_worker,
         } => serve(host, port, no_worker).await,
         Command::Worker { concurrency } => worker(concurrency).await,
-        Command::Run { file, prompt, out } => run_one(file, prompt, out).await,
+        Command::Run {
+            file,
+            prompt,
+            out,
+            generator,
+        } => run_one(file, prompt, out, generator).await,
         Command::Validate { file } => validate(file),
     }
 }
@@ -164,7 +172,12 @@ fn require_shared_queue(config: &Config, command: &str) -> Result<()> {
     Ok(())
 }
 
-async fn run_one(file: PathBuf, prompt: String, out: Option<PathBuf>) -> Result<i32> {
+async fn run_one(
+    file: PathBuf,
+    prompt: String,
+    out: Option<PathBuf>,
+    generator: office_core::plan::GeneratorChoice,
+) -> Result<i32> {
     let config = Config::from_env()?;
     let data = tokio::fs::read(&file)
         .await
@@ -175,16 +188,13 @@ async fn run_one(file: PathBuf, prompt: String, out: Option<PathBuf>) -> Result<
         .unwrap_or_else(|| "input".into());
     let engine = Engine::open(config).await?;
     let pool = engine.start_workers(1);
-    let job = engine
-        .submit(Submission::new(
-            JobKind::Excel,
-            prompt,
-            vec![Upload {
-                name,
-                data: data.into(),
-            }],
-        ))
-        .await?;
+    let upload = Upload {
+        name,
+        data: data.into(),
+    };
+    let submission =
+        Submission::new(JobKind::Excel, prompt, vec![upload]).with_generator(generator);
+    let job = engine.submit(submission).await?;
     let job = engine.wait(job.id, None).await?;
     pool.shutdown(Duration::from_secs(5)).await;
 

@@ -1,7 +1,8 @@
 //! Plan stage: turn a request in plain language plus the file profiles into a Python
 //! program. The offline planner (`planner`) is the embedded default; an LLM-backed
-//! generator plugs in behind the same trait.
+//! generator (`llm`) plugs in behind the same trait.
 
+pub mod llm;
 pub mod planner;
 
 use crate::job::JobKind;
@@ -19,6 +20,97 @@ pub struct PlanRequest<'a> {
     pub params: &'a serde_json::Map<String, serde_json::Value>,
     /// The previous attempt's failure, for generators that can repair.
     pub previous_error: Option<&'a str>,
+    /// The previous attempt's program, the one `previous_error` is about.
+    pub previous_code: Option<&'a str>,
+    /// Where a generator that calls a model records each call (tokens, latency).
+    pub calls: Option<&'a CallLog>,
+}
+
+/// One request to a model: what it cost and how long it took.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModelCall {
+    /// What the call was for: `generate`, `narrate`.
+    pub purpose: String,
+    pub model: String,
+    pub prompt_tokens: Option<u64>,
+    pub completion_tokens: Option<u64>,
+    pub total_tokens: Option<u64>,
+    /// From sending the first try to the last byte of the answer, retries included.
+    pub latency_ms: f64,
+    /// Tries made (1 when the first answer was used).
+    pub tries: u32,
+}
+
+/// The model calls of one job, in order. Shared by the runner and the generator.
+#[derive(Debug, Default)]
+pub struct CallLog {
+    // std Mutex: held only to push or copy, never across an await.
+    calls: std::sync::Mutex<Vec<ModelCall>>,
+}
+
+impl CallLog {
+    pub fn push(&self, call: ModelCall) {
+        self.calls
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(call);
+    }
+
+    pub fn calls(&self) -> Vec<ModelCall> {
+        self.calls.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// Which generator a job asks for (`generator` on a submission).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GeneratorChoice {
+    /// The model when one is configured, else the offline planner.
+    #[default]
+    Auto,
+    Planner,
+    Llm,
+}
+
+impl GeneratorChoice {
+    /// The key in `Job::params` that carries the choice.
+    pub const PARAM: &'static str = "generator";
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GeneratorChoice::Auto => "auto",
+            GeneratorChoice::Planner => "planner",
+            GeneratorChoice::Llm => "llm",
+        }
+    }
+
+    /// The choice a job's params carry; absent means `auto`.
+    pub fn from_params(
+        params: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Self, String> {
+        match params.get(Self::PARAM) {
+            None | Some(serde_json::Value::Null) => Ok(GeneratorChoice::Auto),
+            Some(serde_json::Value::String(s)) => s.parse(),
+            Some(other) => Err(format!(
+                "generator must be one of auto, planner, llm; got {other}"
+            )),
+        }
+    }
+}
+
+impl std::str::FromStr for GeneratorChoice {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "" | "auto" => Ok(GeneratorChoice::Auto),
+            "planner" => Ok(GeneratorChoice::Planner),
+            "llm" => Ok(GeneratorChoice::Llm),
+            _ => Err(format!(
+                "generator must be one of auto, planner, llm; got '{}'",
+                s.trim()
+            )),
+        }
+    }
 }
 
 /// A program and what it is meant to do.
@@ -77,6 +169,13 @@ pub trait CodeGenerator: Send + Sync + 'static {
     fn name(&self) -> String;
 
     async fn generate(&self, req: &PlanRequest<'_>) -> Result<Plan, PlanError>;
+
+    /// Programs written per job at most. A generator that learns from a failure (a model
+    /// shown the findings or the traceback) gets more than one try; a deterministic one
+    /// would only write the same program again.
+    fn max_attempts(&self) -> u32 {
+        1
+    }
 
     /// Writes a report's narrative from computed facts. `None`: this generator writes
     /// no prose and the built-in templates do (the offline default).

@@ -1,9 +1,10 @@
-//! Excel code-interpreter jobs: `/api/excel/jobs` (multipart `file`, `prompt`).
+//! Excel code-interpreter jobs: `/api/excel/jobs` (multipart `file`, `prompt`, optional
+//! `generator`).
 
 use super::jobs::{self, ListQuery};
 use crate::AppState;
 use crate::error::ApiError;
-use crate::form::{Form, FormSpec};
+use crate::form::{Form, FormSpec, GENERATOR_FIELD};
 use axum::Json;
 use axum::Router;
 use axum::extract::multipart::MultipartRejection;
@@ -17,7 +18,7 @@ use serde_json::{Value, json};
 
 const KIND: JobKind = JobKind::Excel;
 const FORM: FormSpec = FormSpec {
-    texts: &["prompt"],
+    texts: &["prompt", GENERATOR_FIELD],
     files: &["file"],
 };
 
@@ -48,10 +49,8 @@ async fn create(
     let mut form = Form::read(multipart, &FORM).await?;
     let file = form.required_file("file")?;
     let prompt = form.required_text("prompt")?;
-    let job = state
-        .engine
-        .submit(Submission::new(KIND, prompt, vec![file]))
-        .await?;
+    let submission = form.apply_generator(Submission::new(KIND, prompt, vec![file]))?;
+    let job = state.engine.submit(submission).await?;
     Ok((StatusCode::CREATED, Json(job)))
 }
 

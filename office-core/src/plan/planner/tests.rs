@@ -764,6 +764,8 @@ async fn other_kinds_are_unsupported_for_now() {
         profiles: &profiles,
         params: &params,
         previous_error: None,
+        previous_code: None,
+        calls: None,
     };
     let e = OfflinePlanner.generate(&request).await.unwrap_err();
     assert_eq!(e.code, "unsupported_kind");
