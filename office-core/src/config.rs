@@ -58,6 +58,10 @@ pub struct Config {
     pub database_url: Option<String>,
     /// Redis queue when set; in-process queue otherwise.
     pub redis_url: Option<String>,
+    /// PostgreSQL connections this process keeps at most.
+    pub db_pool_size: u32,
+    /// Prefix of the Redis queue's keys: processes with the same prefix share one queue.
+    pub redis_prefix: String,
     /// The interpreter that runs generated programs.
     pub python: PathBuf,
     /// Largest accepted upload, per file.
@@ -221,6 +225,8 @@ impl Config {
             data_dir: data_dir.into(),
             database_url: None,
             redis_url: None,
+            db_pool_size: crate::store::DEFAULT_POOL_SIZE,
+            redis_prefix: "office".into(),
             python: default_python(),
             max_upload_bytes: 50 << 20,
             limits: Limits::default(),
@@ -242,6 +248,12 @@ impl Config {
         let mut c = Config::with_data_dir(var("DATA_DIR").unwrap_or_else(|| "./data".into()));
         c.database_url = var("DATABASE_URL");
         c.redis_url = var("REDIS_URL");
+        if let Some(n) = parse::<u32>("OFFICE_DB_POOL_SIZE")? {
+            c.db_pool_size = n.max(1);
+        }
+        if let Some(p) = var("OFFICE_REDIS_PREFIX") {
+            c.redis_prefix = p;
+        }
         if let Some(p) = var("OFFICE_PYTHON") {
             c.python = PathBuf::from(p);
         }

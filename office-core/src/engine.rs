@@ -15,9 +15,9 @@ use crate::plan::llm::LlmGenerator;
 use crate::plan::planner::OfflinePlanner;
 use crate::plan::{CodeGenerator, GeneratorChoice};
 use crate::profile::{self, FileFormat};
-use crate::queue::{MemoryQueue, Queue};
+use crate::queue::{MemoryQueue, Queue, RedisQueue};
 use crate::runner::{PROFILES_KEY, Runner};
-use crate::store::{SqliteStore, Store};
+use crate::store::{PostgresStore, SqliteStore, Store};
 use crate::validate::Policy;
 use crate::worker::WorkerPool;
 use bytes::Bytes;
@@ -150,30 +150,16 @@ impl EngineBuilder {
                 config.data_dir.display()
             ))
         })?;
-        if config.database_url.is_some() && self.store.is_none() {
-            return Err(Error::invalid(
-                "DATABASE_URL is set, but this build has no PostgreSQL store yet; unset it to use SQLite under DATA_DIR",
-            ));
-        }
-        if config.redis_url.is_some() && self.queue.is_none() {
-            return Err(Error::invalid(
-                "REDIS_URL is set, but this build has no Redis queue yet; unset it to use the in-process queue",
-            ));
-        }
         let (store, store_name) = match self.store {
             Some(s) => s,
-            None => (
-                Arc::new(SqliteStore::open(&config.sqlite_path()).await?) as Arc<dyn Store>,
-                "sqlite".into(),
-            ),
+            None => default_store(&config).await?,
         };
-        let recover_running = self.queue.is_none();
+        // With the in-process queue, a running job found at start was this process's own
+        // (it died); with a shared queue it may be a live worker's elsewhere.
+        let recover_running = self.queue.is_none() && config.redis_url.is_none();
         let (queue, queue_name) = match self.queue {
             Some(q) => q,
-            None => (
-                Arc::new(MemoryQueue::new()) as Arc<dyn Queue>,
-                "in-process".into(),
-            ),
+            None => default_queue(&config).await?,
         };
         let artifacts = match self.artifacts {
             Some(a) => a,
@@ -225,6 +211,31 @@ impl EngineBuilder {
             }),
         })
     }
+}
+
+/// PostgreSQL when `DATABASE_URL` is set, else SQLite under `DATA_DIR`.
+async fn default_store(config: &Config) -> Result<(Arc<dyn Store>, String)> {
+    Ok(match &config.database_url {
+        Some(url) => (
+            Arc::new(PostgresStore::connect(url, config.db_pool_size).await?),
+            "postgres".into(),
+        ),
+        None => (
+            Arc::new(SqliteStore::open(&config.sqlite_path()).await?),
+            "sqlite".into(),
+        ),
+    })
+}
+
+/// Redis when `REDIS_URL` is set, else the in-process queue.
+async fn default_queue(config: &Config) -> Result<(Arc<dyn Queue>, String)> {
+    Ok(match &config.redis_url {
+        Some(url) => (
+            Arc::new(RedisQueue::connect(url, &config.redis_prefix).await?),
+            "redis".into(),
+        ),
+        None => (Arc::new(MemoryQueue::new()), "in-process".into()),
+    })
 }
 
 impl Engine {
@@ -554,6 +565,12 @@ impl Engine {
     /// Makes jobs left behind by an earlier process of this engine end well: queued jobs
     /// are queued again; with the in-process queue, running jobs (whose process died) are
     /// started again, or failed once they have used up their attempts.
+    ///
+    /// With a shared queue, other processes may be running right now, so a running job
+    /// is left as it is in the store: it is only handed to the queue, which ignores a job
+    /// it still holds (a live worker's, or a dead one's whose lease will run out and be
+    /// reclaimed) and takes back one it lost (a queue server that restarted empty).
+    /// Safe to run from every process, at any time.
     pub async fn recover(&self) -> Result<RecoveryReport> {
         let mut report = RecoveryReport::default();
         let queued = self.list_all(JobStatus::Queued).await?;
@@ -562,6 +579,9 @@ impl Engine {
             report.requeued += 1;
         }
         if !self.inner.recover_running {
+            for job in self.list_all(JobStatus::Running).await? {
+                self.inner.queue.enqueue(job.id).await?;
+            }
             return Ok(report);
         }
         for mut job in self.list_all(JobStatus::Running).await? {

@@ -17,8 +17,8 @@
 //!   - `collect`: artifacts taken from the output folder, summary.json written;
 //!   - `report`: report templates, narrative and number check; the last step of
 //!     analytics and report jobs.
-//! - `store`: job metadata (`Store`: SQLite, in-memory).
-//! - `queue`: work distribution (`Queue`: in-process).
+//! - `store`: job metadata (`Store`: SQLite, PostgreSQL, in-memory).
+//! - `queue`: work distribution (`Queue`: in-process, Redis Streams).
 //! - `artifacts`: job files (`ArtifactStorage`: local folders).
 //! - `config`, `error`: configuration from the environment; the one error type.
 

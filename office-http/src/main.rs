@@ -30,6 +30,15 @@ enum Command {
         /// Port to listen on [env: OFFICE_PORT, default 8000].
         #[arg(long)]
         port: Option<u16>,
+        /// Serve the API only; `office worker` processes run the jobs (needs REDIS_URL).
+        #[arg(long)]
+        no_worker: bool,
+    },
+    /// Run jobs only, taking them from the shared queue (needs REDIS_URL), until stopped.
+    Worker {
+        /// Jobs run at once [env: OFFICE_WORKERS, default 2].
+        #[arg(long)]
+        concurrency: Option<usize>,
     },
     /// Run one job in this process and print where its outputs are.
     Run {
@@ -122,7 +131,12 @@ async fn async_main() {
 
 async fn run(command: Command) -> Result<i32> {
     match command {
-        Command::Serve { host, port } => serve(host, port).await,
+        Command::Serve {
+            host,
+            port,
+            no_worker,
+        } => serve(host, port, no_worker).await,
+        Command::Worker { concurrency } => worker(concurrency).await,
         Command::Run {
             file,
             prompt,
@@ -147,8 +161,11 @@ async fn run(command: Command) -> Result<i32> {
     }
 }
 
-async fn serve(host: Option<String>, port: Option<u16>) -> Result<i32> {
+async fn serve(host: Option<String>, port: Option<u16>, no_worker: bool) -> Result<i32> {
     let mut config = Config::from_env()?;
+    if no_worker {
+        require_shared_queue(&config, "office serve --no-worker")?;
+    }
     if let Some(h) = host {
         config.host = h;
     }
@@ -160,7 +177,7 @@ async fn serve(host: Option<String>, port: Option<u16>) -> Result<i32> {
     let engine = Engine::open(config).await?;
     let recovered = engine.recover().await?;
     tracing::info!(?recovered, "jobs left by an earlier run were taken care of");
-    let pool = engine.start_workers(workers);
+    let pool = (!no_worker).then(|| engine.start_workers(workers));
     let state = AppState::new(engine);
     match &*state.python {
         Ok(version) => tracing::info!(%version, "python runtime"),
@@ -173,8 +190,40 @@ async fn serve(host: Option<String>, port: Option<u16>) -> Result<i32> {
         .with_context(|| format!("cannot listen on {addr}"))?;
     tracing::info!("office listening on http://{}", listener.local_addr()?);
     office_http::serve(listener, state, shutdown_signal()).await?;
+    if let Some(pool) = pool {
+        pool.shutdown(Duration::from_secs(30)).await;
+    }
+    Ok(0)
+}
+
+async fn worker(concurrency: Option<usize>) -> Result<i32> {
+    let config = Config::from_env()?;
+    require_shared_queue(&config, "office worker")?;
+    let count = concurrency.unwrap_or(config.workers).max(1);
+    let engine = Engine::open(config).await?;
+    // Safe beside live processes: see Engine::recover.
+    let recovered = engine.recover().await?;
+    let backends = engine.backends();
+    tracing::info!(?recovered, store = %backends.store, queue = %backends.queue, count, "office worker running");
+    let pool = engine.start_workers(count);
+    shutdown_signal().await;
     pool.shutdown(Duration::from_secs(30)).await;
     Ok(0)
+}
+
+/// Running the API and the workers in separate processes needs a queue they share.
+fn require_shared_queue(config: &Config, command: &str) -> Result<()> {
+    if config.redis_url.is_none() {
+        anyhow::bail!(
+            "{command} needs REDIS_URL: with the in-process queue, jobs only run in the process that accepted them (use plain `office serve`)"
+        );
+    }
+    if config.database_url.is_none() {
+        tracing::warn!(
+            "DATABASE_URL is not set: the processes share the SQLite file under DATA_DIR, which works on one machine only"
+        );
+    }
+    Ok(())
 }
 
 async fn run_one(

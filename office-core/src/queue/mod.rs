@@ -45,8 +45,10 @@ pub trait Queue: Send + Sync + 'static {
 }
 
 mod memory;
+mod redis;
 
 pub use memory::MemoryQueue;
+pub use redis::RedisQueue;
 
 #[cfg(any(test, feature = "test-utils"))]
 pub mod conformance;

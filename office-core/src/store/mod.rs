@@ -53,9 +53,11 @@ pub trait Store: Send + Sync + 'static {
 }
 
 mod memory;
+mod postgres;
 mod sqlite;
 
 pub use memory::MemoryStore;
+pub use postgres::{DEFAULT_POOL_SIZE, PostgresStore};
 pub use sqlite::SqliteStore;
 
 #[cfg(any(test, feature = "test-utils"))]

@@ -94,7 +94,10 @@ impl SqliteStore {
     }
 
     async fn from_pool(pool: SqlitePool) -> Result<Self> {
-        Migrator::new(EmbeddedMigrations).await?.run(&pool).await?;
+        Migrator::new(EmbeddedMigrations(MIGRATIONS))
+            .await?
+            .run(&pool)
+            .await?;
         Ok(SqliteStore { pool })
     }
 
@@ -104,14 +107,15 @@ impl SqliteStore {
     }
 }
 
-/// The embedded `MIGRATIONS` as a source for sqlx's `Migrator` (which otherwise reads a
-/// folder at run time).
+/// Embedded migrations (version, description, SQL) as a source for sqlx's `Migrator`
+/// (which otherwise reads a folder at run time). The PostgreSQL store uses it too.
 #[derive(Debug)]
-struct EmbeddedMigrations;
+pub(super) struct EmbeddedMigrations(pub &'static [(i64, &'static str, &'static str)]);
 
 impl MigrationSource<'static> for EmbeddedMigrations {
     fn resolve(self) -> BoxFuture<'static, Result<Vec<Migration>, BoxDynError>> {
-        let migrations = MIGRATIONS
+        let migrations = self
+            .0
             .iter()
             .map(|&(version, description, sql)| {
                 Migration::new(
@@ -128,7 +132,7 @@ impl MigrationSource<'static> for EmbeddedMigrations {
 }
 
 /// Fixed-width RFC 3339 (nine fraction digits, `Z`), so comparing the text compares times.
-fn timestamp(at: DateTime<Utc>) -> String {
+pub(super) fn timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Nanos, true)
 }
 

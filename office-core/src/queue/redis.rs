@@ -1,0 +1,480 @@
+//! The shared `Queue`: Redis, for workers in several processes and on several machines.
+//!
+//! Jobs wait in a Redis Stream read through a consumer group (`XREADGROUP`), so each
+//! entry goes to one taker and stays in the group's pending list until acked (`XACK` +
+//! `XDEL`). Every step is one Lua script, so a step is atomic however many workers race,
+//! and its clock is the server's (`TIME`), the same for every machine.
+//!
+//! A lease is the visibility timeout. Its end is kept per job in a sorted set, because a
+//! lease is chosen by the worker that holds it, not by the one that would take it over
+//! (`XAUTOCLAIM`'s idle limit is the claimer's). A taker first reclaims a job whose lease
+//! ended (`XCLAIM` to itself: the holder died or stalled), then reads new entries. The
+//! token of a delivery is its entry id and delivery number; renewing, acking or retrying
+//! with any other token does nothing.
+//!
+//! Keys, under a prefix per queue (`office` by default; tests use random ones):
+//! - `P:stream`: entries `job=<id>`, consumer group `workers`;
+//! - `P:entry`: hash job → its entry id (or `delayed`) while the job is in the queue,
+//!   which makes enqueuing idempotent;
+//! - `P:token`, `P:expiry`: the current delivery's token and lease end (ms), per job;
+//! - `P:delayed`: sorted set of jobs given back with a delay, by when they are due;
+//!   whoever takes next moves the due ones back into the stream;
+//! - `P:deliveries`: hash job → times handed out (kept across a retry's new entry);
+//! - `P:cancelled:<id>`: a cancel request, readable by every worker, kept for a week.
+//!
+//! A taker with nothing to take blocks on `XREAD` from the stream's last id (so an entry
+//! added in between still wakes it) until the wait ends or the next lease or delay
+//! falls due. That read runs on a connection of its own: a blocked command would hold up
+//! every other command on a shared (multiplexed) connection.
+
+use super::{Lease, Queue};
+use crate::error::{Error, Result};
+use crate::job::JobId;
+use async_trait::async_trait;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
+use redis::{AsyncConnectionConfig, Client, Script};
+use std::sync::Mutex;
+use std::time::Duration;
+use tokio::time::Instant;
+
+const GROUP: &str = "workers";
+
+/// How long a cancel request is remembered: far longer than any job runs.
+const CANCEL_TTL_SECS: u64 = 7 * 24 * 60 * 60;
+
+/// The longest single blocking read; the taker then looks again (and notices a lost
+/// connection within this time).
+const MAX_BLOCK: Duration = Duration::from_secs(5);
+
+/// Scripts are short, but a slow server should not fail a take at once.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A lease or delay longer than this is treated as this (a century), so that milliseconds
+/// stay exact in Lua's doubles.
+const LONGEST: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+
+/// Shared by every script. KEYS: stream, entry, token, expiry, delayed, deliveries;
+/// ARGV[1] group, ARGV[2] consumer, ARGV[3] the cancel-key prefix, then the step's own.
+const PRELUDE: &str = r#"
+local stream, entry, token, expiry, delayed, deliveries =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local group, consumer, cancel_prefix = ARGV[1], ARGV[2], ARGV[3]
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+
+-- Whether `tok` is the job's current delivery and its lease has not ended.
+local function holds(job, tok)
+  if redis.call('HGET', token, job) ~= tok then return false end
+  local ends = redis.call('ZSCORE', expiry, job)
+  return ends ~= false and tonumber(ends) > now
+end
+
+-- Ends the current delivery (the entry leaves the stream), keeping the job's record.
+local function end_delivery(job)
+  local id = redis.call('HGET', entry, job)
+  if id and id ~= 'delayed' then
+    redis.call('XACK', stream, group, id)
+    redis.call('XDEL', stream, id)
+  end
+  redis.call('HDEL', token, job)
+  redis.call('ZREM', expiry, job)
+end
+
+-- The job leaves the queue entirely.
+local function forget(job)
+  end_delivery(job)
+  redis.call('ZREM', delayed, job)
+  redis.call('HDEL', entry, job)
+  redis.call('HDEL', deliveries, job)
+end
+
+local function add(job)
+  redis.call('HSET', entry, job, redis.call('XADD', stream, '*', 'job', job))
+end
+"#;
+
+/// ARGV[4]: lease in ms. Returns `{'taken', job, token, deliveries}` or
+/// `{'wait', last stream id, ms until the next lease or delay ends (-1: none)}`.
+const TAKE: &str = r#"
+local lease_ms = tonumber(ARGV[4])
+-- Made here, not once at start: a Redis that lost its data (restart without
+-- persistence) gets its group back on the next take. BUSYGROUP is expected.
+redis.pcall('XGROUP', 'CREATE', stream, group, '0', 'MKSTREAM')
+
+for _, job in ipairs(redis.call('ZRANGEBYSCORE', delayed, '-inf', now)) do
+  redis.call('ZREM', delayed, job)
+  add(job)
+end
+
+local job, id
+for _ = 1, 100 do
+  local expired = redis.call('ZRANGEBYSCORE', expiry, '-inf', now, 'LIMIT', 0, 1)
+  if #expired > 0 then
+    job = expired[1]
+    id = redis.call('HGET', entry, job)
+    if id and id ~= 'delayed' then
+      redis.call('XCLAIM', stream, group, consumer, 0, id, 'JUSTID')
+      break
+    end
+    -- A lease without an entry cannot be handed out again: drop it.
+    redis.call('ZREM', expiry, job)
+    redis.call('HDEL', token, job)
+    job = nil
+  else
+    local read = redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', 1,
+      'STREAMS', stream, '>')
+    if not read then break end
+    local e = read[1][2][1]
+    id, job = e[1], e[2][2]
+    if redis.call('HGET', entry, job) == id then break end
+    -- An entry the queue no longer counts (left behind by a lost step): discard it.
+    redis.call('XACK', stream, group, id)
+    redis.call('XDEL', stream, id)
+    job = nil
+  end
+end
+
+if job then
+  local n = redis.call('HINCRBY', deliveries, job, 1)
+  local tok = id .. '/' .. n
+  redis.call('HSET', token, job, tok)
+  redis.call('ZADD', expiry, now + lease_ms, job)
+  return {'taken', job, tok, tostring(n)}
+end
+
+local last = '0-0'
+local info = redis.call('XINFO', 'STREAM', stream)
+for i = 1, #info, 2 do
+  if info[i] == 'last-generated-id' then last = info[i + 1] end
+end
+local next_due = -1
+for _, set in ipairs({expiry, delayed}) do
+  local first = redis.call('ZRANGE', set, 0, 0, 'WITHSCORES')
+  if #first > 0 then
+    local due = math.max(tonumber(first[2]) - now, 0)
+    if next_due < 0 or due < next_due then next_due = due end
+  end
+end
+return {'wait', last, tostring(next_due)}
+"#;
+
+/// ARGV[4] job. 1 when added, 0 when the job was already in the queue.
+const ENQUEUE: &str = r#"
+local job = ARGV[4]
+if redis.call('HEXISTS', entry, job) == 1 then return 0 end
+redis.call('DEL', cancel_prefix .. job)
+add(job)
+return 1
+"#;
+
+/// ARGV[4] job, ARGV[5] token, ARGV[6] lease in ms.
+const RENEW: &str = r#"
+local job, tok = ARGV[4], ARGV[5]
+if not holds(job, tok) then return 0 end
+redis.call('ZADD', expiry, now + tonumber(ARGV[6]), job)
+-- Resets the entry's idle time too, so XPENDING shows a live holder.
+redis.call('XCLAIM', stream, group, consumer, 0, redis.call('HGET', entry, job), 'JUSTID')
+return 1
+"#;
+
+/// ARGV[4] job, ARGV[5] token.
+const ACK: &str = r#"
+local job = ARGV[4]
+if not holds(job, ARGV[5]) then return 0 end
+forget(job)
+return 1
+"#;
+
+/// ARGV[4] job, ARGV[5] token, ARGV[6] delay in ms. A job cancelled meanwhile is
+/// dropped instead.
+const RETRY: &str = r#"
+local job, delay = ARGV[4], tonumber(ARGV[6])
+if not holds(job, ARGV[5]) then return 0 end
+if redis.call('EXISTS', cancel_prefix .. job) == 1 then
+  forget(job)
+  return 1
+end
+end_delivery(job)
+if delay <= 0 then
+  add(job)
+else
+  redis.call('ZADD', delayed, now + delay, job)
+  redis.call('HSET', entry, job, 'delayed')
+end
+return 1
+"#;
+
+/// ARGV[4] job, ARGV[5] seconds to remember the request. A waiting job (or one whose
+/// lease ended) leaves the queue; a held one stays with its worker, which sees the flag.
+const CANCEL: &str = r#"
+local job = ARGV[4]
+redis.call('SET', cancel_prefix .. job, '1', 'EX', tonumber(ARGV[5]))
+if redis.call('HEXISTS', entry, job) == 0 then return 0 end
+local ends = redis.call('ZSCORE', expiry, job)
+if ends ~= false and tonumber(ends) > now then return 0 end
+forget(job)
+return 1
+"#;
+
+/// Jobs in the queue that nobody holds: waiting, delayed, or with an ended lease.
+const PENDING: &str = r#"
+return redis.call('HLEN', entry) - redis.call('ZCOUNT', expiry, '(' .. now, '+inf')
+"#;
+
+struct Scripts {
+    take: Script,
+    enqueue: Script,
+    renew: Script,
+    ack: Script,
+    retry: Script,
+    cancel: Script,
+    pending: Script,
+}
+
+impl Scripts {
+    fn new() -> Self {
+        let script = |body: &str| Script::new(&format!("{PRELUDE}\n{body}"));
+        Scripts {
+            take: script(TAKE),
+            enqueue: script(ENQUEUE),
+            renew: script(RENEW),
+            ack: script(ACK),
+            retry: script(RETRY),
+            cancel: script(CANCEL),
+            pending: script(PENDING),
+        }
+    }
+}
+
+pub struct RedisQueue {
+    client: Client,
+    /// Every non-blocking step; reconnects by itself after the connection drops.
+    conn: ConnectionManager,
+    /// Idle connections for blocking reads, one per waiting taker.
+    blocking: Mutex<Vec<MultiplexedConnection>>,
+    scripts: Scripts,
+    prefix: String,
+    keys: [String; 6],
+    /// This process's name in the consumer group (who holds what, in `XPENDING`).
+    consumer: String,
+}
+
+fn queue_error(what: &str, e: redis::RedisError) -> Error {
+    Error::Queue(format!("Redis {what} failed: {e}"))
+}
+
+fn millis(d: Duration) -> u64 {
+    d.min(LONGEST).as_millis() as u64
+}
+
+impl RedisQueue {
+    /// Connects to `url` (`redis://host:port/db`); `prefix` names this queue's keys.
+    pub async fn connect(url: &str, prefix: &str) -> Result<Self> {
+        let client = Client::open(url)
+            .map_err(|e| Error::invalid(format!("REDIS_URL is not a Redis address: {e}")))?;
+        let config = ConnectionManagerConfig::new()
+            .set_response_timeout(Some(RESPONSE_TIMEOUT))
+            .set_number_of_retries(2);
+        let conn = ConnectionManager::new_with_config(client.clone(), config)
+            .await
+            .map_err(|e| Error::Queue(format!("cannot connect to Redis at {url}: {e}")))?;
+        let keys = [
+            "stream",
+            "entry",
+            "token",
+            "expiry",
+            "delayed",
+            "deliveries",
+        ]
+        .map(|name| format!("{prefix}:{name}"));
+        let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
+        Ok(RedisQueue {
+            client,
+            conn,
+            blocking: Mutex::new(Vec::new()),
+            scripts: Scripts::new(),
+            prefix: prefix.to_string(),
+            keys,
+            consumer: format!("{host}-{}-{}", std::process::id(), uuid::Uuid::now_v7()),
+        })
+    }
+
+    /// Deletes every key of this queue, jobs included. For tests and tear-down: it lists
+    /// the keys with `KEYS`, which holds up the server while it scans.
+    pub async fn destroy(&self) -> Result<()> {
+        let mut conn = self.conn.clone();
+        let pattern = format!("{}:*", self.prefix);
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg(&pattern)
+            .query_async(&mut conn)
+            .await
+            .map_err(|e| queue_error("cleanup", e))?;
+        if !keys.is_empty() {
+            redis::cmd("DEL")
+                .arg(&keys)
+                .query_async::<()>(&mut conn)
+                .await
+                .map_err(|e| queue_error("cleanup", e))?;
+        }
+        Ok(())
+    }
+
+    /// Runs one step's script with the shared keys and arguments, then `args`.
+    async fn run<T: redis::FromRedisValue>(
+        &self,
+        what: &str,
+        script: &Script,
+        args: &[String],
+    ) -> Result<T> {
+        let mut invocation = script.prepare_invoke();
+        for key in &self.keys {
+            invocation.key(key);
+        }
+        invocation
+            .arg(GROUP)
+            .arg(&self.consumer)
+            .arg(format!("{}:cancelled:", self.prefix));
+        for arg in args {
+            invocation.arg(arg);
+        }
+        let mut conn = self.conn.clone();
+        invocation
+            .invoke_async(&mut conn)
+            .await
+            .map_err(|e| queue_error(what, e))
+    }
+
+    /// Blocks until an entry after `last_id` is added or `block` passes.
+    async fn wait_for_entry(&self, last_id: &str, block: Duration) -> Result<()> {
+        let pooled = self
+            .blocking
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop();
+        let mut conn = match pooled {
+            Some(conn) => conn,
+            None => {
+                let config = AsyncConnectionConfig::new().set_response_timeout(None);
+                self.client
+                    .get_multiplexed_async_connection_with_config(&config)
+                    .await
+                    .map_err(|e| queue_error("connect", e))?
+            }
+        };
+        let block_ms = millis(block).max(1);
+        let read: redis::RedisResult<redis::Value> = redis::cmd("XREAD")
+            .arg("BLOCK")
+            .arg(block_ms)
+            .arg("COUNT")
+            .arg(1)
+            .arg("STREAMS")
+            .arg(&self.keys[0])
+            .arg(last_id)
+            .query_async(&mut conn)
+            .await;
+        // A connection that failed is dropped rather than pooled.
+        read.map_err(|e| queue_error("wait", e))?;
+        self.blocking
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(conn);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Queue for RedisQueue {
+    async fn enqueue(&self, id: JobId) -> Result<()> {
+        self.run::<i64>("enqueue", &self.scripts.enqueue, &[id.to_string()])
+            .await?;
+        Ok(())
+    }
+
+    async fn take(&self, wait: Duration, lease: Duration) -> Result<Option<Lease>> {
+        let give_up_at = Instant::now() + wait.min(LONGEST);
+        let lease_ms = millis(lease).to_string();
+        loop {
+            let answer: Vec<String> = self
+                .run("take", &self.scripts.take, std::slice::from_ref(&lease_ms))
+                .await?;
+            match answer.as_slice() {
+                [taken, job, token, deliveries] if taken == "taken" => {
+                    let job_id = job.parse().map_err(|_| {
+                        Error::Queue(format!("the Redis queue holds a malformed job id {job:?}"))
+                    })?;
+                    return Ok(Some(Lease {
+                        job_id,
+                        token: token.clone(),
+                        deliveries: deliveries.parse().unwrap_or(1),
+                    }));
+                }
+                [wait_tag, last_id, next_due] if wait_tag == "wait" => {
+                    let now = Instant::now();
+                    if now >= give_up_at {
+                        return Ok(None);
+                    }
+                    let mut block = (give_up_at - now).min(MAX_BLOCK);
+                    if let Ok(ms) = next_due.parse::<u64>() {
+                        // A lease or delay ending is a reason to look again; +1 ms so
+                        // the server's clock has passed it.
+                        block = block.min(Duration::from_millis(ms + 1));
+                    }
+                    self.wait_for_entry(last_id, block).await?;
+                }
+                other => {
+                    return Err(Error::Queue(format!(
+                        "unexpected answer from the Redis take script: {other:?}"
+                    )));
+                }
+            }
+        }
+    }
+
+    async fn renew(&self, lease: &Lease, lease_for: Duration) -> Result<bool> {
+        let args = [
+            lease.job_id.to_string(),
+            lease.token.clone(),
+            millis(lease_for).to_string(),
+        ];
+        let renewed: i64 = self.run("renew", &self.scripts.renew, &args).await?;
+        Ok(renewed == 1)
+    }
+
+    async fn ack(&self, lease: &Lease) -> Result<()> {
+        let args = [lease.job_id.to_string(), lease.token.clone()];
+        self.run::<i64>("ack", &self.scripts.ack, &args).await?;
+        Ok(())
+    }
+
+    async fn retry(&self, lease: &Lease, delay: Duration) -> Result<()> {
+        let args = [
+            lease.job_id.to_string(),
+            lease.token.clone(),
+            millis(delay).to_string(),
+        ];
+        self.run::<i64>("retry", &self.scripts.retry, &args).await?;
+        Ok(())
+    }
+
+    async fn cancel(&self, id: JobId) -> Result<()> {
+        let args = [id.to_string(), CANCEL_TTL_SECS.to_string()];
+        self.run::<i64>("cancel", &self.scripts.cancel, &args)
+            .await?;
+        Ok(())
+    }
+
+    async fn is_cancelled(&self, id: JobId) -> Result<bool> {
+        let mut conn = self.conn.clone();
+        let exists: bool = redis::cmd("EXISTS")
+            .arg(format!("{}:cancelled:{id}", self.prefix))
+            .query_async(&mut conn)
+            .await
+            .map_err(|e| queue_error("cancel check", e))?;
+        Ok(exists)
+    }
+
+    async fn pending(&self) -> Result<usize> {
+        let pending: i64 = self.run("pending", &self.scripts.pending, &[]).await?;
+        Ok(pending.max(0) as usize)
+    }
+}

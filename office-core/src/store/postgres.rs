@@ -1,0 +1,258 @@
+//! The shared `Store`: PostgreSQL, for several API servers and workers on several
+//! machines. Same layout and semantics as `SqliteStore`: the whole job as JSON in
+//! `body`, copies of the queried fields beside it, written by one statement.
+//!
+//! Races between processes are settled by row locks: `update`'s `WHERE status NOT IN
+//! (final)` is re-checked on the newest row version after waiting for a concurrent writer
+//! (READ COMMITTED), and `claim` reads the row `FOR UPDATE`.
+
+use super::Store;
+use super::sqlite::{EmbeddedMigrations, timestamp};
+use crate::error::{Error, Result};
+use crate::job::{Job, JobEvent, JobFilter, JobId, JobStatus};
+use async_trait::async_trait;
+use chrono::Utc;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::{Postgres, Row};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// The schema, oldest first; embedded because `sqlx::migrate!` needs sqlx's macros.
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "jobs",
+    include_str!("../../migrations/postgres/0001_jobs.sql"),
+)];
+
+/// Connections each process keeps at most, unless configured otherwise.
+pub const DEFAULT_POOL_SIZE: u32 = 10;
+
+/// How long a query waits for a free connection before it fails.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+const NOT_FINAL: &str = "status NOT IN ('succeeded', 'failed', 'cancelled')";
+
+/// Every column a write sets, in the order `bind_job` binds them, from `$2` on (`$1` is
+/// the id). Timestamps travel as RFC 3339 text and are cast by the server.
+const SET_COLUMNS: &str = "kind = $2, status = $3, stage = $4, prompt = $5, \
+     created_at = $6::timestamptz, started_at = $7::timestamptz, \
+     finished_at = $8::timestamptz, attempts = $9, generator = $10, body = $11";
+
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    /// Connects to `url` (`postgres://user@host:port/db`) with up to `pool_size`
+    /// connections and brings the schema up to date.
+    pub async fn connect(url: &str, pool_size: u32) -> Result<Self> {
+        if !url.starts_with("postgres://") && !url.starts_with("postgresql://") {
+            return Err(Error::invalid(
+                "DATABASE_URL must be a postgres:// address (for example postgres://user@host:5432/office)",
+            ));
+        }
+        let options = PgConnectOptions::from_str(url).map_err(|e| {
+            Error::invalid(format!("DATABASE_URL is not a PostgreSQL address: {e}"))
+        })?;
+        Self::connect_with(options, pool_size).await
+    }
+
+    /// Like `connect`, with options built in code (tests use it to pick a schema through
+    /// `search_path`).
+    pub async fn connect_with(options: PgConnectOptions, pool_size: u32) -> Result<Self> {
+        let where_to = format!(
+            "{}:{}/{}",
+            options.get_host(),
+            options.get_port(),
+            options.get_database().unwrap_or("")
+        );
+        let pool = PgPoolOptions::new()
+            .max_connections(pool_size.max(1))
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await
+            .map_err(|e| {
+                Error::Storage(format!("cannot connect to PostgreSQL at {where_to}: {e}"))
+            })?;
+        // Migrations take an advisory lock, so processes starting together wait for one
+        // another instead of racing to create the tables.
+        Migrator::new(EmbeddedMigrations(MIGRATIONS))
+            .await?
+            .run(&pool)
+            .await?;
+        Ok(PostgresStore { pool })
+    }
+
+    /// Closes every connection, waiting for queries in flight.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn job_from_row(row: &PgRow) -> Result<Job> {
+    let id: String = row.try_get("id")?;
+    let body: String = row.try_get("body")?;
+    serde_json::from_str(&body)
+        .map_err(|e| Error::Storage(format!("job {id} in the database cannot be read back: {e}")))
+}
+
+type PgQuery<'q> = sqlx::query::Query<'q, Postgres, PgArguments>;
+
+/// Binds `$1` (the id) and then the columns of `SET_COLUMNS`.
+fn bind_job<'q>(query: PgQuery<'q>, job: &'q Job, body: String) -> PgQuery<'q> {
+    query
+        .bind(job.id.to_string())
+        .bind(job.kind.as_str())
+        .bind(job.status.as_str())
+        .bind(job.stage.as_str())
+        .bind(job.prompt.as_str())
+        .bind(timestamp(job.created_at))
+        .bind(job.started_at.map(timestamp))
+        .bind(job.finished_at.map(timestamp))
+        .bind(i32::try_from(job.attempts).unwrap_or(i32::MAX))
+        .bind(job.generator.as_deref())
+        .bind(body)
+}
+
+fn is_violation(error: &sqlx::Error, unique: bool) -> bool {
+    match error {
+        sqlx::Error::Database(db) if unique => db.is_unique_violation(),
+        sqlx::Error::Database(db) => db.is_foreign_key_violation(),
+        _ => false,
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn insert(&self, job: &Job) -> Result<()> {
+        let body = serde_json::to_string(job)?;
+        let query = sqlx::query(
+            "INSERT INTO jobs (id, kind, status, stage, prompt, created_at, started_at, \
+             finished_at, attempts, generator, body) VALUES ($1, $2, $3, $4, $5, \
+             $6::timestamptz, $7::timestamptz, $8::timestamptz, $9, $10, $11)",
+        );
+        match bind_job(query, job, body).execute(&self.pool).await {
+            Ok(_) => Ok(()),
+            Err(e) if is_violation(&e, true) => Err(Error::Storage(format!(
+                "a job with id {} already exists",
+                job.id
+            ))),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn get(&self, id: JobId) -> Result<Option<Job>> {
+        let row = sqlx::query("SELECT id, body FROM jobs WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(job_from_row).transpose()
+    }
+
+    async fn list(&self, filter: &JobFilter) -> Result<Vec<Job>> {
+        let rows = sqlx::query(
+            "SELECT id, body FROM jobs \
+             WHERE ($1::text IS NULL OR kind = $1) AND ($2::text IS NULL OR status = $2) \
+             ORDER BY created_at DESC, id DESC LIMIT $3",
+        )
+        .bind(filter.kind.map(|kind| kind.as_str()))
+        .bind(filter.status.map(|status| status.as_str()))
+        // NULL means no limit to PostgreSQL.
+        .bind(filter.limit.map(i64::from))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(job_from_row).collect()
+    }
+
+    async fn update(&self, job: &Job) -> Result<bool> {
+        let body = serde_json::to_string(job)?;
+        let sql = format!("UPDATE jobs SET {SET_COLUMNS} WHERE id = $1 AND {NOT_FINAL}");
+        let done = bind_job(sqlx::query(&sql), job, body)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn claim(&self, id: JobId) -> Result<Option<Job>> {
+        // FOR UPDATE holds the row until commit: a second claimer waits here and then
+        // reads this claim's result, so every claim counts its own attempt.
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(
+            "SELECT id, body FROM jobs WHERE id = $1 AND status IN ('queued', 'running') \
+             FOR UPDATE",
+        )
+        .bind(id.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            tx.rollback().await?;
+            return Ok(None);
+        };
+        let mut job = job_from_row(&row)?;
+        job.status = JobStatus::Running;
+        job.attempts += 1;
+        job.started_at = Some(Utc::now());
+        let body = serde_json::to_string(&job)?;
+        let sql = format!("UPDATE jobs SET {SET_COLUMNS} WHERE id = $1");
+        bind_job(sqlx::query(&sql), &job, body)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Some(job))
+    }
+
+    async fn delete(&self, id: JobId) -> Result<bool> {
+        // Events go with the job through `ON DELETE CASCADE`.
+        let done = sqlx::query("DELETE FROM jobs WHERE id = $1")
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn append_event(&self, event: &JobEvent) -> Result<()> {
+        let body = serde_json::to_string(event)?;
+        let done = sqlx::query(
+            "INSERT INTO events (job_id, at, body) \
+             SELECT $1, $2::timestamptz, $3 WHERE EXISTS (SELECT 1 FROM jobs WHERE id = $1)",
+        )
+        .bind(event.job_id.to_string())
+        .bind(timestamp(event.at))
+        .bind(body)
+        .execute(&self.pool)
+        .await;
+        let missing = || {
+            Error::not_found(format!(
+                "cannot record an event for job {}: there is no such job",
+                event.job_id
+            ))
+        };
+        match done {
+            Ok(done) if done.rows_affected() == 0 => Err(missing()),
+            Ok(_) => Ok(()),
+            // The job was deleted between the check and the insert.
+            Err(e) if is_violation(&e, false) => Err(missing()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn events(&self, id: JobId) -> Result<Vec<JobEvent>> {
+        let rows = sqlx::query("SELECT seq, body FROM events WHERE job_id = $1 ORDER BY seq")
+            .bind(id.to_string())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let seq: i64 = row.try_get("seq")?;
+                let body: String = row.try_get("body")?;
+                serde_json::from_str(&body).map_err(|e| {
+                    Error::Storage(format!(
+                        "event {seq} of job {id} in the database cannot be read back: {e}"
+                    ))
+                })
+            })
+            .collect()
+    }
+}
