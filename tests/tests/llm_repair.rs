@@ -45,7 +45,36 @@ struct Setup {
     _workers: office_core::worker::WorkerPool,
 }
 
+/// Every log line of this test binary, at every level. Installed once, globally, before the
+/// first engine starts: a subscriber per test (thread-local) misses lines logged on other
+/// threads and races with the other tests' callsites.
+fn captured_logs() -> &'static std::sync::Mutex<Vec<u8>> {
+    use std::sync::{Mutex, OnceLock};
+    static LOGS: OnceLock<&'static Mutex<Vec<u8>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        struct Writer(&'static Mutex<Vec<u8>>);
+        impl std::io::Write for Writer {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let logs: &'static Mutex<Vec<u8>> = Box::leak(Box::new(Mutex::new(Vec::new())));
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(move || Writer(logs))
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
+        logs
+    })
+}
+
 async fn setup(script: Vec<Reply>, adjust: impl FnOnce(&mut LlmConfig)) -> Setup {
+    captured_logs();
     let fake = FakeLlm::start(script).await;
     let data = tempfile::tempdir().unwrap();
     let mut config = test_config(data.path());
@@ -393,29 +422,8 @@ async fn asking_for_the_model_without_one_is_refused() {
 }
 
 /// Every byte the job left on disk (database included) and every log line: no key.
-#[tokio::test(flavor = "current_thread")]
+#[tokio::test]
 async fn the_api_key_is_never_stored_or_logged() {
-    use std::sync::{Arc, Mutex};
-    #[derive(Clone, Default)]
-    struct Buffer(Arc<Mutex<Vec<u8>>>);
-    impl std::io::Write for Buffer {
-        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(b);
-            Ok(b.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let logs = Buffer::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-
     let mut echo = Reply::status(400);
     echo.body = format!("{{\"error\": \"unexpected header Bearer {KEY}\"}}");
     let s = setup(
@@ -460,7 +468,7 @@ async fn the_api_key_is_never_stored_or_logged() {
         }
     }
     assert!(files >= 10, "only {files} files were searched");
-    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let logs = String::from_utf8(captured_logs().lock().unwrap().clone()).unwrap();
     assert!(
         logs.contains("model answered"),
         "the logs were captured: {logs}"
