@@ -65,6 +65,9 @@ def slow_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture()
-def slow_office(tmp_path: Path, slow_python: Path):
+def slow_office(tmp_path: Path, slow_python: Path, monkeypatch: pytest.MonkeyPatch):
+    # The cold path (a new interpreter per job): a warm pool would pay the slow start once,
+    # before the job is submitted, and the job would no longer be surely running.
+    monkeypatch.setenv("OFFICE_POOL_SIZE", "0")
     with office.Office(tmp_path / "data", python=slow_python, workers=1) as o:
         yield o
