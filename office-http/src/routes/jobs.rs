@@ -1,12 +1,17 @@
-//! Handlers every job kind shares: get, list, artifacts, delete, events, cancel.
+//! The endpoints every job kind shares (list, get, delete, summary, code, artifacts, one
+//! artifact, events, cancel), mounted per kind by `routes(kind)`; each kind's module adds
+//! its own create handler.
 
 use crate::AppState;
 use crate::error::ApiError;
 use axum::Json;
+use axum::Router;
 use axum::body::Body;
-use axum::extract::Query;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
+use axum::routing::{get, post};
 use office_core::{Error, Job, JobFilter, JobId, JobKind, JobStatus};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -17,6 +22,54 @@ use serde_json::{Value, json};
 pub struct ListQuery {
     pub status: Option<String>,
     pub limit: Option<u32>,
+}
+
+/// The shared endpoints for one kind, under `/jobs`.
+pub fn routes(kind: JobKind) -> Router<AppState> {
+    Router::new()
+        .route(
+            "/jobs",
+            get(
+                move |State(state): State<AppState>,
+                      query: Result<Query<ListQuery>, QueryRejection>| async move {
+                    list_jobs(state, kind, list_query(query)?).await
+                },
+            ),
+        )
+        .route(
+            "/jobs/{id}",
+            get(move |State(state), Path(id)| get_job(state, kind, id))
+                .delete(move |State(state), Path(id)| delete_job(state, kind, id)),
+        )
+        .route(
+            "/jobs/{id}/summary",
+            get(move |State(state), Path(id)| summary(state, kind, id)),
+        )
+        .route(
+            "/jobs/{id}/code",
+            get(move |State(state), Path(id)| code(state, kind, id)),
+        )
+        .route(
+            "/jobs/{id}/artifacts",
+            get(move |State(state), Path(id)| list_artifacts(state, kind, id)),
+        )
+        .route(
+            "/jobs/{id}/artifacts/{*name}",
+            get(move |State(state), Path((id, name))| artifact(state, kind, id, name)),
+        )
+        .route(
+            "/jobs/{id}/events",
+            get(move |State(state), Path(id)| job_events(state, kind, id)),
+        )
+        .route(
+            "/jobs/{id}/cancel",
+            post(move |State(state), Path(id)| cancel_job(state, kind, id)),
+        )
+}
+
+/// Room for the multipart framing and the prompt around the largest accepted file.
+pub fn upload_body_limit(state: &AppState) -> usize {
+    state.engine.config().max_upload_bytes as usize + (1 << 20)
 }
 
 pub fn parse_id(id: &str) -> Result<JobId, ApiError> {
@@ -133,9 +186,34 @@ pub fn content_disposition(name: &str) -> String {
     format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
 }
 
-pub fn list_query(
-    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<ListQuery, ApiError> {
+async fn summary(state: AppState, kind: JobKind, id: String) -> Result<Json<Value>, ApiError> {
+    let job = load(&state, kind, &id).await?;
+    Ok(Json(state.engine.summary(&job).await?))
+}
+
+async fn code(state: AppState, kind: JobKind, id: String) -> Result<Json<Value>, ApiError> {
+    let job = load(&state, kind, &id).await?;
+    let code = state.engine.code(&job).await?;
+    Ok(Json(
+        json!({ "job_id": job.id, "generator": job.generator, "code": code }),
+    ))
+}
+
+/// One artifact by the name the job lists; any other name (`../x`, an absolute path) is
+/// not found.
+async fn artifact(
+    state: AppState,
+    kind: JobKind,
+    id: String,
+    name: String,
+) -> Result<Response, ApiError> {
+    let job = load(&state, kind, &id).await?;
+    let (artifact, data) = state.engine.read_artifact(&job, &name).await?;
+    let file_name = artifact.name.rsplit('/').next().unwrap_or(&artifact.name);
+    Ok(file_response(&artifact.content_type, data, Some(file_name)))
+}
+
+pub fn list_query(query: Result<Query<ListQuery>, QueryRejection>) -> Result<ListQuery, ApiError> {
     query
         .map(|Query(q)| q)
         .map_err(|e| ApiError::Core(Error::invalid(format!("invalid query: {}", e.body_text()))))

@@ -1,20 +1,17 @@
 //! Report jobs: `/api/report/jobs` (multipart `title`, `template`, `notes`, `prompt`,
 //! `files[]`). The artifacts are `report.md`, `analysis.json`, `inputs/*` and `*.png`.
 
-use super::jobs::{self, ListQuery};
+use super::jobs;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::form::{Form, FormSpec, GENERATOR_FIELD};
 use axum::Json;
 use axum::Router;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::StatusCode;
-use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::post;
 use office_core::{Job, JobKind, Submission};
-use serde_json::{Value, json};
 
 const KIND: JobKind = JobKind::Report;
 const FORM: FormSpec = FormSpec {
@@ -24,22 +21,10 @@ const FORM: FormSpec = FormSpec {
 };
 
 pub fn routes(state: &AppState) -> Router<AppState> {
-    // Room for the multipart framing and the prompt around the largest accepted file.
-    let body_limit = state.engine.config().max_upload_bytes as usize + (1 << 20);
-    Router::new()
-        .route(
-            "/jobs",
-            post(create)
-                .layer(DefaultBodyLimit::max(body_limit))
-                .get(list),
-        )
-        .route("/jobs/{id}", get(get_job).delete(delete))
-        .route("/jobs/{id}/summary", get(summary))
-        .route("/jobs/{id}/code", get(code))
-        .route("/jobs/{id}/artifacts", get(artifacts))
-        .route("/jobs/{id}/artifacts/{*name}", get(artifact))
-        .route("/jobs/{id}/events", get(events))
-        .route("/jobs/{id}/cancel", post(cancel))
+    jobs::routes(KIND).route(
+        "/jobs",
+        post(create).layer(DefaultBodyLimit::max(jobs::upload_body_limit(state))),
+    )
 }
 
 async fn create(
@@ -63,84 +48,4 @@ async fn create(
     }
     let job = state.engine.submit(submission).await?;
     Ok((StatusCode::CREATED, Json(job)))
-}
-
-async fn list(
-    State(state): State<AppState>,
-    query: Result<Query<ListQuery>, QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
-    jobs::list_jobs(state, KIND, jobs::list_query(query)?).await
-}
-
-async fn get_job(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<Job>, ApiError> {
-    jobs::get_job(state, KIND, id).await
-}
-
-async fn delete(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    jobs::delete_job(state, KIND, id).await
-}
-
-async fn cancel(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<Job>, ApiError> {
-    jobs::cancel_job(state, KIND, id).await
-}
-
-async fn events(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    jobs::job_events(state, KIND, id).await
-}
-
-async fn artifacts(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    jobs::list_artifacts(state, KIND, id).await
-}
-
-async fn summary(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let job = jobs::load(&state, KIND, &id).await?;
-    Ok(Json(state.engine.summary(&job).await?))
-}
-
-async fn code(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let job = jobs::load(&state, KIND, &id).await?;
-    let code = state.engine.code(&job).await?;
-    Ok(Json(
-        json!({ "job_id": job.id, "generator": job.generator, "code": code }),
-    ))
-}
-
-async fn artifact(
-    State(state): State<AppState>,
-    Path((id, name)): Path<(String, String)>,
-) -> Result<Response, ApiError> {
-    let job = jobs::load(&state, KIND, &id).await?;
-    let (artifact, data) = state.engine.read_artifact(&job, &name).await?;
-    let file_name = artifact
-        .name
-        .rsplit('/')
-        .next()
-        .unwrap_or(&artifact.name)
-        .to_string();
-    Ok(jobs::file_response(
-        &artifact.content_type,
-        data,
-        Some(&file_name),
-    ))
 }
