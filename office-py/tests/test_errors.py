@@ -177,12 +177,11 @@ def test_job_failed_carries_the_job(office_: office.Office, sales_csv: Path) -> 
 
 
 def test_backend_urls_are_translated(tmp_path: Path) -> None:
-    # Today the build refuses PostgreSQL/Redis with InvalidInput; once the backends land
-    # (issue 6) a server that cannot be reached is a BackendError. Either way: typed, and a
-    # sentence that names the setting.
-    with pytest.raises((office.InvalidInput, office.BackendError)) as err:
+    # A PostgreSQL or Redis that cannot be reached is a BackendError with a sentence that
+    # names the server.
+    with pytest.raises(office.BackendError) as err:
         office.Office(tmp_path, database_url="postgres://nobody@127.0.0.1:1/none", workers=0)
     assert "DATABASE_URL" in readable(err.value) or "127.0.0.1:1" in str(err.value)
-    with pytest.raises((office.InvalidInput, office.BackendError)) as err:
+    with pytest.raises(office.BackendError) as err:
         office.Office(tmp_path, redis_url="redis://127.0.0.1:1", workers=0)
     assert "REDIS_URL" in readable(err.value) or "127.0.0.1:1" in str(err.value)
