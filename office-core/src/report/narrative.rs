@@ -94,8 +94,10 @@ fn one_line(s: &str) -> String {
     out
 }
 
+/// Text in quotes, its closing full stop left to the sentence around it.
 fn quoted(s: &Value) -> String {
-    format!("“{}”", one_line(&text(s)))
+    let line = one_line(&text(s));
+    format!("“{}”", line.trim_end().trim_end_matches('.'))
 }
 
 fn file_list(analysis: &Value) -> Vec<&Value> {
@@ -421,6 +423,23 @@ mod tests {
     use crate::report::numbers::check_numbers;
     use crate::report::templates::resolve;
     use serde_json::json;
+
+    #[test]
+    fn a_quoted_request_leaves_its_full_stop_to_the_sentence() {
+        assert_eq!(
+            quoted(&json!("Summarize the files.")),
+            "“Summarize the files”"
+        );
+        assert_eq!(
+            quoted(&json!("which region leads?")),
+            "“which region leads?”"
+        );
+        let mut facts = analysis();
+        facts["prompt"] = json!("Summarize the files.");
+        let report = write(&resolve(Some("default")).unwrap(), &facts);
+        assert!(!report.contains(".”."), "{report}");
+        assert!(report.contains("“Summarize the files”"), "{report}");
+    }
 
     fn analysis() -> Value {
         json!({
