@@ -49,7 +49,7 @@ pub fn py_str(text: &str) -> String {
 }
 
 /// A Python list of string literals.
-fn py_list(items: &[String]) -> String {
+pub fn py_list(items: &[String]) -> String {
     let quoted: Vec<String> = items.iter().map(|s| py_str(s)).collect();
     format!("[{}]", quoted.join(", "))
 }
@@ -101,6 +101,16 @@ fn engine(format: FileFormat) -> &'static str {
         FileFormat::Csv | FileFormat::Tsv => "",
         _ => "calamine",
     }
+}
+
+/// The header cells the raw sheet holds for the profile's column names, as Python
+/// literals (`None` where the cell is empty); the program finds the header row by them.
+pub fn header_cells(names: &[String]) -> Vec<String> {
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| header_cell(n, &names[..i]).map_or("None".to_string(), |h| py_str(&h)))
+        .collect()
 }
 
 /// The header text the raw sheet holds for a profile column name: `None` for names the
@@ -237,11 +247,7 @@ pub fn build_plan(
     let mut code = String::new();
     let mut steps: Vec<String> = Vec::new();
     let names: Vec<String> = sheet.columns.iter().map(|c| c.name.clone()).collect();
-    let header_cells: Vec<String> = names
-        .iter()
-        .enumerate()
-        .map(|(i, n)| header_cell(n, &names[..i]).map_or("None".to_string(), |h| py_str(&h)))
-        .collect();
+    let header_cells = header_cells(&names);
     let numeric: Vec<String> = sheet
         .columns
         .iter()

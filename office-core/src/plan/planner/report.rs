@@ -86,7 +86,7 @@ pub fn plan_report(
         .iter()
         .map(|s| s.heading.clone())
         .collect();
-    let _ = writeln!(code, "SECTIONS = {}", super::tables::py_list(&headings));
+    let _ = writeln!(code, "SECTIONS = {}", super::codegen::py_list(&headings));
     code.push_str(ANALYSIS_PY);
     code.push_str("\n\nTABLES = [\n");
     for spec in specs {

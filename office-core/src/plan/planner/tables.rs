@@ -5,7 +5,7 @@
 //! Every name from the data reaches the program only as a literal made by `py_str`.
 
 use super::GENERATOR_NAME;
-use super::codegen::py_str;
+use super::codegen::{header_cells, py_list, py_str};
 use crate::profile::{ColumnType, FileFormat, FileProfile, SheetProfile};
 use std::fmt::Write as _;
 
@@ -41,11 +41,7 @@ pub fn table_spec(
     // program stays small and its facts readable. The facts say how many there are.
     let analysed = &sheet.columns[..sheet.columns.len().min(MAX_COLUMNS)];
     let names: Vec<String> = analysed.iter().map(|c| c.name.clone()).collect();
-    let header_cells: Vec<String> = names
-        .iter()
-        .enumerate()
-        .map(|(i, n)| header_cell(n, &names[..i]).map_or("None".to_string(), |h| py_str(&h)))
-        .collect();
+    let header_cells = header_cells(&names);
     let of_type = |pred: &dyn Fn(ColumnType) -> bool| -> Vec<String> {
         analysed
             .iter()
@@ -166,30 +162,4 @@ pub fn program_head(kind: &str, prompt: &str, profiles: &[FileProfile]) -> Strin
     );
     let _ = writeln!(code, "PROMPT = {}", py_str(prompt));
     code
-}
-
-/// A Python list of string literals.
-pub fn py_list(items: &[String]) -> String {
-    let quoted: Vec<String> = items.iter().map(|s| py_str(s)).collect();
-    format!("[{}]", quoted.join(", "))
-}
-
-/// The header text the raw sheet holds for a profile column name: `None` for names the
-/// profiler invented for empty header cells (`column_3`), the base name for the `.1`,
-/// `.2` suffixes it added to repeated names.
-fn header_cell(name: &str, earlier: &[String]) -> Option<String> {
-    if let Some(number) = name.strip_prefix("column_")
-        && !number.is_empty()
-        && number.chars().all(|c| c.is_ascii_digit())
-    {
-        return None;
-    }
-    if let Some((base, suffix)) = name.rsplit_once('.')
-        && !suffix.is_empty()
-        && suffix.chars().all(|c| c.is_ascii_digit())
-        && earlier.iter().any(|e| e == base)
-    {
-        return Some(base.to_string());
-    }
-    Some(name.to_string())
 }
