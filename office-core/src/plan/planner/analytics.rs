@@ -11,6 +11,7 @@
 
 use super::columns::{Column, ColumnMatch, find_column, normalize};
 use super::tables::{ANALYSIS_PY, main_sheet, program_head, table_spec};
+use super::vocab;
 use super::{GENERATOR_NAME, plain_error, sheet_columns};
 use crate::plan::{Plan, PlanError};
 use crate::profile::{ColumnType, FileProfile};
@@ -55,118 +56,6 @@ impl QuestionKind {
         }
     }
 }
-
-const AGGREGATES: &[(&str, &str)] = &[
-    ("average", "mean"),
-    ("mean", "mean"),
-    ("avg", "mean"),
-    ("total", "sum"),
-    ("sum", "sum"),
-    ("median", "median"),
-    ("maximum", "max"),
-    ("max", "max"),
-    ("highest", "max"),
-    ("minimum", "min"),
-    ("min", "min"),
-    ("lowest", "min"),
-    ("count", "count"),
-    ("number", "count"),
-    ("many", "count"),
-];
-
-const PERIOD_WORDS: &[(&str, &str)] = &[
-    ("daily", "D"),
-    ("day", "D"),
-    ("days", "D"),
-    ("weekly", "W"),
-    ("week", "W"),
-    ("weeks", "W"),
-    ("monthly", "M"),
-    ("month", "M"),
-    ("months", "M"),
-    ("quarterly", "Q"),
-    ("quarter", "Q"),
-    ("quarters", "Q"),
-    ("yearly", "Y"),
-    ("annual", "Y"),
-    ("annually", "Y"),
-    ("year", "Y"),
-    ("years", "Y"),
-];
-
-/// Words that say what to do rather than what to do it on.
-const FILLER: &[&str] = &[
-    "plot",
-    "show",
-    "me",
-    "chart",
-    "graph",
-    "draw",
-    "visualize",
-    "visualise",
-    "compute",
-    "calculate",
-    "what",
-    "is",
-    "are",
-    "the",
-    "a",
-    "an",
-    "of",
-    "per",
-    "each",
-    "in",
-    "for",
-    "please",
-    "give",
-    "analyze",
-    "analyse",
-    "analysis",
-    "summarize",
-    "summarise",
-    "summary",
-    "overview",
-    "describe",
-    "explore",
-    "statistics",
-    "stats",
-    "insights",
-    "data",
-    "dataset",
-    "file",
-    "this",
-    "trend",
-    "trends",
-    "over",
-    "time",
-    "how",
-    "did",
-    "does",
-    "do",
-    "and",
-    "with",
-    "to",
-    "on",
-    "about",
-    "all",
-    "across",
-    "value",
-    "values",
-    "rows",
-    "line",
-    "bar",
-    "as",
-    "by",
-    "i",
-    "want",
-    "see",
-    "find",
-    "get",
-    "report",
-    "breakdown",
-    "break",
-    "down",
-];
 
 /// Plans an analytics request against the first input.
 pub fn plan_analytics(prompt: &str, profiles: &[FileProfile]) -> Result<Plan, PlanError> {
@@ -281,16 +170,15 @@ pub fn read_question(
     // ("max") are not read as aggregates or periods.
     let mentions = exact_mentions(&words, columns);
     let free = |i: usize| !mentions.iter().any(|(s, e, _)| (*s..*e).contains(&i));
-    let agg = words
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| free(*i))
-        .find_map(|(_, w)| AGGREGATES.iter().find(|(k, _)| k == w).map(|(_, v)| *v));
+    let agg = (0..words.len())
+        .filter(|i| free(*i))
+        .find_map(|i| vocab::longest_at(&words[i..], vocab::AGGREGATES))
+        .map(|(func, _)| func.pandas());
     let mut period = words
         .iter()
         .enumerate()
         .filter(|(i, _)| free(*i))
-        .find_map(|(_, w)| PERIOD_WORDS.iter().find(|(k, _)| k == w).map(|(_, v)| *v));
+        .find_map(|(_, w)| vocab::lookup(vocab::PERIODS, w));
     let over_time = text.contains("over time") || has("trend") || has("trends");
 
     // "by X": X up to a word that ends the phrase.
@@ -298,11 +186,11 @@ pub fn read_question(
     if let Some(at) = words.iter().position(|w| *w == "by") {
         let phrase: Vec<&str> = words[at + 1..]
             .iter()
-            .take_while(|w| !["and", "over", "per", "in", "for", "with", "as", "from"].contains(w))
+            .take_while(|w| !vocab::QUESTION_BY_END.contains(w))
             .copied()
             .collect();
         let phrase = phrase.join(" ");
-        if let Some((_, p)) = PERIOD_WORDS.iter().find(|(k, _)| *k == phrase) {
+        if let Some(p) = vocab::lookup(vocab::PERIODS, &phrase) {
             period = Some(p);
         } else if !phrase.is_empty() {
             match find_column(&phrase, columns) {
@@ -434,9 +322,9 @@ pub(super) fn find_measure(words: &[&str], columns: &[Column], by: Option<&str>)
     let content: Vec<&str> = words
         .iter()
         .filter(|w| {
-            !FILLER.contains(w)
-                && !AGGREGATES.iter().any(|(k, _)| k == *w)
-                && !PERIOD_WORDS.iter().any(|(k, _)| k == *w)
+            !vocab::QUESTION_FILLER.contains(w)
+                && !vocab::phrases(vocab::AGGREGATES).any(|p| p.split(' ').any(|part| part == **w))
+                && vocab::lookup(vocab::PERIODS, w).is_none()
                 && !["distribution", "histogram", "correlation", "correlations"].contains(w)
         })
         .copied()

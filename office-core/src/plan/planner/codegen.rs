@@ -9,10 +9,10 @@
 //! Every name and value from the user or the file reaches the program only as a
 //! string literal made by `py_str`, in code and in comments alike.
 
-use super::parse::{AggFunc, CmpOp, Expr, Literal, Operation, format_number};
+use super::ops::Operation;
 use super::{GENERATOR_NAME, OUTPUT_FILE, RESULT_FILE};
 use crate::plan::Plan;
-use crate::profile::{ColumnType, FileFormat, FileProfile, SheetProfile};
+use crate::profile::{FileFormat, FileProfile, SheetProfile};
 use std::fmt::Write as _;
 
 /// A Python string literal for any text: a double-quoted literal with backslash, quote
@@ -213,26 +213,6 @@ def load_table(raw):
     return table
 
 
-def sorted_by(frame, kinds, descending):
-    """Stable sort by the columns in `kinds` (name -> number, date or text); empty
-    cells last."""
-    convert = {"number": as_number, "date": as_date, "text": as_text}
-    return frame.sort_values(
-        by=list(kinds),
-        ascending=not descending,
-        kind="mergesort",
-        na_position="last",
-        key=lambda values: convert[kinds[values.name]](values),
-    ).reset_index(drop=True)
-
-
-def rows_where(frame, condition, keep, empty_matches):
-    """The rows where `condition` holds (keep) or does not (remove). An empty cell
-    matches only 'not equal' and 'does not contain' conditions."""
-    condition = condition.astype("boolean").fillna(empty_matches).astype(bool)
-    return frame[condition if keep else ~condition].reset_index(drop=True)
-
-
 def output_path(name):
     return OUTPUT_DIR.rstrip(os.sep) + os.sep + name
 "#;
@@ -241,7 +221,7 @@ def output_path(name):
 pub fn build_plan(
     file: &FileProfile,
     sheet: &SheetProfile,
-    operations: &[Operation],
+    operations: &[Box<dyn Operation>],
     prompt: &str,
 ) -> Plan {
     let mut code = String::new();
@@ -307,6 +287,14 @@ pub fn build_plan(
         .map_or('.', |d| d.decimal);
     let _ = writeln!(code, "DECIMAL = {}", py_str(&decimal.to_string()));
     code.push_str(PRELUDE);
+    let mut helpers: Vec<&str> = Vec::new();
+    for op in operations {
+        let python = op.python();
+        if !python.is_empty() && !helpers.contains(&python) {
+            helpers.push(python);
+            code.push_str(python);
+        }
+    }
     code.push_str("\n\n# Read the input.\n");
     if file.format.is_text() {
         let dialect = file.csv.clone();
@@ -351,7 +339,7 @@ pub fn build_plan(
 
     for (number, op) in operations.iter().enumerate() {
         let mut body = String::new();
-        let step = emit_operation(&mut body, op, &mut taken);
+        let step = op.emit(&mut body, &mut taken);
         let used: Vec<String> = op.columns_used().iter().map(|c| py_str(c)).collect();
         let _ = write!(code, "\n# Step {}: {}.", number + 1, comment_text(&step));
         if !used.is_empty() {
@@ -395,261 +383,6 @@ pd.Series(result, dtype=object).to_json(output_path("#,
         generator: GENERATOR_NAME.to_string(),
         steps,
         output: Some(OUTPUT_FILE.to_string()),
-    }
-}
-
-/// How a column's values compare when sorting.
-fn sort_kind(column: &super::columns::Column) -> &'static str {
-    match column.dtype {
-        ColumnType::Integer | ColumnType::Float => "number",
-        ColumnType::Mixed if column.has_numbers => "number",
-        ColumnType::Date => "date",
-        _ => "text",
-    }
-}
-
-fn col(name: &str) -> String {
-    format!("df[{}]", py_str(name))
-}
-
-fn expr_python(expr: &Expr) -> String {
-    match expr {
-        Expr::Number(n) => format_number(*n),
-        Expr::Column(name) => format!("as_number({})", col(name)),
-        Expr::Negate(inner) => format!("(-{})", expr_python(inner)),
-        Expr::Binary(a, op, b) => format!("({} {op} {})", expr_python(a), expr_python(b)),
-    }
-}
-
-/// Writes one operation's code and returns its step in words.
-fn emit_operation(code: &mut String, op: &Operation, taken: &mut Vec<String>) -> String {
-    match op {
-        Operation::Sort(sort) => {
-            let direction = if sort.descending {
-                "descending"
-            } else {
-                "ascending"
-            };
-            let column_names: Vec<String> = sort.columns.iter().map(|c| c.name.clone()).collect();
-            let step = format!("Sorted by {}, {direction}", column_names.join(", "));
-            let kinds: Vec<String> = sort
-                .columns
-                .iter()
-                .map(|c| format!("{}: {}", py_str(&c.name), py_str(sort_kind(c))))
-                .collect();
-            let _ = writeln!(
-                code,
-                "df = sorted_by(df, {{{}}}, descending={})",
-                kinds.join(", "),
-                if sort.descending { "True" } else { "False" }
-            );
-            let _ = writeln!(code, "steps.append({})", py_str(&step));
-            step
-        }
-        Operation::Filter(filter) => {
-            let column = col(&filter.column.name);
-            let condition = match (&filter.value, filter.op) {
-                (Literal::Text(t), CmpOp::Contains | CmpOp::NotContains) => format!(
-                    "as_text({column}).str.contains(text_key({}), regex=False)",
-                    py_str(t)
-                ),
-                (Literal::Text(t), op) => format!(
-                    "as_text({column}) {} text_key({})",
-                    op.python().unwrap_or("=="),
-                    py_str(t)
-                ),
-                (Literal::Number(n), op) => format!(
-                    "as_number({column}) {} {}",
-                    op.python().unwrap_or("=="),
-                    format_number(*n)
-                ),
-                (Literal::Date(d), op) => format!(
-                    "as_date({column}).dt.normalize() {} pd.Timestamp({})",
-                    op.python().unwrap_or("=="),
-                    py_str(d)
-                ),
-                (Literal::Bool(b), _) => {
-                    let words = if *b {
-                        "[\"true\", \"yes\", \"y\", \"1\", \"1.0\"]"
-                    } else {
-                        "[\"false\", \"no\", \"n\", \"0\", \"0.0\"]"
-                    };
-                    format!("as_text({column}).isin({words})")
-                }
-            };
-            // `!=` and "does not contain" on a boolean column.
-            let condition = match (&filter.value, filter.op) {
-                (Literal::Bool(_), CmpOp::Ne) => format!("~({condition})"),
-                _ => condition,
-            };
-            let empty_matches = matches!(filter.op, CmpOp::Ne | CmpOp::NotContains);
-            let text_note = match filter.value {
-                Literal::Text(_) => " (ignoring case and surrounding spaces)",
-                Literal::Date(_) => " (by day)",
-                _ => "",
-            };
-            let summary = op.summary();
-            let rest = summary.split_once(' ').map_or("", |(_, rest)| rest);
-            let verb = if filter.keep { "Kept" } else { "Removed" };
-            let step = format!("{verb} {rest}{text_note}");
-            code.push_str("rows_before = len(df)\n");
-            let _ = writeln!(
-                code,
-                "df = rows_where(df, {condition}, keep={}, empty_matches={})",
-                if filter.keep { "True" } else { "False" },
-                if empty_matches { "True" } else { "False" }
-            );
-            let _ = writeln!(
-                code,
-                "steps.append({} + \": \" + str(len(df)) + \" of \" + str(rows_before) + \" rows left\")",
-                py_str(&step)
-            );
-            step
-        }
-        Operation::Dedupe(dedupe) => {
-            let (subset, step) = if dedupe.columns.is_empty() {
-                (
-                    "None".to_string(),
-                    "Removed duplicate rows (all columns), keeping the first of each".to_string(),
-                )
-            } else {
-                let names: Vec<String> = dedupe.columns.iter().map(|c| c.name.clone()).collect();
-                (
-                    py_list(&names),
-                    format!(
-                        "Removed duplicate rows by {}, keeping the first of each",
-                        names.join(", ")
-                    ),
-                )
-            };
-            code.push_str("rows_before = len(df)\n");
-            let _ = writeln!(
-                code,
-                "df = df.drop_duplicates(subset={subset}, keep=\"first\").reset_index(drop=True)"
-            );
-            let _ = writeln!(
-                code,
-                "steps.append({} + \": \" + str(rows_before - len(df)) + \" removed\")",
-                py_str(&step)
-            );
-            step
-        }
-        Operation::Compute(compute) => {
-            let step = format!("Added column {} = {}", compute.name, compute.expr);
-            let mut value = expr_python(&compute.expr);
-            if compute.expr.divides() && compute.expr.mentions_column() {
-                // Division by zero gives an empty cell, not infinity.
-                value = format!("{value}.replace([np.inf, -np.inf], np.nan)");
-            }
-            let _ = writeln!(code, "{} = {value}", col(&compute.name));
-            let _ = writeln!(code, "steps.append({})", py_str(&step));
-            step
-        }
-        Operation::Aggregate(agg) => {
-            let group = &agg.group.name;
-            let (value_header, wanted_sheet, words) = match &agg.value {
-                Some(v) if agg.func == AggFunc::Sum => (
-                    format!("Total {}", v.name),
-                    format!("{} by {group}", v.name),
-                    format!("Summed {}", v.name),
-                ),
-                Some(v) => (
-                    format!("{} {}", agg.func.label(), v.name),
-                    format!("{} {} by {group}", agg.func.label(), v.name),
-                    format!("{} of {}", agg.func.label(), v.name),
-                ),
-                None => (
-                    "Count".to_string(),
-                    format!("Count by {group}"),
-                    "Counted rows".to_string(),
-                ),
-            };
-            let value_header = if &value_header == group {
-                format!("{value_header} (2)")
-            } else {
-                value_header
-            };
-            let name = sheet_name(&wanted_sheet, taken);
-            taken.push(name.clone());
-            let step = format!("{words} by {group} into sheet '{name}'");
-            let sort = if agg.group.dtype == ColumnType::Mixed {
-                "False"
-            } else {
-                "True"
-            };
-            let by = format!("{}, dropna=False, sort={sort}", col(group));
-            match &agg.value {
-                None => {
-                    let _ = writeln!(code, "grouped = df.groupby({by}).size()");
-                }
-                Some(v) if agg.func == AggFunc::Count => {
-                    let _ = writeln!(code, "grouped = {}.groupby({by}).count()", col(&v.name));
-                }
-                Some(v) => {
-                    let convert = if v.dtype == ColumnType::Date {
-                        "as_date"
-                    } else {
-                        "as_number"
-                    };
-                    let _ = writeln!(
-                        code,
-                        "grouped = {convert}({}).groupby({by}).{}()",
-                        col(&v.name),
-                        agg.func.pandas()
-                    );
-                }
-            }
-            let _ = writeln!(
-                code,
-                "result = pd.DataFrame({{{}: grouped.index, {}: grouped.to_numpy()}})",
-                py_str(group),
-                py_str(&value_header)
-            );
-            let _ = writeln!(code, "new_sheets.append(({}, result, None))", py_str(&name));
-            let _ = writeln!(code, "steps.append({})", py_str(&step));
-            step
-        }
-        Operation::Describe(describe) => {
-            let name = sheet_name("Summary statistics", taken);
-            taken.push(name.clone());
-            let step = if describe.columns.is_empty() {
-                format!("Summary statistics of the numeric columns into sheet '{name}'")
-            } else {
-                let names: Vec<String> = describe.columns.iter().map(|c| c.name.clone()).collect();
-                format!(
-                    "Summary statistics of {} into sheet '{name}'",
-                    names.join(", ")
-                )
-            };
-            if describe.columns.is_empty() {
-                code.push_str("subset = df.select_dtypes(include=\"number\")\n");
-                code.push_str(
-                    "stats = subset.describe() if subset.shape[1] else df.describe(include=\"all\")\n",
-                );
-            } else {
-                let parts: Vec<String> = describe
-                    .columns
-                    .iter()
-                    .map(|c| {
-                        let value = if c.is_numeric() {
-                            format!("as_number({})", col(&c.name))
-                        } else {
-                            col(&c.name)
-                        };
-                        format!("{}: {value}", py_str(&c.name))
-                    })
-                    .collect();
-                let _ = writeln!(code, "subset = pd.DataFrame({{{}}})", parts.join(", "));
-                code.push_str("stats = subset.describe(include=\"all\")\n");
-            }
-            let _ = writeln!(
-                code,
-                "new_sheets.append(({}, stats, \"statistic\"))",
-                py_str(&name)
-            );
-            let _ = writeln!(code, "steps.append({})", py_str(&step));
-            step
-        }
     }
 }
 

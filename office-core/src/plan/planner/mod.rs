@@ -19,9 +19,12 @@
 pub mod analytics;
 mod codegen;
 pub mod columns;
+mod ops;
 mod parse;
 pub mod report;
 mod tables;
+mod tokens;
+mod vocab;
 
 use crate::job::JobKind;
 use crate::plan::{CodeGenerator, Plan, PlanError, PlanRequest};
@@ -39,14 +42,7 @@ pub const OUTPUT_FILE: &str = "output.xlsx";
 pub const RESULT_FILE: &str = "result.json";
 
 /// Operations the planner supports, as named in error messages.
-pub const OPERATIONS: &[&str] = &[
-    "sort",
-    "filter",
-    "remove duplicates",
-    "add computed column",
-    "group and aggregate",
-    "describe",
-];
+pub const OPERATIONS: &[&str] = &ops::NAMES;
 
 /// The offline planner. Stateless; cheap to construct.
 #[derive(Debug, Clone, Copy, Default)]
@@ -73,6 +69,15 @@ impl CodeGenerator for OfflinePlanner {
 /// and that the request names at least one column of; a request that names no column
 /// ("describe", "remove duplicates") works on the first sheet.
 pub fn plan_excel(prompt: &str, profiles: &[FileProfile]) -> Result<Plan, PlanError> {
+    plan_excel_with(prompt, profiles, ops::REGISTRY)
+}
+
+/// `plan_excel` with the operations of `registry`.
+fn plan_excel_with(
+    prompt: &str,
+    profiles: &[FileProfile],
+    registry: &[ops::OpKind],
+) -> Result<Plan, PlanError> {
     let Some(file) = profiles.first() else {
         return Err(plain_error(
             "no_data",
@@ -95,10 +100,10 @@ pub fn plan_excel(prompt: &str, profiles: &[FileProfile]) -> Result<Plan, PlanEr
     }
 
     // The first sheet is the target when the request names no column at all.
-    let mut first_sheet_operations: Option<Vec<parse::Operation>> = None;
+    let mut first_sheet_operations: Option<Vec<Box<dyn ops::Operation>>> = None;
     let mut best_failure: Option<(parse::Failure, &SheetProfile)> = None;
     for (position, sheet) in sheets.iter().enumerate() {
-        match parse::parse_request(prompt, &sheet_columns(sheet)) {
+        match parse::parse_request(prompt, &sheet_columns(sheet), registry) {
             Ok(parsed) if parsed.names_a_column => {
                 return Ok(codegen::build_plan(file, sheet, &parsed.operations, prompt));
             }
@@ -121,7 +126,7 @@ pub fn plan_excel(prompt: &str, profiles: &[FileProfile]) -> Result<Plan, PlanEr
         return Ok(codegen::build_plan(file, sheets[0], &operations, prompt));
     }
     match best_failure {
-        Some((failure, sheet)) => Err(failure_to_error(failure, sheet, sheets.len() > 1)),
+        Some((failure, sheet)) => Err(failure_to_error(failure, sheet, sheets.len() > 1, registry)),
         None => Err(plain_error(
             "request_not_understood",
             "I could not plan this request.".into(),
@@ -157,7 +162,13 @@ fn plain_error(code: &str, message: String) -> PlanError {
 }
 
 /// The user-facing error: what was understood, what went wrong, what is possible.
-fn failure_to_error(failure: parse::Failure, sheet: &SheetProfile, several: bool) -> PlanError {
+fn failure_to_error(
+    failure: parse::Failure,
+    sheet: &SheetProfile,
+    several: bool,
+    registry: &[ops::OpKind],
+) -> PlanError {
+    let operations: Vec<String> = registry.iter().map(|k| k.name.to_string()).collect();
     let columns: Vec<String> = sheet.columns.iter().map(|c| c.name.clone()).collect();
     let mut message = String::new();
     if failure.understood.is_empty() {
@@ -185,13 +196,13 @@ fn failure_to_error(failure: parse::Failure, sheet: &SheetProfile, several: bool
     message.push_str(&format!(
         " Columns{sheet_note}: {}. Supported operations: {}.",
         columns.join(", "),
-        OPERATIONS.join(", ")
+        operations.join(", ")
     ));
     PlanError {
         code: failure.code.as_str().into(),
         message,
         understood: failure.understood,
-        operations: operation_names(),
+        operations,
         columns,
     }
 }

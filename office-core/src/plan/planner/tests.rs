@@ -1,10 +1,18 @@
 //! Parsing and planning tests on hand-made profiles. The programs themselves run in
 //! office-core/tests/planner_exec.rs.
 
-use super::parse::{AggFunc, CmpOp, Literal, Operation, parse_request};
+use super::ops::aggregate::Aggregate;
+use super::ops::compute::Compute;
+use super::ops::dedupe::Dedupe;
+use super::ops::describe::Describe;
+use super::ops::filter::{CmpOp, Filter, Literal};
+use super::ops::sort::Sort;
+use super::parse::parse_request;
+use super::vocab::AggFunc;
 use super::*;
 use crate::plan::PlanRequest;
 use crate::profile::{ColumnProfile, FileFormat, FileProfile, SheetProfile};
+use std::any::Any;
 
 fn column(index: usize, name: &str, dtype: ColumnType) -> ColumnProfile {
     ColumnProfile {
@@ -78,10 +86,50 @@ fn sales() -> Vec<FileProfile> {
     vec![workbook(vec![sales_sheet()])]
 }
 
+/// The built-in operations by type, to match on (the planner holds them as
+/// `Box<dyn ops::Operation>`).
+#[derive(Debug, Clone)]
+enum Operation {
+    Sort(Sort),
+    Filter(Filter),
+    Dedupe(Dedupe),
+    Compute(Compute),
+    Aggregate(Aggregate),
+    Describe(Describe),
+}
+
+fn typed(op: Box<dyn ops::Operation>) -> Operation {
+    let op: Box<dyn Any> = op;
+    let op = match op.downcast::<Sort>() {
+        Ok(o) => return Operation::Sort(*o),
+        Err(op) => op,
+    };
+    let op = match op.downcast::<Filter>() {
+        Ok(o) => return Operation::Filter(*o),
+        Err(op) => op,
+    };
+    let op = match op.downcast::<Dedupe>() {
+        Ok(o) => return Operation::Dedupe(*o),
+        Err(op) => op,
+    };
+    let op = match op.downcast::<Compute>() {
+        Ok(o) => return Operation::Compute(*o),
+        Err(op) => op,
+    };
+    let op = match op.downcast::<Aggregate>() {
+        Ok(o) => return Operation::Aggregate(*o),
+        Err(op) => op,
+    };
+    match op.downcast::<Describe>() {
+        Ok(o) => Operation::Describe(*o),
+        Err(_) => panic!("not a built-in operation"),
+    }
+}
+
 fn ops(prompt: &str) -> Vec<Operation> {
     let columns = sheet_columns(&sales_sheet());
-    match parse_request(prompt, &columns) {
-        Ok(parsed) => parsed.operations,
+    match parse_request(prompt, &columns, ops::REGISTRY) {
+        Ok(parsed) => parsed.operations.into_iter().map(typed).collect(),
         Err(failure) => panic!("'{prompt}' failed: {failure:?}"),
     }
 }
@@ -483,11 +531,16 @@ fn non_ascii_columns() {
         ],
     )]);
     let columns = sheet_columns(&profile.sheets[0]);
-    let parsed =
-        parse_request("sort by 销售额 descending, total выручка by 地区", &columns).unwrap();
-    assert_eq!(parsed.operations.len(), 2);
+    let parsed = parse_request(
+        "sort by 销售额 descending, total выручка by 地区",
+        &columns,
+        ops::REGISTRY,
+    )
+    .unwrap();
+    let mut operations: Vec<Operation> = parsed.operations.into_iter().map(typed).collect();
+    assert_eq!(operations.len(), 2);
     assert_eq!(
-        sort_of(parsed.operations[0].clone()),
+        sort_of(operations.remove(0)),
         (vec!["销售额".to_string()], true)
     );
     let plan = plan_excel("sum of ВЫРУЧКА by 地区", &[profile]).unwrap();
