@@ -10,9 +10,10 @@
 //! string literal made by `py_str`, in code and in comments alike.
 
 use super::ops::Operation;
+use super::tables::excel_table_spec;
 use super::{GENERATOR_NAME, OUTPUT_FILE, RESULT_FILE};
 use crate::plan::Plan;
-use crate::profile::{FileFormat, FileProfile, SheetProfile};
+use crate::profile::{FileProfile, SheetProfile};
 use std::fmt::Write as _;
 
 /// A Python string literal for any text: a double-quoted literal with backslash, quote
@@ -93,16 +94,6 @@ pub fn sheet_name(wanted: &str, taken: &[String]) -> String {
         .unwrap_or(first)
 }
 
-/// Workbooks are read with calamine, the reader the profiler uses, so the program reads
-/// every workbook the profiler could (openpyxl fails on strict OOXML and on some real
-/// files that Excel opens).
-fn engine(format: FileFormat) -> &'static str {
-    match format {
-        FileFormat::Csv | FileFormat::Tsv => "",
-        _ => "calamine",
-    }
-}
-
 /// The header cells the raw sheet holds for the profile's column names, as Python
 /// literals (`None` where the cell is empty); the program finds the header row by them.
 pub fn header_cells(names: &[String]) -> Vec<String> {
@@ -133,89 +124,8 @@ fn header_cell(name: &str, earlier: &[String]) -> Option<String> {
     Some(name.to_string())
 }
 
-const PRELUDE: &str = r#"
-
-def as_number(values):
-    """Numbers; cells that do not hold a number become empty."""
-    return pd.to_numeric(values, errors="coerce")
-
-
-def as_date(values):
-    """Dates; cells that do not hold a date become empty."""
-    return pd.to_datetime(values, errors="coerce")
-
-
-def as_text(values):
-    """Text with surrounding spaces stripped and case folded, so comparisons ignore both."""
-    return values.astype("string").str.strip().str.casefold()
-
-
-def text_key(value):
-    return str(value).strip().casefold()
-
-
-def cell_text(value):
-    """A header cell as text: None when empty, whole numbers without a fraction."""
-    if pd.isna(value):
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def header_matches(raw, row, col):
-    for offset, expected in enumerate(HEADER_CELLS):
-        if expected is None:
-            continue
-        if col + offset >= raw.shape[1] or cell_text(raw.iat[row, col + offset]) != expected:
-            return False
-    return True
-
-
-def locate_header(raw):
-    """Where the header row is in the raw frame. Depending on the engine pandas keeps or
-    drops leading empty rows and columns, so the profile's position is tried first, then
-    the positions before it, then a few after."""
-    rows = list(range(min(HEADER_ROW, raw.shape[0] - 1), -1, -1))
-    rows += list(range(HEADER_ROW + 1, min(raw.shape[0], HEADER_ROW + 20)))
-    cols = list(range(min(FIRST_COL, raw.shape[1] - 1), -1, -1))
-    for row in rows:
-        for col in cols:
-            if header_matches(raw, row, col):
-                return row, col
-    raise ValueError(
-        "Could not find the header row of sheet " + repr(TARGET_SHEET)
-        + " (expected the columns " + ", ".join(c for c in HEADER_CELLS if c) + ")."
-    )
-
-
-def load_table(raw):
-    """The target sheet as a table: the header row's names, data rows below it."""
-    if HEADER_ROW is None:
-        start = FIRST_ROW if raw.shape[0] >= FIRST_ROW + DATA_ROWS else 0
-        col = FIRST_COL if raw.shape[1] >= FIRST_COL + len(COLUMNS) else 0
-    else:
-        row, col = locate_header(raw)
-        start = row + 1
-    table = raw.iloc[start:, col:col + len(COLUMNS)]
-    table = table.reindex(columns=range(col, col + len(COLUMNS)))
-    table.columns = COLUMNS
-    table = table.dropna(how="all").reset_index(drop=True).infer_objects()
-    for name in NUMERIC_COLUMNS:
-        values = table[name]
-        if DECIMAL != "." and values.dtype == object:
-            # Text numbers with a decimal comma: drop thousands dots, then read the comma.
-            values = values.str.replace(".", "", regex=False).str.replace(DECIMAL, ".", regex=False)
-        try:
-            table[name] = pd.to_numeric(values)
-        except (ValueError, TypeError):
-            pass
-    return table
-
-
-def output_path(name):
-    return OUTPUT_DIR.rstrip(os.sep) + os.sep + name
-"#;
+/// The Excel program's own helpers, then the table loader every kind's program shares.
+const PRELUDE: &str = concat!(include_str!("excel.py"), include_str!("tables.py"));
 
 /// The program, its steps in words, and the output it writes.
 pub fn build_plan(
@@ -226,15 +136,6 @@ pub fn build_plan(
 ) -> Plan {
     let mut code = String::new();
     let mut steps: Vec<String> = Vec::new();
-    let names: Vec<String> = sheet.columns.iter().map(|c| c.name.clone()).collect();
-    let header_cells = header_cells(&names);
-    let numeric: Vec<String> = sheet
-        .columns
-        .iter()
-        .filter(|c| c.dtype.is_numeric())
-        .map(|c| c.name.clone())
-        .collect();
-    let first_col = sheet.columns.first().map_or(sheet.first_col, |c| c.index);
     let mut taken: Vec<String> = file.sheets.iter().map(|s| s.name.clone()).collect();
     let output_sheet = if file.format.is_text() {
         let name = sheet_name(&sheet.name, &[]);
@@ -265,27 +166,8 @@ pub fn build_plan(
     code.push_str("OUTPUT_DIR = os.environ[\"OUTPUT_DIR\"]\n");
     let _ = writeln!(code, "TARGET_SHEET = {}", py_str(&sheet.name));
     let _ = writeln!(code, "OUTPUT_SHEET = {}", py_str(&output_sheet));
-    code.push_str("# The header as the profile found it; None marks an empty header cell.\n");
-    let _ = writeln!(code, "HEADER_CELLS = [{}]", header_cells.join(", "));
-    code.push_str("# The column names the program uses (repeated names made unique).\n");
-    let _ = writeln!(code, "COLUMNS = {}", py_list(&names));
-    let _ = writeln!(code, "NUMERIC_COLUMNS = {}", py_list(&numeric));
-    let _ = writeln!(
-        code,
-        "HEADER_ROW = {}",
-        sheet
-            .header_row
-            .map_or("None".to_string(), |r| r.to_string())
-    );
-    let _ = writeln!(code, "FIRST_ROW = {}", sheet.first_row);
-    let _ = writeln!(code, "FIRST_COL = {first_col}");
-    let _ = writeln!(code, "DATA_ROWS = {}", sheet.data_rows);
-    let decimal = file
-        .csv
-        .as_ref()
-        .filter(|_| file.format.is_text())
-        .map_or('.', |d| d.decimal);
-    let _ = writeln!(code, "DECIMAL = {}", py_str(&decimal.to_string()));
+    code.push_str("# Where the table is, as the profile found it.\n");
+    let _ = writeln!(code, "TABLE = {}", excel_table_spec(file, sheet));
     code.push_str(PRELUDE);
     let mut helpers: Vec<&str> = Vec::new();
     for op in operations {
@@ -296,45 +178,11 @@ pub fn build_plan(
         }
     }
     code.push_str("\n\n# Read the input.\n");
-    if file.format.is_text() {
-        let dialect = file.csv.clone();
-        let delimiter = dialect.as_ref().map_or(
-            if file.format == FileFormat::Tsv {
-                '\t'
-            } else {
-                ','
-            },
-            |d| d.delimiter,
-        );
-        let quote = dialect.as_ref().map_or('"', |d| d.quote);
-        let encoding = match &dialect {
-            Some(d) if d.has_bom && d.encoding.replace('_', "-").eq_ignore_ascii_case("utf-8") => {
-                "utf-8-sig".to_string()
-            }
-            Some(d) => d.encoding.clone(),
-            None => "utf-8".to_string(),
-        };
-        let _ = writeln!(
-            code,
-            "raw = pd.read_csv(INPUT_PATH, sep={}, quotechar={}, encoding={}, header=None, \
-             dtype=str,\n                  keep_default_na=False, na_values=[\"\"], \
-             skip_blank_lines=False)",
-            py_str(&delimiter.to_string()),
-            py_str(&quote.to_string()),
-            py_str(&encoding)
-        );
-        code.push_str("sheets = {TARGET_SHEET: raw}\n");
-    } else {
-        let _ = writeln!(
-            code,
-            "sheets = pd.read_excel(INPUT_PATH, sheet_name=None, header=None, engine={})",
-            py_str(engine(file.format))
-        );
-    }
+    code.push_str("sheets = read_input(INPUT_PATH, TABLE, all_sheets=True)\n");
     code.push_str(
         "if TARGET_SHEET not in sheets:\n    raise ValueError(\"The sheet \" + repr(TARGET_SHEET) + \" is not in the input file.\")\n",
     );
-    code.push_str("df = load_table(sheets[TARGET_SHEET])\n");
+    code.push_str("df = table_from_raw(sheets[TARGET_SHEET], TABLE)\n");
     code.push_str("steps = []\nnew_sheets = []  # (sheet name, frame, index label or None)\n");
 
     for (number, op) in operations.iter().enumerate() {
