@@ -162,7 +162,7 @@ def trend_facts(table, date, value, agg, period=None):
         "value_column": value,
         "aggregate": agg,
         "period": PERIODS[period],
-        "points": int(len(series)),
+        "points": len(series),
         "first_period": period_label(series.index[0], period),
         "first_value": num(first, 2),
         "last_period": period_label(series.index[-1], period),
@@ -179,7 +179,7 @@ def describe_table(table, spec):
     facts = {
         "file": spec["file"],
         "sheet": spec["sheet"],
-        "rows": int(len(table)),
+        "rows": len(table),
         "column_count": spec["total_columns"],
         "columns_analysed": len(spec["columns"]),
         "columns": list(spec["columns"]),
@@ -319,7 +319,7 @@ def overview_chart(table, spec, facts, name, charts):
     label = spec["file"] if spec["text"] else spec["file"] + " / " + spec["sheet"]
     if facts["trend"] is not None:
         trend = facts["trend"]
-        period = [k for k, v in PERIODS.items() if v == trend["period"]][0]
+        period = next(k for k, v in PERIODS.items() if v == trend["period"])
         series = series_over_time(table, trend["date_column"], focus, "mean", period)
         return line_chart(
             {focus: series}, "Average " + focus + " per " + trend["period"] + " (" + label + ")",
@@ -334,7 +334,7 @@ def overview_chart(table, spec, facts, name, charts):
             focus, labels[0], name, charts,
         )
     if facts["categories"]:
-        column = list(facts["categories"])[0]
+        column = next(iter(facts["categories"]))
         counts = table[column].dropna().map(text_of).value_counts().head(15)
         return bar_chart(
             counts.index, counts.values, "Most frequent values of " + column + " (" + label + ")",

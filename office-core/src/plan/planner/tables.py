@@ -91,5 +91,5 @@ def table_from_raw(raw, spec):
         try:
             table[name] = pd.to_numeric(values)
         except (ValueError, TypeError):
-            pass
+            continue  # a cell that is not a number: the column stays as it is
     return table
