@@ -179,39 +179,13 @@ pub fn read_question(
         .enumerate()
         .filter(|(i, _)| free(*i))
         .find_map(|(_, w)| vocab::lookup(vocab::PERIODS, w));
-    let over_time = text.contains("over time") || has("trend") || has("trends");
+    let over_time = text.contains("over time") || vocab::TREND_WORDS.iter().any(|w| has(w));
 
     // "by X": X up to a word that ends the phrase.
-    let mut by: Option<String> = None;
-    if let Some(at) = words.iter().position(|w| *w == "by") {
-        let phrase: Vec<&str> = words[at + 1..]
-            .iter()
-            .take_while(|w| !vocab::QUESTION_BY_END.contains(w))
-            .copied()
-            .collect();
-        let phrase = phrase.join(" ");
-        if let Some(p) = vocab::lookup(vocab::PERIODS, &phrase) {
-            period = Some(p);
-        } else if !phrase.is_empty() {
-            match find_column(&phrase, columns) {
-                ColumnMatch::Found(c) => by = Some(c.name),
-                ColumnMatch::Ambiguous(names) => {
-                    return Err((
-                        "ambiguous_column",
-                        format!("'{phrase}' could be any of: {}.", names.join(", ")),
-                    ));
-                }
-                ColumnMatch::NotFound => {
-                    return Err((
-                        "column_not_found",
-                        format!("I could not find a column named '{phrase}' to split by."),
-                    ));
-                }
-            }
-        }
-    }
+    let (by, by_period) = read_split(&words, columns)?;
+    period = by_period.or(period);
 
-    let distribution = has("distribution") || has("histogram");
+    let distribution = vocab::DISTRIBUTION_WORDS.iter().any(|w| has(w));
     let by_at = words.iter().position(|w| *w == "by").unwrap_or(words.len());
     let measure = match mentions
         .iter()
@@ -248,21 +222,7 @@ pub fn read_question(
     } else {
         QuestionKind::Overview
     };
-    let agg = match (agg, numeric_measure) {
-        (Some(a), true) => a,
-        (Some("count"), false) | (None, false) => "count",
-        (Some(_), false) if measure.is_some() => {
-            return Err((
-                "invalid_operation",
-                format!(
-                    "'{}' does not hold numbers, so it cannot be aggregated; only counted.",
-                    measure.unwrap_or_default()
-                ),
-            ));
-        }
-        (Some(_), false) => "count",
-        (None, true) => "sum",
-    };
+    let agg = settle_aggregate(agg, numeric_measure, measure.as_deref())?;
     // A text column named without a split ("orders by status" aside) is what to count by.
     let (measure, by) = match (&kind, numeric_measure, &by) {
         (QuestionKind::Group | QuestionKind::Time, false, None) if measure.is_some() => {
@@ -292,6 +252,63 @@ pub fn read_question(
         } else {
             None
         },
+    })
+}
+
+/// The column (or the period) after "by": `(by, period)`.
+fn read_split(
+    words: &[&str],
+    columns: &[Column],
+) -> Result<(Option<String>, Option<&'static str>), Refusal> {
+    let Some(at) = words.iter().position(|w| *w == "by") else {
+        return Ok((None, None));
+    };
+    let phrase: Vec<&str> = words[at + 1..]
+        .iter()
+        .take_while(|w| !vocab::QUESTION_BY_END.contains(w))
+        .copied()
+        .collect();
+    let phrase = phrase.join(" ");
+    if let Some(p) = vocab::lookup(vocab::PERIODS, &phrase) {
+        return Ok((None, Some(p)));
+    }
+    if phrase.is_empty() {
+        return Ok((None, None));
+    }
+    match find_column(&phrase, columns) {
+        ColumnMatch::Found(c) => Ok((Some(c.name), None)),
+        ColumnMatch::Ambiguous(names) => Err((
+            "ambiguous_column",
+            format!("'{phrase}' could be any of: {}.", names.join(", ")),
+        )),
+        ColumnMatch::NotFound => Err((
+            "column_not_found",
+            format!("I could not find a column named '{phrase}' to split by."),
+        )),
+    }
+}
+
+/// The aggregate to answer with: what was asked, if the measure holds numbers; a count
+/// otherwise (asking for another aggregate of a text column is refused).
+fn settle_aggregate(
+    asked: Option<&'static str>,
+    numeric_measure: bool,
+    measure: Option<&str>,
+) -> Result<&'static str, Refusal> {
+    Ok(match (asked, numeric_measure) {
+        (Some(a), true) => a,
+        (Some("count"), false) | (None, false) => "count",
+        (Some(_), false) if measure.is_some() => {
+            return Err((
+                "invalid_operation",
+                format!(
+                    "'{}' does not hold numbers, so it cannot be aggregated; only counted.",
+                    measure.unwrap_or_default()
+                ),
+            ));
+        }
+        (Some(_), false) => "count",
+        (None, true) => "sum",
     })
 }
 
@@ -325,7 +342,7 @@ pub(super) fn find_measure(words: &[&str], columns: &[Column], by: Option<&str>)
             !vocab::QUESTION_FILLER.contains(w)
                 && !vocab::phrases(vocab::AGGREGATES).any(|p| p.split(' ').any(|part| part == **w))
                 && vocab::lookup(vocab::PERIODS, w).is_none()
-                && !["distribution", "histogram", "correlation", "correlations"].contains(w)
+                && !vocab::QUESTION_KIND_WORDS.contains(w)
         })
         .copied()
         .collect();

@@ -315,6 +315,14 @@ pub(crate) const QUESTION_FILLER: &[&str] = &[
     "see", "find", "get", "report", "breakdown", "break", "down",
 ];
 
+/// A question about one column's distribution.
+pub(crate) const DISTRIBUTION_WORDS: &[&str] = &["distribution", "histogram"];
+/// A question about values over time (besides "over time" and the periods).
+pub(crate) const TREND_WORDS: &[&str] = &["trend", "trends"];
+/// Words that say what kind of question it is, never which column.
+#[rustfmt::skip]
+pub(crate) const QUESTION_KIND_WORDS: &[&str] = &["distribution", "histogram", "correlation", "correlations"];
+
 /// Words that end the phrase after "by" in a question.
 #[rustfmt::skip]
 pub(crate) const QUESTION_BY_END: &[&str] = &["and", "over", "per", "in", "for", "with", "as", "from"];
