@@ -10,11 +10,16 @@
 //! request with a `PlanError` that says what it understood, which operations it
 //! supports and which columns exist. It never guesses.
 //!
-//! - `parse`: request text -> clauses -> `Operation`s;
+//! - `tokens`: request text -> tokens, and the phrase helpers readers use;
+//! - `vocab`: every word and phrase the readers know, as tables (Excel and analytics);
+//! - `parse`: tokens -> clauses -> operations, dispatching over `ops::REGISTRY`;
+//! - `ops/`: one file per operation (how it is recognised, what it reports, the code it
+//!   emits); adding one is a file there plus a line in its `operations!` list;
 //! - `columns`: words -> column names (exact, normalized, plural, fuzzy, word match);
-//! - `codegen`: `Operation`s -> Python;
+//! - `codegen`: operations -> the Excel program, around `excel.py` and `tables.py`;
 //! - `analytics`, `report`: programs for those kinds (facts, charts, the answer), on
-//!   the shared loading and charting code in `tables` / `analysis.py`.
+//!   the shared table specs in `tables` and the Python in `tables.py` / `analysis.py`;
+//! - `tables.py`: the one table loader every kind's program includes.
 
 pub mod analytics;
 mod codegen;

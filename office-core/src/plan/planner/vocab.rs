@@ -13,7 +13,7 @@ use super::ops::filter::CmpOp;
 
 /// An aggregate function, as both readers name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AggFunc {
+pub(crate) enum AggFunc {
     Sum,
     Mean,
     Median,
@@ -24,7 +24,7 @@ pub enum AggFunc {
 
 impl AggFunc {
     /// How the Excel program names the function in headers and sheet names.
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             AggFunc::Sum => "Total",
             AggFunc::Mean => "Average",
@@ -36,7 +36,7 @@ impl AggFunc {
     }
 
     /// The pandas method (and the analytics program's name for it).
-    pub fn pandas(self) -> &'static str {
+    pub(crate) fn pandas(self) -> &'static str {
         match self {
             AggFunc::Sum => "sum",
             AggFunc::Mean => "mean",

@@ -21,10 +21,10 @@ pub(crate) const KIND: OpKind = OpKind {
 
 /// Group rows by `group` and aggregate `value` (`None`: count rows) into a new sheet.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Aggregate {
-    pub func: AggFunc,
-    pub value: Option<Column>,
-    pub group: Column,
+pub(crate) struct Aggregate {
+    pub(crate) func: AggFunc,
+    pub(crate) value: Option<Column>,
+    pub(crate) group: Column,
 }
 
 impl Operation for Aggregate {

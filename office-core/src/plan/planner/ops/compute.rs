@@ -21,13 +21,13 @@ pub(crate) const KIND: OpKind = OpKind {
 
 /// A new column computed row by row from numbers and numeric columns.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Compute {
-    pub name: String,
-    pub expr: Expr,
+pub(crate) struct Compute {
+    pub(crate) name: String,
+    pub(crate) expr: Expr,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Expr {
+pub(crate) enum Expr {
     Number(f64),
     Column(String),
     Negate(Box<Expr>),
@@ -35,7 +35,7 @@ pub enum Expr {
 }
 
 impl Expr {
-    pub fn mentions_column(&self) -> bool {
+    pub(crate) fn mentions_column(&self) -> bool {
         match self {
             Expr::Number(_) => false,
             Expr::Column(_) => true,
@@ -44,7 +44,7 @@ impl Expr {
         }
     }
 
-    pub fn divides(&self) -> bool {
+    pub(crate) fn divides(&self) -> bool {
         match self {
             Expr::Number(_) | Expr::Column(_) => false,
             Expr::Negate(e) => e.divides(),

@@ -18,8 +18,8 @@ pub(crate) const KIND: OpKind = OpKind {
 /// Remove duplicate rows, comparing the given columns (all columns when empty);
 /// the first row of each group of duplicates stays.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Dedupe {
-    pub columns: Vec<Column>,
+pub(crate) struct Dedupe {
+    pub(crate) columns: Vec<Column>,
 }
 
 impl Operation for Dedupe {

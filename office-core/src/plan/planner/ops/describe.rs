@@ -17,8 +17,8 @@ pub(crate) const KIND: OpKind = OpKind {
 
 /// Summary statistics of the given columns (numeric columns when empty), in a new sheet.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Describe {
-    pub columns: Vec<Column>,
+pub(crate) struct Describe {
+    pub(crate) columns: Vec<Column>,
 }
 
 impl Operation for Describe {

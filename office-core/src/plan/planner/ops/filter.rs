@@ -21,7 +21,7 @@ pub(crate) const KIND: OpKind = OpKind {
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CmpOp {
+pub(crate) enum CmpOp {
     Eq,
     Ne,
     Gt,
@@ -34,7 +34,7 @@ pub enum CmpOp {
 
 impl CmpOp {
     /// The Python operator for comparisons; `None` for the `contains` family.
-    pub fn python(self) -> Option<&'static str> {
+    pub(crate) fn python(self) -> Option<&'static str> {
         Some(match self {
             CmpOp::Eq => "==",
             CmpOp::Ne => "!=",
@@ -66,7 +66,7 @@ impl CmpOp {
 
 /// The value a filter compares with, already in the column's terms.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Literal {
+pub(crate) enum Literal {
     Number(f64),
     /// Compared case-insensitively, with surrounding spaces stripped.
     Text(String),
@@ -88,11 +88,11 @@ impl fmt::Display for Literal {
 
 /// Keep (or, with `keep == false`, remove) the rows where `column op value` holds.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Filter {
-    pub column: Column,
-    pub op: CmpOp,
-    pub value: Literal,
-    pub keep: bool,
+pub(crate) struct Filter {
+    pub(crate) column: Column,
+    pub(crate) op: CmpOp,
+    pub(crate) value: Literal,
+    pub(crate) keep: bool,
 }
 
 const PYTHON: &str = r#"

@@ -6,15 +6,8 @@
 //! `python`). `REGISTRY` is the one list the reader dispatches over.
 //!
 //! To add an operation: write `ops/<name>.rs` with a struct implementing `Operation`, a
-//! `recognise` function and `pub(crate) const KIND: OpKind`, then add its `KIND` to
-//! `REGISTRY` (and its `mod` line here).
-
-pub(crate) mod aggregate;
-pub(crate) mod compute;
-pub(crate) mod dedupe;
-pub(crate) mod describe;
-pub(crate) mod filter;
-pub(crate) mod sort;
+//! `recognise` function and `pub(crate) const KIND: OpKind`, then add `<name>` to the
+//! `operations!` list below (it declares the module and registers its `KIND`).
 
 use super::codegen::py_str;
 use super::columns::Column;
@@ -66,15 +59,25 @@ pub(crate) struct OpKind {
     pub(crate) recognise: fn(&[Token], &[Column]) -> Recognised,
 }
 
-/// Every operation, in the order error messages list them.
-pub(crate) const REGISTRY: &[OpKind] = &[
-    sort::KIND,
-    filter::KIND,
-    dedupe::KIND,
-    compute::KIND,
-    aggregate::KIND,
-    describe::KIND,
-];
+/// Declares each operation's module and lists its `KIND` in `REGISTRY`.
+macro_rules! operations {
+    ($($name:ident),* $(,)?) => {
+        $(pub(crate) mod $name;)*
+
+        /// Every operation, in the order error messages list them.
+        pub(crate) const REGISTRY: &[OpKind] = &[$($name::KIND),*];
+    };
+}
+
+// The one list of operations, one per line.
+operations! {
+    sort,
+    filter,
+    dedupe,
+    compute,
+    aggregate,
+    describe,
+}
 
 /// The names of `REGISTRY`, in its order.
 pub(crate) const NAMES: [&str; REGISTRY.len()] = {

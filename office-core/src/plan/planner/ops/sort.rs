@@ -20,9 +20,9 @@ pub(crate) const KIND: OpKind = OpKind {
 
 /// Sort rows by one or more columns, all in one direction. Stable (`mergesort`).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Sort {
-    pub columns: Vec<Column>,
-    pub descending: bool,
+pub(crate) struct Sort {
+    pub(crate) columns: Vec<Column>,
+    pub(crate) descending: bool,
 }
 
 const PYTHON: &str = r#"
