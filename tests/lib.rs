@@ -61,7 +61,10 @@ impl TestServer {
         adjust(&mut config);
         let workers = config.workers;
         let engine = Engine::open(config).await.expect("engine opens");
-        let pool = engine.start_workers(workers);
+        let pool = engine
+            .start_workers_recovered(workers)
+            .await
+            .expect("workers start");
         let state = office_http::AppState::new(engine.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

@@ -5,7 +5,10 @@
 //! what it made. This crate knows nothing of HTTP or Python bindings.
 //!
 //! # Layout
-//! - `job`: the job model (`Job`, `Artifact`, `JobEvent`) every face and backend shares.
+//! - `job`: the job model (`Job`, `Artifact`, `JobEvent`, `ErrorCode`) every face and
+//!   backend shares.
+//! - `kind`: one module per job kind (excel, analytics, report): its request fields,
+//!   intake checks, the contract its program meets, and its finish step.
 //! - `engine`: the entry point for faces: submit, get, list, delete, read artifacts.
 //! - `worker`: takes jobs from the queue and runs them; recovery after a restart.
 //! - `runner`: one job through the pipeline's stages:
@@ -14,9 +17,9 @@
 //!     over any OpenAI-compatible endpoint when configured: `plan::llm`);
 //!   - `validate`: a policy on the program's AST;
 //!   - `execute`: the program runs in a confined CPython process;
-//!   - `collect`: artifacts taken from the output folder, summary.json written;
-//!   - `report`: report templates, narrative and number check; the last step of
-//!     analytics and report jobs.
+//!   - `collect`: artifacts taken from the output folder;
+//!   - then the kind's finish step, and summary.json written once from the run's record;
+//!   - `report`: report templates, narrative and number check (used by `kind::report`).
 //! - `store`: job metadata (`Store`: SQLite, PostgreSQL, in-memory).
 //! - `queue`: work distribution (`Queue`: in-process, Redis Streams).
 //! - `artifacts`: job files (`ArtifactStorage`: local folders).
@@ -29,6 +32,7 @@ pub mod engine;
 pub mod error;
 pub mod execute;
 pub mod job;
+pub mod kind;
 pub mod plan;
 pub mod profile;
 pub mod queue;
@@ -42,6 +46,7 @@ pub use config::{Config, Limits};
 pub use engine::{Engine, Submission, Upload};
 pub use error::{Error, Result};
 pub use job::{
-    Artifact, ArtifactKind, InputFile, Job, JobError, JobEvent, JobFilter, JobId, JobKind,
-    JobStatus, Stage,
+    Artifact, ArtifactKind, ErrorCode, InputFile, Job, JobError, JobEvent, JobFilter, JobId,
+    JobKind, JobStatus, Stage,
 };
+pub use kind::report::ReportParams;

@@ -23,6 +23,7 @@ mod parse;
 pub mod report;
 mod tables;
 
+use crate::job::ErrorCode;
 use crate::job::JobKind;
 use crate::plan::{CodeGenerator, Plan, PlanError, PlanRequest};
 use crate::profile::{ColumnType, FileProfile, SheetProfile};
@@ -31,12 +32,8 @@ use columns::Column;
 /// The name recorded on jobs whose code this generator wrote.
 pub const GENERATOR_NAME: &str = "planner";
 
-/// The workbook every plan writes into `OUTPUT_DIR`.
-pub const OUTPUT_FILE: &str = "output.xlsx";
-
-/// The machine-readable account of a run the program writes next to the workbook:
-/// `{"steps": [...], "target_sheet": "...", "sheets": {name: {"rows": n, "columns": n}}}`.
-pub const RESULT_FILE: &str = "result.json";
+/// The files an excel program writes (owned by the kind).
+pub use crate::kind::excel::{OUTPUT_FILE, RESULT_FILE};
 
 /// Operations the planner supports, as named in error messages.
 pub const OPERATIONS: &[&str] = &[
@@ -75,7 +72,7 @@ impl CodeGenerator for OfflinePlanner {
 pub fn plan_excel(prompt: &str, profiles: &[FileProfile]) -> Result<Plan, PlanError> {
     let Some(file) = profiles.first() else {
         return Err(plain_error(
-            "no_data",
+            ErrorCode::NoData,
             "There is no input file to work on.".into(),
         ));
     };
@@ -86,7 +83,7 @@ pub fn plan_excel(prompt: &str, profiles: &[FileProfile]) -> Result<Plan, PlanEr
         .collect();
     if sheets.is_empty() {
         return Err(plain_error(
-            "no_data",
+            ErrorCode::NoData,
             format!(
                 "The file '{}' has no sheet with data to work on.",
                 file.name
@@ -123,7 +120,7 @@ pub fn plan_excel(prompt: &str, profiles: &[FileProfile]) -> Result<Plan, PlanEr
     match best_failure {
         Some((failure, sheet)) => Err(failure_to_error(failure, sheet, sheets.len() > 1)),
         None => Err(plain_error(
-            "request_not_understood",
+            ErrorCode::RequestNotUnderstood,
             "I could not plan this request.".into(),
         )),
     }
@@ -146,9 +143,9 @@ fn operation_names() -> Vec<String> {
     OPERATIONS.iter().map(|s| s.to_string()).collect()
 }
 
-fn plain_error(code: &str, message: String) -> PlanError {
+fn plain_error(code: ErrorCode, message: String) -> PlanError {
     PlanError {
-        code: code.into(),
+        code,
         message,
         understood: Vec::new(),
         operations: operation_names(),
@@ -188,7 +185,7 @@ fn failure_to_error(failure: parse::Failure, sheet: &SheetProfile, several: bool
         OPERATIONS.join(", ")
     ));
     PlanError {
-        code: failure.code.as_str().into(),
+        code: failure.code.error_code(),
         message,
         understood: failure.understood,
         operations: operation_names(),
