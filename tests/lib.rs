@@ -46,7 +46,7 @@ pub struct TestServer {
     pub data: tempfile::TempDir,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
-    _workers: office_core::worker::WorkerPool,
+    _workers: office_core::WorkerPool,
 }
 
 impl TestServer {

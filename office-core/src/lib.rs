@@ -26,27 +26,36 @@
 //! - `config`, `error`: configuration from the environment; the one error type.
 
 pub mod artifacts;
-pub mod collect;
+pub(crate) mod collect;
 pub mod config;
 pub mod engine;
 pub mod error;
 pub mod execute;
 pub mod job;
-pub mod kind;
+pub(crate) mod kind;
 pub mod plan;
 pub mod profile;
 pub mod queue;
 pub mod report;
-pub mod runner;
+pub(crate) mod runner;
 pub mod store;
 pub mod validate;
-pub mod worker;
+pub(crate) mod worker;
 
-pub use config::{Config, Limits};
-pub use engine::{Engine, Submission, Upload};
+// What an embedder uses, in one place: the engine and its builder, configuration, the
+// job model, the backends, the code policy and the profiler.
+pub use artifacts::{ArtifactStorage, FsArtifacts, MemoryArtifacts};
+pub use config::{Config, Limits, LlmConfig};
+pub use engine::{Backends, Engine, EngineBuilder, RecoveryReport, Submission, Upload};
 pub use error::{Error, Result};
 pub use job::{
-    Artifact, ArtifactKind, ErrorCode, InputFile, Job, JobError, JobEvent, JobFilter, JobId,
-    JobKind, JobStatus, Stage,
+    Artifact, ArtifactKind, ErrorCode, EventBody, InputFile, Job, JobError, JobEvent, JobFilter,
+    JobId, JobKind, JobStatus, LogLevel, Stage, StageTiming,
 };
 pub use kind::report::ReportParams;
+pub use plan::{CodeGenerator, GeneratorChoice, Plan, PlanError, PlanRequest};
+pub use profile::{FileProfile, profile_file};
+pub use queue::{MemoryQueue, Queue, RedisQueue};
+pub use store::{MemoryStore, PostgresStore, SqliteStore, Store};
+pub use validate::{Policy, Rule, Violation, validate};
+pub use worker::WorkerPool;
