@@ -4,6 +4,8 @@
 //! later, show it to the model, raise which Python exception) are methods here, so no
 //! other module compares slugs.
 
+#![warn(missing_docs, unreachable_pub)]
+
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use std::str::FromStr;

@@ -11,11 +11,11 @@ pub const RESULTS_FILE: &str = "results.json";
 
 /// Answer a question about the data, with charts.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Analytics;
+pub(crate) struct Analytics;
 
 /// What an analytics job adds to summary.json: `profile` and `results`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Results {
+pub(crate) struct Results {
     pub profile: Vec<FileProfile>,
     /// `results.json` as the program wrote it.
     pub results: Value,

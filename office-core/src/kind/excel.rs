@@ -13,7 +13,7 @@ pub const RESULT_FILE: &str = super::PROGRAM_REPORT_FILE;
 
 /// Transform a workbook.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Excel;
+pub(crate) struct Excel;
 
 #[async_trait::async_trait]
 impl Kind for Excel {

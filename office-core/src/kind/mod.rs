@@ -9,9 +9,11 @@
 //!
 //! Adding a kind: one file here implementing `Kind`, one `JobKind` variant, one arm in `of`.
 
-pub mod analytics;
-pub mod excel;
-pub mod report;
+#![warn(missing_docs, unreachable_pub)]
+
+pub(crate) mod analytics;
+pub(crate) mod excel;
+pub(crate) mod report;
 
 use crate::engine::Submission;
 use crate::error::Result;
@@ -22,15 +24,15 @@ use bytes::Bytes;
 use serde_json::{Map, Value};
 
 /// The program every kind runs is kept under this name.
-pub const CODE_FILE: &str = "generated.py";
+pub(crate) const CODE_FILE: &str = "generated.py";
 /// The job's own account of its run (see `runner::record`).
-pub const SUMMARY_FILE: &str = "summary.json";
+pub(crate) const SUMMARY_FILE: &str = "summary.json";
 /// What a program may write about its own run; kept in the summary as `program_report`.
-pub const PROGRAM_REPORT_FILE: &str = "result.json";
+pub(crate) const PROGRAM_REPORT_FILE: &str = "result.json";
 
 /// What one kind's program must write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Contract {
+pub(crate) struct Contract {
     /// The file the program must leave in `OUTPUT_DIR`.
     pub output: &'static str,
     /// The contract as a model reads it (one bullet of its system message).
@@ -39,7 +41,7 @@ pub struct Contract {
 
 /// What a kind's finish step gets: the job, its inputs' profiles, and the bytes of the
 /// kind's output file as collected (never read back from storage).
-pub struct FinishInput<'a> {
+pub(crate) struct FinishInput<'a> {
     pub job: &'a Job,
     pub profiles: &'a [FileProfile],
     /// `Contract::output` as the program wrote it; `None` when it wrote none.
@@ -50,7 +52,7 @@ pub struct FinishInput<'a> {
 
 /// What a finish step made.
 #[derive(Debug, Default)]
-pub struct Finished {
+pub(crate) struct Finished {
     /// Fields the kind adds to summary.json.
     pub results: KindResults,
     /// Files to store as artifacts of the job.
@@ -63,7 +65,7 @@ pub struct Finished {
 
 /// The kind-specific part of a run's record, kept in summary.json.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub enum KindResults {
+pub(crate) enum KindResults {
     /// Nothing beyond the common fields (excel).
     #[default]
     None,
@@ -73,7 +75,7 @@ pub enum KindResults {
 
 impl KindResults {
     /// Adds this kind's fields to summary.json.
-    pub fn write_into(&self, summary: &mut Map<String, Value>) {
+    pub(crate) fn write_into(&self, summary: &mut Map<String, Value>) {
         match self {
             KindResults::None => {}
             KindResults::Analytics(r) => r.write_into(summary),
@@ -84,7 +86,7 @@ impl KindResults {
 
 /// One job kind.
 #[async_trait::async_trait]
-pub trait Kind: Send + Sync {
+pub(crate) trait Kind: Send + Sync {
     /// Checks (and may normalise) a submission of this kind before a job exists.
     fn intake(&self, _submission: &mut Submission) -> Result<()> {
         Ok(())
@@ -98,7 +100,7 @@ pub trait Kind: Send + Sync {
 }
 
 /// The one place a `JobKind` becomes its module.
-pub fn of(kind: JobKind) -> &'static dyn Kind {
+pub(crate) fn of(kind: JobKind) -> &'static dyn Kind {
     match kind {
         JobKind::Excel => &excel::Excel,
         JobKind::Analytics => &analytics::Analytics,

@@ -17,15 +17,16 @@ use serde_json::{Map, Value, json};
 /// The facts file a report program writes.
 pub const ANALYSIS_FILE: &str = "analysis.json";
 /// The report the finish step writes.
-pub const REPORT_FILE: &str = "report.md";
+pub(crate) const REPORT_FILE: &str = "report.md";
 
 /// A report from data files, notes and a template.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Report;
+pub(crate) struct Report;
 
 /// A report's request fields, as every face takes them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReportParams {
+    /// The report's title.
     pub title: Option<String>,
     /// A built-in template's name, or Markdown whose headings are the sections.
     pub template: Option<String>,
@@ -50,7 +51,7 @@ impl ReportParams {
 
 /// What a report job adds to summary.json: `report`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Summary {
+pub(crate) struct Summary {
     pub template: String,
     pub sections: Vec<String>,
     /// Who wrote the prose: `templates`, `llm:<model>`.

@@ -12,6 +12,8 @@
 //! Each stage is timed and recorded on the job as it happens, so a job that fails still
 //! shows how far it got and keeps its inputs, code and logs.
 
+#![warn(missing_docs, unreachable_pub)]
+
 mod attempts;
 mod record;
 mod scratch;
@@ -36,10 +38,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 /// Key under which the profiles computed at submission are kept.
-pub const PROFILES_KEY: &str = "meta/profiles.json";
+pub(crate) const PROFILES_KEY: &str = "meta/profiles.json";
 
 /// What the pipeline needs to run a job; built by the engine, shared by its workers.
-pub struct Runner {
+pub(crate) struct Runner {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) artifacts: Arc<dyn ArtifactStorage>,
     /// The offline (or embedder's) generator: `planner`, and `auto` without a model.
@@ -59,7 +61,7 @@ type StageResult<T> = std::result::Result<T, JobError>;
 impl Runner {
     /// Runs a claimed (running) job. Progress is written to the store as it goes; the
     /// final status is the caller's to write, so that it is written exactly once.
-    pub async fn run(&self, job: &mut Job) -> StageResult<()> {
+    pub(crate) async fn run(&self, job: &mut Job) -> StageResult<()> {
         job.stages.clear();
         job.artifacts.clear();
         job.error = None;

@@ -9,6 +9,8 @@
 //!   cancellation, bounded retries of internal failures);
 //! - `recover`: jobs left behind by an earlier process.
 
+#![warn(missing_docs, unreachable_pub)]
+
 mod process;
 pub(crate) mod recover;
 
@@ -54,7 +56,7 @@ impl Workers {
 /// Recovers, runs `count` workers until `shutdown` resolves, then stops them within the
 /// configured grace. `shutdown` is polled only once the workers run, so a face can pass
 /// its whole server as the signal. Returns what `shutdown` returned.
-pub async fn run<T>(
+pub(crate) async fn run<T>(
     workers: Workers,
     count: usize,
     shutdown: impl Future<Output = T>,
@@ -66,7 +68,7 @@ pub async fn run<T>(
 }
 
 /// Recovers what an earlier process left, then starts `count` workers.
-pub async fn start_recovered(workers: Workers, count: usize) -> Result<WorkerPool> {
+pub(crate) async fn start_recovered(workers: Workers, count: usize) -> Result<WorkerPool> {
     let recovered = recover::recover(&workers).await?;
     tracing::info!(?recovered, "jobs left by an earlier run were taken care of");
     Ok(WorkerPool::start(workers, count))

@@ -16,8 +16,11 @@ use chrono::Utc;
 /// What a recovery did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct RecoveryReport {
+    /// Queued jobs handed to the queue again.
     pub requeued: usize,
+    /// Running jobs of a dead process, started again.
     pub resumed: usize,
+    /// Running jobs that had used up their attempts, failed.
     pub failed: usize,
 }
 

@@ -1,6 +1,8 @@
 //! What a model reads on a repair: the previous program's setback, in words. The
 //! runner decides when to ask again; this is only the text.
 
+#![warn(missing_docs, unreachable_pub)]
+
 use crate::plan::Setback;
 
 /// Findings shown at most.
