@@ -20,6 +20,7 @@ use crate::profile::{self, FileFormat};
 use crate::queue::{MemoryQueue, Queue, RedisQueue};
 use crate::runner::{PROFILES_KEY, Runner};
 use crate::store::{PostgresStore, SqliteStore, Store};
+pub use crate::submission::{Submission, Upload};
 use crate::validate::Policy;
 pub use crate::worker::RecoveryReport;
 use crate::worker::{WorkerPool, Workers};
@@ -28,42 +29,6 @@ use chrono::Utc;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
-
-/// One uploaded file.
-#[derive(Debug, Clone)]
-pub struct Upload {
-    /// The name the user gave it.
-    pub name: String,
-    pub data: Bytes,
-}
-
-/// A request for a new job.
-#[derive(Debug, Clone)]
-pub struct Submission {
-    pub kind: JobKind,
-    pub prompt: String,
-    pub files: Vec<Upload>,
-    /// Kind-specific fields (report title, template, notes).
-    pub params: serde_json::Map<String, serde_json::Value>,
-}
-
-impl Submission {
-    pub fn new(kind: JobKind, prompt: impl Into<String>, files: Vec<Upload>) -> Self {
-        Submission {
-            kind,
-            prompt: prompt.into(),
-            files,
-            params: Default::default(),
-        }
-    }
-
-    /// Asks for a generator (`auto` when not said).
-    pub fn with_generator(mut self, choice: GeneratorChoice) -> Self {
-        self.params
-            .insert(GeneratorChoice::PARAM.into(), choice.as_str().into());
-        self
-    }
-}
 
 /// Which backends an engine runs on, for health reports.
 #[derive(Debug, Clone, serde::Serialize)]

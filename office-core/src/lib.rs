@@ -39,6 +39,7 @@ pub mod queue;
 pub mod report;
 pub(crate) mod runner;
 pub mod store;
+pub(crate) mod submission;
 pub mod validate;
 pub(crate) mod worker;
 

@@ -15,11 +15,11 @@ pub(crate) mod analytics;
 pub(crate) mod excel;
 pub(crate) mod report;
 
-use crate::engine::Submission;
 use crate::error::Result;
 use crate::job::{Artifact, ArtifactKind, Job, JobError, JobKind};
 use crate::plan::CodeGenerator;
 use crate::profile::FileProfile;
+use crate::submission::Submission;
 use bytes::Bytes;
 use serde_json::{Map, Value};
 

@@ -5,13 +5,13 @@
 
 use super::{Contract, FinishInput, Finished, Kind, KindResults};
 use crate::artifacts::safe_file_name;
-use crate::engine::Submission;
 use crate::error::{Error, Result};
 use crate::job::{Artifact, ArtifactKind, ErrorCode, JobError};
 use crate::plan::NarrativeRequest;
 use crate::report::numbers::{DroppedSentence, check_numbers};
 use crate::report::{self, PARAM_NOTE_FILES, PARAM_NOTES, PARAM_TEMPLATE, PARAM_TITLE};
 use crate::report::{narrative, templates};
+use crate::submission::Submission;
 use serde_json::{Map, Value, json};
 
 /// The facts file a report program writes.

@@ -57,7 +57,7 @@ async fn a_kind_written_in_one_file_runs_through_the_trait() {
     let kind: &dyn Kind = &RowCount;
     let mut two = Submission::new(JobKind::Excel, "rows", vec![]);
     for name in ["a.csv", "b.csv"] {
-        two.files.push(crate::engine::Upload {
+        two.files.push(crate::submission::Upload {
             name: name.into(),
             data: Bytes::from_static(b"x\n"),
         });
@@ -152,7 +152,7 @@ async fn report_finish_writes_the_report_and_lists_the_inputs() {
 fn report_intake_takes_notes_files_and_fills_an_empty_prompt() {
     let mut s = Submission::new(JobKind::Report, "  ", vec![]);
     for (name, data) in [("notes.md", &b"Q3 was slow."[..]), ("sales.csv", b"a\n1\n")] {
-        s.files.push(crate::engine::Upload {
+        s.files.push(crate::submission::Upload {
             name: name.into(),
             data: Bytes::copy_from_slice(data),
         });
