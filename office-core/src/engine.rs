@@ -7,10 +7,9 @@ use crate::collect::{self, storage_key};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::execute::Executor;
-use crate::job::ErrorCode;
 use crate::job::{
-    Artifact, ArtifactKind, EventBody, InputFile, Job, JobError, JobEvent, JobFilter, JobId,
-    JobKind, JobStatus,
+    Artifact, ArtifactKind, ErrorCode, EventBody, InputFile, Job, JobError, JobEvent, JobFilter,
+    JobId, JobKind, JobStatus,
 };
 use crate::kind::{CODE_FILE, SUMMARY_FILE};
 use crate::plan::llm::LlmGenerator;
