@@ -13,6 +13,7 @@ use super::columns::{Column, ColumnMatch, find_column, normalize};
 use super::tables::{ANALYSIS_PY, main_sheet, program_head, table_spec};
 use super::vocab;
 use super::{GENERATOR_NAME, plain_error, sheet_columns};
+use crate::job::ErrorCode;
 use crate::plan::{Plan, PlanError};
 use crate::profile::{ColumnType, FileProfile};
 use std::fmt::Write as _;
@@ -21,7 +22,7 @@ use std::fmt::Write as _;
 const ANALYTICS_PY: &str = include_str!("analytics.py");
 
 /// What the program writes besides its charts.
-pub const RESULTS_FILE: &str = "results.json";
+pub use crate::kind::analytics::RESULTS_FILE;
 
 /// The request in the planner's terms.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,13 +62,13 @@ impl QuestionKind {
 pub fn plan_analytics(prompt: &str, profiles: &[FileProfile]) -> Result<Plan, PlanError> {
     let Some(file) = profiles.first() else {
         return Err(plain_error(
-            "no_data",
+            ErrorCode::NoData,
             "There is no input file to work on.".into(),
         ));
     };
     let Some(sheet) = main_sheet(file) else {
         return Err(plain_error(
-            "no_data",
+            ErrorCode::NoData,
             format!(
                 "The file '{}' has no sheet with data to work on.",
                 file.name
@@ -84,7 +85,7 @@ pub fn plan_analytics(prompt: &str, profiles: &[FileProfile]) -> Result<Plan, Pl
     let question = read_question(prompt, &columns, &dates).map_err(|reason| {
         let names: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
         PlanError {
-            code: reason.0.into(),
+            code: reason.0,
             message: format!("{} Columns: {}.", reason.1, names.join(", ")),
             understood: Vec::new(),
             operations: vec![
@@ -154,7 +155,7 @@ fn steps(q: &Question, file: &str, sheet: &str) -> Vec<String> {
     steps
 }
 
-type Refusal = (&'static str, String);
+type Refusal = (ErrorCode, String);
 
 /// Reads the request as one question. See the module documentation.
 pub fn read_question(
@@ -196,7 +197,7 @@ pub fn read_question(
     };
     if distribution && measure.is_none() {
         return Err((
-            "column_not_found",
+            ErrorCode::ColumnNotFound,
             "I could not tell which column's distribution to show.".into(),
         ));
     }
@@ -204,7 +205,7 @@ pub fn read_question(
     let wants_time = period.is_some() || over_time;
     if wants_time && date.is_none() && !distribution {
         return Err((
-            "no_date_column",
+            ErrorCode::NoDateColumn,
             "The request asks for values over time, but the table has no date column.".into(),
         ));
     }
@@ -278,11 +279,11 @@ fn read_split(
     match find_column(&phrase, columns) {
         ColumnMatch::Found(c) => Ok((Some(c.name), None)),
         ColumnMatch::Ambiguous(names) => Err((
-            "ambiguous_column",
+            ErrorCode::AmbiguousColumn,
             format!("'{phrase}' could be any of: {}.", names.join(", ")),
         )),
         ColumnMatch::NotFound => Err((
-            "column_not_found",
+            ErrorCode::ColumnNotFound,
             format!("I could not find a column named '{phrase}' to split by."),
         )),
     }
@@ -300,7 +301,7 @@ fn settle_aggregate(
         (Some("count"), false) | (None, false) => "count",
         (Some(_), false) if measure.is_some() => {
             return Err((
-                "invalid_operation",
+                ErrorCode::InvalidOperation,
                 format!(
                     "'{}' does not hold numbers, so it cannot be aggregated; only counted.",
                     measure.unwrap_or_default()
@@ -449,14 +450,14 @@ mod tests {
     #[test]
     fn an_unknown_split_column_is_refused_with_a_reason() {
         let (code, message) = ask("total revenue by warehouse").unwrap_err();
-        assert_eq!(code, "column_not_found");
+        assert_eq!(code, ErrorCode::ColumnNotFound);
         assert!(message.contains("warehouse"), "{message}");
     }
 
     #[test]
     fn time_without_a_date_column_is_refused() {
         let (code, _) = read_question("monthly revenue", &cols(), &[]).unwrap_err();
-        assert_eq!(code, "no_date_column");
+        assert_eq!(code, ErrorCode::NoDateColumn);
     }
 
     #[test]

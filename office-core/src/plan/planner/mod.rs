@@ -31,6 +31,7 @@ mod tables;
 mod tokens;
 mod vocab;
 
+use crate::job::ErrorCode;
 use crate::job::JobKind;
 use crate::plan::{CodeGenerator, Plan, PlanError, PlanRequest};
 use crate::profile::{ColumnType, FileProfile, SheetProfile};
@@ -39,12 +40,8 @@ use columns::Column;
 /// The name recorded on jobs whose code this generator wrote.
 pub const GENERATOR_NAME: &str = "planner";
 
-/// The workbook every plan writes into `OUTPUT_DIR`.
-pub const OUTPUT_FILE: &str = "output.xlsx";
-
-/// The machine-readable account of a run the program writes next to the workbook:
-/// `{"steps": [...], "target_sheet": "...", "sheets": {name: {"rows": n, "columns": n}}}`.
-pub const RESULT_FILE: &str = "result.json";
+/// The files an excel program writes (owned by the kind).
+pub use crate::kind::excel::{OUTPUT_FILE, RESULT_FILE};
 
 /// Operations the planner supports, as named in error messages.
 pub const OPERATIONS: &[&str] = &ops::NAMES;
@@ -85,7 +82,7 @@ fn plan_excel_with(
 ) -> Result<Plan, PlanError> {
     let Some(file) = profiles.first() else {
         return Err(plain_error(
-            "no_data",
+            ErrorCode::NoData,
             "There is no input file to work on.".into(),
         ));
     };
@@ -96,7 +93,7 @@ fn plan_excel_with(
         .collect();
     if sheets.is_empty() {
         return Err(plain_error(
-            "no_data",
+            ErrorCode::NoData,
             format!(
                 "The file '{}' has no sheet with data to work on.",
                 file.name
@@ -133,7 +130,7 @@ fn plan_excel_with(
     match best_failure {
         Some((failure, sheet)) => Err(failure_to_error(failure, sheet, sheets.len() > 1, registry)),
         None => Err(plain_error(
-            "request_not_understood",
+            ErrorCode::RequestNotUnderstood,
             "I could not plan this request.".into(),
         )),
     }
@@ -156,9 +153,9 @@ fn operation_names() -> Vec<String> {
     OPERATIONS.iter().map(|s| s.to_string()).collect()
 }
 
-fn plain_error(code: &str, message: String) -> PlanError {
+fn plain_error(code: ErrorCode, message: String) -> PlanError {
     PlanError {
-        code: code.into(),
+        code,
         message,
         understood: Vec::new(),
         operations: operation_names(),
@@ -204,7 +201,7 @@ fn failure_to_error(
         operations.join(", ")
     ));
     PlanError {
-        code: failure.code.as_str().into(),
+        code: failure.code.error_code(),
         message,
         understood: failure.understood,
         operations,

@@ -34,12 +34,14 @@ pub(crate) enum FailCode {
 }
 
 impl FailCode {
-    pub(crate) fn as_str(self) -> &'static str {
+    /// The job error code this failure ends a job with.
+    pub(crate) fn error_code(self) -> crate::job::ErrorCode {
+        use crate::job::ErrorCode;
         match self {
-            FailCode::NotUnderstood => "request_not_understood",
-            FailCode::ColumnNotFound => "column_not_found",
-            FailCode::AmbiguousColumn => "ambiguous_column",
-            FailCode::InvalidOperation => "invalid_operation",
+            FailCode::NotUnderstood => ErrorCode::RequestNotUnderstood,
+            FailCode::ColumnNotFound => ErrorCode::ColumnNotFound,
+            FailCode::AmbiguousColumn => ErrorCode::AmbiguousColumn,
+            FailCode::InvalidOperation => ErrorCode::InvalidOperation,
         }
     }
 }
