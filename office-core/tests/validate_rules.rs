@@ -131,6 +131,7 @@ fixture_tests! {
     match_class_pattern => "OFF115",
     disallowed_module_attribute => "OFF116",
     computed_attribute_name => "OFF117",
+    name_bound_by_many_imports => "OFF118",
 }
 
 #[test]

@@ -30,6 +30,7 @@ pub enum Rule {
     MatchClassPattern,
     DisallowedModuleAttribute,
     ComputedAttributeName,
+    NameBoundByManyImports,
 }
 
 /// Whether a rule is still applied. Removed rules keep their code reserved.
@@ -65,6 +66,7 @@ fn entry(rule: Rule) -> (&'static str, &'static str, Lifecycle, &'static str) {
         Rule::MatchClassPattern      => ("OFF115", "match-class-pattern",      Stable, rules::MatchClassPattern::EXPLANATION),
         Rule::DisallowedModuleAttribute => ("OFF116", "disallowed-module-attribute", Stable, rules::DisallowedModuleAttribute::EXPLANATION),
         Rule::ComputedAttributeName  => ("OFF117", "computed-attribute-name",  Stable, rules::ComputedAttributeName::EXPLANATION),
+        Rule::NameBoundByManyImports => ("OFF118", "name-bound-by-many-imports", Stable, rules::NameBoundByManyImports::EXPLANATION),
     }
 }
 
@@ -109,6 +111,7 @@ impl Rule {
         Rule::MatchClassPattern,
         Rule::DisallowedModuleAttribute,
         Rule::ComputedAttributeName,
+        Rule::NameBoundByManyImports,
     ];
 
     /// The stable id, e.g. `OFF101`.

@@ -10,6 +10,7 @@ use super::resolve::ImportTable;
 use super::rules::{self, ViolationKind};
 use super::settings;
 use super::{Policy, Violation};
+use std::collections::HashMap;
 
 /// How far the tree walk descends, as a multiple of `Policy::max_nesting_depth`. Expressions
 /// nest without brackets (`a + a + ...`, `not not ...`), so the text scan cannot catch them.
@@ -25,8 +26,9 @@ const MAX_STACK_BYTES: usize = 1 << 30;
 pub(crate) struct Checker<'a> {
     pub(crate) policy: &'a Policy,
     pub(crate) imports: ImportTable,
-    lines: LineIndex<'a>,
-    violations: Vec<Violation>,
+    source: &'a str,
+    /// Byte offset, rule code and message of each violation; located once at the end.
+    found: Vec<(usize, &'static str, String)>,
 }
 
 impl<'a> Checker<'a> {
@@ -34,20 +36,34 @@ impl<'a> Checker<'a> {
         Checker {
             policy,
             imports: ImportTable::default(),
-            lines: LineIndex::new(source),
-            violations: Vec::new(),
+            source,
+            found: Vec::new(),
         }
     }
 
     /// Records a violation at a byte offset of the source.
     pub(crate) fn report<V: ViolationKind>(&mut self, offset: usize, violation: V) {
-        let (line, col) = self.lines.locate(offset);
-        self.violations.push(Violation {
-            code: V::RULE.code().to_string(),
-            line,
-            col,
-            message: violation.message(),
-        });
+        self.found
+            .push((offset, V::RULE.code(), violation.message()));
+    }
+
+    /// The violations with line and column, located in one pass over the source in offset
+    /// order (locating each on its own would count a long line once per violation on it).
+    fn violations(mut self) -> Vec<Violation> {
+        self.found.sort_by_key(|(offset, _, _)| *offset);
+        let mut lines = LineIndex::new(self.source);
+        self.found
+            .into_iter()
+            .map(|(offset, code, message)| {
+                let (line, col) = lines.locate_forward(offset);
+                Violation {
+                    code: code.to_string(),
+                    line,
+                    col,
+                    message,
+                }
+            })
+            .collect()
     }
 }
 
@@ -56,12 +72,12 @@ pub(crate) fn check_source(source: &str, policy: &Policy) -> Vec<Violation> {
     let mut checker = Checker::new(source, policy);
     // The size cap comes first: nothing else looks at an oversized source.
     if rules::source_too_large(&mut checker, source) {
-        return checker.violations;
+        return checker.violations();
     }
     rules::encoding_declaration(&mut checker, source);
     // Deep nesting is refused before the parser sees it.
     if rules::nesting_too_deep_in_text(&mut checker, source) {
-        return checker.violations;
+        return checker.violations();
     }
 
     let stack_size =
@@ -84,7 +100,7 @@ pub(crate) fn check_source(source: &str, policy: &Policy) -> Vec<Violation> {
         // A program that could not be checked is not accepted.
         rules::unchecked_source(&mut checker, &reason);
     }
-    checker.violations
+    checker.violations()
 }
 
 fn parse_and_walk(checker: &mut Checker<'_>, source: &str) {
@@ -118,19 +134,29 @@ fn parse_and_walk(checker: &mut Checker<'_>, source: &str) {
         pending_method_names,
         ..
     } = walker;
+    // Each name's values are judged once, however often the name is used: the cost is
+    // the values plus the uses, not their product.
+    let mut suspicious_names: HashMap<&str, bool> = HashMap::new();
     for pending in &pending_method_names {
         let name = rules::pending_method_variable(pending);
-        let assigned = bindings.assigned(name);
-        rules::computed_attribute_name_pending(
-            checker,
-            pending,
-            assigned,
-            bindings.is_iterated(name),
-        );
+        let suspicious = *suspicious_names.entry(name).or_insert_with(|| {
+            rules::computed_attribute_name_suspicious(
+                bindings.assigned(name),
+                bindings.is_iterated(name),
+            )
+        });
+        rules::computed_attribute_name_pending(checker, pending, suspicious);
     }
+    let mut templates: HashMap<&str, rules::TemplateVerdict> = HashMap::new();
     for pending in &pending_templates {
-        let values = bindings.only_assigned(rules::pending_name(pending));
-        rules::format_pending(checker, pending, values);
+        let name = rules::pending_name(pending);
+        let verdict = templates
+            .entry(name)
+            .or_insert_with(|| rules::format_verdict(bindings.only_assigned(name)));
+        rules::format_pending(checker, pending, verdict);
+    }
+    for (offset, name, count) in checker.imports.overbound_names() {
+        rules::name_bound_by_many_imports(checker, offset, &name, count);
     }
 }
 

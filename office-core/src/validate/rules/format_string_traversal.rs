@@ -95,9 +95,16 @@ fn traversing_field(template: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-/// Every replacement field of a template, nested ones in format specs included.
+/// Every replacement field of a template, nested ones in format specs included. Python
+/// nests fields in a spec one level deep at most ("Max string recursion exceeded"), so a
+/// spec's own fields are read and theirs are not: each byte is read at most twice.
 fn fields(template: &str) -> Vec<&str> {
     let mut found = Vec::new();
+    fields_into(template, 0, &mut found);
+    found
+}
+
+fn fields_into<'t>(template: &'t str, level: usize, found: &mut Vec<&'t str>) {
     let bytes = template.as_bytes();
     let mut index = 0;
     while index < bytes.len() {
@@ -119,15 +126,16 @@ fn fields(template: &str) -> Vec<&str> {
                 }
                 let field = &template[start..end.saturating_sub(1).max(start)];
                 found.push(field);
-                if let Some(spec_start) = field.find(':') {
-                    found.extend(fields(&field[spec_start + 1..]));
+                if level == 0
+                    && let Some(spec_start) = field.find(':')
+                {
+                    fields_into(&field[spec_start + 1..], level + 1, found);
                 }
                 index = end;
             }
             _ => index += 1,
         }
     }
-    found
 }
 
 fn report(checker: &mut Checker, offset: usize, problem: Problem) {
@@ -202,24 +210,47 @@ pub(crate) fn format_attribute<'s>(
     None
 }
 
-/// OFF112 on `name.format(...)` once the walk is done: `values` are the name's assigned
-/// values when every binding of it is a plain assignment.
-pub(crate) fn format_pending(
-    checker: &mut Checker,
-    pending: &PendingTemplate,
-    values: Option<&[&Expr]>,
-) {
-    let templates: Option<Vec<&str>> =
-        values.and_then(|values| values.iter().map(|v| string_literal(v)).collect());
-    match templates {
-        Some(templates) => {
-            for template in templates {
-                if check_template(checker, template, pending.offset) {
-                    return;
+/// What a name's assigned values make of every `name.format(...)`: judged once per name.
+pub(crate) enum TemplateVerdict {
+    /// Every value is a literal template with plain fields.
+    Plain,
+    /// A literal template has this traversing field.
+    Traversing(String),
+    /// Some binding is not a string literal.
+    NotLiteral,
+}
+
+/// The verdict on a name's templates: `values` are its assigned values when every binding
+/// of it is a plain assignment.
+pub(crate) fn format_verdict(values: Option<&[&Expr]>) -> TemplateVerdict {
+    let Some(values) = values else {
+        return TemplateVerdict::NotLiteral;
+    };
+    for value in values {
+        match string_literal(value) {
+            None => return TemplateVerdict::NotLiteral,
+            Some(template) => {
+                if let Some(field) = traversing_field(template) {
+                    return TemplateVerdict::Traversing(field);
                 }
             }
         }
-        None => report(
+    }
+    TemplateVerdict::Plain
+}
+
+/// OFF112 on `name.format(...)` once the walk is done, from the name's verdict.
+pub(crate) fn format_pending(
+    checker: &mut Checker,
+    pending: &PendingTemplate,
+    verdict: &TemplateVerdict,
+) {
+    match verdict {
+        TemplateVerdict::Plain => {}
+        TemplateVerdict::Traversing(field) => {
+            report(checker, pending.offset, Problem::Field(field.clone()))
+        }
+        TemplateVerdict::NotLiteral => report(
             checker,
             pending.offset,
             Problem::Template(pending.method.clone()),
