@@ -319,6 +319,20 @@ fn offline_planner_programs_pass() {
     );
 }
 
+/// Programs the policy wrongly rejected (issue 12): each passes every rule.
+#[test]
+fn former_false_rejects_are_accepted() {
+    let programs = [
+        "import numpy as np\nm = np.lib.format.open_memmap('m.npy', mode='w+', dtype='f8', shape=(2,))\n",
+        "import datetime\nd = datetime.date(2024, 1, 31)\nlabel = \"{0.year}\".format(d)\n",
+        "r = {'Region': 'North'}\nlabel = \"{row[Region]}\".format(row=r)\n",
+        "import os\ntmp_file = os.path.join(os.environ['OUTPUT_DIR'], 'tmp.csv')\nos.remove(tmp_file)\n",
+    ];
+    for program in programs {
+        assert_eq!(validate(program, &Policy::default()), [], "{program}");
+    }
+}
+
 /// Well-known ways around a naive policy, each with the rule that must catch it.
 #[test]
 fn known_escapes_are_caught() {

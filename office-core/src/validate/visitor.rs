@@ -566,7 +566,9 @@ impl<'s> Walker<'_, '_, 's> {
                 rules::private_attribute_access(self.checker, attribute);
                 rules::pickle_attribute(self.checker, attribute);
                 rules::pandas_expression_reference(self.checker, attribute, role);
+                // `np.lib.format.open_memmap`: a module named `format`, not the method.
                 if role != Role::Called
+                    && role != Role::AttributeBase
                     && let Some(pending) = rules::format_attribute(self.checker, attribute, None)
                 {
                     self.pending_templates.push(pending);
