@@ -132,6 +132,9 @@ fixture_tests! {
     disallowed_module_attribute => "OFF116",
     computed_attribute_name => "OFF117",
     name_bound_by_many_imports => "OFF118",
+    reexported_member => "OFF119",
+    library_attribute_assignment => "OFF120",
+    pandas_internal_module => "OFF121",
 }
 
 #[test]

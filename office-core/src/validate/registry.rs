@@ -31,6 +31,9 @@ pub enum Rule {
     DisallowedModuleAttribute,
     ComputedAttributeName,
     NameBoundByManyImports,
+    ReexportedMember,
+    LibraryAttributeAssignment,
+    PandasInternalModule,
 }
 
 /// Whether a rule is still applied. Removed rules keep their code reserved.
@@ -67,6 +70,9 @@ fn entry(rule: Rule) -> (&'static str, &'static str, Lifecycle, &'static str) {
         Rule::DisallowedModuleAttribute => ("OFF116", "disallowed-module-attribute", Stable, rules::DisallowedModuleAttribute::EXPLANATION),
         Rule::ComputedAttributeName  => ("OFF117", "computed-attribute-name",  Stable, rules::ComputedAttributeName::EXPLANATION),
         Rule::NameBoundByManyImports => ("OFF118", "name-bound-by-many-imports", Stable, rules::NameBoundByManyImports::EXPLANATION),
+        Rule::ReexportedMember       => ("OFF119", "reexported-member",        Stable, rules::ReexportedMember::EXPLANATION),
+        Rule::LibraryAttributeAssignment => ("OFF120", "library-attribute-assignment", Stable, rules::LibraryAttributeAssignment::EXPLANATION),
+        Rule::PandasInternalModule   => ("OFF121", "pandas-internal-module",   Stable, rules::PandasInternalModule::EXPLANATION),
     }
 }
 
@@ -112,6 +118,9 @@ impl Rule {
         Rule::DisallowedModuleAttribute,
         Rule::ComputedAttributeName,
         Rule::NameBoundByManyImports,
+        Rule::ReexportedMember,
+        Rule::LibraryAttributeAssignment,
+        Rule::PandasInternalModule,
     ];
 
     /// The stable id, e.g. `OFF101`.

@@ -31,7 +31,7 @@ impl QualifiedName {
 /// Different imports one name may be bound by. Every use of a name resolves to each of
 /// its bindings for each rule, so without a bound the cost grows with bindings × uses; a
 /// name bound more often is reported (OFF118) and its further bindings are not kept.
-pub(crate) const MAX_BINDINGS_PER_NAME: usize = 8;
+pub(crate) const MAX_BINDINGS_PER_NAME: usize = 4;
 
 #[derive(Debug, Default)]
 pub(crate) struct ImportTable {

@@ -267,9 +267,15 @@ impl<'s> Walker<'_, '_, 's> {
                 self.visit_body(&class.body, next);
             }
             Stmt::Return(s) => self.visit_optional(s.value.as_deref(), next),
-            Stmt::Delete(s) => self.visit_exprs(&s.targets, next),
+            Stmt::Delete(s) => {
+                for target in &s.targets {
+                    rules::library_attribute_assignment(self.checker, target);
+                }
+                self.visit_exprs(&s.targets, next)
+            }
             Stmt::Assign(s) => {
                 for target in &s.targets {
+                    rules::library_attribute_assignment(self.checker, target);
                     if let Expr::Name(name) = target {
                         self.bindings.assign(name.id.as_str(), &s.value);
                     }
@@ -285,6 +291,7 @@ impl<'s> Walker<'_, '_, 's> {
                 self.visit_expr(&s.value, next, Role::Other);
             }
             Stmt::AugAssign(s) => {
+                rules::library_attribute_assignment(self.checker, &s.target);
                 let written =
                     settings::settings_in_augmented_assignment(self.checker, &s.target, &s.value);
                 self.check_settings(&written);
@@ -292,6 +299,7 @@ impl<'s> Walker<'_, '_, 's> {
                 self.visit_expr(&s.value, next, Role::Other);
             }
             Stmt::AnnAssign(s) => {
+                rules::library_attribute_assignment(self.checker, &s.target);
                 if let (Expr::Name(name), Some(value)) = (s.target.as_ref(), s.value.as_deref()) {
                     self.bindings.assign(name.id.as_str(), value);
                 }
@@ -314,6 +322,7 @@ impl<'s> Walker<'_, '_, 's> {
                 ..
             }) => {
                 self.bindings.iterate(target);
+                rules::library_attribute_assignment(self.checker, target);
                 self.visit_expr(target, next, Role::Other);
                 self.visit_expr(iter, next, Role::Other);
                 self.visit_body(body, next);
@@ -332,6 +341,9 @@ impl<'s> Walker<'_, '_, 's> {
             Stmt::With(ast::StmtWith { items, body, .. })
             | Stmt::AsyncWith(ast::StmtAsyncWith { items, body, .. }) => {
                 for item in items {
+                    if let Some(vars) = item.optional_vars.as_deref() {
+                        rules::library_attribute_assignment(self.checker, vars);
+                    }
                     self.visit_expr(&item.context_expr, next, Role::Other);
                     self.visit_optional(item.optional_vars.as_deref(), next);
                 }
@@ -385,6 +397,7 @@ impl<'s> Walker<'_, '_, 's> {
                     self.visit_alias_names(alias);
                 }
                 rules::disallowed_import(self.checker, import);
+                rules::pandas_internal_import(self.checker, stmt);
             }
             Stmt::ImportFrom(import) => {
                 for alias in &import.names {
@@ -396,6 +409,8 @@ impl<'s> Walker<'_, '_, 's> {
                 rules::disallowed_os_attribute_import(self.checker, import);
                 rules::module_escape_chain_import(self.checker, import);
                 rules::private_attribute_access_import(self.checker, import);
+                rules::reexported_member_import(self.checker, import);
+                rules::pandas_internal_import(self.checker, stmt);
             }
             Stmt::Global(ast::StmtGlobal { names, .. })
             | Stmt::Nonlocal(ast::StmtNonlocal { names, .. }) => {
@@ -580,6 +595,8 @@ impl<'s> Walker<'_, '_, 's> {
                     rules::disallowed_os_attribute(self.checker, &chain);
                     rules::module_escape_chain(self.checker, &chain);
                     rules::disallowed_module_attribute(self.checker, &chain);
+                    rules::reexported_member(self.checker, &chain);
+                    rules::pandas_internal_module(self.checker, &chain);
                 }
                 self.check_reference(expr, role);
                 self.visit_expr(&attribute.value, next, Role::AttributeBase);

@@ -5,7 +5,7 @@ use crate::validate::visitor::Checker;
 
 violation! {
     /// ## What it does
-    /// Rejects a name bound by more than eight different imports
+    /// Rejects a name bound by more than four different imports
     /// (`from pandas import a as x`, `from pandas import b as x`, ...). Importing the same
     /// thing again, or rebinding a name two or three times in different branches, is fine.
     ///
@@ -19,8 +19,9 @@ violation! {
     /// ```python
     /// from pandas import concat as f
     /// from pandas import merge as f
-    /// # ... six more
     /// from pandas import cut as f
+/// from pandas import qcut as f
+    /// from pandas import melt as f
     /// ```
     ///
     /// Use instead:
