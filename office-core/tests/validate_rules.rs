@@ -135,6 +135,8 @@ fixture_tests! {
     reexported_member => "OFF119",
     library_attribute_assignment => "OFF120",
     pandas_internal_module => "OFF121",
+    array_memory_protocol => "OFF122",
+    matplotlib_settings_file => "OFF123",
 }
 
 #[test]

@@ -34,6 +34,8 @@ pub enum Rule {
     ReexportedMember,
     LibraryAttributeAssignment,
     PandasInternalModule,
+    ArrayMemoryProtocol,
+    MatplotlibSettingsFile,
 }
 
 /// Whether a rule is still applied. Removed rules keep their code reserved.
@@ -73,6 +75,8 @@ fn entry(rule: Rule) -> (&'static str, &'static str, Lifecycle, &'static str) {
         Rule::ReexportedMember       => ("OFF119", "reexported-member",        Stable, rules::ReexportedMember::EXPLANATION),
         Rule::LibraryAttributeAssignment => ("OFF120", "library-attribute-assignment", Stable, rules::LibraryAttributeAssignment::EXPLANATION),
         Rule::PandasInternalModule   => ("OFF121", "pandas-internal-module",   Stable, rules::PandasInternalModule::EXPLANATION),
+        Rule::ArrayMemoryProtocol    => ("OFF122", "array-memory-protocol",    Stable, rules::ArrayMemoryProtocol::EXPLANATION),
+        Rule::MatplotlibSettingsFile => ("OFF123", "matplotlib-settings-file", Stable, rules::MatplotlibSettingsFile::EXPLANATION),
     }
 }
 
@@ -121,6 +125,8 @@ impl Rule {
         Rule::ReexportedMember,
         Rule::LibraryAttributeAssignment,
         Rule::PandasInternalModule,
+        Rule::ArrayMemoryProtocol,
+        Rule::MatplotlibSettingsFile,
     ];
 
     /// The stable id, e.g. `OFF101`.

@@ -241,6 +241,7 @@ impl<'s> Walker<'_, '_, 's> {
                 ..
             }) => {
                 rules::non_ascii_identifier(self.checker, name, offset);
+                rules::array_memory_protocol_def(self.checker, name, offset);
                 self.bindings.store(name.as_str());
                 for decorator in decorator_list {
                     rules::unknown_decorator(self.checker, decorator);
@@ -569,6 +570,7 @@ impl<'s> Walker<'_, '_, 's> {
                 rules::forbidden_builtin(self.checker, name);
                 rules::restricted_open_reference(self.checker, name, role);
                 rules::dunder_name(self.checker, name);
+                rules::array_memory_protocol_name(self.checker, name);
                 rules::disallowed_os_module_reference(self.checker, name, role);
                 self.check_reference(expr, role);
                 if name.ctx != ast::ExprContext::Load {
@@ -580,6 +582,7 @@ impl<'s> Walker<'_, '_, 's> {
                 rules::non_ascii_identifier(self.checker, &attribute.attr, name_offset);
                 rules::private_attribute_access(self.checker, attribute);
                 rules::pickle_attribute(self.checker, attribute);
+                rules::array_memory_protocol_attribute(self.checker, attribute);
                 rules::pandas_expression_reference(self.checker, attribute, role);
                 // `np.lib.format.open_memmap`: a module named `format`, not the method.
                 if role != Role::Called
@@ -606,6 +609,7 @@ impl<'s> Walker<'_, '_, 's> {
                 rules::pickle_allowed(self.checker, call);
                 rules::plotting_backend_call(self.checker, call);
                 rules::pandas_expression_call(self.checker, call);
+                rules::matplotlib_settings_file_call(self.checker, call);
                 rules::dynamic_class(self.checker, call);
                 let pending = rules::computed_attribute_name(self.checker, call);
                 self.pending_method_names.extend(pending);
@@ -676,7 +680,9 @@ impl<'s> Walker<'_, '_, 's> {
             }
             Expr::JoinedStr(e) => self.visit_exprs(&e.values, next),
             Expr::Constant(constant) => {
-                rules::private_attribute_access_format(self.checker, constant)
+                rules::private_attribute_access_format(self.checker, constant);
+                rules::array_memory_protocol_string(self.checker, constant);
+                rules::matplotlib_settings_file_string(self.checker, constant);
             }
             Expr::Subscript(e) => {
                 self.visit_expr(&e.value, next, Role::SubscriptBase);

@@ -91,7 +91,7 @@ fn is_styler(expr: &Expr) -> bool {
 
 /// The first field of `template` whose name walks further than one public step from its
 /// argument: two or more attribute or item steps, or an attribute starting with `_`.
-fn traversing_field(template: &str) -> Option<String> {
+pub(crate) fn traversing_field(template: &str) -> Option<String> {
     fields(template)
         .into_iter()
         .find(|field| {

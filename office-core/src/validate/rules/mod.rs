@@ -23,6 +23,7 @@ macro_rules! violation {
     };
 }
 
+mod array_memory_protocol;
 mod class_creation_hook;
 mod computed_attribute_name;
 mod disallowed_import;
@@ -34,6 +35,7 @@ mod forbidden_builtin;
 mod format_string_traversal;
 mod library_attribute_assignment;
 mod match_class_pattern;
+mod matplotlib_settings_file;
 mod module_escape_chain;
 mod name_bound_by_many_imports;
 mod nesting_too_deep;
@@ -50,6 +52,7 @@ mod source_too_large;
 mod syntax_error;
 mod unknown_decorator;
 
+pub(crate) use array_memory_protocol::*;
 pub(crate) use class_creation_hook::*;
 pub(crate) use computed_attribute_name::*;
 pub(crate) use disallowed_import::*;
@@ -61,6 +64,7 @@ pub(crate) use forbidden_builtin::*;
 pub(crate) use format_string_traversal::*;
 pub(crate) use library_attribute_assignment::*;
 pub(crate) use match_class_pattern::*;
+pub(crate) use matplotlib_settings_file::*;
 pub(crate) use module_escape_chain::*;
 pub(crate) use name_bound_by_many_imports::*;
 pub(crate) use nesting_too_deep::*;
