@@ -137,6 +137,7 @@ fixture_tests! {
     pandas_internal_module => "OFF121",
     array_memory_protocol => "OFF122",
     matplotlib_settings_file => "OFF123",
+    formatter_template => "OFF124",
 }
 
 #[test]

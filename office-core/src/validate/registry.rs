@@ -36,6 +36,7 @@ pub enum Rule {
     PandasInternalModule,
     ArrayMemoryProtocol,
     MatplotlibSettingsFile,
+    FormatterTemplate,
 }
 
 /// Whether a rule is still applied. Removed rules keep their code reserved.
@@ -77,6 +78,7 @@ fn entry(rule: Rule) -> (&'static str, &'static str, Lifecycle, &'static str) {
         Rule::PandasInternalModule   => ("OFF121", "pandas-internal-module",   Stable, rules::PandasInternalModule::EXPLANATION),
         Rule::ArrayMemoryProtocol    => ("OFF122", "array-memory-protocol",    Stable, rules::ArrayMemoryProtocol::EXPLANATION),
         Rule::MatplotlibSettingsFile => ("OFF123", "matplotlib-settings-file", Stable, rules::MatplotlibSettingsFile::EXPLANATION),
+        Rule::FormatterTemplate      => ("OFF124", "formatter-template",       Stable, rules::FormatterTemplate::EXPLANATION),
     }
 }
 
@@ -127,6 +129,7 @@ impl Rule {
         Rule::PandasInternalModule,
         Rule::ArrayMemoryProtocol,
         Rule::MatplotlibSettingsFile,
+        Rule::FormatterTemplate,
     ];
 
     /// The stable id, e.g. `OFF101`.

@@ -610,6 +610,7 @@ impl<'s> Walker<'_, '_, 's> {
                 rules::plotting_backend_call(self.checker, call);
                 rules::pandas_expression_call(self.checker, call);
                 rules::matplotlib_settings_file_call(self.checker, call);
+                rules::formatter_template(self.checker, call);
                 rules::dynamic_class(self.checker, call);
                 let pending = rules::computed_attribute_name(self.checker, call);
                 self.pending_method_names.extend(pending);
