@@ -429,9 +429,15 @@ const ESCAPE_CLASSES: &[(&str, &str)] = &[
     ),
     ("star imports", "escapes/star_imports.py"),
     ("module attribute denylist", "OFF116.py"),
-    ("builtins and getattr-likes re-exported by libraries", "OFF119.py"),
+    (
+        "builtins and getattr-likes re-exported by libraries",
+        "OFF119.py",
+    ),
     ("replacing a library's methods", "OFF120.py"),
-    ("pandas internals (pickle, zipfile, urlopen, expressions)", "OFF121.py"),
+    (
+        "pandas internals (pickle, zipfile, urlopen, expressions)",
+        "OFF121.py",
+    ),
     ("raw memory through array protocols", "OFF122.py"),
     ("matplotlib settings files", "OFF123.py"),
     ("run-time templates handed to formatters", "OFF124.py"),
