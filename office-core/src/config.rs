@@ -27,6 +27,10 @@ pub struct Limits {
     pub processes: u64,
     /// Bytes of stdout and of stderr kept; the rest is dropped and marked truncated.
     pub output_capture_bytes: usize,
+    /// Bytes the program may write to stdout and stderr together; past it the engine kills
+    /// the program at once ("output limit exceeded") rather than drain a flood until the
+    /// wall-clock limit.
+    pub output_limit_bytes: u64,
     /// Total bytes of artifacts collected from one run.
     pub artifacts_total_bytes: u64,
     /// Artifacts collected from one run.
@@ -44,6 +48,7 @@ impl Default for Limits {
             open_files: 256,
             processes: 64,
             output_capture_bytes: 256 << 10,
+            output_limit_bytes: 64 << 20,
             artifacts_total_bytes: 512 << 20,
             artifacts_max_count: 64,
         }

@@ -43,6 +43,13 @@ pub(crate) mod submission;
 pub mod validate;
 pub(crate) mod worker;
 
+/// The workbook scan collect runs on every produced workbook (formulas and links that
+/// fetch from outside, within a size, ratio and time budget), for embedders that check
+/// files of their own and for the benchmarks.
+pub mod scan {
+    pub use crate::collect::external::{Budget, scan_workbook};
+}
+
 // What an embedder uses, in one place: the engine and its builder, configuration, the
 // job model, the backends, the code policy and the profiler.
 pub use artifacts::{ArtifactStorage, FsArtifacts, MemoryArtifacts};

@@ -131,6 +131,13 @@ fixture_tests! {
     match_class_pattern => "OFF115",
     disallowed_module_attribute => "OFF116",
     computed_attribute_name => "OFF117",
+    name_bound_by_many_imports => "OFF118",
+    reexported_member => "OFF119",
+    library_attribute_assignment => "OFF120",
+    pandas_internal_module => "OFF121",
+    array_memory_protocol => "OFF122",
+    matplotlib_settings_file => "OFF123",
+    formatter_template => "OFF124",
 }
 
 #[test]
@@ -318,6 +325,20 @@ fn offline_planner_programs_pass() {
     );
 }
 
+/// Programs the policy wrongly rejected (issue 12): each passes every rule.
+#[test]
+fn former_false_rejects_are_accepted() {
+    let programs = [
+        "import numpy as np\nm = np.lib.format.open_memmap('m.npy', mode='w+', dtype='f8', shape=(2,))\n",
+        "import datetime\nd = datetime.date(2024, 1, 31)\nlabel = \"{0.year}\".format(d)\n",
+        "r = {'Region': 'North'}\nlabel = \"{row[Region]}\".format(row=r)\n",
+        "import os\ntmp_file = os.path.join(os.environ['OUTPUT_DIR'], 'tmp.csv')\nos.remove(tmp_file)\n",
+    ];
+    for program in programs {
+        assert_eq!(validate(program, &Policy::default()), [], "{program}");
+    }
+}
+
 /// Well-known ways around a naive policy, each with the rule that must catch it.
 #[test]
 fn known_escapes_are_caught() {
@@ -408,6 +429,18 @@ const ESCAPE_CLASSES: &[(&str, &str)] = &[
     ),
     ("star imports", "escapes/star_imports.py"),
     ("module attribute denylist", "OFF116.py"),
+    (
+        "builtins and getattr-likes re-exported by libraries",
+        "OFF119.py",
+    ),
+    ("replacing a library's methods", "OFF120.py"),
+    (
+        "pandas internals (pickle, zipfile, urlopen, expressions)",
+        "OFF121.py",
+    ),
+    ("raw memory through array protocols", "OFF122.py"),
+    ("matplotlib settings files", "OFF123.py"),
+    ("run-time templates handed to formatters", "OFF124.py"),
 ];
 
 /// The rule codes a line's marker comment lists (`# OFF114 OFF102`).

@@ -2,12 +2,14 @@
 //! there. Files are taken by name; symlinks, hard-linked files, special files, sparse
 //! files and anything past the count, depth or size caps are skipped and said so.
 //! Produced workbooks are scanned for formulas and parts that fetch from outside
-//! (`external`).
+//! (`external`), within one `external::Budget` of inflated bytes and time per collect; a
+//! workbook the scan refuses (a zip bomb, the budget spent) fails the collect with
+//! `Error::UnreadableFile` saying why.
 
 pub mod external;
 
 use crate::config::Limits;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::job::ArtifactKind;
 use sha2::{Digest, Sha256};
 use std::io::Read;
@@ -48,9 +50,16 @@ pub fn collect_outputs(dir: &Path, limits: &Limits) -> Result<Collected> {
     let mut total: u64 = 0;
     walk(dir, "", 0, limits, &mut total, &mut out)?;
     out.files.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut budget = external::Budget::default();
     for file in &out.files {
         if external::is_scanned(&file.name) {
-            let found = external::scan_workbook(&file.path, &file.name);
+            let found =
+                external::scan_workbook(&file.path, &file.name, &mut budget).map_err(|reason| {
+                    Error::UnreadableFile {
+                        file: file.name.clone(),
+                        reason: format!("{reason}; the outputs were not collected"),
+                    }
+                })?;
             out.external_references.extend(found);
         }
     }

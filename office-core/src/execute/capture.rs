@@ -1,7 +1,50 @@
-//! Capturing a child's stdout and stderr: a byte cap, and text that is safe to show.
+//! Capturing a child's stdout and stderr: a byte cap on what is kept, a limit on what the
+//! program may write (past it the whole process group is killed at once, instead of the
+//! flood running to the wall-clock limit), and text that is safe to show.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::sync::watch;
+
+/// What stdout and stderr together may carry before the program is stopped: shared by the
+/// two readers of one run.
+#[derive(Debug, Clone)]
+pub(crate) struct OutputLimit {
+    limit: u64,
+    written: Arc<AtomicU64>,
+    exceeded: Arc<AtomicBool>,
+    /// The group to kill when the limit is passed (0: none, as in tests).
+    pgid: libc::pid_t,
+}
+
+impl OutputLimit {
+    pub fn new(limit: u64, pgid: libc::pid_t) -> Self {
+        OutputLimit {
+            limit,
+            written: Arc::new(AtomicU64::new(0)),
+            exceeded: Arc::new(AtomicBool::new(false)),
+            pgid,
+        }
+    }
+
+    /// True once the program wrote more than the limit (and was killed for it).
+    pub fn exceeded(&self) -> bool {
+        self.exceeded.load(Ordering::SeqCst)
+    }
+
+    /// Counts `n` more bytes; the first time the total passes the limit, kills the group.
+    fn count(&self, n: usize) -> bool {
+        let total = self.written.fetch_add(n as u64, Ordering::SeqCst) + n as u64;
+        if total <= self.limit {
+            return false;
+        }
+        if !self.exceeded.swap(true, Ordering::SeqCst) {
+            super::sandbox::kill_group(self.pgid);
+        }
+        true
+    }
+}
 
 /// What was kept of one output stream.
 #[derive(Debug, Default)]
@@ -18,11 +61,13 @@ impl Captured {
 }
 
 /// Reads `reader` to its end, keeping the first `cap` bytes. The rest is read and dropped,
-/// so a chatty child never blocks on a full pipe. Stops early, keeping what it has, when
-/// `stop` turns true (a process outside the group may hold the pipe open forever).
+/// so a chatty child never blocks on a full pipe, until `limit` is passed: then the group
+/// is killed and reading stops. Stops early, keeping what it has, when `stop` turns true
+/// (a process outside the group may hold the pipe open forever).
 pub(crate) async fn read_capped<R: AsyncRead + Unpin>(
     mut reader: R,
     cap: usize,
+    limit: OutputLimit,
     mut stop: watch::Receiver<bool>,
 ) -> Captured {
     let mut captured = Captured::default();
@@ -44,6 +89,10 @@ pub(crate) async fn read_capped<R: AsyncRead + Unpin>(
             captured.truncated = true;
         }
         captured.bytes.extend_from_slice(&chunk[..n.min(room)]);
+        if limit.count(n) {
+            captured.truncated = true;
+            break;
+        }
     }
     captured
 }
@@ -127,14 +176,31 @@ mod tests {
     async fn read_capped_keeps_the_first_bytes_and_drains_the_rest() {
         let data = vec![b'x'; 300_000];
         let (_stop_tx, stop_rx) = watch::channel(false);
-        let captured = read_capped(&data[..], 1000, stop_rx).await;
+        let limit = OutputLimit::new(1 << 20, 0);
+        let captured = read_capped(&data[..], 1000, limit.clone(), stop_rx).await;
         assert_eq!(captured.bytes.len(), 1000);
         assert!(captured.truncated);
+        assert!(!limit.exceeded());
 
         let (_stop_tx, stop_rx) = watch::channel(false);
-        let captured = read_capped(&b"short"[..], 1000, stop_rx).await;
+        let captured = read_capped(&b"short"[..], 1000, limit, stop_rx).await;
         assert_eq!(captured.bytes, b"short");
         assert!(!captured.truncated);
+    }
+
+    #[tokio::test]
+    async fn the_output_limit_is_shared_by_both_streams_and_stops_reading() {
+        let limit = OutputLimit::new(250_000, 0);
+        let (_stop_tx, stop_rx) = watch::channel(false);
+        let first = read_capped(&[b'x'; 200_000][..], 1000, limit.clone(), stop_rx.clone()).await;
+        assert!(!limit.exceeded());
+        assert_eq!(first.bytes.len(), 1000);
+        // A reader that never ends: the limit, not the end of the stream, stops it.
+        let endless = tokio::io::repeat(b'y');
+        let second = read_capped(endless, 1000, limit.clone(), stop_rx).await;
+        assert!(limit.exceeded());
+        assert_eq!(second.bytes.len(), 1000);
+        assert!(second.truncated);
     }
 
     #[tokio::test]
@@ -142,7 +208,8 @@ mod tests {
         // One end of a duplex that is never written to nor closed: the read never ends.
         let (_writer, reader) = tokio::io::duplex(64);
         let (stop_tx, stop_rx) = watch::channel(false);
-        let reading = tokio::spawn(read_capped(reader, 1000, stop_rx));
+        let limit = OutputLimit::new(1 << 20, 0);
+        let reading = tokio::spawn(read_capped(reader, 1000, limit, stop_rx));
         stop_tx.send(true).unwrap();
         let captured = reading.await.unwrap();
         assert!(captured.bytes.is_empty());

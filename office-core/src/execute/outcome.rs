@@ -66,6 +66,9 @@ pub(crate) struct RunFacts<'a> {
     pub timed_out: bool,
     /// The engine killed the group because its folders grew past the disk quota.
     pub over_disk_quota: bool,
+    /// The engine killed the group because stdout and stderr carried more than
+    /// `limits.output_limit_bytes`.
+    pub over_output_limit: bool,
     pub duration: Duration,
     pub report: Report,
     pub stdout: String,
@@ -81,7 +84,16 @@ pub(crate) fn build_outcome(facts: RunFacts<'_>) -> ExecOutcome {
         Report::Read(report) if !report.ok => Some(python_error(report)),
         _ => None,
     };
-    let (exit, message) = if facts.over_disk_quota {
+    let (exit, message) = if facts.over_output_limit {
+        (
+            ExitKind::Killed,
+            format!(
+                "output limit exceeded: the program wrote more than {} to its standard output \
+                 and error and was stopped",
+                megabytes(limits.output_limit_bytes)
+            ),
+        )
+    } else if facts.over_disk_quota {
         (
             ExitKind::Killed,
             format!(
@@ -326,6 +338,7 @@ mod tests {
             signal: None,
             timed_out: false,
             over_disk_quota: false,
+            over_output_limit: false,
             duration: Duration::from_millis(1500),
             report: Report::Read(HarnessReport {
                 ok: true,
@@ -371,6 +384,28 @@ mod tests {
         assert_eq!(
             outcome.message,
             "the sandbox could not be set up, so the program did not run: x"
+        );
+    }
+
+    #[test]
+    fn passing_the_output_limit_is_said_before_the_kill_signal() {
+        let limits = Limits {
+            output_limit_bytes: 8 << 20,
+            ..Limits::default()
+        };
+        let outcome = build_outcome(RunFacts {
+            exit_code: None,
+            signal: Some(libc::SIGKILL),
+            over_output_limit: true,
+            report: Report::Missing,
+            ..facts(&limits)
+        });
+        assert_eq!(outcome.exit, ExitKind::Killed);
+        assert!(
+            outcome.message.starts_with("output limit exceeded: ")
+                && outcome.message.contains("more than 8 MB"),
+            "{}",
+            outcome.message
         );
     }
 

@@ -328,7 +328,7 @@ impl Executor for PoolExecutor {
                     let streams = Streams::start(
                         Some(pipe::Receiver::from_owned_fd(stdout_read)?),
                         Some(pipe::Receiver::from_owned_fd(stderr_read)?),
-                        limits.output_capture_bytes,
+                        limits,
                         &mut run.guard,
                     );
                     break (zygote, pid, streams, started);

@@ -2,7 +2,7 @@
 //! executors share: the job's folders, its spec for the harness, the private run folder,
 //! output capture and turning the end of a run into an `ExecOutcome`.
 
-use super::capture::{Captured, read_capped};
+use super::capture::{Captured, OutputLimit, read_capped};
 use super::outcome::{MAX_REPORT_BYTES, Report, RunFacts, build_outcome};
 use super::sandbox::{apply_in_child, kill_group};
 use super::{ExecOutcome, ExecRequest, Executor};
@@ -183,22 +183,28 @@ pub(crate) struct Streams {
     stop: watch::Sender<bool>,
     stdout: Option<JoinHandle<Captured>>,
     stderr: Option<JoinHandle<Captured>>,
+    /// Kills the group (`guard.pgid`) once both streams carried `limits.output_limit_bytes`.
+    limit: OutputLimit,
 }
 
 impl Streams {
+    /// Starts reading; `guard.pgid` must already be the program's group.
     pub fn start<O, E>(
         stdout: Option<O>,
         stderr: Option<E>,
-        cap: usize,
+        limits: &Limits,
         guard: &mut RunGuard,
     ) -> Self
     where
         O: tokio::io::AsyncRead + Unpin + Send + 'static,
         E: tokio::io::AsyncRead + Unpin + Send + 'static,
     {
+        let cap = limits.output_capture_bytes;
+        let limit = OutputLimit::new(limits.output_limit_bytes, guard.pgid);
         let (stop_readers, stop) = watch::channel(false);
-        let stdout = stdout.map(|out| tokio::spawn(read_capped(out, cap, stop.clone())));
-        let stderr = stderr.map(|err| tokio::spawn(read_capped(err, cap, stop)));
+        let stdout =
+            stdout.map(|out| tokio::spawn(read_capped(out, cap, limit.clone(), stop.clone())));
+        let stderr = stderr.map(|err| tokio::spawn(read_capped(err, cap, limit.clone(), stop)));
         guard
             .readers
             .extend(stdout.iter().chain(&stderr).map(JoinHandle::abort_handle));
@@ -206,6 +212,7 @@ impl Streams {
             stop: stop_readers,
             stdout,
             stderr,
+            limit,
         }
     }
 }
@@ -304,6 +311,7 @@ pub(crate) async fn finish(
         signal: ended.signal,
         timed_out: ended.timed_out,
         over_disk_quota: ended.over_disk_quota,
+        over_output_limit: streams.limit.exceeded(),
         duration: ended.duration,
         report,
         stdout: stdout.text(),
@@ -336,7 +344,7 @@ impl Executor for ProcessExecutor {
         let streams = Streams::start(
             child.stdout.take(),
             child.stderr.take(),
-            limits.output_capture_bytes,
+            limits,
             &mut run.guard,
         );
 

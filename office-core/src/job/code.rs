@@ -98,6 +98,9 @@ error_codes! {
     NoOutput => "no_output",
     /// The program wrote its kind's file, but not in the required form.
     InvalidOutput => "invalid_output",
+    /// A file the program made was refused at collect (a zip bomb, an archive past its
+    /// size or time budget).
+    OutputRejected => "output_rejected",
 
     // The job's life.
     /// Cancelled by a user.

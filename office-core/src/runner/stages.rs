@@ -225,7 +225,11 @@ impl Runner {
             tokio::task::spawn_blocking(move || collect::collect_outputs(&dir, &limits))
                 .await
                 .map_err(internal)?
-                .map_err(internal)?;
+                .map_err(|e| match e.is_user_error() {
+                    // A produced file the collect refuses: the program's doing, said plainly.
+                    true => JobError::new(ErrorCode::OutputRejected, e.to_string()),
+                    false => internal(e),
+                })?;
         for note in &collected.skipped {
             self.log(
                 job.id,

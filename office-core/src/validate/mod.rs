@@ -123,11 +123,12 @@ pub const DEFAULT_ALLOWED_MODULES: &[&str] = &[
 ];
 
 /// The part of `os` a program may use: paths, reading the environment (that is how it gets
-/// `INPUT_PATH` and `OUTPUT_DIR`), listing and creating folders. Nothing that runs processes,
-/// sends signals, or removes files.
+/// `INPUT_PATH` and `OUTPUT_DIR`), listing and creating folders, removing a file it made
+/// (the sandbox confines writes to its own folders; the inputs are read-only there).
+/// Nothing that runs processes, sends signals, or rewires files.
 pub const DEFAULT_ALLOWED_OS_ATTRIBUTES: &[&str] = &[
     "path", "environ", "getenv", "listdir", "scandir", "walk", "makedirs", "mkdir", "getcwd",
-    "fspath", "sep", "linesep", "pathsep", "curdir", "pardir", "extsep",
+    "fspath", "sep", "linesep", "pathsep", "curdir", "pardir", "extsep", "remove", "unlink",
 ];
 
 impl Default for Policy {

@@ -30,6 +30,13 @@ pub enum Rule {
     MatchClassPattern,
     DisallowedModuleAttribute,
     ComputedAttributeName,
+    NameBoundByManyImports,
+    ReexportedMember,
+    LibraryAttributeAssignment,
+    PandasInternalModule,
+    ArrayMemoryProtocol,
+    MatplotlibSettingsFile,
+    FormatterTemplate,
 }
 
 /// Whether a rule is still applied. Removed rules keep their code reserved.
@@ -65,6 +72,13 @@ fn entry(rule: Rule) -> (&'static str, &'static str, Lifecycle, &'static str) {
         Rule::MatchClassPattern      => ("OFF115", "match-class-pattern",      Stable, rules::MatchClassPattern::EXPLANATION),
         Rule::DisallowedModuleAttribute => ("OFF116", "disallowed-module-attribute", Stable, rules::DisallowedModuleAttribute::EXPLANATION),
         Rule::ComputedAttributeName  => ("OFF117", "computed-attribute-name",  Stable, rules::ComputedAttributeName::EXPLANATION),
+        Rule::NameBoundByManyImports => ("OFF118", "name-bound-by-many-imports", Stable, rules::NameBoundByManyImports::EXPLANATION),
+        Rule::ReexportedMember       => ("OFF119", "reexported-member",        Stable, rules::ReexportedMember::EXPLANATION),
+        Rule::LibraryAttributeAssignment => ("OFF120", "library-attribute-assignment", Stable, rules::LibraryAttributeAssignment::EXPLANATION),
+        Rule::PandasInternalModule   => ("OFF121", "pandas-internal-module",   Stable, rules::PandasInternalModule::EXPLANATION),
+        Rule::ArrayMemoryProtocol    => ("OFF122", "array-memory-protocol",    Stable, rules::ArrayMemoryProtocol::EXPLANATION),
+        Rule::MatplotlibSettingsFile => ("OFF123", "matplotlib-settings-file", Stable, rules::MatplotlibSettingsFile::EXPLANATION),
+        Rule::FormatterTemplate      => ("OFF124", "formatter-template",       Stable, rules::FormatterTemplate::EXPLANATION),
     }
 }
 
@@ -109,6 +123,13 @@ impl Rule {
         Rule::MatchClassPattern,
         Rule::DisallowedModuleAttribute,
         Rule::ComputedAttributeName,
+        Rule::NameBoundByManyImports,
+        Rule::ReexportedMember,
+        Rule::LibraryAttributeAssignment,
+        Rule::PandasInternalModule,
+        Rule::ArrayMemoryProtocol,
+        Rule::MatplotlibSettingsFile,
+        Rule::FormatterTemplate,
     ];
 
     /// The stable id, e.g. `OFF101`.

@@ -28,9 +28,17 @@ impl QualifiedName {
     }
 }
 
+/// Different imports one name may be bound by. Every use of a name resolves to each of
+/// its bindings for each rule, so without a bound the cost grows with bindings × uses; a
+/// name bound more often is reported (OFF118) and its further bindings are not kept.
+pub(crate) const MAX_BINDINGS_PER_NAME: usize = 4;
+
 #[derive(Debug, Default)]
 pub(crate) struct ImportTable {
     bindings: HashMap<String, Vec<Vec<String>>>,
+    /// Names bound by more than `MAX_BINDINGS_PER_NAME` imports: the offset of the first
+    /// import past the bound, and how many different imports bind the name.
+    overbound: HashMap<String, (usize, usize)>,
     /// Names of the functions and classes the program defines (anywhere, any scope).
     defined_functions: HashSet<String>,
     defined_classes: HashSet<String>,
@@ -47,11 +55,12 @@ impl ImportTable {
                 Stmt::Import(import) => {
                     for alias in &import.names {
                         let module: Vec<String> = split_dotted(&alias.name);
+                        let offset = alias.start().to_usize();
                         match &alias.asname {
                             // `import a.b as c` binds c to a.b.
-                            Some(asname) => table.bind(asname, module),
+                            Some(asname) => table.bind(asname, module, offset),
                             // `import a.b` binds a to a.
-                            None => table.bind(&module[0].clone(), vec![module[0].clone()]),
+                            None => table.bind(&module[0].clone(), vec![module[0].clone()], offset),
                         }
                     }
                 }
@@ -64,7 +73,7 @@ impl ImportTable {
                         let mut segments = module.clone();
                         segments.push(alias.name.to_string());
                         let bound = alias.asname.as_ref().unwrap_or(&alias.name);
-                        table.bind(bound, segments);
+                        table.bind(bound, segments, alias.start().to_usize());
                     }
                 }
                 Stmt::FunctionDef(def) => {
@@ -85,11 +94,32 @@ impl ImportTable {
         table
     }
 
-    fn bind(&mut self, name: &str, segments: Vec<String>) {
+    fn bind(&mut self, name: &str, segments: Vec<String>, offset: usize) {
         let candidates = self.bindings.entry(name.to_string()).or_default();
-        if !candidates.contains(&segments) {
-            candidates.push(segments);
+        if candidates.contains(&segments) {
+            return;
         }
+        if candidates.len() < MAX_BINDINGS_PER_NAME {
+            candidates.push(segments);
+            return;
+        }
+        let over = self
+            .overbound
+            .entry(name.to_string())
+            .or_insert((offset, MAX_BINDINGS_PER_NAME));
+        over.1 += 1;
+    }
+
+    /// Names bound by more imports than `MAX_BINDINGS_PER_NAME`, in source order: where the
+    /// first binding past the bound is, the name, and how many bindings it has (at least).
+    pub(crate) fn overbound_names(&self) -> Vec<(usize, String, usize)> {
+        let mut names: Vec<(usize, String, usize)> = self
+            .overbound
+            .iter()
+            .map(|(name, (offset, count))| (*offset, name.clone(), *count))
+            .collect();
+        names.sort();
+        names
     }
 
     /// True when the program defines a function called `name` (and no import binds it).

@@ -10,6 +10,7 @@ use super::resolve::ImportTable;
 use super::rules::{self, ViolationKind};
 use super::settings;
 use super::{Policy, Violation};
+use std::collections::HashMap;
 
 /// How far the tree walk descends, as a multiple of `Policy::max_nesting_depth`. Expressions
 /// nest without brackets (`a + a + ...`, `not not ...`), so the text scan cannot catch them.
@@ -25,8 +26,9 @@ const MAX_STACK_BYTES: usize = 1 << 30;
 pub(crate) struct Checker<'a> {
     pub(crate) policy: &'a Policy,
     pub(crate) imports: ImportTable,
-    lines: LineIndex<'a>,
-    violations: Vec<Violation>,
+    source: &'a str,
+    /// Byte offset, rule code and message of each violation; located once at the end.
+    found: Vec<(usize, &'static str, String)>,
 }
 
 impl<'a> Checker<'a> {
@@ -34,20 +36,34 @@ impl<'a> Checker<'a> {
         Checker {
             policy,
             imports: ImportTable::default(),
-            lines: LineIndex::new(source),
-            violations: Vec::new(),
+            source,
+            found: Vec::new(),
         }
     }
 
     /// Records a violation at a byte offset of the source.
     pub(crate) fn report<V: ViolationKind>(&mut self, offset: usize, violation: V) {
-        let (line, col) = self.lines.locate(offset);
-        self.violations.push(Violation {
-            code: V::RULE.code().to_string(),
-            line,
-            col,
-            message: violation.message(),
-        });
+        self.found
+            .push((offset, V::RULE.code(), violation.message()));
+    }
+
+    /// The violations with line and column, located in one pass over the source in offset
+    /// order (locating each on its own would count a long line once per violation on it).
+    fn violations(mut self) -> Vec<Violation> {
+        self.found.sort_by_key(|(offset, _, _)| *offset);
+        let mut lines = LineIndex::new(self.source);
+        self.found
+            .into_iter()
+            .map(|(offset, code, message)| {
+                let (line, col) = lines.locate_forward(offset);
+                Violation {
+                    code: code.to_string(),
+                    line,
+                    col,
+                    message,
+                }
+            })
+            .collect()
     }
 }
 
@@ -56,12 +72,12 @@ pub(crate) fn check_source(source: &str, policy: &Policy) -> Vec<Violation> {
     let mut checker = Checker::new(source, policy);
     // The size cap comes first: nothing else looks at an oversized source.
     if rules::source_too_large(&mut checker, source) {
-        return checker.violations;
+        return checker.violations();
     }
     rules::encoding_declaration(&mut checker, source);
     // Deep nesting is refused before the parser sees it.
     if rules::nesting_too_deep_in_text(&mut checker, source) {
-        return checker.violations;
+        return checker.violations();
     }
 
     let stack_size =
@@ -84,7 +100,7 @@ pub(crate) fn check_source(source: &str, policy: &Policy) -> Vec<Violation> {
         // A program that could not be checked is not accepted.
         rules::unchecked_source(&mut checker, &reason);
     }
-    checker.violations
+    checker.violations()
 }
 
 fn parse_and_walk(checker: &mut Checker<'_>, source: &str) {
@@ -118,19 +134,29 @@ fn parse_and_walk(checker: &mut Checker<'_>, source: &str) {
         pending_method_names,
         ..
     } = walker;
+    // Each name's values are judged once, however often the name is used: the cost is
+    // the values plus the uses, not their product.
+    let mut suspicious_names: HashMap<&str, bool> = HashMap::new();
     for pending in &pending_method_names {
         let name = rules::pending_method_variable(pending);
-        let assigned = bindings.assigned(name);
-        rules::computed_attribute_name_pending(
-            checker,
-            pending,
-            assigned,
-            bindings.is_iterated(name),
-        );
+        let suspicious = *suspicious_names.entry(name).or_insert_with(|| {
+            rules::computed_attribute_name_suspicious(
+                bindings.assigned(name),
+                bindings.is_iterated(name),
+            )
+        });
+        rules::computed_attribute_name_pending(checker, pending, suspicious);
     }
+    let mut templates: HashMap<&str, rules::TemplateVerdict> = HashMap::new();
     for pending in &pending_templates {
-        let values = bindings.only_assigned(rules::pending_name(pending));
-        rules::format_pending(checker, pending, values);
+        let name = rules::pending_name(pending);
+        let verdict = templates
+            .entry(name)
+            .or_insert_with(|| rules::format_verdict(bindings.only_assigned(name)));
+        rules::format_pending(checker, pending, verdict);
+    }
+    for (offset, name, count) in checker.imports.overbound_names() {
+        rules::name_bound_by_many_imports(checker, offset, &name, count);
     }
 }
 
@@ -215,6 +241,7 @@ impl<'s> Walker<'_, '_, 's> {
                 ..
             }) => {
                 rules::non_ascii_identifier(self.checker, name, offset);
+                rules::array_memory_protocol_def(self.checker, name, offset);
                 self.bindings.store(name.as_str());
                 for decorator in decorator_list {
                     rules::unknown_decorator(self.checker, decorator);
@@ -241,9 +268,15 @@ impl<'s> Walker<'_, '_, 's> {
                 self.visit_body(&class.body, next);
             }
             Stmt::Return(s) => self.visit_optional(s.value.as_deref(), next),
-            Stmt::Delete(s) => self.visit_exprs(&s.targets, next),
+            Stmt::Delete(s) => {
+                for target in &s.targets {
+                    rules::library_attribute_assignment(self.checker, target);
+                }
+                self.visit_exprs(&s.targets, next)
+            }
             Stmt::Assign(s) => {
                 for target in &s.targets {
+                    rules::library_attribute_assignment(self.checker, target);
                     if let Expr::Name(name) = target {
                         self.bindings.assign(name.id.as_str(), &s.value);
                     }
@@ -259,6 +292,7 @@ impl<'s> Walker<'_, '_, 's> {
                 self.visit_expr(&s.value, next, Role::Other);
             }
             Stmt::AugAssign(s) => {
+                rules::library_attribute_assignment(self.checker, &s.target);
                 let written =
                     settings::settings_in_augmented_assignment(self.checker, &s.target, &s.value);
                 self.check_settings(&written);
@@ -266,6 +300,7 @@ impl<'s> Walker<'_, '_, 's> {
                 self.visit_expr(&s.value, next, Role::Other);
             }
             Stmt::AnnAssign(s) => {
+                rules::library_attribute_assignment(self.checker, &s.target);
                 if let (Expr::Name(name), Some(value)) = (s.target.as_ref(), s.value.as_deref()) {
                     self.bindings.assign(name.id.as_str(), value);
                 }
@@ -288,6 +323,7 @@ impl<'s> Walker<'_, '_, 's> {
                 ..
             }) => {
                 self.bindings.iterate(target);
+                rules::library_attribute_assignment(self.checker, target);
                 self.visit_expr(target, next, Role::Other);
                 self.visit_expr(iter, next, Role::Other);
                 self.visit_body(body, next);
@@ -306,6 +342,9 @@ impl<'s> Walker<'_, '_, 's> {
             Stmt::With(ast::StmtWith { items, body, .. })
             | Stmt::AsyncWith(ast::StmtAsyncWith { items, body, .. }) => {
                 for item in items {
+                    if let Some(vars) = item.optional_vars.as_deref() {
+                        rules::library_attribute_assignment(self.checker, vars);
+                    }
                     self.visit_expr(&item.context_expr, next, Role::Other);
                     self.visit_optional(item.optional_vars.as_deref(), next);
                 }
@@ -359,6 +398,7 @@ impl<'s> Walker<'_, '_, 's> {
                     self.visit_alias_names(alias);
                 }
                 rules::disallowed_import(self.checker, import);
+                rules::pandas_internal_import(self.checker, stmt);
             }
             Stmt::ImportFrom(import) => {
                 for alias in &import.names {
@@ -370,6 +410,8 @@ impl<'s> Walker<'_, '_, 's> {
                 rules::disallowed_os_attribute_import(self.checker, import);
                 rules::module_escape_chain_import(self.checker, import);
                 rules::private_attribute_access_import(self.checker, import);
+                rules::reexported_member_import(self.checker, import);
+                rules::pandas_internal_import(self.checker, stmt);
             }
             Stmt::Global(ast::StmtGlobal { names, .. })
             | Stmt::Nonlocal(ast::StmtNonlocal { names, .. }) => {
@@ -528,6 +570,7 @@ impl<'s> Walker<'_, '_, 's> {
                 rules::forbidden_builtin(self.checker, name);
                 rules::restricted_open_reference(self.checker, name, role);
                 rules::dunder_name(self.checker, name);
+                rules::array_memory_protocol_name(self.checker, name);
                 rules::disallowed_os_module_reference(self.checker, name, role);
                 self.check_reference(expr, role);
                 if name.ctx != ast::ExprContext::Load {
@@ -539,8 +582,11 @@ impl<'s> Walker<'_, '_, 's> {
                 rules::non_ascii_identifier(self.checker, &attribute.attr, name_offset);
                 rules::private_attribute_access(self.checker, attribute);
                 rules::pickle_attribute(self.checker, attribute);
+                rules::array_memory_protocol_attribute(self.checker, attribute);
                 rules::pandas_expression_reference(self.checker, attribute, role);
+                // `np.lib.format.open_memmap`: a module named `format`, not the method.
                 if role != Role::Called
+                    && role != Role::AttributeBase
                     && let Some(pending) = rules::format_attribute(self.checker, attribute, None)
                 {
                     self.pending_templates.push(pending);
@@ -552,6 +598,8 @@ impl<'s> Walker<'_, '_, 's> {
                     rules::disallowed_os_attribute(self.checker, &chain);
                     rules::module_escape_chain(self.checker, &chain);
                     rules::disallowed_module_attribute(self.checker, &chain);
+                    rules::reexported_member(self.checker, &chain);
+                    rules::pandas_internal_module(self.checker, &chain);
                 }
                 self.check_reference(expr, role);
                 self.visit_expr(&attribute.value, next, Role::AttributeBase);
@@ -561,6 +609,8 @@ impl<'s> Walker<'_, '_, 's> {
                 rules::pickle_allowed(self.checker, call);
                 rules::plotting_backend_call(self.checker, call);
                 rules::pandas_expression_call(self.checker, call);
+                rules::matplotlib_settings_file_call(self.checker, call);
+                rules::formatter_template(self.checker, call);
                 rules::dynamic_class(self.checker, call);
                 let pending = rules::computed_attribute_name(self.checker, call);
                 self.pending_method_names.extend(pending);
@@ -631,7 +681,9 @@ impl<'s> Walker<'_, '_, 's> {
             }
             Expr::JoinedStr(e) => self.visit_exprs(&e.values, next),
             Expr::Constant(constant) => {
-                rules::private_attribute_access_format(self.checker, constant)
+                rules::private_attribute_access_format(self.checker, constant);
+                rules::array_memory_protocol_string(self.checker, constant);
+                rules::matplotlib_settings_file_string(self.checker, constant);
             }
             Expr::Subscript(e) => {
                 self.visit_expr(&e.value, next, Role::SubscriptBase);

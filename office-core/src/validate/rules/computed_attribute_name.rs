@@ -152,16 +152,20 @@ pub(crate) fn pending_method_variable<'s>(pending: &PendingMethodName<'s>) -> &'
     pending.name
 }
 
-/// OFF117 on `df.agg(how)` once the walk is done: `assigned` are the values of every plain
-/// assignment to `how`; `iterated` when a loop or comprehension binds it (to items of a
-/// collection, such as column names).
+/// Whether `how` in `df.agg(how)` may hold a computed name, judged once per name:
+/// `assigned` are the values of every plain assignment to `how`; `iterated` when a loop or
+/// comprehension binds it (to items of a collection, such as column names).
+pub(crate) fn computed_attribute_name_suspicious(assigned: &[&Expr], iterated: bool) -> bool {
+    iterated || assigned.iter().any(|value| suspicious(value, 0))
+}
+
+/// OFF117 on `df.agg(how)` once the walk is done, from the verdict on `how`.
 pub(crate) fn computed_attribute_name_pending(
     checker: &mut Checker,
     pending: &PendingMethodName,
-    assigned: &[&Expr],
-    iterated: bool,
+    suspicious: bool,
 ) {
-    if iterated || assigned.iter().any(|value| suspicious(value, 0)) {
+    if suspicious {
         let construct = format!(".{}({})", pending.method, pending.name);
         checker.report(pending.offset, ComputedAttributeName { construct });
     }

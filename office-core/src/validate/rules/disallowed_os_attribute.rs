@@ -9,22 +9,23 @@ violation! {
     /// ## What it does
     /// Allows `os` only through a safe subset of its attributes: `os.path.*`, reading the
     /// environment (`os.environ`, `os.getenv`), listing and creating folders (`os.listdir`,
-    /// `os.scandir`, `os.walk`, `os.makedirs`, `os.mkdir`, `os.getcwd`) and the separator
-    /// constants. Everything else is rejected however it is spelled: `os.system(...)`,
+    /// `os.scandir`, `os.walk`, `os.makedirs`, `os.mkdir`, `os.getcwd`), removing a file
+    /// (`os.remove`, `os.unlink`: the sandbox confines it to the job's own folders) and the
+    /// separator constants. Everything else is rejected however it is spelled: `os.system(...)`,
     /// `import os as o; o.popen(...)`, `from os import execv`. The `os` module itself may not
     /// be passed around as a value (`run(os)`, `o = os`), since a rule cannot follow it there.
     ///
     /// ## Why is this bad?
     /// Reading `INPUT_PATH` and `OUTPUT_DIR` from the environment is how a program learns where
     /// its files are, so `os` cannot simply be banned. But most of `os` starts processes
-    /// (`system`, `popen`, `exec*`, `spawn*`, `fork`), sends signals (`kill`), or deletes and
-    /// rewires files (`remove`, `unlink`, `rename`, `chmod`, `symlink`).
+    /// (`system`, `popen`, `exec*`, `spawn*`, `fork`), sends signals (`kill`), or rewires
+    /// files (`rename`, `chmod`, `symlink`, `link`).
     ///
     /// ## Example
     /// ```python
     /// import os
     /// os.system("ls " + folder)
-    /// os.remove(os.path.join(OUTPUT_DIR, "old.xlsx"))
+    /// os.chmod(os.path.join(OUTPUT_DIR, "old.xlsx"), 0o777)
     /// ```
     ///
     /// Use instead:

@@ -20,6 +20,8 @@ pub(crate) const FORBIDDEN_BUILTINS: &[&str] = &[
     "vars",
     "breakpoint",
     "input",
+    // pydoc: `help("modules")` imports every module it finds, and help runs a pager.
+    "help",
 ];
 
 /// `getattr` in disguise: they reach attributes and methods by a string.
@@ -28,7 +30,7 @@ const FORBIDDEN_OPERATOR_FUNCTIONS: &[&str] = &["attrgetter", "methodcaller"];
 violation! {
     /// ## What it does
     /// Rejects every use of the builtins `eval`, `exec`, `compile`, `__import__`, `getattr`,
-    /// `setattr`, `delattr`, `globals`, `locals`, `vars`, `breakpoint` and `input`, called or
+    /// `setattr`, `delattr`, `globals`, `locals`, `vars`, `breakpoint`, `input` and `help`, called or
     /// not (`run = eval` is caught too), including through an import of `builtins`
     /// (`from builtins import exec as run; run(...)`). `operator.attrgetter` and
     /// `operator.methodcaller` count as `getattr`.
@@ -38,6 +40,7 @@ violation! {
     /// `getattr` and friends reach attributes by a computed string, so `getattr(pd, "o" + "s")`
     /// walks past every attribute rule; `globals`, `locals` and `vars` hand out namespaces the
     /// same way. `breakpoint` and `input` wait on a terminal the sandbox does not have.
+    /// `help` is pydoc: `help("modules")` imports every module on the path, running its code.
     ///
     /// ## Known problems
     /// The rule matches the name, not the scope: a variable of your own called `input` is

@@ -1,6 +1,7 @@
 use rustpython_parser::ast::{self, Expr, Ranged};
 
 use super::ViolationKind;
+use super::private_attribute_access::is_forbidden;
 use crate::validate::registry::Rule;
 use crate::validate::resolve::attribute_name_offset;
 use crate::validate::values::string_literal;
@@ -10,11 +11,12 @@ const FORMAT_METHODS: &[&str] = &["format", "format_map"];
 
 violation! {
     /// ## What it does
-    /// Rejects format templates that reach attributes or items, and templates the rule
+    /// Rejects format templates that walk from their arguments, and templates the rule
     /// cannot see. A `.format(...)`/`.format_map(...)` template must be a string literal, or
     /// a name assigned only string literals, and its fields may be positional (`{}`, `{0}`),
-    /// named (`{total}`) and carry any format spec (`{0:.2f}`, `{:>10}`), but not
-    /// `{0.attribute}` or `{0[key]}`. Also rejected: `str.format`/`str.format_map` called as
+    /// named (`{total}`), carry any format spec (`{0:.2f}`, `{:>10}`) and take one public
+    /// step (`{0.year}`, `{row[Region]}`), but not two (`{0.real.imag}`, `{0[a][b]}`) nor
+    /// a private attribute (`{0._data}`). Also rejected: `str.format`/`str.format_map` called as
     /// functions, `string.Formatter`, and f-string format specs whose nested field is
     /// read from data (`f"{x:>{width + 2}}"` is fine, `f"{x:{row['spec']}}"` is not).
     /// pandas' `Styler.format` (`df.style.format("{:.1%}")`) is allowed, with the same check
@@ -24,18 +26,21 @@ violation! {
     /// `str.format` follows dots and brackets in its fields with `getattr` and `[]`, so a
     /// template is a small program that walks from its arguments to anything they lead to:
     /// `"{0.__init__.__globals__[os]}".format(x)`. A template that comes from the data (a cell,
-    /// a file) can do this with any name, where no rule sees it. `string.Formatter` exposes
+    /// a file) can do this with any name, where no rule sees it. One public step is what the
+    /// program could write in code (`d.year`), and its name is still checked by OFF106. `string.Formatter` exposes
     /// the same machinery (`get_field`).
     ///
     /// ## Example
     /// ```python
     /// label = "{0.columns.dtype}".format(df)
+    /// label = "{0._mgr}".format(df)
     /// message = df.loc[0, "Template"].format(df)
     /// ```
     ///
     /// Use instead:
     /// ```python
     /// label = "{0}".format(df.columns.dtype)
+    /// label = "{0.year}-{row[Region]}".format(day, row=row)
     /// message = f"{total:,.2f} EUR"
     /// ```
     pub(crate) struct FormatStringTraversal {
@@ -56,7 +61,7 @@ impl ViolationKind for FormatStringTraversal {
     fn message(&self) -> String {
         match &self.problem {
             Problem::Field(field) => format!(
-                "The format field `{{{field}}}` reaches an attribute or item; pass the value itself"
+                "The format field `{{{field}}}` walks past one public attribute or item; pass the value itself"
             ),
             Problem::Template(method) => format!(
                 "The template of `.{method}(...)` must be a string literal or a name assigned only literals"
@@ -84,20 +89,50 @@ fn is_styler(expr: &Expr) -> bool {
     }
 }
 
-/// The first field of `template` whose name reaches an attribute or an item.
-fn traversing_field(template: &str) -> Option<String> {
+/// The first field of `template` whose name walks further than one public step from its
+/// argument: two or more attribute or item steps, or an attribute starting with `_`.
+pub(crate) fn traversing_field(template: &str) -> Option<String> {
     fields(template)
         .into_iter()
         .find(|field| {
             let name = field.split(['!', ':']).next().unwrap_or("");
-            name.contains(['.', '['])
+            walks(name)
         })
         .map(str::to_string)
 }
 
-/// Every replacement field of a template, nested ones in format specs included.
+/// `0.year` and `row[Region]` read one public attribute or one item: what the program
+/// could write in code itself. `0.real.imag`, `0[a][b]`, `0._x` and `0.gi_frame` (an
+/// attribute OFF106 forbids) walk.
+fn walks(name: &str) -> bool {
+    let steps = name.find(['.', '[']).map_or("", |at| &name[at..]);
+    if steps.is_empty() {
+        return false;
+    }
+    let (step, rest) = match steps.strip_prefix('[') {
+        Some(item) => match item.find(']') {
+            Some(end) => ("", &item[end + 1..]),
+            None => return true,
+        },
+        None => {
+            let attribute = &steps[1..];
+            let end = attribute.find(['.', '[']).unwrap_or(attribute.len());
+            (&attribute[..end], &attribute[end..])
+        }
+    };
+    step.starts_with('_') || is_forbidden(step) || !rest.is_empty()
+}
+
+/// Every replacement field of a template, nested ones in format specs included. Python
+/// nests fields in a spec one level deep at most ("Max string recursion exceeded"), so a
+/// spec's own fields are read and theirs are not: each byte is read at most twice.
 fn fields(template: &str) -> Vec<&str> {
     let mut found = Vec::new();
+    fields_into(template, 0, &mut found);
+    found
+}
+
+fn fields_into<'t>(template: &'t str, level: usize, found: &mut Vec<&'t str>) {
     let bytes = template.as_bytes();
     let mut index = 0;
     while index < bytes.len() {
@@ -119,15 +154,16 @@ fn fields(template: &str) -> Vec<&str> {
                 }
                 let field = &template[start..end.saturating_sub(1).max(start)];
                 found.push(field);
-                if let Some(spec_start) = field.find(':') {
-                    found.extend(fields(&field[spec_start + 1..]));
+                if level == 0
+                    && let Some(spec_start) = field.find(':')
+                {
+                    fields_into(&field[spec_start + 1..], level + 1, found);
                 }
                 index = end;
             }
             _ => index += 1,
         }
     }
-    found
 }
 
 fn report(checker: &mut Checker, offset: usize, problem: Problem) {
@@ -202,24 +238,47 @@ pub(crate) fn format_attribute<'s>(
     None
 }
 
-/// OFF112 on `name.format(...)` once the walk is done: `values` are the name's assigned
-/// values when every binding of it is a plain assignment.
-pub(crate) fn format_pending(
-    checker: &mut Checker,
-    pending: &PendingTemplate,
-    values: Option<&[&Expr]>,
-) {
-    let templates: Option<Vec<&str>> =
-        values.and_then(|values| values.iter().map(|v| string_literal(v)).collect());
-    match templates {
-        Some(templates) => {
-            for template in templates {
-                if check_template(checker, template, pending.offset) {
-                    return;
+/// What a name's assigned values make of every `name.format(...)`: judged once per name.
+pub(crate) enum TemplateVerdict {
+    /// Every value is a literal template with plain fields.
+    Plain,
+    /// A literal template has this traversing field.
+    Traversing(String),
+    /// Some binding is not a string literal.
+    NotLiteral,
+}
+
+/// The verdict on a name's templates: `values` are its assigned values when every binding
+/// of it is a plain assignment.
+pub(crate) fn format_verdict(values: Option<&[&Expr]>) -> TemplateVerdict {
+    let Some(values) = values else {
+        return TemplateVerdict::NotLiteral;
+    };
+    for value in values {
+        match string_literal(value) {
+            None => return TemplateVerdict::NotLiteral,
+            Some(template) => {
+                if let Some(field) = traversing_field(template) {
+                    return TemplateVerdict::Traversing(field);
                 }
             }
         }
-        None => report(
+    }
+    TemplateVerdict::Plain
+}
+
+/// OFF112 on `name.format(...)` once the walk is done, from the name's verdict.
+pub(crate) fn format_pending(
+    checker: &mut Checker,
+    pending: &PendingTemplate,
+    verdict: &TemplateVerdict,
+) {
+    match verdict {
+        TemplateVerdict::Plain => {}
+        TemplateVerdict::Traversing(field) => {
+            report(checker, pending.offset, Problem::Field(field.clone()))
+        }
+        TemplateVerdict::NotLiteral => report(
             checker,
             pending.offset,
             Problem::Template(pending.method.clone()),

@@ -56,6 +56,15 @@ pub(crate) const DANGEROUS_MODULES: &[&str] = &[
     "cffi",
     "copyreg",
     "weakref",
+    // Archives and pickles reached through a library (`pd.io.common.zipfile`), and
+    // `codecs.open`, `logging`'s file handlers and `{`-style templates.
+    "zipfile",
+    "tarfile",
+    "pickle_compat",
+    "_pickle",
+    "pickletools",
+    "codecs",
+    "logging",
 ];
 
 violation! {

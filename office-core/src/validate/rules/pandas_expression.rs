@@ -198,34 +198,70 @@ fn check_expression(text: &str, method: &str) -> Result<(), Problem> {
 
 /// Backtick-quoted column names (`` `Total Revenue` ``) are not Python: each becomes a
 /// plain name. Backticks inside string literals are left alone. Also tells whether an `@`
-/// appears outside string literals.
+/// appears outside string literals. String literals are read as Python's tokenizer (and so
+/// pandas) reads them: a backslash escapes the next character, and three quotes open a
+/// string that only the same three quotes close. Reading `'q\'` as closed would let
+/// `` 'q\'`' + @x + '`' `` hide `@x` in a "backtick name" that pandas never sees as one.
 fn replace_backticks(text: &str) -> (String, bool) {
     let mut has_reference = false;
     let mut out = String::with_capacity(text.len());
-    let mut quote: Option<char> = None;
+    let chars: Vec<char> = text.chars().collect();
+    // The open string's quote character, and whether it is tripled.
+    let mut quote: Option<(char, bool)> = None;
     let mut in_backticks = false;
-    for c in text.chars() {
-        match (quote, in_backticks, c) {
-            (None, false, '`') => {
-                in_backticks = true;
-                out.push_str("backtick_column");
-            }
-            (None, true, '`') => in_backticks = false,
-            (None, true, _) => {}
-            (None, false, '@') => {
-                has_reference = true;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let tripled = |at: usize| {
+            chars
+                .get(at..at + 3)
+                .is_some_and(|q| q.iter().all(|&x| x == c))
+        };
+        match (quote, in_backticks) {
+            (Some((open, triple)), _) => {
+                if c == '\\' {
+                    out.push(c);
+                    if let Some(&next) = chars.get(i + 1) {
+                        out.push(next);
+                    }
+                    i += 2;
+                    continue;
+                }
+                if c == open && (!triple || tripled(i)) {
+                    let width = if triple { 3 } else { 1 };
+                    out.extend(&chars[i..i + width]);
+                    quote = None;
+                    i += width;
+                    continue;
+                }
                 out.push(c);
             }
-            (None, false, '\'' | '"') => {
-                quote = Some(c);
-                out.push(c);
+            (None, true) => {
+                if c == '`' {
+                    in_backticks = false;
+                }
             }
-            (Some(open), _, _) if c == open => {
-                quote = None;
-                out.push(c);
-            }
-            _ => out.push(c),
+            (None, false) => match c {
+                '`' => {
+                    in_backticks = true;
+                    out.push_str("backtick_column");
+                }
+                '@' => {
+                    has_reference = true;
+                    out.push(c);
+                }
+                '\'' | '"' => {
+                    let triple = tripled(i);
+                    let width = if triple { 3 } else { 1 };
+                    out.extend(&chars[i..i + width]);
+                    quote = Some((c, triple));
+                    i += width;
+                    continue;
+                }
+                _ => out.push(c),
+            },
         }
+        i += 1;
     }
     (out, has_reference)
 }

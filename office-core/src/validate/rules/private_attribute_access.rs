@@ -98,7 +98,7 @@ fn is_dunder(name: &str) -> bool {
     name.len() > 4 && name.starts_with("__") && name.ends_with("__")
 }
 
-fn is_forbidden(attribute: &str) -> bool {
+pub(crate) fn is_forbidden(attribute: &str) -> bool {
     if INTERPRETER_ATTRIBUTES.contains(&attribute) {
         return true;
     }
