@@ -462,6 +462,7 @@ impl RunFolders {
 
     /// What the harness needs to run and confine the program (see `python/harness.py`).
     fn spec(&self, program: &Path, result: &Path, limits: &Limits) -> serde_json::Value {
+        let identity = super::sandbox::job_identity();
         let env: serde_json::Map<String, serde_json::Value> = self
             .environment()
             .into_iter()
@@ -479,6 +480,12 @@ impl RunFolders {
             "env": env,
             "read": self.inputs,
             "write": [self.output_dir, self.work_dir],
+            "output": self.output_dir,
+            "sandbox": {
+                "disk": limits.disk_bytes,
+                "uid": identity.0,
+                "gid": identity.1,
+            },
             "limits": {
                 "cpu": limits.cpu_seconds.max(1),
                 "memory": limits.memory_bytes,

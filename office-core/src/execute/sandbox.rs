@@ -45,11 +45,9 @@ pub(crate) fn apply_in_child() -> io::Result<()> {
         if libc::setrlimit(libc::RLIMIT_CORE, &no_core) != 0 {
             return Err(io::Error::last_os_error());
         }
-        // An empty network namespace; where neither form is permitted the seccomp filter
-        // still refuses every socket family but AF_UNIX (`office doctor` says which held).
-        if libc::unshare(libc::CLONE_NEWNET) != 0 {
-            libc::unshare(libc::CLONE_NEWUSER | libc::CLONE_NEWNET);
-        }
+        // No namespace here: the harness gives every job its own (user, mount, PID, IPC,
+        // UTS, network, cgroup), and a user namespace made here would leave the harness
+        // without an id to map.
         // Close-on-exec rather than close: std's own error-report pipe must stay open
         // until exec; every other descriptor is gone once the interpreter starts.
         if !close_range_on_exec() {
@@ -61,7 +59,21 @@ pub(crate) fn apply_in_child() -> io::Result<()> {
     Ok(())
 }
 
-/// Which network isolation `apply_in_child` gets on this machine: tried in a short-lived
+/// The host uid and gid a job runs as when the server is root (`OFFICE_SANDBOX_UID`,
+/// `OFFICE_SANDBOX_GID`; default 65534, nobody/nogroup). A server that is not root maps its
+/// own uid to an unprivileged uid inside the job's user namespace instead.
+pub fn job_identity() -> (u32, u32) {
+    let read = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .filter(|&id| id != 0)
+            .unwrap_or(65534)
+    };
+    (read("OFFICE_SANDBOX_UID"), read("OFFICE_SANDBOX_GID"))
+}
+
+/// Which network isolation a job gets on this machine: tried in a short-lived
 /// forked process, so this process keeps its own namespace.
 pub fn probe_network_isolation() -> NetworkIsolation {
     let attempt = |flags: libc::c_int| -> bool {
