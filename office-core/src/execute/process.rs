@@ -35,10 +35,14 @@ pub(crate) const PYTHON_FLAGS: [&str; 4] = ["-I", "-B", "-X", "utf8"];
 ///
 /// `python -I -B -X utf8 <runtime_dir>/harness.py run <run dir>/spec.json`
 ///
-/// - The interpreter starts in its own session, in an empty network namespace, with no
-///   inherited descriptors (see `sandbox`); the harness then applies the per-job layers
-///   (limits with soft == hard, Landlock, seccomp, an audit hook) right before the program
-///   runs. The warm `PoolExecutor` runs the very same harness code in a forked child.
+/// - The interpreter starts in its own session, with no inherited descriptors (see
+///   `sandbox`). The harness then gives the job its own user (when the server is not root),
+///   mount, PID, IPC, UTS, network and cgroup namespaces, a read-only root of the runtime
+///   with one size-limited tmpfs for the output, work folder and /tmp, no capabilities and
+///   an unprivileged uid, and then the limits (soft == hard), Landlock, seccomp and an
+///   audit hook, right before the program runs. It copies the output folder back to the
+///   host once the program ended. The warm `PoolExecutor` runs the very same harness code
+///   in a forked child.
 /// - The environment holds only: `INPUT_PATH` (first input), `INPUT_PATHS` (every input,
 ///   joined with `os.pathsep`, i.e. `:`; both are left out when there are no inputs),
 ///   `OUTPUT_DIR`, `HOME` (the work folder), `TMPDIR` (`<work>/tmp`), `MPLBACKEND=Agg`,
@@ -485,6 +489,7 @@ impl RunFolders {
                 "disk": limits.disk_bytes,
                 "uid": identity.0,
                 "gid": identity.1,
+                "degraded": super::sandbox::degraded_mode(),
             },
             "limits": {
                 "cpu": limits.cpu_seconds.max(1),
