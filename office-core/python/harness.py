@@ -14,8 +14,8 @@ SPEC is a JSON file written by the engine (see `process.rs`):
 The zygote imports pandas, numpy, openpyxl and matplotlib once, then for each job it
 receives the same SPEC object as one message on its stdin (a SOCK_SEQPACKET unix socket)
 together with two descriptors (the job's stdout and stderr), into one buffer it never
-parses; it forks a child, wipes the buffer, answers {"pid": n}, waits for the child and
-answers {"exit_code": n} or {"signal": n}.
+parses; it hands both to a child it forked before the job arrived, wipes the buffer,
+answers {"pid": n}, waits for the child and answers {"exit_code": n} or {"signal": n}.
 
 Both paths run the same `run_job` (see `Sandbox`): the harness process unshares the job's
 namespaces and builds its root; the job process (PID 1 there) enters it, drops every
@@ -958,8 +958,10 @@ def _send(sock, message):
 
 def zygote():
     """Serves jobs one at a time on stdin until the engine closes it. The zygote never reads
-    a job: it receives the message into one buffer, forks, and wipes the buffer; only the
-    child parses it. No child of a later job can find an earlier job's spec in memory."""
+    a job: a child forked before the job arrived waits on a socket of its own; the zygote
+    receives the job's message into one buffer, hands it to that child and wipes it. Only
+    the child parses it, so no later child finds an earlier job's spec in memory, and the
+    fork is not on the job's way."""
     sock = socket.socket(fileno=0)
     try:
         for name in PRELOAD:
@@ -967,51 +969,82 @@ def zygote():
     except BaseException as exc:
         _send(sock, {"error": "cannot import %s" % describe(exc)})
         return 1
-    _send(sock, {"ready": True, "pid": os.getpid()})
     buffer = bytearray(1 << 20)
     ancillary = socket.CMSG_SPACE(2 * struct.calcsize("i"))
+    waiting = _prefork(sock)
+    _send(sock, {"ready": True, "pid": os.getpid()})
     while True:
         try:
             n, ancdata, _, _ = sock.recvmsg_into([buffer], ancillary)
         except OSError:
             return 0
         if n == 0:
-            return 0  # the engine went away
+            return 0  # the engine went away (the waiting child dies with this process)
         fds = []
         for level, kind, data in ancdata:
             if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
                 usable = len(data) - len(data) % struct.calcsize("i")
                 fds.extend(struct.unpack("%di" % (usable // 4), data[:usable]))
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork() if len(fds) == 2 else -1
-        if pid == 0:
-            _child(buffer, n, fds)
+        if len(fds) != 2:
+            buffer[:n] = bytes(n)
+            for fd in fds:
+                os.close(fd)
+            _send(sock, {"error": "a job needs a JSON spec and two descriptors"})
+            continue
+        pid, channel = waiting
+        try:
+            socket.send_fds(channel, [memoryview(buffer)[:n]], fds)
+        except OSError:
+            pass  # the child is gone: its end is reported below like any other
         buffer[:n] = bytes(n)
         for fd in fds:
             os.close(fd)
-        if pid < 0:
-            _send(sock, {"error": "a job needs a JSON spec and two descriptors"})
-            continue
+        channel.close()
         _send(sock, {"pid": pid})
         _, status = os.waitpid(pid, 0)
         code = os.waitstatus_to_exitcode(status)
+        waiting = _prefork(sock)
         _send(sock, {"exit_code": code} if code >= 0 else {"signal": -code})
 
 
-def _child(buffer, n, fds):
+def _prefork(sock):
+    """A child for the next job, waiting on a socket of its own: (pid, the zygote's end)."""
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    zygote_pid = os.getpid()
+    pid = os.fork()
+    if pid == 0:
+        code = 4
+        try:
+            # Never the engine's socket, and never outliving the zygote.
+            null = os.open("/dev/null", os.O_RDONLY)
+            os.dup2(null, 0)
+            os.close(null)
+            ours.close()
+            _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+            if os.getppid() != zygote_pid:
+                os._exit(code)
+            message, fds, _, _ = socket.recv_fds(theirs, 1 << 20, 2)
+            theirs.close()
+            if not message or len(fds) != 2:
+                os._exit(code)
+            _child(message, fds)
+        finally:
+            os._exit(code)
+    theirs.close()
+    return pid, ours
+
+
+def _child(message, fds):
     code = 4
     try:
         # Its own session and process group (the engine kills the group), no terminal.
         os.setsid()
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        spec = json.loads(bytes(buffer[:n]))
-        buffer[:n] = bytes(n)
+        spec = json.loads(message)
         os.dup2(fds[0], 1)
         os.dup2(fds[1], 2)
-        null = os.open("/dev/null", os.O_RDONLY)
-        os.dup2(null, 0)
-        os.close(null)
         for fd in fds:
             os.close(fd)
         code = run_job(spec)
