@@ -711,6 +711,13 @@ def run_job(spec):
     limits = spec.get("limits") or {}
     sandbox = Sandbox(spec)
     try:
+        # The job's cgroup first: the job process is forked into it.
+        for procs in spec.get("cgroups") or []:
+            with open(procs, "w") as f:
+                f.write(str(os.getpid()))
+    except BaseException as exc:
+        return _sandbox_failed(result_file, exc)
+    try:
         sandbox.enter()
         job_output = sandbox.job_output_fd()
     except BaseException as exc:

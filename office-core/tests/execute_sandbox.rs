@@ -771,6 +771,73 @@ macro_rules! containment_tests {
             }
 
             #[tokio::test]
+            async fn the_kernel_counts_the_job_in_a_cgroup_where_the_host_offers_one() {
+                use office_core::execute::{CgroupSupport, cgroup_support};
+                let setup = $setup.await;
+                let support = cgroup_support();
+                let marker = format!("cg{}", &uuid::Uuid::now_v7().simple().to_string()[20..]);
+                let code = format!(
+                    "import ctypes, time\nctypes.CDLL(None).prctl(15, ctypes.c_char_p(b'{marker}'), 0, 0, 0)\n\
+                     time.sleep(3)\n"
+                );
+                let limits = Limits {
+                    memory_bytes: 768 << 20,
+                    disk_bytes: 64 << 20,
+                    processes: 32,
+                    ..Limits::default()
+                };
+                let run = setup.run(&code, limits);
+                tokio::pin!(run);
+                let find = async {
+                    loop {
+                        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+                            if std::fs::read_to_string(entry.path().join("comm"))
+                                .is_ok_and(|c| c.trim() == marker)
+                            {
+                                return entry.file_name().to_string_lossy().into_owned();
+                            }
+                        }
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                };
+                let pid = tokio::select! {
+                    outcome = &mut run => panic!("ended before it was seen: {outcome:?}"),
+                    pid = find => pid,
+                };
+                // The job's cgroups on the host, by the program's host pid.
+                let holding = |hierarchy: &Path| -> Option<PathBuf> {
+                    std::fs::read_dir(hierarchy.join("office")).ok()?.flatten().map(|e| e.path()).find(|d| {
+                        std::fs::read_to_string(d.join("cgroup.procs"))
+                            .is_ok_and(|p| p.lines().any(|l| l.trim() == pid))
+                    })
+                };
+                let read = |dir: &Path, file: &str| {
+                    std::fs::read_to_string(dir.join(file)).unwrap().trim().to_string()
+                };
+                let memory = ((768u64 + 64 + 64) << 20).to_string();
+                match &support {
+                    CgroupSupport::V1 => {
+                        let m = holding(Path::new("/sys/fs/cgroup/memory")).expect("memory cgroup");
+                        assert_eq!(read(&m, "memory.limit_in_bytes"), memory);
+                        let p = holding(Path::new("/sys/fs/cgroup/pids")).expect("pids cgroup");
+                        assert_eq!(read(&p, "pids.max"), "36");
+                        let c = holding(Path::new("/sys/fs/cgroup/cpu")).expect("cpu cgroup");
+                        assert_eq!(read(&c, "cpu.cfs_quota_us"), "100000");
+                    }
+                    CgroupSupport::V2(root) => {
+                        let d = holding(root).expect("the job's cgroup");
+                        assert_eq!(read(&d, "memory.max"), memory);
+                        assert_eq!(read(&d, "pids.max"), "36");
+                    }
+                    // An unprivileged server without a delegated cgroup: rlimits only
+                    // (doctor says so); the job still runs.
+                    CgroupSupport::None(_) => {}
+                }
+                let outcome = run.await;
+                assert!(outcome.succeeded(), "{outcome:#?}");
+            }
+
+            #[tokio::test]
             async fn realistic_pandas_openpyxl_matplotlib_programs_run() {
                 let setup = $setup.await;
                 let code = r#"

@@ -446,12 +446,24 @@ async fn doctor() -> Result<i32> {
         limits.memory_bytes >> 20,
         limits.cpu_seconds
     );
-    println!(
-        "  --   cgroups: not used. Memory is the address-space rlimit (tmpfs pages count against \
-         the disk quota instead), there is no CPU share cap beyond the CPU-time limit, and a \
-         job's OOM is its own (RLIMIT_AS fails its allocations); a memory/pids/cpu cgroup per \
-         job is what is left to add"
-    );
+    let cgroups = tokio::task::spawn_blocking(execute::cgroup_support).await?;
+    match &cgroups {
+        execute::CgroupSupport::V2(root) => println!(
+            "  ok   cgroups: v2 at {}: per job memory.max (memory + disk quota + 64 MB: page \
+             cache, tmpfs, socket buffers included), pids.max, cpu.max one CPU; an OOM ends \
+             only the job",
+            root.display()
+        ),
+        execute::CgroupSupport::V1 => println!(
+            "  ok   cgroups: v1 memory, pids and cpu: per job memory.limit_in_bytes (memory + \
+             disk quota + 64 MB: page cache, tmpfs included), pids.max, cfs quota one CPU; an \
+             OOM ends only the job"
+        ),
+        execute::CgroupSupport::None(why) => println!(
+            "  --   cgroups: none ({why}); memory falls back to the address-space rlimit (tmpfs \
+             pages count against the disk quota instead), no CPU share cap beyond CPU time"
+        ),
+    }
     healthy &= landlock.is_some() && seccomp && namespaces.is_ok();
     let python = config.python.clone();
     match tokio::task::spawn_blocking(move || execute::python_version(&python)).await? {

@@ -15,12 +15,14 @@
 //! - `outcome`: the harness's result and the exit status turned into an `ExecOutcome`.
 
 mod capture;
+mod cgroup;
 mod outcome;
 mod pool;
 mod process;
 mod sandbox;
 pub mod selftest;
 
+pub use cgroup::{CgroupSupport, cgroup_support};
 pub use pool::{PoolExecutor, PoolOptions};
 pub use process::{ProcessExecutor, python_version};
 pub use sandbox::{

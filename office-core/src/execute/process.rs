@@ -3,6 +3,7 @@
 //! output capture and turning the end of a run into an `ExecOutcome`.
 
 use super::capture::{Captured, read_capped};
+use super::cgroup::JobCgroup;
 use super::outcome::{MAX_REPORT_BYTES, Report, RunFacts, build_outcome};
 use super::sandbox::{apply_in_child, kill_group};
 use super::{ExecOutcome, ExecRequest, Executor};
@@ -155,7 +156,16 @@ impl ProcessExecutor {
         let program = run_dir.join("program.py");
         let result = run_dir.join("result.json");
         tokio::fs::write(&program, req.code.as_bytes()).await?;
-        let spec = folders.spec(&program, &result, &req.limits);
+        let mut spec = folders.spec(&program, &result, &req.limits);
+        // Where the host lets us: the kernel counts the job's memory, processes and CPU.
+        let name = run_dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let cgroup = JobCgroup::create(&name, &req.limits).ok();
+        if let Some(cgroup) = &cgroup {
+            spec["cgroups"] = serde_json::json!(cgroup.procs_files());
+        }
         let spec_path = run_dir.join("spec.json");
         tokio::fs::write(&spec_path, serde_json::to_vec(&spec)?).await?;
         Ok(PreparedRun {
@@ -166,6 +176,7 @@ impl ProcessExecutor {
             env: folders.environment(),
             folders: vec![folders.output_dir.clone(), folders.work_dir.clone()],
             work_dir: folders.work_dir,
+            _cgroup: cgroup,
         })
     }
 }
@@ -180,6 +191,8 @@ pub(crate) struct PreparedRun {
     pub work_dir: PathBuf,
     /// The folders the program may write to, measured against the disk quota.
     pub folders: Vec<PathBuf>,
+    /// The job's cgroup, removed after the run (after `guard` killed what was left).
+    pub _cgroup: Option<JobCgroup>,
 }
 
 /// The captured streams of a running program.
