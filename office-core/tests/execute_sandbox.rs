@@ -838,6 +838,39 @@ macro_rules! containment_tests {
             }
 
             #[tokio::test]
+            async fn seccomp_is_an_allowlist() {
+                let setup = $setup.await;
+                // Harmless arguments (null pointers, zeros): EPERM must come before any
+                // argument is looked at. 500 is no system call at all.
+                let calls = [
+                    ("ptrace", 101), ("keyctl", 250), ("bpf", 321), ("perf_event_open", 298),
+                    ("io_uring_setup", 425), ("userfaultfd", 323), ("mount", 165),
+                    ("pivot_root", 155), ("unshare", 272), ("setns", 308), ("sethostname", 170),
+                    ("settimeofday", 164), ("clock_settime", 227), ("syslog", 103),
+                    ("sched_setscheduler", 144), ("mlock", 149), ("mlockall", 151),
+                    ("vhangup", 153), ("kexec_load", 246), ("reboot", 169), ("swapon", 167),
+                    ("init_module", 175), ("acct", 163), ("quotactl", 179), ("io_setup", 206),
+                    ("inotify_init1", 294), ("sync", 162), ("add_key", 248), ("fanotify_init", 300),
+                    ("memfd_create", 319), ("shmget", 29), ("pidfd_open", 434), ("chroot", 161),
+                    ("unassigned", 500),
+                ];
+                let list: String = calls.iter().map(|(n, nr)| format!("({n:?}, {nr}),")).collect();
+                let code = format!(
+                    "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\n\
+                     libc.syscall.restype = ctypes.c_long\n\
+                     for name, nr in [{list}]:\n\
+                     \x20   r = libc.syscall(ctypes.c_long(nr), 0, 0, 0, 0, 0)\n\
+                     \x20   print(name, r, ctypes.get_errno())\n"
+                );
+                let out = setup.stdout(&code).await;
+                let lines: Vec<&str> = out.lines().collect();
+                assert_eq!(lines.len(), calls.len(), "{out}");
+                for ((name, _), line) in calls.iter().zip(&lines) {
+                    assert_eq!(*line, format!("{name} -1 {}", libc::EPERM), "{out}");
+                }
+            }
+
+            #[tokio::test]
             async fn realistic_pandas_openpyxl_matplotlib_programs_run() {
                 let setup = $setup.await;
                 let code = r#"
