@@ -403,15 +403,21 @@ def apply_limits(limits):
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
+_runtime_paths = []
+
+
 def runtime_read_paths(with_system=True):
-    """The interpreter's own folders: prefix, base prefix, and every import path."""
-    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
-    paths.update(p for p in sys.path if p and os.path.isabs(p))
-    paths.update(os.path.realpath(p) for p in list(paths))
-    paths.add(os.path.dirname(os.path.realpath(sys.executable)))
+    """The interpreter's own folders: prefix, base prefix, and every import path. Worked
+    out once, before any program ran (a warm zygote does it before its first job)."""
+    if not _runtime_paths:
+        paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+        paths.update(p for p in sys.path if p and os.path.isabs(p))
+        paths.update(os.path.realpath(p) for p in list(paths))
+        paths.add(os.path.dirname(os.path.realpath(sys.executable)))
+        _runtime_paths.extend(sorted(paths))
     if not with_system:
-        return sorted(paths)
-    return sorted(paths) + list(SYSTEM_READ) + ["/proc/self"]
+        return list(_runtime_paths)
+    return list(_runtime_paths) + list(SYSTEM_READ) + ["/proc/self"]
 
 
 def confine(spec):
@@ -1035,6 +1041,7 @@ def zygote():
     except BaseException as exc:
         _send(sock, {"error": "cannot import %s" % describe(exc)})
         return 1
+    runtime_read_paths()
     buffer = bytearray(1 << 20)
     ancillary = socket.CMSG_SPACE(2 * struct.calcsize("i"))
     waiting = _prefork(sock)
