@@ -7,18 +7,22 @@ Usage:
 SPEC is a JSON file written by the engine (see `process.rs`):
 
     {"program": path, "result": path, "cwd": path, "env": {name: value},
-     "read": [path], "write": [path],
-     "limits": {"cpu": s, "memory": bytes, "fsize": bytes, "nofile": n}}
+     "read": [path], "write": [path], "output": path,
+     "sandbox": {"disk": bytes, "uid": n, "gid": n, "degraded": bool},
+     "limits": {"cpu": s, "memory": bytes, "fsize": bytes, "nofile": n, "nproc": n}}
 
 The zygote imports pandas, numpy, openpyxl and matplotlib once, then for each job it
 receives the same SPEC object as one message on its stdin (a SOCK_SEQPACKET unix socket)
-together with two descriptors (the job's stdout and stderr), forks a child, answers
-{"pid": n}, waits for the child and answers {"exit_code": n} or {"signal": n}.
+together with two descriptors (the job's stdout and stderr), into one buffer it never
+parses; it hands both to a child it forked before the job arrived, wipes the buffer,
+answers {"pid": n}, waits for the child and answers {"exit_code": n} or {"signal": n}.
 
-Both paths run the same `run_job`: in the process that runs the program, right before the
-program starts, it applies the limits (soft == hard), an audit hook that names forbidden
-calls, PR_SET_NO_NEW_PRIVS, a Landlock ruleset and a seccomp filter. When Landlock or
-seccomp cannot be installed the program does not run (fail closed).
+Both paths run the same `run_job` (see `Sandbox`): the harness process unshares the job's
+namespaces and builds its root; the job process (PID 1 there) enters it, drops every
+capability and its uid, and then applies PR_SET_NO_NEW_PRIVS, the limits (soft == hard), an
+audit hook that names forbidden calls, a Landlock ruleset and a seccomp filter. When a layer
+cannot be installed the program does not run (fail closed), unless the spec says
+"degraded" (OFFICE_SANDBOX=degraded), where only the namespaces may be missing, loudly.
 
 RESULT is a file this script creates and fills with one JSON object:
 
@@ -45,8 +49,10 @@ import linecache
 import os
 import platform
 import resource
+import select
 import signal
 import socket
+import stat as stat_module
 import struct
 import sys
 import tempfile
@@ -201,8 +207,9 @@ CLONE_THREAD = 0x00010000
 CLONE_NAMESPACES = (0x00020000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000
                     | 0x40000000 | 0x02000000 | 0x00000080)  # NS, UTS, IPC, USER, PID, NET, CGROUP, TIME
 
-# x86_64 numbers. Denied with EPERM: other programs, other processes, namespaces,
-# kernel interfaces a data program never needs.
+# x86_64 numbers. Never allowed (the filter is an allowlist; these are named so that
+# SYSCALLS_ALLOWED can be checked against them): other programs, other processes,
+# namespaces, kernel interfaces a data program never needs.
 SYSCALLS_DENIED = {
     "fork": 57, "vfork": 58, "execve": 59, "execveat": 322, "ptrace": 101,
     "process_vm_readv": 310, "process_vm_writev": 311, "bpf": 321, "perf_event_open": 298,
@@ -214,11 +221,86 @@ SYSCALLS_DENIED = {
     "fsopen": 430, "fsmount": 432, "fspick": 433, "mount_setattr": 442,
     "fanotify_init": 300, "swapon": 167, "swapoff": 168, "reboot": 169, "acct": 163,
     "quotactl": 179, "personality": 135,
+    # The host's name, clock and kernel log.
+    "sethostname": 170, "setdomainname": 171, "settimeofday": 164, "clock_settime": 227,
+    "clock_adjtime": 305, "adjtimex": 159, "syslog": 103,
+    # Memory the address-space limit does not count, and SysV IPC.
+    "memfd_create": 319, "memfd_secret": 447, "shmget": 29, "shmat": 30, "shmctl": 31,
+    "shmdt": 67, "semget": 64, "semop": 65, "semctl": 66, "semtimedop": 220, "msgget": 68,
+    "msgsnd": 69, "msgrcv": 70, "msgctl": 71, "mq_open": 240, "mq_unlink": 241,
+    "mlock": 149, "mlockall": 151, "mlock2": 325,
+    # Scheduling classes, I/O priority, and reaching other processes or the hardware.
+    "sched_setscheduler": 144, "sched_setparam": 142, "sched_setattr": 314,
+    "ioprio_set": 251, "vhangup": 153, "iopl": 172, "ioperm": 173, "uselib": 134,
+    "name_to_handle_at": 303, "pidfd_open": 434, "pidfd_getfd": 438, "pidfd_send_signal": 424,
+    "process_madvise": 440, "kcmp": 312, "move_pages": 279, "migrate_pages": 256,
+    "fsconfig": 431, "lookup_dcookie": 212, "nfsservctl": 180, "_sysctl": 156,
+    "ustat": 136, "sysfs": 139, "setuid": 105, "setgid": 106, "setreuid": 113,
+    "setregid": 114, "setresuid": 117, "setresgid": 119, "setfsuid": 122, "setfsgid": 123,
+    "setgroups": 116, "capset": 126,
 }
+# Allowed (x86_64 numbers): what CPython, numpy, pandas, openpyxl and matplotlib need, the
+# calls used most first. Every other call fails with EPERM. socket, socketpair, clone,
+# clone3 and prlimit64 are checked apart (their arguments matter).
+SYSCALLS_ALLOWED = {
+    "read": 0, "write": 1, "futex": 202, "mmap": 9, "munmap": 11, "close": 3, "fstat": 5,
+    "newfstatat": 262, "openat": 257, "lseek": 8, "brk": 12, "mprotect": 10,
+    "rt_sigaction": 13, "rt_sigprocmask": 14, "getpid": 39, "ioctl": 16, "pread64": 17,
+    "madvise": 28, "clock_gettime": 228, "getrandom": 318, "getdents64": 217, "statx": 332,
+    "readlink": 89, "readlinkat": 267, "stat": 4, "lstat": 6, "open": 2, "access": 21,
+    "faccessat": 269, "faccessat2": 439, "fcntl": 72, "dup": 32, "dup2": 33, "dup3": 292,
+    "getcwd": 79, "mremap": 25, "pwrite64": 18, "readv": 19, "writev": 20, "poll": 7,
+    "ppoll": 271, "select": 23, "pselect6": 270, "sched_yield": 24, "msync": 26,
+    "mincore": 27, "pause": 34, "nanosleep": 35, "clock_nanosleep": 230, "getitimer": 36,
+    "alarm": 37, "setitimer": 38, "sendfile": 40, "connect": 42, "accept": 43,
+    "accept4": 288, "sendto": 44, "recvfrom": 45, "sendmsg": 46, "recvmsg": 47,
+    "sendmmsg": 307, "recvmmsg": 299, "shutdown": 48, "bind": 49, "listen": 50,
+    "getsockname": 51, "getpeername": 52, "setsockopt": 54, "getsockopt": 55, "exit": 60,
+    "exit_group": 231, "wait4": 61, "waitid": 247, "kill": 62, "tkill": 200, "tgkill": 234,
+    "uname": 63, "flock": 73, "fsync": 74, "fdatasync": 75, "syncfs": 306, "truncate": 76,
+    "ftruncate": 77, "fallocate": 285, "getdents": 78, "chdir": 80, "fchdir": 81,
+    "rename": 82, "renameat": 264, "renameat2": 316, "mkdir": 83, "mkdirat": 258,
+    "rmdir": 84, "creat": 85, "link": 86, "linkat": 265, "unlink": 87, "unlinkat": 263,
+    "symlink": 88, "symlinkat": 266, "mknod": 133, "mknodat": 259, "chmod": 90,
+    "fchmod": 91, "fchmodat": 268, "fchmodat2": 452, "chown": 92, "fchown": 93,
+    "lchown": 94, "fchownat": 260, "umask": 95, "utime": 132, "utimes": 235,
+    "futimesat": 261, "utimensat": 280, "gettimeofday": 96, "time": 201,
+    "clock_getres": 229, "getrlimit": 97, "setrlimit": 160, "getrusage": 98,
+    "sysinfo": 99, "times": 100, "getuid": 102, "getgid": 104, "geteuid": 107,
+    "getegid": 108, "getgroups": 115, "getresuid": 118, "getresgid": 120, "setpgid": 109,
+    "getppid": 110, "getpgrp": 111, "getpgid": 121, "setsid": 112, "getsid": 124,
+    "capget": 125, "gettid": 186, "rt_sigpending": 127, "rt_sigtimedwait": 128,
+    "rt_sigqueueinfo": 129, "rt_tgsigqueueinfo": 297, "rt_sigsuspend": 130,
+    "rt_sigreturn": 15, "sigaltstack": 131, "restart_syscall": 219, "statfs": 137,
+    "fstatfs": 138, "getpriority": 140, "setpriority": 141, "sched_getparam": 143,
+    "sched_getscheduler": 145, "sched_get_priority_max": 146,
+    "sched_get_priority_min": 147, "sched_rr_get_interval": 148, "sched_getattr": 315,
+    "sched_setaffinity": 203, "sched_getaffinity": 204, "getcpu": 309, "prctl": 157,
+    "arch_prctl": 158, "set_thread_area": 205, "get_thread_area": 211,
+    "set_tid_address": 218, "set_robust_list": 273, "get_robust_list": 274, "rseq": 334,
+    "readahead": 187, "fadvise64": 221, "sync_file_range": 277, "splice": 275, "tee": 276,
+    "vmsplice": 278, "copy_file_range": 326, "preadv": 295, "pwritev": 296,
+    "preadv2": 327, "pwritev2": 328, "setxattr": 188, "lsetxattr": 189, "fsetxattr": 190,
+    "getxattr": 191, "lgetxattr": 192, "fgetxattr": 193, "listxattr": 194,
+    "llistxattr": 195, "flistxattr": 196, "removexattr": 197, "lremovexattr": 198,
+    "fremovexattr": 199, "epoll_create": 213, "epoll_create1": 291, "epoll_ctl": 233,
+    "epoll_wait": 232, "epoll_pwait": 281, "epoll_pwait2": 441, "eventfd": 284,
+    "eventfd2": 290, "signalfd": 282, "signalfd4": 289, "timerfd_create": 283,
+    "timerfd_settime": 286, "timerfd_gettime": 287, "timer_create": 222,
+    "timer_settime": 223, "timer_gettime": 224, "timer_getoverrun": 225,
+    "timer_delete": 226, "pipe": 22, "pipe2": 293, "close_range": 436, "openat2": 437,
+    "futex_waitv": 449, "membarrier": 324, "get_mempolicy": 239, "pkey_mprotect": 329,
+    "pkey_alloc": 330, "pkey_free": 331, "map_shadow_stack": 453, "mseal": 462,
+    # Adding filters or Landlock rules only narrows what this process may do.
+    "seccomp": 317, "landlock_create_ruleset": 444, "landlock_add_rule": 445,
+    "landlock_restrict_self": 446,
+}
+assert not set(SYSCALLS_ALLOWED.values()) & set(SYSCALLS_DENIED.values())
 SYS_SOCKET = 41
 SYS_SOCKETPAIR = 53
 SYS_CLONE = 56
 SYS_CLONE3 = 435
+SYS_PRLIMIT64 = 302
 
 
 def _insn(code, jt, jf, k):
@@ -237,12 +319,17 @@ def seccomp_program():
     out.append(_insn(BPF_LD_W_ABS, 0, 0, 0))
     out.append(_insn(BPF_JGE_K, 0, 1, X32_SYSCALL_BIT))
     out.append(_insn(BPF_RET_K, 0, 0, SECCOMP_RET_KILL_PROCESS))  # the x32 ABI
-    for nr in sorted(SYSCALLS_DENIED.values()):
-        out.append(_insn(BPF_JEQ_K, 0, 1, nr))
-        out.append(_insn(BPF_RET_K, 0, 0, eperm))
     # clone3 passes its flags in memory a filter cannot read: ENOSYS makes libc use clone.
     out.append(_insn(BPF_JEQ_K, 0, 1, SYS_CLONE3))
     out.append(_insn(BPF_RET_K, 0, 0, enosys))
+    # prlimit64: this process only (pid 0), never another one.
+    out.append(_insn(BPF_JEQ_K, 0, 6, SYS_PRLIMIT64))
+    out.append(_insn(BPF_LD_W_ABS, 0, 0, 16))
+    out.append(_insn(BPF_JEQ_K, 0, 2, 0))
+    out.append(_insn(BPF_LD_W_ABS, 0, 0, 20))
+    out.append(_insn(BPF_JEQ_K, 1, 0, 0))
+    out.append(_insn(BPF_RET_K, 0, 0, eperm))
+    out.append(_insn(BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW))
     # socket and socketpair: AF_UNIX only.
     out.append(_insn(BPF_JEQ_K, 1, 0, SYS_SOCKET))
     out.append(_insn(BPF_JEQ_K, 0, 4, SYS_SOCKETPAIR))
@@ -257,7 +344,11 @@ def seccomp_program():
     out.append(_insn(BPF_JSET_K, 0, 1, CLONE_THREAD))
     out.append(_insn(BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW))
     out.append(_insn(BPF_RET_K, 0, 0, eperm))
-    out.append(_insn(BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW))
+    # The allowlist; anything else, the denied calls above included, is EPERM.
+    for nr in SYSCALLS_ALLOWED.values():
+        out.append(_insn(BPF_JEQ_K, 0, 1, nr))
+        out.append(_insn(BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW))
+    out.append(_insn(BPF_RET_K, 0, 0, eperm))
     return b"".join(out)
 
 
@@ -312,24 +403,341 @@ def apply_limits(limits):
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def runtime_read_paths():
-    """The interpreter's own folders: prefix, base prefix, and every import path."""
-    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
-    paths.update(p for p in sys.path if p and os.path.isabs(p))
-    paths.update(os.path.realpath(p) for p in list(paths))
-    paths.add(os.path.dirname(os.path.realpath(sys.executable)))
-    return sorted(paths) + list(SYSTEM_READ) + ["/proc/self"]
+_runtime_paths = []
+
+
+def runtime_read_paths(with_system=True):
+    """The interpreter's own folders: prefix, base prefix, and every import path. Worked
+    out once, before any program ran (a warm zygote does it before its first job)."""
+    if not _runtime_paths:
+        paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+        paths.update(p for p in sys.path if p and os.path.isabs(p))
+        paths.update(os.path.realpath(p) for p in list(paths))
+        paths.add(os.path.dirname(os.path.realpath(sys.executable)))
+        _runtime_paths.extend(sorted(paths))
+    if not with_system:
+        return list(_runtime_paths)
+    return list(_runtime_paths) + list(SYSTEM_READ) + ["/proc/self"]
 
 
 def confine(spec):
-    """Every layer, in an order where each still can be installed."""
-    apply_limits(spec.get("limits") or {})
-    sys.addaudithook(_audit)
+    """The layers inside the job's namespaces, in an order where each still can be
+    installed (privilege is already gone)."""
     if _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         raise SandboxError("PR_SET_NO_NEW_PRIVS failed")
+    apply_limits(spec.get("limits") or {})
+    sys.addaudithook(_audit)
     read = runtime_read_paths() + list(spec.get("read") or [])
+    # The job's /tmp is private but not writable: the host paths of the job's folders
+    # (mount points) may lie under it. TMPDIR is in the work folder.
     install_landlock(read, list(spec.get("write") or []))
     install_seccomp()
+
+
+# ---------------------------------------------------------------------------------------
+# Namespaces, a minimal read-only root, and no privilege
+#
+# The harness process (the "keeper", outside every namespace the job gets) unshares the
+# user (when the server is not root), mount, PID, IPC, UTS, network and cgroup namespaces,
+# builds the job's root from read-only bind mounts and one size-limited tmpfs, and forks
+# the job process, which is PID 1 of the new PID namespace. The job process mounts a fresh
+# /proc, pivots into the root, drops every capability and its uid, and only then confines
+# itself further (limits, Landlock, seccomp) and runs the program. Once it has ended the
+# keeper copies the regular files it left in its output folder to the host's (no links,
+# size-capped), checks its report against how it ended, and writes the result.
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWCGROUP = 0x02000000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+MS_RDONLY = 1
+MS_NOSUID = 2
+MS_NODEV = 4
+MS_NOEXEC = 8
+MS_REMOUNT = 32
+MS_NOATIME = 1024
+MS_NODIRATIME = 2048
+MS_BIND = 4096
+MS_REC = 16384
+MS_PRIVATE = 1 << 18
+MS_RELATIME = 1 << 21
+MNT_DETACH = 2
+SYS_PIVOT_ROOT = 155
+SYS_CAPSET = 126
+PR_SET_PDEATHSIG = 1
+PR_CAPBSET_DROP = 24
+PR_SET_SECUREBITS = 28
+PR_CAP_AMBIENT = 47
+PR_CAP_AMBIENT_CLEAR_ALL = 4
+# NOROOT and its lock, the lock on NO_SETUID_FIXUP (left off: changing uid clears the
+# capabilities), KEEP_CAPS locked off, NO_CAP_AMBIENT_RAISE and its lock.
+SECUREBITS_LOCKED = 0x01 | 0x02 | 0x08 | 0x20 | 0x40 | 0x80
+# The uid and gid a job has inside its user namespace when the server is not root.
+INSIDE_ID = 1000
+# Devices a program may open.
+DEVICES = ("null", "zero", "full", "random", "urandom")
+# What of the host's /etc the runtime reads (loader cache, time zone, fonts, MIME types).
+ETC_FILES = ("/etc/ld.so.cache", "/etc/localtime", "/etc/mime.types", "/etc/fonts")
+# The system's runtime folders, bound read-only (or recreated as links where they are
+# links, as on merged-/usr systems).
+SYSTEM_TREES = ("/usr", "/lib", "/lib64", "/lib32", "/libx32", "/bin", "/sbin")
+# How many entries, and how deep, the keeper copies out of the output folder.
+MAX_COPY_ENTRIES = 10000
+MAX_COPY_DEPTH = 32
+
+_libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong,
+                        ctypes.c_char_p]
+_libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
+_libc.unshare.argtypes = [ctypes.c_int]
+_libc.sethostname.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
+
+
+def _check(result, what):
+    if result != 0:
+        err = ctypes.get_errno()
+        raise SandboxError("%s: %s" % (what, os.strerror(err)))
+
+
+def _mount(source, target, fstype, flags, data=None):
+    enc = lambda v: None if v is None else os.fsencode(v)
+    _check(_libc.mount(enc(source), enc(target), enc(fstype), flags, enc(data)),
+           "mount %s on %s" % (source or fstype, target))
+
+
+def _kept_flags(path):
+    """Mount flags a remount must keep (a user namespace cannot clear locked ones)."""
+    f = os.statvfs(path).f_flag
+    flags = 0
+    for st, ms in ((os.ST_NOEXEC, MS_NOEXEC), (os.ST_NOATIME, MS_NOATIME),
+                   (os.ST_NODIRATIME, MS_NODIRATIME), (getattr(os, "ST_RELATIME", 4096),
+                                                      MS_RELATIME)):
+        if f & st:
+            flags |= ms
+    return flags
+
+
+def _bind(source, target, read_only=True, device=False):
+    try:
+        _mount(source, target, None, MS_BIND)
+    except SandboxError:
+        # A tree with mounts under it that a user namespace must keep.
+        _mount(source, target, None, MS_BIND | MS_REC)
+    if device:
+        return
+    flags = MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | _kept_flags(target)
+    if read_only:
+        flags |= MS_RDONLY
+    _mount(None, target, None, flags)
+
+
+def _place(root, path, is_dir):
+    """Makes `path` (absolute) exist inside `root` as a mount point."""
+    target = root + path
+    if is_dir:
+        os.makedirs(target, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        if not os.path.lexists(target):
+            os.close(os.open(target, os.O_CREAT | os.O_WRONLY, 0o644))
+    return target
+
+
+def _under(path, roots):
+    return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
+
+
+class Sandbox:
+    """One job's namespaces and root. Built by the keeper (`enter`), entered by the job
+    process (`become_job`)."""
+
+    def __init__(self, spec):
+        box = spec.get("sandbox") or {}
+        self.run_dir = os.path.dirname(spec["result"])
+        self.root = os.path.join(self.run_dir, "root")
+        self.job = os.path.join(self.run_dir, "job")
+        self.output = spec["output"]
+        self.work = spec["cwd"]
+        self.inputs = list(spec.get("read") or [])
+        self.disk = int(box.get("disk") or (1 << 30))
+        self.host_root = os.geteuid() == 0
+        if self.host_root:
+            self.uid, self.gid = int(box.get("uid", 65534)), int(box.get("gid", 65534))
+        else:
+            self.uid = self.gid = INSIDE_ID
+        try:
+            with open("/proc/sys/kernel/cap_last_cap") as f:
+                self.cap_last = int(f.read())
+        except (OSError, ValueError):
+            self.cap_last = 63
+
+    def enter(self):
+        """In the keeper: new namespaces, then the job's root (not yet entered)."""
+        flags = (CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET
+                 | CLONE_NEWCGROUP)
+        uid, gid = os.geteuid(), os.getegid()
+        if not self.host_root:
+            flags |= CLONE_NEWUSER
+        _check(_libc.unshare(flags), "unshare (new namespaces)")
+        if not self.host_root:
+            for name, text in (("uid_map", "%d %d 1\n" % (INSIDE_ID, uid)),
+                               ("setgroups", "deny"),
+                               ("gid_map", "%d %d 1\n" % (INSIDE_ID, gid))):
+                with open("/proc/self/" + name, "w") as f:
+                    f.write(text)
+        name = b"office-job"
+        _check(_libc.sethostname(name, len(name)), "sethostname (in the job's namespace)")
+        # Nothing mounted from here on reaches the host's namespace.
+        _mount(None, "/", None, MS_REC | MS_PRIVATE)
+        self._build_root()
+
+    def _build_root(self):
+        root, job = self.root, self.job
+        os.makedirs(root, exist_ok=True)
+        os.makedirs(job, exist_ok=True)
+        _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=4m,nr_inodes=4096,mode=0755")
+        # The job's writable space: one tmpfs, so the disk quota is the kernel's, unlinked
+        # files included.
+        _mount("tmpfs", job, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+               "size=%d,nr_inodes=%d,mode=0700,uid=%d,gid=%d"
+               % (max(self.disk, 1 << 20), 100000, self.uid, self.gid))
+        for sub in ("out", "work", "work/tmp", "work/.mpl", "tmp"):
+            path = os.path.join(job, sub)
+            os.mkdir(path, 0o700)
+            os.chown(path, self.uid, self.gid)
+        # /tmp first: anything else placed under it (a runtime or job folder that lives in
+        # the host's /tmp) is mounted on top.
+        _bind(job + "/tmp", _place(root, "/tmp", True), read_only=False)
+        bound = []
+        for tree in SYSTEM_TREES:
+            if os.path.islink(tree):
+                os.symlink(os.readlink(tree), root + tree)
+            elif os.path.isdir(tree):
+                _bind(tree, _place(root, tree, True))
+                bound.append(tree)
+        for path in sorted(runtime_read_paths(with_system=False), key=len):
+            if not os.path.isdir(path) or _under(path, bound):
+                continue
+            _bind(path, _place(root, path, True))
+            bound.append(path)
+        for path in ETC_FILES:
+            if os.path.exists(path):
+                _bind(path, _place(root, path, os.path.isdir(path)))
+        cpu = "/sys/devices/system/cpu"
+        if os.path.isdir(cpu):
+            _bind(cpu, _place(root, cpu, True))
+        os.makedirs(root + "/dev")
+        for device in DEVICES:
+            _bind("/dev/" + device, _place(root, "/dev/" + device, False), device=True)
+        for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
+                             ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
+            os.symlink(target, root + "/dev/" + name)
+        os.makedirs(root + "/proc")
+        _bind(job + "/out", _place(root, self.output, True), read_only=False)
+        _bind(job + "/work", _place(root, self.work, True), read_only=False)
+        # Inputs last: one may lie under the output or work folder.
+        for path in self.inputs:
+            if os.path.isfile(path):
+                _bind(path, _place(root, path, False))
+        _mount(None, root, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+    def job_output_fd(self):
+        """The keeper's handle on the job's output folder (the tmpfs), for copying out."""
+        return os.open(os.path.join(self.job, "out"), os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+
+    def become_job(self):
+        """In the job process (PID 1 of the new namespace): its /proc, its root, no
+        privilege."""
+        root = self.root
+        _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+        os.chdir(root)
+        _check(_libc.syscall(ctypes.c_long(SYS_PIVOT_ROOT), b".", b"."), "pivot_root")
+        _check(_libc.umount2(b".", MNT_DETACH), "detaching the host's root")
+        os.chdir("/")
+        self.drop_privilege()
+
+    def drop_privilege(self):
+        for cap in range(self.cap_last + 1):
+            _check(_libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0), "dropping capability %d" % cap)
+        _check(_libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0),
+               "clearing the ambient capabilities")
+        _check(_libc.prctl(PR_SET_SECUREBITS, SECUREBITS_LOCKED, 0, 0, 0), "locking securebits")
+        if self.host_root:
+            os.setgroups([])
+            os.setresgid(self.gid, self.gid, self.gid)
+            os.setresuid(self.uid, self.uid, self.uid)
+        header = ctypes.create_string_buffer(struct.pack("=Ii", 0x20080522, 0), 8)
+        data = ctypes.create_string_buffer(24)
+        _check(_libc.syscall(ctypes.c_long(SYS_CAPSET), header, data), "capset")
+        with open("/proc/self/status") as f:
+            status = dict(line.split(":", 1) for line in f if ":" in line)
+        for key in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"):
+            if int(status.get(key, "1").strip() or "1", 16) != 0:
+                raise SandboxError("the job process still has capabilities (%s)" % key)
+        if os.getuid() == 0 or os.geteuid() == 0 or 0 in os.getresuid():
+            raise SandboxError("the job process still runs as root")
+
+
+def copy_out(src_fd, dst_fd, budget, file_cap, depth=0, count=None):
+    """Regular files and folders from the job's tmpfs into the host folder: no links, no
+    special files, no hard-linked or sparse files, `budget` bytes at most. Returns the
+    bytes left."""
+    count = count if count is not None else [0]
+    with os.scandir(src_fd) as entries:
+        names = [e.name for e in entries]
+    for name in names:
+        count[0] += 1
+        if count[0] > MAX_COPY_ENTRIES:
+            return budget
+        try:
+            st = os.stat(name, dir_fd=src_fd, follow_symlinks=False)
+        except OSError:
+            continue
+        if stat_module.S_ISDIR(st.st_mode):
+            if depth >= MAX_COPY_DEPTH:
+                continue
+            try:
+                os.mkdir(name, 0o755, dir_fd=dst_fd)
+            except FileExistsError:
+                pass
+            sub_src = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=src_fd)
+            try:
+                sub_dst = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW,
+                                  dir_fd=dst_fd)
+                try:
+                    budget = copy_out(sub_src, sub_dst, budget, file_cap, depth + 1, count)
+                finally:
+                    os.close(sub_dst)
+            finally:
+                os.close(sub_src)
+            continue
+        if not stat_module.S_ISREG(st.st_mode) or st.st_nlink > 1:
+            continue
+        if st.st_size > (1 << 20) and st.st_blocks * 512 < st.st_size // 2:
+            continue  # sparse: its copy would take far more disk than the job used
+        if st.st_size > min(budget, file_cap):
+            continue
+        src = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=src_fd)
+        try:
+            if not stat_module.S_ISREG(os.fstat(src).st_mode):
+                continue
+            dst = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644,
+                          dir_fd=dst_fd)
+            try:
+                left = min(st.st_size, budget)
+                while left > 0:
+                    n = os.sendfile(dst, src, None, min(left, 1 << 24))
+                    if n <= 0:
+                        break
+                    left -= n
+                    budget -= n
+            finally:
+                os.close(dst)
+        finally:
+            os.close(src)
+    return budget
 
 
 # ---------------------------------------------------------------------------------------
@@ -355,49 +763,194 @@ def prepare_process(spec):
                     cell.cell_contents = False
 
 
-def run_job(spec, keep_fds=()):
-    # Opened before the program runs, so reporting needs no free file descriptor later;
-    # "x" refuses a file or link that is already there.
+def run_job(spec):
+    """Runs one job in its own namespaces (see `Sandbox`); returns the exit code this
+    process should end with, after writing the result. A job ended by a signal ends this
+    process with the same signal."""
+    # Opened before anything else, so reporting needs no free file descriptor later;
+    # "x" refuses a file or link that is already there. Only this process holds it.
     result_file = open(spec["result"], "x", encoding="utf-8")
     with open(spec["program"], encoding="utf-8") as program_file:
         source = program_file.read()
-    prepare_process(spec)
-    keep = sorted({0, 1, 2, result_file.fileno(), *keep_fds})
-    low = 3
-    for fd in keep:
-        if fd >= low:
-            os.closerange(low, fd)
-            low = fd + 1
-    os.closerange(low, 1 << 16)
-
-    # The program is not told where the harness keeps its files.
-    sys.argv = [PROGRAM_NAME]
-    sys.orig_argv = [sys.executable, PROGRAM_NAME]
-    # Lets the traceback show the program's source lines.
-    linecache.cache[PROGRAM_NAME] = (len(source), None, source.splitlines(True), PROGRAM_NAME)
-
+    host_output = os.open(spec["output"], os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    limits = spec.get("limits") or {}
+    sandbox = Sandbox(spec)
     try:
-        confine(spec)
+        # The job's cgroup first: the job process is forked into it.
+        for procs in spec.get("cgroups") or []:
+            with open(procs, "w") as f:
+                f.write(str(os.getpid()))
     except BaseException as exc:
-        result = failure(exc)
-        result["sandbox_error"] = True
-        result["message"] = "the sandbox could not be set up, so the program did not run: %s" % (
-            describe(exc),)
-        result_file.write(_dumps(result))
-        result_file.close()
-        return 3
-
-    # A crash in a C extension prints the Python stack on stderr before the process dies.
-    faulthandler.enable()
-    result = run(source)
-
+        return _sandbox_failed(result_file, exc)
     try:
-        text = _dumps(result)
-    except BaseException:
-        text = _dumps({"ok": result.get("ok", False), "exc_type": result.get("exc_type")})
-    result_file.write(text)
+        sandbox.enter()
+        job_output = sandbox.job_output_fd()
+    except BaseException as exc:
+        if not (spec.get("sandbox") or {}).get("degraded"):
+            return _sandbox_failed(result_file, exc)
+        # Only when the operator asked for it (OFFICE_SANDBOX=degraded), and loudly.
+        sys.stderr.write("office: SANDBOX DEGRADED (OFFICE_SANDBOX=degraded): %s; this program "
+                         "runs without namespaces, as the server's user\n" % describe(exc))
+        sys.stderr.flush()
+        sandbox, job_output = None, None
+    report_r, report_w = os.pipe()
+    ready_r, ready_w = os.pipe()
+    alive_r, alive_w = os.pipe()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        pid = os.fork()
+    except BaseException as exc:
+        return _sandbox_failed(result_file, exc)
+    if pid == 0:
+        os.close(report_r)
+        os.close(ready_r)
+        os.close(alive_w)
+        _job_process(spec, sandbox, source, report_w, ready_w, alive_r)
+    for fd in (report_w, ready_w, alive_r):
+        os.close(fd)
+    # The job process says "confined" on one pipe, then reports on the other; the report
+    # is read while it runs, so it can never block on a full pipe.
+    ready = os.read(ready_r, 1) == b"1"
+    os.close(ready_r)
+    report = _read_capped(report_r, 1 << 20)
+    os.close(report_r)
+    _, status = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    if ready and job_output is not None:
+        try:
+            copy_out(job_output, host_output, sandbox.disk, int(limits.get("fsize") or sandbox.disk))
+        except OSError:
+            pass
+    result = _checked_report(report, ready, code)
+    if result is not None:
+        result_file.write(_dumps(result))
     result_file.close()
-    return 0 if result["ok"] else 1
+    os.close(alive_w)
+    if code < 0:
+        try:
+            signal.signal(-code, signal.SIG_DFL)
+        except (OSError, ValueError):
+            pass
+        os.kill(os.getpid(), -code)
+        return 128 - code
+    return code
+
+
+def _sandbox_failed(result_file, exc):
+    result = failure(exc)
+    result["sandbox_error"] = True
+    result["message"] = "the sandbox could not be set up, so the program did not run: %s" % (
+        describe(exc),)
+    result_file.write(_dumps(result))
+    result_file.close()
+    return 3
+
+
+def _read_capped(fd, cap):
+    chunks, size = [], 0
+    while True:
+        data = os.read(fd, 1 << 16)
+        if not data:
+            break
+        if size < cap:
+            chunks.append(data[:cap - size])
+        size += len(data)
+    return b"".join(chunks) if size <= cap else None
+
+
+REPORT_KEYS = {"ok": bool, "exc_type": str, "message": str, "traceback": str, "line": int,
+               "errno": int, "memory_error": bool, "sandbox_error": bool}
+
+
+def _checked_report(raw, ready, code):
+    """The job process's report, checked against what the keeper saw: the program could
+    have written into it. A sandbox error only counts before the program ran; success only
+    with exit status 0."""
+    if not raw:
+        return None
+    try:
+        report = json.loads(raw)
+    except ValueError:
+        report = None
+    if not isinstance(report, dict):
+        return {"ok": False, "exc_type": None, "message": "the program's report was overwritten"
+                " (it wrote into the harness's channel)", "traceback": None, "line": None,
+                "errno": None, "memory_error": False}
+    checked = {k: v for k, v in report.items() if isinstance(v, REPORT_KEYS.get(k, ()))}
+    if ready:
+        checked.pop("sandbox_error", None)
+    checked["ok"] = bool(checked.get("ok")) and code == 0
+    return checked
+
+
+def _job_process(spec, sandbox, source, report_w, ready_w, alive_r):
+    """PID 1 of the job's namespaces: enters the root, drops privilege, confines itself and
+    runs the program. Never returns."""
+    code = 3
+    try:
+        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        # The keeper may have died before the line above: then nobody would stop this one.
+        if select.select([alive_r], [], [], 0)[0]:
+            os._exit(code)
+        os.setsid()
+        report = os.fdopen(report_w, "w", encoding="utf-8")
+        try:
+            prepare_process(spec)
+            if sandbox is not None:
+                sandbox.become_job()
+            os.chdir(spec["cwd"])
+            keep = sorted({0, 1, 2, report_w, ready_w, alive_r})
+            low = 3
+            for fd in keep:
+                if fd >= low:
+                    os.closerange(low, fd)
+                    low = fd + 1
+            os.closerange(low, 1 << 16)
+            # The program is not told where the harness keeps its files.
+            sys.argv = [PROGRAM_NAME]
+            sys.orig_argv = [sys.executable, PROGRAM_NAME]
+            linecache.cache[PROGRAM_NAME] = (len(source), None, source.splitlines(True),
+                                             PROGRAM_NAME)
+            # Changing credentials cleared the parent-death signal: set it again, and
+            # look again whether the keeper is still there.
+            _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+            if select.select([alive_r], [], [], 0)[0]:
+                os._exit(code)
+            os.close(alive_r)
+            confine(spec)
+        except BaseException as exc:
+            result = failure(exc)
+            result["sandbox_error"] = True
+            result["message"] = ("the sandbox could not be set up, so the program did not "
+                                 "run: %s" % (describe(exc),))
+            report.write(_dumps(result))
+            report.close()
+            os._exit(3)
+        os.write(ready_w, b"1")
+        os.close(ready_w)
+        # A crash in a C extension prints the Python stack on stderr before the process dies.
+        faulthandler.enable()
+        result = run(source)
+        try:
+            text = _dumps(result)
+        except BaseException:
+            text = _dumps({"ok": result.get("ok", False), "exc_type": result.get("exc_type")})
+        report.write(text)
+        report.flush()
+        code = 0 if result["ok"] else 1
+    except BaseException:
+        try:
+            traceback.print_exc()
+        except BaseException:
+            pass
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except BaseException:
+                pass
+        os._exit(code)
 
 
 def run(source):
@@ -476,7 +1029,11 @@ def _send(sock, message):
 
 
 def zygote():
-    """Serves jobs one at a time on stdin until the engine closes it."""
+    """Serves jobs one at a time on stdin until the engine closes it. The zygote never reads
+    a job: a child forked before the job arrived waits on a socket of its own; the zygote
+    receives the job's message into one buffer, hands it to that child and wipes it. Only
+    the child parses it, so no later child finds an earlier job's spec in memory, and the
+    fork is not on the job's way."""
     sock = socket.socket(fileno=0)
     try:
         for name in PRELOAD:
@@ -484,46 +1041,85 @@ def zygote():
     except BaseException as exc:
         _send(sock, {"error": "cannot import %s" % describe(exc)})
         return 1
+    runtime_read_paths()
+    buffer = bytearray(1 << 20)
+    ancillary = socket.CMSG_SPACE(2 * struct.calcsize("i"))
+    waiting = _prefork(sock)
     _send(sock, {"ready": True, "pid": os.getpid()})
     while True:
         try:
-            message, fds, _, _ = socket.recv_fds(sock, 1 << 20, 2)
+            n, ancdata, _, _ = sock.recvmsg_into([buffer], ancillary)
         except OSError:
             return 0
-        if not message:
-            return 0  # the engine went away
-        try:
-            spec = json.loads(message)
-        except ValueError:
-            spec = None
-        if spec is None or len(fds) != 2:
+        if n == 0:
+            return 0  # the engine went away (the waiting child dies with this process)
+        fds = []
+        for level, kind, data in ancdata:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                usable = len(data) - len(data) % struct.calcsize("i")
+                fds.extend(struct.unpack("%di" % (usable // 4), data[:usable]))
+        if len(fds) != 2:
+            buffer[:n] = bytes(n)
             for fd in fds:
                 os.close(fd)
             _send(sock, {"error": "a job needs a JSON spec and two descriptors"})
             continue
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
-        if pid == 0:
-            _child(spec, fds)
+        pid, channel = waiting
+        try:
+            socket.send_fds(channel, [memoryview(buffer)[:n]], fds)
+        except OSError:
+            pass  # the child is gone: its end is reported below like any other
+        buffer[:n] = bytes(n)
         for fd in fds:
             os.close(fd)
+        channel.close()
         _send(sock, {"pid": pid})
         _, status = os.waitpid(pid, 0)
         code = os.waitstatus_to_exitcode(status)
+        waiting = _prefork(sock)
         _send(sock, {"exit_code": code} if code >= 0 else {"signal": -code})
 
 
-def _child(spec, fds):
+def _prefork(sock):
+    """A child for the next job, waiting on a socket of its own: (pid, the zygote's end)."""
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    zygote_pid = os.getpid()
+    pid = os.fork()
+    if pid == 0:
+        code = 4
+        try:
+            # Never the engine's socket, and never outliving the zygote.
+            null = os.open("/dev/null", os.O_RDONLY)
+            os.dup2(null, 0)
+            os.close(null)
+            ours.close()
+            _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+            if os.getppid() != zygote_pid:
+                os._exit(code)
+            message, fds, _, _ = socket.recv_fds(theirs, 1 << 20, 2)
+            theirs.close()
+            if not message or len(fds) != 2:
+                os._exit(code)
+            _child(message, fds)
+        finally:
+            os._exit(code)
+    theirs.close()
+    return pid, ours
+
+
+def _child(message, fds):
     code = 4
     try:
         # Its own session and process group (the engine kills the group), no terminal.
         os.setsid()
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        spec = json.loads(message)
         os.dup2(fds[0], 1)
         os.dup2(fds[1], 2)
-        null = os.open("/dev/null", os.O_RDONLY)
-        os.dup2(null, 0)
+        for fd in fds:
+            os.close(fd)
         code = run_job(spec)
     except BaseException:
         try:

@@ -11,6 +11,9 @@ use std::time::Duration;
 use tempfile::TempDir;
 
 fn python() -> PathBuf {
+    if let Some(python) = std::env::var_os("OFFICE_PYTHON") {
+        return PathBuf::from(python);
+    }
     let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
     if venv.exists() {
         venv
@@ -102,11 +105,41 @@ async fn wait_until_ended(pid: i32) -> bool {
     false
 }
 
-fn read_pids(path: &Path) -> Vec<i32> {
-    let text = std::fs::read_to_string(path).unwrap();
-    text.split_whitespace()
-        .map(|p| p.parse().unwrap())
-        .collect()
+/// A program line that names its process `marker` (as the host sees it in
+/// `/proc/<pid>/comm`): the program's own pid is that of its PID namespace, not the host's.
+fn name_process(marker: &str) -> String {
+    format!("import ctypes\nctypes.CDLL(None).prctl(15, ctypes.c_char_p(b'{marker}'), 0, 0, 0)\n")
+}
+
+/// A process name of at most 15 characters, unique to one test run.
+fn marker() -> String {
+    format!("oj{}", &uuid::Uuid::now_v7().simple().to_string()[20..])
+}
+
+/// Host pids of the processes named `marker`.
+fn pids_named(marker: &str) -> Vec<i32> {
+    let mut pids = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        if std::fs::read_to_string(entry.path().join("comm")).is_ok_and(|c| c.trim() == marker) {
+            pids.push(pid);
+        }
+    }
+    pids
+}
+
+/// Waits (up to 30 s) until a process named `marker` runs on the host; its pids.
+async fn wait_for_named(marker: &str) -> Vec<i32> {
+    for _ in 0..600 {
+        let pids = pids_named(marker);
+        if !pids.is_empty() {
+            return pids;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no process named {marker} appeared");
 }
 
 #[tokio::test]
@@ -218,19 +251,20 @@ async fn a_syntax_error_names_its_line() {
 #[tokio::test]
 async fn a_timeout_kills_the_program() {
     let setup = Setup::new();
-    let code = r#"
-import os, time
-with open(os.path.join(os.environ["OUTPUT_DIR"], "pids.tmp"), "w") as f:
-    f.write(f"{os.getpid()}")
-os.rename(os.path.join(os.environ["OUTPUT_DIR"], "pids.tmp"),
-          os.path.join(os.environ["OUTPUT_DIR"], "pids"))
-time.sleep(30)
-"#;
+    let marker = marker();
+    let code = format!("{}import time\ntime.sleep(30)\n", name_process(&marker));
     let limits = Limits {
         timeout: Duration::from_secs(2),
         ..Limits::default()
     };
-    let outcome = setup.run(code, limits).await;
+    let run = setup.run(&code, limits);
+    tokio::pin!(run);
+    // The program's process, seen from the host while it runs.
+    let pids = tokio::select! {
+        outcome = &mut run => panic!("the run ended before its process was seen: {outcome:?}"),
+        pids = wait_for_named(&marker) => pids,
+    };
+    let outcome = run.await;
     assert_eq!(outcome.exit, ExitKind::Timeout, "{outcome:#?}");
     assert_eq!(
         outcome.message,
@@ -239,7 +273,8 @@ time.sleep(30)
     assert_eq!(outcome.signal, Some(libc::SIGKILL));
     // It did not wait for the 30 s sleep.
     assert!(outcome.duration_ms < 25_000.0, "{}", outcome.duration_ms);
-    for pid in read_pids(&setup.path("out/pids")) {
+    assert_eq!(pids.len(), 1, "{pids:?}");
+    for pid in pids {
         assert!(
             wait_until_ended(pid).await,
             "process {pid} still runs after the timeout"
@@ -276,30 +311,17 @@ print(pid, ctypes.get_errno())
 #[tokio::test]
 async fn dropping_the_run_kills_the_process_group() {
     let setup = Setup::new();
-    let code = r#"
-import os, time
-with open(os.path.join(os.environ["OUTPUT_DIR"], "pids.tmp"), "w") as f:
-    f.write(f"{os.getpid()}")
-os.rename(os.path.join(os.environ["OUTPUT_DIR"], "pids.tmp"),
-          os.path.join(os.environ["OUTPUT_DIR"], "pids"))
-time.sleep(60)
-"#;
-    let pids_file = setup.path("out/pids");
-    {
-        let run = setup.executor.run(setup.request(code, Limits::default()));
+    let marker = marker();
+    let code = format!("{}import time\ntime.sleep(60)\n", name_process(&marker));
+    let pids = {
+        let run = setup.executor.run(setup.request(&code, Limits::default()));
         tokio::pin!(run);
-        let started = async {
-            while !pids_file.exists() {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        };
         tokio::select! {
             outcome = &mut run => panic!("the run ended before it was dropped: {outcome:?}"),
-            _ = tokio::time::timeout(Duration::from_secs(30), started) => {}
+            pids = wait_for_named(&marker) => pids,
         }
         // `run` is dropped here, as when a job is cancelled.
-    }
-    let pids = read_pids(&pids_file);
+    };
     assert_eq!(pids.len(), 1);
     for pid in pids {
         assert!(

@@ -417,7 +417,54 @@ async fn doctor() -> Result<i32> {
                 "not permitted: only the seccomp rule (AF_UNIX sockets only) keeps programs off the network",
         }
     );
-    healthy &= landlock.is_some() && seccomp;
+    let namespaces = tokio::task::spawn_blocking(execute::probe_job_namespaces).await?;
+    println!(
+        "  {} job namespaces: {}",
+        mark(namespaces.is_ok()),
+        match &namespaces {
+            Ok(execute::JobNamespaces::DedicatedUid { uid, gid }) => format!(
+                "mount (a read-only root of the runtime only), PID, IPC, UTS, network and \
+                 cgroup; the server is root, so jobs run as uid {uid}, gid {gid} \
+                 (OFFICE_SANDBOX_UID/GID) with no capabilities"
+            ),
+            Ok(execute::JobNamespaces::UserNamespace { host_uid }) => format!(
+                "user (host uid {host_uid} is uid 1000 inside), mount (a read-only root of \
+                 the runtime only), PID, IPC, UTS, network and cgroup; no capabilities"
+            ),
+            Err(why) => format!("cannot be made, so jobs are refused: {why}"),
+        }
+    );
+    let limits = &config.limits;
+    println!(
+        "  ok   limits the kernel enforces: disk quota {} MB (the job's tmpfs, unlinked files \
+         included), processes and threads {} (RLIMIT_NPROC: the job's uid is unprivileged), \
+         address space {} MB (RLIMIT_AS), CPU {} s (RLIMIT_CPU), file size, open files; \
+         memfd, SysV IPC and mlock refused by seccomp, SO_SNDBUFFORCE by the missing \
+         capability",
+        limits.disk_bytes >> 20,
+        limits.processes,
+        limits.memory_bytes >> 20,
+        limits.cpu_seconds
+    );
+    let cgroups = tokio::task::spawn_blocking(execute::cgroup_support).await?;
+    match &cgroups {
+        execute::CgroupSupport::V2(root) => println!(
+            "  ok   cgroups: v2 at {}: per job memory.max (memory + disk quota + 64 MB: page \
+             cache, tmpfs, socket buffers included), pids.max, cpu.max one CPU; an OOM ends \
+             only the job",
+            root.display()
+        ),
+        execute::CgroupSupport::V1 => println!(
+            "  ok   cgroups: v1 memory, pids and cpu: per job memory.limit_in_bytes (memory + \
+             disk quota + 64 MB: page cache, tmpfs included), pids.max, cfs quota one CPU; an \
+             OOM ends only the job"
+        ),
+        execute::CgroupSupport::None(why) => println!(
+            "  --   cgroups: none ({why}); memory falls back to the address-space rlimit (tmpfs \
+             pages count against the disk quota instead), no CPU share cap beyond CPU time"
+        ),
+    }
+    healthy &= landlock.is_some() && seccomp && namespaces.is_ok();
     let python = config.python.clone();
     match tokio::task::spawn_blocking(move || execute::python_version(&python)).await? {
         Ok(version) => println!("  ok   python: {version}"),

@@ -5,23 +5,30 @@
 //!   harness script `python/harness.py` wraps it), and `python_version` for health checks;
 //! - `pool`: `PoolExecutor`, children forked from pre-imported interpreters (the warm
 //!   path), confined by the same harness code;
-//! - `sandbox`: what is applied to an interpreter before exec (session, network namespace,
-//!   descriptors); the per-job layers (limits, Landlock, seccomp) live in the harness;
+//! - `sandbox`: what is applied to an interpreter before exec (session, death with the
+//!   engine, descriptors) and the probes `office doctor` prints; the per-job layers
+//!   (namespaces, the job's root, no privilege, limits, Landlock, seccomp) live in the
+//!   harness;
 //! - `selftest`: canaries run through a real executor; the engine refuses jobs when one
 //!   escapes;
 //! - `capture`: capped stdout/stderr, made safe to show;
 //! - `outcome`: the harness's result and the exit status turned into an `ExecOutcome`.
 
 mod capture;
+mod cgroup;
 mod outcome;
 mod pool;
 mod process;
 mod sandbox;
 pub mod selftest;
 
+pub use cgroup::{CgroupSupport, cgroup_support};
 pub use pool::{PoolExecutor, PoolOptions};
 pub use process::{ProcessExecutor, python_version};
-pub use sandbox::{NetworkIsolation, landlock_abi, probe_network_isolation, seccomp_available};
+pub use sandbox::{
+    JobNamespaces, NetworkIsolation, degraded_mode, job_identity, landlock_abi,
+    probe_job_namespaces, probe_network_isolation, seccomp_available,
+};
 
 use crate::config::Limits;
 use serde::{Deserialize, Serialize};
@@ -96,6 +103,12 @@ impl ExecOutcome {
 pub async fn default_executor(
     config: &crate::config::Config,
 ) -> crate::error::Result<Arc<selftest::SelfCheckedExecutor>> {
+    if degraded_mode() {
+        tracing::error!(
+            "OFFICE_SANDBOX=degraded: jobs run even if the host cannot give them their \
+             namespaces or a sandbox canary escapes; never use this on a server"
+        );
+    }
     let runtime_dir = config.data_dir.join("runtime");
     let size = config.effective_pool_size();
     let executor: Arc<dyn Executor> = if size == 0 {

@@ -17,6 +17,9 @@ const SUMMARY_MESSAGE_CHARS: usize = 300;
 /// errno for "File too large", raised instead of SIGXFSZ when the signal is ignored
 /// (CPython ignores it).
 const EFBIG: i64 = libc::EFBIG as i64;
+/// errno for a full tmpfs (the job's disk quota) or an exhausted quota.
+const ENOSPC: i64 = libc::ENOSPC as i64;
+const EDQUOT: i64 = libc::EDQUOT as i64;
 
 /// The JSON object the harness writes (see `python/harness.py`). Untrusted: the program
 /// runs in the same process and could have written it.
@@ -199,6 +202,15 @@ fn exception_message(report: &HarnessReport, limits: &Limits) -> (ExitKind, Stri
                 "the program ran out of memory{at_line}: it needed more than the memory \
                  limit of {}",
                 megabytes(limits.memory_bytes)
+            ),
+        ),
+        // The job's folders are one tmpfs of `disk_bytes`: the kernel says it is full.
+        _ if report.errno == Some(ENOSPC) || report.errno == Some(EDQUOT) => (
+            ExitKind::Killed,
+            format!(
+                "the program used more than the disk quota of {} in its folders and was \
+                 stopped{at_line}",
+                megabytes(limits.disk_bytes)
             ),
         ),
         _ if report.errno == Some(EFBIG) => (

@@ -3,6 +3,7 @@
 //! output capture and turning the end of a run into an `ExecOutcome`.
 
 use super::capture::{Captured, OutputLimit, read_capped};
+use super::cgroup::JobCgroup;
 use super::outcome::{MAX_REPORT_BYTES, Report, RunFacts, build_outcome};
 use super::sandbox::{apply_in_child, kill_group};
 use super::{ExecOutcome, ExecRequest, Executor};
@@ -35,10 +36,14 @@ pub(crate) const PYTHON_FLAGS: [&str; 4] = ["-I", "-B", "-X", "utf8"];
 ///
 /// `python -I -B -X utf8 <runtime_dir>/harness.py run <run dir>/spec.json`
 ///
-/// - The interpreter starts in its own session, in an empty network namespace, with no
-///   inherited descriptors (see `sandbox`); the harness then applies the per-job layers
-///   (limits with soft == hard, Landlock, seccomp, an audit hook) right before the program
-///   runs. The warm `PoolExecutor` runs the very same harness code in a forked child.
+/// - The interpreter starts in its own session, with no inherited descriptors (see
+///   `sandbox`). The harness then gives the job its own user (when the server is not root),
+///   mount, PID, IPC, UTS, network and cgroup namespaces, a read-only root of the runtime
+///   with one size-limited tmpfs for the output, work folder and /tmp, no capabilities and
+///   an unprivileged uid, and then the limits (soft == hard), Landlock, seccomp and an
+///   audit hook, right before the program runs. It copies the output folder back to the
+///   host once the program ended. The warm `PoolExecutor` runs the very same harness code
+///   in a forked child.
 /// - The environment holds only: `INPUT_PATH` (first input), `INPUT_PATHS` (every input,
 ///   joined with `os.pathsep`, i.e. `:`; both are left out when there are no inputs),
 ///   `OUTPUT_DIR`, `HOME` (the work folder), `TMPDIR` (`<work>/tmp`), `MPLBACKEND=Agg`,
@@ -151,7 +156,16 @@ impl ProcessExecutor {
         let program = run_dir.join("program.py");
         let result = run_dir.join("result.json");
         tokio::fs::write(&program, req.code.as_bytes()).await?;
-        let spec = folders.spec(&program, &result, &req.limits);
+        let mut spec = folders.spec(&program, &result, &req.limits);
+        // Where the host lets us: the kernel counts the job's memory, processes and CPU.
+        let name = run_dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let cgroup = JobCgroup::create(&name, &req.limits).ok();
+        if let Some(cgroup) = &cgroup {
+            spec["cgroups"] = serde_json::json!(cgroup.procs_files());
+        }
         let spec_path = run_dir.join("spec.json");
         tokio::fs::write(&spec_path, serde_json::to_vec(&spec)?).await?;
         Ok(PreparedRun {
@@ -162,6 +176,7 @@ impl ProcessExecutor {
             env: folders.environment(),
             folders: vec![folders.output_dir.clone(), folders.work_dir.clone()],
             work_dir: folders.work_dir,
+            _cgroup: cgroup,
         })
     }
 }
@@ -176,6 +191,8 @@ pub(crate) struct PreparedRun {
     pub work_dir: PathBuf,
     /// The folders the program may write to, measured against the disk quota.
     pub folders: Vec<PathBuf>,
+    /// The job's cgroup, removed after the run (after `guard` killed what was left).
+    pub _cgroup: Option<JobCgroup>,
 }
 
 /// The captured streams of a running program.
@@ -470,6 +487,7 @@ impl RunFolders {
 
     /// What the harness needs to run and confine the program (see `python/harness.py`).
     fn spec(&self, program: &Path, result: &Path, limits: &Limits) -> serde_json::Value {
+        let identity = super::sandbox::job_identity();
         let env: serde_json::Map<String, serde_json::Value> = self
             .environment()
             .into_iter()
@@ -487,6 +505,13 @@ impl RunFolders {
             "env": env,
             "read": self.inputs,
             "write": [self.output_dir, self.work_dir],
+            "output": self.output_dir,
+            "sandbox": {
+                "disk": limits.disk_bytes,
+                "uid": identity.0,
+                "gid": identity.1,
+                "degraded": super::sandbox::degraded_mode(),
+            },
             "limits": {
                 "cpu": limits.cpu_seconds.max(1),
                 "memory": limits.memory_bytes,

@@ -1,9 +1,9 @@
 //! What the engine does to an interpreter between `fork` and `exec`, the same for the cold
 //! path (one interpreter per job) and the warm path (the pool's zygotes): its own session
-//! and process group, an empty network namespace, death with the engine, no core files,
-//! and no inherited file descriptors. The per-job layers (limits, Landlock, seccomp) are
-//! applied by the harness in the process that runs the program (`python/harness.py`).
-//! Also killing a process group.
+//! and process group, death with the engine, no core files, and no inherited file
+//! descriptors. The per-job layers (namespaces, the job's root, no privilege, limits,
+//! Landlock, seccomp) are applied by the harness for each job (`python/harness.py`).
+//! Also killing a process group, and the probes `office doctor` prints.
 
 use std::io;
 
@@ -45,11 +45,9 @@ pub(crate) fn apply_in_child() -> io::Result<()> {
         if libc::setrlimit(libc::RLIMIT_CORE, &no_core) != 0 {
             return Err(io::Error::last_os_error());
         }
-        // An empty network namespace; where neither form is permitted the seccomp filter
-        // still refuses every socket family but AF_UNIX (`office doctor` says which held).
-        if libc::unshare(libc::CLONE_NEWNET) != 0 {
-            libc::unshare(libc::CLONE_NEWUSER | libc::CLONE_NEWNET);
-        }
+        // No namespace here: the harness gives every job its own (user, mount, PID, IPC,
+        // UTS, network, cgroup), and a user namespace made here would leave the harness
+        // without an id to map.
         // Close-on-exec rather than close: std's own error-report pipe must stay open
         // until exec; every other descriptor is gone once the interpreter starts.
         if !close_range_on_exec() {
@@ -61,7 +59,27 @@ pub(crate) fn apply_in_child() -> io::Result<()> {
     Ok(())
 }
 
-/// Which network isolation `apply_in_child` gets on this machine: tried in a short-lived
+/// `OFFICE_SANDBOX=degraded`: jobs run even where the host cannot give them their
+/// namespaces or a canary escapes (a developer's laptop). Never the default; logged loudly.
+pub fn degraded_mode() -> bool {
+    std::env::var("OFFICE_SANDBOX").is_ok_and(|v| v.trim() == "degraded")
+}
+
+/// The host uid and gid a job runs as when the server is root (`OFFICE_SANDBOX_UID`,
+/// `OFFICE_SANDBOX_GID`; default 65534, nobody/nogroup). A server that is not root maps its
+/// own uid to an unprivileged uid inside the job's user namespace instead.
+pub fn job_identity() -> (u32, u32) {
+    let read = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .filter(|&id| id != 0)
+            .unwrap_or(65534)
+    };
+    (read("OFFICE_SANDBOX_UID"), read("OFFICE_SANDBOX_GID"))
+}
+
+/// Which network isolation a job gets on this machine: tried in a short-lived
 /// forked process, so this process keeps its own namespace.
 pub fn probe_network_isolation() -> NetworkIsolation {
     let attempt = |flags: libc::c_int| -> bool {
@@ -88,6 +106,84 @@ pub fn probe_network_isolation() -> NetworkIsolation {
     } else {
         NetworkIsolation::None
     }
+}
+
+/// Whether this host can give a job the namespaces the harness makes for it: the result
+/// of trying, in a short-lived forked process, the same `unshare` (with a user namespace
+/// when this process is not root). `Err` names what is missing and what to change.
+pub fn probe_job_namespaces() -> Result<JobNamespaces, String> {
+    // SAFETY: geteuid only reads this process's credentials.
+    let root = unsafe { libc::geteuid() } == 0;
+    let mut flags = libc::CLONE_NEWNS
+        | libc::CLONE_NEWPID
+        | libc::CLONE_NEWIPC
+        | libc::CLONE_NEWUTS
+        | libc::CLONE_NEWNET
+        | libc::CLONE_NEWCGROUP;
+    if !root {
+        flags |= libc::CLONE_NEWUSER;
+    }
+    // SAFETY: the child only calls unshare and _exit; the parent waits for it.
+    let errno = unsafe {
+        let pid = libc::fork();
+        if pid == 0 {
+            let code = if libc::unshare(flags) == 0 {
+                0
+            } else {
+                *libc::__errno_location()
+            };
+            libc::_exit(code.min(255));
+        }
+        if pid < 0 {
+            return Err(format!(
+                "cannot fork to try: {}",
+                io::Error::last_os_error()
+            ));
+        }
+        let mut status = 0;
+        if libc::waitpid(pid, &mut status, 0) != pid || !libc::WIFEXITED(status) {
+            return Err("the probe did not exit".into());
+        }
+        libc::WEXITSTATUS(status)
+    };
+    if errno != 0 {
+        let why = io::Error::from_raw_os_error(errno);
+        return Err(if root {
+            format!(
+                "unshare(mount, PID, IPC, UTS, network, cgroup) failed ({why}): give the \
+                 server CAP_SYS_ADMIN (a container needs --privileged or a seccomp/AppArmor \
+                 profile that allows unshare), or set OFFICE_SANDBOX=degraded to run jobs \
+                 without these layers"
+            )
+        } else {
+            format!(
+                "unshare(user, mount, PID, IPC, UTS, network, cgroup) failed ({why}): enable \
+                 unprivileged user namespaces (sysctl user.max_user_namespaces > 0, \
+                 kernel.unprivileged_userns_clone=1, kernel.apparmor_restrict_unprivileged_userns=0) \
+                 or run the server as root, or set OFFICE_SANDBOX=degraded"
+            )
+        });
+    }
+    let (uid, gid) = job_identity();
+    Ok(if root {
+        JobNamespaces::DedicatedUid { uid, gid }
+    } else {
+        // SAFETY: getuid only reads this process's credentials.
+        JobNamespaces::UserNamespace {
+            host_uid: unsafe { libc::getuid() },
+        }
+    })
+}
+
+/// Who a job runs as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobNamespaces {
+    /// The server is root: mount/PID/IPC/UTS/network/cgroup namespaces, and the job runs
+    /// as this host uid and gid with no capabilities.
+    DedicatedUid { uid: u32, gid: u32 },
+    /// The server is not root: a user namespace maps `host_uid` to uid 1000 inside, with
+    /// every other namespace owned by it, and no capabilities.
+    UserNamespace { host_uid: u32 },
 }
 
 /// The Landlock ABI version the kernel offers (`None`: no Landlock). The harness needs 1+;
@@ -146,6 +242,16 @@ pub(crate) fn kill_group(pgid: libc::pid_t) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn this_machine_gives_jobs_their_namespaces() {
+        // Root in CI, or an unprivileged user where user namespaces are enabled.
+        assert!(
+            probe_job_namespaces().is_ok(),
+            "{:?}",
+            probe_job_namespaces()
+        );
+    }
 
     #[test]
     fn this_machine_gives_a_network_namespace() {

@@ -40,6 +40,10 @@ async fn health(State(state): State<AppState>) -> Json<Value> {
             status = "degraded";
             format!("refusing jobs: {why}")
         }
+        SandboxStatus::Degraded(why) => {
+            status = "degraded";
+            format!("DEGRADED (OFFICE_SANDBOX=degraded): running jobs although {why}")
+        }
     };
     Json(json!({
         "status": status,
