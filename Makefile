@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 export OFFICE_PYTHON ?= $(CURDIR)/$(VENV)/bin/python
 
-.PHONY: setup run build test test-py lint fmt bench services
+.PHONY: setup lint-setup run build test test-py lint fmt bench services
 
 ## setup: create the pinned Python runtime that generated programs run in (.venv)
 setup: $(VENV)/.installed
@@ -12,6 +12,13 @@ $(VENV)/.installed: python/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r python/requirements.txt
 	$(VENV)/bin/python -c "import pandas, numpy, openpyxl, matplotlib"
+	touch $@
+
+## lint-setup: the pinned Python lint tools (ruff) in .venv
+lint-setup: $(VENV)/.lint-installed
+
+$(VENV)/.lint-installed: $(VENV)/.installed python/requirements-lint.txt
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r python/requirements-lint.txt
 	touch $@
 
 ## build: the `office` binary (release)
@@ -31,10 +38,11 @@ test: setup
 test-py: setup
 	office-py/tests/run.sh
 
-## lint: formatting and clippy, warnings as errors
-lint:
+## lint: formatting and clippy, warnings as errors; ruff on the Python the repo ships (ruff.toml)
+lint: lint-setup
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
+	$(VENV)/bin/ruff check --no-cache
 
 fmt:
 	cargo fmt --all

@@ -46,7 +46,7 @@ pub struct TestServer {
     pub data: tempfile::TempDir,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
-    _workers: office_core::worker::WorkerPool,
+    _workers: office_core::WorkerPool,
 }
 
 impl TestServer {
@@ -61,7 +61,10 @@ impl TestServer {
         adjust(&mut config);
         let workers = config.workers;
         let engine = Engine::open(config).await.expect("engine opens");
-        let pool = engine.start_workers(workers);
+        let pool = engine
+            .start_workers_recovered(workers)
+            .await
+            .expect("workers start");
         let state = office_http::AppState::new(engine.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

@@ -14,8 +14,13 @@ async fn main() -> anyhow::Result<()> {
         config.python = python.into();
     }
     let engine = Engine::open(config).await?;
-    let workers = engine.start_workers(1);
+    // One worker runs (after recovering what an earlier run left) until the job below is
+    // done, then stops within the configured grace.
+    engine.run_workers(1, run_one_job(&engine)).await??;
+    Ok(())
+}
 
+async fn run_one_job(engine: &Engine) -> anyhow::Result<()> {
     let csv =
         "region,product,revenue\nNorth,Tea,120\nSouth,Tea,80\nNorth,Coffee,200\nEast,Coffee,50\n";
     let upload = Upload {
@@ -50,6 +55,5 @@ async fn main() -> anyhow::Result<()> {
     if let Ok(summary) = engine.summary(&job).await {
         println!("steps: {}", summary["steps"]);
     }
-    workers.shutdown(Duration::from_secs(5)).await;
     Ok(())
 }

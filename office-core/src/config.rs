@@ -83,6 +83,9 @@ pub struct Config {
     pub max_attempts: u32,
     /// How long a worker holds a job before another may take it, unless it renews.
     pub lease: Duration,
+    /// How long stopping workers let running jobs finish before abandoning them to the
+    /// next start's recovery (`OFFICE_SHUTDOWN_GRACE_SECS`).
+    pub shutdown_grace: Duration,
     pub host: String,
     pub port: u16,
     /// Bearer tokens accepted by the REST face; empty means no authentication.
@@ -240,6 +243,7 @@ impl Config {
             pool_max_jobs: 200,
             max_attempts: 3,
             lease: Duration::from_secs(60),
+            shutdown_grace: Duration::from_secs(30),
             host: "127.0.0.1".into(),
             port: 8000,
             api_keys: Vec::new(),
@@ -298,6 +302,9 @@ impl Config {
         }
         if let Some(s) = parse::<u64>("OFFICE_LEASE_SECS")? {
             c.lease = Duration::from_secs(s.max(1));
+        }
+        if let Some(s) = parse::<u64>("OFFICE_SHUTDOWN_GRACE_SECS")? {
+            c.shutdown_grace = Duration::from_secs(s);
         }
         if let Some(h) = var("OFFICE_HOST") {
             c.host = h;

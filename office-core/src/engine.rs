@@ -8,9 +8,10 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::execute::Executor;
 use crate::job::{
-    Artifact, ArtifactKind, EventBody, InputFile, Job, JobError, JobEvent, JobFilter, JobId,
-    JobKind, JobStatus, LogLevel, Stage,
+    Artifact, ArtifactKind, ErrorCode, EventBody, InputFile, Job, JobError, JobEvent, JobFilter,
+    JobId, JobKind, JobStatus,
 };
+use crate::kind::{CODE_FILE, SUMMARY_FILE};
 use crate::plan::llm::LlmGenerator;
 use crate::plan::planner::OfflinePlanner;
 use crate::plan::{CodeGenerator, GeneratorChoice};
@@ -18,49 +19,15 @@ use crate::profile::{self, FileFormat};
 use crate::queue::{MemoryQueue, Queue, RedisQueue};
 use crate::runner::{PROFILES_KEY, Runner};
 use crate::store::{PostgresStore, SqliteStore, Store};
+pub use crate::submission::{Submission, Upload};
 use crate::validate::Policy;
-use crate::worker::WorkerPool;
+pub use crate::worker::RecoveryReport;
+use crate::worker::{WorkerPool, Workers};
 use bytes::Bytes;
 use chrono::Utc;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
-
-/// One uploaded file.
-#[derive(Debug, Clone)]
-pub struct Upload {
-    /// The name the user gave it.
-    pub name: String,
-    pub data: Bytes,
-}
-
-/// A request for a new job.
-#[derive(Debug, Clone)]
-pub struct Submission {
-    pub kind: JobKind,
-    pub prompt: String,
-    pub files: Vec<Upload>,
-    /// Kind-specific fields (report title, template, notes).
-    pub params: serde_json::Map<String, serde_json::Value>,
-}
-
-impl Submission {
-    pub fn new(kind: JobKind, prompt: impl Into<String>, files: Vec<Upload>) -> Self {
-        Submission {
-            kind,
-            prompt: prompt.into(),
-            files,
-            params: Default::default(),
-        }
-    }
-
-    /// Asks for a generator (`auto` when not said).
-    pub fn with_generator(mut self, choice: GeneratorChoice) -> Self {
-        self.params
-            .insert(GeneratorChoice::PARAM.into(), choice.as_str().into());
-        self
-    }
-}
 
 /// Which backends an engine runs on, for health reports.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -82,11 +49,9 @@ struct Inner {
     store: Arc<dyn Store>,
     queue: Arc<dyn Queue>,
     artifacts: Arc<dyn ArtifactStorage>,
-    runner: Runner,
     backends: Backends,
-    /// Whether running jobs found at start belong to a dead process of ours (in-process
-    /// queue) and should be started again; with a shared queue another worker may own them.
-    recover_running: bool,
+    /// What this engine's workers run with (the runner, the store and queue, recovery).
+    workers: Workers,
     /// Bumped each time a job of this process reaches a final status, so waiters wake.
     finished: watch::Sender<u64>,
     /// The default executor's self-test (`None` for an executor given to the builder).
@@ -186,7 +151,7 @@ impl EngineBuilder {
             queue: queue_name,
             generator: llm.as_ref().unwrap_or(&generator).name(),
         };
-        let runner = Runner {
+        let runner = Arc::new(Runner {
             store: store.clone(),
             artifacts: artifacts.clone(),
             generator,
@@ -195,17 +160,26 @@ impl EngineBuilder {
             policy: self.policy,
             limits: config.limits.clone(),
             scratch_dir: config.data_dir.join("scratch"),
-        };
+        });
         let (finished, _) = watch::channel(0);
+        let workers = Workers {
+            store: store.clone(),
+            queue: queue.clone(),
+            runner,
+            lease: config.lease,
+            max_attempts: config.max_attempts,
+            grace: config.shutdown_grace,
+            recover_running,
+            finished: finished.clone(),
+        };
         Ok(Engine {
             inner: Arc::new(Inner {
                 config,
                 store,
                 queue,
                 artifacts,
-                runner,
                 backends,
-                recover_running,
+                workers,
                 finished,
                 sandbox,
             }),
@@ -281,30 +255,37 @@ impl Engine {
         &self.inner.queue
     }
 
-    pub(crate) fn runner(&self) -> &Runner {
-        &self.inner.runner
-    }
-
-    pub(crate) fn notify_finished(&self) {
+    fn notify_finished(&self) {
         self.inner.finished.send_modify(|n| *n += 1);
     }
 
-    /// Starts `count` workers in this process.
+    /// Starts `count` workers in this process (no recovery; see `run_workers`).
     pub fn start_workers(&self, count: usize) -> WorkerPool {
-        WorkerPool::start(self.clone(), count)
+        WorkerPool::start(self.inner.workers.clone(), count)
+    }
+
+    /// What every face runs: recovers what an earlier process left, runs `count`
+    /// workers until `shutdown` resolves (a signal, or a whole server), then stops them
+    /// within `Config::shutdown_grace`. Returns what `shutdown` returned.
+    pub async fn run_workers<T>(
+        &self,
+        count: usize,
+        shutdown: impl std::future::Future<Output = T>,
+    ) -> Result<T> {
+        crate::worker::run(self.inner.workers.clone(), count, shutdown).await
+    }
+
+    /// Recovers, then starts `count` workers, for a face that stops them itself
+    /// (`WorkerPool::stop` keeps the configured grace).
+    pub async fn start_workers_recovered(&self, count: usize) -> Result<WorkerPool> {
+        crate::worker::start_recovered(self.inner.workers.clone(), count).await
     }
 
     /// Checks and stores the files, profiles them (so an unreadable file is refused now,
     /// with its reason), and queues the job.
     pub async fn submit(&self, mut submission: Submission) -> Result<Job> {
-        if submission.kind == JobKind::Report {
-            take_note_files(&mut submission)?;
-            crate::report::check_params(&submission.params)?;
-            if submission.prompt.trim().is_empty() {
-                // The prompt of a report is optional: the report then summarizes.
-                submission.prompt = crate::report::DEFAULT_PROMPT.into();
-            }
-        }
+        // The kind's own checks first (a report's notes files, template, empty prompt).
+        crate::kind::of(submission.kind).intake(&mut submission)?;
         let prompt = submission.prompt.trim();
         if prompt.is_empty() {
             return Err(Error::invalid("prompt must not be empty"));
@@ -374,7 +355,7 @@ impl Engine {
     /// A job may ask for the model only where one is configured.
     fn check_generator(&self, params: &serde_json::Map<String, serde_json::Value>) -> Result<()> {
         let choice = GeneratorChoice::from_params(params).map_err(Error::invalid)?;
-        if choice == GeneratorChoice::Llm && self.inner.runner.llm.is_none() {
+        if choice == GeneratorChoice::Llm && self.inner.workers.runner.llm.is_none() {
             return Err(Error::invalid(
                 "generator 'llm' was asked for, but no model is configured: set \
                  OFFICE_LLM_BASE_URL and OFFICE_LLM_MODEL (or OPENAI_BASE_URL and OPENAI_MODEL), \
@@ -466,7 +447,7 @@ impl Engine {
         self.inner.queue.cancel(id).await?;
         if job.status == JobStatus::Queued {
             job.status = JobStatus::Cancelled;
-            job.error = Some(JobError::new("cancelled", "the job was cancelled"));
+            job.error = Some(JobError::new(ErrorCode::Cancelled, "the job was cancelled"));
             job.finished_at = Some(Utc::now());
             if self.inner.store.update(&job).await? {
                 self.inner
@@ -530,18 +511,18 @@ impl Engine {
 
     /// The program that ran (or was rejected).
     pub async fn code(&self, job: &Job) -> Result<String> {
-        if job.artifact("generated.py").is_none() {
+        if job.artifact(CODE_FILE).is_none() {
             return Err(not_ready(job, "code"));
         }
-        let (_, data) = self.read_artifact(job, "generated.py").await?;
+        let (_, data) = self.read_artifact(job, CODE_FILE).await?;
         Ok(String::from_utf8_lossy(&data).into_owned())
     }
 
     pub async fn summary(&self, job: &Job) -> Result<serde_json::Value> {
-        if job.artifact("summary.json").is_none() {
+        if job.artifact(SUMMARY_FILE).is_none() {
             return Err(not_ready(job, "summary"));
         }
-        let (_, data) = self.read_artifact(job, "summary.json").await?;
+        let (_, data) = self.read_artifact(job, SUMMARY_FILE).await?;
         Ok(serde_json::from_slice(&data)?)
     }
 
@@ -562,82 +543,11 @@ impl Engine {
         }
     }
 
-    /// Makes jobs left behind by an earlier process of this engine end well: queued jobs
-    /// are queued again; with the in-process queue, running jobs (whose process died) are
-    /// started again, or failed once they have used up their attempts.
-    ///
-    /// With a shared queue, other processes may be running right now, so a running job
-    /// is left as it is in the store: it is only handed to the queue, which ignores a job
-    /// it still holds (a live worker's, or a dead one's whose lease will run out and be
-    /// reclaimed) and takes back one it lost (a queue server that restarted empty).
-    /// Safe to run from every process, at any time.
+    /// Makes jobs left behind by an earlier process of this engine end well (see
+    /// `worker::recover`). Safe to run from every process, at any time.
     pub async fn recover(&self) -> Result<RecoveryReport> {
-        let mut report = RecoveryReport::default();
-        let queued = self.list_all(JobStatus::Queued).await?;
-        for job in queued {
-            self.inner.queue.enqueue(job.id).await?;
-            report.requeued += 1;
-        }
-        if !self.inner.recover_running {
-            for job in self.list_all(JobStatus::Running).await? {
-                self.inner.queue.enqueue(job.id).await?;
-            }
-            return Ok(report);
-        }
-        for mut job in self.list_all(JobStatus::Running).await? {
-            if job.attempts >= self.inner.config.max_attempts {
-                job.status = JobStatus::Failed;
-                job.finished_at = Some(Utc::now());
-                job.error = Some(JobError::new(
-                    "interrupted",
-                    format!(
-                        "the server stopped while this job was running, {} time(s); it was not started again",
-                        job.attempts
-                    ),
-                ));
-                if self.inner.store.update(&job).await? {
-                    report.failed += 1;
-                }
-            } else {
-                job.status = JobStatus::Queued;
-                job.stage = Stage::Queued;
-                if self.inner.store.update(&job).await? {
-                    let msg = "the server stopped while this job was running; it was started again"
-                        .to_string();
-                    self.inner
-                        .store
-                        .record(
-                            job.id,
-                            EventBody::Log {
-                                level: LogLevel::Warn,
-                                message: msg,
-                            },
-                        )
-                        .await;
-                    self.inner.queue.enqueue(job.id).await?;
-                    report.resumed += 1;
-                }
-            }
-        }
-        Ok(report)
+        crate::worker::recover::recover(&self.inner.workers).await
     }
-
-    async fn list_all(&self, status: JobStatus) -> Result<Vec<Job>> {
-        let filter = JobFilter {
-            status: Some(status),
-            kind: None,
-            limit: Some(u32::MAX),
-        };
-        self.inner.store.list(&filter).await
-    }
-}
-
-/// What `Engine::recover` did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct RecoveryReport {
-    pub requeued: usize,
-    pub resumed: usize,
-    pub failed: usize,
 }
 
 fn not_ready(job: &Job, what: &str) -> Error {
@@ -651,34 +561,6 @@ fn not_ready(job: &Job, what: &str) -> Error {
             job.id, job.status, job.stage
         )),
     }
-}
-
-/// A report's `.md` / `.txt` uploads are notes, not data: their text moves into the
-/// job's params (where the planner and the narrative read notes), the data files stay.
-fn take_note_files(submission: &mut Submission) -> Result<()> {
-    let mut notes = Vec::new();
-    let mut data = Vec::new();
-    for file in std::mem::take(&mut submission.files) {
-        if crate::report::is_note_file(&file.name) {
-            let text = crate::report::note_text(&file.name, &file.data)?;
-            notes.push(serde_json::json!({"name": safe_file_name(&file.name), "text": text}));
-        } else {
-            data.push(file);
-        }
-    }
-    if !notes.is_empty() && data.is_empty() {
-        return Err(Error::invalid(
-            "a report needs at least one data file (xlsx, xlsm, xls, xlsb, ods, csv, tsv) besides its notes",
-        ));
-    }
-    submission.files = data;
-    if !notes.is_empty() {
-        submission.params.insert(
-            crate::report::PARAM_NOTE_FILES.into(),
-            serde_json::Value::Array(notes),
-        );
-    }
-    Ok(())
 }
 
 /// `name`, or `name (2)`, `name (3)`, ... when the job already has an input called that.

@@ -9,6 +9,9 @@ use std::fmt;
 use std::str::FromStr;
 use uuid::Uuid;
 
+mod code;
+pub use code::ErrorCode;
+
 /// A job's id: a UUID v7, so ids sort by creation time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -156,16 +159,16 @@ pub struct Artifact {
 /// Why a job failed. `code` is a stable slug for programs; `message` is for people.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobError {
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
     #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
     pub details: serde_json::Value,
 }
 
 impl JobError {
-    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         JobError {
-            code: code.into(),
+            code,
             message: message.into(),
             details: serde_json::Value::Null,
         }

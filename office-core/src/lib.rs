@@ -5,7 +5,10 @@
 //! what it made. This crate knows nothing of HTTP or Python bindings.
 //!
 //! # Layout
-//! - `job`: the job model (`Job`, `Artifact`, `JobEvent`) every face and backend shares.
+//! - `job`: the job model (`Job`, `Artifact`, `JobEvent`, `ErrorCode`) every face and
+//!   backend shares.
+//! - `kind`: one module per job kind (excel, analytics, report): its request fields,
+//!   intake checks, the contract its program meets, and its finish step.
 //! - `engine`: the entry point for faces: submit, get, list, delete, read artifacts.
 //! - `worker`: takes jobs from the queue and runs them; recovery after a restart.
 //! - `runner`: one job through the pipeline's stages:
@@ -14,34 +17,51 @@
 //!     over any OpenAI-compatible endpoint when configured: `plan::llm`);
 //!   - `validate`: a policy on the program's AST;
 //!   - `execute`: the program runs in a confined CPython process;
-//!   - `collect`: artifacts taken from the output folder, summary.json written;
-//!   - `report`: report templates, narrative and number check; the last step of
-//!     analytics and report jobs.
+//!   - `collect`: artifacts taken from the output folder;
+//!   - then the kind's finish step, and summary.json written once from the run's record;
+//!   - `report`: report templates, narrative and number check (used by `kind::report`).
 //! - `store`: job metadata (`Store`: SQLite, PostgreSQL, in-memory).
 //! - `queue`: work distribution (`Queue`: in-process, Redis Streams).
 //! - `artifacts`: job files (`ArtifactStorage`: local folders).
 //! - `config`, `error`: configuration from the environment; the one error type.
 
 pub mod artifacts;
-pub mod collect;
+pub(crate) mod collect;
+/// The collect's bounded workbook scan, for the benchmarks (`benches/benches/bounded.rs`).
+#[cfg(feature = "test-utils")]
+pub mod collect_scan {
+    pub use crate::collect::external::{Budget, ExternalReference, scan_workbook};
+}
 pub mod config;
 pub mod engine;
 pub mod error;
 pub mod execute;
 pub mod job;
+pub(crate) mod kind;
 pub mod plan;
 pub mod profile;
 pub mod queue;
 pub mod report;
-pub mod runner;
+pub(crate) mod runner;
 pub mod store;
+pub(crate) mod submission;
 pub mod validate;
-pub mod worker;
+pub(crate) mod worker;
 
-pub use config::{Config, Limits};
-pub use engine::{Engine, Submission, Upload};
+// What an embedder uses, in one place: the engine and its builder, configuration, the
+// job model, the backends, the code policy and the profiler.
+pub use artifacts::{ArtifactStorage, FsArtifacts, MemoryArtifacts};
+pub use config::{Config, Limits, LlmConfig};
+pub use engine::{Backends, Engine, EngineBuilder, RecoveryReport, Submission, Upload};
 pub use error::{Error, Result};
 pub use job::{
-    Artifact, ArtifactKind, InputFile, Job, JobError, JobEvent, JobFilter, JobId, JobKind,
-    JobStatus, Stage,
+    Artifact, ArtifactKind, ErrorCode, EventBody, InputFile, Job, JobError, JobEvent, JobFilter,
+    JobId, JobKind, JobStatus, LogLevel, Stage, StageTiming,
 };
+pub use kind::report::ReportParams;
+pub use plan::{CodeGenerator, GeneratorChoice, Plan, PlanError, PlanRequest};
+pub use profile::{FileProfile, profile_file};
+pub use queue::{MemoryQueue, Queue, RedisQueue};
+pub use store::{MemoryStore, PostgresStore, SqliteStore, Store};
+pub use validate::{Policy, Rule, Violation, validate};
+pub use worker::WorkerPool;

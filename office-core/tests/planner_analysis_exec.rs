@@ -318,3 +318,34 @@ fn programs_read_every_real_fixture_the_profiler_reads() {
         );
     }
 }
+
+/// The shared table loader (`tables.py`) finds a headerless table where the profile
+/// found it. The analytics copy of the loader read a headerless table from the first
+/// row and column; with leading empty columns it read empty cells as the data.
+#[test]
+fn a_headerless_table_is_read_where_the_profile_found_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("readings.csv");
+    let values = [(1.5, 10.0), (2.5, 20.0), (4.0, 30.0), (8.0, 45.0)];
+    let text: String = values.iter().map(|(a, b)| format!(",,{a},{b}\n")).collect();
+    std::fs::write(&path, text).unwrap();
+    let files = [path];
+    let (plan, profiles) = plan(JobKind::Analytics, "overview", &files, "");
+    let sheet = &profiles[0].sheets[0];
+    assert_eq!(sheet.header_row, None, "{sheet:?}");
+    assert_eq!(sheet.columns[0].index, 2, "{sheet:?}");
+    let (out, _) = run(&plan, &files);
+    let table = &read_json(out.path(), "results.json")["table"];
+    assert_eq!(table["rows"], values.len());
+    for (position, name) in ["column_1", "column_2"].iter().enumerate() {
+        let column: Vec<f64> = values
+            .iter()
+            .map(|v| if position == 0 { v.0 } else { v.1 })
+            .collect();
+        let mean = column.iter().sum::<f64>() / column.len() as f64;
+        let stats = &table["numeric"][name];
+        assert_eq!(stats["count"], column.len(), "{name}: {stats}");
+        let got = stats["mean"].as_f64().unwrap();
+        assert!((got - mean).abs() < 1e-9, "{name}: {got} vs {mean}");
+    }
+}

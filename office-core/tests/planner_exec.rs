@@ -474,6 +474,44 @@ fn groups_and_aggregates_into_new_sheets() {
     }
 }
 
+/// "median" is a word of the shared vocabulary (analytics knew it, Excel did not); the
+/// median per group is computed here: the middle value, or the mean of the two middle
+/// values for an even count.
+#[test]
+fn median_per_group_is_the_middle_value() {
+    let (plan, out, _dir) = plan_and_run("median revenue by product");
+    assert_eq!(plan.steps.len(), 1, "{:?}", plan.steps);
+    let mut revenues: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    for s in SALES {
+        revenues.entry(s.product).or_default().push(s.revenue);
+    }
+    let medians: Vec<f64> = revenues
+        .values()
+        .map(|v| {
+            let mut v = v.clone();
+            v.sort_by(f64::total_cmp);
+            let n = v.len();
+            if n % 2 == 1 {
+                v[n / 2]
+            } else {
+                (v[n / 2 - 1] + v[n / 2]) / 2.0
+            }
+        })
+        .collect();
+    // The data tells a median from a mean (Widget: 1200, 1500, 2500).
+    let means: Vec<f64> = revenues
+        .values()
+        .map(|v| v.iter().sum::<f64>() / v.len() as f64)
+        .collect();
+    assert_ne!(medians, means);
+    let rows = sheet(&out, "Median Revenue by Product");
+    assert_eq!(
+        texts(&rows, "Product"),
+        revenues.keys().map(|k| k.to_string()).collect::<Vec<_>>()
+    );
+    assert_eq!(numbers(&rows, "Median Revenue"), medians);
+}
+
 #[test]
 fn describe_writes_summary_statistics() {
     let (_, out, _dir) = plan_and_run("remove duplicates. describe");

@@ -7,7 +7,6 @@ use clap::{Parser, Subcommand};
 use office_core::{Config, Engine, JobKind, JobStatus, Submission, Upload};
 use office_http::AppState;
 use std::path::PathBuf;
-use std::time::Duration;
 
 #[derive(Parser)]
 #[command(
@@ -175,10 +174,8 @@ async fn serve(host: Option<String>, port: Option<u16>, no_worker: bool) -> Resu
     let addr = format!("{}:{}", config.host, config.port);
     let workers = config.workers;
     let engine = Engine::open(config).await?;
-    let recovered = engine.recover().await?;
-    tracing::info!(?recovered, "jobs left by an earlier run were taken care of");
-    let pool = (!no_worker).then(|| engine.start_workers(workers));
-    let state = AppState::new(engine);
+    let count = if no_worker { 0 } else { workers };
+    let state = AppState::new(engine.clone());
     match &*state.python {
         Ok(version) => tracing::info!(%version, "python runtime"),
         Err(reason) => {
@@ -189,10 +186,13 @@ async fn serve(host: Option<String>, port: Option<u16>, no_worker: bool) -> Resu
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
     tracing::info!("office listening on http://{}", listener.local_addr()?);
-    office_http::serve(listener, state, shutdown_signal()).await?;
-    if let Some(pool) = pool {
-        pool.shutdown(Duration::from_secs(30)).await;
-    }
+    // Recovery first, then the workers and the server; the workers stop once it has.
+    engine
+        .run_workers(
+            count,
+            office_http::serve(listener, state, shutdown_signal()),
+        )
+        .await??;
     Ok(0)
 }
 
@@ -201,13 +201,10 @@ async fn worker(concurrency: Option<usize>) -> Result<i32> {
     require_shared_queue(&config, "office worker")?;
     let count = concurrency.unwrap_or(config.workers).max(1);
     let engine = Engine::open(config).await?;
-    // Safe beside live processes: see Engine::recover.
-    let recovered = engine.recover().await?;
     let backends = engine.backends();
-    tracing::info!(?recovered, store = %backends.store, queue = %backends.queue, count, "office worker running");
-    let pool = engine.start_workers(count);
-    shutdown_signal().await;
-    pool.shutdown(Duration::from_secs(30)).await;
+    tracing::info!(store = %backends.store, queue = %backends.queue, count, "office worker running");
+    // Recovery is safe beside live processes: see Engine::recover.
+    engine.run_workers(count, shutdown_signal()).await?;
     Ok(0)
 }
 
@@ -241,16 +238,19 @@ async fn run_one(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "input".into());
     let engine = Engine::open(config).await?;
-    let pool = engine.start_workers(1);
     let upload = Upload {
         name,
         data: data.into(),
     };
     let submission =
         Submission::new(JobKind::Excel, prompt, vec![upload]).with_generator(generator);
-    let job = engine.submit(submission).await?;
-    let job = engine.wait(job.id, None).await?;
-    pool.shutdown(Duration::from_secs(5)).await;
+    // One worker runs until the job is final.
+    let job = engine
+        .run_workers(1, async {
+            let job = engine.submit(submission).await?;
+            engine.wait(job.id, None).await
+        })
+        .await??;
 
     let out = out.unwrap_or_else(|| PathBuf::from("office-out").join(job.id.to_string()));
     tokio::fs::create_dir_all(&out)

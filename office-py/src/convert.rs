@@ -39,7 +39,7 @@ pub fn finding_dict<'py>(py: Python<'py>, v: &Violation) -> PyResult<Bound<'py, 
 /// `{"code", "message", "details"}` (`details` is `None` when the core has none).
 pub fn job_error_dict<'py>(py: Python<'py>, e: &JobError) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
-    d.set_item("code", &e.code)?;
+    d.set_item("code", e.code.as_str())?;
     d.set_item("message", &e.message)?;
     d.set_item("details", json_to_py(py, &e.details)?)?;
     Ok(d)

@@ -62,12 +62,12 @@ pub fn to_py(py: Python<'_>, e: Error) -> PyErr {
 /// ended failed or cancelled.
 pub fn job_failed(py: Python<'_>, job: Py<PyJob>) -> PyErr {
     let snapshot = job.get().snapshot();
-    let (code, message) = match &snapshot.error {
-        Some(e) => (e.code.as_str(), e.message.clone()),
-        None => ("", String::new()),
+    let (rejected, message) = match &snapshot.error {
+        Some(e) => (e.code.is_rejection(), e.message.clone()),
+        None => (false, String::new()),
     };
     let message = format!("job {} {}: {message}", snapshot.id, snapshot.status);
-    if code == "code_rejected" {
+    if rejected {
         let violations = snapshot
             .error
             .as_ref()

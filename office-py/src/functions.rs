@@ -112,7 +112,7 @@ pub fn serve(
             break py.detach(|| runtime.block_on(&mut server));
         }
     };
-    shared.stop_workers(py, Duration::from_secs(30))?;
+    shared.stop_workers(py, shared.engine.config().shutdown_grace)?;
     match outcome {
         Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => Err(office_error(

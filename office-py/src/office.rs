@@ -4,8 +4,8 @@
 use crate::errors::{office_error, to_py};
 use crate::files::FileArg;
 use crate::job::{PyJob, parse_id};
+use office_core::WorkerPool;
 use office_core::job::JobFilter;
-use office_core::worker::WorkerPool;
 use office_core::{Config, Engine, JobKind, JobStatus, Submission};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -14,9 +14,6 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-/// How long `close()` (and dropping the last reference) lets running jobs finish by default.
-const CLOSE_GRACE: Duration = Duration::from_secs(30);
 
 /// What an `Office` (and each of its jobs) holds: the runtime, the engine and the workers.
 pub struct Shared {
@@ -114,8 +111,7 @@ impl Shared {
         let opened = py.detach(|| {
             runtime.block_on(async {
                 let engine = Engine::open(config).await?;
-                engine.recover().await?;
-                let pool = engine.start_workers(workers);
+                let pool = engine.start_workers_recovered(workers).await?;
                 Ok::<_, office_core::Error>((engine, pool))
             })
         });
@@ -317,11 +313,12 @@ impl PyOffice {
                 .collect::<PyResult<_>>()?
         };
         let mut params = serde_json::Map::new();
-        for (key, value) in [("title", title), ("template", template), ("notes", notes)] {
-            if let Some(v) = value {
-                params.insert(key.into(), v.into());
-            }
+        office_core::ReportParams {
+            title,
+            template,
+            notes,
         }
+        .apply(&mut params);
         self.submit(
             py,
             JobKind::Report,
@@ -380,7 +377,7 @@ impl PyOffice {
         let grace = if timeout.is_finite() && timeout >= 0.0 {
             Duration::from_secs_f64(timeout)
         } else {
-            CLOSE_GRACE
+            self.shared.engine.config().shutdown_grace
         };
         self.shared.stop_workers(py, grace)
     }
@@ -400,7 +397,7 @@ impl PyOffice {
         _traceback: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
         let grace = if exc_type.is_none() {
-            CLOSE_GRACE
+            self.shared.engine.config().shutdown_grace
         } else {
             Duration::ZERO
         };

@@ -42,7 +42,7 @@ struct Setup {
     engine: Engine,
     fake: FakeLlm,
     _data: tempfile::TempDir,
-    _workers: office_core::worker::WorkerPool,
+    _workers: office_core::WorkerPool,
 }
 
 /// Every log line of this test binary, at every level. Installed once, globally, before the

@@ -130,8 +130,8 @@ pub struct Plan {
 #[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize, Deserialize)]
 #[error("{message}")]
 pub struct PlanError {
-    /// Stable slug: `request_not_understood`, `column_not_found`, `generator_unavailable`.
-    pub code: String,
+    /// Why: `request_not_understood`, `column_not_found`, `llm_timeout`, ...
+    pub code: crate::job::ErrorCode,
     pub message: String,
     /// What the generator did understand, in plain words.
     pub understood: Vec<String>,
@@ -139,6 +139,24 @@ pub struct PlanError {
     pub operations: Vec<String>,
     /// The columns it could work with.
     pub columns: Vec<String>,
+}
+
+/// What went wrong with the previous program, as a generator that repairs is told it
+/// (`llm::feedback` writes it for a model).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Setback {
+    /// The reply held no program.
+    NoCode,
+    /// The validator's findings.
+    Rejected(Vec<crate::validate::Violation>),
+    /// It raised (`python`), or stopped with an error and no exception (`stderr_tail`).
+    Raised {
+        python: Option<crate::execute::PythonError>,
+        message: String,
+        stderr_tail: String,
+    },
+    /// It ran but did not write the file its kind requires.
+    NoOutput { expected: String },
 }
 
 /// What a narrator gets to write a report's prose: the computed facts and nothing else,

@@ -1,11 +1,14 @@
-//! What both readers share: typed cell values, the header-row guess, column names made
-//! unique the way pandas does, and per-column statistics gathered row by row.
+//! What both readers share: column names made unique the way pandas does, per-column
+//! statistics gathered row by row, and the sheet builder (typed values are in `values`,
+//! the header-row guess in `header`).
 //!
 //! A sheet is fed to [`SheetBuilder`] one row at a time (non-empty cells only, rows in
 //! increasing order), so memory stays bounded by the number of columns, not of rows.
 
+use super::header::{HEADER_LOOKAHEAD_ROWS, HEADER_SEARCH_ROWS, guess_header};
+use super::values::{DATE_ORDERS, DateOrder, Value, iso_date, parse_date_as};
 use super::{ColumnProfile, ColumnType, SheetProfile};
-use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use chrono::NaiveDateTime;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::hash::BuildHasher;
 
@@ -18,192 +21,6 @@ const DISTINCT_SKETCH_SIZE: usize = 1024;
 const MAX_SAMPLES: usize = 5;
 /// Sample values longer than this are cut (a profile goes into prompts).
 const MAX_SAMPLE_CHARS: usize = 80;
-/// The header is looked for within this many rows from the top of the used range.
-const HEADER_SEARCH_ROWS: usize = 10;
-/// Rows below a header candidate that are checked for looking like data.
-const HEADER_LOOKAHEAD_ROWS: usize = 5;
-
-/// Strings pandas reads as missing by default (`pandas.io.parsers` `STR_NA_VALUES`), so a
-/// profile counts nulls the way the generated code will see them.
-const PANDAS_NA_STRINGS: &[&str] = &[
-    "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
-    "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
-];
-
-pub(crate) fn is_na_string(text: &str) -> bool {
-    PANDAS_NA_STRINGS.contains(&text)
-}
-
-/// One non-empty cell value, typed.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Value {
-    Int(i64),
-    Float(f64),
-    Bool(bool),
-    Date(NaiveDateTime),
-    Text(String),
-}
-
-impl Value {
-    /// A number read from a workbook: integral floats are integers, as pandas reads them.
-    pub(crate) fn number(number: f64) -> Value {
-        if number.fract() == 0.0 && number.abs() < 9_007_199_254_740_992.0 {
-            Value::Int(number as i64)
-        } else {
-            Value::Float(number)
-        }
-    }
-
-    /// The value as text: samples, header names, distinct counting.
-    pub(crate) fn display(&self) -> String {
-        match self {
-            Value::Int(n) => n.to_string(),
-            Value::Float(f) => f.to_string(),
-            Value::Bool(true) => "True".to_owned(),
-            Value::Bool(false) => "False".to_owned(),
-            Value::Date(d) => iso_date(d),
-            Value::Text(s) => s.clone(),
-        }
-    }
-
-    fn is_text(&self) -> bool {
-        matches!(self, Value::Text(_))
-    }
-}
-
-/// ISO 8601: the date alone at midnight, the date-time otherwise.
-pub(crate) fn iso_date(date: &NaiveDateTime) -> String {
-    if date.time() == NaiveTime::MIN {
-        date.format("%Y-%m-%d").to_string()
-    } else if date.and_utc().timestamp_subsec_millis() == 0 {
-        date.format("%Y-%m-%dT%H:%M:%S").to_string()
-    } else {
-        date.format("%Y-%m-%dT%H:%M:%S%.3f").to_string()
-    }
-}
-
-/// How a text column's dates are written; tried in this order, so an ambiguous
-/// `01/02/2024` reads day-first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum DateOrder {
-    IsoDash,
-    IsoSlash,
-    DayFirstSlash,
-    MonthFirstSlash,
-    DayFirstDot,
-    DayFirstDash,
-}
-
-const DATE_ORDERS: [(DateOrder, &str); 6] = [
-    (DateOrder::IsoDash, "%Y-%m-%d"),
-    (DateOrder::IsoSlash, "%Y/%m/%d"),
-    (DateOrder::DayFirstSlash, "%d/%m/%Y"),
-    (DateOrder::MonthFirstSlash, "%m/%d/%Y"),
-    (DateOrder::DayFirstDot, "%d.%m.%Y"),
-    (DateOrder::DayFirstDash, "%d-%m-%Y"),
-];
-
-/// Parses `text` as a date (optionally with a time) written in `date_format`.
-fn parse_date_as(text: &str, date_format: &str) -> Option<NaiveDateTime> {
-    let text = text.trim();
-    // Four-digit years only: "1-2-3" must not pass as a date.
-    if text.len() < 8 || !text.bytes().next()?.is_ascii_digit() {
-        return None;
-    }
-    let (date_part, time_part) = match text.find([' ', 'T']) {
-        Some(at) => (&text[..at], Some(text[at + 1..].trim_end_matches('Z'))),
-        None => (text, None),
-    };
-    let date = NaiveDate::parse_from_str(date_part, date_format).ok()?;
-    if !(1000..=9999).contains(&chrono::Datelike::year(&date)) {
-        return None;
-    }
-    let time = match time_part {
-        None => NaiveTime::MIN,
-        Some(time) => ["%H:%M:%S%.f", "%H:%M:%S", "%H:%M"]
-            .iter()
-            .find_map(|format| NaiveTime::parse_from_str(time, format).ok())?,
-    };
-    Some(date.and_time(time))
-}
-
-/// Whether a text looks like a date in any accepted order (header guessing in text files).
-pub(crate) fn looks_like_date(text: &str) -> bool {
-    DATE_ORDERS
-        .iter()
-        .any(|(_, format)| parse_date_as(text, format).is_some())
-}
-
-/// Parses an ISO 8601 date or date-time (ODS cells, `t="d"` XLSX cells).
-pub(crate) fn parse_iso_datetime(text: &str) -> Option<NaiveDateTime> {
-    parse_date_as(text, "%Y-%m-%d")
-}
-
-/// A text field of a csv/tsv file, typed the way `pandas.read_csv` would read it (numbers,
-/// booleans; missing markers are `None`). Dates stay text here and are decided per column.
-pub(crate) fn parse_text_field(field: &str, decimal_comma: bool) -> Option<Value> {
-    if is_na_string(field) {
-        return None;
-    }
-    let trimmed = field.trim();
-    match trimmed {
-        "True" | "TRUE" | "true" => return Some(Value::Bool(true)),
-        "False" | "FALSE" | "false" => return Some(Value::Bool(false)),
-        _ => {}
-    }
-    let digits = trimmed.strip_prefix(['-', '+']).unwrap_or(trimmed);
-    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-        // Zero-padded codes ("00123") are identifiers, not numbers.
-        if digits.len() > 1 && digits.starts_with('0') {
-            return Some(Value::Text(field.to_owned()));
-        }
-        if let Ok(n) = trimmed.parse::<i64>() {
-            return Some(Value::Int(n));
-        }
-    }
-    let looks_numeric = digits.bytes().any(|b| b.is_ascii_digit())
-        && digits
-            .bytes()
-            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'));
-    if looks_numeric && let Ok(f) = trimmed.parse::<f64>() {
-        return Some(Value::Float(f));
-    }
-    if decimal_comma
-        && is_decimal_comma_number(trimmed)
-        && let Ok(f) = trimmed.replace(',', ".").parse::<f64>()
-    {
-        return Some(Value::Float(f));
-    }
-    Some(Value::Text(field.to_owned()))
-}
-
-/// `-12,5` style: digits, one comma, digits.
-pub(crate) fn is_decimal_comma_number(text: &str) -> bool {
-    let unsigned = text.strip_prefix('-').unwrap_or(text);
-    match unsigned.split_once(',') {
-        Some((whole, fraction)) => {
-            !whole.is_empty()
-                && !fraction.is_empty()
-                && whole.bytes().all(|b| b.is_ascii_digit())
-                && fraction.bytes().all(|b| b.is_ascii_digit())
-        }
-        None => false,
-    }
-}
-
-/// `.` style decimals: digits, one dot, digits.
-pub(crate) fn is_decimal_point_number(text: &str) -> bool {
-    let unsigned = text.strip_prefix('-').unwrap_or(text);
-    match unsigned.split_once('.') {
-        Some((whole, fraction)) => {
-            !whole.is_empty()
-                && !fraction.is_empty()
-                && whole.bytes().all(|b| b.is_ascii_digit())
-                && fraction.bytes().all(|b| b.is_ascii_digit())
-        }
-        None => false,
-    }
-}
 
 /// Makes column names unique exactly like pandas' `dedup_names` (`a`, `a.1`, `a.2`), so
 /// generated code can refer to the columns pandas will create.
@@ -619,96 +436,6 @@ impl SheetBuilder {
     }
 }
 
-/// Index into `rows` of the row holding column names, or `None` for a headerless sheet.
-///
-/// The header is the first row near the top that is wide (at least half as many cells as
-/// the widest row) and either
-/// - mostly text, followed by rows that look like data: a number, date or boolean under one
-///   of its text cells, or only text (an all-text table); or
-/// - of other kinds than the rows below it in most of its columns (numeric names such as
-///   years over booleans or text).
-///
-/// A wide row that is neither is data: the sheet has no header.
-fn guess_header(rows: &[(usize, RowCells)], text_mode: bool) -> Option<usize> {
-    let first_row = rows.first()?.0;
-    let kind = |value: &Value| -> u8 {
-        match value {
-            Value::Text(text) if text_mode && looks_like_date(text) => 3,
-            Value::Text(_) => 0,
-            Value::Int(_) | Value::Float(_) => 1,
-            Value::Bool(_) => 2,
-            Value::Date(_) => 3,
-        }
-    };
-    let table_width = rows.iter().map(|(_, cells)| cells.len()).max().unwrap_or(0);
-    let is_wide_text = |cells: &RowCells| {
-        let texts = cells.iter().filter(|(_, v)| kind(v) == 0).count();
-        cells.len() * 2 >= table_width && texts * 10 >= cells.len() * 8
-    };
-    for (i, (row, cells)) in rows.iter().enumerate() {
-        if *row >= first_row + HEADER_SEARCH_ROWS {
-            break;
-        }
-        if cells.len() * 2 < table_width {
-            continue; // a title or note above the table
-        }
-        let below = &rows[i + 1..rows.len().min(i + 1 + HEADER_LOOKAHEAD_ROWS)];
-        let kinds_below = |col: usize| -> HashSet<u8> {
-            below
-                .iter()
-                .flat_map(|(_, cells)| cells.iter().filter(move |(c, _)| *c == col))
-                .map(|(_, value)| kind(value))
-                .collect()
-        };
-        let texts = cells.iter().filter(|(_, v)| kind(v) == 0).count();
-        if texts * 10 >= cells.len() * 8 {
-            if below.is_empty() {
-                return Some(i);
-            }
-            let text_cols: HashSet<usize> = cells
-                .iter()
-                .filter(|(_, v)| kind(v) == 0)
-                .map(|(c, _)| *c)
-                .collect();
-            let first_data = below.iter().position(|(_, cells)| {
-                cells
-                    .iter()
-                    .any(|(col, value)| text_cols.contains(col) && kind(value) != 0)
-            });
-            if let Some(offset) = first_data {
-                // Several text rows above the data (a "Sourcekey" line, a units line): the
-                // names are in the last wide text row right above the data.
-                let header = (i..=i + offset)
-                    .rev()
-                    .find(|&k| is_wide_text(&rows[k].1))
-                    .unwrap_or(i);
-                return Some(header);
-            }
-            let all_text_below = below
-                .iter()
-                .all(|(_, cells)| cells.iter().all(|(_, value)| value.is_text()));
-            if all_text_below {
-                return Some(i);
-            }
-            continue;
-        }
-        // Mostly numbers, dates or booleans: a header only if unlike the data below.
-        let compared: Vec<bool> = cells
-            .iter()
-            .filter_map(|(col, value)| {
-                let below = kinds_below(*col);
-                (!below.is_empty()).then(|| !below.contains(&kind(value)))
-            })
-            .collect();
-        let clashes = compared.iter().filter(|&&clash| clash).count();
-        if !compared.is_empty() && clashes * 10 >= compared.len() * 8 {
-            return Some(i);
-        }
-        return None;
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -722,22 +449,6 @@ mod tests {
         // Expected values from pandas 2.2: pd.read_csv(io.StringIO("a,a,a.1,b,a\n1,2,3,4,5")).columns
         let names = ["a", "a", "a.1", "b", "a"].map(String::from).to_vec();
         assert_eq!(dedup_names(names), ["a", "a.1", "a.1.1", "b", "a.2"]);
-    }
-
-    #[test]
-    fn text_fields_are_typed_like_read_csv() {
-        assert_eq!(parse_text_field("42", false), Some(Value::Int(42)));
-        assert_eq!(
-            parse_text_field("-4.5e2", false),
-            Some(Value::Float(-450.0))
-        );
-        assert_eq!(parse_text_field("007", false), Some(text("007")));
-        assert_eq!(parse_text_field("TRUE", false), Some(Value::Bool(true)));
-        assert_eq!(parse_text_field("NA", false), None);
-        assert_eq!(parse_text_field("", false), None);
-        assert_eq!(parse_text_field("0,5", false), Some(text("0,5")));
-        assert_eq!(parse_text_field("0,5", true), Some(Value::Float(0.5)));
-        assert_eq!(parse_text_field("inf", false), Some(text("inf")));
     }
 
     #[test]

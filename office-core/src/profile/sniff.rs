@@ -1,7 +1,7 @@
 //! Looking at bytes before trusting a file name: container magic, encryption, text
 //! encodings and csv delimiters.
 
-use super::columns::{is_decimal_comma_number, is_decimal_point_number};
+use super::values::{is_decimal_comma_number, is_decimal_point_number};
 
 /// What the first bytes say a file is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

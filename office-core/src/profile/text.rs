@@ -1,8 +1,9 @@
 //! csv/tsv files: encoding and dialect sniffed, then every record streamed through the
 //! csv reader into one sheet named after the file.
 
-use super::columns::{SheetBuilder, parse_text_field};
+use super::columns::SheetBuilder;
 use super::sniff::{decode_text, sniff_dialect};
+use super::values::parse_text_field;
 use super::{CsvDialect, FileFormat, SheetProfile};
 
 pub(crate) struct TextContents {

@@ -2,7 +2,8 @@
 //! grid is ever built, so a stray cell at XFD1048576 costs nothing); xls and ods come as
 //! calamine ranges. Every call into calamine is guarded against panics by the caller.
 
-use super::columns::{RowCells, SheetBuilder, Value, is_na_string, parse_iso_datetime};
+use super::columns::{RowCells, SheetBuilder};
+use super::values::{Value, is_na_string, parse_iso_datetime};
 use super::{FileFormat, ProfileError, SheetProfile};
 use calamine::{Data, DataRef, ExcelDateTime, Reader, SheetType, SheetVisible};
 use chrono::NaiveDate;

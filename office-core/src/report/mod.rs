@@ -4,10 +4,10 @@
 //!
 //! - `templates`: which sections a report has and what goes in each;
 //! - `narrative`: plain sentences from the facts, section by section;
-//! - `numbers`: drops sentences that state a number the facts do not hold;
-//! - `finish`: the runner's last step for report and analytics jobs.
+//! - `numbers`: drops sentences that state a number the facts do not hold.
+//!
+//! The report job kind itself (its intake, contract and finish step) is `kind::report`.
 
-mod finish;
 pub mod narrative;
 pub mod numbers;
 pub mod templates;

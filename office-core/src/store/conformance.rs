@@ -17,6 +17,7 @@
 //! `test-utils` feature.
 
 use super::Store;
+use crate::job::ErrorCode;
 use crate::job::{
     Artifact, ArtifactKind, EventBody, InputFile, Job, JobError, JobEvent, JobFilter, JobId,
     JobKind, JobStatus, LogLevel, Stage, StageTiming,
@@ -93,8 +94,11 @@ pub fn full_job() -> Job {
     job.started_at = Some(at(1));
     job.finished_at = Some(at(7));
     job.error = Some(
-        JobError::new("execution_failed", "the program stopped: KeyError 'Region'")
-            .with_details(serde_json::json!({"line": 12, "column": "Region"})),
+        JobError::new(
+            ErrorCode::ExecutionFailed,
+            "the program stopped: KeyError 'Region'",
+        )
+        .with_details(serde_json::json!({"line": 12, "column": "Region"})),
     );
     job.attempts = 3;
     job.generator = Some("llm:some-model".into());
@@ -446,7 +450,10 @@ pub async fn case_concurrent_finishers(store: Arc<dyn Store>) {
         let mut finished = claimed.clone();
         finished.status = finals[n % finals.len()];
         finished.finished_at = Some(Utc::now());
-        finished.error = Some(JobError::new("writer", format!("written by finisher {n}")));
+        finished.error = Some(JobError::new(
+            ErrorCode::Internal,
+            format!("written by finisher {n}"),
+        ));
         tasks.push(tokio::spawn(async move {
             let wrote = store.update(&finished).await.unwrap();
             (wrote, finished)

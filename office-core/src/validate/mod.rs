@@ -42,6 +42,13 @@ pub struct Violation {
     pub message: String,
 }
 
+impl Violation {
+    /// The rule that found it, from the registry (`None` only for a code no rule has).
+    pub fn rule(&self) -> Option<Rule> {
+        Rule::from_code(&self.code)
+    }
+}
+
 /// What a generated program may do. `Policy::default()` is the policy office runs with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {

@@ -11,7 +11,7 @@ use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::StatusCode;
 use axum::routing::post;
-use office_core::{Job, JobKind, Submission};
+use office_core::{Job, JobKind, ReportParams, Submission};
 
 const KIND: JobKind = JobKind::Report;
 const FORM: FormSpec = FormSpec {
@@ -41,11 +41,12 @@ async fn create(
         form.text("prompt").unwrap_or(""),
         files,
     ))?;
-    for field in ["title", "template", "notes"] {
-        if let Some(text) = form.text(field) {
-            submission.params.insert(field.into(), text.into());
-        }
+    ReportParams {
+        title: form.text("title").map(String::from),
+        template: form.text("template").map(String::from),
+        notes: form.text("notes").map(String::from),
     }
+    .apply(&mut submission.params);
     let job = state.engine.submit(submission).await?;
     Ok((StatusCode::CREATED, Json(job)))
 }

@@ -4,6 +4,7 @@
 //! else: not into errors, logs or anything the job keeps.
 
 use crate::config::{ApiKey, LlmConfig};
+use crate::job::ErrorCode;
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 
@@ -61,7 +62,7 @@ pub struct ChatReply {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct TransportError {
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
     /// Tries made before giving up.
     pub tries: u32,
@@ -167,7 +168,7 @@ impl ChatClient {
                     // A reply that takes longer than the limit would most likely do so
                     // again: give up rather than spend the limit several times over.
                     return Err(TransportError {
-                        code: "llm_timeout",
+                        code: ErrorCode::LlmTimeout,
                         message: format!(
                             "the model at {} did not answer within {} seconds \
                              (OFFICE_LLM_TIMEOUT_SECS)",
@@ -179,7 +180,7 @@ impl ChatClient {
                 }
                 Err(e) => {
                     let error = TransportError {
-                        code: "llm_unreachable",
+                        code: ErrorCode::LlmUnreachable,
                         message: format!(
                             "cannot reach the model at {}: {}",
                             self.url,
@@ -213,14 +214,14 @@ impl ChatClient {
         tries: u32,
     ) -> Result<ChatReply, TransportError> {
         let bad = |why: String| TransportError {
-            code: "llm_bad_reply",
+            code: ErrorCode::LlmBadReply,
             message: format!("the model at {} answered, but {why}", self.url),
             tries,
         };
         let bytes = response.bytes().await.map_err(|e| {
             if e.is_timeout() {
                 TransportError {
-                    code: "llm_timeout",
+                    code: ErrorCode::LlmTimeout,
                     message: format!(
                         "the model at {} did not finish its answer within {} seconds \
                          (OFFICE_LLM_TIMEOUT_SECS)",
@@ -256,7 +257,7 @@ impl ChatClient {
         let detail = quote(&self.scrub(body));
         let (code, message) = match status {
             401 | 403 => (
-                "llm_unauthorized",
+                ErrorCode::LlmUnauthorized,
                 format!(
                     "the model at {} refused the request ({status}): check OFFICE_LLM_API_KEY \
                      (or OPENAI_API_KEY); it answered: {detail}",
@@ -264,7 +265,7 @@ impl ChatClient {
                 ),
             ),
             404 => (
-                "llm_not_found",
+                ErrorCode::LlmNotFound,
                 format!(
                     "the model endpoint {} answered 404: check OFFICE_LLM_BASE_URL (it \
                      usually ends in /v1) and that the model '{}' exists there; it answered: \
@@ -273,7 +274,7 @@ impl ChatClient {
                 ),
             ),
             429 => (
-                "llm_rate_limited",
+                ErrorCode::LlmRateLimited,
                 format!(
                     "the model at {} kept answering 429 (too many requests) after {tries} \
                      tries; it answered: {detail}",
@@ -281,7 +282,7 @@ impl ChatClient {
                 ),
             ),
             _ => (
-                "llm_error",
+                ErrorCode::LlmError,
                 format!(
                     "the model at {} answered {status}; it answered: {detail}",
                     self.url

@@ -4,19 +4,23 @@
 //! - `client`: the transport (timeouts, retries with backoff, `Retry-After`);
 //! - `prompt`: the conversation: contract, code policy, file profiles as data, request;
 //! - `extract`: the program out of the reply;
+//! - `feedback`: what went wrong with the last program, as the model reads it;
 //! - `fake` (tests only): a scripted OpenAI-compatible server on loopback.
 //!
 //! The repair loop itself is the runner's: it hands back the previous program and what
-//! went wrong with it (`PlanRequest::previous_code`, `previous_error`).
+//! went wrong with it (`PlanRequest::previous_code`, `previous_error`, written by
+//! `feedback`).
 
 pub mod client;
 pub mod extract;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod fake;
+pub mod feedback;
 pub mod prompt;
 
 use crate::config::LlmConfig;
 use crate::error::{Error, Result};
+use crate::job::ErrorCode;
 use crate::plan::{
     CodeGenerator, ModelCall, Narrative, NarrativeRequest, Plan, PlanError, PlanRequest,
 };
@@ -88,7 +92,7 @@ impl LlmGenerator {
 
 fn transport_error(e: TransportError) -> PlanError {
     PlanError {
-        code: e.code.into(),
+        code: e.code,
         message: e.message,
         understood: Vec::new(),
         operations: Vec::new(),
@@ -128,7 +132,7 @@ impl CodeGenerator for LlmGenerator {
             let cut = reply.finish_reason.as_deref() == Some("length");
             let shown: String = reply.content.chars().take(200).collect();
             return Err(PlanError {
-                code: "no_code_in_reply".into(),
+                code: ErrorCode::NoCodeInReply,
                 message: format!(
                     "the model's reply held no Python program (no ```python block, and the \
                      text is not Python){}; it began: {:?}",
@@ -157,7 +161,7 @@ impl CodeGenerator for LlmGenerator {
                 "program written by the model {} for the request",
                 self.config.model
             )],
-            output: prompt::contract(req.kind).output.map(String::from),
+            output: Some(crate::kind::of(req.kind).contract().output.into()),
         })
     }
 
@@ -170,7 +174,7 @@ impl CodeGenerator for LlmGenerator {
         let markdown = unwrap_markdown_fence(&extract::strip_thinking(&reply.content));
         if markdown.trim().is_empty() {
             return Some(Err(PlanError {
-                code: "no_text_in_reply".into(),
+                code: ErrorCode::NoTextInReply,
                 message: "the model's reply to the request for the report's prose was empty".into(),
                 understood: Vec::new(),
                 operations: Vec::new(),

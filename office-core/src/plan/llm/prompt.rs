@@ -25,45 +25,6 @@ const CHARS_PER_TOKEN: usize = 4;
 /// Longest sample value shown, in characters.
 const SAMPLE_CHARS: usize = 40;
 
-/// What one job kind's program must write.
-pub struct Contract {
-    /// The file `collect` requires, when there is one.
-    pub output: Option<&'static str>,
-    text: &'static str,
-}
-
-/// The contract of each kind.
-pub fn contract(kind: JobKind) -> Contract {
-    match kind {
-        JobKind::Excel => Contract {
-            output: Some("output.xlsx"),
-            text: "Write the resulting workbook to os.path.join(OUTPUT_DIR, \"output.xlsx\"): every \
-                   sheet of the input (changed as the request asks, the others unchanged) plus a \
-                   new sheet for each table the request produces (groupings, statistics). Also \
-                   write os.path.join(OUTPUT_DIR, \"result.json\"): {\"steps\": [one short sentence \
-                   per step done, with counts], \"target_sheet\": name, \"sheets\": {name: \
-                   {\"rows\": n, \"columns\": n}}}.",
-        },
-        JobKind::Analytics => Contract {
-            output: Some(crate::plan::planner::analytics::RESULTS_FILE),
-            text: "Compute what the request asks. Save each chart as a PNG file in OUTPUT_DIR \
-                   (matplotlib, plt.savefig(os.path.join(OUTPUT_DIR, \"<name>.png\"), dpi=100), \
-                   then plt.close()). Write os.path.join(OUTPUT_DIR, \"results.json\"): {\"steps\": \
-                   [one short sentence per step], \"results\": {name: number or table as a list \
-                   of records}, \"charts\": [file names]}.",
-        },
-        JobKind::Report => Contract {
-            output: Some("analysis.json"),
-            text: "Compute the facts a report on the request needs. Save each chart as a PNG \
-                   file in OUTPUT_DIR (matplotlib, plt.savefig(..., dpi=100), then plt.close()). \
-                   Write os.path.join(OUTPUT_DIR, \"analysis.json\"): {\"facts\": {name: number, \
-                   text or table as a list of records}, \"charts\": [{\"file\": name, \"title\": \
-                   text}]}. Numbers are JSON numbers, rounded as they should be quoted. Do not \
-                   write the report's prose: it is written from analysis.json afterwards.",
-        },
-    }
-}
-
 /// The system message: the contract, the code policy and how to answer.
 pub fn system_message(kind: JobKind, policy: &Policy) -> String {
     let mut text = String::from(
@@ -77,7 +38,8 @@ pub fn system_message(kind: JobKind, policy: &Policy) -> String {
          name (no subfolders).\n",
     );
     text.push_str("- ");
-    text.push_str(contract(kind).text);
+    // What the program must write is the kind's to say.
+    text.push_str(crate::kind::of(kind).contract().prompt);
     text.push_str(
         "\n- Use the sheet and column names exactly as the file profile gives them. A column \
          can hold blanks or mixed types: coerce with pd.to_numeric(..., errors=\"coerce\") or \

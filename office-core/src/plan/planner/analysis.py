@@ -1,82 +1,18 @@
 
 
 # ---------------------------------------------------------------------------------
-# Reading the tables. Each entry of TABLES says where one table is: which input, which
-# sheet, where its header is, which columns hold numbers, dates or text (from the
-# profile). Workbooks are read with calamine, text files with the sniffed dialect.
+# Loading the tables of TABLES (with `tables.py`), dates as dates.
 # ---------------------------------------------------------------------------------
-
-
-def cell_text(value):
-    """A header cell as text: None when empty, whole numbers without a fraction."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    text = str(value).strip()
-    return text or None
-
-
-def header_matches(raw, row, col, cells):
-    for offset, expected in enumerate(cells):
-        if expected is None:
-            continue
-        if col + offset >= raw.shape[1] or cell_text(raw.iat[row, col + offset]) != expected:
-            return False
-    return True
-
-
-def locate_header(raw, spec):
-    """Where the header row is in the raw frame. Depending on the engine pandas keeps or
-    drops leading empty rows and columns, so the profile's position is tried first, then
-    the positions before it, then a few after."""
-    header_row, first_col = spec["header_row"], spec["first_col"]
-    rows = list(range(min(header_row, raw.shape[0] - 1), -1, -1))
-    rows += list(range(header_row + 1, min(raw.shape[0], header_row + 20)))
-    cols = list(range(min(first_col, raw.shape[1] - 1), -1, -1))
-    for row in rows:
-        for col in cols:
-            if header_matches(raw, row, col, spec["header_cells"]):
-                return row, col
-    raise ValueError(
-        "Could not find the header row of " + repr(spec["file"]) + " (expected the columns "
-        + ", ".join(c for c in spec["header_cells"] if c) + ")."
-    )
-
-
-def read_raw(spec):
-    path = INPUT_PATHS[spec["input"]]
-    if spec["text"]:
-        return pd.read_csv(
-            path, sep=spec["sep"], quotechar=spec["quote"], encoding=spec["encoding"],
-            header=None, dtype=str, keep_default_na=False, na_values=[""],
-            skip_blank_lines=False,
-        )
-    return pd.read_excel(path, sheet_name=spec["sheet"], header=None, engine="calamine")
 
 
 def load_table(spec):
     """The table with the profile's column names, numbers as numbers, dates as dates."""
     try:
-        raw = read_raw(spec)
+        raw = read_input(INPUT_PATHS[spec["input"]], spec)
     except Exception as error:
         # Say which file could not be read; the reader's own message says why.
         raise ValueError("Could not read " + repr(spec["file"]) + ": " + str(error)) from error
-    columns = spec["columns"]
-    if spec["header_row"] is None:
-        start, col = 0, 0
-    else:
-        row, col = locate_header(raw, spec)
-        start = row + 1
-    table = raw.iloc[start:, col:col + len(columns)]
-    table = table.reindex(columns=range(col, col + len(columns)))
-    table.columns = columns
-    table = table.dropna(how="all").reset_index(drop=True).infer_objects()
-    for name in spec["numeric"]:
-        values = table[name]
-        if spec["decimal"] != "." and values.dtype == object:
-            values = values.str.replace(".", "", regex=False).str.replace(spec["decimal"], ".", regex=False)
-        table[name] = pd.to_numeric(values, errors="coerce")
+    table = table_from_raw(raw, spec)
     with warnings.catch_warnings():
         # Mixed date formats: pandas warns, parses what it can; empty where it cannot.
         warnings.simplefilter("ignore")
@@ -226,7 +162,7 @@ def trend_facts(table, date, value, agg, period=None):
         "value_column": value,
         "aggregate": agg,
         "period": PERIODS[period],
-        "points": int(len(series)),
+        "points": len(series),
         "first_period": period_label(series.index[0], period),
         "first_value": num(first, 2),
         "last_period": period_label(series.index[-1], period),
@@ -243,7 +179,7 @@ def describe_table(table, spec):
     facts = {
         "file": spec["file"],
         "sheet": spec["sheet"],
-        "rows": int(len(table)),
+        "rows": len(table),
         "column_count": spec["total_columns"],
         "columns_analysed": len(spec["columns"]),
         "columns": list(spec["columns"]),
@@ -383,7 +319,7 @@ def overview_chart(table, spec, facts, name, charts):
     label = spec["file"] if spec["text"] else spec["file"] + " / " + spec["sheet"]
     if facts["trend"] is not None:
         trend = facts["trend"]
-        period = [k for k, v in PERIODS.items() if v == trend["period"]][0]
+        period = next(k for k, v in PERIODS.items() if v == trend["period"])
         series = series_over_time(table, trend["date_column"], focus, "mean", period)
         return line_chart(
             {focus: series}, "Average " + focus + " per " + trend["period"] + " (" + label + ")",
@@ -398,7 +334,7 @@ def overview_chart(table, spec, facts, name, charts):
             focus, labels[0], name, charts,
         )
     if facts["categories"]:
-        column = list(facts["categories"])[0]
+        column = next(iter(facts["categories"]))
         counts = table[column].dropna().map(text_of).value_counts().head(15)
         return bar_chart(
             counts.index, counts.values, "Most frequent values of " + column + " (" + label + ")",

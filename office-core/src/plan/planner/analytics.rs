@@ -11,7 +11,9 @@
 
 use super::columns::{Column, ColumnMatch, find_column, normalize};
 use super::tables::{ANALYSIS_PY, main_sheet, program_head, table_spec};
+use super::vocab;
 use super::{GENERATOR_NAME, plain_error, sheet_columns};
+use crate::job::ErrorCode;
 use crate::plan::{Plan, PlanError};
 use crate::profile::{ColumnType, FileProfile};
 use std::fmt::Write as _;
@@ -20,7 +22,7 @@ use std::fmt::Write as _;
 const ANALYTICS_PY: &str = include_str!("analytics.py");
 
 /// What the program writes besides its charts.
-pub const RESULTS_FILE: &str = "results.json";
+pub use crate::kind::analytics::RESULTS_FILE;
 
 /// The request in the planner's terms.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,129 +58,17 @@ impl QuestionKind {
     }
 }
 
-const AGGREGATES: &[(&str, &str)] = &[
-    ("average", "mean"),
-    ("mean", "mean"),
-    ("avg", "mean"),
-    ("total", "sum"),
-    ("sum", "sum"),
-    ("median", "median"),
-    ("maximum", "max"),
-    ("max", "max"),
-    ("highest", "max"),
-    ("minimum", "min"),
-    ("min", "min"),
-    ("lowest", "min"),
-    ("count", "count"),
-    ("number", "count"),
-    ("many", "count"),
-];
-
-const PERIOD_WORDS: &[(&str, &str)] = &[
-    ("daily", "D"),
-    ("day", "D"),
-    ("days", "D"),
-    ("weekly", "W"),
-    ("week", "W"),
-    ("weeks", "W"),
-    ("monthly", "M"),
-    ("month", "M"),
-    ("months", "M"),
-    ("quarterly", "Q"),
-    ("quarter", "Q"),
-    ("quarters", "Q"),
-    ("yearly", "Y"),
-    ("annual", "Y"),
-    ("annually", "Y"),
-    ("year", "Y"),
-    ("years", "Y"),
-];
-
-/// Words that say what to do rather than what to do it on.
-const FILLER: &[&str] = &[
-    "plot",
-    "show",
-    "me",
-    "chart",
-    "graph",
-    "draw",
-    "visualize",
-    "visualise",
-    "compute",
-    "calculate",
-    "what",
-    "is",
-    "are",
-    "the",
-    "a",
-    "an",
-    "of",
-    "per",
-    "each",
-    "in",
-    "for",
-    "please",
-    "give",
-    "analyze",
-    "analyse",
-    "analysis",
-    "summarize",
-    "summarise",
-    "summary",
-    "overview",
-    "describe",
-    "explore",
-    "statistics",
-    "stats",
-    "insights",
-    "data",
-    "dataset",
-    "file",
-    "this",
-    "trend",
-    "trends",
-    "over",
-    "time",
-    "how",
-    "did",
-    "does",
-    "do",
-    "and",
-    "with",
-    "to",
-    "on",
-    "about",
-    "all",
-    "across",
-    "value",
-    "values",
-    "rows",
-    "line",
-    "bar",
-    "as",
-    "by",
-    "i",
-    "want",
-    "see",
-    "find",
-    "get",
-    "report",
-    "breakdown",
-    "break",
-    "down",
-];
-
 /// Plans an analytics request against the first input.
 pub fn plan_analytics(prompt: &str, profiles: &[FileProfile]) -> Result<Plan, PlanError> {
     let Some(file) = profiles.first() else {
         return Err(plain_error(
-            "no_data",
+            ErrorCode::NoData,
             "There is no input file to work on.".into(),
         ));
     };
     let Some(sheet) = main_sheet(file) else {
         return Err(plain_error(
-            "no_data",
+            ErrorCode::NoData,
             format!(
                 "The file '{}' has no sheet with data to work on.",
                 file.name
@@ -195,7 +85,7 @@ pub fn plan_analytics(prompt: &str, profiles: &[FileProfile]) -> Result<Plan, Pl
     let question = read_question(prompt, &columns, &dates).map_err(|reason| {
         let names: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
         PlanError {
-            code: reason.0.into(),
+            code: reason.0,
             message: format!("{} Columns: {}.", reason.1, names.join(", ")),
             understood: Vec::new(),
             operations: vec![
@@ -265,7 +155,7 @@ fn steps(q: &Question, file: &str, sheet: &str) -> Vec<String> {
     steps
 }
 
-type Refusal = (&'static str, String);
+type Refusal = (ErrorCode, String);
 
 /// Reads the request as one question. See the module documentation.
 pub fn read_question(
@@ -281,49 +171,22 @@ pub fn read_question(
     // ("max") are not read as aggregates or periods.
     let mentions = exact_mentions(&words, columns);
     let free = |i: usize| !mentions.iter().any(|(s, e, _)| (*s..*e).contains(&i));
-    let agg = words
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| free(*i))
-        .find_map(|(_, w)| AGGREGATES.iter().find(|(k, _)| k == w).map(|(_, v)| *v));
+    let agg = (0..words.len())
+        .filter(|i| free(*i))
+        .find_map(|i| vocab::longest_at(&words[i..], vocab::AGGREGATES))
+        .map(|(func, _)| func.pandas());
     let mut period = words
         .iter()
         .enumerate()
         .filter(|(i, _)| free(*i))
-        .find_map(|(_, w)| PERIOD_WORDS.iter().find(|(k, _)| k == w).map(|(_, v)| *v));
-    let over_time = text.contains("over time") || has("trend") || has("trends");
+        .find_map(|(_, w)| vocab::lookup(vocab::PERIODS, w));
+    let over_time = text.contains("over time") || vocab::TREND_WORDS.iter().any(|w| has(w));
 
     // "by X": X up to a word that ends the phrase.
-    let mut by: Option<String> = None;
-    if let Some(at) = words.iter().position(|w| *w == "by") {
-        let phrase: Vec<&str> = words[at + 1..]
-            .iter()
-            .take_while(|w| !["and", "over", "per", "in", "for", "with", "as", "from"].contains(w))
-            .copied()
-            .collect();
-        let phrase = phrase.join(" ");
-        if let Some((_, p)) = PERIOD_WORDS.iter().find(|(k, _)| *k == phrase) {
-            period = Some(p);
-        } else if !phrase.is_empty() {
-            match find_column(&phrase, columns) {
-                ColumnMatch::Found(c) => by = Some(c.name),
-                ColumnMatch::Ambiguous(names) => {
-                    return Err((
-                        "ambiguous_column",
-                        format!("'{phrase}' could be any of: {}.", names.join(", ")),
-                    ));
-                }
-                ColumnMatch::NotFound => {
-                    return Err((
-                        "column_not_found",
-                        format!("I could not find a column named '{phrase}' to split by."),
-                    ));
-                }
-            }
-        }
-    }
+    let (by, by_period) = read_split(&words, columns)?;
+    period = by_period.or(period);
 
-    let distribution = has("distribution") || has("histogram");
+    let distribution = vocab::DISTRIBUTION_WORDS.iter().any(|w| has(w));
     let by_at = words.iter().position(|w| *w == "by").unwrap_or(words.len());
     let measure = match mentions
         .iter()
@@ -334,7 +197,7 @@ pub fn read_question(
     };
     if distribution && measure.is_none() {
         return Err((
-            "column_not_found",
+            ErrorCode::ColumnNotFound,
             "I could not tell which column's distribution to show.".into(),
         ));
     }
@@ -342,7 +205,7 @@ pub fn read_question(
     let wants_time = period.is_some() || over_time;
     if wants_time && date.is_none() && !distribution {
         return Err((
-            "no_date_column",
+            ErrorCode::NoDateColumn,
             "The request asks for values over time, but the table has no date column.".into(),
         ));
     }
@@ -360,21 +223,7 @@ pub fn read_question(
     } else {
         QuestionKind::Overview
     };
-    let agg = match (agg, numeric_measure) {
-        (Some(a), true) => a,
-        (Some("count"), false) | (None, false) => "count",
-        (Some(_), false) if measure.is_some() => {
-            return Err((
-                "invalid_operation",
-                format!(
-                    "'{}' does not hold numbers, so it cannot be aggregated; only counted.",
-                    measure.unwrap_or_default()
-                ),
-            ));
-        }
-        (Some(_), false) => "count",
-        (None, true) => "sum",
-    };
+    let agg = settle_aggregate(agg, numeric_measure, measure.as_deref())?;
     // A text column named without a split ("orders by status" aside) is what to count by.
     let (measure, by) = match (&kind, numeric_measure, &by) {
         (QuestionKind::Group | QuestionKind::Time, false, None) if measure.is_some() => {
@@ -407,6 +256,63 @@ pub fn read_question(
     })
 }
 
+/// The column (or the period) after "by": `(by, period)`.
+fn read_split(
+    words: &[&str],
+    columns: &[Column],
+) -> Result<(Option<String>, Option<&'static str>), Refusal> {
+    let Some(at) = words.iter().position(|w| *w == "by") else {
+        return Ok((None, None));
+    };
+    let phrase: Vec<&str> = words[at + 1..]
+        .iter()
+        .take_while(|w| !vocab::QUESTION_BY_END.contains(w))
+        .copied()
+        .collect();
+    let phrase = phrase.join(" ");
+    if let Some(p) = vocab::lookup(vocab::PERIODS, &phrase) {
+        return Ok((None, Some(p)));
+    }
+    if phrase.is_empty() {
+        return Ok((None, None));
+    }
+    match find_column(&phrase, columns) {
+        ColumnMatch::Found(c) => Ok((Some(c.name), None)),
+        ColumnMatch::Ambiguous(names) => Err((
+            ErrorCode::AmbiguousColumn,
+            format!("'{phrase}' could be any of: {}.", names.join(", ")),
+        )),
+        ColumnMatch::NotFound => Err((
+            ErrorCode::ColumnNotFound,
+            format!("I could not find a column named '{phrase}' to split by."),
+        )),
+    }
+}
+
+/// The aggregate to answer with: what was asked, if the measure holds numbers; a count
+/// otherwise (asking for another aggregate of a text column is refused).
+fn settle_aggregate(
+    asked: Option<&'static str>,
+    numeric_measure: bool,
+    measure: Option<&str>,
+) -> Result<&'static str, Refusal> {
+    Ok(match (asked, numeric_measure) {
+        (Some(a), true) => a,
+        (Some("count"), false) | (None, false) => "count",
+        (Some(_), false) if measure.is_some() => {
+            return Err((
+                ErrorCode::InvalidOperation,
+                format!(
+                    "'{}' does not hold numbers, so it cannot be aggregated; only counted.",
+                    measure.unwrap_or_default()
+                ),
+            ));
+        }
+        (Some(_), false) => "count",
+        (None, true) => "sum",
+    })
+}
+
 /// Columns whose normalized name the request says word for word: (first word, end, name),
 /// longest first.
 pub(super) fn exact_mentions(words: &[&str], columns: &[Column]) -> Vec<(usize, usize, String)> {
@@ -434,10 +340,10 @@ pub(super) fn find_measure(words: &[&str], columns: &[Column], by: Option<&str>)
     let content: Vec<&str> = words
         .iter()
         .filter(|w| {
-            !FILLER.contains(w)
-                && !AGGREGATES.iter().any(|(k, _)| k == *w)
-                && !PERIOD_WORDS.iter().any(|(k, _)| k == *w)
-                && !["distribution", "histogram", "correlation", "correlations"].contains(w)
+            !vocab::QUESTION_FILLER.contains(w)
+                && !vocab::phrases(vocab::AGGREGATES).any(|p| p.split(' ').any(|part| part == **w))
+                && vocab::lookup(vocab::PERIODS, w).is_none()
+                && !vocab::QUESTION_KIND_WORDS.contains(w)
         })
         .copied()
         .collect();
@@ -544,14 +450,14 @@ mod tests {
     #[test]
     fn an_unknown_split_column_is_refused_with_a_reason() {
         let (code, message) = ask("total revenue by warehouse").unwrap_err();
-        assert_eq!(code, "column_not_found");
+        assert_eq!(code, ErrorCode::ColumnNotFound);
         assert!(message.contains("warehouse"), "{message}");
     }
 
     #[test]
     fn time_without_a_date_column_is_refused() {
         let (code, _) = read_question("monthly revenue", &cols(), &[]).unwrap_err();
-        assert_eq!(code, "no_date_column");
+        assert_eq!(code, ErrorCode::NoDateColumn);
     }
 
     #[test]

@@ -9,10 +9,11 @@
 //! Every name and value from the user or the file reaches the program only as a
 //! string literal made by `py_str`, in code and in comments alike.
 
-use super::parse::{AggFunc, CmpOp, Expr, Literal, Operation, format_number};
+use super::ops::Operation;
+use super::tables::excel_table_spec;
 use super::{GENERATOR_NAME, OUTPUT_FILE, RESULT_FILE};
 use crate::plan::Plan;
-use crate::profile::{ColumnType, FileFormat, FileProfile, SheetProfile};
+use crate::profile::{FileProfile, SheetProfile};
 use std::fmt::Write as _;
 
 /// A Python string literal for any text: a double-quoted literal with backslash, quote
@@ -93,16 +94,6 @@ pub fn sheet_name(wanted: &str, taken: &[String]) -> String {
         .unwrap_or(first)
 }
 
-/// Workbooks are read with calamine, the reader the profiler uses, so the program reads
-/// every workbook the profiler could (openpyxl fails on strict OOXML and on some real
-/// files that Excel opens).
-fn engine(format: FileFormat) -> &'static str {
-    match format {
-        FileFormat::Csv | FileFormat::Tsv => "",
-        _ => "calamine",
-    }
-}
-
 /// The header cells the raw sheet holds for the profile's column names, as Python
 /// literals (`None` where the cell is empty); the program finds the header row by them.
 pub fn header_cells(names: &[String]) -> Vec<String> {
@@ -133,128 +124,18 @@ fn header_cell(name: &str, earlier: &[String]) -> Option<String> {
     Some(name.to_string())
 }
 
-const PRELUDE: &str = r#"
-
-def as_number(values):
-    """Numbers; cells that do not hold a number become empty."""
-    return pd.to_numeric(values, errors="coerce")
-
-
-def as_date(values):
-    """Dates; cells that do not hold a date become empty."""
-    return pd.to_datetime(values, errors="coerce")
-
-
-def as_text(values):
-    """Text with surrounding spaces stripped and case folded, so comparisons ignore both."""
-    return values.astype("string").str.strip().str.casefold()
-
-
-def text_key(value):
-    return str(value).strip().casefold()
-
-
-def cell_text(value):
-    """A header cell as text: None when empty, whole numbers without a fraction."""
-    if pd.isna(value):
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def header_matches(raw, row, col):
-    for offset, expected in enumerate(HEADER_CELLS):
-        if expected is None:
-            continue
-        if col + offset >= raw.shape[1] or cell_text(raw.iat[row, col + offset]) != expected:
-            return False
-    return True
-
-
-def locate_header(raw):
-    """Where the header row is in the raw frame. Depending on the engine pandas keeps or
-    drops leading empty rows and columns, so the profile's position is tried first, then
-    the positions before it, then a few after."""
-    rows = list(range(min(HEADER_ROW, raw.shape[0] - 1), -1, -1))
-    rows += list(range(HEADER_ROW + 1, min(raw.shape[0], HEADER_ROW + 20)))
-    cols = list(range(min(FIRST_COL, raw.shape[1] - 1), -1, -1))
-    for row in rows:
-        for col in cols:
-            if header_matches(raw, row, col):
-                return row, col
-    raise ValueError(
-        "Could not find the header row of sheet " + repr(TARGET_SHEET)
-        + " (expected the columns " + ", ".join(c for c in HEADER_CELLS if c) + ")."
-    )
-
-
-def load_table(raw):
-    """The target sheet as a table: the header row's names, data rows below it."""
-    if HEADER_ROW is None:
-        start = FIRST_ROW if raw.shape[0] >= FIRST_ROW + DATA_ROWS else 0
-        col = FIRST_COL if raw.shape[1] >= FIRST_COL + len(COLUMNS) else 0
-    else:
-        row, col = locate_header(raw)
-        start = row + 1
-    table = raw.iloc[start:, col:col + len(COLUMNS)]
-    table = table.reindex(columns=range(col, col + len(COLUMNS)))
-    table.columns = COLUMNS
-    table = table.dropna(how="all").reset_index(drop=True).infer_objects()
-    for name in NUMERIC_COLUMNS:
-        values = table[name]
-        if DECIMAL != "." and values.dtype == object:
-            # Text numbers with a decimal comma: drop thousands dots, then read the comma.
-            values = values.str.replace(".", "", regex=False).str.replace(DECIMAL, ".", regex=False)
-        try:
-            table[name] = pd.to_numeric(values)
-        except (ValueError, TypeError):
-            pass
-    return table
-
-
-def sorted_by(frame, kinds, descending):
-    """Stable sort by the columns in `kinds` (name -> number, date or text); empty
-    cells last."""
-    convert = {"number": as_number, "date": as_date, "text": as_text}
-    return frame.sort_values(
-        by=list(kinds),
-        ascending=not descending,
-        kind="mergesort",
-        na_position="last",
-        key=lambda values: convert[kinds[values.name]](values),
-    ).reset_index(drop=True)
-
-
-def rows_where(frame, condition, keep, empty_matches):
-    """The rows where `condition` holds (keep) or does not (remove). An empty cell
-    matches only 'not equal' and 'does not contain' conditions."""
-    condition = condition.astype("boolean").fillna(empty_matches).astype(bool)
-    return frame[condition if keep else ~condition].reset_index(drop=True)
-
-
-def output_path(name):
-    return OUTPUT_DIR.rstrip(os.sep) + os.sep + name
-"#;
+/// The Excel program's own helpers, then the table loader every kind's program shares.
+const PRELUDE: &str = concat!(include_str!("excel.py"), include_str!("tables.py"));
 
 /// The program, its steps in words, and the output it writes.
 pub fn build_plan(
     file: &FileProfile,
     sheet: &SheetProfile,
-    operations: &[Operation],
+    operations: &[Box<dyn Operation>],
     prompt: &str,
 ) -> Plan {
     let mut code = String::new();
     let mut steps: Vec<String> = Vec::new();
-    let names: Vec<String> = sheet.columns.iter().map(|c| c.name.clone()).collect();
-    let header_cells = header_cells(&names);
-    let numeric: Vec<String> = sheet
-        .columns
-        .iter()
-        .filter(|c| c.dtype.is_numeric())
-        .map(|c| c.name.clone())
-        .collect();
-    let first_col = sheet.columns.first().map_or(sheet.first_col, |c| c.index);
     let mut taken: Vec<String> = file.sheets.iter().map(|s| s.name.clone()).collect();
     let output_sheet = if file.format.is_text() {
         let name = sheet_name(&sheet.name, &[]);
@@ -285,73 +166,28 @@ pub fn build_plan(
     code.push_str("OUTPUT_DIR = os.environ[\"OUTPUT_DIR\"]\n");
     let _ = writeln!(code, "TARGET_SHEET = {}", py_str(&sheet.name));
     let _ = writeln!(code, "OUTPUT_SHEET = {}", py_str(&output_sheet));
-    code.push_str("# The header as the profile found it; None marks an empty header cell.\n");
-    let _ = writeln!(code, "HEADER_CELLS = [{}]", header_cells.join(", "));
-    code.push_str("# The column names the program uses (repeated names made unique).\n");
-    let _ = writeln!(code, "COLUMNS = {}", py_list(&names));
-    let _ = writeln!(code, "NUMERIC_COLUMNS = {}", py_list(&numeric));
-    let _ = writeln!(
-        code,
-        "HEADER_ROW = {}",
-        sheet
-            .header_row
-            .map_or("None".to_string(), |r| r.to_string())
-    );
-    let _ = writeln!(code, "FIRST_ROW = {}", sheet.first_row);
-    let _ = writeln!(code, "FIRST_COL = {first_col}");
-    let _ = writeln!(code, "DATA_ROWS = {}", sheet.data_rows);
-    let decimal = file
-        .csv
-        .as_ref()
-        .filter(|_| file.format.is_text())
-        .map_or('.', |d| d.decimal);
-    let _ = writeln!(code, "DECIMAL = {}", py_str(&decimal.to_string()));
+    code.push_str("# Where the table is, as the profile found it.\n");
+    let _ = writeln!(code, "TABLE = {}", excel_table_spec(file, sheet));
     code.push_str(PRELUDE);
-    code.push_str("\n\n# Read the input.\n");
-    if file.format.is_text() {
-        let dialect = file.csv.clone();
-        let delimiter = dialect.as_ref().map_or(
-            if file.format == FileFormat::Tsv {
-                '\t'
-            } else {
-                ','
-            },
-            |d| d.delimiter,
-        );
-        let quote = dialect.as_ref().map_or('"', |d| d.quote);
-        let encoding = match &dialect {
-            Some(d) if d.has_bom && d.encoding.replace('_', "-").eq_ignore_ascii_case("utf-8") => {
-                "utf-8-sig".to_string()
-            }
-            Some(d) => d.encoding.clone(),
-            None => "utf-8".to_string(),
-        };
-        let _ = writeln!(
-            code,
-            "raw = pd.read_csv(INPUT_PATH, sep={}, quotechar={}, encoding={}, header=None, \
-             dtype=str,\n                  keep_default_na=False, na_values=[\"\"], \
-             skip_blank_lines=False)",
-            py_str(&delimiter.to_string()),
-            py_str(&quote.to_string()),
-            py_str(&encoding)
-        );
-        code.push_str("sheets = {TARGET_SHEET: raw}\n");
-    } else {
-        let _ = writeln!(
-            code,
-            "sheets = pd.read_excel(INPUT_PATH, sheet_name=None, header=None, engine={})",
-            py_str(engine(file.format))
-        );
+    let mut helpers: Vec<&str> = Vec::new();
+    for op in operations {
+        let python = op.python();
+        if !python.is_empty() && !helpers.contains(&python) {
+            helpers.push(python);
+            code.push_str(python);
+        }
     }
+    code.push_str("\n\n# Read the input.\n");
+    code.push_str("sheets = read_input(INPUT_PATH, TABLE, all_sheets=True)\n");
     code.push_str(
         "if TARGET_SHEET not in sheets:\n    raise ValueError(\"The sheet \" + repr(TARGET_SHEET) + \" is not in the input file.\")\n",
     );
-    code.push_str("df = load_table(sheets[TARGET_SHEET])\n");
+    code.push_str("df = table_from_raw(sheets[TARGET_SHEET], TABLE)\n");
     code.push_str("steps = []\nnew_sheets = []  # (sheet name, frame, index label or None)\n");
 
     for (number, op) in operations.iter().enumerate() {
         let mut body = String::new();
-        let step = emit_operation(&mut body, op, &mut taken);
+        let step = op.emit(&mut body, &mut taken);
         let used: Vec<String> = op.columns_used().iter().map(|c| py_str(c)).collect();
         let _ = write!(code, "\n# Step {}: {}.", number + 1, comment_text(&step));
         if !used.is_empty() {
@@ -395,261 +231,6 @@ pd.Series(result, dtype=object).to_json(output_path("#,
         generator: GENERATOR_NAME.to_string(),
         steps,
         output: Some(OUTPUT_FILE.to_string()),
-    }
-}
-
-/// How a column's values compare when sorting.
-fn sort_kind(column: &super::columns::Column) -> &'static str {
-    match column.dtype {
-        ColumnType::Integer | ColumnType::Float => "number",
-        ColumnType::Mixed if column.has_numbers => "number",
-        ColumnType::Date => "date",
-        _ => "text",
-    }
-}
-
-fn col(name: &str) -> String {
-    format!("df[{}]", py_str(name))
-}
-
-fn expr_python(expr: &Expr) -> String {
-    match expr {
-        Expr::Number(n) => format_number(*n),
-        Expr::Column(name) => format!("as_number({})", col(name)),
-        Expr::Negate(inner) => format!("(-{})", expr_python(inner)),
-        Expr::Binary(a, op, b) => format!("({} {op} {})", expr_python(a), expr_python(b)),
-    }
-}
-
-/// Writes one operation's code and returns its step in words.
-fn emit_operation(code: &mut String, op: &Operation, taken: &mut Vec<String>) -> String {
-    match op {
-        Operation::Sort(sort) => {
-            let direction = if sort.descending {
-                "descending"
-            } else {
-                "ascending"
-            };
-            let column_names: Vec<String> = sort.columns.iter().map(|c| c.name.clone()).collect();
-            let step = format!("Sorted by {}, {direction}", column_names.join(", "));
-            let kinds: Vec<String> = sort
-                .columns
-                .iter()
-                .map(|c| format!("{}: {}", py_str(&c.name), py_str(sort_kind(c))))
-                .collect();
-            let _ = writeln!(
-                code,
-                "df = sorted_by(df, {{{}}}, descending={})",
-                kinds.join(", "),
-                if sort.descending { "True" } else { "False" }
-            );
-            let _ = writeln!(code, "steps.append({})", py_str(&step));
-            step
-        }
-        Operation::Filter(filter) => {
-            let column = col(&filter.column.name);
-            let condition = match (&filter.value, filter.op) {
-                (Literal::Text(t), CmpOp::Contains | CmpOp::NotContains) => format!(
-                    "as_text({column}).str.contains(text_key({}), regex=False)",
-                    py_str(t)
-                ),
-                (Literal::Text(t), op) => format!(
-                    "as_text({column}) {} text_key({})",
-                    op.python().unwrap_or("=="),
-                    py_str(t)
-                ),
-                (Literal::Number(n), op) => format!(
-                    "as_number({column}) {} {}",
-                    op.python().unwrap_or("=="),
-                    format_number(*n)
-                ),
-                (Literal::Date(d), op) => format!(
-                    "as_date({column}).dt.normalize() {} pd.Timestamp({})",
-                    op.python().unwrap_or("=="),
-                    py_str(d)
-                ),
-                (Literal::Bool(b), _) => {
-                    let words = if *b {
-                        "[\"true\", \"yes\", \"y\", \"1\", \"1.0\"]"
-                    } else {
-                        "[\"false\", \"no\", \"n\", \"0\", \"0.0\"]"
-                    };
-                    format!("as_text({column}).isin({words})")
-                }
-            };
-            // `!=` and "does not contain" on a boolean column.
-            let condition = match (&filter.value, filter.op) {
-                (Literal::Bool(_), CmpOp::Ne) => format!("~({condition})"),
-                _ => condition,
-            };
-            let empty_matches = matches!(filter.op, CmpOp::Ne | CmpOp::NotContains);
-            let text_note = match filter.value {
-                Literal::Text(_) => " (ignoring case and surrounding spaces)",
-                Literal::Date(_) => " (by day)",
-                _ => "",
-            };
-            let summary = op.summary();
-            let rest = summary.split_once(' ').map_or("", |(_, rest)| rest);
-            let verb = if filter.keep { "Kept" } else { "Removed" };
-            let step = format!("{verb} {rest}{text_note}");
-            code.push_str("rows_before = len(df)\n");
-            let _ = writeln!(
-                code,
-                "df = rows_where(df, {condition}, keep={}, empty_matches={})",
-                if filter.keep { "True" } else { "False" },
-                if empty_matches { "True" } else { "False" }
-            );
-            let _ = writeln!(
-                code,
-                "steps.append({} + \": \" + str(len(df)) + \" of \" + str(rows_before) + \" rows left\")",
-                py_str(&step)
-            );
-            step
-        }
-        Operation::Dedupe(dedupe) => {
-            let (subset, step) = if dedupe.columns.is_empty() {
-                (
-                    "None".to_string(),
-                    "Removed duplicate rows (all columns), keeping the first of each".to_string(),
-                )
-            } else {
-                let names: Vec<String> = dedupe.columns.iter().map(|c| c.name.clone()).collect();
-                (
-                    py_list(&names),
-                    format!(
-                        "Removed duplicate rows by {}, keeping the first of each",
-                        names.join(", ")
-                    ),
-                )
-            };
-            code.push_str("rows_before = len(df)\n");
-            let _ = writeln!(
-                code,
-                "df = df.drop_duplicates(subset={subset}, keep=\"first\").reset_index(drop=True)"
-            );
-            let _ = writeln!(
-                code,
-                "steps.append({} + \": \" + str(rows_before - len(df)) + \" removed\")",
-                py_str(&step)
-            );
-            step
-        }
-        Operation::Compute(compute) => {
-            let step = format!("Added column {} = {}", compute.name, compute.expr);
-            let mut value = expr_python(&compute.expr);
-            if compute.expr.divides() && compute.expr.mentions_column() {
-                // Division by zero gives an empty cell, not infinity.
-                value = format!("{value}.replace([np.inf, -np.inf], np.nan)");
-            }
-            let _ = writeln!(code, "{} = {value}", col(&compute.name));
-            let _ = writeln!(code, "steps.append({})", py_str(&step));
-            step
-        }
-        Operation::Aggregate(agg) => {
-            let group = &agg.group.name;
-            let (value_header, wanted_sheet, words) = match &agg.value {
-                Some(v) if agg.func == AggFunc::Sum => (
-                    format!("Total {}", v.name),
-                    format!("{} by {group}", v.name),
-                    format!("Summed {}", v.name),
-                ),
-                Some(v) => (
-                    format!("{} {}", agg.func.label(), v.name),
-                    format!("{} {} by {group}", agg.func.label(), v.name),
-                    format!("{} of {}", agg.func.label(), v.name),
-                ),
-                None => (
-                    "Count".to_string(),
-                    format!("Count by {group}"),
-                    "Counted rows".to_string(),
-                ),
-            };
-            let value_header = if &value_header == group {
-                format!("{value_header} (2)")
-            } else {
-                value_header
-            };
-            let name = sheet_name(&wanted_sheet, taken);
-            taken.push(name.clone());
-            let step = format!("{words} by {group} into sheet '{name}'");
-            let sort = if agg.group.dtype == ColumnType::Mixed {
-                "False"
-            } else {
-                "True"
-            };
-            let by = format!("{}, dropna=False, sort={sort}", col(group));
-            match &agg.value {
-                None => {
-                    let _ = writeln!(code, "grouped = df.groupby({by}).size()");
-                }
-                Some(v) if agg.func == AggFunc::Count => {
-                    let _ = writeln!(code, "grouped = {}.groupby({by}).count()", col(&v.name));
-                }
-                Some(v) => {
-                    let convert = if v.dtype == ColumnType::Date {
-                        "as_date"
-                    } else {
-                        "as_number"
-                    };
-                    let _ = writeln!(
-                        code,
-                        "grouped = {convert}({}).groupby({by}).{}()",
-                        col(&v.name),
-                        agg.func.pandas()
-                    );
-                }
-            }
-            let _ = writeln!(
-                code,
-                "result = pd.DataFrame({{{}: grouped.index, {}: grouped.to_numpy()}})",
-                py_str(group),
-                py_str(&value_header)
-            );
-            let _ = writeln!(code, "new_sheets.append(({}, result, None))", py_str(&name));
-            let _ = writeln!(code, "steps.append({})", py_str(&step));
-            step
-        }
-        Operation::Describe(describe) => {
-            let name = sheet_name("Summary statistics", taken);
-            taken.push(name.clone());
-            let step = if describe.columns.is_empty() {
-                format!("Summary statistics of the numeric columns into sheet '{name}'")
-            } else {
-                let names: Vec<String> = describe.columns.iter().map(|c| c.name.clone()).collect();
-                format!(
-                    "Summary statistics of {} into sheet '{name}'",
-                    names.join(", ")
-                )
-            };
-            if describe.columns.is_empty() {
-                code.push_str("subset = df.select_dtypes(include=\"number\")\n");
-                code.push_str(
-                    "stats = subset.describe() if subset.shape[1] else df.describe(include=\"all\")\n",
-                );
-            } else {
-                let parts: Vec<String> = describe
-                    .columns
-                    .iter()
-                    .map(|c| {
-                        let value = if c.is_numeric() {
-                            format!("as_number({})", col(&c.name))
-                        } else {
-                            col(&c.name)
-                        };
-                        format!("{}: {value}", py_str(&c.name))
-                    })
-                    .collect();
-                let _ = writeln!(code, "subset = pd.DataFrame({{{}}})", parts.join(", "));
-                code.push_str("stats = subset.describe(include=\"all\")\n");
-            }
-            let _ = writeln!(
-                code,
-                "new_sheets.append(({}, stats, \"statistic\"))",
-                py_str(&name)
-            );
-            let _ = writeln!(code, "steps.append({})", py_str(&step));
-            step
-        }
     }
 }
 

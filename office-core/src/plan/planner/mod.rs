@@ -10,19 +10,28 @@
 //! request with a `PlanError` that says what it understood, which operations it
 //! supports and which columns exist. It never guesses.
 //!
-//! - `parse`: request text -> clauses -> `Operation`s;
+//! - `tokens`: request text -> tokens, and the phrase helpers readers use;
+//! - `vocab`: every word and phrase the readers know, as tables (Excel and analytics);
+//! - `parse`: tokens -> clauses -> operations, dispatching over `ops::REGISTRY`;
+//! - `ops/`: one file per operation (how it is recognised, what it reports, the code it
+//!   emits); adding one is a file there plus a line in its `operations!` list;
 //! - `columns`: words -> column names (exact, normalized, plural, fuzzy, word match);
-//! - `codegen`: `Operation`s -> Python;
+//! - `codegen`: operations -> the Excel program, around `excel.py` and `tables.py`;
 //! - `analytics`, `report`: programs for those kinds (facts, charts, the answer), on
-//!   the shared loading and charting code in `tables` / `analysis.py`.
+//!   the shared table specs in `tables` and the Python in `tables.py` / `analysis.py`;
+//! - `tables.py`: the one table loader every kind's program includes.
 
 pub mod analytics;
 mod codegen;
 pub mod columns;
+mod ops;
 mod parse;
 pub mod report;
 mod tables;
+mod tokens;
+mod vocab;
 
+use crate::job::ErrorCode;
 use crate::job::JobKind;
 use crate::plan::{CodeGenerator, Plan, PlanError, PlanRequest};
 use crate::profile::{ColumnType, FileProfile, SheetProfile};
@@ -31,22 +40,11 @@ use columns::Column;
 /// The name recorded on jobs whose code this generator wrote.
 pub const GENERATOR_NAME: &str = "planner";
 
-/// The workbook every plan writes into `OUTPUT_DIR`.
-pub const OUTPUT_FILE: &str = "output.xlsx";
-
-/// The machine-readable account of a run the program writes next to the workbook:
-/// `{"steps": [...], "target_sheet": "...", "sheets": {name: {"rows": n, "columns": n}}}`.
-pub const RESULT_FILE: &str = "result.json";
+/// The files an excel program writes (owned by the kind).
+pub use crate::kind::excel::{OUTPUT_FILE, RESULT_FILE};
 
 /// Operations the planner supports, as named in error messages.
-pub const OPERATIONS: &[&str] = &[
-    "sort",
-    "filter",
-    "remove duplicates",
-    "add computed column",
-    "group and aggregate",
-    "describe",
-];
+pub const OPERATIONS: &[&str] = &ops::NAMES;
 
 /// The offline planner. Stateless; cheap to construct.
 #[derive(Debug, Clone, Copy, Default)]
@@ -73,9 +71,18 @@ impl CodeGenerator for OfflinePlanner {
 /// and that the request names at least one column of; a request that names no column
 /// ("describe", "remove duplicates") works on the first sheet.
 pub fn plan_excel(prompt: &str, profiles: &[FileProfile]) -> Result<Plan, PlanError> {
+    plan_excel_with(prompt, profiles, ops::REGISTRY)
+}
+
+/// `plan_excel` with the operations of `registry`.
+fn plan_excel_with(
+    prompt: &str,
+    profiles: &[FileProfile],
+    registry: &[ops::OpKind],
+) -> Result<Plan, PlanError> {
     let Some(file) = profiles.first() else {
         return Err(plain_error(
-            "no_data",
+            ErrorCode::NoData,
             "There is no input file to work on.".into(),
         ));
     };
@@ -86,7 +93,7 @@ pub fn plan_excel(prompt: &str, profiles: &[FileProfile]) -> Result<Plan, PlanEr
         .collect();
     if sheets.is_empty() {
         return Err(plain_error(
-            "no_data",
+            ErrorCode::NoData,
             format!(
                 "The file '{}' has no sheet with data to work on.",
                 file.name
@@ -95,10 +102,10 @@ pub fn plan_excel(prompt: &str, profiles: &[FileProfile]) -> Result<Plan, PlanEr
     }
 
     // The first sheet is the target when the request names no column at all.
-    let mut first_sheet_operations: Option<Vec<parse::Operation>> = None;
+    let mut first_sheet_operations: Option<Vec<Box<dyn ops::Operation>>> = None;
     let mut best_failure: Option<(parse::Failure, &SheetProfile)> = None;
     for (position, sheet) in sheets.iter().enumerate() {
-        match parse::parse_request(prompt, &sheet_columns(sheet)) {
+        match parse::parse_request(prompt, &sheet_columns(sheet), registry) {
             Ok(parsed) if parsed.names_a_column => {
                 return Ok(codegen::build_plan(file, sheet, &parsed.operations, prompt));
             }
@@ -121,9 +128,9 @@ pub fn plan_excel(prompt: &str, profiles: &[FileProfile]) -> Result<Plan, PlanEr
         return Ok(codegen::build_plan(file, sheets[0], &operations, prompt));
     }
     match best_failure {
-        Some((failure, sheet)) => Err(failure_to_error(failure, sheet, sheets.len() > 1)),
+        Some((failure, sheet)) => Err(failure_to_error(failure, sheet, sheets.len() > 1, registry)),
         None => Err(plain_error(
-            "request_not_understood",
+            ErrorCode::RequestNotUnderstood,
             "I could not plan this request.".into(),
         )),
     }
@@ -146,9 +153,9 @@ fn operation_names() -> Vec<String> {
     OPERATIONS.iter().map(|s| s.to_string()).collect()
 }
 
-fn plain_error(code: &str, message: String) -> PlanError {
+fn plain_error(code: ErrorCode, message: String) -> PlanError {
     PlanError {
-        code: code.into(),
+        code,
         message,
         understood: Vec::new(),
         operations: operation_names(),
@@ -157,7 +164,13 @@ fn plain_error(code: &str, message: String) -> PlanError {
 }
 
 /// The user-facing error: what was understood, what went wrong, what is possible.
-fn failure_to_error(failure: parse::Failure, sheet: &SheetProfile, several: bool) -> PlanError {
+fn failure_to_error(
+    failure: parse::Failure,
+    sheet: &SheetProfile,
+    several: bool,
+    registry: &[ops::OpKind],
+) -> PlanError {
+    let operations: Vec<String> = registry.iter().map(|k| k.name.to_string()).collect();
     let columns: Vec<String> = sheet.columns.iter().map(|c| c.name.clone()).collect();
     let mut message = String::new();
     if failure.understood.is_empty() {
@@ -185,13 +198,13 @@ fn failure_to_error(failure: parse::Failure, sheet: &SheetProfile, several: bool
     message.push_str(&format!(
         " Columns{sheet_note}: {}. Supported operations: {}.",
         columns.join(", "),
-        OPERATIONS.join(", ")
+        operations.join(", ")
     ));
     PlanError {
-        code: failure.code.as_str().into(),
+        code: failure.code.error_code(),
         message,
         understood: failure.understood,
-        operations: operation_names(),
+        operations,
         columns,
     }
 }

@@ -8,6 +8,7 @@ use super::codegen::py_str;
 use super::columns::normalize;
 use super::tables::{ANALYSIS_PY, main_sheet, program_head, table_spec};
 use super::{GENERATOR_NAME, plain_error, sheet_columns};
+use crate::job::ErrorCode;
 use crate::plan::{Plan, PlanError};
 use crate::profile::FileProfile;
 use std::fmt::Write as _;
@@ -15,7 +16,7 @@ use std::fmt::Write as _;
 const REPORT_PY: &str = include_str!("report.py");
 
 /// The facts file the program writes.
-pub const ANALYSIS_FILE: &str = "analysis.json";
+pub use crate::kind::report::ANALYSIS_FILE;
 
 /// Plans a report over every input.
 pub fn plan_report(
@@ -25,7 +26,7 @@ pub fn plan_report(
 ) -> Result<Plan, PlanError> {
     if profiles.is_empty() {
         return Err(plain_error(
-            "no_data",
+            ErrorCode::NoData,
             "There is no input file to report on.".into(),
         ));
     }
@@ -40,7 +41,7 @@ pub fn plan_report(
     for (input, file) in profiles.iter().enumerate() {
         let Some(sheet) = main_sheet(file) else {
             return Err(plain_error(
-                "no_data",
+                ErrorCode::NoData,
                 format!(
                     "The file '{}' has no sheet with data to report on.",
                     file.name
@@ -68,7 +69,7 @@ pub fn plan_report(
             .get(crate::report::PARAM_TEMPLATE)
             .and_then(|t| t.as_str()),
     )
-    .map_err(|e| plain_error("invalid_template", e.to_string()))?;
+    .map_err(|e| plain_error(ErrorCode::InvalidTemplate, e.to_string()))?;
     let mut code = program_head("Report", prompt, profiles);
     let _ = writeln!(code, "TITLE = {}", py_str(title));
     code.push_str("NOTES = [\n");

@@ -1,16 +1,18 @@
-//! What analytics and report programs share: where each input's table is (as literals
-//! the program reads), the Python that loads tables, computes facts and draws charts
-//! (`analysis.py`), and the program's opening lines.
+//! What the programs share: where each input's table is (a table spec, as literals the
+//! program reads), the Python that loads a table from it (`tables.py`, in every kind's
+//! program), and for analytics and report programs the Python that computes facts and
+//! draws charts (`analysis.py`) and the program's opening lines.
 //!
 //! Every name from the data reaches the program only as a literal made by `py_str`.
 
 use super::GENERATOR_NAME;
 use super::codegen::{header_cells, py_list, py_str};
-use crate::profile::{ColumnType, FileFormat, FileProfile, SheetProfile};
+use crate::profile::{ColumnProfile, ColumnType, FileFormat, FileProfile, SheetProfile};
 use std::fmt::Write as _;
 
-/// Loading, facts and charts, shared by both kinds of program.
-pub const ANALYSIS_PY: &str = include_str!("analysis.py");
+/// Loading (`tables.py`, which the Excel program includes too), facts and charts, shared
+/// by analytics and report programs.
+pub const ANALYSIS_PY: &str = concat!(include_str!("tables.py"), include_str!("analysis.py"));
 
 /// At most this many columns of a table are analysed (the first ones).
 pub const MAX_COLUMNS: usize = 100;
@@ -29,36 +31,20 @@ pub fn main_sheet(file: &FileProfile) -> Option<&SheetProfile> {
         })
 }
 
-/// The Python literal of one table's spec (a `dict(...)`): input position, sheet, header
-/// position, columns by kind and the column the facts centre on.
-pub fn table_spec(
-    input: usize,
-    file: &FileProfile,
-    sheet: &SheetProfile,
-    focus: Option<&str>,
-) -> String {
-    // The first columns of a very wide sheet (thousands of columns) stand for it: the
-    // program stays small and its facts readable. The facts say how many there are.
-    let analysed = &sheet.columns[..sheet.columns.len().min(MAX_COLUMNS)];
-    let names: Vec<String> = analysed.iter().map(|c| c.name.clone()).collect();
-    let header_cells = header_cells(&names);
-    let of_type = |pred: &dyn Fn(ColumnType) -> bool| -> Vec<String> {
-        analysed
-            .iter()
-            .filter(|c| pred(c.dtype))
-            .map(|c| c.name.clone())
-            .collect()
-    };
-    let numeric = of_type(&|t| t.is_numeric());
-    let dates = of_type(&|t| t == ColumnType::Date);
-    let texts = of_type(&|t| {
-        matches!(
-            t,
-            ColumnType::Text | ColumnType::Mixed | ColumnType::Boolean
-        )
-    });
-    let text = file.format.is_text();
-    let dialect = file.csv.as_ref().filter(|_| text);
+/// How a table's number columns are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Numbers {
+    /// A column with a cell that is not a number stays as it is (the Excel program
+    /// writes the table back and loses no cell).
+    KeepText,
+    /// Cells that are not numbers become empty (for facts and charts).
+    Coerce,
+}
+
+/// The text dialect a program reads a text input with: delimiter, quote, encoding and
+/// decimal separator (a BOM-marked UTF-8 file as `utf-8-sig`).
+fn text_dialect(file: &FileProfile) -> (char, char, String, char) {
+    let dialect = file.csv.as_ref().filter(|_| file.format.is_text());
     let delimiter = dialect.map_or(
         if file.format == FileFormat::Tsv {
             '\t'
@@ -76,40 +62,115 @@ pub fn table_spec(
         None => "utf-8".to_string(),
     };
     let decimal = dialect.map_or('.', |d| d.decimal);
+    (delimiter, quote, encoding, decimal)
+}
+
+/// The fields of a table spec that say where the table is and how to read it (what
+/// `tables.py` reads), for the given columns of the sheet.
+fn location_fields(
+    input: usize,
+    file: &FileProfile,
+    sheet: &SheetProfile,
+    columns: &[ColumnProfile],
+    numbers: Numbers,
+) -> Vec<(&'static str, String)> {
+    let names: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
+    let numeric: Vec<String> = columns
+        .iter()
+        .filter(|c| c.dtype.is_numeric())
+        .map(|c| c.name.clone())
+        .collect();
+    let (delimiter, quote, encoding, decimal) = text_dialect(file);
     let first_col = sheet.columns.first().map_or(sheet.first_col, |c| c.index);
+    let py_bool = |b: bool| if b { "True" } else { "False" }.to_string();
+    vec![
+        ("input", input.to_string()),
+        ("file", py_str(&file.name)),
+        ("sheet", py_str(&sheet.name)),
+        ("text", py_bool(file.format.is_text())),
+        ("sep", py_str(&delimiter.to_string())),
+        ("quote", py_str(&quote.to_string())),
+        ("encoding", py_str(&encoding)),
+        ("decimal", py_str(&decimal.to_string())),
+        (
+            "header_row",
+            sheet
+                .header_row
+                .map_or("None".to_string(), |r| r.to_string()),
+        ),
+        ("first_row", sheet.first_row.to_string()),
+        ("first_col", first_col.to_string()),
+        ("data_rows", sheet.data_rows.to_string()),
+        // None marks a header cell the profile found empty.
+        (
+            "header_cells",
+            format!("[{}]", header_cells(&names).join(", ")),
+        ),
+        ("columns", py_list(&names)),
+        ("numeric", py_list(&numeric)),
+        ("keep_text", py_bool(numbers == Numbers::KeepText)),
+    ]
+}
+
+/// `dict(\n<indent>    name=value,\n...<indent>)`.
+fn spec_literal(fields: &[(&str, String)], indent: &str) -> String {
+    let mut out = String::from("dict(\n");
+    for (name, value) in fields {
+        let _ = writeln!(out, "{indent}    {name}={value},");
+    }
+    out.push_str(indent);
+    out.push(')');
+    out
+}
+
+/// The spec of the table an Excel program works on: every column of the sheet, number
+/// columns read without losing a cell.
+pub(crate) fn excel_table_spec(file: &FileProfile, sheet: &SheetProfile) -> String {
+    spec_literal(
+        &location_fields(0, file, sheet, &sheet.columns, Numbers::KeepText),
+        "",
+    )
+}
+
+/// The Python literal of one table's spec (a `dict(...)`) for analytics and report
+/// programs: where the table is, its columns by kind and the column the facts centre on.
+pub fn table_spec(
+    input: usize,
+    file: &FileProfile,
+    sheet: &SheetProfile,
+    focus: Option<&str>,
+) -> String {
+    // The first columns of a very wide sheet (thousands of columns) stand for it: the
+    // program stays small and its facts readable. The facts say how many there are.
+    let analysed = &sheet.columns[..sheet.columns.len().min(MAX_COLUMNS)];
+    let names: Vec<String> = analysed.iter().map(|c| c.name.clone()).collect();
+    let of_type = |pred: &dyn Fn(ColumnType) -> bool| -> Vec<String> {
+        analysed
+            .iter()
+            .filter(|c| pred(c.dtype))
+            .map(|c| c.name.clone())
+            .collect()
+    };
+    let dates = of_type(&|t| t == ColumnType::Date);
+    let texts = of_type(&|t| {
+        matches!(
+            t,
+            ColumnType::Text | ColumnType::Mixed | ColumnType::Boolean
+        )
+    });
     let focus = focus
         .map(str::to_string)
         .or_else(|| default_focus(sheet))
         .filter(|f| names.contains(f))
         .map_or("None".to_string(), |f| py_str(&f));
-    let mut out = String::from("dict(\n");
-    let mut field = |name: &str, value: String| {
-        let _ = writeln!(out, "        {name}={value},");
-    };
-    field("input", input.to_string());
-    field("file", py_str(&file.name));
-    field("sheet", py_str(&sheet.name));
-    field("text", if text { "True" } else { "False" }.into());
-    field("sep", py_str(&delimiter.to_string()));
-    field("quote", py_str(&quote.to_string()));
-    field("encoding", py_str(&encoding));
-    field("decimal", py_str(&decimal.to_string()));
-    field(
-        "header_row",
-        sheet
-            .header_row
-            .map_or("None".to_string(), |r| r.to_string()),
-    );
-    field("first_col", first_col.to_string());
-    field("header_cells", format!("[{}]", header_cells.join(", ")));
-    field("columns", py_list(&names));
-    field("total_columns", sheet.columns.len().to_string());
-    field("numeric", py_list(&numeric));
-    field("dates", py_list(&dates));
-    field("texts", py_list(&texts));
-    field("focus", focus);
-    out.push_str("    )");
-    out
+    let mut fields = location_fields(input, file, sheet, analysed, Numbers::Coerce);
+    fields.extend([
+        ("total_columns", sheet.columns.len().to_string()),
+        ("dates", py_list(&dates)),
+        ("texts", py_list(&texts)),
+        ("focus", focus),
+    ]);
+    spec_literal(&fields, "    ")
 }
 
 /// The number column facts centre on when the request names none: the first one that is

@@ -1,0 +1,381 @@
+//! Add a column computed row by row: "add column Margin = Revenue - Cost", "create a
+//! Total column as price times quantity", "add Ratio equal to revenue / cost".
+
+use super::{OpKind, Operation, Recognised, col, format_number, found};
+use crate::plan::planner::codegen::py_str;
+use crate::plan::planner::columns::{Column, ColumnMatch, find_column};
+use crate::plan::planner::parse::{ClauseError, FailCode, column_result, strip_column_words};
+use crate::plan::planner::tokens::{
+    Kind, Token, find_phrases, is_number_literal, joined, parse_number, strip_leading,
+    strip_trailing,
+};
+use crate::plan::planner::vocab;
+use crate::profile::ColumnType;
+use std::fmt::{self, Write as _};
+
+pub(crate) const KIND: OpKind = OpKind {
+    name: "add computed column",
+    precedence: 3,
+    recognise,
+};
+
+/// A new column computed row by row from numbers and numeric columns.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Compute {
+    pub(crate) name: String,
+    pub(crate) expr: Expr,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Expr {
+    Number(f64),
+    Column(String),
+    Negate(Box<Expr>),
+    Binary(Box<Expr>, char, Box<Expr>),
+}
+
+impl Expr {
+    pub(crate) fn mentions_column(&self) -> bool {
+        match self {
+            Expr::Number(_) => false,
+            Expr::Column(_) => true,
+            Expr::Negate(e) => e.mentions_column(),
+            Expr::Binary(a, _, b) => a.mentions_column() || b.mentions_column(),
+        }
+    }
+
+    pub(crate) fn divides(&self) -> bool {
+        match self {
+            Expr::Number(_) | Expr::Column(_) => false,
+            Expr::Negate(e) => e.divides(),
+            Expr::Binary(a, op, b) => *op == '/' || a.divides() || b.divides(),
+        }
+    }
+
+    /// The columns the expression reads, each once, in order.
+    fn columns(&self, out: &mut Vec<String>) {
+        match self {
+            Expr::Number(_) => {}
+            Expr::Column(c) => {
+                if !out.contains(c) {
+                    out.push(c.clone());
+                }
+            }
+            Expr::Negate(e) => e.columns(out),
+            Expr::Binary(a, _, b) => {
+                a.columns(out);
+                b.columns(out);
+            }
+        }
+    }
+
+    /// The expression in Python, over `df`.
+    fn python(&self) -> String {
+        match self {
+            Expr::Number(n) => format_number(*n),
+            Expr::Column(name) => format!("as_number({})", col(name)),
+            Expr::Negate(inner) => format!("(-{})", inner.python()),
+            Expr::Binary(a, op, b) => format!("({} {op} {})", a.python(), b.python()),
+        }
+    }
+}
+
+impl fmt::Display for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Expr::Number(n) => f.write_str(&format_number(*n)),
+            Expr::Column(c) => f.write_str(c),
+            Expr::Negate(e) => write!(f, "-{e}"),
+            Expr::Binary(a, op, b) => {
+                let wrap = |e: &Expr| match e {
+                    Expr::Binary(..) => format!("({e})"),
+                    _ => e.to_string(),
+                };
+                write!(f, "{} {op} {}", wrap(a), wrap(b))
+            }
+        }
+    }
+}
+
+impl Operation for Compute {
+    fn summary(&self) -> String {
+        format!("add column {} = {}", self.name, self.expr)
+    }
+
+    fn columns_used(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        self.expr.columns(&mut out);
+        out
+    }
+
+    fn names_a_column(&self) -> bool {
+        self.expr.mentions_column()
+    }
+
+    fn new_column(&self) -> Option<Column> {
+        Some(Column {
+            name: self.name.clone(),
+            dtype: ColumnType::Float,
+            has_numbers: true,
+        })
+    }
+
+    fn emit(&self, code: &mut String, _taken: &mut Vec<String>) -> String {
+        let step = format!("Added column {} = {}", self.name, self.expr);
+        let mut value = self.expr.python();
+        if self.expr.divides() && self.expr.mentions_column() {
+            // Division by zero gives an empty cell, not infinity.
+            value = format!("{value}.replace([np.inf, -np.inf], np.nan)");
+        }
+        let _ = writeln!(code, "{} = {value}", col(&self.name));
+        let _ = writeln!(code, "steps.append({})", py_str(&step));
+        step
+    }
+}
+
+fn recognise(tokens: &[Token], columns: &[Column]) -> Recognised {
+    let first = tokens.first()?;
+    if !vocab::COMPUTE_VERBS.contains(&first.lower.as_str()) {
+        return None;
+    }
+    let rest = strip_leading(&tokens[1..], vocab::COMPUTE_ARTICLES);
+    let column_word = |t: &Token| t.is_word("column") || t.is_word("col") || t.is_word("field");
+    let (mut rest, mut saw_column_word) = match rest.first() {
+        Some(t) if column_word(t) => (&rest[1..], true),
+        _ => (rest, false),
+    };
+    rest = strip_leading(rest, vocab::COMPUTE_NAMED);
+
+    let separators = find_phrases(rest, vocab::COMPUTE_SEPARATORS);
+    let Some(&(at, _, n)) = separators.first() else {
+        if saw_column_word || rest.iter().any(column_word) {
+            return Some(Err(ClauseError::new(
+                FailCode::NotUnderstood,
+                "the new column needs a formula, like 'add column Total = Price * Quantity'".into(),
+            )));
+        }
+        return None;
+    };
+    let mut name_tokens = &rest[..at];
+    // "add a Total column = ...": the word 'column' after the name.
+    if let Some(last) = name_tokens.last()
+        && column_word(last)
+    {
+        name_tokens = &name_tokens[..name_tokens.len() - 1];
+        saw_column_word = true;
+    }
+    let name_tokens = strip_trailing(name_tokens, &["called", "named"]);
+    let expr_tokens = strip_trailing(&rest[at + n..], vocab::PER_ROW);
+    let name = joined(name_tokens);
+    if !saw_column_word
+        && name_tokens
+            .iter()
+            .any(|t| t.kind != Kind::Word && t.kind != Kind::Quoted)
+    {
+        return None;
+    }
+    if name.trim().is_empty() {
+        return Some(Err(ClauseError::new(
+            FailCode::NotUnderstood,
+            "the new column needs a name, like 'add column Total = Price * Quantity'".into(),
+        )));
+    }
+    let expr = match parse_expression(expr_tokens, columns) {
+        Ok(expr) => expr,
+        // Without the word 'column' a failed formula may be another kind of clause
+        // ("calculate total revenue by region").
+        Err(_) if !saw_column_word && !rest[at].is_word("=") => return None,
+        Err(e) => return Some(Err(e)),
+    };
+    if let Some(existing) = columns
+        .iter()
+        .find(|c| c.name.trim().eq_ignore_ascii_case(name.trim()))
+    {
+        return Some(Err(ClauseError::new(
+            FailCode::InvalidOperation,
+            format!(
+                "a column named '{}' already exists; choose a new name for the computed column",
+                existing.name
+            ),
+        )));
+    }
+    found(Compute { name, expr })
+}
+
+/// Arithmetic over numbers and numeric columns: + - * / with words (plus, minus,
+/// times, multiplied by, divided by) and parentheses.
+fn parse_expression(tokens: &[Token], columns: &[Column]) -> Result<Expr, ClauseError> {
+    // Words that are operators, as symbols; hyphenated words that are not a column
+    // split into a subtraction ("revenue-cost").
+    let mut normalized: Vec<Token> = Vec::new();
+    let mut i = 0;
+    while i < tokens.len() {
+        let t = &tokens[i];
+        let two = tokens.get(i + 1).map(|n| n.lower.as_str());
+        let symbol = match (t.lower.as_str(), two) {
+            ("multiplied", Some("by")) | ("divided", Some("by")) => {
+                let s = if t.lower == "multiplied" { "*" } else { "/" };
+                normalized.push(Token::new(Kind::Symbol, s.into()));
+                i += 2;
+                continue;
+            }
+            ("plus", _) => Some("+"),
+            ("minus", _) | ("less", _) => Some("-"),
+            ("times", _) | ("x", _) => Some("*"),
+            ("over", _) => Some("/"),
+            _ => None,
+        };
+        if t.kind == Kind::Word
+            && let Some(s) = symbol
+        {
+            normalized.push(Token::new(Kind::Symbol, s.into()));
+            i += 1;
+            continue;
+        }
+        if t.kind == Kind::Word
+            && t.text.contains('-')
+            && !matches!(find_column(&t.text, columns), ColumnMatch::Found(_))
+        {
+            for (k, piece) in t.text.split('-').enumerate() {
+                if k > 0 {
+                    normalized.push(Token::new(Kind::Symbol, "-".into()));
+                }
+                let kind = if parse_number(piece).is_some() {
+                    Kind::Number
+                } else {
+                    Kind::Word
+                };
+                normalized.push(Token::new(kind, piece.into()));
+            }
+            i += 1;
+            continue;
+        }
+        normalized.push(t.clone());
+        i += 1;
+    }
+    if normalized.is_empty() {
+        return Err(ClauseError::new(
+            FailCode::NotUnderstood,
+            "the formula for the new column is empty".into(),
+        ));
+    }
+    let mut parser = ExprParser {
+        tokens: &normalized,
+        at: 0,
+        columns,
+    };
+    let expr = parser.sum()?;
+    if parser.at < normalized.len() {
+        return Err(ClauseError::new(
+            FailCode::NotUnderstood,
+            format!(
+                "I could not read the formula after '{}'",
+                joined(&normalized[..parser.at])
+            ),
+        ));
+    }
+    Ok(expr)
+}
+
+struct ExprParser<'a> {
+    tokens: &'a [Token],
+    at: usize,
+    columns: &'a [Column],
+}
+
+impl ExprParser<'_> {
+    fn peek_symbol(&self) -> Option<&str> {
+        self.tokens
+            .get(self.at)
+            .filter(|t| t.kind == Kind::Symbol)
+            .map(|t| t.text.as_str())
+    }
+
+    fn sum(&mut self) -> Result<Expr, ClauseError> {
+        let mut left = self.product()?;
+        while let Some(op @ ("+" | "-")) = self.peek_symbol() {
+            let op = op.chars().next().unwrap_or('+');
+            self.at += 1;
+            let right = self.product()?;
+            left = Expr::Binary(Box::new(left), op, Box::new(right));
+        }
+        Ok(left)
+    }
+
+    fn product(&mut self) -> Result<Expr, ClauseError> {
+        let mut left = self.factor()?;
+        while let Some(op @ ("*" | "/")) = self.peek_symbol() {
+            let op = op.chars().next().unwrap_or('*');
+            self.at += 1;
+            let right = self.factor()?;
+            if op == '/' && right == Expr::Number(0.0) {
+                return Err(ClauseError::new(
+                    FailCode::InvalidOperation,
+                    "the formula divides by zero".into(),
+                ));
+            }
+            left = Expr::Binary(Box::new(left), op, Box::new(right));
+        }
+        Ok(left)
+    }
+
+    fn factor(&mut self) -> Result<Expr, ClauseError> {
+        let Some(token) = self.tokens.get(self.at) else {
+            return Err(ClauseError::new(
+                FailCode::NotUnderstood,
+                "the formula ends where a number or column was expected".into(),
+            ));
+        };
+        if token.kind == Kind::Symbol {
+            match token.text.as_str() {
+                "-" => {
+                    self.at += 1;
+                    return Ok(Expr::Negate(Box::new(self.factor()?)));
+                }
+                "(" => {
+                    self.at += 1;
+                    let inner = self.sum()?;
+                    if self.peek_symbol() != Some(")") {
+                        return Err(ClauseError::new(
+                            FailCode::NotUnderstood,
+                            "a parenthesis in the formula is not closed".into(),
+                        ));
+                    }
+                    self.at += 1;
+                    return Ok(inner);
+                }
+                other => {
+                    return Err(ClauseError::new(
+                        FailCode::NotUnderstood,
+                        format!("unexpected '{other}' in the formula"),
+                    ));
+                }
+            }
+        }
+        if let Some(n) = is_number_literal(token) {
+            self.at += 1;
+            return Ok(Expr::Number(n));
+        }
+        // A column: the run of words up to the next operator.
+        let start = self.at;
+        while self
+            .tokens
+            .get(self.at)
+            .is_some_and(|t| matches!(t.kind, Kind::Word | Kind::Quoted | Kind::Number))
+        {
+            self.at += 1;
+        }
+        let phrase = strip_column_words(&self.tokens[start..self.at]);
+        let column = column_result(phrase, self.columns)?;
+        if !column.is_numeric() {
+            return Err(ClauseError::new(
+                FailCode::InvalidOperation,
+                format!(
+                    "the formula uses column '{}', which does not hold numbers",
+                    column.name
+                ),
+            ));
+        }
+        Ok(Expr::Column(column.name))
+    }
+}

@@ -1,0 +1,360 @@
+//! The planner's vocabulary: every word and phrase a request reader knows, as tables.
+//! The Excel clauses (`parse` and `ops/`) and the analytics question (`analytics`)
+//! read the same tables, so the two cannot drift apart.
+//!
+//! Phrases are lower case, words one space apart. Tables with a value list the phrases
+//! per value: `(value, &[phrases])`. Where several phrases match at one place, the
+//! longest wins (see `tokens::longest_prefix`).
+
+use super::ops::filter::CmpOp;
+
+// ---------------------------------------------------------------------------------------
+// Aggregates, shared by every reader
+
+/// An aggregate function, as both readers name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AggFunc {
+    Sum,
+    Mean,
+    Median,
+    Count,
+    Min,
+    Max,
+}
+
+impl AggFunc {
+    /// How the Excel program names the function in headers and sheet names.
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            AggFunc::Sum => "Total",
+            AggFunc::Mean => "Average",
+            AggFunc::Median => "Median",
+            AggFunc::Count => "Count",
+            AggFunc::Min => "Min",
+            AggFunc::Max => "Max",
+        }
+    }
+
+    /// The pandas method (and the analytics program's name for it).
+    pub(crate) fn pandas(self) -> &'static str {
+        match self {
+            AggFunc::Sum => "sum",
+            AggFunc::Mean => "mean",
+            AggFunc::Median => "median",
+            AggFunc::Count => "count",
+            AggFunc::Min => "min",
+            AggFunc::Max => "max",
+        }
+    }
+}
+
+/// Words that ask for an aggregate.
+#[rustfmt::skip]
+pub(crate) const AGGREGATES: &[(AggFunc, &[&str])] = &[
+    (AggFunc::Sum, &["sum", "sum of", "sum up", "total", "total of", "totals", "totals of"]),
+    (AggFunc::Mean, &["average", "average of", "avg", "mean", "mean of"]),
+    (AggFunc::Median, &["median", "median of"]),
+    (AggFunc::Count, &["count", "count of", "count the", "count the number of", "number of", "how many"]),
+    (AggFunc::Min, &["min", "minimum", "minimum of", "lowest", "smallest"]),
+    (AggFunc::Max, &["max", "maximum", "maximum of", "highest", "largest", "biggest"]),
+];
+
+// ---------------------------------------------------------------------------------------
+// Any Excel clause
+
+/// Courtesy words allowed at the start of any clause.
+#[rustfmt::skip]
+pub(crate) const LEADING_COURTESY: &[&str] = &[
+    "please", "pls", "kindly", "also", "now", "first", "firstly", "next", "finally", "lastly",
+    "afterwards", "after that", "and", "just", "can you", "could you", "would you", "will you",
+    "i want to", "i want you to", "i would like to", "i'd like to", "i need to", "i need you to",
+    "help me", "let's", "lets",
+];
+
+/// Courtesy words allowed at the end of any clause.
+#[rustfmt::skip]
+pub(crate) const TRAILING_COURTESY: &[&str] = &[
+    "please", "for me", "for us", "thanks", "thank you", "thx", "if possible", "too", "as well",
+];
+
+/// A clause made only of these words is filler.
+#[rustfmt::skip]
+pub(crate) const FILLER_WORDS: &[&str] = &[
+    "please", "thanks", "thank", "you", "thx", "for", "me", "us", "the", "data", "sheet", "table",
+    "spreadsheet", "workbook", "file", "it", "and", "also", "ok", "okay", "hi", "hello",
+];
+
+/// "... in a new sheet" after an operation that writes a sheet of its own.
+#[rustfmt::skip]
+pub(crate) const NEW_SHEET_SUFFIXES: &[&str] = &[
+    "in a new sheet", "on a new sheet", "into a new sheet", "to a new sheet", "as a new sheet",
+    "in a separate sheet", "on a separate sheet", "in another sheet", "on another sheet",
+    "in a new tab", "on a new tab", "in new sheet", "in a sheet", "on a sheet",
+];
+
+/// Words around a column name: "the Revenue column".
+pub(crate) const COLUMN_LEAD: &[&str] = &["the", "column", "columns", "field", "fields"];
+#[rustfmt::skip]
+pub(crate) const COLUMN_TRAIL: &[&str] = &["column", "columns", "field", "fields", "values", "value"];
+
+// ---------------------------------------------------------------------------------------
+// describe
+
+#[rustfmt::skip]
+pub(crate) const DESCRIBE_WORDS: &[&str] = &[
+    "describe", "summary statistics", "summary stats", "summary statistic",
+    "descriptive statistics", "descriptive stats", "statistical summary", "basic statistics",
+    "basic stats", "statistics", "stats", "summarize", "summarise", "summary",
+];
+
+#[rustfmt::skip]
+pub(crate) const DESCRIBE_LEAD: &[&str] = &[
+    "show", "give", "get", "compute", "calculate", "generate", "produce", "add", "create", "make",
+    "run", "provide", "do", "print", "write", "me", "us", "a", "the", "some",
+];
+
+/// "describe all the numeric columns": words that name no column in particular.
+#[rustfmt::skip]
+pub(crate) const ALL_COLUMNS_WORDS: &[&str] = &[
+    "the", "all", "numeric", "numerical", "number", "numbers", "columns", "column", "data",
+    "sheet", "table", "everything", "it", "values", "fields", "each", "every", "of", "for",
+];
+
+pub(crate) const DESCRIBE_OF: &[&str] = &["of", "for", "on", "about", "over", "across"];
+
+// ---------------------------------------------------------------------------------------
+// remove duplicates
+
+#[rustfmt::skip]
+pub(crate) const DUPLICATE_WORDS: &[&str] = &[
+    "duplicates", "duplicate", "duplicated", "dupes", "dups", "dedupe", "dedup", "deduplicate",
+    "de-duplicate", "de-dupe",
+];
+
+#[rustfmt::skip]
+pub(crate) const DEDUPE_LEAD: &[&str] = &[
+    "remove", "drop", "delete", "eliminate", "get rid of", "filter out", "clear", "the", "any",
+    "all", "exact", "rows with", "rows that have", "records with", "entries with",
+];
+
+pub(crate) const DEDUPE_ROWS: &[&str] = &["rows", "row", "entries", "records", "lines"];
+
+/// "remove duplicates by email": words before the compared columns.
+#[rustfmt::skip]
+pub(crate) const DEDUPE_BY: &[&str] = &[
+    "by", "on", "based on", "using", "in", "of", "for", "considering", "across", "with the same",
+    "with same", "having the same", "that have the same", "that share the same",
+    "with identical", "over", "within",
+];
+
+// ---------------------------------------------------------------------------------------
+// sort
+
+/// The verbs of a sort, and whether the verb needs a "by" ("order by date").
+#[rustfmt::skip]
+pub(crate) const SORT_VERBS: &[(bool, &[&str])] = &[
+    (false, &["sort", "sorted", "arrange", "reorder", "re-order", "organize", "organise"]),
+    (true, &["order", "rank", "ranked", "ordered"]),
+];
+
+pub(crate) const SORT_BY: &[&str] = &["by", "on", "using"];
+pub(crate) const SORT_BY_PHRASES: &[&str] = &["according to", "based on"];
+
+/// Words allowed between the sort verb and its "by".
+#[rustfmt::skip]
+pub(crate) const SORT_OBJECT: &[&str] = &[
+    "the", "data", "rows", "table", "sheet", "it", "them", "everything", "records", "entries",
+    "list", "all", "results", "values", "according", "based",
+];
+
+/// Sort directions: descending (true) or ascending (false).
+#[rustfmt::skip]
+pub(crate) const DIRECTIONS: &[(bool, &[&str])] = &[
+    (true, &[
+        "descending", "desc", "in descending order", "in decreasing order", "decreasing",
+        "highest first", "highest to lowest", "from highest to lowest", "high to low",
+        "from high to low", "largest first", "largest to smallest", "from largest to smallest",
+        "biggest first", "most first", "z to a", "from z to a", "z-a", "newest first",
+        "latest first", "most recent first", "reverse", "in reverse order", "reversed",
+    ]),
+    (false, &[
+        "ascending", "asc", "in ascending order", "in increasing order", "increasing",
+        "lowest first", "lowest to highest", "from lowest to highest", "low to high",
+        "from low to high", "smallest first", "smallest to largest", "from smallest to largest",
+        "a to z", "from a to z", "a-z", "alphabetically", "in alphabetical order", "oldest first",
+        "earliest first", "in order",
+    ]),
+];
+
+// ---------------------------------------------------------------------------------------
+// add a computed column
+
+#[rustfmt::skip]
+pub(crate) const COMPUTE_VERBS: &[&str] = &[
+    "add", "create", "compute", "calculate", "make", "insert", "append", "derive", "new",
+];
+
+pub(crate) const COMPUTE_ARTICLES: &[&str] = &["a", "an", "the", "new", "another", "extra"];
+pub(crate) const COMPUTE_NAMED: &[&str] =
+    &["called", "named", "titled", "labeled", "labelled", "name"];
+
+/// Between the new column's name and its formula.
+#[rustfmt::skip]
+pub(crate) const COMPUTE_SEPARATORS: &[&str] = &[
+    "=", ":", "as", "equal to", "equals", "equalling", "which is", "that is", "which equals",
+    "that equals", "being", "defined as", "computed as", "calculated as", "with value",
+    "with values", "with the value", "containing", "holding", "with",
+];
+
+#[rustfmt::skip]
+pub(crate) const PER_ROW: &[&str] = &[
+    "for each row", "per row", "in each row", "on each row", "for every row",
+];
+
+// ---------------------------------------------------------------------------------------
+// group and aggregate
+
+#[rustfmt::skip]
+pub(crate) const AGG_LEAD: &[&str] = &[
+    "show", "compute", "calculate", "get", "give", "find", "what", "is", "are", "me", "us", "list",
+    "display", "produce", "create", "make", "the", "a", "an", "summarize", "summarise",
+];
+
+/// "group by region and sum revenue": a grouping said first.
+#[rustfmt::skip]
+pub(crate) const GROUP_FIRST: &[&str] = &[
+    "group by", "grouped by", "group the data by", "aggregate by", "group rows by",
+];
+
+#[rustfmt::skip]
+pub(crate) const GROUP_SEPARATORS: &[&str] = &[
+    "by", "per", "for each", "for every", "grouped by", "group by", "broken down by", "split by",
+    "across", "in each", "of each", "within each", "by each", "for each of the",
+];
+
+// ---------------------------------------------------------------------------------------
+// filter
+
+#[rustfmt::skip]
+pub(crate) const FILTER_LEAD: &[&str] = &[
+    "filter", "filter rows", "filter the rows", "filter the data", "filter to", "filter for",
+    "filter by", "filter on", "keep", "keep only", "only keep", "show", "show only", "show me",
+    "select", "only", "include only", "limit to", "restrict to", "rows", "the rows", "all rows",
+    "records", "entries", "where", "with", "whose", "that", "which", "having", "in which",
+    "for which", "if", "when", "the data", "to", "for", "just",
+];
+
+#[rustfmt::skip]
+pub(crate) const REMOVE_LEAD: &[&str] = &[
+    "remove", "delete", "drop", "exclude", "filter out", "get rid of", "take out", "throw out",
+    "discard",
+];
+
+/// Comparison operators, in symbols and in words.
+#[rustfmt::skip]
+pub(crate) const OPERATORS: &[(CmpOp, &[&str])] = &[
+    (CmpOp::Eq, &["=", "is", "is equal to", "equal to", "equals", "is exactly", "is on"]),
+    (CmpOp::Ne, &[
+        "!=", "is not", "isn't", "is not equal to", "not equal to", "does not equal",
+        "doesn't equal", "is different from",
+    ]),
+    (CmpOp::Gt, &[
+        ">", "is greater than", "greater than", "is more than", "more than", "is larger than",
+        "larger than", "is bigger than", "bigger than", "is higher than", "higher than",
+        "is above", "above", "is over", "over", "exceeds", "is after", "after", "is later than",
+    ]),
+    (CmpOp::Ge, &[
+        ">=", "is greater than or equal to", "greater than or equal to", "is at least",
+        "at least", "is no less than", "no less than", "is on or after", "on or after", "since",
+    ]),
+    (CmpOp::Lt, &[
+        "<", "is less than", "less than", "is fewer than", "fewer than", "is smaller than",
+        "smaller than", "is lower than", "lower than", "is below", "below", "is under", "under",
+        "is before", "before", "is earlier than",
+    ]),
+    (CmpOp::Le, &[
+        "<=", "is less than or equal to", "less than or equal to", "is at most", "at most",
+        "is no more than", "no more than", "is on or before", "on or before",
+    ]),
+    (CmpOp::Contains, &[
+        "contains", "contain", "containing", "includes", "include", "including", "has",
+        "mentions",
+    ]),
+    (CmpOp::NotContains, &[
+        "does not contain", "doesn't contain", "do not contain", "don't contain",
+        "not containing", "does not include", "doesn't include", "without",
+    ]),
+];
+
+/// Words for true and false in a condition on a true/false column.
+pub(crate) const TRUE_WORDS: &[&str] = &["true", "yes", "y", "1"];
+pub(crate) const FALSE_WORDS: &[&str] = &["false", "no", "n", "0"];
+
+// ---------------------------------------------------------------------------------------
+// The analytics question
+
+/// Periods of a time series, as pandas-like codes.
+#[rustfmt::skip]
+pub(crate) const PERIODS: &[(&str, &[&str])] = &[
+    ("D", &["daily", "day", "days"]),
+    ("W", &["weekly", "week", "weeks"]),
+    ("M", &["monthly", "month", "months"]),
+    ("Q", &["quarterly", "quarter", "quarters"]),
+    ("Y", &["yearly", "annual", "annually", "year", "years"]),
+];
+
+/// Words that say what to do rather than what to do it on.
+#[rustfmt::skip]
+pub(crate) const QUESTION_FILLER: &[&str] = &[
+    "plot", "show", "me", "chart", "graph", "draw", "visualize", "visualise", "compute",
+    "calculate", "what", "is", "are", "the", "a", "an", "of", "per", "each", "in", "for", "please",
+    "give", "analyze", "analyse", "analysis", "summarize", "summarise", "summary", "overview",
+    "describe", "explore", "statistics", "stats", "insights", "data", "dataset", "file", "this",
+    "trend", "trends", "over", "time", "how", "did", "does", "do", "and", "with", "to", "on",
+    "about", "all", "across", "value", "values", "rows", "line", "bar", "as", "by", "i", "want",
+    "see", "find", "get", "report", "breakdown", "break", "down",
+];
+
+/// A question about one column's distribution.
+pub(crate) const DISTRIBUTION_WORDS: &[&str] = &["distribution", "histogram"];
+/// A question about values over time (besides "over time" and the periods).
+pub(crate) const TREND_WORDS: &[&str] = &["trend", "trends"];
+/// Words that say what kind of question it is, never which column.
+#[rustfmt::skip]
+pub(crate) const QUESTION_KIND_WORDS: &[&str] = &["distribution", "histogram", "correlation", "correlations"];
+
+/// Words that end the phrase after "by" in a question.
+#[rustfmt::skip]
+pub(crate) const QUESTION_BY_END: &[&str] = &["and", "over", "per", "in", "for", "with", "as", "from"];
+
+/// The value of the first entry of `table` that lists `phrase`.
+pub(crate) fn lookup<V: Copy>(table: &[(V, &[&str])], phrase: &str) -> Option<V> {
+    table
+        .iter()
+        .find(|(_, phrases)| phrases.contains(&phrase))
+        .map(|(v, _)| *v)
+}
+
+/// Every phrase of a table, in order.
+pub(crate) fn phrases<V>(
+    table: &'static [(V, &'static [&'static str])],
+) -> impl Iterator<Item = &'static str> {
+    table
+        .iter()
+        .flat_map(|(_, phrases)| phrases.iter().copied())
+}
+
+/// The longest phrase of `table` that `words` starts with: (value, number of words).
+pub(crate) fn longest_at<V: Copy>(words: &[&str], table: &[(V, &[&str])]) -> Option<(V, usize)> {
+    let mut best: Option<(V, usize)> = None;
+    for (value, phrases) in table {
+        for phrase in *phrases {
+            let parts: Vec<&str> = phrase.split(' ').collect();
+            let fits = words.len() >= parts.len() && words[..parts.len()] == parts[..];
+            if fits && best.is_none_or(|(_, n)| parts.len() >= n) {
+                best = Some((*value, parts.len()));
+            }
+        }
+    }
+    best
+}
