@@ -10,7 +10,7 @@
 mod adversarial;
 
 use office_benches::percentile;
-use office_core::scan::{Budget, scan_workbook};
+use office_core::collect_scan::{Budget, scan_workbook};
 use office_core::validate::{Policy, validate};
 use std::io::Write;
 use std::time::Instant;

@@ -27,6 +27,11 @@
 
 pub mod artifacts;
 pub(crate) mod collect;
+/// The collect's bounded workbook scan, for the benchmarks (`benches/benches/bounded.rs`).
+#[cfg(feature = "test-utils")]
+pub mod collect_scan {
+    pub use crate::collect::external::{Budget, ExternalReference, scan_workbook};
+}
 pub mod config;
 pub mod engine;
 pub mod error;
@@ -43,12 +48,6 @@ pub(crate) mod submission;
 pub mod validate;
 pub(crate) mod worker;
 
-/// The workbook scan collect runs on every produced workbook (formulas and links that
-/// fetch from outside, within a size, ratio and time budget), for embedders that check
-/// files of their own and for the benchmarks.
-pub mod scan {
-    pub use crate::collect::external::{Budget, scan_workbook};
-}
 
 // What an embedder uses, in one place: the engine and its builder, configuration, the
 // job model, the backends, the code policy and the profiler.

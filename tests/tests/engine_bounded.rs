@@ -127,7 +127,7 @@ async fn bombs_and_floods_end_fast_and_the_worker_stays_responsive() {
     let (job, took) = run(&engine, "zip bomb").await;
     assert_eq!(job.status, JobStatus::Failed, "{job:?}");
     let error = job.error.as_ref().unwrap();
-    assert_eq!(error.code, "output_rejected", "{error:?}");
+    assert_eq!(error.code.as_str(), "output_rejected", "{error:?}");
     assert!(error.message.contains("overlap"), "{}", error.message);
     assert!(error.message.contains("output.xlsx"), "{}", error.message);
     assert!(took < Duration::from_secs(60), "{took:?}");
@@ -143,7 +143,7 @@ async fn bombs_and_floods_end_fast_and_the_worker_stays_responsive() {
     let (job, took) = run(&engine, "stdout flood").await;
     assert_eq!(job.status, JobStatus::Failed, "{job:?}");
     let error = job.error.as_ref().unwrap();
-    assert_eq!(error.code, "resource_limit", "{error:?}");
+    assert_eq!(error.code.as_str(), "resource_limit", "{error:?}");
     assert!(
         error.message.starts_with("output limit exceeded"),
         "{}",

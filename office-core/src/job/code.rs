@@ -98,8 +98,8 @@ error_codes! {
     NoOutput => "no_output",
     /// The program wrote its kind's file, but not in the required form.
     InvalidOutput => "invalid_output",
-    /// A file the program made was refused at collect (a zip bomb, an archive past its
-    /// size or time budget).
+    /// A file the program wrote was refused when collected (a zip bomb, a workbook whose
+    /// scan passed its budget).
     OutputRejected => "output_rejected",
 
     // The job's life.
@@ -192,7 +192,7 @@ mod tests {
             assert!(seen.insert(s), "{s} twice");
             assert!(s.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{s}");
         }
-        assert_eq!(ErrorCode::ALL.len(), 30);
+        assert_eq!(ErrorCode::ALL.len(), 31);
     }
 
     #[test]

@@ -22,9 +22,9 @@ const ASSIGNABLE: &[&[&str]] = &[
 violation! {
     /// ## What it does
     /// Rejects assigning to, deleting, or binding in a loop or `with` an attribute of an
-    /// imported module, class or function: `pd.DataFrame.to_csv = spy`,
-    /// `del np.load`, `matplotlib.pyplot.savefig = f`. pandas' options
-    /// (`pd.options.display.max_rows = 50`) and `ExcelFormatter.header_style` are allowed; attributes of your own objects
+    /// imported module, class or function: `pd.DataFrame.to_csv = spy`, `del np.load`,
+    /// `plt.savefig = f`. pandas' options (`pd.options.display.max_rows = 50`) and
+    /// `ExcelFormatter.header_style` are allowed; attributes of your own objects
     /// (`df.columns = [...]`, `cell.value = 1`) are not affected.
     ///
     /// ## Why is this bad?
