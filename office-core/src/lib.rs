@@ -48,7 +48,6 @@ pub(crate) mod submission;
 pub mod validate;
 pub(crate) mod worker;
 
-
 // What an embedder uses, in one place: the engine and its builder, configuration, the
 // job model, the backends, the code policy and the profiler.
 pub use artifacts::{ArtifactStorage, FsArtifacts, MemoryArtifacts};
