@@ -377,12 +377,37 @@ async fn exec(
 }
 
 async fn doctor() -> Result<i32> {
-    use office_core::execute::{
-        self, Executor, PoolExecutor, PoolOptions, ProcessExecutor, selftest,
-    };
     let config = Config::from_env()?;
-    let mut healthy = true;
-    let mark = |ok: bool| if ok { "ok  " } else { "FAIL" };
+    let mut healthy = doctor_kernel(&config).await?;
+    let python = config.python.clone();
+    match tokio::task::spawn_blocking(move || office_core::execute::python_version(&python)).await?
+    {
+        Ok(version) => println!("  ok   python: {version}"),
+        Err(e) => {
+            println!("  FAIL python: {e}");
+            return Ok(1);
+        }
+    }
+    healthy &= doctor_self_tests(&config).await?;
+    println!(
+        "{}",
+        if healthy {
+            "the sandbox holds"
+        } else {
+            "the sandbox does NOT hold: `office serve` refuses to run jobs"
+        }
+    );
+    Ok(if healthy { 0 } else { 1 })
+}
+
+/// `ok  ` or `FAIL`, the column `office doctor` starts each line with.
+fn mark(ok: bool) -> &'static str {
+    if ok { "ok  " } else { "FAIL" }
+}
+
+/// The kernel's layers and the limits it enforces; true when every required layer is there.
+async fn doctor_kernel(config: &Config) -> Result<bool> {
+    use office_core::execute;
     println!("kernel");
     let landlock = execute::landlock_abi();
     println!(
@@ -464,15 +489,13 @@ async fn doctor() -> Result<i32> {
              pages count against the disk quota instead), no CPU share cap beyond CPU time"
         ),
     }
-    healthy &= landlock.is_some() && seccomp && namespaces.is_ok();
-    let python = config.python.clone();
-    match tokio::task::spawn_blocking(move || execute::python_version(&python)).await? {
-        Ok(version) => println!("  ok   python: {version}"),
-        Err(e) => {
-            println!("  FAIL python: {e}");
-            return Ok(1);
-        }
-    }
+    Ok(landlock.is_some() && seccomp && namespaces.is_ok())
+}
+
+/// The self-test's canaries through the cold path and the warm pool; true when all held.
+async fn doctor_self_tests(config: &Config) -> Result<bool> {
+    use office_core::execute::{Executor, PoolExecutor, PoolOptions, ProcessExecutor, selftest};
+    let mut healthy = true;
     let scratch = config.data_dir.join("scratch");
     let runtime = config.data_dir.join("runtime");
     let cold = ProcessExecutor::new(config.python.clone(), &runtime)?;
@@ -514,15 +537,7 @@ async fn doctor() -> Result<i32> {
             }
         }
     }
-    println!(
-        "{}",
-        if healthy {
-            "the sandbox holds"
-        } else {
-            "the sandbox does NOT hold: `office serve` refuses to run jobs"
-        }
-    );
-    Ok(if healthy { 0 } else { 1 })
+    Ok(healthy)
 }
 
 /// Ctrl-C or SIGTERM.

@@ -4,7 +4,7 @@
 //! sandbox holds when every attempt fails. The engine runs it before its first job and
 //! refuses jobs when a canary escapes (`SelfCheckedExecutor`); `office doctor` prints it.
 
-use super::{ExecRequest, Executor, ExitKind};
+use super::{ExecOutcome, ExecRequest, Executor, ExitKind};
 use crate::config::Limits;
 use crate::error::{Error, Result};
 use serde::Serialize;
@@ -295,7 +295,7 @@ pub async fn run_self_test(executor: &dyn Executor, scratch_dir: &Path) -> Resul
     };
     let outcome = executor.run(req).await?;
     // What the host says, whatever the program reported.
-    let mut host_effects: Vec<(&str, String)> = Vec::new();
+    let mut host_effects: Vec<(&'static str, String)> = Vec::new();
     if std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default() != hostname {
         host_effects.push(("set the hostname", "the host's hostname changed".into()));
     }
@@ -316,6 +316,15 @@ pub async fn run_self_test(executor: &dyn Executor, scratch_dir: &Path) -> Resul
         ));
     }
     drop(shm);
+    verdict(&outcome, host_effects, &forbidden_write)
+}
+
+/// The canaries' verdict: what the program reported, overruled by what the host saw.
+fn verdict(
+    outcome: &ExecOutcome,
+    host_effects: Vec<(&'static str, String)>,
+    forbidden_write: &Path,
+) -> Result<SelfTest> {
     let mut reported = Vec::new();
     for line in outcome.stdout.lines() {
         if let Ok(report) = serde_json::from_str::<(String, bool, String)>(line) {

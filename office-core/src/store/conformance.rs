@@ -480,6 +480,40 @@ pub async fn case_concurrent_finishers(store: Arc<dyn Store>) {
     );
 }
 
+/// `finish` writes the final status and its event together, once: a second finisher
+/// writes neither.
+pub async fn case_finish_writes_status_and_event_once(store: &dyn Store) {
+    let job = Job::new(JobKind::Excel, "finish me");
+    store.insert(&job).await.unwrap();
+    let mut finished = store.claim(job.id).await.unwrap().unwrap();
+    finished.status = JobStatus::Succeeded;
+    finished.finished_at = Some(at(5));
+    let event = |status| JobEvent {
+        job_id: job.id,
+        at: at(5),
+        body: EventBody::Status { status },
+    };
+    assert!(
+        store
+            .finish(&finished, &event(JobStatus::Succeeded))
+            .await
+            .unwrap()
+    );
+    let mut late = finished.clone();
+    late.status = JobStatus::Failed;
+    assert!(
+        !store
+            .finish(&late, &event(JobStatus::Failed))
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.get(job.id).await.unwrap(), Some(finished));
+    assert_eq!(
+        store.events(job.id).await.unwrap(),
+        vec![event(JobStatus::Succeeded)]
+    );
+}
+
 /// Claims of different jobs at the same time all succeed, each counting one attempt.
 pub async fn case_concurrent_claims_of_different_jobs(store: Arc<dyn Store>) {
     let mut ids = Vec::new();
@@ -552,6 +586,7 @@ macro_rules! store_conformance_tests {
             case_delete_removes_job_and_events,
             case_events_keep_their_order,
             case_event_for_unknown_job_fails,
+            case_finish_writes_status_and_event_once,
         );
         $crate::store_conformance_tests!(@shared $setup;
             case_concurrent_finishers,

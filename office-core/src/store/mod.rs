@@ -38,6 +38,19 @@ pub trait Store: Send + Sync + 'static {
     /// The job's events in the order they were appended.
     async fn events(&self, id: JobId) -> Result<Vec<JobEvent>>;
 
+    /// `update`, and when it wrote, the event that says so, as one write: a process that
+    /// dies in between leaves either both or neither (a final status with no status event
+    /// would leave a reader of the events waiting for an end that never comes). The
+    /// default runs the two one after the other, for stores that cannot lose a process
+    /// between them (in memory); the database stores use one transaction.
+    async fn finish(&self, job: &Job, event: &JobEvent) -> Result<bool> {
+        let wrote = self.update(job).await?;
+        if wrote {
+            self.append_event(event).await?;
+        }
+        Ok(wrote)
+    }
+
     /// Appends an event stamped now. A failure is logged, not returned: events are for
     /// people reading a job's history, and no job should fail because one was lost.
     async fn record(&self, job_id: JobId, body: EventBody) {

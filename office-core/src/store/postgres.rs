@@ -175,6 +175,28 @@ impl Store for PostgresStore {
         Ok(done.rows_affected() == 1)
     }
 
+    async fn finish(&self, job: &Job, event: &JobEvent) -> Result<bool> {
+        let body = serde_json::to_string(job)?;
+        let event_body = serde_json::to_string(event)?;
+        let mut tx = self.pool.begin().await?;
+        let sql = format!("UPDATE jobs SET {SET_COLUMNS} WHERE id = $1 AND {NOT_FINAL}");
+        let done = bind_job(sqlx::query(&sql), job, body)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        sqlx::query("INSERT INTO events (job_id, at, body) VALUES ($1, $2::timestamptz, $3)")
+            .bind(event.job_id.to_string())
+            .bind(timestamp(event.at))
+            .bind(event_body)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     async fn claim(&self, id: JobId) -> Result<Option<Job>> {
         // FOR UPDATE holds the row until commit: a second claimer waits here and then
         // reads this claim's result, so every claim counts its own attempt.

@@ -224,6 +224,29 @@ impl Store for SqliteStore {
         Ok(done.rows_affected() == 1)
     }
 
+    async fn finish(&self, job: &Job, event: &JobEvent) -> Result<bool> {
+        let body = serde_json::to_string(job)?;
+        let event_body = serde_json::to_string(event)?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let sql = format!("UPDATE jobs SET {SET_COLUMNS} WHERE id = ? AND {NOT_FINAL}");
+        let done = bind_job(sqlx::query(&sql), job, body)
+            .bind(job.id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        sqlx::query("INSERT INTO events (job_id, at, body) VALUES (?1, ?2, ?3)")
+            .bind(event.job_id.to_string())
+            .bind(timestamp(event.at))
+            .bind(event_body)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     async fn claim(&self, id: JobId) -> Result<Option<Job>> {
         // BEGIN IMMEDIATE takes the write lock before reading, so no other writer can slip
         // in between the read and the write; a plain (deferred) BEGIN would instead fail

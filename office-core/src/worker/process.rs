@@ -4,7 +4,7 @@
 //! (`ErrorCode::is_transient`) are retried a bounded number of times, then failed.
 
 use super::Workers;
-use crate::job::{ErrorCode, EventBody, Job, JobError, JobStatus, LogLevel, Stage};
+use crate::job::{ErrorCode, EventBody, Job, JobError, JobEvent, JobStatus, LogLevel, Stage};
 use crate::queue::Lease;
 use chrono::Utc;
 use std::time::Duration;
@@ -147,14 +147,13 @@ async fn end(workers: &Workers, job: &mut Job, status: JobStatus, error: Option<
     job.status = status;
     job.error = error;
     job.finished_at = Some(Utc::now());
-    match workers.store.update(job).await {
-        Ok(true) => {
-            workers
-                .store
-                .record(job.id, EventBody::Status { status })
-                .await;
-            workers.notify_finished();
-        }
+    let event = JobEvent {
+        job_id: job.id,
+        at: Utc::now(),
+        body: EventBody::Status { status },
+    };
+    match workers.store.finish(job, &event).await {
+        Ok(true) => workers.notify_finished(),
         Ok(false) => {
             tracing::info!(id = %job.id, "job was already final; this worker's result is dropped")
         }
