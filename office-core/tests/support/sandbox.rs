@@ -1,0 +1,143 @@
+//! What the containment suites share: a real interpreter, the folders of one test run,
+//! and the Python helpers their programs use.
+#![allow(dead_code)]
+
+use office_core::config::Limits;
+use office_core::execute::{
+    ExecOutcome, ExecRequest, Executor, ExitKind, PoolExecutor, PoolOptions, ProcessExecutor,
+};
+use std::path::{Path, PathBuf};
+use tempfile::TempDir;
+
+pub fn python() -> PathBuf {
+    if let Some(python) = std::env::var_os("OFFICE_PYTHON") {
+        return PathBuf::from(python);
+    }
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
+    if venv.exists() {
+        venv
+    } else {
+        PathBuf::from("python3")
+    }
+}
+
+/// Folders for one test: a runtime folder, a work folder, an output folder, an input, and
+/// a "server" file outside every allowed path.
+pub struct Setup {
+    pub root: TempDir,
+    pub executor: Box<dyn Executor>,
+}
+
+impl Setup {
+    pub async fn cold() -> Setup {
+        let root = Self::folders();
+        let executor = ProcessExecutor::new(python(), root.path().join("runtime")).unwrap();
+        Setup {
+            root,
+            executor: Box::new(executor),
+        }
+    }
+
+    pub async fn warm() -> Setup {
+        let root = Self::folders();
+        let executor = PoolExecutor::start(
+            python(),
+            root.path().join("runtime"),
+            PoolOptions {
+                size: 1,
+                max_jobs_per_zygote: 100,
+            },
+        )
+        .await
+        .unwrap();
+        Setup {
+            root,
+            executor: Box::new(executor),
+        }
+    }
+
+    pub fn folders() -> TempDir {
+        let root = tempfile::tempdir().unwrap();
+        for dir in ["work", "out", "in"] {
+            std::fs::create_dir(root.path().join(dir)).unwrap();
+        }
+        std::fs::write(
+            root.path().join("in/sales.csv"),
+            "region,amount\nnorth,10\nsouth,5\n",
+        )
+        .unwrap();
+        std::fs::write(root.path().join("server-secret.txt"), "secret").unwrap();
+        root
+    }
+
+    pub fn path(&self, relative: &str) -> PathBuf {
+        self.root.path().join(relative)
+    }
+
+    pub async fn run(&self, code: &str, limits: Limits) -> ExecOutcome {
+        let req = ExecRequest {
+            code: code.to_string(),
+            inputs: vec![self.path("in/sales.csv")],
+            output_dir: self.path("out"),
+            work_dir: self.path("work"),
+            limits,
+        };
+        self.executor.run(req).await.unwrap()
+    }
+
+    /// Runs `code` with default limits and expects it to succeed; returns its stdout.
+    pub async fn stdout(&self, code: &str) -> String {
+        let outcome = self.run(code, Limits::default()).await;
+        assert_eq!(outcome.exit, ExitKind::Success, "{outcome:#?}");
+        outcome.stdout.trim().to_string()
+    }
+}
+
+/// A helper the programs share: `attempt(f)` prints "allowed" or the error's class, errno.
+pub const ATTEMPT: &str = r#"
+def attempt(f):
+    try:
+        f()
+        return "allowed"
+    except OSError as e:
+        return f"{type(e).__name__} {e.errno}"
+"#;
+
+/// `scan(head, tail)`: how often `head` directly followed by `tail` occurs in this
+/// process's writable memory, and how many bytes were looked at (read through ctypes: a
+/// program needs nothing else). The two halves are never joined by the scan itself.
+pub const MEMORY_SCAN: &str = r#"
+import ctypes, os
+def scan(head, tail):
+    # Copied through a pipe: write() fails with EFAULT on memory that went away while
+    # scanning, where reading it directly would crash.
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.write.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t]
+    libc.write.restype = ctypes.c_ssize_t
+    r, w = os.pipe()
+    found = scanned = 0
+    regions = []
+    for line in open("/proc/self/maps").read().splitlines():
+        fields = line.split()
+        start, end = (int(x, 16) for x in fields[0].split("-"))
+        if fields[1].startswith("rw"):
+            regions.append((start, end))
+    size = len(head) + len(tail)
+    for start, end in regions:
+        carry = b""
+        for at in range(start, end, 1 << 16):
+            n = libc.write(w, at, min(1 << 16, end - at))
+            if n <= 0:
+                break
+            data = carry + os.read(r, n)
+            scanned += n
+            i = data.find(head)
+            while i >= 0:
+                if data[i + len(head):i + size] == tail:
+                    found += 1
+                i = data.find(head, i + 1)
+            carry = data[-size:]
+    os.close(r)
+    os.close(w)
+    return found, scanned
+"#;
