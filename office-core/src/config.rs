@@ -288,6 +288,9 @@ impl Config {
         if let Some(mb) = parse::<u64>("OFFICE_JOB_MAX_OUTPUT_MB")? {
             c.limits.artifacts_total_bytes = mb << 20;
         }
+        if let Some(mb) = parse::<u64>("OFFICE_JOB_PRINT_LIMIT_MB")? {
+            c.limits.output_limit_bytes = mb.max(1) << 20;
+        }
         if let Some(n) = parse::<usize>("OFFICE_WORKERS")? {
             c.workers = n;
         }
