@@ -502,7 +502,9 @@ def _check(result, what):
 
 
 def _mount(source, target, fstype, flags, data=None):
-    enc = lambda v: None if v is None else os.fsencode(v)
+    def enc(v):
+        return None if v is None else os.fsencode(v)
+
     _check(_libc.mount(enc(source), enc(target), enc(fstype), flags, enc(data)),
            "mount %s on %s" % (source or fstype, target))
 
