@@ -942,17 +942,27 @@ def _job_process(spec, sandbox, source, report_w, ready_w, alive_r):
         report.flush()
         code = 0 if result["ok"] else 1
     except BaseException:
+        _print_traceback()
+    finally:
+        _flush_and_exit(code)
+
+
+def _print_traceback():
+    """The current exception on stderr, if stderr still takes it."""
+    try:
+        traceback.print_exc()
+    except BaseException:
+        pass
+
+
+def _flush_and_exit(code):
+    """Ends a forked process at once (no atexit, no finalizers), after its streams are out."""
+    for stream in (sys.stdout, sys.stderr):
         try:
-            traceback.print_exc()
+            stream.flush()
         except BaseException:
             pass
-    finally:
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except BaseException:
-                pass
-        os._exit(code)
+    os._exit(code)
 
 
 def run(source):
@@ -1124,17 +1134,9 @@ def _child(message, fds):
             os.close(fd)
         code = run_job(spec)
     except BaseException:
-        try:
-            traceback.print_exc()
-        except BaseException:
-            pass
+        _print_traceback()
     finally:
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except BaseException:
-                pass
-        os._exit(code)
+        _flush_and_exit(code)
 
 
 def main(argv):
