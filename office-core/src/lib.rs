@@ -26,6 +26,7 @@
 //! - `config`, `error`: configuration from the environment; the one error type.
 
 pub mod artifacts;
+pub(crate) mod book;
 pub(crate) mod collect;
 /// The collect's bounded workbook scan, for the benchmarks (`benches/benches/bounded.rs`).
 #[cfg(feature = "test-utils")]
