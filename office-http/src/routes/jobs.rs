@@ -120,7 +120,7 @@ async fn refuse_announced_oversize(
 
 /// `50 MB`, `4096 bytes`.
 fn size_in_words(bytes: u64) -> String {
-    if bytes >= 1 << 20 && bytes % (1 << 20) == 0 {
+    if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
         format!("{} MB", bytes >> 20)
     } else {
         format!("{bytes} bytes")
