@@ -19,7 +19,7 @@ use crate::profile::{self, FileFormat};
 use crate::queue::{MemoryQueue, Queue, RedisQueue};
 use crate::runner::{PROFILES_KEY, Runner};
 use crate::store::{PostgresStore, SqliteStore, Store};
-pub use crate::submission::{Submission, Upload};
+pub(crate) use crate::submission::{Submission, Upload};
 use crate::validate::Policy;
 pub use crate::worker::RecoveryReport;
 use crate::worker::{WorkerPool, Workers};

@@ -20,14 +20,15 @@ mod outcome;
 mod pool;
 mod process;
 mod sandbox;
-pub mod selftest;
+pub(crate) mod selftest;
 
 pub use cgroup::{CgroupSupport, cgroup_support};
 pub use pool::{PoolExecutor, PoolOptions};
 pub use process::{ProcessExecutor, python_version};
+pub(crate) use sandbox::degraded_mode;
 pub use sandbox::{
-    JobNamespaces, NetworkIsolation, degraded_mode, job_identity, landlock_abi,
-    probe_job_namespaces, probe_network_isolation, seccomp_available,
+    JobNamespaces, NetworkIsolation, landlock_abi, probe_job_namespaces, probe_network_isolation,
+    seccomp_available,
 };
 
 use crate::config::Limits;
@@ -100,7 +101,7 @@ impl ExecOutcome {
 /// The engine's executor for `config`: the warm pool when `config.effective_pool_size()` is
 /// above 0 and it starts, the cold path otherwise (the reason is logged); either way
 /// behind the self-test, which starts now and must pass before the first job runs.
-pub async fn default_executor(
+pub(crate) async fn default_executor(
     config: &crate::config::Config,
 ) -> crate::error::Result<Arc<selftest::SelfCheckedExecutor>> {
     if degraded_mode() {

@@ -61,14 +61,14 @@ pub(crate) fn apply_in_child() -> io::Result<()> {
 
 /// `OFFICE_SANDBOX=degraded`: jobs run even where the host cannot give them their
 /// namespaces or a canary escapes (a developer's laptop). Never the default; logged loudly.
-pub fn degraded_mode() -> bool {
+pub(crate) fn degraded_mode() -> bool {
     std::env::var("OFFICE_SANDBOX").is_ok_and(|v| v.trim() == "degraded")
 }
 
 /// The host uid and gid a job runs as when the server is root (`OFFICE_SANDBOX_UID`,
 /// `OFFICE_SANDBOX_GID`; default 65534, nobody/nogroup). A server that is not root maps its
 /// own uid to an unprivileged uid inside the job's user namespace instead.
-pub fn job_identity() -> (u32, u32) {
+pub(crate) fn job_identity() -> (u32, u32) {
     let read = |name: &str| {
         std::env::var(name)
             .ok()

@@ -2,8 +2,8 @@
 //! program. The offline planner (`planner`) is the embedded default; an LLM-backed
 //! generator (`llm`) plugs in behind the same trait.
 
-pub mod llm;
-pub mod planner;
+pub(crate) mod llm;
+pub(crate) mod planner;
 
 use crate::job::JobKind;
 use crate::profile::FileProfile;
@@ -144,7 +144,7 @@ pub struct PlanError {
 /// What went wrong with the previous program, as a generator that repairs is told it
 /// (`llm::feedback` writes it for a model).
 #[derive(Debug, Clone, PartialEq)]
-pub enum Setback {
+pub(crate) enum Setback {
     /// The reply held no program.
     NoCode,
     /// The validator's findings.

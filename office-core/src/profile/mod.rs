@@ -162,7 +162,7 @@ impl From<ProfileError> for crate::error::Error {
 }
 
 /// Largest file the profiler reads; bigger uploads are refused before any parsing.
-pub const MAX_PROFILE_BYTES: u64 = 1 << 30;
+pub(crate) const MAX_PROFILE_BYTES: u64 = 1 << 30;
 
 const ENCRYPTED_REASON: &str =
     "the workbook is password-protected (encrypted); remove the password and upload it again";

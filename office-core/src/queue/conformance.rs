@@ -316,6 +316,7 @@ pub async fn case_concurrent_takers_never_share_a_job(queue: Arc<dyn Queue>) {
 /// Stamps out one `#[tokio::test]` per conformance case. `$setup` is an expression
 /// evaluating to a future of a [`QueueFixture`]; it is evaluated once per test.
 #[macro_export]
+#[doc(hidden)]
 macro_rules! queue_conformance_tests {
     ($setup:expr) => {
         $crate::queue_conformance_tests!(@by_ref $setup;
@@ -338,15 +339,15 @@ macro_rules! queue_conformance_tests {
     (@by_ref $setup:expr; $($case:ident),+ $(,)?) => {$(
         #[::tokio::test(flavor = "multi_thread", worker_threads = 4)]
         async fn $case() {
-            let fixture: $crate::queue::conformance::QueueFixture = $setup.await;
-            $crate::queue::conformance::$case(&*fixture.queue).await;
+            let fixture: $crate::test_support::queue_conformance::QueueFixture = $setup.await;
+            $crate::test_support::queue_conformance::$case(&*fixture.queue).await;
         }
     )+};
     (@shared $setup:expr; $($case:ident),+ $(,)?) => {$(
         #[::tokio::test(flavor = "multi_thread", worker_threads = 4)]
         async fn $case() {
-            let fixture: $crate::queue::conformance::QueueFixture = $setup.await;
-            $crate::queue::conformance::$case(::std::sync::Arc::clone(&fixture.queue)).await;
+            let fixture: $crate::test_support::queue_conformance::QueueFixture = $setup.await;
+            $crate::test_support::queue_conformance::$case(::std::sync::Arc::clone(&fixture.queue)).await;
         }
     )+};
 }

@@ -571,6 +571,7 @@ pub async fn case_concurrent_claims_of_one_job(store: Arc<dyn Store>) {
 /// Stamps out one `#[tokio::test]` per conformance case. `$setup` is an expression
 /// evaluating to a future of a [`StoreFixture`]; it is evaluated once per test.
 #[macro_export]
+#[doc(hidden)]
 macro_rules! store_conformance_tests {
     ($setup:expr) => {
         $crate::store_conformance_tests!(@by_ref $setup;
@@ -597,15 +598,15 @@ macro_rules! store_conformance_tests {
     (@by_ref $setup:expr; $($case:ident),+ $(,)?) => {$(
         #[::tokio::test(flavor = "multi_thread", worker_threads = 4)]
         async fn $case() {
-            let fixture: $crate::store::conformance::StoreFixture = $setup.await;
-            $crate::store::conformance::$case(&*fixture.store).await;
+            let fixture: $crate::test_support::store_conformance::StoreFixture = $setup.await;
+            $crate::test_support::store_conformance::$case(&*fixture.store).await;
         }
     )+};
     (@shared $setup:expr; $($case:ident),+ $(,)?) => {$(
         #[::tokio::test(flavor = "multi_thread", worker_threads = 4)]
         async fn $case() {
-            let fixture: $crate::store::conformance::StoreFixture = $setup.await;
-            $crate::store::conformance::$case(::std::sync::Arc::clone(&fixture.store)).await;
+            let fixture: $crate::test_support::store_conformance::StoreFixture = $setup.await;
+            $crate::test_support::store_conformance::$case(::std::sync::Arc::clone(&fixture.store)).await;
         }
     )+};
 }

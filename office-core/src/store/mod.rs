@@ -70,7 +70,8 @@ mod postgres;
 mod sqlite;
 
 pub use memory::MemoryStore;
-pub use postgres::{DEFAULT_POOL_SIZE, PostgresStore};
+pub(crate) use postgres::DEFAULT_POOL_SIZE;
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 #[cfg(any(test, feature = "test-utils"))]

@@ -26,7 +26,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[(
 )];
 
 /// Connections each process keeps at most, unless configured otherwise.
-pub const DEFAULT_POOL_SIZE: u32 = 10;
+pub(crate) const DEFAULT_POOL_SIZE: u32 = 10;
 
 /// How long a query waits for a free connection before it fails.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);

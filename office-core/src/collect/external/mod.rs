@@ -102,7 +102,7 @@ pub struct ExternalReference {
 }
 
 /// Whether a produced file is a workbook package this scan reads.
-pub fn is_scanned(name: &str) -> bool {
+pub(crate) fn is_scanned(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     lower.ends_with(".xlsx") || lower.ends_with(".xlsm")
 }
