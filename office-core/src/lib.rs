@@ -41,6 +41,8 @@
 //! - `artifacts`: job files (`ArtifactStorage`: local folders).
 //! - `config`, `error`: configuration from the environment; the one error type.
 
+#![warn(missing_docs, unreachable_pub)]
+
 pub(crate) mod artifacts;
 pub(crate) mod book;
 pub(crate) mod collect;

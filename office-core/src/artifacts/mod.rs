@@ -18,8 +18,10 @@ mod memory;
 pub use fs::FsArtifacts;
 pub use memory::MemoryArtifacts;
 
+/// Where a job's files live (inputs, code, outputs, summary), by job and key.
 #[async_trait]
 pub trait ArtifactStorage: Send + Sync + 'static {
+    /// Writes `data` under `key` (a relative path, e.g. `inputs/a.csv`), replacing any file.
     async fn put(&self, job: JobId, key: &str, data: Bytes) -> Result<()>;
 
     /// `Error::NotFound` when there is no such file.

@@ -180,10 +180,18 @@ pub fn probe_job_namespaces() -> Result<JobNamespaces, String> {
 pub enum JobNamespaces {
     /// The server is root: mount/PID/IPC/UTS/network/cgroup namespaces, and the job runs
     /// as this host uid and gid with no capabilities.
-    DedicatedUid { uid: u32, gid: u32 },
+    DedicatedUid {
+        /// The host uid the job runs as (`OFFICE_SANDBOX_UID`).
+        uid: u32,
+        /// The host gid the job runs as (`OFFICE_SANDBOX_GID`).
+        gid: u32,
+    },
     /// The server is not root: a user namespace maps `host_uid` to uid 1000 inside, with
     /// every other namespace owned by it, and no capabilities.
-    UserNamespace { host_uid: u32 },
+    UserNamespace {
+        /// The server's uid, which the job's uid 1000 is outside.
+        host_uid: u32,
+    },
 }
 
 /// The Landlock ABI version the kernel offers (`None`: no Landlock). The harness needs 1+;

@@ -39,6 +39,7 @@ const SET_COLUMNS: &str = "kind = $2, status = $3, stage = $4, prompt = $5, \
      created_at = $6::timestamptz, started_at = $7::timestamptz, \
      finished_at = $8::timestamptz, attempts = $9, generator = $10, body = $11";
 
+/// Jobs in PostgreSQL, for several processes or machines sharing one database.
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: PgPool,

@@ -38,7 +38,9 @@ pub struct Violation {
     pub code: String,
     /// 1-based line and column.
     pub line: u32,
+    /// 1-based column where the finding starts.
     pub col: u32,
+    /// What is wrong and how to fix it, for the user (or a model repairing the program).
     pub message: String,
 }
 

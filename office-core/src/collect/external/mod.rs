@@ -46,8 +46,10 @@ pub struct Budget {
 impl Budget {
     /// Inflated bytes read in all, and time, before the collect gives up.
     pub const DEFAULT_INFLATED_BYTES: u64 = 256 << 20;
+    /// Time a collect's scans may take in all.
     pub const DEFAULT_TIME: Duration = Duration::from_secs(10);
 
+    /// A budget of `inflated_bytes` and `time`, whose clock starts now.
     pub fn new(inflated_bytes: u64, time: Duration) -> Self {
         Budget {
             deadline: Instant::now() + time,

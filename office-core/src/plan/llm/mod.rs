@@ -45,6 +45,7 @@ impl LlmGenerator {
         })
     }
 
+    /// The endpoint, model and limits it calls with.
     pub fn config(&self) -> &LlmConfig {
         &self.config
     }
