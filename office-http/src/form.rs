@@ -5,7 +5,7 @@ use crate::error::ApiError;
 use axum::extract::Multipart;
 use axum::extract::multipart::MultipartRejection;
 use axum::http::StatusCode;
-use office_core::plan::GeneratorChoice;
+use office_core::GeneratorChoice;
 use office_core::{Submission, Upload};
 use std::collections::HashMap;
 
