@@ -317,9 +317,11 @@ def describe_sheet(frame, name, stats, step):
     })
 
 
-STAT_FORMULAS = {"count": "COUNT({})", "mean": "AVERAGE({})", "std": "STDEV({})",
-                 "min": "MIN({})", "25%": "QUARTILE({},1)", "50%": "MEDIAN({})",
-                 "75%": "QUARTILE({},3)", "max": "MAX({})"}
+# Each statistic's function, around the column's range: STDEV and QUARTILE are the
+# sample deviation and the linear quartiles pandas computes.
+STAT_FORMULAS = {"count": ("COUNT(", ")"), "mean": ("AVERAGE(", ")"), "std": ("STDEV(", ")"),
+                 "min": ("MIN(", ")"), "25%": ("QUARTILE(", ",1)"), "50%": ("MEDIAN(", ")"),
+                 "75%": ("QUARTILE(", ",3)"), "max": ("MAX(", ")")}
 
 
 def describe_formulas(sheet, frame):
@@ -331,9 +333,9 @@ def describe_formulas(sheet, frame):
     for label, row in zip(sheet["labels"], sheet["table"]):
         line = [None]
         for column, is_numeric, result in zip(sheet["described"], numeric, row):
-            template = STAT_FORMULAS.get(label)
-            ok = is_numeric and template is not None and not pd.isna(result)
-            line.append("=" + template.format(data_range(column)) if ok else None)
+            around = STAT_FORMULAS.get(label)
+            ok = is_numeric and around is not None and not pd.isna(result)
+            line.append("=" + around[0] + data_range(column) + around[1] if ok else None)
         formulas.append(line)
     if not any(any(line) for line in formulas):
         values_note(sheet["step"], "no column holds only numbers")

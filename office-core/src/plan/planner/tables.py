@@ -128,15 +128,6 @@ def number_in_text(text, decimal):
         return None
 
 
-def sheet_cell(value):
-    """A cell as read: empty as None, dates and date-times as Timestamps."""
-    if value is None or (isinstance(value, str) and value == ""):
-        return None
-    if isinstance(value, (datetime.datetime, datetime.date)):
-        return pd.Timestamp(value)
-    return value
-
-
 def text_number(value, decimal):
     """A text file's cell in a number column: the number it reads as, else as it is."""
     number = number_in_text(value, decimal) if isinstance(value, str) else None
@@ -144,14 +135,29 @@ def text_number(value, decimal):
 
 
 def read_cells(path, spec):
-    """Every cell of the spec's sheet as rows, A1 at [0][0]."""
+    """Every cell of the spec's sheet as a frame of objects, A1 at [0][0]; empty cells
+    (and calamine's empty text for them) are None."""
     if spec["text"]:
         with open(path, encoding=spec["encoding"], newline="") as f:
             records = csv.reader(f, delimiter=spec["sep"], quotechar=spec["quote"])
-            return [[sheet_cell(v) for v in record] for record in records if record]
-    book = python_calamine.CalamineWorkbook.from_path(path)
-    rows = book.get_sheet_by_name(spec["sheet"]).to_python(skip_empty_area=False)
-    return [[sheet_cell(v) for v in row] for row in rows]
+            rows = [record for record in records if record]
+    else:
+        book = python_calamine.CalamineWorkbook.from_path(path)
+        rows = book.get_sheet_by_name(spec["sheet"]).to_python(skip_empty_area=False)
+    raw = pd.DataFrame(rows, dtype=object)
+    return raw.mask(raw.isna() | (raw == ""), None)
+
+
+def with_timestamps(cells):
+    """A column with its dates and date-times (calamine gives both kinds) as Timestamps,
+    so that they compare with each other."""
+    kinds = cells.map(type)
+    dated = kinds.isin([datetime.datetime, datetime.date])
+    if not dated.any():
+        return cells
+    cells = cells.copy()
+    cells[dated] = [pd.Timestamp(v) for v in cells[dated]]
+    return cells
 
 
 def sheet_table(path, spec):
@@ -160,7 +166,7 @@ def sheet_table(path, spec):
     holds the table's range (1-based), each column's letter and the rows with no cell
     in the table (`blank`). In text files, cells of number columns that read as numbers
     are numbers; every other cell is as the file holds it."""
-    raw = pd.DataFrame(read_cells(path, spec), dtype=object)
+    raw = read_cells(path, spec)
     columns = spec["columns"]
     if raw.empty:
         raise ValueError("The sheet " + repr(spec["sheet"]) + " of " + repr(spec["file"]) + " is empty.")
@@ -174,11 +180,14 @@ def sheet_table(path, spec):
     table.columns = columns
     table.index = range(start + 1, start + 1 + len(table))
     table = table.astype(object).where(table.notna(), None)
+    for name in columns:
+        table[name] = with_timestamps(table[name])
     filled = table.notna().any(axis=1)
     last_row = int(filled[filled].index.max()) if filled.any() else start
     table = table.loc[:last_row]
-    blank = [int(r) for r in table.index if not filled[r]]
-    frame = table[filled.loc[table.index]].copy()
+    filled = filled.loc[:last_row]
+    blank = [int(r) for r in filled.index[~filled.to_numpy()]]
+    frame = table[filled.to_numpy()].copy()
     if spec["text"]:
         for name in spec["numeric"]:
             frame[name] = frame[name].map(lambda v: text_number(v, spec["decimal"]))

@@ -106,3 +106,28 @@ async fn every_kind_has_a_program_that_passes_the_policy() {
     }
     assert_eq!(OfflinePlanner.name(), "planner");
 }
+
+#[test]
+fn a_computed_column_is_a_formula_built_from_the_expression() {
+    let plan = plan_excel(
+        "add column Ratio = (revenue - cost) / -unit price, then add column Twice = ratio * 2",
+        &sales(),
+    )
+    .unwrap();
+    // The letters are the program's to resolve (`ref`), from the sheet's coordinates.
+    assert!(
+        plan.code.contains(
+            "df = add_column(df, \"Ratio\", [\"=\", \"(\", ref(\"Revenue\"), \"-\", ref(\"Cost\"), \")\", \
+             \"/\", \"-\", ref(\"Unit Price\")], [\"Revenue\", \"Cost\", \"Unit Price\"], \
+             lambda n: ((n[\"Revenue\"] - n[\"Cost\"]) / (-n[\"Unit Price\"])), step=len(steps) - 1)"
+        ),
+        "{}",
+        plan.code
+    );
+    // A column added earlier is referenced like any other.
+    assert!(
+        plan.code
+            .contains("[\"=\", ref(\"Ratio\"), \"*\", \"2\"], [\"Ratio\"]")
+    );
+    assert!(plan.code.ends_with("write_edits(df)\n"));
+}
