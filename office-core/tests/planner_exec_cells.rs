@@ -333,3 +333,37 @@ fn a_real_csv_of_zero_padded_codes_keeps_them_as_text() {
     // The codes stay text, zeros and all.
     assert_key_values(sheet, &expected);
 }
+
+#[test]
+fn a_headerless_table_is_edited_where_the_profile_found_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bare.xlsx");
+    // Numbers only, from B3: no header row.
+    let script = r#"
+import sys, openpyxl
+wb = openpyxl.Workbook()
+ws = wb.active
+ws.title = "Bare"
+for r, (a, b) in enumerate([(1, 30), (2, 10), (3, 20)], start=3):
+    ws.cell(row=r, column=2, value=a)
+    ws.cell(row=r, column=3, value=b)
+wb.save(sys.argv[1])
+"#;
+    run_helper(script, &[path.to_str().unwrap()]);
+    let profile = office_core::profile::profile_file(&path, "bare.xlsx").unwrap();
+    let sheet = &profile.sheets[0];
+    assert_eq!(sheet.header_row, None, "{sheet:?}");
+    let second = sheet.columns[1].name.clone();
+    let edits = plan_run(
+        &format!("sort by {second} descending"),
+        &path,
+        &profile,
+        dir.path(),
+    );
+    assert_eq!(
+        sheet_edit(&edits)["table"],
+        json!({"header_row": null, "first_row": 3, "last_row": 5, "first_col": 2, "last_col": 3})
+    );
+    // 30 (row 3), 20 (row 5), 10 (row 4).
+    assert_eq!(kept_rows(&edits), Some(vec![3, 5, 4]));
+}
