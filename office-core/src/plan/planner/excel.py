@@ -240,24 +240,32 @@ AGGREGATES = {"sum": lambda g: g.sum(), "mean": lambda g: g.mean(), "median": la
               "min": lambda g: g.min(), "max": lambda g: g.max()}
 
 
+def grouped_by(frame, group, value, func, sort, dates):
+    """The aggregate per group of `group`, as pandas computes it."""
+    by = frame[group]
+    if value is None:
+        return by.groupby(by, dropna=False, sort=sort).size()
+    if func == "count":
+        present = frame[value].map(lambda v: v is not None)
+        return present.groupby(by, dropna=False, sort=sort).sum()
+    convert = as_date if dates else as_number
+    return AGGREGATES[func](convert(frame[value]).groupby(by, dropna=False, sort=sort))
+
+
 def group_sheet(frame, name, group, value, func, header, sort, dates, step):
     """A new sheet with one row per group of `group`: the key as a value, the aggregate
     of `value` (None: count rows) as a formula over the output rows, its result cached."""
-    keys = by = frame[group]
-    if value is None:
-        grouped = keys.groupby(by, dropna=False, sort=sort).size()
-    elif func == "count":
-        present = frame[value].map(lambda v: v is not None)
-        grouped = present.groupby(by, dropna=False, sort=sort).sum()
-    else:
-        convert = as_date if dates else as_number
-        grouped = AGGREGATES[func](convert(frame[value]).groupby(by, dropna=False, sort=sort))
+    try:
+        grouped = grouped_by(frame, group, value, func, sort, dates)
+    except TypeError:
+        # Keys that do not compare (text and numbers in one column): in order of appearance.
+        grouped = grouped_by(frame, group, value, func, False, dates)
     new_sheets.append({
         "name": name, "columns": [group, header], "step": step, "kind": "group",
         "group": group, "value": value, "func": func, "rows_then": set(frame.index),
         "keys": [None if pd.isna(k) else k for k in grouped.index],
         "results": list(grouped.to_numpy()),
-        "cells": {group: list(keys), value: None if value is None else list(frame[value])},
+        "cells": {group: list(frame[group]), value: None if value is None else list(frame[value])},
     })
 
 
@@ -375,7 +383,8 @@ def write_edits(frame):
     edits = {"version": 1, "steps": steps, "sheets": [sheet] if len(sheet) > 2 else [],
              "new_sheets": sheets_added}
     with open(output_path(EDITS_FILE), "w", encoding="utf-8") as f:
-        json.dump(edits, f, ensure_ascii=False, allow_nan=False, indent=1)
+        # Compact: a sort of a million rows lists a million row numbers.
+        json.dump(edits, f, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     shapes = {OUTPUT_SHEET: {"rows": len(out_rows), "columns": len(frame.columns)}}
     for s in sheets_added:
         shapes[s["name"]] = {"rows": len(s["rows"]), "columns": len(s["columns"])}
