@@ -367,3 +367,46 @@ wb.save(sys.argv[1])
     // 30 (row 3), 20 (row 5), 10 (row 4).
     assert_eq!(kept_rows(&edits), Some(vec![3, 5, 4]));
 }
+
+#[test]
+fn formulas_quote_sheet_names_that_need_it() {
+    for (name, prefix) in [
+        ("Bob's Q1", "'Bob''s Q1'!"),
+        ("Q1", "'Q1'!"),
+        ("R2C3", "'R2C3'!"),
+        ("Umsätze", "'Umsätze'!"),
+        ("Sales_2024", "Sales_2024!"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("named.xlsx");
+        let script = r#"
+import sys, openpyxl
+wb = openpyxl.Workbook()
+ws = wb.active
+ws.title = sys.argv[1]
+ws.append(["Team", "Points"])
+for row in [("red", 3), ("blue", 4), ("red", 5)]:
+    ws.append(row)
+wb.save(sys.argv[2])
+"#;
+        run_helper(script, &[name, path.to_str().unwrap()]);
+        let profile = office_core::profile::profile_file(&path, "named.xlsx").unwrap();
+        let edits = plan_run("total points by team", &path, &profile, dir.path());
+        let sheet = &edits["new_sheets"][0];
+        let formula = sheet["formulas"][0][1].as_str().unwrap();
+        assert_eq!(
+            formula,
+            format!("=SUMIFS({prefix}$B$2:$B$4,{prefix}$A$2:$A$4,A2)"),
+            "{name}"
+        );
+        let mut model = SheetModel::new();
+        for (r, (team, points)) in [("red", 3.0), ("blue", 4.0), ("red", 5.0)]
+            .iter()
+            .enumerate()
+        {
+            model.insert(("A".into(), r as u32 + 2), Cell::Text(team.to_string()));
+            model.insert(("B".into(), r as u32 + 2), Cell::Number(*points));
+        }
+        assert_eq!(check_new_sheet_formulas(sheet, &model, name), 2, "{name}");
+    }
+}
