@@ -1,6 +1,7 @@
 //! The planner's programs on cells that must come back as they were: text that reads
 //! like a missing value (`NA`, `None`, `#N/A`), zero-padded codes and long digit strings,
-//! a table that starts away from A1, and real files from `tests/fixtures/real` (see
+//! a table that starts away from A1 or has no header, sheet names formulas must quote,
+//! hostile column names, a European CSV, and real files from `tests/fixtures/real` (see
 //! SOURCES.md there). Each program runs in the repo's CPython; its edit script is
 //! checked against orders and sums computed here (the real files read with calamine).
 
@@ -9,7 +10,9 @@ mod support;
 
 use calamine::{Data, Reader, open_workbook_auto};
 use office_core::plan::planner::plan_excel;
-use office_core::profile::{ColumnProfile, ColumnType, FileFormat, FileProfile, SheetProfile};
+use office_core::profile::{
+    ColumnProfile, ColumnType, CsvDialect, FileFormat, FileProfile, SheetProfile,
+};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -409,4 +412,137 @@ wb.save(sys.argv[2])
         }
         assert_eq!(check_new_sheet_formulas(sheet, &model, name), 2, "{name}");
     }
+}
+
+#[test]
+fn hostile_column_names_are_data_not_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("evil.xlsx");
+    let evil = "x\"]; import os #";
+    let script = r#"
+import sys, openpyxl
+wb = openpyxl.Workbook()
+ws = wb.active
+ws.title = "Data"
+ws.append([sys.argv[1], "Name"])
+for value, name in [(3, "c"), (10, "a"), (7, "b")]:
+    ws.append([value, name])
+wb.save(sys.argv[2])
+"#;
+    run_helper(script, &[evil, path.to_str().unwrap()]);
+    let sheet_profile = SheetProfile {
+        name: "Data".into(),
+        rows: 4,
+        cols: 2,
+        first_row: 0,
+        first_col: 0,
+        header_row: Some(0),
+        data_rows: 3,
+        columns: vec![
+            column(0, evil, ColumnType::Integer),
+            column(1, "Name", ColumnType::Text),
+        ],
+    };
+    let profile = FileProfile {
+        name: "evil.xlsx".into(),
+        format: FileFormat::Xlsx,
+        size: 0,
+        sheets: vec![sheet_profile],
+        csv: None,
+        notes: Vec::new(),
+    };
+    let plan = plan_excel("sort by 'x\"]; import os #' descending", &[profile]).unwrap();
+    let edits = read_edits(&run(&plan, &path, dir.path()));
+    // 10 (row 3), 7 (row 4), 3 (row 2).
+    assert_eq!(kept_rows(&edits), Some(vec![3, 4, 2]));
+    assert_eq!(
+        sheet_edit(&edits)["table"],
+        json!({"header_row": 1, "first_row": 2, "last_row": 4, "first_col": 1, "last_col": 2})
+    );
+}
+
+#[test]
+fn csv_with_semicolons_decimal_comma_bom_and_non_ascii() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("umsatz.csv");
+    let rows: [(&str, f64); 5] = [
+        ("Zürich", 10.5),
+        ("東京", 4.0),
+        ("Zürich", 1.5),
+        ("Москва", 7.25),
+        ("東京", 2.0),
+    ];
+    let mut text = String::from("\u{feff}Stadt;Umsatz €\n");
+    for (city, amount) in rows {
+        // A European export: decimal comma.
+        text.push_str(&format!(
+            "{city};{}\n",
+            amount.to_string().replace('.', ",")
+        ));
+    }
+    std::fs::write(&path, text).unwrap();
+    let profile = FileProfile {
+        name: "umsatz.csv".into(),
+        format: FileFormat::Csv,
+        size: 0,
+        sheets: vec![SheetProfile {
+            name: "umsatz".into(),
+            rows: rows.len() + 1,
+            cols: 2,
+            first_row: 0,
+            first_col: 0,
+            header_row: Some(0),
+            data_rows: rows.len(),
+            columns: vec![
+                column(0, "Stadt", ColumnType::Text),
+                column(1, "Umsatz €", ColumnType::Float),
+            ],
+        }],
+        csv: Some(CsvDialect {
+            delimiter: ';',
+            quote: '"',
+            encoding: "utf-8".into(),
+            has_bom: true,
+            decimal: ',',
+        }),
+        notes: Vec::new(),
+    };
+    let plan = plan_excel(
+        "sum of umsatz € by stadt, then sort by umsatz € descending",
+        &[profile],
+    )
+    .unwrap_or_else(|e| panic!("{}", e.message));
+    let edits = read_edits(&run(&plan, &path, dir.path()));
+    assert_eq!(new_sheet_names(&edits), ["Umsatz € by Stadt"]);
+    // Records numbered from the header, 1: the data are rows 2..6.
+    let edit = sheet_edit(&edits);
+    assert_eq!(edit["sheet"], "umsatz");
+    assert_eq!(
+        edit["table"],
+        json!({"header_row": 1, "first_row": 2, "last_row": 6, "first_col": 1, "last_col": 2})
+    );
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.sort_by(|&a, &b| rows[b].1.total_cmp(&rows[a].1));
+    let expected: Vec<u32> = order.iter().map(|&i| i as u32 + 2).collect();
+    assert_eq!(kept_rows(&edits), Some(expected));
+
+    let mut sums: BTreeMap<&str, f64> = BTreeMap::new();
+    for (city, amount) in rows {
+        *sums.entry(city).or_default() += amount;
+    }
+    let grouped = new_sheet(&edits, "Umsatz € by Stadt");
+    assert_eq!(grouped["columns"], json!(["Stadt", "Total Umsatz €"]));
+    let expected: Vec<(&str, f64)> = sums.iter().map(|(k, v)| (*k, *v)).collect();
+    assert_key_values(grouped, &expected);
+    // The sort moved every row but kept them all: the totals stay formulas.
+    let mut model = SheetModel::new();
+    for (i, (city, amount)) in rows.iter().enumerate() {
+        model.insert(("A".into(), i as u32 + 2), Cell::Text(city.to_string()));
+        model.insert(("B".into(), i as u32 + 2), Cell::Number(*amount));
+    }
+    let output = output_sheet(&model, &edits);
+    assert_eq!(
+        check_new_sheet_formulas(grouped, &output, "umsatz"),
+        sums.len()
+    );
 }
