@@ -1,26 +1,19 @@
 //! The offline planner's programs, run with the repo's CPython on real files: each
 //! test writes a workbook (openpyxl) or a CSV, plans a request, runs the program the
 //! way the executor does (INPUT_PATH, INPUT_PATHS, OUTPUT_DIR, clean environment) and
-//! reads `output.xlsx` back with calamine. Expected values are computed here from the
-//! same rows the test wrote, independently of pandas.
-
-use calamine::{Data, DataType, Reader, open_workbook_auto};
-use office_core::{
-    ColumnProfile, ColumnType, CsvDialect, FileFormat, FileProfile, Plan, SheetProfile,
-};
-use planner::plan_excel;
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+//! reads the edit script it wrote (`edits.json`; it writes no workbook). Expected rows,
+//! values and formula results are computed here from the same rows the test wrote,
+//! independently of pandas; formulas are evaluated here with Excel's semantics over a
+//! model of the output sheet.
 
 #[path = "support/planner.rs"]
-mod planner;
+mod support;
 
-fn python() -> PathBuf {
-    std::env::var_os("OFFICE_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python"))
-}
+use office_core::{ColumnProfile, ColumnType, FileFormat, FileProfile, Plan, SheetProfile};
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use support::*;
 
 struct Sale {
     region: &'static str,
@@ -137,20 +130,6 @@ wb.save(path)
     path
 }
 
-fn run_helper(script: &str, args: &[&str]) {
-    let out = Command::new(python())
-        .arg("-c")
-        .arg(script)
-        .args(args)
-        .output()
-        .expect("python runs");
-    assert!(
-        out.status.success(),
-        "helper failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 fn column(index: usize, name: &str, dtype: ColumnType) -> ColumnProfile {
     ColumnProfile {
         index,
@@ -209,278 +188,301 @@ fn sales_profile(path: &Path) -> FileProfile {
     }
 }
 
-/// Runs a plan's program like the executor does and returns the output folder.
-fn run(plan: &Plan, input: &Path, dir: &Path) -> PathBuf {
-    let work = dir.join("work");
-    let out = dir.join("out");
-    std::fs::create_dir_all(&work).unwrap();
-    std::fs::create_dir_all(&out).unwrap();
-    let program = work.join("program.py");
-    std::fs::write(&program, &plan.code).unwrap();
-    let result = Command::new(python())
-        .arg(&program)
-        .env_clear()
-        .env("INPUT_PATH", input)
-        .env("INPUT_PATHS", input)
-        .env("OUTPUT_DIR", &out)
-        .env("MPLBACKEND", "Agg")
-        .current_dir(&work)
-        .output()
-        .expect("python runs");
-    assert!(
-        result.status.success(),
-        "program failed:\n{}\n--- code ---\n{}",
-        String::from_utf8_lossy(&result.stderr),
-        plan.code
-    );
-    out
-}
-
 fn plan_and_run(prompt: &str) -> (Plan, PathBuf, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let input = write_sales_workbook(dir.path());
     let plan = plan_excel(prompt, &[sales_profile(&input)])
         .unwrap_or_else(|e| panic!("'{prompt}' was not planned: {}", e.message));
+    assert_eq!(plan.output.as_deref(), Some("edits.json"));
     let out = run(&plan, &input, dir.path());
     (plan, out, dir)
 }
 
-/// A sheet of the output as rows of cells, from A1.
-fn sheet(out: &Path, name: &str) -> Vec<Vec<Data>> {
-    let mut book = open_workbook_auto(out.join("output.xlsx")).expect("output.xlsx opens");
-    let range = book
-        .worksheet_range(name)
-        .unwrap_or_else(|e| panic!("sheet {name}: {e}"));
-    let (top, left) = range.start().unwrap_or((0, 0));
-    let mut rows: Vec<Vec<Data>> = vec![Vec::new(); top as usize];
-    for row in range.rows() {
-        let mut cells = vec![Data::Empty; left as usize];
-        cells.extend(row.iter().cloned());
-        rows.push(cells);
-    }
+/// The sheet row of `SALES[i]`: data from row 3, an empty row 7 after the fourth.
+fn sheet_row(i: usize) -> u32 {
+    if i < 4 { 3 + i as u32 } else { 4 + i as u32 }
+}
+
+/// The row with no cell in the table; it stays, at the table's end when rows move.
+const BLANK_ROW: u32 = 7;
+
+/// The output rows for the sales indices kept, in order: the empty row last.
+fn rows_of(indices: &[usize]) -> Vec<u32> {
+    let mut rows: Vec<u32> = indices.iter().map(|&i| sheet_row(i)).collect();
+    rows.push(BLANK_ROW);
     rows
 }
 
-fn sheet_names(out: &Path) -> Vec<String> {
-    open_workbook_auto(out.join("output.xlsx"))
-        .unwrap()
-        .sheet_names()
-        .to_vec()
+/// The sales sheet as cells: columns B..H, header in row 2.
+fn sales_model() -> SheetModel {
+    let mut model = SheetModel::new();
+    for (j, name) in HEADER.iter().enumerate() {
+        model.insert((letter(2 + j as u32), 2), Cell::Text(name.to_string()));
+    }
+    for (i, s) in SALES.iter().enumerate() {
+        let cells = [
+            Cell::Text(s.region.into()),
+            Cell::Text(s.product.into()),
+            Cell::Number(s.revenue),
+            Cell::Number(s.cost),
+            Cell::Number(s.quantity as f64),
+            Cell::Text(s.date.into()),
+            Cell::Text(s.email.into()),
+        ];
+        for (j, cell) in cells.into_iter().enumerate() {
+            model.insert((letter(2 + j as u32), sheet_row(i)), cell);
+        }
+    }
+    model
 }
 
-/// The values of one column (by header text in row 1), below the header.
-fn column_values(rows: &[Vec<Data>], header: &str) -> Vec<Data> {
-    let at = rows[0]
-        .iter()
-        .position(|c| c.get_string() == Some(header))
-        .unwrap_or_else(|| panic!("no column {header} in {:?}", rows[0]));
-    rows[1..]
-        .iter()
-        .map(|r| r.get(at).cloned().unwrap_or(Data::Empty))
-        .collect()
+/// Sales indices sorted stably by `key`.
+fn order_by<K: PartialOrd>(key: impl Fn(&Sale) -> K, descending: bool) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..SALES.len()).collect();
+    order.sort_by(|&a, &b| {
+        let ord = key(&SALES[a]).partial_cmp(&key(&SALES[b])).unwrap();
+        if descending { ord.reverse() } else { ord }
+    });
+    order
 }
 
-fn numbers(rows: &[Vec<Data>], header: &str) -> Vec<f64> {
-    column_values(rows, header)
-        .iter()
-        .map(|c| {
-            c.as_f64()
-                .unwrap_or_else(|| panic!("{header}: {c:?} is not a number"))
-        })
-        .collect()
-}
-
-fn texts(rows: &[Vec<Data>], header: &str) -> Vec<String> {
-    column_values(rows, header)
-        .iter()
-        .map(|c| c.to_string())
-        .collect()
-}
-
-fn result_json(out: &Path) -> serde_json::Value {
-    serde_json::from_slice(&std::fs::read(out.join("result.json")).unwrap()).unwrap()
+fn where_sales(pred: impl Fn(&Sale) -> bool) -> Vec<usize> {
+    (0..SALES.len()).filter(|&i| pred(&SALES[i])).collect()
 }
 
 #[test]
-fn sort_descending_keeps_other_sheets() {
+fn sort_descending_lists_rows_and_touches_no_other_sheet() {
     let (plan, out, _dir) = plan_and_run("sort by revenue, highest first");
     assert_eq!(plan.steps, ["Sorted by Revenue, descending"]);
-    let rows = sheet(&out, "Sales");
+    let edits = read_edits(&out);
+    let edit = sheet_edit(&edits);
+    assert_eq!(edit["sheet"], "Sales");
     assert_eq!(
-        rows[0].iter().map(|c| c.to_string()).collect::<Vec<_>>(),
-        HEADER
+        edit["table"],
+        json!({"header_row": 2, "first_row": 3, "last_row": 10, "first_col": 2, "last_col": 8})
     );
-    let mut expected: Vec<f64> = SALES.iter().map(|s| s.revenue).collect();
-    expected.sort_by(|a, b| b.total_cmp(a));
-    assert_eq!(numbers(&rows, "Revenue"), expected);
-    // The rows moved whole: each revenue still has its own email.
-    let emails = texts(&rows, "Email");
-    assert_eq!(emails[0], "d@x.com");
+    let expected = rows_of(&order_by(|s| s.revenue, true));
+    assert_eq!(kept_rows(&edits), Some(expected.clone()));
+    assert_eq!(expected[0], sheet_row(5), "the West row, 2500, first");
+    assert!(edit["add_columns"].is_null() && edit["set_cells"].is_null());
+    assert!(edits["new_sheets"].as_array().unwrap().is_empty());
 
-    assert_eq!(sheet_names(&out), ["Sales", "Info"]);
-    let info = sheet(&out, "Info");
-    assert_eq!(info[0][0].get_string(), Some("Source"));
-    assert_eq!(info[0][1].get_string(), Some("test"));
-    assert_eq!(info[2][0].as_f64(), Some(42.0));
-
+    assert_eq!(edits["steps"], json!(["Sorted by Revenue, descending"]));
     let result = result_json(&out);
     assert_eq!(result["steps"][0], "Sorted by Revenue, descending");
-    assert_eq!(result["sheets"]["Sales"]["rows"], SALES.len());
+    assert_eq!(result["sheets"]["Sales"]["rows"], SALES.len() + 1);
     assert_eq!(result["sheets"]["Sales"]["columns"], HEADER.len());
 }
 
 #[test]
 fn sort_text_ascending_ignores_case() {
     let (_, out, _dir) = plan_and_run("sort by product a to z");
-    let mut expected: Vec<String> = SALES.iter().map(|s| s.product.to_string()).collect();
-    expected.sort_by_key(|p| p.to_lowercase());
-    assert_eq!(texts(&sheet(&out, "Sales"), "Product"), expected);
+    let expected = rows_of(&order_by(|s| s.product.to_lowercase(), false));
+    assert_eq!(kept_rows(&read_edits(&out)), Some(expected));
 }
 
 #[test]
 fn filters_on_text_numbers_and_dates() {
     let (_, out, _dir) = plan_and_run("where region is north");
-    let expected: Vec<f64> = SALES
-        .iter()
-        .filter(|s| s.region.trim().eq_ignore_ascii_case("north"))
-        .map(|s| s.revenue)
-        .collect();
-    assert_eq!(expected.len(), 2);
-    assert_eq!(numbers(&sheet(&out, "Sales"), "Revenue"), expected);
+    let kept = where_sales(|s| s.region.trim().eq_ignore_ascii_case("north"));
+    assert_eq!(kept.len(), 2);
+    assert_eq!(kept_rows(&read_edits(&out)), Some(rows_of(&kept)));
 
     let (_, out, _dir) = plan_and_run("keep rows where revenue >= 800 and date before 2024-03-01");
-    let expected: Vec<f64> = SALES
-        .iter()
-        .filter(|s| s.revenue >= 800.0 && s.date < "2024-03-01")
-        .map(|s| s.revenue)
-        .collect();
-    assert_eq!(numbers(&sheet(&out, "Sales"), "Revenue"), expected);
-    let result = result_json(&out);
-    assert!(result["steps"][0].as_str().unwrap().ends_with(&format!(
+    let kept = where_sales(|s| s.revenue >= 800.0 && s.date < "2024-03-01");
+    let edits = read_edits(&out);
+    assert_eq!(kept_rows(&edits), Some(rows_of(&kept)));
+    assert!(edits["steps"][0].as_str().unwrap().ends_with(&format!(
         ": {} of {} rows left",
         SALES.iter().filter(|s| s.revenue >= 800.0).count(),
         SALES.len()
     )));
 
     let (_, out, _dir) = plan_and_run("filter rows where product contains 'new york'");
-    assert_eq!(texts(&sheet(&out, "Sales"), "Product"), ["New York Gizmo"]);
+    assert_eq!(kept_rows(&read_edits(&out)), Some(rows_of(&[6])));
 
     let (_, out, _dir) = plan_and_run("remove rows where region is not South");
-    let expected: Vec<String> = SALES
-        .iter()
-        .filter(|s| s.region == "South")
-        .map(|s| s.region.to_string())
-        .collect();
-    assert_eq!(texts(&sheet(&out, "Sales"), "Region"), expected);
+    let kept = where_sales(|s| s.region == "South");
+    assert_eq!(kept_rows(&read_edits(&out)), Some(rows_of(&kept)));
 }
 
 #[test]
 fn removes_duplicates_whole_rows_and_by_column() {
     let (_, out, _dir) = plan_and_run("remove duplicates");
-    assert_eq!(
-        numbers(&sheet(&out, "Sales"), "Revenue").len(),
-        SALES.len() - 1
-    );
+    // SALES[4] repeats SALES[1] exactly.
+    let kept: Vec<usize> = (0..SALES.len()).filter(|&i| i != 4).collect();
+    assert_eq!(kept_rows(&read_edits(&out)), Some(rows_of(&kept)));
 
     let (_, out, _dir) = plan_and_run("dedupe by email, then sort by email");
-    let mut seen = Vec::new();
-    for s in SALES {
-        if !seen.contains(&s.email) {
-            seen.push(s.email);
+    let mut first_of_each: Vec<usize> = Vec::new();
+    for (i, s) in SALES.iter().enumerate() {
+        if !first_of_each.iter().any(|&k| SALES[k].email == s.email) {
+            first_of_each.push(i);
         }
     }
-    seen.sort();
-    assert_eq!(texts(&sheet(&out, "Sales"), "Email"), seen);
+    first_of_each.sort_by_key(|&i| SALES[i].email);
     // The first row of each email stayed: a@x.com is the North row, not the East one.
-    let rows = sheet(&out, "Sales");
-    assert_eq!(texts(&rows, "Region")[0], "North");
+    assert_eq!(first_of_each[0], 0);
+    assert_eq!(kept_rows(&read_edits(&out)), Some(rows_of(&first_of_each)));
 }
 
 #[test]
-fn adds_computed_columns() {
+fn computed_columns_are_formulas_in_the_sheets_letters_with_cached_values() {
     let (plan, out, _dir) = plan_and_run(
         "add column Margin = Revenue - Cost, then add a column called Ratio that is \
-         (revenue - cost) / revenue, and create Big = quantity * 2 + 1",
+         (revenue - cost) / revenue, and create Big = quantity * 2 + 1, \
+         then add column Share = margin / revenue",
     );
-    assert_eq!(plan.steps.len(), 3);
-    let rows = sheet(&out, "Sales");
-    let margins = numbers(&rows, "Margin");
-    let ratios = numbers(&rows, "Ratio");
-    let big = numbers(&rows, "Big");
+    assert_eq!(plan.steps.len(), 4);
+    let edits = read_edits(&out);
+    assert_eq!(kept_rows(&edits), None, "no row moved");
+    let columns = sheet_edit(&edits)["add_columns"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let headers: Vec<&str> = columns
+        .iter()
+        .map(|c| c["header"].as_str().unwrap())
+        .collect();
+    assert_eq!(headers, ["Margin", "Ratio", "Big", "Share"]);
+    // Revenue is D, Cost E, Quantity F; Margin, added first, is I.
+    assert_eq!(columns[0]["formula"], "=D{r}-E{r}");
+    // The empty row 7 reads 0/0: the formula gives an empty cell there, not #DIV/0!.
+    assert_eq!(columns[1]["formula"], "=IFERROR((D{r}-E{r})/D{r},\"\")");
+    assert_eq!(columns[2]["formula"], "=(F{r}*2)+1");
+    assert_eq!(columns[3]["formula"], "=IFERROR(I{r}/D{r},\"\")");
+    assert!(
+        edits["steps"][1]
+            .as_str()
+            .unwrap()
+            .ends_with("(empty in 1 row where Excel gives #DIV/0!)"),
+        "{}",
+        edits["steps"][1]
+    );
+    // Values per sheet row 3..=10, as Excel computes them (an empty cell is 0).
+    let mut by_row: BTreeMap<u32, &Sale> = BTreeMap::new();
     for (i, s) in SALES.iter().enumerate() {
-        assert_eq!(margins[i], s.revenue - s.cost);
-        assert!((ratios[i] - (s.revenue - s.cost) / s.revenue).abs() < 1e-12);
-        assert_eq!(big[i], (s.quantity * 2 + 1) as f64);
+        by_row.insert(sheet_row(i), s);
+    }
+    for (k, row) in (3..=10u32).enumerate() {
+        let value = |c: usize| columns[c]["values"][k].clone();
+        match by_row.get(&row) {
+            Some(s) => {
+                assert_eq!(value(0).as_f64(), Some(s.revenue - s.cost));
+                let ratio = value(1).as_f64().unwrap();
+                assert!((ratio - (s.revenue - s.cost) / s.revenue).abs() < 1e-12);
+                assert_eq!(value(2).as_f64(), Some((s.quantity * 2 + 1) as f64));
+                let share = value(3).as_f64().unwrap();
+                assert!((share - (s.revenue - s.cost) / s.revenue).abs() < 1e-12);
+            }
+            None => {
+                assert_eq!(row, BLANK_ROW);
+                assert_eq!(value(0).as_f64(), Some(0.0));
+                assert_eq!(value(1), json!(""));
+                assert_eq!(value(2).as_f64(), Some(1.0));
+                assert_eq!(value(3), json!(""));
+            }
+        }
     }
 }
 
 #[test]
-fn groups_and_aggregates_into_new_sheets() {
+fn groups_are_formulas_over_the_output_rows_with_results_cached() {
     let (plan, out, _dir) = plan_and_run(
         "total revenue by region, average cost per product, count orders by region, \
          max quantity for each region",
     );
     assert_eq!(plan.steps.len(), 4, "{:?}", plan.steps);
+    let edits = read_edits(&out);
     assert_eq!(
-        sheet_names(&out),
+        new_sheet_names(&edits),
         [
-            "Sales",
-            "Info",
             "Revenue by Region",
             "Average Cost by Product",
             "Count by Region",
             "Max Quantity by Region"
         ]
     );
+    assert!(
+        edits["sheets"].as_array().unwrap().is_empty(),
+        "the data sheet is untouched"
+    );
 
     // Sums per exact region text, sorted by key (as pandas sorts strings).
     let mut sums: BTreeMap<&str, f64> = BTreeMap::new();
-    let mut counts: BTreeMap<&str, f64> = BTreeMap::new();
-    let mut maxima: BTreeMap<&str, f64> = BTreeMap::new();
     for s in SALES {
         *sums.entry(s.region).or_default() += s.revenue;
-        *counts.entry(s.region).or_default() += 1.0;
-        let m = maxima.entry(s.region).or_insert(f64::MIN);
-        *m = m.max(s.quantity as f64);
     }
-    let rows = sheet(&out, "Revenue by Region");
+    let sheet = new_sheet(&edits, "Revenue by Region");
+    assert_eq!(sheet["columns"], json!(["Region", "Total Revenue"]));
+    let expected: Vec<(&str, f64)> = sums.iter().map(|(k, v)| (*k, *v)).collect();
+    assert_key_values(sheet, &expected);
     assert_eq!(
-        texts(&rows, "Region"),
-        sums.keys().map(|k| k.to_string()).collect::<Vec<_>>()
+        sheet["formulas"][0],
+        json!([null, "=SUMIFS(Sales!$D$3:$D$10,Sales!$B$3:$B$10,A2)"])
     );
-    assert_eq!(
-        numbers(&rows, "Total Revenue"),
-        sums.values().copied().collect::<Vec<_>>()
-    );
-    assert_eq!(
-        numbers(&sheet(&out, "Count by Region"), "Count"),
-        counts.values().copied().collect::<Vec<_>>()
-    );
-    assert_eq!(
-        numbers(&sheet(&out, "Max Quantity by Region"), "Max Quantity"),
-        maxima.values().copied().collect::<Vec<_>>()
-    );
-
-    let mut costs: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
-    for s in SALES {
-        costs.entry(s.product).or_default().push(s.cost);
+    // The input as the applier leaves it (nothing moved), then every formula evaluated.
+    let data = sales_model();
+    for name in new_sheet_names(&edits) {
+        let sheet = new_sheet(&edits, &name);
+        let checked = check_new_sheet_formulas(sheet, &data, "Sales");
+        assert_eq!(checked, sheet["rows"].as_array().unwrap().len(), "{name}");
     }
-    let means: Vec<f64> = costs
-        .values()
-        .map(|v| v.iter().sum::<f64>() / v.len() as f64)
-        .collect();
-    let got = numbers(&sheet(&out, "Average Cost by Product"), "Average Cost");
-    assert_eq!(got.len(), means.len());
-    for (g, m) in got.iter().zip(&means) {
-        assert!((g - m).abs() < 1e-9, "{got:?} vs {means:?}");
-    }
+    assert!(
+        new_sheet(&edits, "Count by Region")["formulas"][0][1]
+            .as_str()
+            .unwrap()
+            .starts_with("=COUNTIFS(Sales!$B$3:$B$10,A2)")
+    );
+    assert!(
+        new_sheet(&edits, "Max Quantity by Region")["formulas"][0][1]
+            .as_str()
+            .unwrap()
+            .starts_with("=_xlfn.MAXIFS(Sales!$F$3:$F$10,")
+    );
 }
 
-/// "median" is a word of the shared vocabulary (analytics knew it, Excel did not); the
-/// median per group is computed here: the middle value, or the mean of the two middle
-/// values for an even count.
 #[test]
-fn median_per_group_is_the_middle_value() {
+fn a_group_after_a_filter_sums_the_kept_rows_and_before_one_is_values() {
+    let (_, out, _dir) = plan_and_run("where revenue >= 800, then total revenue by region");
+    let edits = read_edits(&out);
+    let kept = where_sales(|s| s.revenue >= 800.0);
+    assert_eq!(kept_rows(&edits), Some(rows_of(&kept)));
+    let sheet = new_sheet(&edits, "Revenue by Region");
+    let last = 3 + kept.len() - 1;
+    assert_eq!(
+        sheet["formulas"][0][1],
+        format!("=SUMIFS(Sales!$D$3:$D${last},Sales!$B$3:$B${last},A2)")
+    );
+    let output = output_sheet(&sales_model(), &edits);
+    assert_eq!(
+        check_new_sheet_formulas(sheet, &output, "Sales"),
+        sheet["rows"].as_array().unwrap().len()
+    );
+
+    // The rows change after the grouping: its formulas would read other rows.
+    let (_, out, _dir) = plan_and_run("total revenue by region, then where revenue >= 800");
+    let edits = read_edits(&out);
+    let sheet = new_sheet(&edits, "Revenue by Region");
+    assert!(sheet["formulas"].is_null(), "{sheet}");
+    let mut sums: BTreeMap<&str, f64> = BTreeMap::new();
+    for s in SALES {
+        *sums.entry(s.region).or_default() += s.revenue;
+    }
+    let expected: Vec<(&str, f64)> = sums.iter().map(|(k, v)| (*k, *v)).collect();
+    assert_key_values(sheet, &expected);
+    assert!(
+        edits["steps"][0]
+            .as_str()
+            .unwrap()
+            .contains("values, not formulas")
+    );
+}
+
+/// "median" is a word of the shared vocabulary; no Excel function takes a median per
+/// group, so the sheet holds values and the step says so. The median is computed here.
+#[test]
+fn median_per_group_is_values_and_the_step_says_so() {
     let (plan, out, _dir) = plan_and_run("median revenue by product");
     assert_eq!(plan.steps.len(), 1, "{:?}", plan.steps);
     let mut revenues: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
@@ -500,166 +502,66 @@ fn median_per_group_is_the_middle_value() {
             }
         })
         .collect();
-    // The data tells a median from a mean (Widget: 1200, 1500, 2500).
     let means: Vec<f64> = revenues
         .values()
         .map(|v| v.iter().sum::<f64>() / v.len() as f64)
         .collect();
-    assert_ne!(medians, means);
-    let rows = sheet(&out, "Median Revenue by Product");
-    assert_eq!(
-        texts(&rows, "Product"),
-        revenues.keys().map(|k| k.to_string()).collect::<Vec<_>>()
+    assert_ne!(medians, means, "the data tells a median from a mean");
+    let edits = read_edits(&out);
+    let sheet = new_sheet(&edits, "Median Revenue by Product");
+    let expected: Vec<(&str, f64)> = revenues
+        .keys()
+        .copied()
+        .zip(medians.iter().copied())
+        .collect();
+    assert_key_values(sheet, &expected);
+    assert!(sheet["formulas"].is_null());
+    assert!(
+        edits["steps"][0]
+            .as_str()
+            .unwrap()
+            .contains("no Excel function computes a median")
     );
-    assert_eq!(numbers(&rows, "Median Revenue"), medians);
 }
 
 #[test]
-fn describe_writes_summary_statistics() {
+fn describe_writes_statistics_as_formulas_over_the_kept_rows() {
     let (_, out, _dir) = plan_and_run("remove duplicates. describe");
-    let rows = sheet(&out, "Summary statistics");
-    let labels = texts(&rows, "statistic");
+    let edits = read_edits(&out);
+    let sheet = new_sheet(&edits, "Summary statistics");
+    assert_eq!(
+        sheet["columns"],
+        json!(["statistic", "Revenue", "Cost", "Quantity"])
+    );
+    let labels: Vec<&str> = sheet["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r[0].as_str().unwrap())
+        .collect();
     assert_eq!(
         labels,
         ["count", "mean", "std", "min", "25%", "50%", "75%", "max"]
     );
-    let revenue = numbers(&rows, "Revenue");
-    let mut unique: Vec<&Sale> = Vec::new();
-    for s in SALES {
-        if !unique
-            .iter()
-            .any(|u| u.region == s.region && u.email == s.email && u.revenue == s.revenue)
-        {
-            unique.push(s);
-        }
-    }
-    assert_eq!(revenue[0], unique.len() as f64);
+    let unique: Vec<&Sale> = SALES
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 4)
+        .map(|(_, s)| s)
+        .collect();
+    let revenue = |k: usize| sheet["rows"][k][1].as_f64().unwrap();
+    assert_eq!(revenue(0), unique.len() as f64);
     let mean = unique.iter().map(|s| s.revenue).sum::<f64>() / unique.len() as f64;
-    assert!((revenue[1] - mean).abs() < 1e-9);
+    assert!((revenue(1) - mean).abs() < 1e-9);
     assert_eq!(
-        revenue[3],
+        revenue(3),
         unique.iter().map(|s| s.revenue).fold(f64::MAX, f64::min)
     );
-    // Text columns are not described.
-    assert!(!rows[0].iter().any(|c| c.get_string() == Some("Region")));
-}
-
-#[test]
-fn hostile_column_names_are_data_not_code() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("evil.xlsx");
-    let evil = "x\"]; import os #";
-    let script = r#"
-import sys, openpyxl
-wb = openpyxl.Workbook()
-ws = wb.active
-ws.title = "Data"
-ws.append([sys.argv[1], "Name"])
-for value, name in [(3, "c"), (10, "a"), (7, "b")]:
-    ws.append([value, name])
-wb.save(sys.argv[2])
-"#;
-    run_helper(script, &[evil, path.to_str().unwrap()]);
-    let sheet_profile = SheetProfile {
-        name: "Data".into(),
-        rows: 4,
-        cols: 2,
-        first_row: 0,
-        first_col: 0,
-        header_row: Some(0),
-        data_rows: 3,
-        columns: vec![
-            column(0, evil, ColumnType::Integer),
-            column(1, "Name", ColumnType::Text),
-        ],
-    };
-    let profile = FileProfile {
-        name: "evil.xlsx".into(),
-        format: FileFormat::Xlsx,
-        size: 0,
-        sheets: vec![sheet_profile],
-        csv: None,
-        notes: Vec::new(),
-    };
-    let plan = plan_excel("sort by 'x\"]; import os #' descending", &[profile]).unwrap();
-    let out = run(&plan, &path, dir.path());
-    let rows = sheet(&out, "Data");
-    assert_eq!(rows[0][0].get_string(), Some(evil));
-    assert_eq!(numbers(&rows, evil), [10.0, 7.0, 3.0]);
-    assert_eq!(texts(&rows, "Name"), ["a", "b", "c"]);
-}
-
-#[test]
-fn csv_with_semicolons_decimal_comma_bom_and_non_ascii() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("umsatz.csv");
-    let rows = [
-        ("Zürich", 10.5),
-        ("東京", 4.0),
-        ("Zürich", 1.5),
-        ("Москва", 7.25),
-        ("東京", 2.0),
-    ];
-    let mut text = String::from("\u{feff}Stadt;Umsatz €\n");
-    for (city, amount) in rows {
-        // A European export: decimal comma.
-        text.push_str(&format!(
-            "{city};{}\n",
-            amount.to_string().replace('.', ",")
-        ));
-    }
-    std::fs::write(&path, text).unwrap();
-    let profile = FileProfile {
-        name: "umsatz.csv".into(),
-        format: FileFormat::Csv,
-        size: 0,
-        sheets: vec![SheetProfile {
-            name: "umsatz".into(),
-            rows: rows.len() + 1,
-            cols: 2,
-            first_row: 0,
-            first_col: 0,
-            header_row: Some(0),
-            data_rows: rows.len(),
-            columns: vec![
-                column(0, "Stadt", ColumnType::Text),
-                column(1, "Umsatz €", ColumnType::Float),
-            ],
-        }],
-        csv: Some(CsvDialect {
-            delimiter: ';',
-            quote: '"',
-            encoding: "utf-8".into(),
-            has_bom: true,
-            decimal: ',',
-        }),
-        notes: Vec::new(),
-    };
-    let plan = plan_excel(
-        "sum of umsatz € by stadt, then sort by umsatz € descending",
-        &[profile],
-    )
-    .unwrap_or_else(|e| panic!("{}", e.message));
-    let out = run(&plan, &path, dir.path());
-    assert_eq!(sheet_names(&out), ["umsatz", "Umsatz € by Stadt"]);
-    let data = sheet(&out, "umsatz");
-    let mut amounts: Vec<f64> = rows.iter().map(|r| r.1).collect();
-    amounts.sort_by(|a, b| b.total_cmp(a));
-    assert_eq!(numbers(&data, "Umsatz €"), amounts);
-
-    let mut sums: BTreeMap<&str, f64> = BTreeMap::new();
-    for (city, amount) in rows {
-        *sums.entry(city).or_default() += amount;
-    }
-    let grouped = sheet(&out, "Umsatz € by Stadt");
-    assert_eq!(
-        texts(&grouped, "Stadt"),
-        sums.keys().map(|k| k.to_string()).collect::<Vec<_>>()
-    );
-    assert_eq!(
-        numbers(&grouped, "Total Umsatz €"),
-        sums.values().copied().collect::<Vec<_>>()
-    );
+    // Over the six kept rows, which the dedupe moved up to rows 3..8.
+    assert_eq!(sheet["formulas"][0][1], "=COUNT(Sales!$D$3:$D$8)");
+    assert_eq!(sheet["formulas"][4][1], "=QUARTILE(Sales!$D$3:$D$8,1)");
+    let output = output_sheet(&sales_model(), &edits);
+    assert_eq!(check_new_sheet_formulas(sheet, &output, "Sales"), 8 * 3);
 }
 
 /// The planner on the profiler's own profile of the workbook, end to end.
@@ -674,9 +576,9 @@ fn works_on_the_profilers_profile() {
         &[profile],
     )
     .unwrap_or_else(|e| panic!("{}", e.message));
-    let out = run(&plan, &input, dir.path());
-    let mut expected: Vec<f64> = SALES.iter().map(|s| s.revenue).collect();
-    expected.sort_by(|a, b| b.total_cmp(a));
-    expected.dedup_by(|a, b| a == b && *a == 800.0);
-    assert_eq!(numbers(&sheet(&out, "Sales"), "Revenue"), expected);
+    let edits = read_edits(&run(&plan, &input, dir.path()));
+    let unique: Vec<usize> = (0..SALES.len()).filter(|&i| i != 4).collect();
+    let mut expected = unique.clone();
+    expected.sort_by(|&a, &b| SALES[b].revenue.total_cmp(&SALES[a].revenue));
+    assert_eq!(kept_rows(&edits), Some(rows_of(&expected)));
 }

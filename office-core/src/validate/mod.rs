@@ -86,6 +86,9 @@ pub(crate) const DEFAULT_ALLOWED_MODULES: &[&str] = &[
     "openpyxl.workbook",
     "openpyxl.worksheet",
     "openpyxl.cell",
+    // Reads workbooks with their coordinates (A1 at [0][0]) and text as text; the Excel
+    // programs' table loader uses it.
+    "python_calamine",
     "matplotlib",
     "matplotlib.pyplot",
     "matplotlib.ticker",

@@ -30,7 +30,8 @@ pub(crate) fn system_message(kind: JobKind, policy: &Policy) -> String {
     let mut text = String::from(
         "You write one complete Python 3.11 program that does what the user asks with the \
          files described below. It runs once, unattended, in a sandbox with no network, with \
-         pandas, numpy, openpyxl and matplotlib (Agg backend) installed.\n\n## Contract\n\
+         pandas, numpy, openpyxl, python_calamine and matplotlib (Agg backend) installed.\n\n\
+         ## Contract\n\
          - Input files: os.environ[\"INPUT_PATH\"] is the first file; \
          os.environ[\"INPUT_PATHS\"] lists every file, separated by os.pathsep, in the order \
          given. Open them read-only.\n\
@@ -243,11 +244,14 @@ fn sheet_json(sheet: &SheetProfile, detail: Detail) -> Value {
         "first_column": sheet.first_col + 1,
         "column_count": sheet.columns.len(),
     });
+    if let Some(table) = table_json(sheet) {
+        value["table"] = table;
+    }
     if !named.is_empty() {
         columns.extend(
-            named
-                .iter()
-                .map(|c| json!({"name": c.name, "type": c.dtype})),
+            named.iter().map(
+                |c| json!({"name": c.name, "column": column_letter(c.index), "type": c.dtype}),
+            ),
         );
     }
     value["columns"] = Value::Array(columns);
@@ -262,9 +266,36 @@ fn sheet_json(sheet: &SheetProfile, detail: Detail) -> Value {
     value
 }
 
+/// Where the table is, 1-based as Excel shows it and shaped as an edit script's `table`
+/// (header row, first and last data row, first and last column), so a program that
+/// edits the workbook in place can name its rows and columns exactly.
+fn table_json(sheet: &SheetProfile) -> Option<Value> {
+    let (first, last) = (sheet.columns.first()?, sheet.columns.last()?);
+    let first_row = sheet.header_row.map_or(sheet.first_row, |h| h + 1) + 1;
+    Some(json!({
+        "header_row": sheet.header_row.map(|r| r + 1),
+        "first_row": first_row,
+        "last_row": first_row + sheet.data_rows - 1,
+        "first_col": first.index + 1,
+        "last_col": last.index + 1,
+    }))
+}
+
+/// A column's letter from its 0-based index: 0 = A, 26 = AA.
+fn column_letter(index: usize) -> String {
+    let mut number = index + 1;
+    let mut letters = Vec::new();
+    while number > 0 {
+        letters.push(char::from(b'A' + ((number - 1) % 26) as u8));
+        number = (number - 1) / 26;
+    }
+    letters.iter().rev().collect()
+}
+
 fn column_json(c: &ColumnProfile, samples: usize) -> Value {
     let mut v = json!({
         "name": c.name,
+        "column": column_letter(c.index),
         "type": c.dtype,
         "non_null": c.non_null,
         "nulls": c.nulls,
@@ -449,6 +480,25 @@ mod tests {
         assert_eq!(c["samples"].as_array().unwrap().len(), 3);
         assert_eq!(c["mean"], 5.0);
         assert_eq!(parsed[0]["sheets"][0]["header_row"], 1);
+    }
+
+    #[test]
+    fn the_profile_gives_the_tables_coordinates_as_an_edit_script_names_them() {
+        let mut p = profile((0..28).map(|i| column(i + 2, &format!("c{i}"))).collect());
+        // Header in row 4 (0-based 3), ten data rows below it, from column C.
+        p.sheets[0].first_row = 3;
+        p.sheets[0].header_row = Some(3);
+        let parsed: Value = serde_json::from_str(&profiles_block(&[p], 100_000)).unwrap();
+        let sheet = &parsed[0]["sheets"][0];
+        assert_eq!(
+            sheet["table"],
+            json!({"header_row": 4, "first_row": 5, "last_row": 14, "first_col": 3, "last_col": 30})
+        );
+        assert_eq!(sheet["columns"][0]["column"], "C");
+        assert_eq!(sheet["columns"][23]["column"], "Z");
+        assert_eq!(sheet["columns"][24]["column"], "AA");
+        assert_eq!(column_letter(701), "ZZ");
+        assert_eq!(column_letter(702), "AAA");
     }
 
     #[test]

@@ -1,17 +1,20 @@
 //! Operations -> a readable, deterministic pandas program.
 //!
-//! The program reads every sheet of the first input raw (`header=None`), finds the
-//! target sheet's header by matching the profile's column names (pandas keeps or drops
-//! leading empty rows and columns depending on the engine, so a fixed offset is not
-//! trusted), applies the operations in order, and writes `output.xlsx` (the other
-//! sheets unchanged, new sheets for groupings and statistics) and `result.json`.
+//! The program reads the target sheet's cells with their coordinates (calamine, A1 at
+//! [0][0]; text files record by record, all cells text), finds the header by matching
+//! the profile's column names, keeps each data row's sheet row as the frame's index,
+//! applies the operations in order, and writes the edit script `edits.json` (the rows
+//! kept in output order, columns added as formulas with cached values, new sheets with
+//! formulas over the output rows) and `result.json`. It never writes the workbook: the
+//! trusted side applies the script to the input in place (`book`).
 //!
 //! Every name and value from the user or the file reaches the program only as a
 //! string literal made by `py_str`, in code and in comments alike.
 
 use super::ops::Operation;
 use super::tables::excel_table_spec;
-use super::{GENERATOR_NAME, OUTPUT_FILE, RESULT_FILE};
+use super::{GENERATOR_NAME, RESULT_FILE};
+use crate::book::edits::EDITS_FILE;
 use crate::plan::Plan;
 use crate::profile::{FileProfile, SheetProfile};
 use std::fmt::Write as _;
@@ -127,7 +130,12 @@ fn header_cell(name: &str, earlier: &[String]) -> Option<String> {
 /// The Excel program's own helpers, then the table loader every kind's program shares.
 const PRELUDE: &str = concat!(include_str!("excel.py"), include_str!("tables.py"));
 
-/// The program, its steps in words, and the output it writes.
+/// The program's imports (the loader reads workbooks with calamine, text files with `csv`).
+const IMPORTS: &str = "import csv\nimport datetime\nimport json\nimport os\n\n\
+                       import numpy as np\nimport pandas as pd\nimport python_calamine\n\n";
+
+/// The program, its steps in words, and the output it writes: the edit script
+/// (`edits.json`), never the workbook, which the trusted side edits in place from it.
 pub(crate) fn build_plan(
     file: &FileProfile,
     sheet: &SheetProfile,
@@ -145,6 +153,61 @@ pub(crate) fn build_plan(
         sheet.name.clone()
     };
 
+    code.push_str(&program_head(file, sheet, prompt));
+    code.push_str(IMPORTS);
+    code.push_str("INPUT_PATH = os.environ[\"INPUT_PATH\"]\n");
+    code.push_str("OUTPUT_DIR = os.environ[\"OUTPUT_DIR\"]\n");
+    let _ = writeln!(code, "EDITS_FILE = {}", py_str(EDITS_FILE));
+    let _ = writeln!(code, "RESULT_FILE = {}", py_str(RESULT_FILE));
+    let _ = writeln!(code, "TARGET_SHEET = {}", py_str(&sheet.name));
+    let _ = writeln!(code, "OUTPUT_SHEET = {}", py_str(&output_sheet));
+    code.push_str("# Where the table is, as the profile found it.\n");
+    let _ = writeln!(code, "TABLE = {}", excel_table_spec(file, sheet));
+    code.push_str(PRELUDE);
+    let mut helpers: Vec<&str> = Vec::new();
+    for op in operations {
+        let python = op.python();
+        if !python.is_empty() && !helpers.contains(&python) {
+            helpers.push(python);
+            code.push_str(python);
+        }
+    }
+    code.push_str(
+        "\n\n# Read the table: each row indexed by its sheet row, each column with its letter.\n",
+    );
+    code.push_str("df, PLACE = sheet_table(INPUT_PATH, TABLE)\n");
+    code.push_str("steps = []\nadded = []  # columns right of the table\nnew_sheets = []\n");
+
+    for (number, op) in operations.iter().enumerate() {
+        let mut body = String::new();
+        let step = op.emit(&mut body, &mut taken);
+        let used: Vec<String> = op.columns_used().iter().map(|c| py_str(c)).collect();
+        let _ = write!(code, "\n# Step {}: {}.", number + 1, comment_text(&step));
+        if !used.is_empty() {
+            let _ = write!(code, " Columns: {}.", used.join(", "));
+        }
+        code.push('\n');
+        code.push_str(&body);
+        steps.push(step);
+    }
+
+    code.push_str(
+        "\n# Write the edit script: the rows kept in output order, the columns added, the new\n\
+         # sheets. The workbook itself is edited in place from it, everything else untouched.\n\
+         write_edits(df)\n",
+    );
+
+    Plan {
+        code,
+        generator: GENERATOR_NAME.to_string(),
+        steps,
+        output: Some(EDITS_FILE.to_string()),
+    }
+}
+
+/// The comment lines a program opens with: who wrote it, the request, the input.
+fn program_head(file: &FileProfile, sheet: &SheetProfile, prompt: &str) -> String {
+    let mut code = String::new();
     let prompt_line: String = prompt.chars().take(400).collect();
     let _ = writeln!(
         code,
@@ -161,77 +224,7 @@ pub(crate) fn build_plan(
             .unwrap_or_default(),
         py_str(&sheet.name)
     );
-    code.push_str("import os\n\nimport numpy as np\nimport pandas as pd\n\n");
-    code.push_str("INPUT_PATH = os.environ[\"INPUT_PATH\"]\n");
-    code.push_str("OUTPUT_DIR = os.environ[\"OUTPUT_DIR\"]\n");
-    let _ = writeln!(code, "TARGET_SHEET = {}", py_str(&sheet.name));
-    let _ = writeln!(code, "OUTPUT_SHEET = {}", py_str(&output_sheet));
-    code.push_str("# Where the table is, as the profile found it.\n");
-    let _ = writeln!(code, "TABLE = {}", excel_table_spec(file, sheet));
-    code.push_str(PRELUDE);
-    let mut helpers: Vec<&str> = Vec::new();
-    for op in operations {
-        let python = op.python();
-        if !python.is_empty() && !helpers.contains(&python) {
-            helpers.push(python);
-            code.push_str(python);
-        }
-    }
-    code.push_str("\n\n# Read the input.\n");
-    code.push_str("sheets = read_input(INPUT_PATH, TABLE, all_sheets=True)\n");
-    code.push_str(
-        "if TARGET_SHEET not in sheets:\n    raise ValueError(\"The sheet \" + repr(TARGET_SHEET) + \" is not in the input file.\")\n",
-    );
-    code.push_str("df = table_from_raw(sheets[TARGET_SHEET], TABLE)\n");
-    code.push_str("steps = []\nnew_sheets = []  # (sheet name, frame, index label or None)\n");
-
-    for (number, op) in operations.iter().enumerate() {
-        let mut body = String::new();
-        let step = op.emit(&mut body, &mut taken);
-        let used: Vec<String> = op.columns_used().iter().map(|c| py_str(c)).collect();
-        let _ = write!(code, "\n# Step {}: {}.", number + 1, comment_text(&step));
-        if !used.is_empty() {
-            let _ = write!(code, " Columns: {}.", used.join(", "));
-        }
-        code.push('\n');
-        code.push_str(&body);
-        steps.push(step);
-    }
-
-    code.push_str(
-        r#"
-# Write the workbook: the target sheet transformed, the other sheets unchanged, then
-# the new sheets.
-shapes = {}
-with pd.ExcelWriter(output_path("#,
-    );
-    code.push_str(&py_str(OUTPUT_FILE));
-    code.push_str(
-        r#"), engine="openpyxl") as writer:
-    for name, frame in sheets.items():
-        if name == TARGET_SHEET:
-            df.to_excel(writer, sheet_name=OUTPUT_SHEET, index=False)
-            shapes[OUTPUT_SHEET] = {"rows": int(df.shape[0]), "columns": int(df.shape[1])}
-        else:
-            frame.to_excel(writer, sheet_name=name, header=False, index=False)
-            shapes[name] = {"rows": int(frame.shape[0]), "columns": int(frame.shape[1])}
-    for name, frame, index_label in new_sheets:
-        frame.to_excel(writer, sheet_name=name, index=index_label is not None,
-                       index_label=index_label)
-        shapes[name] = {"rows": int(frame.shape[0]), "columns": int(frame.shape[1])}
-
-result = {"steps": steps, "target_sheet": OUTPUT_SHEET, "sheets": shapes}
-pd.Series(result, dtype=object).to_json(output_path("#,
-    );
-    code.push_str(&py_str(RESULT_FILE));
-    code.push_str("), force_ascii=False, indent=2)\n");
-
-    Plan {
-        code,
-        generator: GENERATOR_NAME.to_string(),
-        steps,
-        output: Some(OUTPUT_FILE.to_string()),
-    }
+    code
 }
 
 /// Text for a comment line: anything that could end the line is escaped the way a

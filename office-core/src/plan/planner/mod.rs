@@ -3,7 +3,8 @@
 //! It reads a request in plain language as a list of clauses, maps each clause to one
 //! operation on one sheet (sort, filter, remove duplicates, add a computed column,
 //! group and aggregate, describe), matches the words to the sheet's real column names,
-//! and writes a readable pandas program for the operations.
+//! and writes a readable pandas program for the operations, which writes what to change
+//! in the workbook (`book::edits`) rather than the workbook.
 //!
 //! It is conservative on purpose: a clause it cannot map, a column it cannot find, an
 //! ambiguous column or an operation that does not fit the column's type ends the
@@ -16,7 +17,8 @@
 //! - `ops/`: one file per operation (how it is recognised, what it reports, the code it
 //!   emits); adding one is a file there plus a line in its `operations!` list;
 //! - `columns`: words -> column names (exact, normalized, plural, fuzzy, word match);
-//! - `codegen`: operations -> the Excel program, around `excel.py` and `tables.py`;
+//! - `codegen`: operations -> the Excel program, around `excel.py` and `tables.py`; the
+//!   program writes the edit script `edits.json`, never the workbook;
 //! - `analytics`, `report`: programs for those kinds (facts, charts, the answer), on
 //!   the shared table specs in `tables` and the Python in `tables.py` / `analysis.py`;
 //! - `tables.py`: the one table loader every kind's program includes.
@@ -40,8 +42,11 @@ use columns::Column;
 /// The name recorded on jobs whose code this generator wrote.
 pub(crate) const GENERATOR_NAME: &str = "planner";
 
-/// The files an excel program writes (owned by the kind).
-pub(crate) use crate::kind::excel::{OUTPUT_FILE, RESULT_FILE};
+/// The file an excel program writes: the edit script (`book::edits` owns the name).
+pub(crate) const OUTPUT_FILE: &str = crate::book::edits::EDITS_FILE;
+
+/// The account of its run an excel program writes next to the script (owned by the kind).
+pub(crate) use crate::kind::excel::RESULT_FILE;
 
 /// Operations the planner supports, as named in error messages.
 pub(crate) const OPERATIONS: &[&str] = &ops::NAMES;

@@ -93,3 +93,114 @@ def table_from_raw(raw, spec):
         except (ValueError, TypeError):
             continue  # a cell that is not a number: the column stays as it is
     return table
+
+
+# ---------------------------------------------------------------------------------
+# Reading a table with its coordinates (the Excel program, which edits the workbook in
+# place): every cell as the file holds it, text always text (no cell that reads `NA`,
+# `None`, `null` or `#N/A` becomes missing; `00123` and long digit strings stay as
+# typed), each data row indexed by its sheet row (1-based), each column with its
+# letter. Workbooks are read with calamine with A1 at [0][0]; text files record by
+# record with the sniffed dialect (blank lines skipped; the header is row 1).
+# ---------------------------------------------------------------------------------
+
+
+def column_letter(number):
+    """A = 1, Z = 26, AA = 27."""
+    letters = ""
+    while number > 0:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def number_in_text(text, decimal):
+    """The number a text cell reads as (with `decimal` as the decimal separator, the
+    other of `.` and `,` as thousands), or None."""
+    text = text.strip()
+    if decimal != ".":
+        text = text.replace(".", "").replace(decimal, ".")
+    if not text or not any(ch.isdigit() for ch in text):
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def text_number(value, decimal):
+    """A text file's cell in a number column: the number it reads as, else as it is."""
+    number = number_in_text(value, decimal) if isinstance(value, str) else None
+    return value if number is None else number
+
+
+def read_cells(path, spec):
+    """Every cell of the spec's sheet as a frame of objects, A1 at [0][0]; empty cells
+    (and calamine's empty text for them) are None."""
+    if spec["text"]:
+        with open(path, encoding=spec["encoding"], newline="") as f:
+            records = csv.reader(f, delimiter=spec["sep"], quotechar=spec["quote"])
+            rows = [record for record in records if record]
+    else:
+        book = python_calamine.CalamineWorkbook.from_path(path)
+        rows = book.get_sheet_by_name(spec["sheet"]).to_python(skip_empty_area=False)
+    raw = pd.DataFrame(rows, dtype=object)
+    return raw.mask(raw.isna() | (raw == ""), None)
+
+
+def with_timestamps(cells):
+    """A column with its dates and date-times (calamine gives both kinds) as Timestamps,
+    so that they compare with each other."""
+    kinds = cells.map(type)
+    dated = kinds.isin([datetime.datetime, datetime.date])
+    if not dated.any():
+        return cells
+    cells = cells.copy()
+    cells[dated] = [pd.Timestamp(v) for v in cells[dated]]
+    return cells
+
+
+def sheet_table(path, spec):
+    """The table of the spec's sheet and where it is. The frame has the profile's column
+    names and one row per data row that has a cell, indexed by its sheet row; `place`
+    holds the table's range (1-based), each column's letter and the rows with no cell
+    in the table (`blank`). In text files, cells of number columns that read as numbers
+    are numbers; every other cell is as the file holds it."""
+    raw = read_cells(path, spec)
+    columns = spec["columns"]
+    if raw.empty:
+        raise ValueError("The sheet " + repr(spec["sheet"]) + " of " + repr(spec["file"]) + " is empty.")
+    if spec["header_row"] is None:
+        start, col = spec["first_row"], spec["first_col"]
+    else:
+        row, col = locate_header(raw, spec)
+        start = row + 1
+    width = len(columns)
+    table = raw.iloc[start:, col:col + width].reindex(columns=range(col, col + width))
+    table.columns = columns
+    table.index = range(start + 1, start + 1 + len(table))
+    table = table.astype(object).where(table.notna(), None)
+    for name in columns:
+        table[name] = with_timestamps(table[name])
+    filled = table.notna().any(axis=1)
+    last_row = int(filled[filled].index.max()) if filled.any() else start
+    table = table.loc[:last_row]
+    filled = filled.loc[:last_row]
+    blank = [int(r) for r in filled.index[~filled.to_numpy()]]
+    frame = table[filled.to_numpy()].copy()
+    if spec["text"]:
+        for name in spec["numeric"]:
+            frame[name] = frame[name].map(lambda v: text_number(v, spec["decimal"]))
+    place = {
+        "sheet": spec["sheet"],
+        "header_row": None if spec["header_row"] is None else start,
+        "first_row": start + 1,
+        "last_row": last_row,
+        "first_col": col + 1,
+        "last_col": col + width,
+        "letters": {name: column_letter(col + 1 + i) for i, name in enumerate(columns)},
+        "blank": blank,
+        "blank_set": set(blank),
+        "blank_frame": table.loc[blank].copy(),
+    }
+    return frame, place

@@ -2,7 +2,7 @@
 //! "average price per category", "count orders by status", "group by region and sum
 //! revenue", "median cost by city".
 
-use super::{OpKind, Operation, Recognised, col};
+use super::{OpKind, Operation, Recognised, py_bool};
 use crate::plan::planner::codegen::{py_str, sheet_name};
 use crate::plan::planner::columns::{Column, normalize};
 use crate::plan::planner::parse::{ClauseError, FailCode, column_result, strip_column_words};
@@ -52,6 +52,9 @@ impl Operation for Aggregate {
         true
     }
 
+    /// A new sheet, one row per group: the key as a value, the aggregate as a formula
+    /// over the output rows (`SUMIFS`, `AVERAGEIFS`, `COUNTIFS`, `MINIFS`, `MAXIFS`)
+    /// with its result cached; the median (no such function) as values.
     fn emit(&self, code: &mut String, taken: &mut Vec<String>) -> String {
         let group = &self.group.name;
         let (value_header, wanted_sheet, words) = match &self.value {
@@ -84,36 +87,28 @@ impl Operation for Aggregate {
         } else {
             "True"
         };
-        let by = format!("{}, dropna=False, sort={sort}", col(group));
-        match &self.value {
-            None => {
-                let _ = writeln!(code, "grouped = df.groupby({by}).size()");
-            }
-            Some(v) if self.func == AggFunc::Count => {
-                let _ = writeln!(code, "grouped = {}.groupby({by}).count()", col(&v.name));
-            }
-            Some(v) => {
-                let convert = if v.dtype == ColumnType::Date {
-                    "as_date"
-                } else {
-                    "as_number"
-                };
-                let _ = writeln!(
-                    code,
-                    "grouped = {convert}({}).groupby({by}).{}()",
-                    col(&v.name),
-                    self.func.pandas()
-                );
-            }
-        }
+        let value = self
+            .value
+            .as_ref()
+            .map_or("None".to_string(), |v| py_str(&v.name));
+        let func = match &self.value {
+            None => "count",
+            Some(_) => self.func.pandas(),
+        };
+        let dates = self
+            .value
+            .as_ref()
+            .is_some_and(|v| v.dtype == ColumnType::Date);
+        let _ = writeln!(code, "steps.append({})", py_str(&step));
         let _ = writeln!(
             code,
-            "result = pd.DataFrame({{{}: grouped.index, {}: grouped.to_numpy()}})",
+            "group_sheet(df, {}, {}, {value}, {}, {}, sort={sort}, dates={}, step=len(steps) - 1)",
+            py_str(&name),
             py_str(group),
-            py_str(&value_header)
+            py_str(func),
+            py_str(&value_header),
+            py_bool(dates),
         );
-        let _ = writeln!(code, "new_sheets.append(({}, result, None))", py_str(&name));
-        let _ = writeln!(code, "steps.append({})", py_str(&step));
         step
     }
 }

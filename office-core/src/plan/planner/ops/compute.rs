@@ -1,8 +1,8 @@
 //! Add a column computed row by row: "add column Margin = Revenue - Cost", "create a
 //! Total column as price times quantity", "add Ratio equal to revenue / cost".
 
-use super::{OpKind, Operation, Recognised, col, format_number, found};
-use crate::plan::planner::codegen::py_str;
+use super::{OpKind, Operation, Recognised, format_number, found};
+use crate::plan::planner::codegen::{py_list, py_str};
 use crate::plan::planner::columns::{Column, ColumnMatch, find_column};
 use crate::plan::planner::parse::{ClauseError, FailCode, column_result, strip_column_words};
 use crate::plan::planner::tokens::{
@@ -44,14 +44,6 @@ impl Expr {
         }
     }
 
-    pub(crate) fn divides(&self) -> bool {
-        match self {
-            Expr::Number(_) | Expr::Column(_) => false,
-            Expr::Negate(e) => e.divides(),
-            Expr::Binary(a, op, b) => *op == '/' || a.divides() || b.divides(),
-        }
-    }
-
     /// The columns the expression reads, each once, in order.
     fn columns(&self, out: &mut Vec<String>) {
         match self {
@@ -69,13 +61,39 @@ impl Expr {
         }
     }
 
-    /// The expression in Python, over `df`.
+    /// The expression in Python, over `n` (each column's cells as Excel's arithmetic
+    /// reads them).
     fn python(&self) -> String {
         match self {
             Expr::Number(n) => format_number(*n),
-            Expr::Column(name) => format!("as_number({})", col(name)),
+            Expr::Column(name) => format!("n[{}]", py_str(name)),
             Expr::Negate(inner) => format!("(-{})", inner.python()),
             Expr::Binary(a, op, b) => format!("({} {op} {})", a.python(), b.python()),
+        }
+    }
+
+    /// The expression as an Excel formula, as Python parts that join to the template:
+    /// text in literals, each column as `ref(name)` (its letter and `{r}`, resolved by
+    /// the program, which knows the sheet's letters and the columns it added).
+    fn formula_parts(&self, top: bool, parts: &mut Vec<String>) {
+        match self {
+            Expr::Number(n) => parts.push(py_str(&format_number(*n))),
+            Expr::Column(name) => parts.push(format!("ref({})", py_str(name))),
+            Expr::Negate(inner) => {
+                parts.push(py_str("-"));
+                inner.formula_parts(false, parts);
+            }
+            Expr::Binary(a, op, b) => {
+                if !top {
+                    parts.push(py_str("("));
+                }
+                a.formula_parts(false, parts);
+                parts.push(py_str(&op.to_string()));
+                b.formula_parts(false, parts);
+                if !top {
+                    parts.push(py_str(")"));
+                }
+            }
         }
     }
 }
@@ -120,15 +138,23 @@ impl Operation for Compute {
         })
     }
 
+    /// A formula per row (`=F{r}-G{r}`) with its values cached as Excel computes them
+    /// (an empty cell counts as 0; where a row would be an error, such as a division by
+    /// zero, the formula is wrapped in `IFERROR(..., "")`).
     fn emit(&self, code: &mut String, _taken: &mut Vec<String>) -> String {
         let step = format!("Added column {} = {}", self.name, self.expr);
-        let mut value = self.expr.python();
-        if self.expr.divides() && self.expr.mentions_column() {
-            // Division by zero gives an empty cell, not infinity.
-            value = format!("{value}.replace([np.inf, -np.inf], np.nan)");
-        }
-        let _ = writeln!(code, "{} = {value}", col(&self.name));
+        let mut parts = vec![py_str("=")];
+        self.expr.formula_parts(true, &mut parts);
+        let inputs: Vec<String> = self.columns_used();
         let _ = writeln!(code, "steps.append({})", py_str(&step));
+        let _ = writeln!(
+            code,
+            "df = add_column(df, {}, [{}], {}, lambda n: {}, step=len(steps) - 1)",
+            py_str(&self.name),
+            parts.join(", "),
+            py_list(&inputs),
+            self.expr.python()
+        );
         step
     }
 }

@@ -58,7 +58,7 @@ impl Operation for Dedupe {
         code.push_str("rows_before = len(df)\n");
         let _ = writeln!(
             code,
-            "df = df.drop_duplicates(subset={subset}, keep=\"first\").reset_index(drop=True)"
+            "df = df.drop_duplicates(subset={subset}, keep=\"first\")"
         );
         let _ = writeln!(
             code,

@@ -50,7 +50,9 @@ impl Operation for Describe {
             )
         };
         if self.columns.is_empty() {
-            code.push_str("subset = df.select_dtypes(include=\"number\")\n");
+            code.push_str(
+                "subset = pd.DataFrame({c: as_number(df[c]) for c in TABLE[\"numeric\"]}, index=df.index)\n",
+            );
             code.push_str(
                 "stats = subset.describe() if subset.shape[1] else df.describe(include=\"all\")\n",
             );
@@ -67,15 +69,19 @@ impl Operation for Describe {
                     format!("{}: {value}", py_str(&c.name))
                 })
                 .collect();
-            let _ = writeln!(code, "subset = pd.DataFrame({{{}}})", parts.join(", "));
+            let _ = writeln!(
+                code,
+                "subset = pd.DataFrame({{{}}}, index=df.index)",
+                parts.join(", ")
+            );
             code.push_str("stats = subset.describe(include=\"all\")\n");
         }
+        let _ = writeln!(code, "steps.append({})", py_str(&step));
         let _ = writeln!(
             code,
-            "new_sheets.append(({}, stats, \"statistic\"))",
+            "describe_sheet(df, {}, stats, step=len(steps) - 1)",
             py_str(&name)
         );
-        let _ = writeln!(code, "steps.append({})", py_str(&step));
         step
     }
 }

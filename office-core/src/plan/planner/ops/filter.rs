@@ -101,7 +101,7 @@ def rows_where(frame, condition, keep, empty_matches):
     """The rows where `condition` holds (keep) or does not (remove). An empty cell
     matches only 'not equal' and 'does not contain' conditions."""
     condition = condition.astype("boolean").fillna(empty_matches).astype(bool)
-    return frame[condition if keep else ~condition].reset_index(drop=True)
+    return frame[condition if keep else ~condition]
 "#;
 
 impl Operation for Filter {

@@ -29,7 +29,7 @@ const PYTHON: &str = r#"
 
 def sorted_by(frame, kinds, descending):
     """Stable sort by the columns in `kinds` (name -> number, date or text); empty
-    cells last."""
+    cells last. Rows keep their sheet row as index: the output order is the index."""
     convert = {"number": as_number, "date": as_date, "text": as_text}
     return frame.sort_values(
         by=list(kinds),
@@ -37,7 +37,7 @@ def sorted_by(frame, kinds, descending):
         kind="mergesort",
         na_position="last",
         key=lambda values: convert[kinds[values.name]](values),
-    ).reset_index(drop=True)
+    )
 "#;
 
 impl Operation for Sort {

@@ -164,6 +164,18 @@ fn filter_of(op: Operation) -> (String, CmpOp, Literal, bool) {
     }
 }
 
+/// What every Excel program imports: the loader reads workbooks with calamine and text
+/// files with `csv`; the script is JSON.
+const PROGRAM_IMPORTS: [&str; 7] = [
+    "csv",
+    "datetime",
+    "json",
+    "os",
+    "numpy",
+    "pandas",
+    "python_calamine",
+];
+
 /// Imports in the program, and whether it parses at all.
 fn imports(code: &str) -> Vec<String> {
     use rustpython_parser::{Parse, ast};

@@ -10,7 +10,7 @@ fn plan_has_steps_output_and_generator() {
     )
     .unwrap();
     assert_eq!(plan.generator, "planner");
-    assert_eq!(plan.output.as_deref(), Some("output.xlsx"));
+    assert_eq!(plan.output.as_deref(), Some("edits.json"));
     assert_eq!(
         plan.steps,
         vec![
@@ -44,12 +44,7 @@ fn hostile_names_stay_inside_string_literals() {
         &[profile],
     );
     let plan = plan.unwrap_or_else(|e| panic!("{}", e.message));
-    assert_eq!(
-        imports(&plan.code),
-        ["os", "numpy", "pandas"],
-        "{}",
-        plan.code
-    );
+    assert_eq!(imports(&plan.code), PROGRAM_IMPORTS, "{}", plan.code);
     assert!(
         !plan
             .code
@@ -72,7 +67,7 @@ fn generated_code_parses_for_every_operation() {
         "describe",
     ] {
         let plan = plan_excel(prompt, &sales()).unwrap();
-        assert_eq!(imports(&plan.code), ["os", "numpy", "pandas"], "{prompt}");
+        assert_eq!(imports(&plan.code), PROGRAM_IMPORTS, "{prompt}");
         let violations = crate::validate::validate(&plan.code, &crate::validate::Policy::default());
         assert!(violations.is_empty(), "{prompt}: {violations:?}");
     }
@@ -91,7 +86,7 @@ async fn every_kind_has_a_program_that_passes_the_policy() {
     params.insert("template".into(), "weekly-status".into());
     let profiles = sales();
     for (kind, output) in [
-        (JobKind::Excel, "output.xlsx"),
+        (JobKind::Excel, "edits.json"),
         (JobKind::Analytics, "results.json"),
         (JobKind::Report, "analysis.json"),
     ] {
@@ -110,4 +105,29 @@ async fn every_kind_has_a_program_that_passes_the_policy() {
         assert!(violations.is_empty(), "{kind}: {violations:?}");
     }
     assert_eq!(OfflinePlanner.name(), "planner");
+}
+
+#[test]
+fn a_computed_column_is_a_formula_built_from_the_expression() {
+    let plan = plan_excel(
+        "add column Ratio = (revenue - cost) / -unit price, then add column Twice = ratio * 2",
+        &sales(),
+    )
+    .unwrap();
+    // The letters are the program's to resolve (`ref`), from the sheet's coordinates.
+    assert!(
+        plan.code.contains(
+            "df = add_column(df, \"Ratio\", [\"=\", \"(\", ref(\"Revenue\"), \"-\", ref(\"Cost\"), \")\", \
+             \"/\", \"-\", ref(\"Unit Price\")], [\"Revenue\", \"Cost\", \"Unit Price\"], \
+             lambda n: ((n[\"Revenue\"] - n[\"Cost\"]) / (-n[\"Unit Price\"])), step=len(steps) - 1)"
+        ),
+        "{}",
+        plan.code
+    );
+    // A column added earlier is referenced like any other.
+    assert!(
+        plan.code
+            .contains("[\"=\", ref(\"Ratio\"), \"*\", \"2\"], [\"Ratio\"]")
+    );
+    assert!(plan.code.ends_with("write_edits(df)\n"));
 }

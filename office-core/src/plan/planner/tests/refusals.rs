@@ -27,7 +27,12 @@ fn non_ascii_columns() {
         (vec!["销售额".to_string()], true)
     );
     let plan = plan_excel("sum of ВЫРУЧКА by 地区", &[profile]).unwrap();
-    assert!(plan.code.contains("df[\"Выручка\"]"), "{}", plan.code);
+    assert!(
+        plan.code
+            .contains("\"地区\", \"Выручка\", \"sum\", \"Total Выручка\""),
+        "{}",
+        plan.code
+    );
     assert!(
         plan.steps[0].contains("Выручка by 地区"),
         "{:?}",
