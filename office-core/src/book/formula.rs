@@ -350,18 +350,19 @@ pub(crate) fn move_formula(formula: &str, edited_sheet: &str, map: &RowMap) -> A
     rewrite(formula, edited_sheet, edited_sheet, map, Mode::Follow)
 }
 
-/// A conditional format's or data validation's formula on the edited sheet, whose range's
+/// A conditional format's or data validation's formula on `host_sheet`, whose range's
 /// top-left cell moved by `d_row` rows: relative references move with it, absolute ones
 /// follow their data.
 pub(crate) fn adjust_anchored(
     formula: &str,
+    host_sheet: &str,
     edited_sheet: &str,
     map: &RowMap,
     d_row: i64,
 ) -> Adjusted {
     rewrite(
         formula,
-        edited_sheet,
+        host_sheet,
         edited_sheet,
         map,
         Mode::Anchored { d_row },

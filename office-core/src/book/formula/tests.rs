@@ -229,9 +229,12 @@ fn translate_shifts_relative_references_only() {
 fn anchored_formulas_and_sqref() {
     let map = reversed();
     // A conditional format over the whole table: its relative rows stay.
-    assert_eq!(adjust_anchored("$F2>$K$1", "Data", &map, 0), Adjusted::Same);
     assert_eq!(
-        adjust_anchored("$F2>$K$1+$K$3", "Data", &map, 0),
+        adjust_anchored("$F2>$K$1", "Data", "Data", &map, 0),
+        Adjusted::Same
+    );
+    assert_eq!(
+        adjust_anchored("$F2>$K$1+$K$3", "Data", "Data", &map, 0),
         Adjusted::Changed("$F2>$K$1+$K$10".into())
     );
     assert_eq!(follow_sqref("A2:H11", &map).unwrap(), Sqref::Same);
