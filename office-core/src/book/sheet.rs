@@ -68,6 +68,13 @@ pub(crate) fn rewrite_sheet(
 ) -> Result<Rewritten, EditError> {
     let text = checked(&sheet)?;
     let plan = plan::Plan::new(edit, map, sheet.date1904)?;
+    if map.is_identity() && plan.is_empty() {
+        return Ok(Rewritten {
+            xml: sheet.xml.to_vec(),
+            changes: Vec::new(),
+            broken: Vec::new(),
+        });
+    }
     let mut walk = Walk {
         text,
         sheet: sheet.name,
@@ -81,6 +88,7 @@ pub(crate) fn rewrite_sheet(
         changes: Vec::new(),
         broken: Vec::new(),
         extent: Extent::default(),
+        rows_changed: false,
     };
     let xml = walk.run()?;
     let mut changes = walk.edit_changes(map);
@@ -99,6 +107,33 @@ pub(crate) fn adjust_sheet(
     edited_sheet: &str,
     map: &RowMap,
 ) -> Result<Option<Rewritten>, EditError> {
+    checked(&sheet)?;
+    if map.is_identity() || !may_name(sheet.xml, edited_sheet) {
+        return Ok(None);
+    }
+    adjust_walk(sheet, edited_sheet, map)
+}
+
+/// Whether `xml` may name the sheet: false only when a plain name (letters, digits,
+/// spaces, `_`, `.`, `-`) appears nowhere in it, in any case.
+fn may_name(xml: &[u8], sheet: &str) -> bool {
+    let plain = sheet
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b' ' | b'_' | b'.' | b'-'));
+    if !plain || sheet.is_empty() {
+        return true;
+    }
+    let needle = sheet.as_bytes();
+    xml.windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+/// `adjust_sheet` without its shortcuts: every formula of the sheet read and adjusted.
+fn adjust_walk(
+    sheet: SheetXml<'_>,
+    edited_sheet: &str,
+    map: &RowMap,
+) -> Result<Option<Rewritten>, EditError> {
     let text = checked(&sheet)?;
     let mut walk = Walk {
         text,
@@ -110,6 +145,7 @@ pub(crate) fn adjust_sheet(
         changes: Vec::new(),
         broken: Vec::new(),
         extent: Extent::default(),
+        rows_changed: false,
     };
     let xml = walk.run()?;
     if xml == sheet.xml {
@@ -202,6 +238,8 @@ struct Walk<'a, 's> {
     changes: Vec<Change>,
     broken: Vec<String>,
     extent: Extent,
+    /// A row of `<sheetData>` was written differently (then `<dimension>` is recomputed).
+    rows_changed: bool,
 }
 
 impl Walk<'_, '_> {
@@ -225,7 +263,7 @@ impl Walk<'_, '_> {
                 Event::Start(e) | Event::Empty(e) if depth == 1 => {
                     let empty = matches!(s.event, Event::Empty(_));
                     let name = local(e);
-                    let end = match (name.as_str(), empty) {
+                    let end = match (name, empty) {
                         (_, true) => s.span.end,
                         ("sheetData", false) => {
                             rows::sheet_data(self, &mut ev, s.span.clone(), &mut out)?;
@@ -234,7 +272,7 @@ impl Walk<'_, '_> {
                         (_, false) => ev.skip_element(e)?,
                     };
                     let whole = s.span.start..end;
-                    match name.as_str() {
+                    match name {
                         "dimension" => {
                             dimension = Some((out.len(), whole));
                             continue;
@@ -263,7 +301,7 @@ impl Walk<'_, '_> {
 
     /// The `<dimension>` tag: as it was, or the extent of the cells written.
     fn dimension(&mut self, raw: &str, base: usize) -> Result<String, EditError> {
-        if !self.edits_here() {
+        if !self.edits_here() || !self.rows_changed {
             return Ok(raw.to_owned());
         }
         let mut ev = Events::new(raw, base);

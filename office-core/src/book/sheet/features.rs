@@ -404,7 +404,7 @@ fn ranged(
             kept += 1;
             continue;
         }
-        if matches!(tag.as_str(), "formula" | "formula1" | "formula2") && !empty {
+        if matches!(tag, "formula" | "formula1" | "formula2") && !empty {
             let end = matching_end(&all, i - 1);
             let inner_start = s.span.end;
             let inner_end = all.get(end).map_or(inner_start, |s| s.span.start);

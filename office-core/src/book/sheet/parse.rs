@@ -74,7 +74,7 @@ pub(super) struct Row<'a> {
 }
 
 fn number(e: &BytesStart<'_>, key: &str) -> Option<u32> {
-    attr(e, key).and_then(|v| v.trim().parse().ok())
+    super::xml::attr_number(e, key)
 }
 
 /// Reads the row whose start tag was just read (`span`), up to its end.
@@ -116,7 +116,7 @@ pub(super) fn row<'a>(
             }
             _ => continue,
         };
-        match local(&e).as_str() {
+        match local(&e) {
             "c" => {
                 let cell = cell(text, ev, e, s.span, empty, col, r)?;
                 col = cell.col;
@@ -176,7 +176,7 @@ fn cell<'a>(
             }
             _ => continue,
         };
-        match local(&e).as_str() {
+        match local(&e) {
             "f" => {
                 let (end, inner) = if empty {
                     (s.span.end, None)

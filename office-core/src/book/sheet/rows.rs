@@ -75,7 +75,7 @@ pub(super) fn sheet_data<'a>(
             Source::New => write_new_row(walk, *new_r, out)?,
         }
     }
-    out.extend_from_slice(text[last_end..end_tag.start].as_bytes());
+    out.extend_from_slice(&text.as_bytes()[last_end..end_tag.start]);
     out.extend_from_slice(text[end_tag].as_bytes());
     Ok(())
 }
@@ -167,11 +167,10 @@ fn expanded_groups(walk: &Walk<'_, '_>, shared: &Shared) -> Result<HashSet<u32>,
             continue;
         }
         match shared.text_at(si, row, col) {
-            Some(text) => {
-                if moves(walk, row) || changes(&text) {
-                    expanded.insert(si);
-                }
+            Some(text) if moves(walk, row) || changes(&text) => {
+                expanded.insert(si);
             }
+            Some(_) => {}
             None if moves(walk, row) => {
                 return Err(EditError(format!(
                     "The cell {}!{}{row} uses shared formula {si}, which the sheet never defines.",
@@ -208,6 +207,13 @@ fn write_row(
         .map(|(e, _)| e.table.last_col)
         .unwrap_or(0);
     let mut changed = new_r != row.r || !extras.is_empty();
+    if !changed && row.cells.iter().all(|c| c.formula.is_none()) {
+        for cell in &row.cells {
+            walk.extent.add(new_r, cell.col);
+        }
+        out.extend_from_slice(&text.as_bytes()[row.span.clone()]);
+        return Ok(());
+    }
     let mut body = String::new();
     let mut prev = row.tag_end;
     let mut left = Left::default();
@@ -243,6 +249,7 @@ fn write_row(
         out.extend_from_slice(text[row.span.clone()].as_bytes());
         return Ok(());
     }
+    walk.rows_changed = true;
     let r = new_r.to_string();
     let spans = super::xml::attr(&row.tag, "spans").and_then(|s| {
         let (a, b) = s.split_once(':')?;
@@ -261,7 +268,7 @@ fn write_row(
     }
     out.extend_from_slice(rewrite_tag(&row.tag, row.empty, &set).as_bytes());
     out.extend_from_slice(body.as_bytes());
-    out.extend_from_slice(text[prev.max(row.tag_end)..row.span.end].as_bytes());
+    out.extend_from_slice(&text.as_bytes()[prev.max(row.tag_end)..row.span.end]);
     Ok(())
 }
 
@@ -273,6 +280,7 @@ fn write_new_row(walk: &mut Walk<'_, '_>, new_r: u32, out: &mut Vec<u8>) -> Resu
         write_extra(walk, extra, new_r, None, Left::default(), &mut body)?;
     }
     if !body.is_empty() {
+        walk.rows_changed = true;
         out.extend_from_slice(format!("<row r=\"{new_r}\">{body}</row>").as_bytes());
     }
     Ok(())
@@ -349,7 +357,7 @@ fn write_cell(
 ) -> Result<bool, EditError> {
     let text = walk.text;
     let moved = old_r != new_r;
-    let reference = format!("{}{new_r}", col_letters(cell.col));
+    let reference = || format!("{}{new_r}", col_letters(cell.col));
     let formula = match &cell.formula {
         Some(f) => f,
         None if !moved || !cell.has_r => {
@@ -360,7 +368,7 @@ fn write_cell(
             out.push_str(&rewrite_tag(
                 &cell.tag,
                 cell.empty,
-                &[("r", Some(&reference))],
+                &[("r", Some(&reference()))],
             ));
             out.push_str(&text[cell.tag_end..cell.span.end]);
             return Ok(true);
@@ -394,7 +402,7 @@ fn write_cell(
             Adjusted::Changed(t) => Some(t),
             Adjusted::Broken { text: t, reason } => {
                 walk.broken
-                    .push(format!("{}!{reference}: {reason}", walk.sheet));
+                    .push(format!("{}!{}: {reason}", walk.sheet, reference()));
                 Some(t)
             }
         },
@@ -411,6 +419,7 @@ fn write_cell(
         out.push_str(&text[cell.span.clone()]);
         return Ok(false);
     }
+    let reference = reference();
     if let (Some(new), Some(src)) = (&new_text, &source)
         && new != src
         && *new != translate(src, i64::from(new_r) - i64::from(old_r), 0)

@@ -49,7 +49,7 @@ pub(super) fn data_sheet() -> String {
         };
         rows.push_str(&format!(
             r#"<row r="{r}" spans="1:8"{attrs}><c r="A{r}" t="inlineStr"><is><t>{name}</t></is></c><c r="B{r}" s="2"><v>{id}</v></c>{c}<c r="E{r}"><f>B{r}+1</f><v>{e}</v></c><c r="F{r}"><v>{units}</v></c><c r="G{r}"><v>{price}</v></c><c r="H{r}" s="3">{h_formula}<v>{h}</v></c></row>"#,
-            name = NAMES[i].replace('#', "#"),
+            name = NAMES[i],
             id = 100 + i,
             e = 101 + i,
             units = UNITS[i],

@@ -70,17 +70,27 @@ impl<'a> Events<'a> {
 }
 
 /// The local name of an element (`x:row` → `row`).
-pub(super) fn local(e: &BytesStart<'_>) -> String {
-    e.local_name().as_ref().to_owned()
+pub(super) fn local<'e>(e: &'e BytesStart<'_>) -> &'e str {
+    e.local_name().into_inner()
+}
+
+/// An attribute's value as a number, read without copying.
+pub(super) fn attr_number(e: &BytesStart<'_>, key: &str) -> Option<u32> {
+    e.attributes()
+        .with_checks(false)
+        .flatten()
+        .find(|a| a.key.as_ref() == key)
+        .and_then(|a| a.value.trim().parse().ok())
 }
 
 /// An attribute's value, unescaped.
 pub(super) fn attr(e: &BytesStart<'_>, key: &str) -> Option<String> {
     e.attributes().with_checks(false).flatten().find_map(|a| {
-        (a.key.as_ref() == key).then(|| {
-            quick_xml::escape::unescape(&a.value)
+        (a.key.as_ref() == key).then(|| match a.value.contains('&') {
+            false => a.value.into_owned(),
+            true => quick_xml::escape::unescape(&a.value)
                 .map(|v| v.into_owned())
-                .unwrap_or_else(|_| a.value.clone().into_owned())
+                .unwrap_or_else(|_| a.value.clone().into_owned()),
         })
     })
 }
