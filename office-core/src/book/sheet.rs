@@ -159,12 +159,16 @@ fn adjust_walk(
 }
 
 fn checked<'a>(sheet: &SheetXml<'a>) -> Result<&'a str, EditError> {
-    if sheet.xml.len() > MAX_SHEET_BYTES {
+    checked_within(sheet, MAX_SHEET_BYTES)
+}
+
+fn checked_within<'a>(sheet: &SheetXml<'a>, limit: usize) -> Result<&'a str, EditError> {
+    if sheet.xml.len() > limit {
         return Err(EditError(format!(
             "The worksheet '{}' is {} MB of XML, more than the {} MB this writer edits.",
             sheet.name,
             sheet.xml.len() >> 20,
-            MAX_SHEET_BYTES >> 20
+            limit >> 20
         )));
     }
     std::str::from_utf8(sheet.xml).map_err(|e| {

@@ -27,7 +27,9 @@ pub(super) fn element(
         "cols" if here => cols(walk, whole.clone())?,
         "autoFilter" if here => auto_filter(walk, whole.clone())?,
         "mergeCells" if here && !identity => merge_cells(walk, whole.clone())?,
-        "conditionalFormatting" | "dataValidations" if !identity => {
+        "conditionalFormatting" | "dataValidations" | "protectedRanges" | "ignoredErrors"
+            if !identity =>
+        {
             ranged(walk, name, whole.clone())?
         }
         "hyperlinks" if !identity => hyperlinks(walk, whole.clone())?,
@@ -344,7 +346,8 @@ fn merge_cells(walk: &mut Walk<'_, '_>, whole: Range<usize>) -> Result<Option<St
     )))
 }
 
-/// `<conditionalFormatting>` or `<dataValidations>`: each `sqref` follows its cells on
+/// `<conditionalFormatting>`, `<dataValidations>`, `<protectedRanges>` or
+/// `<ignoredErrors>`: each `sqref` follows its cells on
 /// the edited sheet (a range whose cells all went is dropped), and each formula's
 /// references follow their data on any sheet.
 fn ranged(
@@ -355,10 +358,11 @@ fn ranged(
     let all = events(walk, &whole)?;
     let text = walk.text;
     let on_edited = walk.edits_here();
-    let what = if name == "dataValidations" {
-        "data validation"
-    } else {
-        "conditional format"
+    let what = match name {
+        "dataValidations" => "data validation",
+        "protectedRanges" => "protected range",
+        "ignoredErrors" => "ignored error",
+        _ => "conditional format",
     };
     let (mut out, mut changed) = (String::new(), false);
     let (mut d_row, mut kept, mut dropped) = (0i64, 0usize, 0usize);
@@ -437,7 +441,7 @@ fn ranged(
     if !changed {
         return Ok(None);
     }
-    if name == "dataValidations" && dropped > 0 {
+    if name != "conditionalFormatting" && dropped > 0 {
         if kept == 0 {
             return Ok(Some(String::new()));
         }

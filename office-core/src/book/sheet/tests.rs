@@ -64,7 +64,7 @@ pub(super) fn data_sheet() -> String {
         r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" mc:Ignorable="x14ac" xmlns:x14ac="http://schemas.microsoft.com/office/spreadsheetml/2009/9/ac"><sheetPr filterMode="0"/><dimension ref="A1:H14"/><sheetViews><sheetView tabSelected="1" workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/><selection pane="bottomLeft" activeCell="B5" sqref="B5"/></sheetView></sheetViews><sheetFormatPr defaultRowHeight="15" x14ac:dyDescent="0.25"/><cols><col min="1" max="1" width="20" customWidth="1"/><col min="8" max="8" width="14.5" style="3" customWidth="1"/></cols>
 <sheetData>{rows}</sheetData>
-<autoFilter ref="A1:H11"><sortState ref="A2:H11"><sortCondition descending="1" ref="F2:F11"/></sortState></autoFilter><mergeCells count="2"><mergeCell ref="A13:E13"/><mergeCell ref="C3:D3"/></mergeCells><conditionalFormatting sqref="F2:F11"><cfRule type="expression" dxfId="0" priority="1"><formula>$F2&gt;$F$13</formula></cfRule></conditionalFormatting><dataValidations count="1"><dataValidation type="whole" allowBlank="1" sqref="F2:F11"><formula1>0</formula1><formula2>1000</formula2></dataValidation></dataValidations><hyperlinks><hyperlink ref="A4" location="'Data'!F4" display="see"/></hyperlinks><pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/><extLst><ext uri="{{78C0D931-6437-407d-A8EE-F0AAD7539E65}}" xmlns:x14="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main"><x14:conditionalFormattings><x14:conditionalFormatting xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main"><x14:cfRule type="dataBar" id="{{A}}"><x14:dataBar minLength="0" maxLength="100"/></x14:cfRule><xm:sqref>G2:G11</xm:sqref></x14:conditionalFormatting></x14:conditionalFormattings></ext></extLst></worksheet>"#
+<protectedRanges><protectedRange name="ids" sqref="B2:B11"/></protectedRanges><autoFilter ref="A1:H11"><sortState ref="A2:H11"><sortCondition descending="1" ref="F2:F11"/></sortState></autoFilter><mergeCells count="2"><mergeCell ref="A13:E13"/><mergeCell ref="C3:D3"/></mergeCells><conditionalFormatting sqref="F2:F11"><cfRule type="expression" dxfId="0" priority="1"><formula>$F2&gt;$F$13</formula></cfRule></conditionalFormatting><dataValidations count="1"><dataValidation type="whole" allowBlank="1" sqref="F2:F11"><formula1>0</formula1><formula2>1000</formula2></dataValidation></dataValidations><hyperlinks><hyperlink ref="A4" location="'Data'!F4" display="see"/></hyperlinks><pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/><ignoredErrors><ignoredError sqref="A2:A11" numberStoredAsText="1"/></ignoredErrors><extLst><ext uri="{{78C0D931-6437-407d-A8EE-F0AAD7539E65}}" xmlns:x14="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main"><x14:conditionalFormattings><x14:conditionalFormatting xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main"><x14:cfRule type="dataBar" id="{{A}}"><x14:dataBar minLength="0" maxLength="100"/></x14:cfRule><xm:sqref>G2:G11</xm:sqref></x14:conditionalFormatting></x14:conditionalFormattings></ext></extLst></worksheet>"#
     )
 }
 
@@ -248,6 +248,12 @@ fn a_filter_removes_rows_and_moves_what_is_below() {
     assert!(xml.contains(&format!("<formula>$F2&gt;$F${total_row}</formula>")));
     assert!(xml.contains(&format!(r#"sqref="F2:F{last}"><formula1>0</formula1>"#)));
     assert!(!xml.contains("<hyperlink "), "row 4's link went with it");
+    assert!(xml.contains(&format!(
+        r#"<protectedRange name="ids" sqref="B2:B{last}"/>"#
+    )));
+    assert!(xml.contains(&format!(
+        r#"<ignoredError sqref="A2:A{last}" numberStoredAsText="1"/>"#
+    )));
     assert!(xml.contains(&format!(r#"<dimension ref="A1:H{}"/>"#, 14 - removed)));
     assert!(out.changes.contains(&Change::RowsRemoved {
         sheet: "Data".into(),
@@ -511,4 +517,91 @@ fn the_written_sheet_reads_back_in_openpyxl() {
         serde_json::json!(30.0)
     );
     assert_eq!(got["hidden"], serde_json::json!([map.new_row(7).unwrap()]));
+}
+
+#[test]
+fn set_cells_make_the_rows_and_cells_they_need() {
+    let empty = r#"<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><dimension ref="A1"/><sheetData/></worksheet>"#;
+    let mut e = edit(None);
+    e.set_cells = vec![
+        CellEdit {
+            cell: "C4".into(),
+            value: CellValue::Date {
+                date: "2024-01-31T12:00:00".into(),
+            },
+            formula: None,
+        },
+        CellEdit {
+            cell: "a2".into(),
+            value: CellValue::Text(" #N/A ".into()),
+            formula: None,
+        },
+    ];
+    let (out, _, formats) = rewrite(empty, &e).unwrap();
+    let xml = String::from_utf8(out.xml).unwrap();
+    let read = Read::new(&xml);
+    assert_eq!(read.value("C4"), Some("45322.5".into()));
+    assert_eq!(
+        read.attr("C4", "s"),
+        Some("4".into()),
+        "a date format from Styles"
+    );
+    assert_eq!(formats.made, vec![(0, "yyyy-mm-dd hh:mm:ss".to_owned())]);
+    assert_eq!(
+        read.text("A2"),
+        Some(" #N/A "),
+        "text as typed, spaces kept"
+    );
+    assert!(xml.contains(r#"<dimension ref="A2:C4"/>"#), "{xml}");
+    assert!(xml.find(r#"<row r="2">"#) < xml.find(r#"<row r="4">"#));
+    // An existing cell keeps its style when set.
+    let mut e = edit(None);
+    e.set_cells = vec![CellEdit {
+        cell: "B3".into(),
+        value: CellValue::Number(7.0),
+        formula: None,
+    }];
+    let (out, _, _) = rewrite(&data_sheet(), &e).unwrap();
+    let read = Read::new(std::str::from_utf8(&out.xml).unwrap());
+    assert_eq!(read.value("B3"), Some("7".into()));
+    assert_eq!(read.attr("B3", "s"), Some("2".into()));
+    let mut twice = edit(None);
+    twice.set_cells = vec![e.set_cells[0].clone(), e.set_cells[0].clone()];
+    assert!(
+        rewrite(&data_sheet(), &twice)
+            .unwrap_err()
+            .0
+            .contains("twice")
+    );
+}
+
+#[test]
+fn dates_count_from_the_workbooks_epoch() {
+    use super::plan::serial;
+    for (date, want) in [
+        ("1900-01-01", 1.0),
+        ("1900-02-28", 59.0),
+        ("1900-03-01", 61.0),
+        ("2024-01-31", 45322.0),
+        ("2024-01-31T06:00:00", 45322.25),
+    ] {
+        assert_eq!(serial(date, false).unwrap(), want, "{date}");
+    }
+    assert_eq!(serial("2024-01-31", true).unwrap(), 45322.0 - 1462.0);
+    assert!(serial("1899-12-31", false).is_err());
+    assert!(serial("1903-12-31", true).is_err());
+    assert!(serial("31/01/2024", false).is_err());
+}
+
+#[test]
+fn a_sheet_too_big_to_edit_is_refused() {
+    let xml = data_sheet();
+    let sheet = SheetXml {
+        name: "Data",
+        xml: xml.as_bytes(),
+        date1904: false,
+    };
+    let err = checked_within(&sheet, 1 << 10).unwrap_err();
+    assert!(err.0.contains("more than the"), "{}", err.0);
+    assert!(checked_within(&sheet, 1 << 20).is_ok());
 }
