@@ -412,6 +412,13 @@ fn rewrite(formula: &str, host: &str, edited: &str, map: &RowMap, mode: Mode) ->
         };
         let outcome = match mode {
             Mode::Shift { d_row, d_col } => shift(r.area, d_row, d_col).map_err(|()| None),
+            // A relative reference to another sheet moves with the range's top-left.
+            Mode::Anchored { d_row } if !on_edited => {
+                if d_row == 0 || r.sheet == SheetPrefix::External {
+                    continue;
+                }
+                shift(r.area, d_row, 0).map_err(|()| Some("moves off the sheet"))
+            }
             _ if !on_edited || map.identity => continue,
             Mode::Follow => follow(r.area, map).map_err(Some),
             Mode::Anchored { d_row } => anchored(r.area, map, d_row).map_err(Some),

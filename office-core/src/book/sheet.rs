@@ -89,6 +89,7 @@ pub(crate) fn rewrite_sheet(
         broken: Vec::new(),
         extent: Extent::default(),
         rows_changed: false,
+        prefix: String::new(),
     };
     let xml = walk.run()?;
     let mut changes = walk.edit_changes(map);
@@ -146,6 +147,7 @@ fn adjust_walk(
         broken: Vec::new(),
         extent: Extent::default(),
         rows_changed: false,
+        prefix: String::new(),
     };
     let xml = walk.run()?;
     if xml == sheet.xml {
@@ -244,6 +246,8 @@ struct Walk<'a, 's> {
     extent: Extent,
     /// A row of `<sheetData>` was written differently (then `<dimension>` is recomputed).
     rows_changed: bool,
+    /// The prefix of SpreadsheetML elements in this part (usually none).
+    prefix: String,
 }
 
 impl Walk<'_, '_> {

@@ -237,6 +237,11 @@ fn anchored_formulas_and_sqref() {
         adjust_anchored("$F2>$K$1+$K$3", "Data", "Data", &map, 0),
         Adjusted::Changed("$F2>$K$1+$K$10".into())
     );
+    assert_eq!(
+        adjust_anchored("Other!$A5+Other!$A$5+F5", "Data", "Data", &map, 2),
+        Adjusted::Changed("Other!$A7+Other!$A$5+F7".into()),
+        "relative rows move with the range, on any sheet"
+    );
     assert_eq!(follow_sqref("A2:H11", &map).unwrap(), Sqref::Same);
     assert_eq!(
         follow_sqref("A2:A3 C5", &map).unwrap(),

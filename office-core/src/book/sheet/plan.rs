@@ -282,8 +282,10 @@ fn cell_text(text: &str) -> String {
     escape(&out)
 }
 
-/// A new cell's XML (`None`: an empty cell with nothing to keep is not written).
+/// A new cell's XML (`None`: an empty cell with nothing to keep is not written), its
+/// elements named with the part's prefix `p` (`""` or `x:`).
 pub(super) fn cell_xml(
+    p: &str,
     col: u32,
     row: u32,
     style: Option<u32>,
@@ -294,38 +296,32 @@ pub(super) fn cell_xml(
     let reference = format!("{}{row}", col_letters(col));
     let s = style.map(|s| format!(" s=\"{s}\"")).unwrap_or_default();
     let f = formula
-        .map(|f| format!("<f>{}</f>", escape(f.strip_prefix('=').unwrap_or(f))))
+        .map(|f| format!("<{p}f>{}</{p}f>", escape(f.strip_prefix('=').unwrap_or(f))))
         .unwrap_or_default();
+    let v = |text: String| format!("<{p}v>{text}</{p}v>");
     let (t, v) = match value {
         CellValue::Empty if formula.is_none() && style.is_none() => return Ok(None),
         CellValue::Empty => ("", String::new()),
-        CellValue::Bool(b) => (" t=\"b\"", format!("<v>{}</v>", u8::from(*b))),
-        CellValue::Number(n) => ("", format!("<v>{}</v>", number_text(*n))),
-        CellValue::Date { date } => (
-            "",
-            format!("<v>{}</v>", number_text(serial(date, date1904)?)),
-        ),
-        CellValue::Error { error } => (
-            " t=\"e\"",
-            format!("<v>{}</v>", escape(&error.to_ascii_uppercase())),
-        ),
-        CellValue::Text(text) if formula.is_some() => {
-            (" t=\"str\"", format!("<v>{}</v>", cell_text(text)))
-        }
+        CellValue::Bool(b) => (" t=\"b\"", v(u8::from(*b).to_string())),
+        CellValue::Number(n) => ("", v(number_text(*n))),
+        CellValue::Date { date } => ("", v(number_text(serial(date, date1904)?))),
+        CellValue::Error { error } => (" t=\"e\"", v(escape(&error.to_ascii_uppercase()))),
+        CellValue::Text(text) if formula.is_some() => (" t=\"str\"", v(cell_text(text))),
         CellValue::Text(text) => {
             let space = if text.trim() != text {
                 " xml:space=\"preserve\""
             } else {
                 ""
             };
+            let text = cell_text(text);
             (
                 " t=\"inlineStr\"",
-                format!("<is><t{space}>{}</t></is>", cell_text(text)),
+                format!("<{p}is><{p}t{space}>{text}</{p}t></{p}is>"),
             )
         }
     };
     if f.is_empty() && v.is_empty() {
-        return Ok(Some(format!("<c r=\"{reference}\"{s}/>")));
+        return Ok(Some(format!("<{p}c r=\"{reference}\"{s}/>")));
     }
-    Ok(Some(format!("<c r=\"{reference}\"{s}{t}>{f}{v}</c>")))
+    Ok(Some(format!("<{p}c r=\"{reference}\"{s}{t}>{f}{v}</{p}c>")))
 }

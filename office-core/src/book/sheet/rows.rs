@@ -54,6 +54,7 @@ pub(super) fn sheet_data<'a>(
         }
     };
     let expanded = expanded_groups(walk, &shared)?;
+    walk.prefix = prefix_of(&text[span.clone()]);
     out.extend_from_slice(text[span].as_bytes());
     let order = output_order(walk, &rows)?;
     for (k, (new_r, source)) in order.iter().enumerate() {
@@ -86,6 +87,7 @@ pub(super) fn empty_sheet_data(
     tag: &BytesStart<'_>,
     out: &mut Vec<u8>,
 ) -> Result<(), EditError> {
+    walk.prefix = prefix_of(tag.name().as_ref());
     let needed = walk.edit.map(|(_, p)| p.rows()).unwrap_or_default();
     if needed.is_empty() {
         out.extend_from_slice(format!("<{}/>", &**tag).as_bytes());
@@ -97,6 +99,16 @@ pub(super) fn empty_sheet_data(
     }
     out.extend_from_slice(format!("</{}>", tag.name().as_ref()).as_bytes());
     Ok(())
+}
+
+/// The namespace prefix the part writes its cells with (`x:` for `<x:sheetData>`).
+fn prefix_of(tag: &str) -> String {
+    let name = tag.trim_start_matches('<');
+    let name = name.split([' ', '>', '/']).next().unwrap_or_default();
+    match name.split_once(':') {
+        Some((prefix, _)) => format!("{prefix}:"),
+        None => String::new(),
+    }
 }
 
 /// Where each input row goes (removed rows left out) and the rows the edit adds, in
@@ -266,7 +278,11 @@ fn write_row(
         out.extend_from_slice(body.as_bytes());
         return Ok(());
     }
-    out.extend_from_slice(rewrite_tag(&row.tag, row.empty, &set).as_bytes());
+    if new_r == row.r && spans.is_none() && super::xml::attr(&row.tag, "r").is_some() {
+        out.extend_from_slice(&text.as_bytes()[row.span.start..row.tag_end]);
+    } else {
+        out.extend_from_slice(rewrite_tag(&row.tag, row.empty, &set).as_bytes());
+    }
     out.extend_from_slice(body.as_bytes());
     out.extend_from_slice(&text.as_bytes()[prev.max(row.tag_end)..row.span.end]);
     Ok(())
@@ -281,7 +297,8 @@ fn write_new_row(walk: &mut Walk<'_, '_>, new_r: u32, out: &mut Vec<u8>) -> Resu
     }
     if !body.is_empty() {
         walk.rows_changed = true;
-        out.extend_from_slice(format!("<row r=\"{new_r}\">{body}</row>").as_bytes());
+        let p = &walk.prefix;
+        out.extend_from_slice(format!("<{p}row r=\"{new_r}\">{body}</{p}row>").as_bytes());
     }
     Ok(())
 }
@@ -338,7 +355,15 @@ fn write_extra(
             (style, set.value.clone(), set.formula.clone())
         }
     };
-    if let Some(xml) = cell_xml(*col, row, style, &value, formula.as_deref(), date1904)? {
+    if let Some(xml) = cell_xml(
+        &walk.prefix,
+        *col,
+        row,
+        style,
+        &value,
+        formula.as_deref(),
+        date1904,
+    )? {
         walk.extent.add(row, *col);
         out.push_str(&xml);
     }
@@ -442,9 +467,12 @@ fn write_cell(
     }
     out.push_str(&text[cell.tag_end..formula.span.start]);
     match (&new_text, expand) {
+        // A shared formula's member written out: its own text, other attributes kept.
         (Some(new), true) => {
-            let f = super::xml::prefixed(&formula.tag, "f");
-            out.push_str(&format!("<{f}>{}</{f}>", escape(new)));
+            let unshared = [("t", None), ("ref", None), ("si", None)];
+            out.push_str(&rewrite_tag(&formula.tag, false, &unshared));
+            out.push_str(&escape(new));
+            out.push_str(&format!("</{}>", formula.tag.name().as_ref()));
         }
         (Some(new), false) => {
             let set: Vec<(&str, Option<&str>)> = array_ref

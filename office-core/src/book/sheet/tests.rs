@@ -565,6 +565,20 @@ fn set_cells_make_the_rows_and_cells_they_need() {
     let read = Read::new(std::str::from_utf8(&out.xml).unwrap());
     assert_eq!(read.value("B3"), Some("7".into()));
     assert_eq!(read.attr("B3", "s"), Some("2".into()));
+    // A part that writes its elements with a prefix gets new cells with the same one.
+    let prefixed = r#"<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><x:sheetData><x:row r="1"><x:c r="A1"><x:v>1</x:v></x:c></x:row></x:sheetData></x:worksheet>"#;
+    let mut p = edit(None);
+    p.set_cells = vec![CellEdit {
+        cell: "B1".into(),
+        value: CellValue::Text("x".into()),
+        formula: None,
+    }];
+    let (out, _, _) = rewrite(prefixed, &p).unwrap();
+    assert!(
+        String::from_utf8(out.xml).unwrap().contains(
+            r#"<x:row r="1"><x:c r="A1"><x:v>1</x:v></x:c><x:c r="B1" t="inlineStr"><x:is><x:t>x</x:t></x:is></x:c></x:row>"#
+        )
+    );
     let mut twice = edit(None);
     twice.set_cells = vec![e.set_cells[0].clone(), e.set_cells[0].clone()];
     assert!(

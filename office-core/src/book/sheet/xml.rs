@@ -148,11 +148,3 @@ pub(super) fn escape(text: &str) -> String {
     }
     out
 }
-
-/// The element name with its prefix as the part writes it (`x:c` when rows are `x:row`).
-pub(super) fn prefixed(e: &BytesStart<'_>, local_name: &str) -> String {
-    match e.name().prefix() {
-        Some(p) => format!("{}:{local_name}", p.as_ref()),
-        None => local_name.to_owned(),
-    }
-}
