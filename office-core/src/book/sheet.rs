@@ -286,7 +286,7 @@ impl Walk<'_, '_> {
                             continue;
                         }
                         "sheetData" => rows::empty_sheet_data(self, e, &mut out)?,
-                        _ => features::element(self, &name, whole, &mut out)?,
+                        _ => features::element(self, name, whole, &mut out)?,
                     }
                 }
                 Event::Start(_) => {
