@@ -299,6 +299,8 @@ fn merge_cells(walk: &mut Walk<'_, '_>, whole: Range<usize>) -> Result<Option<St
                         Err(_) => None,
                     }
                 };
+                // A merge of one cell is no merge (Excel refuses the file).
+                let new = new.filter(|n| n.contains(':'));
                 match new {
                     Some(new) if new == reference => body.push_str(raw),
                     Some(new) => {

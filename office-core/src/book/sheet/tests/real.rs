@@ -6,6 +6,7 @@ use super::super::*;
 use super::kit::{Formats, replace_part, run_python, unzip};
 use super::{data_sheet, edit, rewrite};
 use crate::book::edits::{CellValue, NewColumn, TableRange};
+use crate::book::formula::parse_cell;
 use std::time::Instant;
 
 const FIXTURES: &[&str] = &[
@@ -237,4 +238,92 @@ fn rewrite_speed_on_100k_rows() {
         );
     }
     let _ = data_sheet();
+}
+
+const READ_LIST: &str = r#"
+import json, sys, openpyxl
+book = openpyxl.load_workbook(sys.argv[1], data_only=True)
+ws = book["List"]
+print(json.dumps({
+    "rows": [[c.value for c in row] for row in ws.iter_rows(min_row=1, max_row=ws.max_row, max_col=10)],
+    "merged": sorted(str(r) for r in ws.merged_cells.ranges),
+    "cf": sorted(str(r.sqref) for r in ws.conditional_formatting),
+    "dv": sorted(str(d.sqref) for d in ws.data_validations.dataValidation),
+}, default=str))
+"#;
+
+#[test]
+fn a_real_sheet_sorted_and_filtered_keeps_its_merges_in_step() {
+    let book = fixture("StructuredRefs-lots-with-lookups.xlsx");
+    let (path, xml) = worksheets(&book)
+        .into_iter()
+        .find(|(_, x)| String::from_utf8_lossy(x).contains(r#"<dimension ref="B1:J415"/>"#))
+        .expect("the List sheet");
+    let before = run_python(&book, READ_LIST);
+    let filter: Vec<u32> = (8..=400).filter(|r| r % 3 != 0).collect();
+    let sort: Vec<u32> = (8..=400).rev().collect();
+    for rows in [filter, sort] {
+        let edit = SheetEdit {
+            sheet: "List".into(),
+            table: table(8, 400, 10),
+            rows: Some(rows),
+            add_columns: Vec::new(),
+            set_cells: Vec::new(),
+        };
+        let map = RowMap::new(&edit.table, edit.rows.as_deref()).unwrap();
+        let sheet = SheetXml {
+            name: "List",
+            xml: &xml,
+            date1904: false,
+        };
+        let out = rewrite_sheet(sheet, &edit, &map, &mut Formats::default()).unwrap();
+        let after = run_python(&replace_part(&book, &path, &out.xml), READ_LIST);
+        let (rows, kept) = (
+            before["rows"].as_array().unwrap(),
+            after["rows"].as_array().unwrap(),
+        );
+        assert_eq!(kept.len(), rows.len() - map.removed() as usize);
+        for r in 1..=rows.len() as u32 {
+            let Some(new) = map.new_row(r) else { continue };
+            assert_eq!(
+                kept[(new - 1) as usize],
+                rows[(r - 1) as usize],
+                "row {r} -> {new}"
+            );
+        }
+        // Each merge of the input on a kept row is in the output on the row it moved to.
+        let merged: Vec<&str> = after["merged"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|m| m.as_str())
+            .collect();
+        for m in before["merged"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|m| m.as_str())
+        {
+            let (a, b) = m.split_once(':').unwrap();
+            let ((c1, r1), (c2, r2)) = (parse_cell(a).unwrap(), parse_cell(b).unwrap());
+            let moved = map
+                .new_row(r1)
+                .zip(map.new_row(r2))
+                .filter(|(n1, n2)| n2 - n1 == r2 - r1);
+            if let Some((n1, n2)) = moved {
+                let want = crate::book::formula::range_text(c1, n1, c2, n2);
+                assert!(merged.contains(&want.as_str()), "{m} -> {want} missing");
+            }
+        }
+        assert!(!after["cf"].as_array().unwrap().is_empty());
+        assert_eq!(
+            after["dv"], before["dv"],
+            "validations above the table stay"
+        );
+        assert!(
+            out.changes
+                .iter()
+                .any(|c| matches!(c, Change::RangeResized { what, .. } if what == "merged cells"))
+        );
+    }
 }
