@@ -389,8 +389,10 @@ pub(crate) fn translate(formula: &str, d_row: i64, d_col: i64) -> String {
     }
 }
 
+/// Sheet names compare as Excel compares them: without regard to case.
 fn same_sheet(a: &str, b: &str) -> bool {
-    a.eq_ignore_ascii_case(b) || a.to_lowercase() == b.to_lowercase()
+    a.eq_ignore_ascii_case(b)
+        || !(a.is_ascii() && b.is_ascii()) && a.to_lowercase() == b.to_lowercase()
 }
 
 fn rewrite(formula: &str, host: &str, edited: &str, map: &RowMap, mode: Mode) -> Adjusted {

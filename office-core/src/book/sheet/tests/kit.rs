@@ -206,13 +206,22 @@ pub(crate) fn one_sheet_workbook(sheet: &[u8]) -> Vec<u8> {
 
 /// Runs `script` with the workbook's path as its argument; its stdout as JSON.
 pub(crate) fn run_python(xlsx: &[u8], script: &str) -> serde_json::Value {
+    run_python_on(&[xlsx], script, &[])
+}
+
+/// Runs `script` with the workbooks' paths, then `args`, as its arguments; its stdout
+/// as JSON.
+pub(crate) fn run_python_on(books: &[&[u8]], script: &str, args: &[&str]) -> serde_json::Value {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("book.xlsx");
-    std::fs::write(&path, xlsx).unwrap();
-    let out = Command::new(python())
-        .arg("-c")
-        .arg(script)
-        .arg(&path)
+    let mut command = Command::new(python());
+    command.arg("-c").arg(script);
+    for (i, book) in books.iter().enumerate() {
+        let path = dir.path().join(format!("book{i}.xlsx"));
+        std::fs::write(&path, book).unwrap();
+        command.arg(path);
+    }
+    let out = command
+        .args(args)
         .output()
         .expect("the project's Python (OFFICE_PYTHON) runs");
     assert!(

@@ -3,7 +3,7 @@
 //! place reads back in openpyxl with every row's values where the sort put them.
 
 use super::super::*;
-use super::kit::{Formats, replace_part, run_python, unzip};
+use super::kit::{Formats, replace_part, run_python, run_python_on, unzip};
 use super::{data_sheet, edit, rewrite};
 use crate::book::edits::{CellValue, NewColumn, TableRange};
 use crate::book::formula::parse_cell;
@@ -315,6 +315,16 @@ fn a_real_sheet_sorted_and_filtered_keeps_its_merges_in_step() {
                 assert!(merged.contains(&want.as_str()), "{m} -> {want} missing");
             }
         }
+        // Formulas that read only their own row (and fixed cells above the table) read
+        // as openpyxl's own translator moves them.
+        let moves: std::collections::HashMap<String, u32> = (8..=400)
+            .filter_map(|r| Some((r.to_string(), map.new_row(r)?)))
+            .collect();
+        let output = replace_part(&book, &path, &out.xml);
+        let moves = serde_json::to_string(&moves).unwrap();
+        let check = run_python_on(&[&book, &output], MOVED_FORMULAS, &["List", &moves]);
+        assert!(check["checked"].as_u64().unwrap() > 500, "{check}");
+        assert_eq!(check["mismatches"], serde_json::json!([]));
         assert!(!after["cf"].as_array().unwrap().is_empty());
         assert_eq!(
             after["dv"], before["dv"],
@@ -327,3 +337,29 @@ fn a_real_sheet_sorted_and_filtered_keeps_its_merges_in_step() {
         );
     }
 }
+
+const MOVED_FORMULAS: &str = r#"
+import json, re, sys, openpyxl
+from openpyxl.formula.translate import Translator
+before = openpyxl.load_workbook(sys.argv[1])[sys.argv[3]]
+after = openpyxl.load_workbook(sys.argv[2])[sys.argv[3]]
+moves = {int(k): v for k, v in json.loads(sys.argv[4]).items()}
+first = min(moves)
+checked, mismatches = 0, []
+for r, n in moves.items():
+    for col in range(1, 27):
+        f = before.cell(r, col).value
+        if not (isinstance(f, str) and f.startswith("=")):
+            continue
+        bare = re.sub(r'"[^"]*"', '""', f)
+        refs = re.findall(r"(?<![A-Za-z_])\$?[A-Z]{1,3}(\$?)(\d+)(?![\d(])", bare)
+        if not all(int(row) == r or (int(row) < first and dollar) for dollar, row in refs):
+            continue
+        want = Translator(f, origin=before.cell(r, col).coordinate).translate_formula(
+            after.cell(n, col).coordinate)
+        got = after.cell(n, col).value
+        checked += 1
+        if got != want:
+            mismatches.append([r, n, col, f, want, got])
+print(json.dumps({"checked": checked, "mismatches": mismatches[:5]}))
+"#;
