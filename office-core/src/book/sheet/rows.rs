@@ -466,7 +466,29 @@ fn write_cell(
         out.push_str(&text[cell.span.start..cell.tag_end]);
     }
     out.push_str(&text[cell.tag_end..formula.span.start]);
-    match (&new_text, expand) {
+    write_formula(
+        out,
+        text,
+        formula,
+        new_text.as_deref(),
+        expand,
+        array_ref.as_deref(),
+    );
+    out.push_str(&text[formula.span.end..cell.span.end]);
+    Ok(true)
+}
+
+/// A cell's `<f>`: `new` text (or as it was), written out of its shared group when
+/// `expand`, an array's `ref` moved to `array_ref`.
+fn write_formula(
+    out: &mut String,
+    text: &str,
+    formula: &super::parse::Formula<'_>,
+    new: Option<&str>,
+    expand: bool,
+    array_ref: Option<&str>,
+) {
+    match (new, expand) {
         // A shared formula's member written out: its own text, other attributes kept.
         (Some(new), true) => {
             let unshared = [("t", None), ("ref", None), ("si", None)];
@@ -475,16 +497,14 @@ fn write_cell(
             out.push_str(&format!("</{}>", formula.tag.name().as_ref()));
         }
         (Some(new), false) => {
-            let set: Vec<(&str, Option<&str>)> = array_ref
-                .iter()
-                .map(|r| ("ref", Some(r.as_str())))
-                .collect();
+            let set: Vec<(&str, Option<&str>)> =
+                array_ref.iter().map(|r| ("ref", Some(*r))).collect();
             out.push_str(&rewrite_tag(&formula.tag, false, &set));
             out.push_str(&escape(new));
             out.push_str(&format!("</{}>", formula.tag.name().as_ref()));
         }
         // The text as it was; an array's `ref` moved with its row.
-        (None, _) => match &array_ref {
+        (None, _) => match array_ref {
             Some(r) => {
                 out.push_str(&rewrite_tag(
                     &formula.tag,
@@ -496,6 +516,4 @@ fn write_cell(
             None => out.push_str(&text[formula.span.clone()]),
         },
     }
-    out.push_str(&text[formula.span.end..cell.span.end]);
-    Ok(true)
 }
