@@ -10,8 +10,8 @@
 mod adversarial;
 
 use office_benches::percentile;
-use office_core::collect_scan::{Budget, scan_workbook};
-use office_core::validate::{Policy, validate};
+use office_core::test_support::{Budget, scan_workbook};
+use office_core::{Policy, validate};
 use std::io::Write;
 use std::time::Instant;
 

@@ -6,8 +6,8 @@
 //! `cargo bench -p office-benches --bench sandbox` (OFFICE_PYTHON picks the interpreter).
 
 use office_benches::percentile;
-use office_core::config::Limits;
-use office_core::execute::{ExecRequest, Executor, PoolExecutor, PoolOptions, ProcessExecutor};
+use office_core::Limits;
+use office_core::{ExecRequest, Executor, PoolExecutor, PoolOptions, ProcessExecutor};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};

@@ -9,10 +9,10 @@
 //!
 //! `cargo bench -p office-benches --bench scale`
 
-use office_core::job::{Job, JobKind, JobStatus};
-use office_core::queue::{MemoryQueue, Queue, RedisQueue};
-use office_core::store::{PostgresStore, SqliteStore, Store};
 use office_core::{Config, Engine, Submission, Upload};
+use office_core::{Job, JobKind, JobStatus};
+use office_core::{MemoryQueue, Queue, RedisQueue};
+use office_core::{PostgresStore, SqliteStore, Store};
 use sqlx::Connection;
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -55,6 +55,8 @@ impl Default for Limits {
     }
 }
 
+/// Everything the engine and its faces are configured with: `Config::from_env` reads the
+/// `OFFICE_*` variables, `Config::with_data_dir` builds one in code.
 #[derive(Debug, Clone)]
 pub struct Config {
     /// Where the SQLite database and every job's files live.
@@ -71,6 +73,7 @@ pub struct Config {
     pub python: PathBuf,
     /// Largest accepted upload, per file.
     pub max_upload_bytes: u64,
+    /// What each program may use (time, memory, disk, output).
     pub limits: Limits,
     /// Jobs run at once by this process's workers.
     pub workers: usize,
@@ -86,7 +89,9 @@ pub struct Config {
     /// How long stopping workers let running jobs finish before abandoning them to the
     /// next start's recovery (`OFFICE_SHUTDOWN_GRACE_SECS`).
     pub shutdown_grace: Duration,
+    /// Address the server face listens on (`OFFICE_HOST`).
     pub host: String,
+    /// Port the server face listens on (`OFFICE_PORT`).
     pub port: u16,
     /// Bearer tokens accepted by the REST face; empty means no authentication.
     pub api_keys: Vec<String>,
@@ -102,6 +107,7 @@ pub struct LlmConfig {
     pub base_url: String,
     /// Sent as a bearer token; local servers usually need none.
     pub api_key: Option<ApiKey>,
+    /// The model's name, as the endpoint knows it.
     pub model: String,
     /// Time to open a connection.
     pub connect_timeout: Duration,
@@ -204,6 +210,7 @@ impl LlmConfig {
 pub struct ApiKey(String);
 
 impl ApiKey {
+    /// Wraps a key read from the environment or a secret store.
     pub fn new(key: impl Into<String>) -> Self {
         ApiKey(key.into())
     }
@@ -332,10 +339,12 @@ impl Config {
         self.pool_size.unwrap_or(self.workers.max(1))
     }
 
+    /// Where the SQLite database is, under `data_dir`.
     pub fn sqlite_path(&self) -> PathBuf {
         self.data_dir.join("office.db")
     }
 
+    /// Where every job's files are, under `data_dir`.
     pub fn jobs_dir(&self) -> PathBuf {
         self.data_dir.join("jobs")
     }

@@ -19,7 +19,7 @@ use crate::profile::{self, FileFormat};
 use crate::queue::{MemoryQueue, Queue, RedisQueue};
 use crate::runner::{PROFILES_KEY, Runner};
 use crate::store::{PostgresStore, SqliteStore, Store};
-pub use crate::submission::{Submission, Upload};
+pub(crate) use crate::submission::{Submission, Upload};
 use crate::validate::Policy;
 pub use crate::worker::RecoveryReport;
 use crate::worker::{WorkerPool, Workers};
@@ -32,7 +32,9 @@ use tokio::sync::watch;
 /// Which backends an engine runs on, for health reports.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Backends {
+    /// The job store: `sqlite`, `postgres`, or the name given to the builder.
     pub store: String,
+    /// The work queue: `in-process`, `redis`, or the name given to the builder.
     pub queue: String,
     /// What `auto` picks: `llm:<model>` when a model is configured, else the planner.
     pub generator: String,
@@ -71,21 +73,25 @@ pub struct EngineBuilder {
 }
 
 impl EngineBuilder {
+    /// Stores jobs in `store`; `name` is what health reports show.
     pub fn store(mut self, store: Arc<dyn Store>, name: impl Into<String>) -> Self {
         self.store = Some((store, name.into()));
         self
     }
 
+    /// Hands jobs to workers through `queue`; `name` is what health reports show.
     pub fn queue(mut self, queue: Arc<dyn Queue>, name: impl Into<String>) -> Self {
         self.queue = Some((queue, name.into()));
         self
     }
 
+    /// Keeps job files in `artifacts` (default: folders under `Config::jobs_dir`).
     pub fn artifacts(mut self, artifacts: Arc<dyn ArtifactStorage>) -> Self {
         self.artifacts = Some(artifacts);
         self
     }
 
+    /// The generator for `planner` and, without a model, `auto` (default: the offline planner).
     pub fn generator(mut self, generator: Arc<dyn CodeGenerator>) -> Self {
         self.generator = Some(generator);
         self
@@ -97,16 +103,19 @@ impl EngineBuilder {
         self
     }
 
+    /// Runs programs with `executor`, instead of the default warm pool behind the self-test.
     pub fn executor(mut self, executor: Arc<dyn Executor>) -> Self {
         self.executor = Some(executor);
         self
     }
 
+    /// The code policy every program must pass (default: `Policy::default()`).
     pub fn policy(mut self, policy: Policy) -> Self {
         self.policy = policy;
         self
     }
 
+    /// Opens the backends not given (from `Config`), builds the pipeline and the engine.
     pub async fn build(self) -> Result<Engine> {
         let config = self.config;
         std::fs::create_dir_all(&config.data_dir).map_err(|e| {
@@ -213,6 +222,7 @@ async fn default_queue(config: &Config) -> Result<(Arc<dyn Queue>, String)> {
 }
 
 impl Engine {
+    /// A builder on `config`, every backend still the default.
     pub fn builder(config: Config) -> EngineBuilder {
         EngineBuilder {
             config,
@@ -231,10 +241,12 @@ impl Engine {
         Self::builder(config).build().await
     }
 
+    /// The configuration it was built with.
     pub fn config(&self) -> &Config {
         &self.inner.config
     }
 
+    /// Which backends it runs on.
     pub fn backends(&self) -> &Backends {
         &self.inner.backends
     }
@@ -247,10 +259,12 @@ impl Engine {
         }
     }
 
+    /// The job store it uses.
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.inner.store
     }
 
+    /// The work queue it uses.
     pub fn queue(&self) -> &Arc<dyn Queue> {
         &self.inner.queue
     }
@@ -409,6 +423,7 @@ impl Engine {
             .await
     }
 
+    /// The job `id`; `NotFound` when there is none.
     pub async fn get(&self, id: JobId) -> Result<Job> {
         self.inner
             .store
@@ -426,12 +441,14 @@ impl Engine {
         Ok(job)
     }
 
+    /// Jobs matching `filter`, newest first; at most 1000 (100 when `limit` is not set).
     pub async fn list(&self, filter: &JobFilter) -> Result<Vec<Job>> {
         let mut filter = filter.clone();
         filter.limit = Some(filter.limit.unwrap_or(100).clamp(1, 1000));
         self.inner.store.list(&filter).await
     }
 
+    /// The job's events in order; `NotFound` when there is no such job.
     pub async fn events(&self, id: JobId) -> Result<Vec<JobEvent>> {
         self.get(id).await?;
         self.inner.store.events(id).await
@@ -518,6 +535,7 @@ impl Engine {
         Ok(String::from_utf8_lossy(&data).into_owned())
     }
 
+    /// The job's `summary.json`: its run record (stages, attempts, findings).
     pub async fn summary(&self, job: &Job) -> Result<serde_json::Value> {
         if job.artifact(SUMMARY_FILE).is_none() {
             return Err(not_ready(job, "summary"));

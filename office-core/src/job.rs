@@ -18,6 +18,7 @@ pub use code::ErrorCode;
 pub struct JobId(pub Uuid);
 
 impl JobId {
+    /// A fresh id, unique and later than every id made before it in this process.
     pub fn new() -> Self {
         JobId(Uuid::now_v7())
     }
@@ -45,14 +46,18 @@ impl FromStr for JobId {
 /// Generates a `&'static str` name for each variant and parses it back; the names are
 /// what the store persists and the REST face shows.
 macro_rules! named_enum {
-    ($(#[$m:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+    ($(#[$m:meta])* $name:ident {
+        $($(#[$vm:meta])* $variant:ident => $text:literal),+ $(,)?
+    }) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
+        pub enum $name { $($(#[$vm])* $variant),+ }
 
         impl $name {
+            /// Every value, in declaration order.
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            /// The name stored and shown for this value (what `FromStr` parses back).
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $text),+ }
             }
@@ -83,22 +88,35 @@ macro_rules! named_enum {
 
 named_enum!(
     /// What a job makes: a transformed workbook, an analysis with charts, or a report.
-    JobKind { Excel => "excel", Analytics => "analytics", Report => "report" }
+    JobKind {
+        /// A request on a workbook or CSV that writes a changed workbook (`output.xlsx`).
+        Excel => "excel",
+        /// Questions answered from the data: facts, charts and a short answer.
+        Analytics => "analytics",
+        /// A written report on the files (`report.md`), with the facts behind it.
+        Report => "report",
+    }
 );
 
 named_enum!(
     /// Where a job is in its life. `Succeeded`, `Failed` and `Cancelled` are final: a job
     /// reaches exactly one of them, once.
     JobStatus {
+        /// Waiting for a worker.
         Queued => "queued",
+        /// A worker is running it.
         Running => "running",
+        /// Final: it made what was asked.
         Succeeded => "succeeded",
+        /// Final: it ended with a `JobError`.
         Failed => "failed",
+        /// Final: cancelled before it ended.
         Cancelled => "cancelled",
     }
 );
 
 impl JobStatus {
+    /// Whether the job has ended: succeeded, failed or cancelled.
     pub fn is_final(self) -> bool {
         matches!(
             self,
@@ -110,12 +128,19 @@ impl JobStatus {
 named_enum!(
     /// The pipeline's stages, in order. `Queued` and `Done` bracket them.
     Stage {
+        /// Not started yet.
         Queued => "queued",
+        /// Reading what is in each input file.
         Profile => "profile",
+        /// A generator writes the program.
         Plan => "plan",
+        /// The program is checked against the policy.
         Validate => "validate",
+        /// The program runs in the sandbox.
         Execute => "execute",
+        /// What the program wrote becomes the job's artifacts.
         Collect => "collect",
+        /// Past the last stage, whatever the outcome.
         Done => "done",
     }
 );
@@ -127,7 +152,9 @@ pub struct InputFile {
     pub name: String,
     /// The name the user gave, as uploaded.
     pub original_name: String,
+    /// Size in bytes.
     pub size: u64,
+    /// SHA-256 of the content, hex.
     pub sha256: String,
 }
 
@@ -135,37 +162,55 @@ pub struct InputFile {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ArtifactKind {
+    /// The changed workbook an excel job writes.
     Workbook,
+    /// The generated program (`generated.py`, and each attempt's).
     Code,
+    /// `summary.json`: the run's record.
     Summary,
+    /// A chart the program drew (PNG, SVG, JPEG).
     Chart,
+    /// A report's text (`report.md`).
     Report,
+    /// Data the program wrote (JSON, CSV), such as `analysis.json`.
     Data,
+    /// What the program printed, or another text log.
     Log,
+    /// A copy of an input file, kept with the job.
     Input,
+    /// Anything else the program wrote.
     Other,
 }
 
+/// A file a job made (or kept) that the user can fetch, by name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Artifact {
     /// Relative name inside the job's artifact space, e.g. `output.xlsx`, `inputs/a.csv`.
     pub name: String,
+    /// What the file is, from its name and the job's kind.
     pub kind: ArtifactKind,
+    /// Size in bytes.
     pub size: u64,
+    /// MIME type, sent when the file is downloaded.
     pub content_type: String,
+    /// SHA-256 of the content, hex.
     pub sha256: String,
 }
 
 /// Why a job failed. `code` is a stable slug for programs; `message` is for people.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobError {
+    /// Why, as a decision faces and workers can branch on.
     pub code: ErrorCode,
+    /// What happened, in words for the user.
     pub message: String,
+    /// Facts for programs that read the error (the violations, the file); null when none.
     #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
     pub details: serde_json::Value,
 }
 
 impl JobError {
+    /// An error with no details.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         JobError {
             code,
@@ -174,6 +219,7 @@ impl JobError {
         }
     }
 
+    /// The same error with `details` attached.
     pub fn with_details(mut self, details: serde_json::Value) -> Self {
         self.details = details;
         self
@@ -183,33 +229,48 @@ impl JobError {
 /// How long one stage took in the latest attempt.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StageTiming {
+    /// The stage timed.
     pub stage: Stage,
+    /// When it started.
     pub started_at: DateTime<Utc>,
+    /// How long it ran, in milliseconds.
     pub duration_ms: f64,
 }
 
 /// A job: the unit of work every face submits and polls.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Job {
+    /// Its id, which every call about it takes.
     pub id: JobId,
+    /// What kind of job it is.
     pub kind: JobKind,
+    /// Where it is in its life.
     pub status: JobStatus,
+    /// The stage it is in, or reached last.
     pub stage: Stage,
+    /// The request in plain language.
     pub prompt: String,
     /// Kind-specific request fields (a report's title, template, notes; the generator asked for).
     #[serde(default)]
     pub params: serde_json::Map<String, serde_json::Value>,
+    /// The uploaded files, in upload order (the first is `INPUT_PATH`).
     pub inputs: Vec<InputFile>,
+    /// What it made, once collected (plus its code and summary).
     #[serde(default)]
     pub artifacts: Vec<Artifact>,
+    /// When it was submitted.
     pub created_at: DateTime<Utc>,
+    /// When a worker first started it.
     pub started_at: Option<DateTime<Utc>>,
+    /// When it reached its final status.
     pub finished_at: Option<DateTime<Utc>>,
+    /// Why it failed; `None` unless `status` is `Failed`.
     pub error: Option<JobError>,
     /// How many times a worker has started this job.
     pub attempts: u32,
     /// Which code generator wrote the program that ran (`planner`, `llm:<model>`).
     pub generator: Option<String>,
+    /// The stages of the latest attempt, with their timings.
     #[serde(default)]
     pub stages: Vec<StageTiming>,
 }
@@ -236,6 +297,7 @@ impl Job {
         }
     }
 
+    /// The artifact named `name`, if the job has one.
     pub fn artifact(&self, name: &str) -> Option<&Artifact> {
         self.artifacts.iter().find(|a| a.name == name)
     }
@@ -244,33 +306,58 @@ impl Job {
 /// Something that happened to a job, kept in order for people debugging it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobEvent {
+    /// The job it is about.
     pub job_id: JobId,
+    /// When it happened.
     pub at: DateTime<Utc>,
+    /// What happened.
     #[serde(flatten)]
     pub body: EventBody,
 }
 
+/// What a `JobEvent` says happened.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventBody {
-    Stage { stage: Stage },
-    Status { status: JobStatus },
-    Log { level: LogLevel, message: String },
+    /// The job entered a stage.
+    Stage {
+        /// The stage entered.
+        stage: Stage,
+    },
+    /// The job's status changed.
+    Status {
+        /// The new status.
+        status: JobStatus,
+    },
+    /// A message for people reading the job's history.
+    Log {
+        /// How much it matters.
+        level: LogLevel,
+        /// What happened, in words.
+        message: String,
+    },
 }
 
+/// How much a `Log` event matters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LogLevel {
+    /// Worth knowing.
     Info,
+    /// Something went wrong but the job went on.
     Warn,
+    /// Something failed.
     Error,
 }
 
 /// The filter for listing jobs; newest first.
 #[derive(Debug, Clone, Default)]
 pub struct JobFilter {
+    /// Only jobs of this kind.
     pub kind: Option<JobKind>,
+    /// Only jobs in this status.
     pub status: Option<JobStatus>,
+    /// At most this many jobs.
     pub limit: Option<u32>,
 }
 

@@ -4,9 +4,25 @@
 //! the files, writes Python that does the work, checks it, runs it sandboxed and keeps
 //! what it made. This crate knows nothing of HTTP or Python bindings.
 //!
-//! # Layout
-//! - `job`: the job model (`Job`, `Artifact`, `JobEvent`, `ErrorCode`) every face and
-//!   backend shares.
+//! # What an embedder uses
+//! Everything public is re-exported here, at the root; the modules themselves are
+//! crate-private.
+//! - [`Engine`], built by [`EngineBuilder`] from a [`Config`]: submit a [`Submission`],
+//!   get, list, wait for, cancel and delete [`Job`]s, read their artifacts, run workers.
+//! - The job model: [`Job`], [`JobStatus`], [`JobError`] and its [`ErrorCode`],
+//!   [`JobEvent`], [`Artifact`], [`ReportParams`].
+//! - Backends to plug into the builder: [`Store`] ([`SqliteStore`], [`PostgresStore`],
+//!   [`MemoryStore`]), [`Queue`] ([`MemoryQueue`], [`RedisQueue`]), [`ArtifactStorage`]
+//!   ([`FsArtifacts`], [`MemoryArtifacts`]), [`CodeGenerator`] ([`OfflinePlanner`],
+//!   [`LlmGenerator`]) and [`Executor`] ([`ProcessExecutor`], [`PoolExecutor`], behind a
+//!   [`SelfCheckedExecutor`]).
+//! - The stages on their own: [`profile_file`] reads what is in a file, [`validate`]
+//!   checks a program against a [`Policy`], an [`Executor`] runs one in the sandbox, and
+//!   the host probes ([`cgroup_support`], [`probe_job_namespaces`], ...) say what the
+//!   sandbox gets on this machine.
+//!
+//! # Inside
+//! - `job`: the job model every face and backend shares.
 //! - `kind`: one module per job kind (excel, analytics, report): its request fields,
 //!   intake checks, the contract its program meets, and its finish step.
 //! - `engine`: the entry point for faces: submit, get, list, delete, read artifacts.
@@ -25,44 +41,87 @@
 //! - `artifacts`: job files (`ArtifactStorage`: local folders).
 //! - `config`, `error`: configuration from the environment; the one error type.
 
-pub mod artifacts;
+#![warn(missing_docs, unreachable_pub)]
+
+pub(crate) mod artifacts;
 pub(crate) mod book;
 pub(crate) mod collect;
-/// The collect's bounded workbook scan, for the benchmarks (`benches/benches/bounded.rs`).
-#[cfg(feature = "test-utils")]
-pub mod collect_scan {
-    pub use crate::collect::external::{Budget, ExternalReference, scan_workbook};
-}
-pub mod config;
-pub mod engine;
-pub mod error;
-pub mod execute;
-pub mod job;
+pub(crate) mod config;
+pub(crate) mod engine;
+pub(crate) mod error;
+pub(crate) mod execute;
+pub(crate) mod job;
 pub(crate) mod kind;
-pub mod plan;
-pub mod profile;
-pub mod queue;
-pub mod report;
+pub(crate) mod plan;
+pub(crate) mod profile;
+pub(crate) mod queue;
+pub(crate) mod report;
 pub(crate) mod runner;
-pub mod store;
+pub(crate) mod store;
 pub(crate) mod submission;
-pub mod validate;
+pub(crate) mod validate;
 pub(crate) mod worker;
 
-// What an embedder uses, in one place: the engine and its builder, configuration, the
-// job model, the backends, the code policy and the profiler.
-pub use artifacts::{ArtifactStorage, FsArtifacts, MemoryArtifacts};
-pub use config::{Config, Limits, LlmConfig};
-pub use engine::{Backends, Engine, EngineBuilder, RecoveryReport, Submission, Upload};
+// The engine, its builder and configuration.
+pub use config::{ApiKey, Config, Limits, LlmConfig};
+pub use engine::{Backends, Engine, EngineBuilder, RecoveryReport};
 pub use error::{Error, Result};
+pub use submission::{Submission, Upload};
+pub use worker::WorkerPool;
+
+// The job model.
 pub use job::{
     Artifact, ArtifactKind, ErrorCode, EventBody, InputFile, Job, JobError, JobEvent, JobFilter,
     JobId, JobKind, JobStatus, LogLevel, Stage, StageTiming,
 };
 pub use kind::report::ReportParams;
-pub use plan::{CodeGenerator, GeneratorChoice, Plan, PlanError, PlanRequest};
-pub use profile::{FileProfile, profile_file};
-pub use queue::{MemoryQueue, Queue, RedisQueue};
+
+// Backends: metadata, work queue, job files.
+pub use artifacts::{ArtifactStorage, FsArtifacts, MemoryArtifacts};
+pub use queue::{Lease, MemoryQueue, Queue, RedisQueue};
 pub use store::{MemoryStore, PostgresStore, SqliteStore, Store};
-pub use validate::{Policy, Rule, Violation, validate};
-pub use worker::WorkerPool;
+
+// Code generators: the trait, what it is given and returns, the two implementations.
+pub use plan::llm::LlmGenerator;
+pub use plan::planner::OfflinePlanner;
+pub use plan::{
+    CallLog, CodeGenerator, GeneratorChoice, ModelCall, Narrative, NarrativeRequest, Plan,
+    PlanError, PlanRequest,
+};
+
+// The profiler.
+pub use profile::{
+    ColumnProfile, ColumnType, CsvDialect, FileFormat, FileProfile, ProfileError, SheetProfile,
+    profile_file,
+};
+
+// The code policy.
+pub use validate::{Lifecycle, Policy, Rule, Violation, rules, validate};
+
+// The sandbox: executors, what a run is given and returns, the self-test, host probes.
+pub use execute::selftest::{
+    Canary, ENV_CANARY, SandboxStatus, SelfCheckedExecutor, SelfTest, run_self_test,
+};
+pub use execute::{
+    CgroupSupport, ExecOutcome, ExecRequest, Executor, ExitKind, JobNamespaces, NetworkIsolation,
+    PoolExecutor, PoolOptions, ProcessExecutor, PythonError, cgroup_support, landlock_abi,
+    probe_job_namespaces, probe_network_isolation, python_version, seccomp_available,
+};
+
+/// What this workspace's own tests and benchmarks need beyond the facade: the Store and
+/// Queue conformance suites (which every backend's tests run), the collect's bounded
+/// workbook scan (benchmarked on its own, `benches/benches/bounded.rs`), the scripted
+/// model server the model tests talk to, and the report's default prompt. Not part of
+/// the API, so hidden from the docs; the suites and the server are only built with the
+/// `test-utils` feature.
+#[doc(hidden)]
+pub mod test_support {
+    pub use crate::collect::external::{Budget, ExternalReference, scan_workbook};
+    #[cfg(any(test, feature = "test-utils"))]
+    pub use crate::plan::llm::fake::{FakeLlm, Received, Reply};
+    #[cfg(any(test, feature = "test-utils"))]
+    pub use crate::queue::conformance as queue_conformance;
+    pub use crate::report::DEFAULT_PROMPT as DEFAULT_REPORT_PROMPT;
+    #[cfg(any(test, feature = "test-utils"))]
+    pub use crate::store::conformance as store_conformance;
+}

@@ -11,20 +11,25 @@ use bytes::Bytes;
 pub struct Upload {
     /// The name the user gave it.
     pub name: String,
+    /// The file's content.
     pub data: Bytes,
 }
 
 /// A request for a new job.
 #[derive(Debug, Clone)]
 pub struct Submission {
+    /// What kind of job to make.
     pub kind: JobKind,
+    /// The request in plain language (a report may leave it empty for the default).
     pub prompt: String,
+    /// The uploaded files, in order (the first is the program's `INPUT_PATH`).
     pub files: Vec<Upload>,
     /// Kind-specific fields (report title, template, notes).
     pub params: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Submission {
+    /// A request of `kind` on `files`, with no kind-specific fields yet.
     pub fn new(kind: JobKind, prompt: impl Into<String>, files: Vec<Upload>) -> Self {
         Submission {
             kind,

@@ -3,8 +3,8 @@
 
 use bytes::Bytes;
 use office_core::Error;
-use office_core::artifacts::{ArtifactStorage, FsArtifacts};
-use office_core::job::JobId;
+use office_core::JobId;
+use office_core::{ArtifactStorage, FsArtifacts};
 use std::os::unix::fs::symlink;
 
 fn storage() -> (tempfile::TempDir, FsArtifacts) {

@@ -2,9 +2,9 @@
 //! in one test standing for several processes: what start-up recovery may and may not do
 //! when other processes are alive. Each test has its own schema and key prefix.
 
-use office_core::job::{JobKind, JobStatus};
-use office_core::queue::{Queue, RedisQueue};
 use office_core::{Config, Engine, Submission, Upload};
+use office_core::{JobKind, JobStatus};
+use office_core::{Queue, RedisQueue};
 use sqlx::Connection;
 use sqlx::postgres::PgConnection;
 use std::path::PathBuf;

@@ -2,8 +2,8 @@
 //! passed ("output limit exceeded"), through both the cold and the warm executor, instead of
 //! being drained until the wall-clock limit; a program under the limit is not.
 
-use office_core::config::Limits;
-use office_core::execute::{
+use office_core::Limits;
+use office_core::{
     ExecOutcome, ExecRequest, Executor, ExitKind, PoolExecutor, PoolOptions, ProcessExecutor,
 };
 use std::path::{Path, PathBuf};

@@ -3,8 +3,8 @@
 //! supervisor), kernel-counted resources, the warm pool forgetting the previous job, the
 //! seccomp allowlist. Every attack runs unvalidated and is judged by what the host sees.
 
-use office_core::config::Limits;
-use office_core::execute::{ExecRequest, ExitKind};
+use office_core::Limits;
+use office_core::{ExecRequest, ExitKind};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 #[path = "support/sandbox.rs"]
@@ -323,7 +323,7 @@ macro_rules! containment_tests {
 
             #[tokio::test]
             async fn the_kernel_counts_the_job_in_a_cgroup_where_the_host_offers_one() {
-                use office_core::execute::{CgroupSupport, cgroup_support};
+                use office_core::{CgroupSupport, cgroup_support};
                 let setup = $setup.await;
                 let support = cgroup_support();
                 let marker = format!("cg{}", &uuid::Uuid::now_v7().simple().to_string()[20..]);

@@ -1,10 +1,8 @@
 //! `ProcessExecutor` against a real CPython: the repo's virtualenv (`make setup`), or
 //! `python3` when there is none, as `Config` does.
 
-use office_core::config::Limits;
-use office_core::execute::{
-    ExecOutcome, ExecRequest, Executor, ExitKind, ProcessExecutor, python_version,
-};
+use office_core::Limits;
+use office_core::{ExecOutcome, ExecRequest, Executor, ExitKind, ProcessExecutor, python_version};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;

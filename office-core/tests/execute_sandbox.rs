@@ -3,11 +3,9 @@
 //! children forked from pre-imported interpreters). The executor never validates, so every
 //! program here reaches the sandbox as written.
 
-use office_core::config::Limits;
-use office_core::execute::selftest::{SelfCheckedExecutor, run_self_test};
-use office_core::execute::{
-    ExecOutcome, ExecRequest, Executor, ExitKind, PoolExecutor, PoolOptions,
-};
+use office_core::Limits;
+use office_core::{ExecOutcome, ExecRequest, Executor, ExitKind, PoolExecutor, PoolOptions};
+use office_core::{SelfCheckedExecutor, run_self_test};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;

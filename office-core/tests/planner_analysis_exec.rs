@@ -3,15 +3,14 @@
 //! clean environment, MPLBACKEND=Agg). Checks that each program passes the validator,
 //! runs, and writes the facts and charts it promises, with values computed here.
 
-use office_core::job::JobKind;
-use office_core::plan::Plan;
-use office_core::plan::planner::analytics::plan_analytics;
-use office_core::plan::planner::report::plan_report;
-use office_core::profile::{FileProfile, profile_file};
-use office_core::validate::{Policy, validate};
+use office_core::{FileProfile, JobKind, Plan, Policy, profile_file, validate};
+use planner::offline_plan;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+#[path = "support/planner.rs"]
+mod planner;
 
 fn python() -> PathBuf {
     std::env::var_os("OFFICE_PYTHON")
@@ -35,11 +34,7 @@ fn plan(kind: JobKind, prompt: &str, files: &[PathBuf], title: &str) -> (Plan, V
         .collect();
     let mut params = serde_json::Map::new();
     params.insert("title".into(), title.into());
-    let plan = match kind {
-        JobKind::Analytics => plan_analytics(prompt, &profiles),
-        _ => plan_report(prompt, &profiles, &params),
-    }
-    .unwrap();
+    let plan = offline_plan(kind, prompt, &profiles, &params).unwrap();
     let violations = validate(&plan.code, &Policy::default());
     assert!(violations.is_empty(), "{violations:?}\n{}", plan.code);
     (plan, profiles)

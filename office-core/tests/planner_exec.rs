@@ -5,14 +5,16 @@
 //! same rows the test wrote, independently of pandas.
 
 use calamine::{Data, DataType, Reader, open_workbook_auto};
-use office_core::plan::Plan;
-use office_core::plan::planner::plan_excel;
-use office_core::profile::{
-    ColumnProfile, ColumnType, CsvDialect, FileFormat, FileProfile, SheetProfile,
+use office_core::{
+    ColumnProfile, ColumnType, CsvDialect, FileFormat, FileProfile, Plan, SheetProfile,
 };
+use planner::plan_excel;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+#[path = "support/planner.rs"]
+mod planner;
 
 fn python() -> PathBuf {
     std::env::var_os("OFFICE_PYTHON")
@@ -665,7 +667,7 @@ fn csv_with_semicolons_decimal_comma_bom_and_non_ascii() {
 fn works_on_the_profilers_profile() {
     let dir = tempfile::tempdir().unwrap();
     let input = write_sales_workbook(dir.path());
-    let profile = office_core::profile::profile_file(&input, "sales.xlsx")
+    let profile = office_core::profile_file(&input, "sales.xlsx")
         .unwrap_or_else(|e| panic!("profiling failed: {e}"));
     let plan = plan_excel(
         "remove duplicates, then sort by revenue descending",

@@ -1,9 +1,7 @@
 //! The profiler on real third-party files (tests/fixtures/real, see SOURCES.md there).
 //! Expected facts were read independently with pandas/openpyxl/xlrd, not with this code.
 
-use office_core::profile::{
-    ColumnType, FileFormat, FileProfile, ProfileError, SheetProfile, profile_file,
-};
+use office_core::{ColumnType, FileFormat, FileProfile, ProfileError, SheetProfile, profile_file};
 use std::path::{Path, PathBuf};
 
 fn fixtures() -> PathBuf {
@@ -90,7 +88,7 @@ fn every_real_file_profiles_or_gives_a_reason() {
     }
 }
 
-fn column<'a>(sheet: &'a SheetProfile, name: &str) -> &'a office_core::profile::ColumnProfile {
+fn column<'a>(sheet: &'a SheetProfile, name: &str) -> &'a office_core::ColumnProfile {
     sheet
         .columns
         .iter()

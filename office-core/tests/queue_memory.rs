@@ -1,9 +1,9 @@
 //! The in-process queue against the shared conformance suite, plus the same behaviours
 //! pinned down exactly with paused time.
 
-use office_core::job::JobId;
-use office_core::queue::conformance::QueueFixture;
-use office_core::queue::{MemoryQueue, Queue};
+use office_core::JobId;
+use office_core::test_support::queue_conformance::QueueFixture;
+use office_core::{MemoryQueue, Queue};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::{Instant, advance};

@@ -5,9 +5,9 @@
 //!
 //! Each queue lives under a random key prefix, deleted when the test ends.
 
-use office_core::job::JobId;
-use office_core::queue::conformance::QueueFixture;
-use office_core::queue::{Queue, RedisQueue};
+use office_core::JobId;
+use office_core::test_support::queue_conformance::QueueFixture;
+use office_core::{Queue, RedisQueue};
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! The reference store against the shared conformance suite.
 
-use office_core::store::MemoryStore;
-use office_core::store::conformance::StoreFixture;
+use office_core::MemoryStore;
+use office_core::test_support::store_conformance::StoreFixture;
 
 async fn setup() -> StoreFixture {
     StoreFixture::new(MemoryStore::new())

@@ -6,9 +6,9 @@
 //! Each test gets a schema of its own with a random name, dropped when it ends, so tests
 //! run in parallel and repeated runs never see each other's rows.
 
-use office_core::job::{Job, JobKind, JobStatus};
-use office_core::store::conformance::StoreFixture;
-use office_core::store::{PostgresStore, Store};
+use office_core::test_support::store_conformance::StoreFixture;
+use office_core::{Job, JobKind, JobStatus};
+use office_core::{PostgresStore, Store};
 use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use std::str::FromStr;

@@ -1,9 +1,9 @@
 //! The SQLite store against the shared conformance suite (a database file in a temporary
 //! folder, and an in-memory database), plus what only a file-backed store has to do.
 
-use office_core::job::{EventBody, Job, JobEvent, JobFilter, JobKind, JobStatus, Stage};
-use office_core::store::conformance::{StoreFixture, full_job};
-use office_core::store::{SqliteStore, Store};
+use office_core::test_support::store_conformance::{StoreFixture, full_job};
+use office_core::{EventBody, Job, JobEvent, JobFilter, JobKind, JobStatus, Stage};
+use office_core::{SqliteStore, Store};
 
 async fn file_store() -> StoreFixture {
     let dir = tempfile::tempdir().unwrap();

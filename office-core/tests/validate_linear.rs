@@ -3,7 +3,7 @@
 //! the algorithm, so the inputs are large enough that a quadratic rule would take seconds
 //! (2 KB of some of these took 8-22 s before); the limit is generous for a loaded host.
 
-use office_core::validate::{Policy, validate};
+use office_core::{Policy, validate};
 use std::time::{Duration, Instant};
 
 #[path = "support/adversarial.rs"]

@@ -5,7 +5,7 @@ use crate::error::ApiError;
 use axum::extract::Multipart;
 use axum::extract::multipart::MultipartRejection;
 use axum::http::StatusCode;
-use office_core::plan::GeneratorChoice;
+use office_core::GeneratorChoice;
 use office_core::{Submission, Upload};
 use std::collections::HashMap;
 
@@ -58,7 +58,12 @@ impl Form {
                     data,
                 });
             } else if spec.texts.contains(&name.as_str()) {
-                let text = field.text().await.map_err(multipart_error)?;
+                // Bytes, then strict UTF-8: `Field::text` sniffs a byte-order mark and would
+                // read `\xff\xfe sort` as UTF-16 (a prompt of CJK noise).
+                let data = field.bytes().await.map_err(multipart_error)?;
+                let text = String::from_utf8(data.to_vec()).map_err(|_| {
+                    ApiError::invalid_field(&name, format!("{name} must be UTF-8 text"))
+                })?;
                 form.texts.insert(name, text);
             } else {
                 let mut accepted: Vec<&str> =

@@ -33,8 +33,8 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(engine: Engine) -> Self {
-        let python = office_core::execute::python_version(&engine.config().python)
-            .map_err(|e| e.to_string());
+        let python =
+            office_core::python_version(&engine.config().python).map_err(|e| e.to_string());
         AppState {
             engine,
             python: Arc::new(python),

@@ -52,7 +52,7 @@ enum Command {
         out: Option<PathBuf>,
         /// Who writes the program: auto (the model when one is configured), planner, llm.
         #[arg(long, default_value = "auto")]
-        generator: office_core::plan::GeneratorChoice,
+        generator: office_core::GeneratorChoice,
     },
     /// Check a Python program against the code policy; prints the findings as JSON.
     /// Exits 1 when the program is rejected. `--explain OFF111` prints a rule's documentation.
@@ -91,7 +91,7 @@ fn main() {
     // SAFETY: no other thread exists yet to read the environment concurrently.
     unsafe {
         std::env::set_var(
-            office_core::execute::selftest::ENV_CANARY,
+            office_core::ENV_CANARY,
             uuid::Uuid::now_v7().simple().to_string(),
         );
     }
@@ -227,7 +227,7 @@ async fn run_one(
     file: PathBuf,
     prompt: String,
     out: Option<PathBuf>,
-    generator: office_core::plan::GeneratorChoice,
+    generator: office_core::GeneratorChoice,
 ) -> Result<i32> {
     let config = Config::from_env()?;
     let data = tokio::fs::read(&file)
@@ -294,8 +294,7 @@ fn validate(file: PathBuf) -> Result<i32> {
     let source = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
     let source = String::from_utf8(source)
         .map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", file.display()))?;
-    let violations =
-        office_core::validate::validate(&source, &office_core::validate::Policy::default());
+    let violations = office_core::validate(&source, &office_core::Policy::default());
     let report = serde_json::json!({
         "file": file.display().to_string(),
         "accepted": violations.is_empty(),
@@ -306,8 +305,8 @@ fn validate(file: PathBuf) -> Result<i32> {
 }
 
 fn explain_rule(code_or_name: &str) -> Result<i32> {
-    let Some(rule) = office_core::validate::Rule::from_code(code_or_name) else {
-        let codes: Vec<&str> = office_core::validate::rules()
+    let Some(rule) = office_core::Rule::from_code(code_or_name) else {
+        let codes: Vec<&str> = office_core::rules()
             .iter()
             .map(|rule| rule.code())
             .collect();
@@ -327,16 +326,13 @@ async fn exec(
     out: Option<PathBuf>,
     no_validate: bool,
 ) -> Result<i32> {
-    use office_core::execute::{
-        ExecRequest, Executor, ProcessExecutor, selftest::SelfCheckedExecutor,
-    };
+    use office_core::{ExecRequest, Executor, ProcessExecutor, SelfCheckedExecutor};
     let config = Config::from_env()?;
     let source = std::fs::read(&code).with_context(|| format!("cannot read {}", code.display()))?;
     let source = String::from_utf8(source)
         .map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", code.display()))?;
     if !no_validate {
-        let violations =
-            office_core::validate::validate(&source, &office_core::validate::Policy::default());
+        let violations = office_core::validate(&source, &office_core::Policy::default());
         if !violations.is_empty() {
             let report = serde_json::json!({ "accepted": false, "violations": violations });
             println!("{}", serde_json::to_string_pretty(&report)?);
@@ -380,8 +376,7 @@ async fn doctor() -> Result<i32> {
     let config = Config::from_env()?;
     let mut healthy = doctor_kernel(&config).await?;
     let python = config.python.clone();
-    match tokio::task::spawn_blocking(move || office_core::execute::python_version(&python)).await?
-    {
+    match tokio::task::spawn_blocking(move || office_core::python_version(&python)).await? {
         Ok(version) => println!("  ok   python: {version}"),
         Err(e) => {
             println!("  FAIL python: {e}");
@@ -407,9 +402,8 @@ fn mark(ok: bool) -> &'static str {
 
 /// The kernel's layers and the limits it enforces; true when every required layer is there.
 async fn doctor_kernel(config: &Config) -> Result<bool> {
-    use office_core::execute;
     println!("kernel");
-    let landlock = execute::landlock_abi();
+    let landlock = office_core::landlock_abi();
     println!(
         "  {} landlock: {}",
         mark(landlock.is_some()),
@@ -421,7 +415,7 @@ async fn doctor_kernel(config: &Config) -> Result<bool> {
             None => "not available: the harness refuses to run programs".into(),
         }
     );
-    let seccomp = execute::seccomp_available();
+    let seccomp = office_core::seccomp_available();
     println!(
         "  {} seccomp filter: {}",
         mark(seccomp),
@@ -431,28 +425,28 @@ async fn doctor_kernel(config: &Config) -> Result<bool> {
             "not available: the harness refuses to run programs"
         }
     );
-    let network = tokio::task::spawn_blocking(execute::probe_network_isolation).await?;
+    let network = tokio::task::spawn_blocking(office_core::probe_network_isolation).await?;
     println!(
         "  {} network namespace: {}",
-        mark(network != execute::NetworkIsolation::None),
+        mark(network != office_core::NetworkIsolation::None),
         match network {
-            execute::NetworkIsolation::Namespace => "unshare(CLONE_NEWNET)",
-            execute::NetworkIsolation::UserNamespace => "unshare(CLONE_NEWUSER | CLONE_NEWNET)",
-            execute::NetworkIsolation::None =>
+            office_core::NetworkIsolation::Namespace => "unshare(CLONE_NEWNET)",
+            office_core::NetworkIsolation::UserNamespace => "unshare(CLONE_NEWUSER | CLONE_NEWNET)",
+            office_core::NetworkIsolation::None =>
                 "not permitted: only the seccomp rule (AF_UNIX sockets only) keeps programs off the network",
         }
     );
-    let namespaces = tokio::task::spawn_blocking(execute::probe_job_namespaces).await?;
+    let namespaces = tokio::task::spawn_blocking(office_core::probe_job_namespaces).await?;
     println!(
         "  {} job namespaces: {}",
         mark(namespaces.is_ok()),
         match &namespaces {
-            Ok(execute::JobNamespaces::DedicatedUid { uid, gid }) => format!(
+            Ok(office_core::JobNamespaces::DedicatedUid { uid, gid }) => format!(
                 "mount (a read-only root of the runtime only), PID, IPC, UTS, network and \
                  cgroup; the server is root, so jobs run as uid {uid}, gid {gid} \
                  (OFFICE_SANDBOX_UID/GID) with no capabilities"
             ),
-            Ok(execute::JobNamespaces::UserNamespace { host_uid }) => format!(
+            Ok(office_core::JobNamespaces::UserNamespace { host_uid }) => format!(
                 "user (host uid {host_uid} is uid 1000 inside), mount (a read-only root of \
                  the runtime only), PID, IPC, UTS, network and cgroup; no capabilities"
             ),
@@ -471,20 +465,20 @@ async fn doctor_kernel(config: &Config) -> Result<bool> {
         limits.memory_bytes >> 20,
         limits.cpu_seconds
     );
-    let cgroups = tokio::task::spawn_blocking(execute::cgroup_support).await?;
+    let cgroups = tokio::task::spawn_blocking(office_core::cgroup_support).await?;
     match &cgroups {
-        execute::CgroupSupport::V2(root) => println!(
+        office_core::CgroupSupport::V2(root) => println!(
             "  ok   cgroups: v2 at {}: per job memory.max (memory + disk quota + 64 MB: page \
              cache, tmpfs, socket buffers included), pids.max, cpu.max one CPU; an OOM ends \
              only the job",
             root.display()
         ),
-        execute::CgroupSupport::V1 => println!(
+        office_core::CgroupSupport::V1 => println!(
             "  ok   cgroups: v1 memory, pids and cpu: per job memory.limit_in_bytes (memory + \
              disk quota + 64 MB: page cache, tmpfs included), pids.max, cfs quota one CPU; an \
              OOM ends only the job"
         ),
-        execute::CgroupSupport::None(why) => println!(
+        office_core::CgroupSupport::None(why) => println!(
             "  --   cgroups: none ({why}); memory falls back to the address-space rlimit (tmpfs \
              pages count against the disk quota instead), no CPU share cap beyond CPU time"
         ),
@@ -494,7 +488,7 @@ async fn doctor_kernel(config: &Config) -> Result<bool> {
 
 /// The self-test's canaries through the cold path and the warm pool; true when all held.
 async fn doctor_self_tests(config: &Config) -> Result<bool> {
-    use office_core::execute::{Executor, PoolExecutor, PoolOptions, ProcessExecutor, selftest};
+    use office_core::{Executor, PoolExecutor, PoolOptions, ProcessExecutor, run_self_test};
     let mut healthy = true;
     let scratch = config.data_dir.join("scratch");
     let runtime = config.data_dir.join("runtime");
@@ -514,7 +508,7 @@ async fn doctor_self_tests(config: &Config) -> Result<bool> {
     }
     for (name, executor) in executors {
         println!("self-test, {name}");
-        match selftest::run_self_test(executor.as_ref(), &scratch).await {
+        match run_self_test(executor.as_ref(), &scratch).await {
             Ok(test) => {
                 for canary in &test.canaries {
                     println!(

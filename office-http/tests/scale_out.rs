@@ -268,7 +268,7 @@ impl Drop for Cluster {
                         .execute(&mut pg)
                         .await;
                 }
-                if let Ok(queue) = office_core::queue::RedisQueue::connect(REDIS, &prefix).await {
+                if let Ok(queue) = office_core::RedisQueue::connect(REDIS, &prefix).await {
                     let _ = queue.destroy().await;
                 }
             });

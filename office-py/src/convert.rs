@@ -2,8 +2,8 @@
 //! so numbers, nesting and Unicode come out exactly as Python's own parser gives them),
 //! and the plain records (findings, artifacts, job errors) as dicts with stable keys.
 
-use office_core::job::JobError;
-use office_core::validate::Violation;
+use office_core::JobError;
+use office_core::Violation;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyDict;

@@ -14,9 +14,8 @@ use std::time::Duration;
 #[pyfunction]
 pub fn validate<'py>(py: Python<'py>, code: &str) -> PyResult<Vec<Bound<'py, PyDict>>> {
     let source = code.to_owned();
-    let violations = py.detach(move || {
-        office_core::validate::validate(&source, &office_core::validate::Policy::default())
-    });
+    let violations =
+        py.detach(move || office_core::validate(&source, &office_core::Policy::default()));
     violations.iter().map(|v| finding_dict(py, v)).collect()
 }
 
@@ -41,7 +40,7 @@ pub fn profile<'py>(py: Python<'py>, path: PathBuf) -> PyResult<Bound<'py, PyAny
                 reason: reason.into(),
             });
         }
-        office_core::profile::profile_file(&path, &name).map_err(office_core::Error::from)
+        office_core::profile_file(&path, &name).map_err(office_core::Error::from)
     });
     match profiled {
         Ok(p) => to_py(py, &p),

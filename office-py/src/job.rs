@@ -4,7 +4,7 @@
 use crate::convert::{job_error_dict, json_to_py, to_py};
 use crate::errors::{job_failed, job_timeout, office_error};
 use crate::office::Shared;
-use office_core::job::{Artifact, Job, JobId, JobStatus};
+use office_core::{Artifact, Job, JobId, JobStatus};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 use std::path::PathBuf;

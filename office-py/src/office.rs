@@ -4,8 +4,8 @@
 use crate::errors::{office_error, to_py};
 use crate::files::FileArg;
 use crate::job::{PyJob, parse_id};
+use office_core::JobFilter;
 use office_core::WorkerPool;
-use office_core::job::JobFilter;
 use office_core::{Config, Engine, JobKind, JobStatus, Submission};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;

@@ -4,8 +4,8 @@
 //! one that floods its stdout each end fast with the right outcome, and the same worker
 //! then runs an ordinary job.
 
-use office_core::plan::{CodeGenerator, Plan, PlanError, PlanRequest};
-use office_core::validate::Policy;
+use office_core::Policy;
+use office_core::{CodeGenerator, Plan, PlanError, PlanRequest};
 use office_core::{Engine, Job, JobKind, JobStatus, Submission, Upload};
 use office_tests::test_config;
 use std::sync::Arc;

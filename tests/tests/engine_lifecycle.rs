@@ -2,7 +2,7 @@
 //! cancellation and deletion of running jobs, timeouts, rejected programs, and recovery
 //! of jobs left behind by a stopped process.
 
-use office_core::plan::{CodeGenerator, Plan, PlanError, PlanRequest};
+use office_core::{CodeGenerator, Plan, PlanError, PlanRequest};
 use office_core::{Config, Engine, JobKind, JobStatus, Stage, Submission, Upload};
 use office_tests::{python, test_config};
 use std::sync::Arc;
@@ -268,7 +268,7 @@ async fn a_missing_interpreter_fails_the_job_with_the_fix() {
 
 #[tokio::test]
 async fn a_job_runs_on_storage_without_local_files() {
-    use office_core::artifacts::MemoryArtifacts;
+    use office_core::MemoryArtifacts;
     let dir = tempfile::tempdir().unwrap();
     let artifacts = Arc::new(MemoryArtifacts::new());
     let engine = Engine::builder(test_config(dir.path()))

@@ -2,8 +2,8 @@
 //! a program that writes a workbook with formulas that fetch from outside succeeds, and
 //! summary.json and the log say what those formulas would reach.
 
-use office_core::execute::selftest::SandboxStatus;
-use office_core::plan::{CodeGenerator, Plan, PlanError, PlanRequest};
+use office_core::SandboxStatus;
+use office_core::{CodeGenerator, Plan, PlanError, PlanRequest};
 use office_core::{Engine, JobKind, JobStatus, Submission, Upload};
 use office_tests::test_config;
 use std::sync::Arc;

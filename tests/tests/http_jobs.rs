@@ -8,6 +8,7 @@ use excel_common::*;
 use office_tests::*;
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;
+use std::time::Duration;
 
 async fn post_file(server: &TestServer, name: &str, data: Vec<u8>) -> (u16, Value) {
     let resp = reqwest::Client::new()
@@ -136,6 +137,75 @@ async fn oversized_upload_answers_413() {
     assert!(body["detail"].as_str().is_some(), "{body}");
     let (status, _) = post_file(&server, "small.csv", b"name,b\nx,2\n".to_vec()).await;
     assert_eq!(status, 201, "a small upload still works");
+}
+
+#[tokio::test]
+async fn an_announced_oversize_body_answers_413_before_it_is_sent() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = TestServer::start().await;
+    let addr = server.base.trim_start_matches("http://").to_string();
+    let mut socket = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    // 5 GB announced, a few bytes sent, the connection kept open: the answer must come
+    // from the header alone.
+    let head = format!(
+        "POST /api/excel/jobs HTTP/1.1\r\nHost: {addr}\r\n\
+         Content-Type: multipart/form-data; boundary=XYZ\r\n\
+         Content-Length: 5000000000\r\n\r\n--XYZ\r\n"
+    );
+    socket.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = vec![0u8; 4096];
+    let read = tokio::time::timeout(Duration::from_secs(10), socket.read(&mut answer))
+        .await
+        .expect("the server answers without waiting for the body")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer[..read]).to_string();
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(
+        answer.contains("larger than the server's limit (50 MB)"),
+        "{answer}"
+    );
+
+    // The server keeps serving.
+    let (status, _) = post_file(&server, "small.csv", b"name,b\nx,2\n".to_vec()).await;
+    assert_eq!(status, 201);
+}
+
+#[tokio::test]
+async fn a_prompt_that_is_not_utf8_answers_422() {
+    let server = TestServer::start().await;
+    let client = reqwest::Client::new();
+    // A UTF-16 byte-order mark, then ASCII: must not be read as UTF-16.
+    let form = Form::new()
+        .part(
+            "file",
+            Part::bytes(b"a,b\n1,2\n".to_vec()).file_name("x.csv"),
+        )
+        .part("prompt", Part::bytes(b"\xff\xfe sort by a".to_vec()));
+    let resp = client
+        .post(server.url("/api/excel/jobs"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 422);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(
+        body["detail"][0]["loc"],
+        serde_json::json!(["body", "prompt"])
+    );
+    assert_eq!(
+        body["detail"][0]["msg"], "prompt must be UTF-8 text",
+        "{body}"
+    );
+    assert!(
+        server
+            .engine
+            .list(&Default::default())
+            .await
+            .unwrap()
+            .is_empty(),
+        "no job was made"
+    );
 }
 
 #[tokio::test]

@@ -1,8 +1,8 @@
 //! Excel jobs written by a model, over real HTTP: a scripted OpenAI-compatible server on
 //! loopback, the REST server configured for it, real CPython running what it wrote.
 
-use office_core::config::{ApiKey, LlmConfig};
-use office_core::plan::llm::fake::{FakeLlm, Reply};
+use office_core::test_support::{FakeLlm, Reply};
+use office_core::{ApiKey, LlmConfig};
 use office_tests::*;
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;

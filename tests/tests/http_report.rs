@@ -2,8 +2,8 @@
 //! `analysis.json` and the charts, `report.md` written from it. Every number of every
 //! report is looked up in its `analysis.json` here, independently of the engine's check.
 
-use office_core::plan::planner::OfflinePlanner;
-use office_core::plan::{CodeGenerator, Narrative, NarrativeRequest, Plan, PlanError, PlanRequest};
+use office_core::OfflinePlanner;
+use office_core::{CodeGenerator, Narrative, NarrativeRequest, Plan, PlanError, PlanRequest};
 use office_core::{Engine, JobKind, JobStatus, Submission, Upload};
 use office_tests::*;
 use reqwest::multipart::{Form, Part};
@@ -330,7 +330,10 @@ async fn bad_requests_are_refused_before_a_job_exists() {
     assert_eq!(resp.status(), 422);
 
     let job = finished(&server, &good).await;
-    assert_eq!(job["prompt"], office_core::report::DEFAULT_PROMPT);
+    assert_eq!(
+        job["prompt"],
+        office_core::test_support::DEFAULT_REPORT_PROMPT
+    );
     let list = get_json(&server.url("/api/report/jobs")).await;
     assert_eq!(list["count"], 1, "{list}");
     // Nothing of the refused submissions is left on disk.

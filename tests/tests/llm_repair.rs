@@ -3,9 +3,9 @@
 //! them. Each test asserts what the server received and how the job ended: its status,
 //! its attempts, and the code, findings and errors it kept.
 
-use office_core::config::{ApiKey, LlmConfig};
-use office_core::plan::GeneratorChoice;
-use office_core::plan::llm::fake::{FakeLlm, Reply};
+use office_core::GeneratorChoice;
+use office_core::test_support::{FakeLlm, Reply};
+use office_core::{ApiKey, LlmConfig};
 use office_core::{Engine, Error, Job, JobKind, JobStatus, Submission, Upload};
 use office_tests::test_config;
 use serde_json::Value;
@@ -482,15 +482,15 @@ async fn the_api_key_is_never_stored_or_logged() {
 async fn a_one_attempt_generator_is_not_repaired() {
     struct Fixed;
     #[async_trait::async_trait]
-    impl office_core::plan::CodeGenerator for Fixed {
+    impl office_core::CodeGenerator for Fixed {
         fn name(&self) -> String {
             "fixed".into()
         }
         async fn generate(
             &self,
-            _: &office_core::plan::PlanRequest<'_>,
-        ) -> Result<office_core::plan::Plan, office_core::plan::PlanError> {
-            Ok(office_core::plan::Plan {
+            _: &office_core::PlanRequest<'_>,
+        ) -> Result<office_core::Plan, office_core::PlanError> {
+            Ok(office_core::Plan {
                 code: FORBIDDEN.into(),
                 generator: "fixed".into(),
                 steps: vec![],

@@ -16,6 +16,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+/// Job files as local folders: `<jobs_dir>/<job id>/<key>`, written atomically.
 #[derive(Debug, Clone)]
 pub struct FsArtifacts {
     jobs_dir: PathBuf,
@@ -27,6 +28,7 @@ impl FsArtifacts {
         FsArtifacts { jobs_dir }
     }
 
+    /// The folder every job's folder is in.
     pub fn jobs_dir(&self) -> &Path {
         &self.jobs_dir
     }

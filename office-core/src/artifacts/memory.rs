@@ -9,6 +9,7 @@ use bytes::Bytes;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+/// Job files in memory, for tests and embedding; gone when dropped.
 #[derive(Default)]
 pub struct MemoryArtifacts {
     /// A std Mutex: it is never held across an `.await`.
@@ -16,6 +17,7 @@ pub struct MemoryArtifacts {
 }
 
 impl MemoryArtifacts {
+    /// An empty storage.
     pub fn new() -> Self {
         Self::default()
     }

@@ -18,8 +18,10 @@ mod memory;
 pub use fs::FsArtifacts;
 pub use memory::MemoryArtifacts;
 
+/// Where a job's files live (inputs, code, outputs, summary), by job and key.
 #[async_trait]
 pub trait ArtifactStorage: Send + Sync + 'static {
+    /// Writes `data` under `key` (a relative path, e.g. `inputs/a.csv`), replacing any file.
     async fn put(&self, job: JobId, key: &str, data: Bytes) -> Result<()>;
 
     /// `Error::NotFound` when there is no such file.
@@ -37,7 +39,7 @@ pub trait ArtifactStorage: Send + Sync + 'static {
 
 /// Refuses keys that are empty, absolute, contain `..`, backslashes, NULs or control
 /// characters, so that no key can name a file outside the job's space.
-pub fn check_key(key: &str) -> Result<()> {
+pub(crate) fn check_key(key: &str) -> Result<()> {
     let bad = key.is_empty()
         || key.len() > 512
         || key.starts_with('/')
@@ -55,7 +57,7 @@ pub fn check_key(key: &str) -> Result<()> {
 
 /// Turns a user-supplied file name into one safe to store: the last path component only,
 /// no control characters, no leading dots, at most 128 bytes; the extension is kept.
-pub fn safe_file_name(original: &str) -> String {
+pub(crate) fn safe_file_name(original: &str) -> String {
     let last = original.rsplit(['/', '\\']).next().unwrap_or("");
     let mut cleaned: String = last
         .chars()

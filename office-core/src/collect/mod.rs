@@ -6,7 +6,7 @@
 //! workbook the scan refuses (a zip bomb, the budget spent) fails the collect with
 //! `Error::UnreadableFile` saying why.
 
-pub mod external;
+pub(crate) mod external;
 
 use crate::config::Limits;
 use crate::error::{Error, Result};
@@ -25,7 +25,7 @@ const SPARSE_MIN_BYTES: u64 = 1 << 20;
 
 /// One file taken from the output folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CollectedFile {
+pub(crate) struct CollectedFile {
     /// Path relative to the output folder, with `/` separators.
     pub name: String,
     pub path: PathBuf,
@@ -34,7 +34,7 @@ pub struct CollectedFile {
 }
 
 #[derive(Debug, Default)]
-pub struct Collected {
+pub(crate) struct Collected {
     pub files: Vec<CollectedFile>,
     /// Why each skipped file was skipped, for the job's log and summary.
     pub skipped: Vec<String>,
@@ -45,7 +45,7 @@ pub struct Collected {
 }
 
 /// Walks `dir` (never following links) and takes the regular files within the caps.
-pub fn collect_outputs(dir: &Path, limits: &Limits) -> Result<Collected> {
+pub(crate) fn collect_outputs(dir: &Path, limits: &Limits) -> Result<Collected> {
     let mut out = Collected::default();
     let mut total: u64 = 0;
     walk(dir, "", 0, limits, &mut total, &mut out)?;
@@ -151,7 +151,7 @@ fn walk(
 }
 
 /// Size and sha256 of a file, opened without following a link.
-pub fn hash_file(path: &Path) -> Result<(u64, String)> {
+pub(crate) fn hash_file(path: &Path) -> Result<(u64, String)> {
     let mut f = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NOFOLLOW)
@@ -170,12 +170,12 @@ pub fn hash_file(path: &Path) -> Result<(u64, String)> {
     Ok((size, hex::encode(hasher.finalize())))
 }
 
-pub fn sha256_hex(data: &[u8]) -> String {
+pub(crate) fn sha256_hex(data: &[u8]) -> String {
     hex::encode(Sha256::digest(data))
 }
 
 /// The content type users' tools expect for a file name.
-pub fn content_type(name: &str) -> String {
+pub(crate) fn content_type(name: &str) -> String {
     let lower = name.to_ascii_lowercase();
     let known = [
         (
@@ -209,7 +209,7 @@ pub fn content_type(name: &str) -> String {
 }
 
 /// What kind of artifact a produced file is, by its name.
-pub fn artifact_kind(name: &str) -> ArtifactKind {
+pub(crate) fn artifact_kind(name: &str) -> ArtifactKind {
     let lower = name.to_ascii_lowercase();
     let ext = lower.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
     match ext {
@@ -231,7 +231,7 @@ pub fn artifact_kind(name: &str) -> ArtifactKind {
 
 /// Where an artifact lives in the job's storage: code under `code/`, logs under `logs/`,
 /// inputs under `inputs/` (their names already carry it), everything else under `outputs/`.
-pub fn storage_key(kind: ArtifactKind, name: &str) -> String {
+pub(crate) fn storage_key(kind: ArtifactKind, name: &str) -> String {
     match kind {
         ArtifactKind::Input => name.to_string(),
         ArtifactKind::Code => format!("code/{name}"),

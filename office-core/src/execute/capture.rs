@@ -19,7 +19,7 @@ pub(crate) struct OutputLimit {
 }
 
 impl OutputLimit {
-    pub fn new(limit: u64, pgid: libc::pid_t) -> Self {
+    pub(crate) fn new(limit: u64, pgid: libc::pid_t) -> Self {
         OutputLimit {
             limit,
             written: Arc::new(AtomicU64::new(0)),
@@ -29,7 +29,7 @@ impl OutputLimit {
     }
 
     /// True once the program wrote more than the limit (and was killed for it).
-    pub fn exceeded(&self) -> bool {
+    pub(crate) fn exceeded(&self) -> bool {
         self.exceeded.load(Ordering::SeqCst)
     }
 
@@ -55,7 +55,7 @@ pub(crate) struct Captured {
 }
 
 impl Captured {
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         printable_text(&self.bytes, self.truncated)
     }
 }

@@ -51,7 +51,7 @@ pub(crate) struct JobCgroup {
 
 impl JobCgroup {
     /// `Err` says why none could be made (not permitted, no controllers).
-    pub fn create(name: &str, limits: &Limits) -> Result<JobCgroup, String> {
+    pub(crate) fn create(name: &str, limits: &Limits) -> Result<JobCgroup, String> {
         let memory = limits
             .memory_bytes
             .saturating_add(limits.disk_bytes)
@@ -142,7 +142,7 @@ impl JobCgroup {
     }
 
     /// The files the harness writes its pid to.
-    pub fn procs_files(&self) -> Vec<PathBuf> {
+    pub(crate) fn procs_files(&self) -> Vec<PathBuf> {
         self.dirs.iter().map(|d| d.join("cgroup.procs")).collect()
     }
 }

@@ -20,14 +20,15 @@ mod outcome;
 mod pool;
 mod process;
 mod sandbox;
-pub mod selftest;
+pub(crate) mod selftest;
 
 pub use cgroup::{CgroupSupport, cgroup_support};
 pub use pool::{PoolExecutor, PoolOptions};
 pub use process::{ProcessExecutor, python_version};
+pub(crate) use sandbox::degraded_mode;
 pub use sandbox::{
-    JobNamespaces, NetworkIsolation, degraded_mode, job_identity, landlock_abi,
-    probe_job_namespaces, probe_network_isolation, seccomp_available,
+    JobNamespaces, NetworkIsolation, landlock_abi, probe_job_namespaces, probe_network_isolation,
+    seccomp_available,
 };
 
 use crate::config::Limits;
@@ -38,6 +39,7 @@ use std::sync::Arc;
 /// Everything a run needs. The paths are local folders prepared by the runner.
 #[derive(Debug, Clone)]
 pub struct ExecRequest {
+    /// The Python program to run.
     pub code: String,
     /// Input files, first one is `INPUT_PATH`; all are in `INPUT_PATHS`.
     pub inputs: Vec<PathBuf>,
@@ -45,6 +47,7 @@ pub struct ExecRequest {
     pub output_dir: PathBuf,
     /// The program's own working folder (its cwd, HOME and TMPDIR).
     pub work_dir: PathBuf,
+    /// What it may use: time, memory, disk, processes, output.
     pub limits: Limits,
 }
 
@@ -69,6 +72,7 @@ pub enum ExitKind {
 pub struct PythonError {
     /// e.g. `KeyError`, `MemoryError`.
     pub exc_type: String,
+    /// The exception's message.
     pub message: String,
     /// The traceback, trimmed to the frames of the generated program where possible.
     pub traceback: String,
@@ -76,22 +80,33 @@ pub struct PythonError {
     pub line: Option<u32>,
 }
 
+/// What happened when a program ran, as data: how it ended, what it printed, why it failed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExecOutcome {
+    /// How it ended.
     pub exit: ExitKind,
+    /// The process's exit code, when it exited.
     pub exit_code: Option<i32>,
+    /// The signal that ended it, when one did.
     pub signal: Option<i32>,
+    /// Wall-clock time, in milliseconds.
     pub duration_ms: f64,
+    /// What it printed, capped and made safe to show.
     pub stdout: String,
+    /// What it wrote to stderr, capped and made safe to show.
     pub stderr: String,
+    /// Whether `stdout` was cut at the capture cap.
     pub stdout_truncated: bool,
+    /// Whether `stderr` was cut at the capture cap.
     pub stderr_truncated: bool,
+    /// The exception it raised, when it raised one.
     pub error: Option<PythonError>,
     /// A short sentence for people: why it failed, or that it succeeded.
     pub message: String,
 }
 
 impl ExecOutcome {
+    /// Whether it ran to its end (`ExitKind::Success`).
     pub fn succeeded(&self) -> bool {
         self.exit == ExitKind::Success
     }
@@ -100,7 +115,7 @@ impl ExecOutcome {
 /// The engine's executor for `config`: the warm pool when `config.effective_pool_size()` is
 /// above 0 and it starts, the cold path otherwise (the reason is logged); either way
 /// behind the self-test, which starts now and must pass before the first job runs.
-pub async fn default_executor(
+pub(crate) async fn default_executor(
     config: &crate::config::Config,
 ) -> crate::error::Result<Arc<selftest::SelfCheckedExecutor>> {
     if degraded_mode() {

@@ -49,7 +49,7 @@ pub(crate) enum Report {
 }
 
 impl Report {
-    pub fn parse(bytes: &[u8]) -> Report {
+    pub(crate) fn parse(bytes: &[u8]) -> Report {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Report::Missing;
         }

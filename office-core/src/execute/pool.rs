@@ -103,6 +103,7 @@ impl PoolExecutor {
         idle.iter().map(|z| z.pid).collect()
     }
 
+    /// The size and recycling it was started with.
     pub fn options(&self) -> PoolOptions {
         self.pool.options
     }

@@ -206,7 +206,7 @@ pub(crate) struct Streams {
 
 impl Streams {
     /// Starts reading; `guard.pgid` must already be the program's group.
-    pub fn start<O, E>(
+    pub(crate) fn start<O, E>(
         stdout: Option<O>,
         stderr: Option<E>,
         limits: &Limits,

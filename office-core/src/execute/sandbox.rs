@@ -61,14 +61,14 @@ pub(crate) fn apply_in_child() -> io::Result<()> {
 
 /// `OFFICE_SANDBOX=degraded`: jobs run even where the host cannot give them their
 /// namespaces or a canary escapes (a developer's laptop). Never the default; logged loudly.
-pub fn degraded_mode() -> bool {
+pub(crate) fn degraded_mode() -> bool {
     std::env::var("OFFICE_SANDBOX").is_ok_and(|v| v.trim() == "degraded")
 }
 
 /// The host uid and gid a job runs as when the server is root (`OFFICE_SANDBOX_UID`,
 /// `OFFICE_SANDBOX_GID`; default 65534, nobody/nogroup). A server that is not root maps its
 /// own uid to an unprivileged uid inside the job's user namespace instead.
-pub fn job_identity() -> (u32, u32) {
+pub(crate) fn job_identity() -> (u32, u32) {
     let read = |name: &str| {
         std::env::var(name)
             .ok()
@@ -180,10 +180,18 @@ pub fn probe_job_namespaces() -> Result<JobNamespaces, String> {
 pub enum JobNamespaces {
     /// The server is root: mount/PID/IPC/UTS/network/cgroup namespaces, and the job runs
     /// as this host uid and gid with no capabilities.
-    DedicatedUid { uid: u32, gid: u32 },
+    DedicatedUid {
+        /// The host uid the job runs as (`OFFICE_SANDBOX_UID`).
+        uid: u32,
+        /// The host gid the job runs as (`OFFICE_SANDBOX_GID`).
+        gid: u32,
+    },
     /// The server is not root: a user namespace maps `host_uid` to uid 1000 inside, with
     /// every other namespace owned by it, and no capabilities.
-    UserNamespace { host_uid: u32 },
+    UserNamespace {
+        /// The server's uid, which the job's uid 1000 is outside.
+        host_uid: u32,
+    },
 }
 
 /// The Landlock ABI version the kernel offers (`None`: no Landlock). The harness needs 1+;

@@ -39,18 +39,23 @@ const ALLOWED_ENV: [&str; 15] = [
 /// One attempt and whether the sandbox stopped it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Canary {
+    /// What the canary tries (e.g. `read outside the job`).
     pub name: String,
+    /// Whether the sandbox stopped it.
     pub contained: bool,
     /// What the attempt gave (an error, or what it got through).
     pub detail: String,
 }
 
+/// What the self-test found: one entry per canary.
 #[derive(Debug, Clone, Serialize)]
 pub struct SelfTest {
+    /// Every canary, in the order they ran.
     pub canaries: Vec<Canary>,
 }
 
 impl SelfTest {
+    /// Whether there were canaries and every one was contained.
     pub fn passed(&self) -> bool {
         !self.canaries.is_empty() && self.canaries.iter().all(|c| c.contained)
     }
@@ -421,6 +426,7 @@ pub struct SelfCheckedExecutor {
 }
 
 impl SelfCheckedExecutor {
+    /// Wraps `inner`; the self-test's programs run in folders under `scratch_dir`.
     pub fn new(inner: Arc<dyn Executor>, scratch_dir: impl Into<std::path::PathBuf>) -> Self {
         SelfCheckedExecutor {
             inner,

@@ -7,7 +7,7 @@ use crate::profile::FileProfile;
 use serde_json::{Map, Value, json};
 
 /// The answer file an analytics program writes.
-pub const RESULTS_FILE: &str = "results.json";
+pub(crate) const RESULTS_FILE: &str = "results.json";
 
 /// Answer a question about the data, with charts.
 #[derive(Debug, Clone, Copy, Default)]

@@ -5,11 +5,11 @@ use super::{Contract, FinishInput, Finished, Kind};
 use crate::job::JobError;
 
 /// The workbook an excel program writes into `OUTPUT_DIR`.
-pub const OUTPUT_FILE: &str = "output.xlsx";
+pub(crate) const OUTPUT_FILE: &str = "output.xlsx";
 
 /// The machine-readable account of a run the program writes next to the workbook:
 /// `{"steps": [...], "target_sheet": "...", "sheets": {name: {"rows": n, "columns": n}}}`.
-pub const RESULT_FILE: &str = super::PROGRAM_REPORT_FILE;
+pub(crate) const RESULT_FILE: &str = super::PROGRAM_REPORT_FILE;
 
 /// Transform a workbook.
 #[derive(Debug, Clone, Copy, Default)]

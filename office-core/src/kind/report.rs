@@ -15,7 +15,7 @@ use crate::submission::Submission;
 use serde_json::{Map, Value, json};
 
 /// The facts file a report program writes.
-pub const ANALYSIS_FILE: &str = "analysis.json";
+pub(crate) const ANALYSIS_FILE: &str = "analysis.json";
 /// The report the finish step writes.
 pub(crate) const REPORT_FILE: &str = "report.md";
 

@@ -2,8 +2,8 @@
 //! program. The offline planner (`planner`) is the embedded default; an LLM-backed
 //! generator (`llm`) plugs in behind the same trait.
 
-pub mod llm;
-pub mod planner;
+pub(crate) mod llm;
+pub(crate) mod planner;
 
 use crate::job::JobKind;
 use crate::profile::FileProfile;
@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 /// What a generator gets to write a program.
 #[derive(Debug, Clone)]
 pub struct PlanRequest<'a> {
+    /// The kind of job the program is for (what it must write).
     pub kind: JobKind,
+    /// The user's request in plain language.
     pub prompt: &'a str,
     /// One profile per input, in input order (the first is `INPUT_PATH`).
     pub profiles: &'a [FileProfile],
@@ -31,9 +33,13 @@ pub struct PlanRequest<'a> {
 pub struct ModelCall {
     /// What the call was for: `generate`, `narrate`.
     pub purpose: String,
+    /// The model that answered.
     pub model: String,
+    /// Tokens of the prompt, as the endpoint reported them.
     pub prompt_tokens: Option<u64>,
+    /// Tokens of the answer, as the endpoint reported them.
     pub completion_tokens: Option<u64>,
+    /// Both together, as the endpoint reported them.
     pub total_tokens: Option<u64>,
     /// From sending the first try to the last byte of the answer, retries included.
     pub latency_ms: f64,
@@ -49,6 +55,7 @@ pub struct CallLog {
 }
 
 impl CallLog {
+    /// Records one call.
     pub fn push(&self, call: ModelCall) {
         self.calls
             .lock()
@@ -56,6 +63,7 @@ impl CallLog {
             .push(call);
     }
 
+    /// The calls so far, in order.
     pub fn calls(&self) -> Vec<ModelCall> {
         self.calls.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
@@ -68,7 +76,9 @@ pub enum GeneratorChoice {
     /// The model when one is configured, else the offline planner.
     #[default]
     Auto,
+    /// The offline planner, whatever is configured.
     Planner,
+    /// The configured model; refused at submission when none is.
     Llm,
 }
 
@@ -76,6 +86,7 @@ impl GeneratorChoice {
     /// The key in `Job::params` that carries the choice.
     pub const PARAM: &'static str = "generator";
 
+    /// The name a submission and `Job::params` carry (`auto`, `planner`, `llm`).
     pub fn as_str(self) -> &'static str {
         match self {
             GeneratorChoice::Auto => "auto",
@@ -116,6 +127,7 @@ impl std::str::FromStr for GeneratorChoice {
 /// A program and what it is meant to do.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
+    /// The Python program.
     pub code: String,
     /// Which generator wrote it: `planner`, `llm:<model>`.
     pub generator: String,
@@ -132,6 +144,7 @@ pub struct Plan {
 pub struct PlanError {
     /// Why: `request_not_understood`, `column_not_found`, `llm_timeout`, ...
     pub code: crate::job::ErrorCode,
+    /// What went wrong, for the user.
     pub message: String,
     /// What the generator did understand, in plain words.
     pub understood: Vec<String>,
@@ -144,7 +157,7 @@ pub struct PlanError {
 /// What went wrong with the previous program, as a generator that repairs is told it
 /// (`llm::feedback` writes it for a model).
 #[derive(Debug, Clone, PartialEq)]
-pub enum Setback {
+pub(crate) enum Setback {
     /// The reply held no program.
     NoCode,
     /// The validator's findings.
@@ -163,7 +176,9 @@ pub enum Setback {
 /// so that every number it can quote is one the executed program wrote.
 #[derive(Debug, Clone)]
 pub struct NarrativeRequest<'a> {
+    /// The user's request in plain language.
     pub prompt: &'a str,
+    /// The report's title.
     pub title: &'a str,
     /// The user's notes, to be woven in where they belong.
     pub notes: &'a str,
@@ -176,16 +191,19 @@ pub struct NarrativeRequest<'a> {
 /// A report's prose, Markdown.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Narrative {
+    /// The prose, Markdown.
     pub markdown: String,
     /// Which generator wrote it: `templates`, `llm:<model>`.
     pub generator: String,
 }
 
+/// Writes a job's program (and, optionally, a report's prose); the engine's plan stage.
 #[async_trait::async_trait]
 pub trait CodeGenerator: Send + Sync + 'static {
     /// Short name recorded on the job (`planner`).
     fn name(&self) -> String;
 
+    /// Writes the program for `req`, or says why it cannot.
     async fn generate(&self, req: &PlanRequest<'_>) -> Result<Plan, PlanError>;
 
     /// Programs written per job at most. A generator that learns from a failure (a model

@@ -15,15 +15,23 @@ mod text;
 mod values;
 mod workbook;
 
+/// A file format the profiler reads, from the name's extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FileFormat {
+    /// Excel 2007+ workbook.
     Xlsx,
+    /// Excel 2007+ workbook with macros (which are never run).
     Xlsm,
+    /// Excel 97-2003 workbook.
     Xls,
+    /// Excel binary workbook.
     Xlsb,
+    /// OpenDocument spreadsheet.
     Ods,
+    /// Comma- (or otherwise) delimited text.
     Csv,
+    /// Tab-separated text (`.tsv`, `.tab`).
     Tsv,
 }
 
@@ -43,20 +51,25 @@ impl FileFormat {
         })
     }
 
+    /// Whether it is delimited text (CSV, TSV) rather than a workbook.
     pub fn is_text(self) -> bool {
         matches!(self, FileFormat::Csv | FileFormat::Tsv)
     }
 
+    /// The extensions read, as listed in error messages.
     pub const SUPPORTED: &'static str = "xlsx, xlsm, xls, xlsb, ods, csv, tsv";
 }
 
 /// How a text file is laid out, as sniffed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CsvDialect {
+    /// The field separator.
     pub delimiter: char,
+    /// The quote character.
     pub quote: char,
     /// A Python codec name the generated code can pass to `pd.read_csv(encoding=...)`.
     pub encoding: String,
+    /// Whether the file starts with a byte-order mark.
     pub has_bom: bool,
     /// The decimal mark of numbers (`,` in many European exports): pass it to
     /// `pd.read_csv(decimal=...)`.
@@ -68,13 +81,18 @@ fn default_decimal() -> char {
     '.'
 }
 
+/// What is in one file: its format, its sheets and their columns, as a generator sees it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FileProfile {
     /// The stored (safe) file name.
     pub name: String,
+    /// The format it was read as (what the bytes are, not only what the name says).
     pub format: FileFormat,
+    /// Size in bytes.
     pub size: u64,
+    /// Its sheets in workbook order; a text file has one.
     pub sheets: Vec<SheetProfile>,
+    /// How a text file is laid out; `None` for workbooks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub csv: Option<CsvDialect>,
     /// Things worth knowing that did not stop profiling (a 1904 date system, a sheet that
@@ -83,61 +101,84 @@ pub struct FileProfile {
     pub notes: Vec<String>,
 }
 
+/// One sheet (or a text file's table): where the data is and what its columns hold.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SheetProfile {
+    /// The sheet's name (the file name for a text file).
     pub name: String,
     /// Height and width of the used range.
     pub rows: usize,
+    /// Width of the used range.
     pub cols: usize,
     /// Absolute 0-based position of the used range's top-left cell (A1 is 0,0).
     pub first_row: usize,
+    /// Absolute 0-based column of the used range's left edge.
     pub first_col: usize,
     /// Absolute 0-based row that holds the column names, when one was found.
     pub header_row: Option<usize>,
     /// Rows below the header (or all rows when there is no header).
     pub data_rows: usize,
+    /// Its columns, left to right.
     pub columns: Vec<ColumnProfile>,
 }
 
+/// What a column's values are, from the cells sampled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ColumnType {
+    /// Whole numbers only.
     Integer,
+    /// Numbers, some with a fraction.
     Float,
+    /// True/false values only.
     Boolean,
+    /// Dates or date-times.
     Date,
+    /// Text only.
     Text,
+    /// Values of more than one type.
     Mixed,
+    /// No values at all.
     Empty,
 }
 
 impl ColumnType {
+    /// Whether it is `Integer` or `Float`.
     pub fn is_numeric(self) -> bool {
         matches!(self, ColumnType::Integer | ColumnType::Float)
     }
 }
 
+/// One column of a sheet: its name, type and a summary of its values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ColumnProfile {
     /// Absolute 0-based column index in the sheet.
     pub index: usize,
     /// The header text; `column_<n>` (1-based) when the header cell is empty or there is no header.
     pub name: String,
+    /// The type of its values.
     pub dtype: ColumnType,
+    /// Cells below the header that hold a value.
     pub non_null: usize,
+    /// Cells below the header that are empty.
     pub nulls: usize,
+    /// How many different values it holds (see `distinct_estimated`).
     pub distinct: usize,
     /// True when `distinct` was estimated (large columns) rather than counted.
     pub distinct_estimated: bool,
+    /// Smallest value, for numeric columns.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min: Option<f64>,
+    /// Largest value, for numeric columns.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max: Option<f64>,
+    /// Mean value, for numeric columns.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mean: Option<f64>,
     /// ISO 8601 dates (or date-times) for date columns.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date_min: Option<String>,
+    /// The latest date, ISO 8601, for date columns.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date_max: Option<String>,
     /// A few distinct values as text.
@@ -148,7 +189,9 @@ pub struct ColumnProfile {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("cannot read '{file}': {reason}")]
 pub struct ProfileError {
+    /// The user-facing name of the file.
     pub file: String,
+    /// What is wrong with it, in plain words.
     pub reason: String,
 }
 
@@ -162,7 +205,7 @@ impl From<ProfileError> for crate::error::Error {
 }
 
 /// Largest file the profiler reads; bigger uploads are refused before any parsing.
-pub const MAX_PROFILE_BYTES: u64 = 1 << 30;
+pub(crate) const MAX_PROFILE_BYTES: u64 = 1 << 30;
 
 const ENCRYPTED_REASON: &str =
     "the workbook is password-protected (encrypted); remove the password and upload it again";

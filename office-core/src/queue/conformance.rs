@@ -23,15 +23,18 @@ use std::time::Duration;
 
 /// A queue under test, plus whatever must live as long as it.
 pub struct QueueFixture {
+    /// The queue the cases run against.
     pub queue: Arc<dyn Queue>,
     _guard: Box<dyn Any + Send>,
 }
 
 impl QueueFixture {
+    /// A fixture for `queue` alone.
     pub fn new(queue: impl Queue) -> Self {
         Self::with_guard(queue, ())
     }
 
+    /// A fixture for `queue` that keeps `guard` (a server, a folder) alive as long as it.
     pub fn with_guard(queue: impl Queue, guard: impl Any + Send) -> Self {
         QueueFixture {
             queue: Arc::new(queue),
@@ -54,6 +57,7 @@ async fn take_now(queue: &dyn Queue) -> Option<Lease> {
     queue.take(Duration::ZERO, LONG).await.unwrap()
 }
 
+/// Jobs are taken in the order they were enqueued.
 pub async fn case_fifo_take(queue: &dyn Queue) {
     let ids = [JobId::new(), JobId::new(), JobId::new()];
     for id in ids {
@@ -75,6 +79,7 @@ pub async fn case_fifo_take(queue: &dyn Queue) {
     assert_eq!(take_now(queue).await, None);
 }
 
+/// Enqueueing a job that is already waiting or leased adds nothing.
 pub async fn case_duplicate_enqueue_is_ignored(queue: &dyn Queue) {
     let id = JobId::new();
     queue.enqueue(id).await.unwrap();
@@ -88,6 +93,7 @@ pub async fn case_duplicate_enqueue_is_ignored(queue: &dyn Queue) {
     queue.ack(&lease).await.unwrap();
 }
 
+/// A take on an empty queue waits out its wait, then returns `None`.
 pub async fn case_take_on_empty_returns_none_after_waiting(queue: &dyn Queue) {
     assert_eq!(
         queue.take(Duration::from_millis(150), LONG).await.unwrap(),
@@ -136,6 +142,7 @@ pub async fn case_expired_lease_is_redelivered(queue: &dyn Queue) {
     assert!(queue.renew(&next, LONG).await.unwrap());
 }
 
+/// A renewed lease is not handed to another taker.
 pub async fn case_renew_keeps_the_lease(queue: &dyn Queue) {
     let id = JobId::new();
     queue.enqueue(id).await.unwrap();
@@ -186,6 +193,7 @@ pub async fn case_stale_token_is_ignored(queue: &dyn Queue) {
     );
 }
 
+/// An acked job is never handed out again.
 pub async fn case_ack_removes_the_job(queue: &dyn Queue) {
     let (done, other) = (JobId::new(), JobId::new());
     queue.enqueue(done).await.unwrap();
@@ -207,6 +215,7 @@ pub async fn case_ack_removes_the_job(queue: &dyn Queue) {
     );
 }
 
+/// A retried job comes back after its delay, not before.
 pub async fn case_retry_with_delay(queue: &dyn Queue) {
     let id = JobId::new();
     queue.enqueue(id).await.unwrap();
@@ -240,6 +249,7 @@ pub async fn case_retry_with_delay(queue: &dyn Queue) {
     assert_eq!((third.job_id, third.deliveries), (id, 3));
 }
 
+/// A cancelled waiting job is dropped and reads as cancelled.
 pub async fn case_cancel_waiting_job(queue: &dyn Queue) {
     let (cancelled, kept) = (JobId::new(), JobId::new());
     queue.enqueue(cancelled).await.unwrap();
@@ -316,6 +326,7 @@ pub async fn case_concurrent_takers_never_share_a_job(queue: Arc<dyn Queue>) {
 /// Stamps out one `#[tokio::test]` per conformance case. `$setup` is an expression
 /// evaluating to a future of a [`QueueFixture`]; it is evaluated once per test.
 #[macro_export]
+#[doc(hidden)]
 macro_rules! queue_conformance_tests {
     ($setup:expr) => {
         $crate::queue_conformance_tests!(@by_ref $setup;
@@ -338,15 +349,15 @@ macro_rules! queue_conformance_tests {
     (@by_ref $setup:expr; $($case:ident),+ $(,)?) => {$(
         #[::tokio::test(flavor = "multi_thread", worker_threads = 4)]
         async fn $case() {
-            let fixture: $crate::queue::conformance::QueueFixture = $setup.await;
-            $crate::queue::conformance::$case(&*fixture.queue).await;
+            let fixture: $crate::test_support::queue_conformance::QueueFixture = $setup.await;
+            $crate::test_support::queue_conformance::$case(&*fixture.queue).await;
         }
     )+};
     (@shared $setup:expr; $($case:ident),+ $(,)?) => {$(
         #[::tokio::test(flavor = "multi_thread", worker_threads = 4)]
         async fn $case() {
-            let fixture: $crate::queue::conformance::QueueFixture = $setup.await;
-            $crate::queue::conformance::$case(::std::sync::Arc::clone(&fixture.queue)).await;
+            let fixture: $crate::test_support::queue_conformance::QueueFixture = $setup.await;
+            $crate::test_support::queue_conformance::$case(::std::sync::Arc::clone(&fixture.queue)).await;
         }
     )+};
 }

@@ -14,6 +14,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
+/// The in-process queue: one process's workers share it; nothing survives a restart.
 #[derive(Debug, Default)]
 pub struct MemoryQueue {
     /// A std `Mutex`: no method holds it across an `.await` (takers drop it before they
@@ -124,6 +125,7 @@ impl State {
 }
 
 impl MemoryQueue {
+    /// An empty queue.
     pub fn new() -> Self {
         Self::default()
     }

@@ -11,6 +11,7 @@ use std::time::Duration;
 /// A job handed to one worker for a while.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lease {
+    /// The job handed out.
     pub job_id: JobId,
     /// Identifies this delivery; acking or renewing with a stale token does nothing.
     pub token: String,
@@ -18,8 +19,10 @@ pub struct Lease {
     pub deliveries: u32,
 }
 
+/// Hands job ids to workers, at least once each, with leases that expire.
 #[async_trait]
 pub trait Queue: Send + Sync + 'static {
+    /// Adds a job to the end of the queue.
     async fn enqueue(&self, id: JobId) -> Result<()>;
 
     /// Waits up to `wait` for a job, then holds it for `lease`.
@@ -38,6 +41,7 @@ pub trait Queue: Send + Sync + 'static {
     /// Drops the job if it waits, and marks it so that a worker running it stops.
     async fn cancel(&self, id: JobId) -> Result<()>;
 
+    /// Whether `cancel` was called for the job.
     async fn is_cancelled(&self, id: JobId) -> Result<bool>;
 
     /// Jobs waiting to be taken (not counting leased ones).

@@ -246,6 +246,7 @@ impl Scripts {
     }
 }
 
+/// The Redis Streams queue, shared by every process with the same key prefix.
 pub struct RedisQueue {
     client: Client,
     /// Every non-blocking step; reconnects by itself after the connection drops.

@@ -8,39 +8,39 @@
 //!
 //! The report job kind itself (its intake, contract and finish step) is `kind::report`.
 
-pub mod narrative;
-pub mod numbers;
-pub mod templates;
+pub(crate) mod narrative;
+pub(crate) mod numbers;
+pub(crate) mod templates;
 
 use crate::error::{Error, Result};
 use serde_json::{Map, Value};
 
 /// Request fields of a report job, as kept in the job's `params`.
-pub const PARAM_TITLE: &str = "title";
-pub const PARAM_TEMPLATE: &str = "template";
-pub const PARAM_NOTES: &str = "notes";
+pub(crate) const PARAM_TITLE: &str = "title";
+pub(crate) const PARAM_TEMPLATE: &str = "template";
+pub(crate) const PARAM_NOTES: &str = "notes";
 /// `[{"name": ..., "text": ...}]`: `.md` / `.txt` files uploaded as notes.
-pub const PARAM_NOTE_FILES: &str = "note_files";
+pub(crate) const PARAM_NOTE_FILES: &str = "note_files";
 
 /// The request of a report submitted without one.
 pub const DEFAULT_PROMPT: &str = "Summarize the files: what they hold and their key figures.";
 
 /// Extensions a report accepts as notes rather than data.
-pub const NOTE_EXTENSIONS: &[&str] = &["md", "markdown", "txt"];
+pub(crate) const NOTE_EXTENSIONS: &[&str] = &["md", "markdown", "txt"];
 
 /// The most notes a report takes, the `notes` field and notes files together: they are
 /// written into the program as text, and the program has a size limit.
-pub const MAX_NOTE_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_NOTE_BYTES: usize = 64 * 1024;
 
 /// Whether an uploaded file is a notes file (for report jobs).
-pub fn is_note_file(name: &str) -> bool {
+pub(crate) fn is_note_file(name: &str) -> bool {
     name.rsplit_once('.')
         .is_some_and(|(_, ext)| NOTE_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str()))
 }
 
 /// Checks a report job's fields at submission, so a bad template is refused before a job
 /// exists (every face gets the same 422).
-pub fn check_params(params: &Map<String, Value>) -> Result<templates::Template> {
+pub(crate) fn check_params(params: &Map<String, Value>) -> Result<templates::Template> {
     for field in [PARAM_TITLE, PARAM_TEMPLATE, PARAM_NOTES] {
         if let Some(v) = params.get(field)
             && !v.is_string()
@@ -65,7 +65,7 @@ pub fn check_params(params: &Map<String, Value>) -> Result<templates::Template> 
 }
 
 /// The notes a report weaves in: the `notes` field first, then each notes file.
-pub fn notes(params: &Map<String, Value>) -> Vec<(String, String)> {
+pub(crate) fn notes(params: &Map<String, Value>) -> Vec<(String, String)> {
     let mut out = Vec::new();
     if let Some(text) = params.get(PARAM_NOTES).and_then(Value::as_str)
         && !text.trim().is_empty()
@@ -88,7 +88,7 @@ pub fn notes(params: &Map<String, Value>) -> Vec<(String, String)> {
 }
 
 /// A notes file's text: UTF-8 (a BOM dropped), or refused with the reason.
-pub fn note_text(name: &str, data: &[u8]) -> Result<String> {
+pub(crate) fn note_text(name: &str, data: &[u8]) -> Result<String> {
     if data.len() > MAX_NOTE_BYTES {
         return Err(Error::UnreadableFile {
             file: name.into(),

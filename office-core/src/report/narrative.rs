@@ -7,7 +7,7 @@ use serde_json::Value;
 use std::fmt::Write as _;
 
 /// The report's Markdown for the facts, laid out as the template says.
-pub fn write(template: &Template, analysis: &Value) -> String {
+pub(crate) fn write(template: &Template, analysis: &Value) -> String {
     let mut md = String::new();
     let title = text(&analysis["title"]);
     let title = if title.trim().is_empty() {
@@ -55,7 +55,7 @@ pub fn write(template: &Template, analysis: &Value) -> String {
 
 /// A number as the report shows it: whole numbers as they are, others to two decimals
 /// with trailing zeros dropped.
-pub fn number(value: &Value) -> String {
+pub(crate) fn number(value: &Value) -> String {
     match value.as_f64() {
         None => "n/a".into(),
         Some(x) if x.fract() == 0.0 && x.abs() < 1e15 => format!("{}", x as i64),

@@ -13,20 +13,20 @@ use std::collections::HashSet;
 
 /// The report after the check.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Checked {
+pub(crate) struct Checked {
     pub markdown: String,
     /// The sentences taken out, each with the numbers the facts do not hold.
     pub dropped: Vec<DroppedSentence>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct DroppedSentence {
+pub(crate) struct DroppedSentence {
     pub sentence: String,
     pub unsupported: Vec<String>,
 }
 
 /// The numbers of a text, as written (without sign), in order.
-pub fn numbers_in(text: &str) -> Vec<String> {
+pub(crate) fn numbers_in(text: &str) -> Vec<String> {
     let chars: Vec<char> = text.chars().collect();
     let mut out = Vec::new();
     let mut i = 0;
@@ -51,13 +51,13 @@ pub fn numbers_in(text: &str) -> Vec<String> {
 }
 
 /// What the facts support: their numbers, and the digit runs of their text.
-pub struct Facts {
+pub(crate) struct Facts {
     numbers: Vec<f64>,
     text_numbers: HashSet<String>,
 }
 
 impl Facts {
-    pub fn new(facts: &Value) -> Facts {
+    pub(crate) fn new(facts: &Value) -> Facts {
         let mut f = Facts {
             numbers: Vec::new(),
             text_numbers: HashSet::new(),
@@ -84,7 +84,7 @@ impl Facts {
     }
 
     /// Whether a number as written (`numbers_in`) is one the facts hold.
-    pub fn supports(&self, written: &str) -> bool {
+    pub(crate) fn supports(&self, written: &str) -> bool {
         if self.text_numbers.contains(written) {
             return true;
         }
@@ -100,7 +100,7 @@ impl Facts {
 
 /// Drops every sentence of `markdown` that states a number `facts` does not hold.
 /// Headings, list items, table rows and image lines are checked as one sentence each.
-pub fn check_numbers(markdown: &str, facts: &Value) -> Checked {
+pub(crate) fn check_numbers(markdown: &str, facts: &Value) -> Checked {
     let facts = Facts::new(facts);
     let mut dropped = Vec::new();
     let mut lines = Vec::new();

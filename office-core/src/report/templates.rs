@@ -9,7 +9,7 @@ use serde::Serialize;
 /// What a section holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Content {
+pub(crate) enum Content {
     /// What the report covers and what was asked.
     Summary,
     /// The user's notes.
@@ -25,20 +25,20 @@ pub enum Content {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Section {
+pub(crate) struct Section {
     pub heading: String,
     pub content: Content,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Template {
+pub(crate) struct Template {
     /// The built-in name, or `custom`.
     pub name: String,
     pub sections: Vec<Section>,
 }
 
 /// The built-in templates' names, in the order error messages list them.
-pub const BUILT_IN: &[&str] = &[
+pub(crate) const BUILT_IN: &[&str] = &[
     "default",
     "executive-summary",
     "data-analysis",
@@ -85,7 +85,7 @@ fn built_in(name: &str) -> Option<Vec<(&'static str, Content)>> {
 
 /// The template a report job asked for: `None` or blank is `default`; a built-in name;
 /// or Markdown with at least one heading. Anything else is refused with the valid names.
-pub fn resolve(template: Option<&str>) -> Result<Template> {
+pub(crate) fn resolve(template: Option<&str>) -> Result<Template> {
     let text = template.map(str::trim).unwrap_or("");
     let name = if text.is_empty() { "default" } else { text };
     if let Some(sections) = built_in(&name.to_ascii_lowercase()) {
@@ -116,7 +116,7 @@ pub fn resolve(template: Option<&str>) -> Result<Template> {
 }
 
 /// The headings of Markdown text, in order (`# A`, `## B`; not inside code fences).
-pub fn markdown_headings(text: &str) -> Vec<String> {
+pub(crate) fn markdown_headings(text: &str) -> Vec<String> {
     let mut headings = Vec::new();
     let mut in_fence = false;
     for line in text.lines() {

@@ -30,15 +30,18 @@ use std::sync::Arc;
 /// A store under test, plus whatever must live as long as it (a temporary folder, a
 /// schema to drop).
 pub struct StoreFixture {
+    /// The store the cases run against.
     pub store: Arc<dyn Store>,
     _guard: Box<dyn Any + Send>,
 }
 
 impl StoreFixture {
+    /// A fixture for `store` alone.
     pub fn new(store: impl Store) -> Self {
         Self::with_guard(store, ())
     }
 
+    /// A fixture for `store` that keeps `guard` (a server, a folder) alive as long as it.
     pub fn with_guard(store: impl Store, guard: impl Any + Send) -> Self {
         StoreFixture {
             store: Arc::new(store),
@@ -124,6 +127,7 @@ fn queued_job(kind: JobKind, created_at: DateTime<Utc>) -> Job {
     job
 }
 
+/// A job reads back as it was inserted.
 pub async fn case_insert_get_round_trip(store: &dyn Store) {
     let job = full_job();
     store.insert(&job).await.unwrap();
@@ -135,11 +139,13 @@ pub async fn case_insert_get_round_trip(store: &dyn Store) {
     assert_eq!(store.get(job.id).await.unwrap(), Some(job));
 }
 
+/// Getting an unknown id gives `None`.
 pub async fn case_get_unknown_is_none(store: &dyn Store) {
     store.insert(&Job::new(JobKind::Excel, "x")).await.unwrap();
     assert_eq!(store.get(JobId::new()).await.unwrap(), None);
 }
 
+/// Inserting an id twice fails.
 pub async fn case_duplicate_insert_fails(store: &dyn Store) {
     let job = Job::new(JobKind::Excel, "first");
     store.insert(&job).await.unwrap();
@@ -152,6 +158,7 @@ pub async fn case_duplicate_insert_fails(store: &dyn Store) {
     assert_eq!(store.get(job.id).await.unwrap(), Some(job));
 }
 
+/// `list` is newest first and honours kind, status and limit.
 pub async fn case_list_newest_first_with_filters(store: &dyn Store) {
     // Inserted out of order so that insertion order cannot pass for time order.
     let jobs = [
@@ -224,6 +231,7 @@ pub async fn case_list_newest_first_with_filters(store: &dyn Store) {
     assert!(store.list(&no_reports_failed).await.unwrap().is_empty());
 }
 
+/// `update` writes every field.
 pub async fn case_update_writes_every_field(store: &dyn Store) {
     let job = Job::new(JobKind::Report, "make a report");
     store.insert(&job).await.unwrap();
@@ -240,6 +248,7 @@ pub async fn case_update_writes_every_field(store: &dyn Store) {
     assert_eq!(store.get(job.id).await.unwrap(), Some(changed));
 }
 
+/// `update` of an unknown job writes nothing and says so.
 pub async fn case_update_unknown_returns_false(store: &dyn Store) {
     assert!(
         !store
@@ -253,6 +262,7 @@ pub async fn case_update_unknown_returns_false(store: &dyn Store) {
     );
 }
 
+/// `update` of a final job changes nothing.
 pub async fn case_update_on_final_job_changes_nothing(store: &dyn Store) {
     for status in [
         JobStatus::Succeeded,
@@ -281,6 +291,7 @@ pub async fn case_update_on_final_job_changes_nothing(store: &dyn Store) {
     }
 }
 
+/// `claim` marks the job running, counts the attempt and sets `started_at`.
 pub async fn case_claim_counts_the_attempt(store: &dyn Store) {
     let mut job = Job::new(JobKind::Excel, "sort it");
     job.params.insert("sheet".into(), "Data".into());
@@ -314,6 +325,7 @@ pub async fn case_claim_counts_the_attempt(store: &dyn Store) {
     assert_eq!(store.get(job.id).await.unwrap(), Some(again));
 }
 
+/// `claim` of a final or unknown job gives `None`.
 pub async fn case_claim_final_or_unknown_is_none(store: &dyn Store) {
     assert_eq!(store.claim(JobId::new()).await.unwrap(), None);
     for status in [
@@ -342,6 +354,7 @@ fn event(job_id: JobId, seconds: i64, body: EventBody) -> JobEvent {
     }
 }
 
+/// `delete` removes the job and its events.
 pub async fn case_delete_removes_job_and_events(store: &dyn Store) {
     let job = Job::new(JobKind::Excel, "delete me");
     let kept = Job::new(JobKind::Excel, "keep me");
@@ -376,6 +389,7 @@ pub async fn case_delete_removes_job_and_events(store: &dyn Store) {
     assert_eq!(store.events(kept.id).await.unwrap(), [kept_event]);
 }
 
+/// Events read back in the order they were appended.
 pub async fn case_events_keep_their_order(store: &dyn Store) {
     let job = Job::new(JobKind::Analytics, "log me");
     let other = Job::new(JobKind::Analytics, "interleaved");
@@ -425,6 +439,7 @@ pub async fn case_events_keep_their_order(store: &dyn Store) {
     assert_eq!(store.events(other.id).await.unwrap().len(), appended.len());
 }
 
+/// An event for an unknown job is `NotFound`.
 pub async fn case_event_for_unknown_job_fails(store: &dyn Store) {
     let orphan = event(JobId::new(), 0, EventBody::Stage { stage: Stage::Plan });
     let err = store.append_event(&orphan).await.unwrap_err();
@@ -571,6 +586,7 @@ pub async fn case_concurrent_claims_of_one_job(store: Arc<dyn Store>) {
 /// Stamps out one `#[tokio::test]` per conformance case. `$setup` is an expression
 /// evaluating to a future of a [`StoreFixture`]; it is evaluated once per test.
 #[macro_export]
+#[doc(hidden)]
 macro_rules! store_conformance_tests {
     ($setup:expr) => {
         $crate::store_conformance_tests!(@by_ref $setup;
@@ -597,15 +613,15 @@ macro_rules! store_conformance_tests {
     (@by_ref $setup:expr; $($case:ident),+ $(,)?) => {$(
         #[::tokio::test(flavor = "multi_thread", worker_threads = 4)]
         async fn $case() {
-            let fixture: $crate::store::conformance::StoreFixture = $setup.await;
-            $crate::store::conformance::$case(&*fixture.store).await;
+            let fixture: $crate::test_support::store_conformance::StoreFixture = $setup.await;
+            $crate::test_support::store_conformance::$case(&*fixture.store).await;
         }
     )+};
     (@shared $setup:expr; $($case:ident),+ $(,)?) => {$(
         #[::tokio::test(flavor = "multi_thread", worker_threads = 4)]
         async fn $case() {
-            let fixture: $crate::store::conformance::StoreFixture = $setup.await;
-            $crate::store::conformance::$case(::std::sync::Arc::clone(&fixture.store)).await;
+            let fixture: $crate::test_support::store_conformance::StoreFixture = $setup.await;
+            $crate::test_support::store_conformance::$case(::std::sync::Arc::clone(&fixture.store)).await;
         }
     )+};
 }

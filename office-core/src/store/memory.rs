@@ -10,6 +10,7 @@ use std::cmp::Reverse;
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
+/// Jobs in memory: the reference implementation, for tests and embedding.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     /// A std `Mutex`, not a tokio one: no method holds it across an `.await` (none of
@@ -26,6 +27,7 @@ struct State {
 }
 
 impl MemoryStore {
+    /// An empty store.
     pub fn new() -> Self {
         Self::default()
     }

@@ -9,11 +9,13 @@ use crate::error::Result;
 use crate::job::{EventBody, Job, JobEvent, JobFilter, JobId};
 use async_trait::async_trait;
 
+/// Where jobs and their events are kept; the one place a job's final status is decided.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Adds a new job. Inserting an id that exists is an error.
     async fn insert(&self, job: &Job) -> Result<()>;
 
+    /// The job `id`, or `None` when there is none.
     async fn get(&self, id: JobId) -> Result<Option<Job>>;
 
     /// Jobs matching the filter, newest first.
@@ -70,7 +72,8 @@ mod postgres;
 mod sqlite;
 
 pub use memory::MemoryStore;
-pub use postgres::{DEFAULT_POOL_SIZE, PostgresStore};
+pub(crate) use postgres::DEFAULT_POOL_SIZE;
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 #[cfg(any(test, feature = "test-utils"))]

@@ -26,7 +26,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[(
 )];
 
 /// Connections each process keeps at most, unless configured otherwise.
-pub const DEFAULT_POOL_SIZE: u32 = 10;
+pub(crate) const DEFAULT_POOL_SIZE: u32 = 10;
 
 /// How long a query waits for a free connection before it fails.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -39,6 +39,7 @@ const SET_COLUMNS: &str = "kind = $2, status = $3, stage = $4, prompt = $5, \
      created_at = $6::timestamptz, started_at = $7::timestamptz, \
      finished_at = $8::timestamptz, attempts = $9, generator = $10, body = $11";
 
+/// Jobs in PostgreSQL, for several processes or machines sharing one database.
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: PgPool,

@@ -38,6 +38,7 @@ const POOL_SIZE: u32 = 6;
 /// The `WHERE` condition that keeps a final job from ever changing again.
 const NOT_FINAL: &str = "status NOT IN ('succeeded', 'failed', 'cancelled')";
 
+/// Jobs in one SQLite file (the default) or in memory.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,

@@ -38,7 +38,9 @@ pub struct Violation {
     pub code: String,
     /// 1-based line and column.
     pub line: u32,
+    /// 1-based column where the finding starts.
     pub col: u32,
+    /// What is wrong and how to fix it, for the user (or a model repairing the program).
     pub message: String,
 }
 
@@ -65,7 +67,7 @@ pub struct Policy {
 }
 
 /// Modules a generated program may import by default.
-pub const DEFAULT_ALLOWED_MODULES: &[&str] = &[
+pub(crate) const DEFAULT_ALLOWED_MODULES: &[&str] = &[
     "pandas",
     "pandas.api.types",
     "numpy",
@@ -126,7 +128,7 @@ pub const DEFAULT_ALLOWED_MODULES: &[&str] = &[
 /// `INPUT_PATH` and `OUTPUT_DIR`), listing and creating folders, removing a file it made
 /// (the sandbox confines writes to its own folders; the inputs are read-only there).
 /// Nothing that runs processes, sends signals, or rewires files.
-pub const DEFAULT_ALLOWED_OS_ATTRIBUTES: &[&str] = &[
+pub(crate) const DEFAULT_ALLOWED_OS_ATTRIBUTES: &[&str] = &[
     "path", "environ", "getenv", "listdir", "scandir", "walk", "makedirs", "mkdir", "getcwd",
     "fspath", "sep", "linesep", "pathsep", "curdir", "pardir", "extsep", "remove", "unlink",
 ];

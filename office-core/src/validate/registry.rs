@@ -8,41 +8,72 @@ use super::rules;
 /// A validator rule. `code()` is the stable id shown to users.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Rule {
+    /// OFF001: the program does not parse.
     SyntaxError,
+    /// OFF002: the source is larger than the policy's `max_source_bytes`.
     SourceTooLarge,
+    /// OFF003: brackets or blocks nested deeper than the policy's `max_nesting_depth`.
     NestingTooDeep,
+    /// OFF004: a source-encoding declaration other than UTF-8.
     EncodingDeclaration,
+    /// OFF005: an identifier with characters outside ASCII.
     NonAsciiIdentifier,
+    /// OFF101: an import of a module the policy does not allow.
     DisallowedImport,
+    /// OFF102: a builtin that evaluates code or reaches objects by name (`eval`, `getattr`, ...).
     ForbiddenBuiltin,
+    /// OFF103: `open` other than as a plain call with a literal mode.
     RestrictedOpen,
+    /// OFF104: an attribute of `os` outside the allowed subset.
     DisallowedOsAttribute,
+    /// OFF105: an attribute chain from an allowed module into a disallowed one.
     ModuleEscapeChain,
+    /// OFF106: a dunder or private attribute (`x.__class__`, `df._data`).
     PrivateAttributeAccess,
+    /// OFF107: a dunder name (`__builtins__`, `__loader__`).
     DunderName,
+    /// OFF108: reading or writing pickles.
     PickleDeserialization,
+    /// OFF109: choosing a plotting backend other than `Agg`.
     PlottingBackend,
+    /// OFF110: a matplotlib setting that names a program, a path or code to load.
     ProgramOrPathSetting,
+    /// OFF111: a `query`/`eval` expression string that is not a plain column expression.
     PandasExpression,
+    /// OFF112: a format template that walks from its arguments.
     FormatStringTraversal,
+    /// OFF113: metaclasses and the class hooks Python calls on its own.
     ClassCreationHook,
+    /// OFF114: a decorator whose effect is not known.
     UnknownDecorator,
+    /// OFF115: a `case Class(...)` pattern on anything but a plain value type.
     MatchClassPattern,
+    /// OFF116: a part of an allowed module that builds native code, runs programs or evaluates strings.
     DisallowedModuleAttribute,
+    /// OFF117: an attribute name computed at run time.
     ComputedAttributeName,
+    /// OFF118: a name bound by more than four different imports.
     NameBoundByManyImports,
+    /// OFF119: a forbidden builtin or program-starting function reached as a module's member.
     ReexportedMember,
+    /// OFF120: assigning over an attribute of a library's module, class or function.
     LibraryAttributeAssignment,
+    /// OFF121: pandas reached through anything but its public surface.
     PandasInternalModule,
+    /// OFF122: the raw-memory array protocols (`__array_interface__`, `__dlpack__`, ...).
     ArrayMemoryProtocol,
+    /// OFF123: loading matplotlib settings or styles from a file.
     MatplotlibSettingsFile,
+    /// OFF124: a template handed to a matplotlib formatter that walks from its arguments.
     FormatterTemplate,
 }
 
 /// Whether a rule is still applied. Removed rules keep their code reserved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lifecycle {
+    /// The rule is checked.
     Stable,
+    /// The rule is retired; its code stays reserved and is never reused.
     Removed,
 }
 
@@ -142,6 +173,7 @@ impl Rule {
         entry(self).1
     }
 
+    /// Whether the rule is checked or retired.
     pub fn lifecycle(self) -> Lifecycle {
         entry(self).2
     }

@@ -31,7 +31,7 @@ const TAKE_WAIT: Duration = Duration::from_secs(1);
 
 /// What workers need; cheap to clone.
 #[derive(Clone)]
-pub struct Workers {
+pub(crate) struct Workers {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) queue: Arc<dyn Queue>,
     pub(crate) runner: Arc<Runner>,
@@ -83,7 +83,7 @@ pub struct WorkerPool {
 
 impl WorkerPool {
     /// Starts `count` workers (no recovery: see `start_recovered`).
-    pub fn start(workers: Workers, count: usize) -> WorkerPool {
+    pub(crate) fn start(workers: Workers, count: usize) -> WorkerPool {
         let (stop, rx) = watch::channel(false);
         let grace = workers.grace;
         let tasks = (0..count)

@@ -2,8 +2,8 @@
 //! and the Python helpers their programs use.
 #![allow(dead_code)]
 
-use office_core::config::Limits;
-use office_core::execute::{
+use office_core::Limits;
+use office_core::{
     ExecOutcome, ExecRequest, Executor, ExitKind, PoolExecutor, PoolOptions, ProcessExecutor,
 };
 use std::path::{Path, PathBuf};

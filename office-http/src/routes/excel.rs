@@ -8,10 +8,10 @@ use crate::form::{Form, FormSpec, GENERATOR_FIELD};
 use axum::Json;
 use axum::Router;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::get;
 use office_core::{Job, JobKind, Submission};
 
 const KIND: JobKind = JobKind::Excel;
@@ -22,10 +22,7 @@ const FORM: FormSpec = FormSpec {
 
 pub fn routes(state: &AppState) -> Router<AppState> {
     jobs::routes(KIND)
-        .route(
-            "/jobs",
-            post(create).layer(DefaultBodyLimit::max(jobs::upload_body_limit(state))),
-        )
+        .route("/jobs", jobs::upload(state, create))
         .route("/jobs/{id}/download", get(download))
 }
 

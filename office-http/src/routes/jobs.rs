@@ -8,10 +8,14 @@ use axum::Json;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::handler::Handler;
+use axum::http::StatusCode;
 use axum::http::{HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::IntoResponse;
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use office_core::{Error, Job, JobFilter, JobId, JobKind, JobStatus};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -70,6 +74,57 @@ pub fn routes(kind: JobKind) -> Router<AppState> {
 /// Room for the multipart framing and the prompt around the largest accepted file.
 pub fn upload_body_limit(state: &AppState) -> usize {
     state.engine.config().max_upload_bytes as usize + (1 << 20)
+}
+
+/// A create endpoint: `handler` behind the upload limit. A body whose `Content-Length`
+/// is over the limit is refused at once, before any of it is read (a client announcing
+/// 5 GB would otherwise hold the connection for as long as it keeps it open); a body
+/// without a length (chunked) is refused while it is read, past the limit.
+pub fn upload<H, T>(state: &AppState, handler: H) -> MethodRouter<AppState>
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    let limit = upload_body_limit(state);
+    let max = state.engine.config().max_upload_bytes;
+    post(handler)
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn(move |request: Request, next: Next| {
+            refuse_announced_oversize(limit, max, request, next)
+        }))
+}
+
+async fn refuse_announced_oversize(
+    limit: usize,
+    max_upload_bytes: u64,
+    request: Request,
+    next: Next,
+) -> Response {
+    let announced = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    match announced {
+        Some(length) if length > limit as u64 => ApiError::Status(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "the upload is larger than the server's limit ({})",
+                size_in_words(max_upload_bytes)
+            ),
+        )
+        .into_response(),
+        _ => next.run(request).await,
+    }
+}
+
+/// `50 MB`, `4096 bytes`.
+fn size_in_words(bytes: u64) -> String {
+    if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
+        format!("{} MB", bytes >> 20)
+    } else {
+        format!("{bytes} bytes")
+    }
 }
 
 pub fn parse_id(id: &str) -> Result<JobId, ApiError> {

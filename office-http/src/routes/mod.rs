@@ -9,7 +9,7 @@ use crate::AppState;
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router, middleware};
-use office_core::execute::selftest::SandboxStatus;
+use office_core::SandboxStatus;
 use serde_json::{Value, json};
 
 pub fn api_routes(state: &AppState) -> Router<AppState> {

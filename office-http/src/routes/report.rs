@@ -8,9 +8,8 @@ use crate::form::{Form, FormSpec, GENERATOR_FIELD};
 use axum::Json;
 use axum::Router;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
-use axum::routing::post;
 use office_core::{Job, JobKind, ReportParams, Submission};
 
 const KIND: JobKind = JobKind::Report;
@@ -21,10 +20,7 @@ const FORM: FormSpec = FormSpec {
 };
 
 pub fn routes(state: &AppState) -> Router<AppState> {
-    jobs::routes(KIND).route(
-        "/jobs",
-        post(create).layer(DefaultBodyLimit::max(jobs::upload_body_limit(state))),
-    )
+    jobs::routes(KIND).route("/jobs", jobs::upload(state, create))
 }
 
 async fn create(

@@ -46,8 +46,10 @@ pub struct Budget {
 impl Budget {
     /// Inflated bytes read in all, and time, before the collect gives up.
     pub const DEFAULT_INFLATED_BYTES: u64 = 256 << 20;
+    /// Time a collect's scans may take in all.
     pub const DEFAULT_TIME: Duration = Duration::from_secs(10);
 
+    /// A budget of `inflated_bytes` and `time`, whose clock starts now.
     pub fn new(inflated_bytes: u64, time: Duration) -> Self {
         Budget {
             deadline: Instant::now() + time,
@@ -102,7 +104,7 @@ pub struct ExternalReference {
 }
 
 /// Whether a produced file is a workbook package this scan reads.
-pub fn is_scanned(name: &str) -> bool {
+pub(crate) fn is_scanned(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     lower.ends_with(".xlsx") || lower.ends_with(".xlsm")
 }

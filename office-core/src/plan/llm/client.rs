@@ -10,27 +10,27 @@ use std::time::{Duration, Instant};
 
 /// One message of a conversation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Message {
+pub(crate) struct Message {
     pub role: String,
     pub content: String,
 }
 
 impl Message {
-    pub fn system(content: impl Into<String>) -> Self {
+    pub(crate) fn system(content: impl Into<String>) -> Self {
         Message {
             role: "system".into(),
             content: content.into(),
         }
     }
 
-    pub fn user(content: impl Into<String>) -> Self {
+    pub(crate) fn user(content: impl Into<String>) -> Self {
         Message {
             role: "user".into(),
             content: content.into(),
         }
     }
 
-    pub fn assistant(content: impl Into<String>) -> Self {
+    pub(crate) fn assistant(content: impl Into<String>) -> Self {
         Message {
             role: "assistant".into(),
             content: content.into(),
@@ -41,7 +41,7 @@ impl Message {
 /// Token counts as the server reports them (`usage`); servers that report none leave
 /// them empty.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-pub struct Usage {
+pub(crate) struct Usage {
     pub prompt_tokens: Option<u64>,
     pub completion_tokens: Option<u64>,
     pub total_tokens: Option<u64>,
@@ -49,7 +49,7 @@ pub struct Usage {
 
 /// The model's answer and what it took to get it.
 #[derive(Debug, Clone)]
-pub struct ChatReply {
+pub(crate) struct ChatReply {
     pub content: String,
     /// `stop`, `length` (the reply was cut), ...
     pub finish_reason: Option<String>,
@@ -61,7 +61,7 @@ pub struct ChatReply {
 /// Why no answer came back. `code` is a stable slug that becomes the job's error code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
-pub struct TransportError {
+pub(crate) struct TransportError {
     pub code: ErrorCode,
     pub message: String,
     /// Tries made before giving up.
@@ -95,7 +95,7 @@ struct ReplyMessage {
 }
 
 /// A chat-completions client for one endpoint and model.
-pub struct ChatClient {
+pub(crate) struct ChatClient {
     http: reqwest::Client,
     url: String,
     model: String,
@@ -111,7 +111,7 @@ const BACKOFF_START: Duration = Duration::from_millis(500);
 const BODY_QUOTE_CHARS: usize = 300;
 
 impl ChatClient {
-    pub fn new(config: &LlmConfig) -> Result<Self, String> {
+    pub(crate) fn new(config: &LlmConfig) -> Result<Self, String> {
         let http = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
             .timeout(config.timeout)
@@ -129,12 +129,8 @@ impl ChatClient {
         })
     }
 
-    pub fn model(&self) -> &str {
-        &self.model
-    }
-
     /// Sends the conversation and returns the first choice's text.
-    pub async fn chat(&self, messages: &[Message]) -> Result<ChatReply, TransportError> {
+    pub(crate) async fn chat(&self, messages: &[Message]) -> Result<ChatReply, TransportError> {
         let body = ChatRequest {
             model: &self.model,
             messages,
@@ -306,7 +302,7 @@ impl ChatClient {
 }
 
 /// The pause a `Retry-After` header asks for (seconds or an HTTP date), capped.
-pub fn retry_after(headers: &reqwest::header::HeaderMap, cap: Duration) -> Option<Duration> {
+pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap, cap: Duration) -> Option<Duration> {
     let value = headers
         .get(reqwest::header::RETRY_AFTER)?
         .to_str()

@@ -14,7 +14,7 @@
 use rustpython_parser::{Parse, ast};
 
 /// The program in `reply`, or `None` when there is none.
-pub fn extract_code(reply: &str) -> Option<String> {
+pub(crate) fn extract_code(reply: &str) -> Option<String> {
     let reply = strip_thinking(reply);
     let blocks = fenced_blocks(&reply);
     let tagged: Vec<&Block> = blocks.iter().filter(|b| b.is_python()).collect();

@@ -11,8 +11,11 @@ use tokio::net::TcpListener;
 /// One scripted answer.
 #[derive(Debug, Clone)]
 pub struct Reply {
+    /// HTTP status code.
     pub status: u16,
+    /// Response headers, in order.
     pub headers: Vec<(String, String)>,
+    /// Response body.
     pub body: String,
     /// Waits this long before answering (to trip a client's timeout).
     pub delay: Duration,
@@ -53,11 +56,13 @@ impl Reply {
         }
     }
 
+    /// The same reply with one more header (e.g. `retry-after`).
     pub fn header(mut self, name: &str, value: &str) -> Reply {
         self.headers.push((name.into(), value.into()));
         self
     }
 
+    /// The same reply, sent after `delay`.
     pub fn delayed(mut self, delay: Duration) -> Reply {
         self.delay = delay;
         self
@@ -67,14 +72,18 @@ impl Reply {
 /// A request as the server received it.
 #[derive(Debug, Clone)]
 pub struct Received {
+    /// HTTP method.
     pub method: String,
+    /// Request path (`/v1/chat/completions`).
     pub path: String,
     /// Header names lower-cased.
     pub headers: Vec<(String, String)>,
+    /// Request body, as text.
     pub body: String,
 }
 
 impl Received {
+    /// The value of header `name` (lower-case), if sent.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -82,6 +91,7 @@ impl Received {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The body parsed as JSON; null when it is not JSON.
     pub fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or(Value::Null)
     }
@@ -162,6 +172,7 @@ impl FakeLlm {
         format!("http://{}/v1", self.addr)
     }
 
+    /// Every request received so far, in order.
     pub fn received(&self) -> Vec<Received> {
         self.received.lock().unwrap().clone()
     }

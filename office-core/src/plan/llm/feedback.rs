@@ -11,7 +11,7 @@ const MAX_FINDINGS: usize = 20;
 const MAX_TRACEBACK: usize = 3000;
 
 /// The setback as the model should read it.
-pub fn text(setback: &Setback) -> String {
+pub(crate) fn text(setback: &Setback) -> String {
     match setback {
         Setback::NoCode => {
             "Your reply held no Python program. Reply with the whole program in one \

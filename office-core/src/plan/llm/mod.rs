@@ -11,12 +11,12 @@
 //! went wrong with it (`PlanRequest::previous_code`, `previous_error`, written by
 //! `feedback`).
 
-pub mod client;
-pub mod extract;
+pub(crate) mod client;
+pub(crate) mod extract;
 #[cfg(any(test, feature = "test-utils"))]
-pub mod fake;
-pub mod feedback;
-pub mod prompt;
+pub(crate) mod fake;
+pub(crate) mod feedback;
+pub(crate) mod prompt;
 
 use crate::config::LlmConfig;
 use crate::error::{Error, Result};
@@ -45,6 +45,7 @@ impl LlmGenerator {
         })
     }
 
+    /// The endpoint, model and limits it calls with.
     pub fn config(&self) -> &LlmConfig {
         &self.config
     }

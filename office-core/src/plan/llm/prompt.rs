@@ -26,7 +26,7 @@ const CHARS_PER_TOKEN: usize = 4;
 const SAMPLE_CHARS: usize = 40;
 
 /// The system message: the contract, the code policy and how to answer.
-pub fn system_message(kind: JobKind, policy: &Policy) -> String {
+pub(crate) fn system_message(kind: JobKind, policy: &Policy) -> String {
     let mut text = String::from(
         "You write one complete Python 3.11 program that does what the user asks with the \
          files described below. It runs once, unattended, in a sandbox with no network, with \
@@ -87,7 +87,7 @@ fn what_it_does(explanation: &str) -> Option<String> {
 }
 
 /// The first conversation for a request.
-pub fn messages(
+pub(crate) fn messages(
     kind: JobKind,
     prompt: &str,
     profiles: &[FileProfile],
@@ -123,7 +123,11 @@ pub fn messages(
 
 /// The conversation for a repair: the first one, the previous program as the model's own
 /// answer, and what went wrong with it.
-pub fn repair_messages(mut first: Vec<Message>, previous_code: &str, error: &str) -> Vec<Message> {
+pub(crate) fn repair_messages(
+    mut first: Vec<Message>,
+    previous_code: &str,
+    error: &str,
+) -> Vec<Message> {
     first.push(Message::assistant(format!(
         "```python\n{}\n```",
         previous_code.trim_end()
@@ -137,21 +141,16 @@ pub fn repair_messages(mut first: Vec<Message>, previous_code: &str, error: &str
 }
 
 /// JSON for a fenced block: backticks escaped (`\u0060`) so that no value can end the fence.
-pub fn data_json(value: &Value) -> String {
+pub(crate) fn data_json(value: &Value) -> String {
     serde_json::to_string_pretty(value)
         .unwrap_or_default()
         .replace('`', "\\u0060")
 }
 
-/// Text for a fenced block: runs of backticks broken up so the text cannot end the fence.
-pub fn fenced_text(text: &str) -> String {
-    text.replace("```", "`\u{200b}``")
-}
-
 /// The profiles as JSON, made less detailed step by step until they fit the budget:
 /// fewer samples, then wide sheets cut to their first columns plus a name list, then
 /// names only. Long sheets need nothing: a profile holds samples, never all rows.
-pub fn profiles_block(profiles: &[FileProfile], token_budget: usize) -> String {
+pub(crate) fn profiles_block(profiles: &[FileProfile], token_budget: usize) -> String {
     let budget_chars = token_budget.saturating_mul(CHARS_PER_TOKEN);
     let mut last = String::new();
     for detail in [
@@ -301,7 +300,7 @@ fn column_json(c: &ColumnProfile, samples: usize) -> Value {
 }
 
 /// The conversation that asks for a report's prose from computed facts only.
-pub fn narrative_messages(req: &NarrativeRequest<'_>) -> Vec<Message> {
+pub(crate) fn narrative_messages(req: &NarrativeRequest<'_>) -> Vec<Message> {
     let system = "You write the prose of a report in Markdown, from the facts given and \
                   nothing else. Quote every number exactly as it is written in the facts: do \
                   not round, convert units, or compute new numbers (no sums, differences, \

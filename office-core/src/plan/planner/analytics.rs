@@ -22,11 +22,11 @@ use std::fmt::Write as _;
 const ANALYTICS_PY: &str = include_str!("analytics.py");
 
 /// What the program writes besides its charts.
-pub use crate::kind::analytics::RESULTS_FILE;
+pub(crate) use crate::kind::analytics::RESULTS_FILE;
 
 /// The request in the planner's terms.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Question {
+pub(crate) struct Question {
     pub kind: QuestionKind,
     pub measure: Option<String>,
     /// `sum`, `mean`, `median`, `min`, `max`, `count` (pandas names).
@@ -38,7 +38,7 @@ pub struct Question {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum QuestionKind {
+pub(crate) enum QuestionKind {
     Time,
     Group,
     Distribution,
@@ -59,7 +59,7 @@ impl QuestionKind {
 }
 
 /// Plans an analytics request against the first input.
-pub fn plan_analytics(prompt: &str, profiles: &[FileProfile]) -> Result<Plan, PlanError> {
+pub(crate) fn plan_analytics(prompt: &str, profiles: &[FileProfile]) -> Result<Plan, PlanError> {
     let Some(file) = profiles.first() else {
         return Err(plain_error(
             ErrorCode::NoData,
@@ -158,7 +158,7 @@ fn steps(q: &Question, file: &str, sheet: &str) -> Vec<String> {
 type Refusal = (ErrorCode, String);
 
 /// Reads the request as one question. See the module documentation.
-pub fn read_question(
+pub(crate) fn read_question(
     prompt: &str,
     columns: &[Column],
     dates: &[String],

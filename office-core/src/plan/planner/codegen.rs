@@ -19,7 +19,7 @@ use std::fmt::Write as _;
 /// A Python string literal for any text: a double-quoted literal with backslash, quote
 /// and every control or line-breaking character escaped, so no text can end the
 /// literal or the line it is on.
-pub fn py_str(text: &str) -> String {
+pub(crate) fn py_str(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
     for ch in text.chars() {
@@ -50,14 +50,14 @@ pub fn py_str(text: &str) -> String {
 }
 
 /// A Python list of string literals.
-pub fn py_list(items: &[String]) -> String {
+pub(crate) fn py_list(items: &[String]) -> String {
     let quoted: Vec<String> = items.iter().map(|s| py_str(s)).collect();
     format!("[{}]", quoted.join(", "))
 }
 
 /// Excel's rules for a sheet name: at most 31 characters, none of `[]:*?/\`, not
 /// empty, no leading or trailing apostrophe, unique (case-insensitively) in the book.
-pub fn sheet_name(wanted: &str, taken: &[String]) -> String {
+pub(crate) fn sheet_name(wanted: &str, taken: &[String]) -> String {
     let cleaned: String = wanted
         .chars()
         .map(|c| {
@@ -96,7 +96,7 @@ pub fn sheet_name(wanted: &str, taken: &[String]) -> String {
 
 /// The header cells the raw sheet holds for the profile's column names, as Python
 /// literals (`None` where the cell is empty); the program finds the header row by them.
-pub fn header_cells(names: &[String]) -> Vec<String> {
+pub(crate) fn header_cells(names: &[String]) -> Vec<String> {
     names
         .iter()
         .enumerate()
@@ -128,7 +128,7 @@ fn header_cell(name: &str, earlier: &[String]) -> Option<String> {
 const PRELUDE: &str = concat!(include_str!("excel.py"), include_str!("tables.py"));
 
 /// The program, its steps in words, and the output it writes.
-pub fn build_plan(
+pub(crate) fn build_plan(
     file: &FileProfile,
     sheet: &SheetProfile,
     operations: &[Box<dyn Operation>],

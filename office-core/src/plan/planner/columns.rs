@@ -18,7 +18,7 @@ use crate::profile::ColumnType;
 
 /// A column the planner can work with: its name and what it holds.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Column {
+pub(crate) struct Column {
     pub name: String,
     pub dtype: ColumnType,
     /// True when a `Mixed` column holds numbers (the profiler saw a numeric min/max).
@@ -27,21 +27,21 @@ pub struct Column {
 
 impl Column {
     /// Numbers can be summed, compared and used in arithmetic.
-    pub fn is_numeric(&self) -> bool {
+    pub(crate) fn is_numeric(&self) -> bool {
         self.dtype.is_numeric() || (self.dtype == ColumnType::Mixed && self.has_numbers)
     }
 }
 
 /// The outcome of looking a phrase up.
 #[derive(Debug, Clone, PartialEq)]
-pub enum ColumnMatch {
+pub(crate) enum ColumnMatch {
     Found(Column),
     Ambiguous(Vec<String>),
     NotFound,
 }
 
 /// Case-folded, with every run of characters that are not letters or digits as one space.
-pub fn normalize(text: &str) -> String {
+pub(crate) fn normalize(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut pending_space = false;
     for ch in text.chars() {
@@ -83,7 +83,7 @@ fn allowed_edits(len: usize) -> usize {
 }
 
 /// Finds the column a phrase names. See the module documentation for the levels.
-pub fn find_column(phrase: &str, columns: &[Column]) -> ColumnMatch {
+pub(crate) fn find_column(phrase: &str, columns: &[Column]) -> ColumnMatch {
     let phrase = phrase.trim();
     if phrase.is_empty() {
         return ColumnMatch::NotFound;

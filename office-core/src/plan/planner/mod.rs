@@ -21,12 +21,12 @@
 //!   the shared table specs in `tables` and the Python in `tables.py` / `analysis.py`;
 //! - `tables.py`: the one table loader every kind's program includes.
 
-pub mod analytics;
+pub(crate) mod analytics;
 mod codegen;
-pub mod columns;
+pub(crate) mod columns;
 mod ops;
 mod parse;
-pub mod report;
+pub(crate) mod report;
 mod tables;
 mod tokens;
 mod vocab;
@@ -38,13 +38,13 @@ use crate::profile::{ColumnType, FileProfile, SheetProfile};
 use columns::Column;
 
 /// The name recorded on jobs whose code this generator wrote.
-pub const GENERATOR_NAME: &str = "planner";
+pub(crate) const GENERATOR_NAME: &str = "planner";
 
 /// The files an excel program writes (owned by the kind).
-pub use crate::kind::excel::{OUTPUT_FILE, RESULT_FILE};
+pub(crate) use crate::kind::excel::{OUTPUT_FILE, RESULT_FILE};
 
 /// Operations the planner supports, as named in error messages.
-pub const OPERATIONS: &[&str] = &ops::NAMES;
+pub(crate) const OPERATIONS: &[&str] = &ops::NAMES;
 
 /// The offline planner. Stateless; cheap to construct.
 #[derive(Debug, Clone, Copy, Default)]
@@ -70,7 +70,7 @@ impl CodeGenerator for OfflinePlanner {
 /// The target sheet is the first sheet whose columns the request's clauses all map to
 /// and that the request names at least one column of; a request that names no column
 /// ("describe", "remove duplicates") works on the first sheet.
-pub fn plan_excel(prompt: &str, profiles: &[FileProfile]) -> Result<Plan, PlanError> {
+pub(crate) fn plan_excel(prompt: &str, profiles: &[FileProfile]) -> Result<Plan, PlanError> {
     plan_excel_with(prompt, profiles, ops::REGISTRY)
 }
 

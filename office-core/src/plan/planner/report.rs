@@ -16,10 +16,10 @@ use std::fmt::Write as _;
 const REPORT_PY: &str = include_str!("report.py");
 
 /// The facts file the program writes.
-pub use crate::kind::report::ANALYSIS_FILE;
+pub(crate) use crate::kind::report::ANALYSIS_FILE;
 
 /// Plans a report over every input.
-pub fn plan_report(
+pub(crate) fn plan_report(
     prompt: &str,
     profiles: &[FileProfile],
     params: &serde_json::Map<String, serde_json::Value>,

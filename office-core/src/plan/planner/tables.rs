@@ -12,13 +12,14 @@ use std::fmt::Write as _;
 
 /// Loading (`tables.py`, which the Excel program includes too), facts and charts, shared
 /// by analytics and report programs.
-pub const ANALYSIS_PY: &str = concat!(include_str!("tables.py"), include_str!("analysis.py"));
+pub(crate) const ANALYSIS_PY: &str =
+    concat!(include_str!("tables.py"), include_str!("analysis.py"));
 
 /// At most this many columns of a table are analysed (the first ones).
-pub const MAX_COLUMNS: usize = 100;
+pub(crate) const MAX_COLUMNS: usize = 100;
 
 /// The table the program works on in one input: the sheet with the most data rows.
-pub fn main_sheet(file: &FileProfile) -> Option<&SheetProfile> {
+pub(crate) fn main_sheet(file: &FileProfile) -> Option<&SheetProfile> {
     file.sheets
         .iter()
         .filter(|s| !s.columns.is_empty() && s.data_rows > 0)
@@ -134,7 +135,7 @@ pub(crate) fn excel_table_spec(file: &FileProfile, sheet: &SheetProfile) -> Stri
 
 /// The Python literal of one table's spec (a `dict(...)`) for analytics and report
 /// programs: where the table is, its columns by kind and the column the facts centre on.
-pub fn table_spec(
+pub(crate) fn table_spec(
     input: usize,
     file: &FileProfile,
     sheet: &SheetProfile,
@@ -175,7 +176,7 @@ pub fn table_spec(
 
 /// The number column facts centre on when the request names none: the first one that is
 /// not an identifier (a column whose every value differs and that counts up).
-pub fn default_focus(sheet: &SheetProfile) -> Option<String> {
+pub(crate) fn default_focus(sheet: &SheetProfile) -> Option<String> {
     let numeric: Vec<_> = sheet
         .columns
         .iter()
@@ -203,7 +204,7 @@ fn looks_like_identifier(column: &crate::profile::ColumnProfile) -> bool {
 }
 
 /// The program's opening lines: who wrote it, the request, imports, environment.
-pub fn program_head(kind: &str, prompt: &str, profiles: &[FileProfile]) -> String {
+pub(crate) fn program_head(kind: &str, prompt: &str, profiles: &[FileProfile]) -> String {
     let mut code = String::new();
     let prompt_line: String = prompt.chars().take(400).collect();
     let _ = writeln!(
