@@ -59,9 +59,9 @@ pub(crate) enum RangeFault {
 impl RangeFault {
     fn reason(self) -> &'static str {
         match self {
-            RangeFault::AllRemoved => "every row it covered was removed",
+            RangeFault::AllRemoved => "covered only rows that were removed",
             RangeFault::Spread => {
-                "it covers only part of the reordered rows, whose cells are now spread over other rows"
+                "covers only part of the reordered rows, which are now spread over other rows"
             }
         }
     }
@@ -430,7 +430,7 @@ fn rewrite(formula: &str, host: &str, edited: &str, map: &RowMap, mode: Mode) ->
                 if !matches!(mode, Mode::Shift { .. }) =>
             {
                 Err(Some(
-                    "it is a 3-D reference over several sheets, whose rows cannot move on one of them",
+                    "is a 3-D reference over several sheets, whose rows cannot move on one of them",
                 ))
             }
             (outcome, _) => outcome,

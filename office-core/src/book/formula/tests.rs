@@ -188,7 +188,7 @@ fn ranges_shrink_and_cells_break_on_a_filter() {
         adjust_range("A2:H11 A20", "Data", "Data", &none),
         Adjusted::Broken {
             text: "#REF! A10".into(),
-            reason: "Data!A2:H11 every row it covered was removed".into()
+            reason: "Data!A2:H11 covered only rows that were removed".into()
         }
     );
     // Rows below move up; whole rows follow too.
