@@ -4,7 +4,8 @@
 //! The part is streamed once (quick-xml); what the edit does not touch is copied as the
 //! exact bytes it was (an identity edit gives the input back byte for byte). Named here
 //! and changed: `<sheetData>`, `<dimension>`, `<cols>` (added columns), `<autoFilter>`,
-//! `<mergeCells>`, `<conditionalFormatting>`, `<dataValidations>`, `<hyperlinks>`.
+//! `<mergeCells>`, `<conditionalFormatting>`, `<dataValidations>`, `<hyperlinks>`,
+//! `<protectedRanges>`, `<ignoredErrors>`.
 //! Everything else (views, panes, page setup, drawings, extLst with x14 formats and
 //! sparklines, unknown elements) passes through, in order.
 //!
