@@ -8,3 +8,11 @@
 
 pub(crate) mod changes;
 pub(crate) mod edits;
+pub(crate) mod formula;
+pub(crate) mod sheet;
+
+/// Why an edit script cannot be applied to the workbook: one sentence a person
+/// understands (the script, the workbook, or their combination is at fault).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct EditError(pub(crate) String);
