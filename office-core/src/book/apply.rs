@@ -58,6 +58,11 @@ fn input_kind(name: &str) -> Result<InputKind, EditError> {
     }
 }
 
+/// Whether a file of this name is one `apply` edits (xlsx, xlsm, csv, tsv, txt, xls, xlsb, ods).
+pub(crate) fn is_supported(name: &str) -> bool {
+    input_kind(name).is_ok()
+}
+
 /// Applies `edits` to `input` (a file named `input_name`) and checks the result.
 pub(crate) fn apply(input: &[u8], input_name: &str, edits: &Edits) -> Result<Applied, EditError> {
     check_script(edits)?;
