@@ -63,6 +63,11 @@ pub(crate) fn is_supported(name: &str) -> bool {
     input_kind(name).is_ok()
 }
 
+/// Whether a file of this name is an xlsx/xlsm package (edited part by part).
+pub(crate) fn is_package(name: &str) -> bool {
+    matches!(input_kind(name), Ok(InputKind::Xlsx | InputKind::Xlsm))
+}
+
 /// Applies `edits` to `input` (a file named `input_name`) and checks the result.
 pub(crate) fn apply(input: &[u8], input_name: &str, edits: &Edits) -> Result<Applied, EditError> {
     check_script(edits)?;

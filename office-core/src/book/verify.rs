@@ -160,6 +160,31 @@ pub(crate) fn check(input: &[u8], output: &[u8], expect: Expect<'_>) -> Result<C
     Ok(Checked { kept, changed_parts })
 }
 
+/// A workbook a program built from an input that is not an xlsx package (CSV, `.xls`,
+/// `.ods`): there are no parts to compare, so the output must be a readable workbook that
+/// has every sheet the input has (a text file has one, named by the program).
+pub(crate) fn check_from_cells(input: &[u8], input_name: &str, output: &[u8]) -> Result<Checked, EditError> {
+    use calamine::Reader;
+    let mut after = Package::read(output, "the output")
+        .map_err(|e| EditError(format!("the output is not a readable workbook: {e}")))?;
+    let book = Workbook::read(&mut after)?;
+    let lower = input_name.to_ascii_lowercase();
+    if [".xls", ".xlsb", ".ods"].iter().any(|ext| lower.ends_with(ext)) {
+        let names = calamine::open_workbook_auto_from_rs(Cursor::new(input))
+            .map(|b| b.sheet_names())
+            .unwrap_or_default();
+        let missing: Vec<&str> = names.iter().filter(|n| book.sheet(n).is_none()).map(String::as_str).collect();
+        if !missing.is_empty() {
+            return Err(EditError(format!("the output has lost the sheets {}", quoted(&missing))));
+        }
+    }
+    for sheet in book.sheets() {
+        readable(output, &sheet.name)
+            .map_err(|e| EditError(format!("the output's sheet '{}' cannot be read back ({e})", sheet.name)))?;
+    }
+    Ok(Checked::default())
+}
+
 /// The parts of two packages whose bytes differ (or that only one has).
 pub(crate) fn differing_parts(a: &[u8], b: &[u8]) -> Result<BTreeSet<String>, EditError> {
     let (a, b) = (Package::read(a, "the workbook")?, Package::read(b, "the workbook")?);

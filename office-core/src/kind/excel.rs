@@ -10,7 +10,9 @@
 //! `Expect::Rebuilt` mode: every input sheet is there by name, and every part a workbook
 //! library does not regenerate from the cells (charts, drawings, images, tables, pivot
 //! tables and caches, comments, macros, embeddings, ...) is the input's bytes under the
-//! same name. Otherwise the job fails (`edit_failed`) naming what was lost. When a program
+//! same name. For an input that is not a package (CSV, `.xls`, `.ods`) there are no parts
+//! to compare: the file must be a readable workbook with every sheet the input has
+//! (`verify::check_from_cells`). Otherwise the job fails (`edit_failed`) naming what was lost. When a program
 //! writes both, `edits.json` wins and its output replaces the program's workbook.
 
 use super::{Contract, FinishInput, Finished, Kind, KindResults};
@@ -102,7 +104,7 @@ impl Kind for Excel {
             .map_err(|e| JobError::new(ErrorCode::Internal, format!("the input {source_name} cannot be read again: {e}")))?;
         match input.output {
             Some(script) => apply_script(script, source, source_name).await,
-            None => accept_rebuilt(&input, source).await,
+            None => accept_rebuilt(&input, source, source_name).await,
         }
     }
 }
@@ -153,7 +155,7 @@ fn finished(applied: Applied) -> Finished {
 
 /// No script: a workbook the program saved itself, accepted only if nothing beyond the
 /// cells was lost.
-async fn accept_rebuilt(input: &FinishInput<'_>, source: Vec<u8>) -> Result<Finished, JobError> {
+async fn accept_rebuilt(input: &FinishInput<'_>, source: Vec<u8>, source_name: String) -> Result<Finished, JobError> {
     let path = input.output_dir.join(OUTPUT_FILE);
     let Ok(rebuilt) = tokio::fs::read(&path).await else {
         return Err(JobError::new(
@@ -162,7 +164,10 @@ async fn accept_rebuilt(input: &FinishInput<'_>, source: Vec<u8>) -> Result<Fini
         ));
     };
     let (input_bytes, output) = (source, rebuilt);
-    let checked = tokio::task::spawn_blocking(move || verify::check(&input_bytes, &output, Expect::Rebuilt))
+    let checked = tokio::task::spawn_blocking(move || match apply::is_package(&source_name) {
+        true => verify::check(&input_bytes, &output, Expect::Rebuilt),
+        false => verify::check_from_cells(&input_bytes, &source_name, &output),
+    })
         .await
         .map_err(|e| JobError::new(ErrorCode::Internal, format!("the check stopped: {e}")))?
         .map_err(|e| {
@@ -284,5 +289,20 @@ mod tests {
         let err = finish(&job, &inputs, None, dir.path()).await.unwrap_err();
         assert_eq!(err.code, ErrorCode::EditFailed);
         assert!(err.message.contains("table xl/tables/table1.xml"), "{}", err.message);
+    }
+
+    #[tokio::test]
+    async fn a_table_input_s_self_saved_workbook_must_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let csv = dir.path().join("sales.csv");
+        std::fs::write(&csv, "region,amount\nNorth,10\n").unwrap();
+        let job = job_on("sales.csv");
+        let inputs = [csv];
+        std::fs::copy(fixture("date_1904.xlsx"), dir.path().join(OUTPUT_FILE)).unwrap();
+        assert!(finish(&job, &inputs, None, dir.path()).await.is_ok());
+        std::fs::write(dir.path().join(OUTPUT_FILE), b"PK not a workbook").unwrap();
+        let err = finish(&job, &inputs, None, dir.path()).await.unwrap_err();
+        assert_eq!(err.code, ErrorCode::EditFailed);
+        assert!(err.message.contains("not a readable workbook"), "{}", err.message);
     }
 }
