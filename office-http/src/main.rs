@@ -305,7 +305,10 @@ fn summary_lines(summary: Option<&serde_json::Value>) -> Vec<String> {
             })
             .unwrap_or_default()
     };
-    let mut lines: Vec<String> = texts("steps", None).into_iter().map(|s| format!("  - {s}")).collect();
+    let mut lines: Vec<String> = texts("steps", None)
+        .into_iter()
+        .map(|s| format!("  - {s}"))
+        .collect();
     let changes = texts("changes", Some("text"));
     if !changes.is_empty() {
         lines.push("changes:".into());

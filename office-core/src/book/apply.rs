@@ -19,7 +19,8 @@ use super::workbook::{Workbook, eq_names};
 use super::{new_sheet, text};
 
 /// The content type of an `.xlsx` workbook.
-pub(crate) const XLSX_CONTENT_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+pub(crate) const XLSX_CONTENT_TYPE: &str =
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 /// The content type of an `.xlsm` (macro-enabled) workbook.
 pub(crate) const XLSM_CONTENT_TYPE: &str = "application/vnd.ms-excel.sheet.macroEnabled.12";
 
@@ -48,13 +49,18 @@ enum InputKind {
 }
 
 fn input_kind(name: &str) -> Result<InputKind, EditError> {
-    let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    let ext = name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
     match ext.as_str() {
         "xlsx" => Ok(InputKind::Xlsx),
         "xlsm" => Ok(InputKind::Xlsm),
         "csv" | "tsv" | "txt" => Ok(InputKind::Text),
         "xls" | "xlsb" | "ods" => Ok(InputKind::Converted),
-        _ => Err(EditError(format!("{name} is not a workbook or table file this writer edits"))),
+        _ => Err(EditError(format!(
+            "{name} is not a workbook or table file this writer edits"
+        ))),
     }
 }
 
@@ -88,7 +94,10 @@ fn check_script(edits: &Edits) -> Result<(), EditError> {
         )));
     }
     for (i, edit) in edits.sheets.iter().enumerate() {
-        if edits.sheets[..i].iter().any(|e| eq_names(&e.sheet, &edit.sheet)) {
+        if edits.sheets[..i]
+            .iter()
+            .any(|e| eq_names(&e.sheet, &edit.sheet))
+        {
             return Err(EditError(format!(
                 "edits.json edits sheet '{}' twice; give each sheet one entry",
                 edit.sheet
@@ -117,7 +126,15 @@ pub(crate) fn apply_package(
     let mut broken = Vec::new();
     let mut formulas_moved = false;
     for edit in &edits.sheets {
-        let moved = apply_sheet_edit(&mut package, &mut workbook, edit, &mut styles, &mut out, &mut fidelity, &mut broken)?;
+        let moved = apply_sheet_edit(
+            &mut package,
+            &mut workbook,
+            edit,
+            &mut styles,
+            &mut out,
+            &mut fidelity,
+            &mut broken,
+        )?;
         formulas_moved |= moved;
     }
     if !broken.is_empty() {
@@ -172,28 +189,58 @@ fn apply_sheet_edit(
 ) -> Result<bool, EditError> {
     let sheet = workbook.sheet(&edit.sheet).cloned().ok_or_else(|| {
         let names: Vec<&str> = workbook.sheets().iter().map(|s| s.name.as_str()).collect();
-        EditError(format!("edits.json edits sheet '{}', but the workbook's sheets are {}", edit.sheet, names.join(", ")))
+        EditError(format!(
+            "edits.json edits sheet '{}', but the workbook's sheets are {}",
+            edit.sheet,
+            names.join(", ")
+        ))
     })?;
-    let part = sheet
-        .part
-        .clone()
-        .ok_or_else(|| EditError(format!("sheet '{}' is not a worksheet (a chart sheet?), so its cells cannot be edited", sheet.name)))?;
+    let part = sheet.part.clone().ok_or_else(|| {
+        EditError(format!(
+            "sheet '{}' is not a worksheet (a chart sheet?), so its cells cannot be edited",
+            sheet.name
+        ))
+    })?;
     let map = RowMap::new(&edit.table, edit.rows.as_deref())?;
     if map.is_identity() && edit.add_columns.is_empty() && edit.set_cells.is_empty() {
         return Ok(false);
     }
     let date1904 = workbook.date1904();
     let xml = current(package, out, &part)?;
-    let rewritten = rewrite_sheet(SheetXml { name: &sheet.name, xml: xml.as_bytes(), date1904 }, edit, &map, styles)?;
+    let rewritten = rewrite_sheet(
+        SheetXml {
+            name: &sheet.name,
+            xml: xml.as_bytes(),
+            date1904,
+        },
+        edit,
+        &map,
+        styles,
+    )?;
     out.put(package, &part, rewritten.xml);
     fidelity.changes.extend(rewritten.changes);
     broken.extend(rewritten.broken);
     if !map.is_identity() {
-        let others: Vec<_> = workbook.sheets().iter().filter(|s| s.name != sheet.name).cloned().collect();
+        let others: Vec<_> = workbook
+            .sheets()
+            .iter()
+            .filter(|s| s.name != sheet.name)
+            .cloned()
+            .collect();
         for other in others {
-            let Some(other_part) = other.part else { continue };
+            let Some(other_part) = other.part else {
+                continue;
+            };
             let xml = current(package, out, &other_part)?;
-            let adjusted = adjust_sheet(SheetXml { name: &other.name, xml: xml.as_bytes(), date1904 }, &sheet.name, &map)?;
+            let adjusted = adjust_sheet(
+                SheetXml {
+                    name: &other.name,
+                    xml: xml.as_bytes(),
+                    date1904,
+                },
+                &sheet.name,
+                &map,
+            )?;
             if let Some(adjusted) = adjusted {
                 out.put(package, &other_part, adjusted.xml);
                 fidelity.changes.extend(adjusted.changes);

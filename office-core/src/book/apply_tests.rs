@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn fixture(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/book").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/book")
+        .join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -22,8 +24,17 @@ fn python() -> PathBuf {
 
 /// Runs `code` in the real Python with `args`; its stdout.
 fn run_python(code: &str, args: &[&Path]) -> String {
-    let out = Command::new(python()).arg("-c").arg(code).args(args).output().expect("python runs");
-    assert!(out.status.success(), "python failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(python())
+        .arg("-c")
+        .arg(code)
+        .args(args)
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "python failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -43,7 +54,11 @@ fn raw_entries(bytes: &[u8]) -> Vec<(String, u32, Vec<u8>)> {
 fn part_text(bytes: &[u8], name: &str) -> String {
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
     let mut text = String::new();
-    archive.by_name(name).unwrap().read_to_string(&mut text).unwrap();
+    archive
+        .by_name(name)
+        .unwrap()
+        .read_to_string(&mut text)
+        .unwrap();
     text
 }
 
@@ -58,35 +73,56 @@ fn new_sheet_script() -> Edits {
 }
 
 /// Entries the new-sheet edit may touch: the workbook's own parts and styles.
-const BOOKKEEPING: &[&str] = &["xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml", "xl/styles.xml", "xl/calcChain.xml"];
+const BOOKKEEPING: &[&str] = &[
+    "xl/workbook.xml",
+    "xl/_rels/workbook.xml.rels",
+    "[Content_Types].xml",
+    "xl/styles.xml",
+    "xl/calcChain.xml",
+];
 
 #[test]
 fn a_new_sheet_on_real_workbooks_leaves_every_other_entry_byte_identical() {
     for (name, expected_kept) in [
-        ("mv-calculator-final-2-20-2013.xlsm", "macros (xl/vbaProject.bin)"),
+        (
+            "mv-calculator-final-2-20-2013.xlsm",
+            "macros (xl/vbaProject.bin)",
+        ),
         ("pivots.xlsx", "pivot table xl/pivotTables/pivotTable1.xml"),
         ("table-multiple.xlsx", "table Inventory"),
         ("date_1904.xlsx", "sheet Sheet1"),
     ] {
         let input = fixture(name);
-        let applied = apply::apply(&input, name, &new_sheet_script()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let applied = apply::apply(&input, name, &new_sheet_script())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         let ext = name.rsplit_once('.').unwrap().1;
         assert_eq!(applied.file_name, format!("output.{ext}"));
         let before = raw_entries(&input);
-        let after: BTreeMap<String, (u32, Vec<u8>)> =
-            raw_entries(&applied.bytes).into_iter().map(|(n, c, d)| (n, (c, d))).collect();
+        let after: BTreeMap<String, (u32, Vec<u8>)> = raw_entries(&applied.bytes)
+            .into_iter()
+            .map(|(n, c, d)| (n, (c, d)))
+            .collect();
         let mut untouched = 0;
         for (entry, crc, data) in &before {
             if BOOKKEEPING.contains(&entry.as_str()) {
                 continue;
             }
-            let (out_crc, out_data) = after.get(entry).unwrap_or_else(|| panic!("{name}: {entry} is gone"));
-            assert_eq!((out_crc, out_data), (crc, data), "{name}: {entry} is not the same compressed bytes");
+            let (out_crc, out_data) = after
+                .get(entry)
+                .unwrap_or_else(|| panic!("{name}: {entry} is gone"));
+            assert_eq!(
+                (out_crc, out_data),
+                (crc, data),
+                "{name}: {entry} is not the same compressed bytes"
+            );
             untouched += 1;
         }
         assert!(untouched >= 3, "{name}: only {untouched} entries compared");
         // The input's order is kept: the first entries are the input's, in order.
-        let order: Vec<String> = raw_entries(&applied.bytes).into_iter().map(|e| e.0).collect();
+        let order: Vec<String> = raw_entries(&applied.bytes)
+            .into_iter()
+            .map(|e| e.0)
+            .collect();
         let input_order: Vec<String> = before.iter().map(|e| e.0.clone()).collect();
         assert_eq!(&order[..input_order.len()], &input_order[..], "{name}");
         assert!(
@@ -98,7 +134,10 @@ fn a_new_sheet_on_real_workbooks_leaves_every_other_entry_byte_identical() {
         if ext == "xlsm" {
             assert_eq!(applied.content_type, apply::XLSM_CONTENT_TYPE);
             let types = part_text(&applied.bytes, "[Content_Types].xml");
-            assert!(types.contains("macroEnabled"), "{name}: the workbook keeps its macro-enabled content type");
+            assert!(
+                types.contains("macroEnabled"),
+                "{name}: the workbook keeps its macro-enabled content type"
+            );
         }
     }
 }
@@ -129,7 +168,11 @@ print(wbv["Summary"]["B2"].value, wb.epoch.year)
             "{name}: text stays text, the date is the date in either system"
         );
         assert_eq!(lines[1], "yyyy-mm-dd True A2 s", "{name}");
-        assert_eq!(lines[2], format!("2.5 {}", if base == "1904" { 1904 } else { 1899 }), "{name}");
+        assert_eq!(
+            lines[2],
+            format!("2.5 {}", if base == "1904" { 1904 } else { 1899 }),
+            "{name}"
+        );
     }
 }
 
@@ -218,12 +261,33 @@ print(units["North"], units["South"])
     );
     let lines: Vec<&str> = read.lines().collect();
     assert_eq!(lines[0], "['Data', 'Dashboard', 'Notes', 'By Region']");
-    assert_eq!(&lines[1..4], ["Data same True", "Dashboard same True", "Notes same True"]);
+    assert_eq!(
+        &lines[1..4],
+        ["Data same True", "Dashboard same True", "Notes same True"]
+    );
     assert_eq!(lines[4], "A2 A1:H11 1 1 top rep Data!$F$2:$F$11");
-    assert_eq!(lines[5], "1 A1:D1", "the chart and the merge are still there");
-    assert_eq!(lines[6], "=SUMIFS(Data!$F$2:$F$11,Data!$B$2:$B$11,A2) =SUMIFS(Data!$F$2:$F$11,Data!$B$2:$B$11,A3) 0");
-    assert!(applied.fidelity.kept.iter().any(|k| k == "sheet Dashboard"), "{:?}", applied.fidelity.kept);
-    assert!(applied.fidelity.kept.iter().any(|k| k.starts_with("chart xl/charts/chart")), "{:?}", applied.fidelity.kept);
+    assert_eq!(
+        lines[5], "1 A1:D1",
+        "the chart and the merge are still there"
+    );
+    assert_eq!(
+        lines[6],
+        "=SUMIFS(Data!$F$2:$F$11,Data!$B$2:$B$11,A2) =SUMIFS(Data!$F$2:$F$11,Data!$B$2:$B$11,A3) 0"
+    );
+    assert!(
+        applied.fidelity.kept.iter().any(|k| k == "sheet Dashboard"),
+        "{:?}",
+        applied.fidelity.kept
+    );
+    assert!(
+        applied
+            .fidelity
+            .kept
+            .iter()
+            .any(|k| k.starts_with("chart xl/charts/chart")),
+        "{:?}",
+        applied.fidelity.kept
+    );
     let _ = lines[7];
 }
 
@@ -237,7 +301,8 @@ fn with_part(bytes: &[u8], name: &str, edit: impl Fn(String) -> String) -> Vec<u
             let mut text = String::new();
             let mut entry = entry;
             entry.read_to_string(&mut text).unwrap();
-            out.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+            out.start_file(name, zip::write::SimpleFileOptions::default())
+                .unwrap();
             out.write_all(edit(text).as_bytes()).unwrap();
         } else {
             drop(entry);
@@ -251,15 +316,30 @@ fn with_part(bytes: &[u8], name: &str, edit: impl Fn(String) -> String) -> Vec<u
 fn verify_catches_a_tampered_output() {
     let input = fixture("pivots.xlsx");
     let applied = apply::apply(&input, "pivots.xlsx", &new_sheet_script()).unwrap();
-    let touched: std::collections::BTreeSet<String> = verify::differing_parts(&input, &applied.bytes).unwrap();
+    let touched: std::collections::BTreeSet<String> =
+        verify::differing_parts(&input, &applied.bytes).unwrap();
     assert!(verify::check(&input, &applied.bytes, Expect::Edited(&touched)).is_ok());
     // A pivot table's part altered behind the edit's back.
-    let tampered = with_part(&applied.bytes, "xl/pivotTables/pivotTable1.xml", |t| t.replacen("<location", "<location ", 1));
+    let tampered = with_part(&applied.bytes, "xl/pivotTables/pivotTable1.xml", |t| {
+        t.replacen("<location", "<location ", 1)
+    });
     let err = verify::check(&input, &tampered, Expect::Edited(&touched)).unwrap_err();
-    assert!(err.0.contains("xl/pivotTables/pivotTable1.xml changed"), "{err}");
+    assert!(
+        err.0.contains("xl/pivotTables/pivotTable1.xml changed"),
+        "{err}"
+    );
     // A new error value in the new sheet.
-    let sheet = touched.iter().find(|p| p.starts_with("xl/worksheets/") && !input_has(&input, p)).unwrap().clone();
-    let broken = with_part(&applied.bytes, &sheet, |t| t.replace("<c r=\"B3\"><v>4</v></c>", "<c r=\"B3\" t=\"e\"><v>#DIV/0!</v></c>"));
+    let sheet = touched
+        .iter()
+        .find(|p| p.starts_with("xl/worksheets/") && !input_has(&input, p))
+        .unwrap()
+        .clone();
+    let broken = with_part(&applied.bytes, &sheet, |t| {
+        t.replace(
+            "<c r=\"B3\"><v>4</v></c>",
+            "<c r=\"B3\" t=\"e\"><v>#DIV/0!</v></c>",
+        )
+    });
     let err = verify::check(&input, &broken, Expect::Edited(&touched)).unwrap_err();
     assert!(err.0.contains("Summary!B3 is #DIV/0!"), "{err}");
     // A sheet removed from the workbook.
@@ -282,10 +362,21 @@ fn a_workbook_a_program_rebuilt_passes_only_when_nothing_beyond_the_cells_was_lo
     let resave = "import sys, openpyxl\nopenpyxl.load_workbook(sys.argv[1]).save(sys.argv[2])\n";
     let sales = dir.path().join("sales.xlsx");
     run_python(BUILD_SALES, &[&sales]);
-    std::fs::write(dir.path().join("table-multiple.xlsx"), fixture("table-multiple.xlsx")).unwrap();
+    std::fs::write(
+        dir.path().join("table-multiple.xlsx"),
+        fixture("table-multiple.xlsx"),
+    )
+    .unwrap();
     std::fs::write(dir.path().join("date_1904.xlsx"), fixture("date_1904.xlsx")).unwrap();
-    for (name, passes, lost) in [("sales.xlsx", true, ""), ("table-multiple.xlsx", false, "table xl/tables/table1.xml"), ("date_1904.xlsx", true, "")] {
-        let (src, out) = (dir.path().join(name), dir.path().join(format!("resaved-{name}")));
+    for (name, passes, lost) in [
+        ("sales.xlsx", true, ""),
+        ("table-multiple.xlsx", false, "table xl/tables/table1.xml"),
+        ("date_1904.xlsx", true, ""),
+    ] {
+        let (src, out) = (
+            dir.path().join(name),
+            dir.path().join(format!("resaved-{name}")),
+        );
         run_python(resave, &[&src, &out]);
         let input = std::fs::read(&src).unwrap();
         let result = verify::check(&input, &std::fs::read(&out).unwrap(), Expect::Rebuilt);
@@ -302,31 +393,49 @@ fn a_workbook_a_program_rebuilt_passes_only_when_nothing_beyond_the_cells_was_lo
 #[test]
 fn bad_scripts_and_inputs_are_refused_with_a_reason() {
     let input = fixture("table-multiple.xlsx");
-    let twice: Edits = serde_json::from_str(r#"{"version": 1, "new_sheets": [
-        {"name": "sheet1", "columns": ["a"], "rows": []}]}"#)
+    let twice: Edits = serde_json::from_str(
+        r#"{"version": 1, "new_sheets": [
+        {"name": "sheet1", "columns": ["a"], "rows": []}]}"#,
+    )
     .unwrap();
     let err = apply::apply(&input, "t.xlsx", &twice).unwrap_err();
     assert!(err.0.contains("already has a sheet 'Sheet1'"), "{err}");
     let version: Edits = serde_json::from_str(r#"{"version": 9}"#).unwrap();
-    assert!(apply::apply(&input, "t.xlsx", &version).unwrap_err().0.contains("version 9"));
+    assert!(
+        apply::apply(&input, "t.xlsx", &version)
+            .unwrap_err()
+            .0
+            .contains("version 9")
+    );
     let missing: Edits = serde_json::from_str(r#"{"version": 1, "sheets": [{"sheet": "Nope",
         "table": {"header_row": 1, "first_row": 2, "last_row": 3, "first_col": 1, "last_col": 2}, "rows": [3, 2]}]}"#)
     .unwrap();
     let err = apply::apply(&input, "t.xlsx", &missing).unwrap_err();
-    assert!(err.0.contains("'Nope'") && err.0.contains("Sheet1"), "{err}");
+    assert!(
+        err.0.contains("'Nope'") && err.0.contains("Sheet1"),
+        "{err}"
+    );
     let err = apply::apply(b"not a zip at all", "t.xlsx", &new_sheet_script()).unwrap_err();
     assert!(err.0.contains("not a workbook package"), "{err}");
 }
 
 #[test]
 fn an_xls_input_comes_back_as_xlsx_with_a_note() {
-    let applied = apply::apply(&fixture("date_1904.xls"), "dates.xls", &new_sheet_script()).unwrap();
+    let applied =
+        apply::apply(&fixture("date_1904.xls"), "dates.xls", &new_sheet_script()).unwrap();
     assert_eq!(applied.file_name, "output.xlsx");
-    assert!(applied.fidelity.lost[0].contains(".xls file and comes back as .xlsx"), "{:?}", applied.fidelity.lost);
+    assert!(
+        applied.fidelity.lost[0].contains(".xls file and comes back as .xlsx"),
+        "{:?}",
+        applied.fidelity.lost
+    );
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("o.xlsx");
     std::fs::write(&out, &applied.bytes).unwrap();
-    let read = run_python("import sys, openpyxl\nprint(openpyxl.load_workbook(sys.argv[1]).sheetnames)", &[&out]);
+    let read = run_python(
+        "import sys, openpyxl\nprint(openpyxl.load_workbook(sys.argv[1]).sheetnames)",
+        &[&out],
+    );
     assert_eq!(read.trim(), "['Sheet1', 'Summary']");
 }
 

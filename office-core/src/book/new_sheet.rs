@@ -20,7 +20,14 @@ pub(crate) const DATE_FORMAT: &str = "yyyy-mm-dd";
 /// The same, for values with a time of day.
 pub(crate) const DATE_TIME_FORMAT: &str = "yyyy-mm-dd hh:mm:ss";
 const ERRORS: &[&str] = &[
-    "#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
+    "#NULL!",
+    "#DIV/0!",
+    "#VALUE!",
+    "#REF!",
+    "#NAME?",
+    "#NUM!",
+    "#N/A",
+    "#GETTING_DATA",
 ];
 
 /// A new sheet's XML and the change it is.
@@ -42,10 +49,12 @@ pub(crate) fn build(
     let width = sheet.columns.len();
     let header_style = styles.bold(0);
     let mut column_styles: Vec<u32> = (0..width)
-        .map(|c| match sheet.number_formats.get(c).and_then(Option::as_deref) {
-            Some(format) => styles.with_number_format(0, format),
-            None => 0,
-        })
+        .map(
+            |c| match sheet.number_formats.get(c).and_then(Option::as_deref) {
+                Some(format) => styles.with_number_format(0, format),
+                None => 0,
+            },
+        )
         .collect();
     let mut widths: Vec<usize> = sheet.columns.iter().map(|h| h.chars().count()).collect();
     let mut data = String::with_capacity(64 * sheet.rows.len() * width.max(1));
@@ -53,7 +62,11 @@ pub(crate) fn build(
         let row_number = r + 2;
         let _ = write!(data, "<row r=\"{row_number}\">");
         for (c, value) in row.iter().enumerate() {
-            let formula = sheet.formulas.get(r).and_then(|f| f.get(c)).and_then(Option::as_deref);
+            let formula = sheet
+                .formulas
+                .get(r)
+                .and_then(|f| f.get(c))
+                .and_then(Option::as_deref);
             let reference = format!("{}{row_number}", column_letters(c as u32 + 1));
             let mut style = column_styles[c];
             let cell = match value {
@@ -62,9 +75,15 @@ pub(crate) fn build(
                         EditError(format!("sheet '{}' cell {reference}: {why}", sheet.name))
                     })?;
                     if style == 0 {
-                        let format = if has_time { DATE_TIME_FORMAT } else { DATE_FORMAT };
+                        let format = if has_time {
+                            DATE_TIME_FORMAT
+                        } else {
+                            DATE_FORMAT
+                        };
                         style = styles.with_number_format(0, format);
-                        if column_styles[c] == 0 && sheet.number_formats.get(c).is_none_or(Option::is_none) {
+                        if column_styles[c] == 0
+                            && sheet.number_formats.get(c).is_none_or(Option::is_none)
+                        {
                             column_styles[c] = style;
                         }
                     }
@@ -88,7 +107,11 @@ pub(crate) fn build(
     ));
     if width > 0 {
         let last = column_letters(width as u32);
-        let _ = write!(xml, "<dimension ref=\"A1:{last}{}\"/>", sheet.rows.len() + 1);
+        let _ = write!(
+            xml,
+            "<dimension ref=\"A1:{last}{}\"/>",
+            sheet.rows.len() + 1
+        );
     }
     xml.push_str(concat!(
         r#"<sheetViews><sheetView workbookViewId="0">"#,
@@ -101,14 +124,24 @@ pub(crate) fn build(
         for (c, chars) in widths.iter().enumerate() {
             // Characters of the default font, plus room for a filter button; clipped.
             let w = (*chars as f64 * 1.1 + 3.0).clamp(8.0, 60.0);
-            let _ = write!(xml, "<col min=\"{0}\" max=\"{0}\" width=\"{w:.1}\" customWidth=\"1\"/>", c + 1);
+            let _ = write!(
+                xml,
+                "<col min=\"{0}\" max=\"{0}\" width=\"{w:.1}\" customWidth=\"1\"/>",
+                c + 1
+            );
         }
         xml.push_str("</cols>");
     }
     xml.push_str("<sheetData><row r=\"1\">");
     for (c, header) in sheet.columns.iter().enumerate() {
         let reference = format!("{}1", column_letters(c as u32 + 1));
-        write_cell(&mut xml, &reference, header_style, &Cell::Text(header), None);
+        write_cell(
+            &mut xml,
+            &reference,
+            header_style,
+            &Cell::Text(header),
+            None,
+        );
     }
     xml.push_str("</row>");
     xml.push_str(&data);
@@ -160,7 +193,13 @@ impl<'v> Cell<'v> {
 }
 
 /// One `<c>` element; a formula's cached value is its value.
-fn write_cell(out: &mut String, reference: &str, style: u32, cell: &Cell<'_>, formula: Option<&str>) {
+fn write_cell(
+    out: &mut String,
+    reference: &str,
+    style: u32,
+    cell: &Cell<'_>,
+    formula: Option<&str>,
+) {
     if matches!(cell, Cell::Empty) && formula.is_none() {
         return;
     }
@@ -198,7 +237,11 @@ fn write_cell(out: &mut String, reference: &str, style: u32, cell: &Cell<'_>, fo
             let _ = write!(out, "<v>{}</v>", escape(t));
         }
         Cell::Text(t) => {
-            let space = if t.trim() != *t { " xml:space=\"preserve\"" } else { "" };
+            let space = if t.trim() != *t {
+                " xml:space=\"preserve\""
+            } else {
+                ""
+            };
             let _ = write!(out, "<is><t{space}>{}</t></is>", escape(t));
         }
     }
@@ -212,13 +255,27 @@ fn check_shape(sheet: &NewSheet) -> Result<(), EditError> {
         return bad("it has no columns".into());
     }
     if width > MAX_COLUMNS {
-        return bad(format!("{width} columns is more than Excel's {MAX_COLUMNS}"));
+        return bad(format!(
+            "{width} columns is more than Excel's {MAX_COLUMNS}"
+        ));
     }
     if sheet.rows.len() > MAX_ROWS {
-        return bad(format!("{} rows is more than Excel's {MAX_ROWS}", sheet.rows.len()));
+        return bad(format!(
+            "{} rows is more than Excel's {MAX_ROWS}",
+            sheet.rows.len()
+        ));
     }
-    if let Some((r, row)) = sheet.rows.iter().enumerate().find(|(_, row)| row.len() != width) {
-        return bad(format!("data row {} has {} values for {width} columns", r + 1, row.len()));
+    if let Some((r, row)) = sheet
+        .rows
+        .iter()
+        .enumerate()
+        .find(|(_, row)| row.len() != width)
+    {
+        return bad(format!(
+            "data row {} has {} values for {width} columns",
+            r + 1,
+            row.len()
+        ));
     }
     if !sheet.formulas.is_empty() {
         if sheet.formulas.len() != sheet.rows.len() {
@@ -228,12 +285,24 @@ fn check_shape(sheet: &NewSheet) -> Result<(), EditError> {
                 sheet.rows.len()
             ));
         }
-        if let Some((r, row)) = sheet.formulas.iter().enumerate().find(|(_, row)| row.len() != width) {
-            return bad(format!("formula row {} has {} entries for {width} columns", r + 1, row.len()));
+        if let Some((r, row)) = sheet
+            .formulas
+            .iter()
+            .enumerate()
+            .find(|(_, row)| row.len() != width)
+        {
+            return bad(format!(
+                "formula row {} has {} entries for {width} columns",
+                r + 1,
+                row.len()
+            ));
         }
     }
     if sheet.number_formats.len() > width {
-        return bad(format!("{} number formats for {width} columns", sheet.number_formats.len()));
+        return bad(format!(
+            "{} number formats for {width} columns",
+            sheet.number_formats.len()
+        ));
     }
     Ok(())
 }
@@ -244,8 +313,13 @@ pub(crate) fn date_serial(text: &str, date1904: bool) -> Result<(f64, bool), Str
     let parsed = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
         .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f"))
         .map(|dt| (dt, true))
-        .or_else(|_| NaiveDate::parse_from_str(text, "%Y-%m-%d").map(|d| (d.and_hms_opt(0, 0, 0).unwrap_or_default(), false)))
-        .map_err(|_| format!("'{text}' is not an ISO 8601 date (2024-01-31 or 2024-01-31T08:30:00)"))?;
+        .or_else(|_| {
+            NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .map(|d| (d.and_hms_opt(0, 0, 0).unwrap_or_default(), false))
+        })
+        .map_err(|_| {
+            format!("'{text}' is not an ISO 8601 date (2024-01-31 or 2024-01-31T08:30:00)")
+        })?;
     let (at, has_time) = parsed;
     let epoch = if date1904 {
         NaiveDate::from_ymd_opt(1904, 1, 1)
@@ -259,7 +333,9 @@ pub(crate) fn date_serial(text: &str, date1904: bool) -> Result<(f64, bool), Str
     let seconds = (at - epoch).num_milliseconds() as f64 / 1000.0;
     let serial = seconds / 86_400.0;
     if serial < if date1904 { 0.0 } else { 61.0 } {
-        return Err(format!("'{text}' is before the first date this workbook can hold"));
+        return Err(format!(
+            "'{text}' is before the first date this workbook can hold"
+        ));
     }
     Ok((serial, has_time))
 }
@@ -313,15 +389,36 @@ mod tests {
         let mut styles = StylesXml::parse(MINIMAL_STYLES.into()).unwrap();
         let built = build(&sheet, false, &mut styles).unwrap();
         let xml = String::from_utf8(built.xml).unwrap();
-        assert!(xml.contains(r#"<c r="A2" t="inlineStr"><is><t>NA</t></is></c>"#), "{xml}");
-        assert!(xml.contains(r#"<c r="A3" t="inlineStr"><is><t>00123</t></is></c>"#), "{xml}");
-        assert!(xml.contains(r#"<c r="B2" s="2"><f>SUMIFS(Data!$C$2:$C$3,Data!$A$2:$A$3,A2)</f><v>3.5</v></c>"#), "{xml}");
-        assert!(xml.contains(r#"<c r="B3" s="2" t="e"><v>#DIV/0!</v></c>"#), "{xml}");
+        assert!(
+            xml.contains(r#"<c r="A2" t="inlineStr"><is><t>NA</t></is></c>"#),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(r#"<c r="A3" t="inlineStr"><is><t>00123</t></is></c>"#),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(
+                r#"<c r="B2" s="2"><f>SUMIFS(Data!$C$2:$C$3,Data!$A$2:$A$3,A2)</f><v>3.5</v></c>"#
+            ),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(r#"<c r="B3" s="2" t="e"><v>#DIV/0!</v></c>"#),
+            "{xml}"
+        );
         // 2024-01-31 is serial 45322 in the 1900 system.
         assert!(xml.contains(r#"<c r="C2" s="3"><v>45322</v></c>"#), "{xml}");
         assert!(!xml.contains("r=\"C3\""), "an empty cell is not written");
         assert!(xml.contains(r#"state="frozen""#));
-        assert_eq!(built.change, Change::SheetAdded { sheet: "By Region".into(), rows: 2, columns: 3 });
+        assert_eq!(
+            built.change,
+            Change::SheetAdded {
+                sheet: "By Region".into(),
+                rows: 2,
+                columns: 3
+            }
+        );
         let styles = styles.finish().unwrap();
         assert!(styles.contains("formatCode=\"yyyy-mm-dd\""), "{styles}");
     }
@@ -330,7 +427,10 @@ mod tests {
     fn serials_and_letters() {
         assert_eq!(date_serial("1900-03-01", false).unwrap(), (61.0, false));
         assert_eq!(date_serial("1904-01-02", true).unwrap(), (1.0, false));
-        assert_eq!(date_serial("2024-01-31T12:00:00", false).unwrap(), (45322.5, true));
+        assert_eq!(
+            date_serial("2024-01-31T12:00:00", false).unwrap(),
+            (45322.5, true)
+        );
         assert!(date_serial("31/01/2024", false).is_err());
         assert_eq!(column_letters(1), "A");
         assert_eq!(column_letters(26), "Z");
@@ -342,9 +442,13 @@ mod tests {
     #[test]
     fn a_ragged_sheet_is_refused_with_its_row() {
         let sheet: NewSheet =
-            serde_json::from_str(r#"{"name": "S", "columns": ["a", "b"], "rows": [[1, 2], [3]]}"#).unwrap();
+            serde_json::from_str(r#"{"name": "S", "columns": ["a", "b"], "rows": [[1, 2], [3]]}"#)
+                .unwrap();
         let mut styles = StylesXml::parse(MINIMAL_STYLES.into()).unwrap();
         let err = build(&sheet, false, &mut styles).unwrap_err();
-        assert!(err.0.contains("data row 2 has 1 values for 2 columns"), "{err}");
+        assert!(
+            err.0.contains("data row 2 has 1 values for 2 columns"),
+            "{err}"
+        );
     }
 }

@@ -86,10 +86,11 @@ impl<'a> Package<'a> {
     /// case-insensitively, so a differing case is found too).
     pub(crate) fn entry(&self, name: &str) -> Option<&EntryInfo> {
         let name = name.trim_start_matches('/');
-        self.entries
-            .iter()
-            .find(|e| e.name == name)
-            .or_else(|| self.entries.iter().find(|e| e.name.eq_ignore_ascii_case(name)))
+        self.entries.iter().find(|e| e.name == name).or_else(|| {
+            self.entries
+                .iter()
+                .find(|e| e.name.eq_ignore_ascii_case(name))
+        })
     }
 
     /// Whether the package has a part of that name.
@@ -131,7 +132,8 @@ impl<'a> Package<'a> {
     /// The package written again: entries in `parts.replaced` re-deflated in place, those
     /// in `parts.removed` left out, every other entry copied raw, then `parts.added`.
     pub(crate) fn write(&mut self, parts: &PartChanges) -> Result<Vec<u8>, EditError> {
-        let failed = |e: zip::result::ZipError| EditError(format!("writing the workbook failed: {e}"));
+        let failed =
+            |e: zip::result::ZipError| EditError(format!("writing the workbook failed: {e}"));
         let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
         let options = zip::write::SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Deflated)
@@ -142,7 +144,8 @@ impl<'a> Package<'a> {
             }
             match parts.replaced.get(&info.name) {
                 Some(bytes) => {
-                    out.start_file(info.name.as_str(), options).map_err(failed)?;
+                    out.start_file(info.name.as_str(), options)
+                        .map_err(failed)?;
                     out.write_all(bytes)
                         .map_err(|e| EditError(format!("writing the workbook failed: {e}")))?;
                 }
@@ -265,7 +268,10 @@ mod tests {
         let (before, after) = (raw_entries(&input), raw_entries(&output));
         let names: Vec<&str> = after.iter().map(|e| e.0.as_str()).collect();
         assert_eq!(names, ["b.bin", "c.xml", "d.xml"]);
-        assert_eq!(after[0], before[1], "the untouched entry's compressed bytes are the same");
+        assert_eq!(
+            after[0], before[1],
+            "the untouched entry's compressed bytes are the same"
+        );
         let mut again = Package::read(&output, "out.xlsx").unwrap();
         assert_eq!(again.text("c.xml").unwrap(), "<c>new</c>");
         assert_eq!(again.text("d.xml").unwrap(), "<d/>");
@@ -276,8 +282,8 @@ mod tests {
         let err = Package::read(b"PK\x03\x04 not really", "x.xlsx").unwrap_err();
         assert!(err.0.contains("not a workbook package"), "{err}");
         let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
-        let stored =
-            zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        let stored = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
         out.start_file("a.xml", stored).unwrap();
         out.write_all(b"<a>some text that is stored</a>").unwrap();
         let mut input = out.finish().unwrap().into_inner();

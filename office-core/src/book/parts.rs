@@ -27,9 +27,15 @@ pub(crate) struct PartsAdjusted {
 }
 
 /// The current text of a part: as this write-back left it, else as the input has it.
-pub(crate) fn current(package: &mut Package<'_>, out: &PartChanges, name: &str) -> Result<String, EditError> {
+pub(crate) fn current(
+    package: &mut Package<'_>,
+    out: &PartChanges,
+    name: &str,
+) -> Result<String, EditError> {
     match out.get(name) {
-        Some(bytes) => String::from_utf8(bytes.to_vec()).map_err(|_| EditError(format!("{name} is not UTF-8"))),
+        Some(bytes) => {
+            String::from_utf8(bytes.to_vec()).map_err(|_| EditError(format!("{name} is not UTF-8")))
+        }
         None => package.text(name),
     }
 }
@@ -58,8 +64,12 @@ pub(crate) fn adjust_parts(
     for link in links.iter().filter(|l| !l.external) {
         match link.kind.as_str() {
             "table" => adjust_table(package, &link.target, &name, edit, map, out, &mut found)?,
-            "comments" if !map.is_identity() => adjust_comments(package, &link.target, &name, map, out, &mut found)?,
-            "threadedComment" if !map.is_identity() => adjust_comments(package, &link.target, &name, map, out, &mut found)?,
+            "comments" if !map.is_identity() => {
+                adjust_comments(package, &link.target, &name, map, out, &mut found)?
+            }
+            "threadedComment" if !map.is_identity() => {
+                adjust_comments(package, &link.target, &name, map, out, &mut found)?
+            }
             "vmlDrawing" if !map.is_identity() => adjust_vml(package, &link.target, map, out)?,
             _ => {}
         }
@@ -94,7 +104,11 @@ fn adjust_table(
     let Some(table) = all.iter().find(|t| !t.closing && t.local() == "table") else {
         return Ok(());
     };
-    let display = table.attr("displayName").or_else(|| table.attr("name")).map(|n| n.into_owned()).unwrap_or_default();
+    let display = table
+        .attr("displayName")
+        .or_else(|| table.attr("name"))
+        .map(|n| n.into_owned())
+        .unwrap_or_default();
     let Some(reference) = table.attr("ref").map(|r| r.into_owned()) else {
         return Ok(());
     };
@@ -103,13 +117,19 @@ fn adjust_table(
         Adjusted::Same => reference.clone(),
         Adjusted::Changed(to) => to,
         Adjusted::Broken { text, reason } => {
-            found.broken.push(format!("table {display} ({text}): {reason}"));
+            found
+                .broken
+                .push(format!("table {display} ({text}): {reason}"));
             return Ok(());
         }
     };
     // Columns appended right of a table that ends where the edited table ends widen it.
     let widen = match parse_area(&to) {
-        Some((c1, r1, c2, r2)) if !edit.add_columns.is_empty() && c2 == edit.table.last_col && c1 >= edit.table.first_col => {
+        Some((c1, r1, c2, r2))
+            if !edit.add_columns.is_empty()
+                && c2 == edit.table.last_col
+                && c1 >= edit.table.first_col =>
+        {
             let c2 = c2 + edit.add_columns.len() as u32;
             to = format!("{}{r1}:{}{r2}", column_letters(c1), column_letters(c2));
             true
@@ -122,18 +142,25 @@ fn adjust_table(
     if let Some((from, end)) = table.attr_span("ref") {
         splices.replace(from, end, escape(&to).into_owned());
     }
-    for filter in all.iter().filter(|t| !t.closing && t.local() == "autoFilter") {
+    for filter in all
+        .iter()
+        .filter(|t| !t.closing && t.local() == "autoFilter")
+    {
         if let (Some((from, end)), Some(old)) = (filter.attr_span("ref"), filter.attr("ref")) {
             let new = match adjust_range(&old, sheet, sheet, map) {
                 Adjusted::Changed(new) => new,
                 _ => old.into_owned(),
             };
-            let new = if widen { with_last_col(&new, parse_area(&to).map_or(0, |a| a.2)) } else { new };
+            let new = if widen {
+                with_last_col(&new, parse_area(&to).map_or(0, |a| a.2))
+            } else {
+                new
+            };
             splices.replace(from, end, escape(&new).into_owned());
         }
     }
     if widen {
-        add_table_columns(&all, &xml, edit, &mut splices);
+        add_table_columns(&all, edit, &mut splices);
     }
     found.changes.push(Change::RangeResized {
         sheet: sheet.to_string(),
@@ -146,19 +173,39 @@ fn adjust_table(
 }
 
 /// New `tableColumn` entries for the appended columns (unique ids and names).
-fn add_table_columns(all: &[Tag<'_>], xml: &str, edit: &SheetEdit, splices: &mut Splices) {
-    let Some(open) = all.iter().find(|t| !t.closing && t.local() == "tableColumns") else {
+fn add_table_columns(all: &[Tag<'_>], edit: &SheetEdit, splices: &mut Splices) {
+    let Some(open) = all
+        .iter()
+        .find(|t| !t.closing && t.local() == "tableColumns")
+    else {
         return;
     };
-    let Some(close) = all.iter().find(|t| t.closing && t.local() == "tableColumns") else {
+    let Some(close) = all
+        .iter()
+        .find(|t| t.closing && t.local() == "tableColumns")
+    else {
         return;
     };
-    let existing: Vec<&Tag<'_>> = all.iter().filter(|t| !t.closing && t.local() == "tableColumn").collect();
-    let mut next_id = existing.iter().filter_map(|t| t.attr("id")?.parse::<u32>().ok()).max().unwrap_or(0) + 1;
-    let mut names: Vec<String> = existing.iter().filter_map(|t| t.attr("name").map(|n| n.to_lowercase())).collect();
-    let prefix = open.name.rsplit_once(':').map_or(String::new(), |(p, _)| format!("{p}:"));
+    let existing: Vec<&Tag<'_>> = all
+        .iter()
+        .filter(|t| !t.closing && t.local() == "tableColumn")
+        .collect();
+    let first_id = existing
+        .iter()
+        .filter_map(|t| t.attr("id")?.parse::<u32>().ok())
+        .max()
+        .unwrap_or(0)
+        + 1;
+    let mut names: Vec<String> = existing
+        .iter()
+        .filter_map(|t| t.attr("name").map(|n| n.to_lowercase()))
+        .collect();
+    let prefix = open
+        .name
+        .rsplit_once(':')
+        .map_or(String::new(), |(p, _)| format!("{p}:"));
     let mut body = String::new();
-    for column in &edit.add_columns {
+    for (id, column) in (first_id..).zip(&edit.add_columns) {
         let mut name = column.header.clone();
         let mut n = 2;
         while names.contains(&name.to_lowercase()) {
@@ -166,14 +213,19 @@ fn add_table_columns(all: &[Tag<'_>], xml: &str, edit: &SheetEdit, splices: &mut
             n += 1;
         }
         names.push(name.to_lowercase());
-        body.push_str(&format!("<{prefix}tableColumn id=\"{next_id}\" name=\"{}\"/>", escape(&name)));
-        next_id += 1;
+        body.push_str(&format!(
+            "<{prefix}tableColumn id=\"{id}\" name=\"{}\"/>",
+            escape(&name)
+        ));
     }
     splices.insert(close.start, body);
     if let Some((from, to)) = open.attr_span("count") {
-        splices.replace(from, to, (existing.len() + edit.add_columns.len()).to_string());
+        splices.replace(
+            from,
+            to,
+            (existing.len() + edit.add_columns.len()).to_string(),
+        );
     }
-    let _ = xml;
 }
 
 /// Each `<c:f>` of a chart: the series' names, categories and values.
@@ -201,7 +253,9 @@ fn adjust_chart(
                     to,
                 });
             }
-            Adjusted::Broken { text, reason } => found.broken.push(format!("chart {part} ({text}): {reason}")),
+            Adjusted::Broken { text, reason } => found
+                .broken
+                .push(format!("chart {part} ({text}): {reason}")),
         }
     }
     if !splices.is_empty() {
@@ -234,10 +288,14 @@ fn adjust_pivot_source(
             if let Some((from, end)) = source.attr_span("ref") {
                 splices.replace(from, end, escape(&to).into_owned());
             }
-            if let Some(root) = tags(&xml).find(|t| !t.closing && t.local() == "pivotCacheDefinition") {
+            if let Some(root) =
+                tags(&xml).find(|t| !t.closing && t.local() == "pivotCacheDefinition")
+            {
                 match root.attr_span("refreshOnLoad") {
                     Some((from, end)) => splices.replace(from, end, "1"),
-                    None => splices.insert(root.start + 1 + root.name.len(), " refreshOnLoad=\"1\""),
+                    None => {
+                        splices.insert(root.start + 1 + root.name.len(), " refreshOnLoad=\"1\"")
+                    }
                 }
             }
             found.changes.push(Change::RangeResized {
@@ -248,7 +306,9 @@ fn adjust_pivot_source(
             });
         }
         Adjusted::Broken { text, reason } => {
-            found.broken.push(format!("pivot cache {part} ({text}): {reason}"));
+            found
+                .broken
+                .push(format!("pivot cache {part} ({text}): {reason}"));
             return Ok(());
         }
     }
@@ -291,10 +351,15 @@ fn adjust_comments(
                 let end = if tag.empty {
                     tag.end
                 } else {
-                    all[i..].iter().find(|t| t.closing && t.local() == local).map_or(tag.end, |t| t.end)
+                    all[i..]
+                        .iter()
+                        .find(|t| t.closing && t.local() == local)
+                        .map_or(tag.end, |t| t.end)
                 };
                 splices.replace(tag.start, end, "");
-                found.lost.push(format!("the comment at {sheet}!{reference} went with its row, which was removed"));
+                found.lost.push(format!(
+                    "the comment at {sheet}!{reference} went with its row, which was removed"
+                ));
             }
         }
     }
@@ -315,7 +380,12 @@ fn adjust_comments(
 
 /// The legacy drawing of comments: each note's `x:Row` (0-based) and the rows of its
 /// `x:Anchor` move by the same amount; a note on a removed row is taken out.
-fn adjust_vml(package: &mut Package<'_>, part: &str, map: &RowMap, out: &mut PartChanges) -> Result<(), EditError> {
+fn adjust_vml(
+    package: &mut Package<'_>,
+    part: &str,
+    map: &RowMap,
+    out: &mut PartChanges,
+) -> Result<(), EditError> {
     let xml = current(package, out, part)?;
     let all: Vec<Tag<'_>> = tags(&xml).collect();
     let mut splices = Splices::default();
@@ -330,7 +400,9 @@ fn adjust_vml(package: &mut Package<'_>, part: &str, map: &RowMap, out: &mut Par
             ("Anchor", false) => anchor = Some((tag.end, tag.end + text_after(&xml, tag).len())),
             ("Row", false) => {
                 let raw = text_after(&xml, tag);
-                let Ok(old) = raw.trim().parse::<u32>() else { continue };
+                let Ok(old) = raw.trim().parse::<u32>() else {
+                    continue;
+                };
                 match map.new_row(old + 1) {
                     Some(new) if new == old + 1 => {}
                     Some(new) => {
@@ -351,7 +423,8 @@ fn adjust_vml(package: &mut Package<'_>, part: &str, map: &RowMap, out: &mut Par
                     None => {
                         if let (Some(start), Some(end)) = (
                             shape_start,
-                            all.iter().find(|t| t.closing && t.local() == "shape" && t.start > tag.start),
+                            all.iter()
+                                .find(|t| t.closing && t.local() == "shape" && t.start > tag.start),
                         ) {
                             splices.replace(start, end.end, "");
                         }
@@ -375,7 +448,9 @@ pub(crate) fn parse_cell(reference: &str) -> Option<(u32, u32)> {
     if letters.is_empty() || !letters.chars().all(|c| c.is_ascii_alphabetic()) {
         return None;
     }
-    let col = letters.chars().fold(0u32, |acc, c| acc * 26 + (c.to_ascii_uppercase() as u32 - 'A' as u32 + 1));
+    let col = letters.chars().fold(0u32, |acc, c| {
+        acc * 26 + (c.to_ascii_uppercase() as u32 - 'A' as u32 + 1)
+    });
     Some((col, digits.parse().ok()?))
 }
 
@@ -388,7 +463,9 @@ fn parse_area(area: &str) -> Option<(u32, u32, u32, u32)> {
 
 fn with_last_col(area: &str, last: u32) -> String {
     match parse_area(area) {
-        Some((c1, r1, _, r2)) if last > 0 => format!("{}{r1}:{}{r2}", column_letters(c1), column_letters(last)),
+        Some((c1, r1, _, r2)) if last > 0 => {
+            format!("{}{r1}:{}{r2}", column_letters(c1), column_letters(last))
+        }
         _ => area.to_string(),
     }
 }

@@ -91,7 +91,9 @@ impl StylesXml {
         let fonts = elements(&xml, &all, "fonts", "font");
         let xfs = elements(&xml, &all, "cellXfs", "xf");
         if xfs.is_empty() {
-            return Err(EditError("the workbook's styles part has no cell formats".into()));
+            return Err(EditError(
+                "the workbook's styles part has no cell formats".into(),
+            ));
         }
         Ok(StylesXml {
             xml,
@@ -107,13 +109,22 @@ impl StylesXml {
 
     /// The number format code of a cell format (`General` when it has none).
     pub(crate) fn format_code(&self, xf: u32) -> String {
-        let id = self.xf(xf).and_then(|x| attr_of(x, "numFmtId")).and_then(|v| v.parse().ok()).unwrap_or(0);
+        let id = self
+            .xf(xf)
+            .and_then(|x| attr_of(x, "numFmtId"))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
         self.formats
             .iter()
             .chain(&self.new_formats)
             .find(|(i, _)| *i == id)
             .map(|(_, c)| c.clone())
-            .or_else(|| BUILT_IN.iter().find(|(i, _)| *i == id).map(|(_, c)| c.to_string()))
+            .or_else(|| {
+                BUILT_IN
+                    .iter()
+                    .find(|(i, _)| *i == id)
+                    .map(|(_, c)| c.to_string())
+            })
             .unwrap_or_else(|| "General".into())
     }
 
@@ -132,37 +143,63 @@ impl StylesXml {
         let formats: Vec<String> = self
             .new_formats
             .iter()
-            .map(|(id, code)| format!("<numFmt numFmtId=\"{id}\" formatCode=\"{}\"/>", escape(code)))
+            .map(|(id, code)| {
+                format!(
+                    "<numFmt numFmtId=\"{id}\" formatCode=\"{}\"/>",
+                    escape(code)
+                )
+            })
             .collect();
         if !append(&all, &mut splices, "numFmts", &formats, self.formats.len()) {
             // No numFmts list yet: it is the first child of styleSheet.
             if let Some(root) = all.iter().find(|t| !t.closing && t.local() == "styleSheet") {
                 splices.insert(
                     root.end,
-                    format!("<numFmts count=\"{}\">{}</numFmts>", formats.len(), formats.concat()),
+                    format!(
+                        "<numFmts count=\"{}\">{}</numFmts>",
+                        formats.len(),
+                        formats.concat()
+                    ),
                 );
             }
         }
-        append(&all, &mut splices, "fonts", &self.new_fonts, self.fonts.len());
+        append(
+            &all,
+            &mut splices,
+            "fonts",
+            &self.new_fonts,
+            self.fonts.len(),
+        );
         append(&all, &mut splices, "cellXfs", &self.new_xfs, self.xfs.len());
         Some(splices.apply(&self.xml))
     }
 
     fn xf(&self, index: u32) -> Option<&str> {
         let i = index as usize;
-        self.xfs.get(i).or_else(|| self.new_xfs.get(i.checked_sub(self.xfs.len())?)).map(String::as_str)
+        self.xfs
+            .get(i)
+            .or_else(|| self.new_xfs.get(i.checked_sub(self.xfs.len())?))
+            .map(String::as_str)
     }
 
     fn font(&self, index: u32) -> Option<&str> {
         let i = index as usize;
-        self.fonts.get(i).or_else(|| self.new_fonts.get(i.checked_sub(self.fonts.len())?)).map(String::as_str)
+        self.fonts
+            .get(i)
+            .or_else(|| self.new_fonts.get(i.checked_sub(self.fonts.len())?))
+            .map(String::as_str)
     }
 
     fn format_id(&mut self, code: &str) -> u32 {
         if let Some((id, _)) = BUILT_IN.iter().find(|(_, c)| *c == code) {
             return *id;
         }
-        if let Some((id, _)) = self.formats.iter().chain(&self.new_formats).find(|(_, c)| c == code) {
+        if let Some((id, _)) = self
+            .formats
+            .iter()
+            .chain(&self.new_formats)
+            .find(|(_, c)| c == code)
+        {
             return *id;
         }
         let id = self
@@ -183,7 +220,10 @@ impl StylesXml {
     }
 
     fn base(&self, base: u32) -> String {
-        self.xf(base).or_else(|| self.xf(0)).unwrap_or("<xf/>").to_string()
+        self.xf(base)
+            .or_else(|| self.xf(0))
+            .unwrap_or("<xf/>")
+            .to_string()
     }
 }
 
@@ -195,12 +235,19 @@ impl Styles for StylesXml {
         }
         let id = self.format_id(format);
         let xf = self.base(base);
-        if attr_of(&xf, "numFmtId").and_then(|v| v.parse::<u32>().ok()).unwrap_or(0) == id
+        if attr_of(&xf, "numFmtId")
+            .and_then(|v| v.parse::<u32>().ok())
+            .unwrap_or(0)
+            == id
             && self.xf(base).is_some()
         {
             return base;
         }
-        let xf = set_attr(&set_attr(&xf, "numFmtId", &id.to_string()), "applyNumberFormat", "1");
+        let xf = set_attr(
+            &set_attr(&xf, "numFmtId", &id.to_string()),
+            "applyNumberFormat",
+            "1",
+        );
         let made = self.push_xf(xf);
         self.made.insert(key, made);
         made
@@ -212,13 +259,19 @@ impl Styles for StylesXml {
             return made;
         }
         let xf = self.base(base);
-        let font_id: u32 = attr_of(&xf, "fontId").and_then(|v| v.parse().ok()).unwrap_or(0);
+        let font_id: u32 = attr_of(&xf, "fontId")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
         let font = self.font(font_id).unwrap_or("<font/>").to_string();
-        if tags(&font).any(|t| !t.closing && t.local() == "b" && t.attr("val").is_none_or(|v| v != "0")) {
+        if tags(&font)
+            .any(|t| !t.closing && t.local() == "b" && t.attr("val").is_none_or(|v| v != "0"))
+        {
             return base;
         }
         let bold_font = match tags(&font).next() {
-            Some(open) if open.empty => format!("{}><b/></{}>", open.text.trim_end_matches("/>"), open.name),
+            Some(open) if open.empty => {
+                format!("{}><b/></{}>", open.text.trim_end_matches("/>"), open.name)
+            }
             Some(open) => format!("{}<b/>{}", &font[..open.end], &font[open.end..]),
             None => "<font><b/></font>".to_string(),
         };
@@ -233,31 +286,52 @@ impl Styles for StylesXml {
 
 /// New entries appended to a list element (`fonts`, `cellXfs`) and its count set; `false`
 /// when the part has no such list.
-fn append(all: &[Tag<'_>], splices: &mut Splices, list: &str, new: &[String], existing: usize) -> bool {
+fn append(
+    all: &[Tag<'_>],
+    splices: &mut Splices,
+    list: &str,
+    new: &[String],
+    existing: usize,
+) -> bool {
     if new.is_empty() {
         return true;
     }
     let Some(open) = all.iter().find(|t| !t.closing && t.local() == list) else {
         return false;
     };
-    let prefix = open.name.rsplit_once(':').map_or(String::new(), |(p, _)| format!("{p}:"));
+    let prefix = open
+        .name
+        .rsplit_once(':')
+        .map_or(String::new(), |(p, _)| format!("{p}:"));
     let count = (existing + new.len()).to_string();
     let body: String = new.concat();
     if open.empty {
         let inner = open.text.trim_end_matches("/>").trim_end();
         let inner = match open.attr_span("count") {
-            Some(_) => set_attr(&format!("{inner}/>"), "count", &count).trim_end_matches("/>").to_string(),
+            Some(_) => set_attr(&format!("{inner}/>"), "count", &count)
+                .trim_end_matches("/>")
+                .to_string(),
             None => format!("{inner} count=\"{count}\""),
         };
-        splices.replace(open.start, open.end, format!("{inner}>{body}</{prefix}{list}>"));
+        splices.replace(
+            open.start,
+            open.end,
+            format!("{inner}>{body}</{prefix}{list}>"),
+        );
         return true;
     }
-    if let Some(close) = all.iter().find(|t| t.closing && t.local() == list && t.start > open.start) {
+    if let Some(close) = all
+        .iter()
+        .find(|t| t.closing && t.local() == list && t.start > open.start)
+    {
         splices.insert(close.start, body);
     }
     match open.attr_span("count") {
         Some((from, to)) => splices.replace(from, to, count),
-        None => splices.insert(open.start + 1 + open.name.len(), format!(" count=\"{count}\"")),
+        None => splices.insert(
+            open.start + 1 + open.name.len(),
+            format!(" count=\"{count}\""),
+        ),
     }
     true
 }
@@ -303,7 +377,10 @@ fn elements(xml: &str, all: &[Tag<'_>], list: &str, item: &str) -> Vec<String> {
 
 /// An attribute of an element's first tag.
 fn attr_of(element: &str, name: &str) -> Option<String> {
-    tags(element).next()?.attr(name).map(|v| unescape(&v).into_owned())
+    tags(element)
+        .next()?
+        .attr(name)
+        .map(|v| unescape(&v).into_owned())
 }
 
 /// The element with an attribute of its first tag set (added when missing).
@@ -314,7 +391,10 @@ fn set_attr(element: &str, name: &str, value: &str) -> String {
     let mut splices = Splices::default();
     match open.attr_span(name) {
         Some((from, to)) => splices.replace(from, to, value),
-        None => splices.insert(open.start + 1 + open.name.len(), format!(" {name}=\"{value}\"")),
+        None => splices.insert(
+            open.start + 1 + open.name.len(),
+            format!(" {name}=\"{value}\""),
+        ),
     }
     splices.apply(element)
 }
@@ -329,7 +409,11 @@ mod tests {
     fn formats_and_fonts_are_appended_and_existing_indices_stay() {
         let mut styles = StylesXml::parse(STYLES.to_string()).unwrap();
         assert_eq!(styles.format_code(1), "\"$\"#,##0.00");
-        assert_eq!(styles.with_number_format(1, "\"$\"#,##0.00"), 1, "already that format");
+        assert_eq!(
+            styles.with_number_format(1, "\"$\"#,##0.00"),
+            1,
+            "already that format"
+        );
         let pct = styles.with_number_format(1, "0.0%");
         assert_eq!(pct, 2);
         assert_eq!(styles.with_number_format(1, "0.0%"), 2, "made once");
@@ -340,16 +424,28 @@ mod tests {
         assert_eq!(bold, 4);
         let xml = styles.finish().unwrap();
         assert!(xml.contains(r#"<numFmts count="2">"#), "{xml}");
-        assert!(xml.contains(r#"<numFmt numFmtId="165" formatCode="0.0%"/>"#), "{xml}");
-        assert!(xml.contains(r#"<fonts count="3">"#) && xml.contains("<font><b/><sz val=\"11\"/></font></fonts>"), "{xml}");
+        assert!(
+            xml.contains(r#"<numFmt numFmtId="165" formatCode="0.0%"/>"#),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(r#"<fonts count="3">"#)
+                && xml.contains("<font><b/><sz val=\"11\"/></font></fonts>"),
+            "{xml}"
+        );
         assert!(xml.contains(r#"<cellXfs count="5">"#), "{xml}");
         assert!(
             xml.contains(r#"<xf numFmtId="165" fontId="0" fillId="2" borderId="0" xfId="0" applyNumberFormat="1"><alignment horizontal="center"/></xf>"#),
             "the base format's fill and alignment are kept: {xml}"
         );
-        assert!(xml.contains(r#"<xf applyFont="1" numFmtId="164" fontId="2""#) || xml.contains(r#"fontId="2""#), "{xml}");
+        assert!(
+            xml.contains(r#"<xf applyFont="1" numFmtId="164" fontId="2""#)
+                || xml.contains(r#"fontId="2""#),
+            "{xml}"
+        );
         // Everything before the appended entries is as it was.
-        let original_xfs = &STYLES[STYLES.find("<cellXfs").unwrap() + 18..STYLES.find("</cellXfs>").unwrap()];
+        let original_xfs =
+            &STYLES[STYLES.find("<cellXfs").unwrap() + 18..STYLES.find("</cellXfs>").unwrap()];
         assert!(xml.contains(original_xfs));
     }
 

@@ -17,7 +17,11 @@ use crate::profile::sniff::{decode_text, sniff_dialect};
 use std::io::{Cursor, Write};
 
 /// A CSV/TSV input edited: `output.xlsx` plus `output.csv`.
-pub(crate) fn apply_text(input: &[u8], input_name: &str, edits: &Edits) -> Result<Applied, EditError> {
+pub(crate) fn apply_text(
+    input: &[u8],
+    input_name: &str,
+    edits: &Edits,
+) -> Result<Applied, EditError> {
     let decoded = decode_text(input);
     let tsv = input_name.to_ascii_lowercase().ends_with(".tsv");
     let dialect = sniff_dialect(&decoded.text, tsv.then_some(b'\t'));
@@ -28,21 +32,41 @@ pub(crate) fn apply_text(input: &[u8], input_name: &str, edits: &Edits) -> Resul
         .from_reader(decoded.text.as_bytes());
     let mut records = Vec::new();
     for (n, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| EditError(format!("{input_name}: record {} cannot be read ({e})", n + 1)))?;
-        records.push(record.iter().map(|f| text_cell(f, dialect.decimal)).collect::<Vec<_>>());
+        let record = record.map_err(|e| {
+            EditError(format!(
+                "{input_name}: record {} cannot be read ({e})",
+                n + 1
+            ))
+        })?;
+        records.push(
+            record
+                .iter()
+                .map(|f| text_cell(f, dialect.decimal))
+                .collect::<Vec<_>>(),
+        );
     }
     let name = sheet_name_of(input_name);
     let fresh = build_workbook(vec![(name.clone(), records)])?;
     let mut applied = apply_package(&fresh, edits, "output.xlsx", XLSX_CONTENT_TYPE)?;
     let crlf = decoded.text.contains("\r\n");
-    let csv = write_csv(&applied.bytes, &name, dialect.delimiter, dialect.decimal, crlf)?;
+    let csv = write_csv(
+        &applied.bytes,
+        &name,
+        dialect.delimiter,
+        dialect.decimal,
+        crlf,
+    )?;
     let encoded = encode(&csv, decoded.encoding, decoded.has_bom, input)?;
     applied.also.push(("output.csv".into(), encoded));
     Ok(applied)
 }
 
 /// An `.xls`/`.xlsb`/`.ods` input: its sheets' values as a fresh `.xlsx`, then the script.
-pub(crate) fn apply_converted(input: &[u8], input_name: &str, edits: &Edits) -> Result<Applied, EditError> {
+pub(crate) fn apply_converted(
+    input: &[u8],
+    input_name: &str,
+    edits: &Edits,
+) -> Result<Applied, EditError> {
     use calamine::Reader;
     let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(input))
         .map_err(|e| EditError(format!("{input_name} cannot be read ({e})")))?;
@@ -57,7 +81,9 @@ pub(crate) fn apply_converted(input: &[u8], input_name: &str, edits: &Edits) -> 
                 let mut cells = Vec::new();
                 for col in 0..=end.1 {
                     let value = if row >= start.0 && col >= start.1 {
-                        range.get_value((row, col)).map_or(CellValue::Empty, value_of)
+                        range
+                            .get_value((row, col))
+                            .map_or(CellValue::Empty, value_of)
                     } else {
                         CellValue::Empty
                     };
@@ -70,7 +96,10 @@ pub(crate) fn apply_converted(input: &[u8], input_name: &str, edits: &Edits) -> 
     }
     let fresh = build_workbook(sheets)?;
     let mut applied = apply_package(&fresh, edits, "output.xlsx", XLSX_CONTENT_TYPE)?;
-    let ext = input_name.rsplit_once('.').map_or("", |(_, e)| e).to_ascii_lowercase();
+    let ext = input_name
+        .rsplit_once('.')
+        .map_or("", |(_, e)| e)
+        .to_ascii_lowercase();
     applied.fidelity.lost.push(format!(
         "the input is an .{ext} file and comes back as .xlsx, built from its cell values: its \
          formulas come back as their last computed values, and its formatting, merged cells, \
@@ -123,7 +152,11 @@ fn text_cell(field: &str, decimal: u8) -> CellValue {
     if field.is_empty() {
         return CellValue::Empty;
     }
-    let normal = if decimal == b',' { field.replace(',', ".") } else { field.to_string() };
+    let normal = if decimal == b',' {
+        field.replace(',', ".")
+    } else {
+        field.to_string()
+    };
     if let Ok(n) = normal.parse::<f64>()
         && n.is_finite()
         && format_number(n) == normal
@@ -137,13 +170,23 @@ fn text_cell(field: &str, decimal: u8) -> CellValue {
 /// The sheet a text file becomes: its name without the extension, as a valid sheet name.
 fn sheet_name_of(file: &str) -> String {
     let stem = file.rsplit_once('.').map_or(file, |(s, _)| s);
-    let clean: String = stem.chars().filter(|c| !"[]:*?/\\".contains(*c)).take(31).collect();
+    let clean: String = stem
+        .chars()
+        .filter(|c| !"[]:*?/\\".contains(*c))
+        .take(31)
+        .collect();
     let clean = clean.trim_matches('\'').to_string();
-    if check_sheet_name(&clean).is_ok() { clean } else { "Sheet1".into() }
+    if check_sheet_name(&clean).is_ok() {
+        clean
+    } else {
+        "Sheet1".into()
+    }
 }
 
 /// A fresh package: one worksheet per `(name, grid)`; the grid's first row is its header.
-pub(crate) fn build_workbook(sheets: Vec<(String, Vec<Vec<CellValue>>)>) -> Result<Vec<u8>, EditError> {
+pub(crate) fn build_workbook(
+    sheets: Vec<(String, Vec<Vec<CellValue>>)>,
+) -> Result<Vec<u8>, EditError> {
     let mut styles = StylesXml::parse(MINIMAL_STYLES.to_string())?;
     let mut worksheets = Vec::new();
     for (name, mut grid) in sheets {
@@ -153,7 +196,11 @@ pub(crate) fn build_workbook(sheets: Vec<(String, Vec<Vec<CellValue>>)>) -> Resu
         }
         let columns = match grid.is_empty() {
             true => vec![String::new(); width],
-            false => grid.remove(0).into_iter().map(|v| header_text(&v)).collect(),
+            false => grid
+                .remove(0)
+                .into_iter()
+                .map(|v| header_text(&v))
+                .collect(),
         };
         let sheet = NewSheet {
             name: name.clone(),
@@ -164,7 +211,9 @@ pub(crate) fn build_workbook(sheets: Vec<(String, Vec<Vec<CellValue>>)>) -> Resu
         };
         worksheets.push((name, new_sheet::build(&sheet, false, &mut styles)?.xml));
     }
-    let styles = styles.finish().unwrap_or_else(|| MINIMAL_STYLES.to_string());
+    let styles = styles
+        .finish()
+        .unwrap_or_else(|| MINIMAL_STYLES.to_string());
     let mut types = String::from(concat!(
         r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>"#,
         r#"<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">"#,
@@ -188,7 +237,10 @@ pub(crate) fn build_workbook(sheets: Vec<(String, Vec<Vec<CellValue>>)>) -> Resu
         types.push_str(&format!(
             r#"<Override PartName="/xl/worksheets/sheet{n}.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>"#
         ));
-        book.push_str(&format!(r#"<sheet name="{}" sheetId="{n}" r:id="rId{n}"/>"#, super::xml::escape(name)));
+        book.push_str(&format!(
+            r#"<sheet name="{}" sheetId="{n}" r:id="rId{n}"/>"#,
+            super::xml::escape(name)
+        ));
         rels.push_str(&format!(
             r#"<Relationship Id="rId{n}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet{n}.xml"/>"#
         ));
@@ -205,7 +257,8 @@ pub(crate) fn build_workbook(sheets: Vec<(String, Vec<Vec<CellValue>>)>) -> Resu
     let failed = |e: zip::result::ZipError| EditError(format!("building the workbook failed: {e}"));
     let io_failed = |e: std::io::Error| EditError(format!("building the workbook failed: {e}"));
     let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
     let mut parts: Vec<(String, Vec<u8>)> = vec![
         ("[Content_Types].xml".into(), types.into_bytes()),
         ("_rels/.rels".into(), root.as_bytes().to_vec()),
@@ -235,16 +288,28 @@ fn header_text(value: &CellValue) -> String {
 }
 
 /// The output workbook's sheet `name` as CSV text in the input's dialect.
-fn write_csv(xlsx: &[u8], name: &str, delimiter: u8, decimal: u8, crlf: bool) -> Result<String, EditError> {
+fn write_csv(
+    xlsx: &[u8],
+    name: &str,
+    delimiter: u8,
+    decimal: u8,
+    crlf: bool,
+) -> Result<String, EditError> {
     use calamine::{Data, Reader};
-    let mut book: calamine::Xlsx<_> =
-        calamine::Xlsx::new(Cursor::new(xlsx)).map_err(|e| EditError(format!("the output cannot be read back ({e})")))?;
-    let range = book
-        .worksheet_range(name)
-        .map_err(|e| EditError(format!("the output's sheet '{name}' cannot be read back ({e})")))?;
+    let mut book: calamine::Xlsx<_> = calamine::Xlsx::new(Cursor::new(xlsx))
+        .map_err(|e| EditError(format!("the output cannot be read back ({e})")))?;
+    let range = book.worksheet_range(name).map_err(|e| {
+        EditError(format!(
+            "the output's sheet '{name}' cannot be read back ({e})"
+        ))
+    })?;
     let mut writer = csv::WriterBuilder::new()
         .delimiter(delimiter)
-        .terminator(if crlf { csv::Terminator::CRLF } else { csv::Terminator::Any(b'\n') })
+        .terminator(if crlf {
+            csv::Terminator::CRLF
+        } else {
+            csv::Terminator::Any(b'\n')
+        })
         .from_writer(Vec::new());
     let width = range.end().map_or(0, |e| e.1 as usize + 1);
     let height = range.end().map_or(0, |e| e.0 as usize + 1);
@@ -255,22 +320,32 @@ fn write_csv(xlsx: &[u8], name: &str, delimiter: u8, decimal: u8, crlf: bool) ->
                 None | Some(Data::Empty) => String::new(),
                 Some(Data::Float(f)) => number_text(*f, decimal),
                 Some(Data::Int(i)) => i.to_string(),
-                Some(Data::DateTime(d)) if d.is_datetime() => iso(d).replace("T00:00:00", "").replace('T', " "),
+                Some(Data::DateTime(d)) if d.is_datetime() => {
+                    iso(d).replace("T00:00:00", "").replace('T', " ")
+                }
                 Some(Data::DateTime(d)) => number_text(d.as_f64(), decimal),
                 Some(other) => other.to_string(),
             };
             fields.push(text);
         }
         // calamine's range starts at the first used cell; the sheet is written from A1.
-        writer.write_record(&fields).map_err(|e| EditError(format!("writing output.csv failed: {e}")))?;
+        writer
+            .write_record(&fields)
+            .map_err(|e| EditError(format!("writing output.csv failed: {e}")))?;
     }
-    let bytes = writer.into_inner().map_err(|e| EditError(format!("writing output.csv failed: {e}")))?;
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| EditError(format!("writing output.csv failed: {e}")))?;
     String::from_utf8(bytes).map_err(|_| EditError("output.csv is not text".into()))
 }
 
 fn number_text(n: f64, decimal: u8) -> String {
     let text = format_number(n);
-    if decimal == b',' { text.replace('.', ",") } else { text }
+    if decimal == b',' {
+        text.replace('.', ",")
+    } else {
+        text
+    }
 }
 
 /// CSV text in the input's encoding (and its byte-order mark, when it had one).
@@ -281,7 +356,11 @@ fn encode(text: &str, encoding: &str, bom: bool, input: &[u8]) -> Result<Vec<u8>
             out.extend_from_slice(if big { &[0xFE, 0xFF] } else { &[0xFF, 0xFE] });
         }
         for unit in text.encode_utf16() {
-            out.extend_from_slice(&if big { unit.to_be_bytes() } else { unit.to_le_bytes() });
+            out.extend_from_slice(&if big {
+                unit.to_be_bytes()
+            } else {
+                unit.to_le_bytes()
+            });
         }
         out
     };
@@ -312,8 +391,21 @@ mod tests {
         assert_eq!(text_cell("12", b'.'), CellValue::Number(12.0));
         assert_eq!(text_cell("-3.5", b'.'), CellValue::Number(-3.5));
         assert_eq!(text_cell("3,5", b','), CellValue::Number(3.5));
-        for text in ["007", "1.50", "1e3", "NA", "None", "#N/A", "12345678901234567890", " 5"] {
-            assert_eq!(text_cell(text, b'.'), CellValue::Text(text.into()), "{text}");
+        for text in [
+            "007",
+            "1.50",
+            "1e3",
+            "NA",
+            "None",
+            "#N/A",
+            "12345678901234567890",
+            " 5",
+        ] {
+            assert_eq!(
+                text_cell(text, b'.'),
+                CellValue::Text(text.into()),
+                "{text}"
+            );
         }
         assert_eq!(text_cell("", b'.'), CellValue::Empty);
     }
@@ -321,7 +413,10 @@ mod tests {
     #[test]
     fn a_csv_comes_back_as_typed_in_its_encoding() {
         let input = "id;name;amount\r\n007;NA;1,5\r\n2;Zoë;3\r\n".as_bytes();
-        let latin: Vec<u8> = encoding_rs::WINDOWS_1252.encode(std::str::from_utf8(input).unwrap()).0.into_owned();
+        let latin: Vec<u8> = encoding_rs::WINDOWS_1252
+            .encode(std::str::from_utf8(input).unwrap())
+            .0
+            .into_owned();
         let edits: Edits = serde_json::from_str(r#"{"version": 1}"#).unwrap();
         let applied = apply_text(&latin, "sales.csv", &edits).unwrap();
         let (name, csv) = &applied.also[0];

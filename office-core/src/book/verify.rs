@@ -53,10 +53,17 @@ pub(crate) fn check(input: &[u8], output: &[u8], expect: Expect<'_>) -> Result<C
         .map(|s| s.name.as_str())
         .collect();
     if !missing.is_empty() {
-        problems.push(format!("the output has lost the sheets {}", quoted(&missing)));
+        problems.push(format!(
+            "the output has lost the sheets {}",
+            quoted(&missing)
+        ));
     }
 
-    let out_entries: BTreeMap<&str, &EntryInfo> = after.entries().iter().map(|e| (e.name.as_str(), e)).collect();
+    let out_entries: BTreeMap<&str, &EntryInfo> = after
+        .entries()
+        .iter()
+        .map(|e| (e.name.as_str(), e))
+        .collect();
     let mut changed_parts = Vec::new();
     let mut unexpected = Vec::new();
     let mut lost = Vec::new();
@@ -118,20 +125,33 @@ pub(crate) fn check(input: &[u8], output: &[u8], expect: Expect<'_>) -> Result<C
         for (value, cells) in &found.by_value {
             let allowed = had.by_value.get(value).map_or(0, Vec::len);
             if cells.len() > allowed {
-                let fresh: Vec<&String> =
-                    cells.iter().filter(|c| !had.by_value.get(value).is_some_and(|h| h.contains(c))).collect();
+                let fresh: Vec<&String> = cells
+                    .iter()
+                    .filter(|c| !had.by_value.get(value).is_some_and(|h| h.contains(c)))
+                    .collect();
                 for cell in fresh.iter().take(cells.len() - allowed).take(20) {
                     new_errors.push(format!("{}!{cell} is {value}", sheet.name));
                 }
             }
         }
         if found.ref_formulas.len() > had.ref_formulas.len() {
-            for cell in found.ref_formulas.iter().filter(|c| !had.ref_formulas.contains(c)).take(20) {
-                new_errors.push(format!("{}!{cell} has a formula that refers to #REF!", sheet.name));
+            for cell in found
+                .ref_formulas
+                .iter()
+                .filter(|c| !had.ref_formulas.contains(c))
+                .take(20)
+            {
+                new_errors.push(format!(
+                    "{}!{cell} has a formula that refers to #REF!",
+                    sheet.name
+                ));
             }
         }
         readable(output, &sheet.name).map_err(|e| {
-            EditError(format!("the output's sheet '{}' cannot be read back ({e})", sheet.name))
+            EditError(format!(
+                "the output's sheet '{}' cannot be read back ({e})",
+                sheet.name
+            ))
         })?;
     }
     if !new_errors.is_empty() {
@@ -141,13 +161,23 @@ pub(crate) fn check(input: &[u8], output: &[u8], expect: Expect<'_>) -> Result<C
         ));
     }
     if !problems.is_empty() {
-        return Err(EditError(format!("the output failed its check against the input: {}.", problems.join("; "))));
+        return Err(EditError(format!(
+            "the output failed its check against the input: {}.",
+            problems.join("; ")
+        )));
     }
 
     let mut kept = Vec::new();
     for sheet in book_before.sheets() {
-        let unchanged = sheet.part.as_ref().is_some_and(|p| !changed_parts.contains(p));
-        if unchanged && book_after.sheet(&sheet.name).is_some_and(|s| eq_names(&s.name, &sheet.name)) {
+        let unchanged = sheet
+            .part
+            .as_ref()
+            .is_some_and(|p| !changed_parts.contains(p));
+        if unchanged
+            && book_after
+                .sheet(&sheet.name)
+                .is_some_and(|s| eq_names(&s.name, &sheet.name))
+        {
             kept.push(format!("sheet {}", sheet.name));
         }
     }
@@ -157,41 +187,68 @@ pub(crate) fn check(input: &[u8], output: &[u8], expect: Expect<'_>) -> Result<C
             kept.push(words);
         }
     }
-    Ok(Checked { kept, changed_parts })
+    Ok(Checked {
+        kept,
+        changed_parts,
+    })
 }
 
 /// A workbook a program built from an input that is not an xlsx package (CSV, `.xls`,
 /// `.ods`): there are no parts to compare, so the output must be a readable workbook that
 /// has every sheet the input has (a text file has one, named by the program).
-pub(crate) fn check_from_cells(input: &[u8], input_name: &str, output: &[u8]) -> Result<Checked, EditError> {
+pub(crate) fn check_from_cells(
+    input: &[u8],
+    input_name: &str,
+    output: &[u8],
+) -> Result<Checked, EditError> {
     use calamine::Reader;
     let mut after = Package::read(output, "the output")
         .map_err(|e| EditError(format!("the output is not a readable workbook: {e}")))?;
     let book = Workbook::read(&mut after)?;
     let lower = input_name.to_ascii_lowercase();
-    if [".xls", ".xlsb", ".ods"].iter().any(|ext| lower.ends_with(ext)) {
+    if [".xls", ".xlsb", ".ods"]
+        .iter()
+        .any(|ext| lower.ends_with(ext))
+    {
         let names = calamine::open_workbook_auto_from_rs(Cursor::new(input))
             .map(|b| b.sheet_names())
             .unwrap_or_default();
-        let missing: Vec<&str> = names.iter().filter(|n| book.sheet(n).is_none()).map(String::as_str).collect();
+        let missing: Vec<&str> = names
+            .iter()
+            .filter(|n| book.sheet(n).is_none())
+            .map(String::as_str)
+            .collect();
         if !missing.is_empty() {
-            return Err(EditError(format!("the output has lost the sheets {}", quoted(&missing))));
+            return Err(EditError(format!(
+                "the output has lost the sheets {}",
+                quoted(&missing)
+            )));
         }
     }
     for sheet in book.sheets() {
-        readable(output, &sheet.name)
-            .map_err(|e| EditError(format!("the output's sheet '{}' cannot be read back ({e})", sheet.name)))?;
+        readable(output, &sheet.name).map_err(|e| {
+            EditError(format!(
+                "the output's sheet '{}' cannot be read back ({e})",
+                sheet.name
+            ))
+        })?;
     }
     Ok(Checked::default())
 }
 
 /// The parts of two packages whose bytes differ (or that only one has).
 pub(crate) fn differing_parts(a: &[u8], b: &[u8]) -> Result<BTreeSet<String>, EditError> {
-    let (a, b) = (Package::read(a, "the workbook")?, Package::read(b, "the workbook")?);
+    let (a, b) = (
+        Package::read(a, "the workbook")?,
+        Package::read(b, "the workbook")?,
+    );
     let key = |e: &EntryInfo| (e.name.clone(), e.crc32, e.size);
     let left: BTreeSet<_> = a.entries().iter().map(key).collect();
     let right: BTreeSet<_> = b.entries().iter().map(key).collect();
-    Ok(left.symmetric_difference(&right).map(|(n, _, _)| n.clone()).collect())
+    Ok(left
+        .symmetric_difference(&right)
+        .map(|(n, _, _)| n.clone())
+        .collect())
 }
 
 /// Parts a workbook library writes again from the cells when it saves.
@@ -201,7 +258,10 @@ pub(crate) fn is_regenerated(part: &str) -> bool {
         || part.starts_with("docProps/")
         || part.starts_with("xl/worksheets/sheet")
         || part.starts_with("xl/theme/")
-        || matches!(part, "xl/workbook.xml" | "xl/styles.xml" | "xl/sharedStrings.xml" | "xl/calcChain.xml")
+        || matches!(
+            part,
+            "xl/workbook.xml" | "xl/styles.xml" | "xl/sharedStrings.xml" | "xl/calcChain.xml"
+        )
 }
 
 /// A part of the input in words, when it is something a user would miss.
@@ -214,7 +274,10 @@ fn describe(part: &str) -> String {
         "pivot cache"
     } else if part.starts_with("xl/tables/") {
         "table"
-    } else if part.starts_with("xl/drawings/vmlDrawing") || part.starts_with("xl/comments") || part.starts_with("xl/threadedComments/") {
+    } else if part.starts_with("xl/drawings/vmlDrawing")
+        || part.starts_with("xl/comments")
+        || part.starts_with("xl/threadedComments/")
+    {
         "comments"
     } else if part.starts_with("xl/drawings/") {
         "drawing"
@@ -231,9 +294,11 @@ fn describe(part: &str) -> String {
 fn kept_in_words(package: &mut Package<'_>, part: &str) -> Option<String> {
     if part.starts_with("xl/tables/") && part.ends_with(".xml") {
         let xml = package.text(part).ok()?;
-        let name = tags(&xml)
-            .find(|t| t.local() == "table")
-            .and_then(|t| t.attr("displayName").or_else(|| t.attr("name")).map(|n| n.into_owned()));
+        let name = tags(&xml).find(|t| t.local() == "table").and_then(|t| {
+            t.attr("displayName")
+                .or_else(|| t.attr("name"))
+                .map(|n| n.into_owned())
+        });
         return Some(match name {
             Some(name) => format!("table {name}"),
             None => describe(part),
@@ -271,7 +336,11 @@ fn errors_of(xml: &str) -> SheetErrors {
             ("v", false) if !tag.empty => {
                 if let Some((reference, true)) = &cell {
                     let value = unescape(text_after(xml, &tag)).trim().to_string();
-                    found.by_value.entry(value).or_default().push(reference.clone());
+                    found
+                        .by_value
+                        .entry(value)
+                        .or_default()
+                        .push(reference.clone());
                 }
             }
             ("f", false) if !tag.empty => {
@@ -290,10 +359,17 @@ fn errors_of(xml: &str) -> SheetErrors {
 /// The sheet read back by a reader that knows nothing of this writer (calamine).
 fn readable(output: &[u8], sheet: &str) -> Result<(), String> {
     use calamine::Reader;
-    let mut book: calamine::Xlsx<_> = calamine::Xlsx::new(Cursor::new(output)).map_err(|e| e.to_string())?;
-    book.worksheet_range(sheet).map(|_| ()).map_err(|e| e.to_string())
+    let mut book: calamine::Xlsx<_> =
+        calamine::Xlsx::new(Cursor::new(output)).map_err(|e| e.to_string())?;
+    book.worksheet_range(sheet)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 fn quoted(names: &[&str]) -> String {
-    names.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(", ")
+    names
+        .iter()
+        .map(|n| format!("'{n}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

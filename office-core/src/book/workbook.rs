@@ -115,7 +115,10 @@ impl Workbook {
                             .find(|l| l.id == rid && l.kind == "worksheet")
                             .map(|l| l.target.clone())
                     });
-                    let sheet_id = tag.attr("sheetId").and_then(|v| v.parse().ok()).unwrap_or(0);
+                    let sheet_id = tag
+                        .attr("sheetId")
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(0);
                     sheets.push(SheetEntry {
                         name,
                         part,
@@ -193,7 +196,9 @@ impl Workbook {
         }
         let dir = self.part.rsplit_once('/').map_or("", |(d, _)| d);
         let taken = |part: &str| {
-            package.has(part) || pending.get(part).is_some() || self.links.iter().any(|l| l.target == part)
+            package.has(part)
+                || pending.get(part).is_some()
+                || self.links.iter().any(|l| l.target == part)
         };
         let mut n = self.sheets.len() + 1;
         let mut part = sheet_part(dir, n);
@@ -224,12 +229,14 @@ impl Workbook {
         let close = tags(&self.rels)
             .find(|t| t.closing && t.local() == "Relationships")
             .ok_or_else(|| EditError("the workbook's relationships part is damaged".into()))?;
-        let rel = format!("<Relationship Id=\"{rid}\" Type=\"{WORKSHEET_TYPE}\" Target=\"{target}\"/>");
+        let rel =
+            format!("<Relationship Id=\"{rid}\" Type=\"{WORKSHEET_TYPE}\" Target=\"{target}\"/>");
         self.rels.insert_str(close.start, &rel);
         let close = tags(&self.types)
             .find(|t| t.closing && t.local() == "Types")
             .ok_or_else(|| EditError("the package's [Content_Types].xml is damaged".into()))?;
-        let over = format!("<Override PartName=\"/{part}\" ContentType=\"{WORKSHEET_CONTENT_TYPE}\"/>");
+        let over =
+            format!("<Override PartName=\"/{part}\" ContentType=\"{WORKSHEET_CONTENT_TYPE}\"/>");
         self.types.insert_str(close.start, &over);
         self.links.push(Relationship {
             id: rid,
@@ -316,7 +323,9 @@ impl Workbook {
             let part_name = format!("/{}", chain.target);
             for tag in tags(&self.types) {
                 if tag.local() == "Override"
-                    && tag.attr("PartName").is_some_and(|p| p.eq_ignore_ascii_case(&part_name))
+                    && tag
+                        .attr("PartName")
+                        .is_some_and(|p| p.eq_ignore_ascii_case(&part_name))
                 {
                     splices.replace(tag.start, tag.end, "");
                 }
@@ -343,9 +352,14 @@ impl Workbook {
                 let prefix = self.tag_prefix("sheets");
                 let at = tags(&self.xml)
                     .find(|t| !t.closing && AFTER_CALC_PR.contains(&t.local()))
-                    .or_else(|| tags(&self.xml).filter(|t| t.closing && t.local() == "workbook").last())
+                    .or_else(|| {
+                        tags(&self.xml)
+                            .filter(|t| t.closing && t.local() == "workbook")
+                            .last()
+                    })
                     .map_or(self.xml.len(), |t| t.start);
-                self.xml.insert_str(at, &format!("<{prefix}calcPr fullCalcOnLoad=\"1\"/>"));
+                self.xml
+                    .insert_str(at, &format!("<{prefix}calcPr fullCalcOnLoad=\"1\"/>"));
             }
         }
         self.edited.xml = true;
@@ -404,14 +418,21 @@ pub(crate) fn eq_names(a: &str, b: &str) -> bool {
 
 /// Excel's rules for a sheet name.
 pub(crate) fn check_sheet_name(name: &str) -> Result<(), EditError> {
-    let bad = |why: &str| Err(EditError(format!("a new sheet cannot be named '{name}': {why}")));
+    let bad = |why: &str| {
+        Err(EditError(format!(
+            "a new sheet cannot be named '{name}': {why}"
+        )))
+    };
     if name.trim().is_empty() {
         return bad("a sheet name cannot be empty");
     }
     if name.chars().count() > 31 {
         return bad("a sheet name has at most 31 characters");
     }
-    if let Some(c) = name.chars().find(|c| "[]:*?/\\".contains(*c) || c.is_control()) {
+    if let Some(c) = name
+        .chars()
+        .find(|c| "[]:*?/\\".contains(*c) || c.is_control())
+    {
         return bad(&format!("a sheet name cannot hold '{c}'"));
     }
     if name.starts_with('\'') || name.ends_with('\'') {

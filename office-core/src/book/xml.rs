@@ -49,7 +49,10 @@ impl<'x> Tag<'x> {
                 at += 1;
             }
             let key_start = at;
-            while at < bytes.len() && !matches!(bytes[at], b'=' | b'>' | b'/') && !bytes[at].is_ascii_whitespace() {
+            while at < bytes.len()
+                && !matches!(bytes[at], b'=' | b'>' | b'/')
+                && !bytes[at].is_ascii_whitespace()
+            {
                 at += 1;
             }
             let key = &text[key_start..at];
@@ -290,7 +293,11 @@ pub(crate) fn relationships(rels_xml: &str, source: &str) -> Vec<Relationship> {
             Some(Relationship {
                 id: t.attr("Id")?.into_owned(),
                 kind,
-                target: if external { target } else { resolve(base, &target) },
+                target: if external {
+                    target
+                } else {
+                    resolve(base, &target)
+                },
                 external,
             })
         })
@@ -336,14 +343,23 @@ mod tests {
         splices.replace(from, to, "C");
         splices.insert(all[4].start, "<new/>");
         let edited = splices.apply(xml);
-        assert!(edited.contains(r#"<sheet name="C" r:id='rId1'/>"#), "{edited}");
+        assert!(
+            edited.contains(r#"<sheet name="C" r:id='rId1'/>"#),
+            "{edited}"
+        );
         assert!(edited.ends_with("<new/></wb>"), "{edited}");
     }
 
     #[test]
     fn targets_resolve_like_opc() {
-        assert_eq!(resolve("xl", "worksheets/sheet1.xml"), "xl/worksheets/sheet1.xml");
-        assert_eq!(resolve("xl/worksheets", "../tables/table1.xml"), "xl/tables/table1.xml");
+        assert_eq!(
+            resolve("xl", "worksheets/sheet1.xml"),
+            "xl/worksheets/sheet1.xml"
+        );
+        assert_eq!(
+            resolve("xl/worksheets", "../tables/table1.xml"),
+            "xl/tables/table1.xml"
+        );
         assert_eq!(resolve("xl", "/xl/styles.xml"), "xl/styles.xml");
         assert_eq!(rels_of("xl/workbook.xml"), "xl/_rels/workbook.xml.rels");
         assert_eq!(escape("a<b & \"c\""), "a&lt;b &amp; &quot;c&quot;");

@@ -99,9 +99,12 @@ impl Kind for Excel {
 
     async fn finish(&self, input: FinishInput<'_>) -> Result<Finished, JobError> {
         let (source_name, source_path) = workbook_input(&input)?;
-        let source = tokio::fs::read(&source_path)
-            .await
-            .map_err(|e| JobError::new(ErrorCode::Internal, format!("the input {source_name} cannot be read again: {e}")))?;
+        let source = tokio::fs::read(&source_path).await.map_err(|e| {
+            JobError::new(
+                ErrorCode::Internal,
+                format!("the input {source_name} cannot be read again: {e}"),
+            )
+        })?;
         match input.output {
             Some(script) => apply_script(script, source, source_name).await,
             None => accept_rebuilt(&input, source, source_name).await,
@@ -118,18 +121,34 @@ fn workbook_input(input: &FinishInput<'_>) -> Result<(String, PathBuf), JobError
         .zip(input.inputs)
         .find(|(file, _)| apply::is_supported(&file.name))
         .map(|(file, path)| (file.name.clone(), path.clone()))
-        .ok_or_else(|| JobError::new(ErrorCode::NoData, "the job has no workbook or table file to edit"))
+        .ok_or_else(|| {
+            JobError::new(
+                ErrorCode::NoData,
+                "the job has no workbook or table file to edit",
+            )
+        })
 }
 
-async fn apply_script(script: &Bytes, source: Vec<u8>, source_name: String) -> Result<Finished, JobError> {
+async fn apply_script(
+    script: &Bytes,
+    source: Vec<u8>,
+    source_name: String,
+) -> Result<Finished, JobError> {
     if script.len() > MAX_EDITS_BYTES {
         return Err(JobError::new(
             ErrorCode::InvalidOutput,
-            format!("the program wrote {EDITS_FILE} of {} MB, more than the {} MB allowed", script.len() >> 20, MAX_EDITS_BYTES >> 20),
+            format!(
+                "the program wrote {EDITS_FILE} of {} MB, more than the {} MB allowed",
+                script.len() >> 20,
+                MAX_EDITS_BYTES >> 20
+            ),
         ));
     }
     let edits: Edits = serde_json::from_slice(script).map_err(|e| {
-        JobError::new(ErrorCode::InvalidOutput, format!("the program wrote {EDITS_FILE}, but it is not a valid edit script: {e}"))
+        JobError::new(
+            ErrorCode::InvalidOutput,
+            format!("the program wrote {EDITS_FILE}, but it is not a valid edit script: {e}"),
+        )
     })?;
     let applied = tokio::task::spawn_blocking(move || apply::apply(&source, &source_name, &edits))
         .await
@@ -139,7 +158,11 @@ async fn apply_script(script: &Bytes, source: Vec<u8>, source_name: String) -> R
 }
 
 fn finished(applied: Applied) -> Finished {
-    let mut files = vec![(ArtifactKind::Workbook, applied.file_name.clone(), Bytes::from(applied.bytes))];
+    let mut files = vec![(
+        ArtifactKind::Workbook,
+        applied.file_name.clone(),
+        Bytes::from(applied.bytes),
+    )];
     for (name, bytes) in applied.also {
         files.push((ArtifactKind::Data, name, Bytes::from(bytes)));
     }
@@ -155,7 +178,11 @@ fn finished(applied: Applied) -> Finished {
 
 /// No script: a workbook the program saved itself, accepted only if nothing beyond the
 /// cells was lost.
-async fn accept_rebuilt(input: &FinishInput<'_>, source: Vec<u8>, source_name: String) -> Result<Finished, JobError> {
+async fn accept_rebuilt(
+    input: &FinishInput<'_>,
+    source: Vec<u8>,
+    source_name: String,
+) -> Result<Finished, JobError> {
     let path = input.output_dir.join(OUTPUT_FILE);
     let Ok(rebuilt) = tokio::fs::read(&path).await else {
         return Err(JobError::new(
@@ -168,14 +195,16 @@ async fn accept_rebuilt(input: &FinishInput<'_>, source: Vec<u8>, source_name: S
         true => verify::check(&input_bytes, &output, Expect::Rebuilt),
         false => verify::check_from_cells(&input_bytes, &source_name, &output),
     })
-        .await
-        .map_err(|e| JobError::new(ErrorCode::Internal, format!("the check stopped: {e}")))?
-        .map_err(|e| {
-            JobError::new(
-                ErrorCode::EditFailed,
-                format!("the program saved {OUTPUT_FILE} itself instead of writing {EDITS_FILE}, and {e}"),
-            )
-        })?;
+    .await
+    .map_err(|e| JobError::new(ErrorCode::Internal, format!("the check stopped: {e}")))?
+    .map_err(|e| {
+        JobError::new(
+            ErrorCode::EditFailed,
+            format!(
+                "the program saved {OUTPUT_FILE} itself instead of writing {EDITS_FILE}, and {e}"
+            ),
+        )
+    })?;
     Ok(Finished {
         results: KindResults::Excel(Results {
             fidelity: Fidelity {
@@ -201,7 +230,9 @@ mod tests {
     use std::path::Path;
 
     fn fixture(name: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/book").join(name)
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/book")
+            .join(name)
     }
 
     fn job_on(name: &str) -> Job {
@@ -215,7 +246,12 @@ mod tests {
         job
     }
 
-    async fn finish(job: &Job, inputs: &[PathBuf], script: Option<&str>, dir: &Path) -> Result<Finished, JobError> {
+    async fn finish(
+        job: &Job,
+        inputs: &[PathBuf],
+        script: Option<&str>,
+        dir: &Path,
+    ) -> Result<Finished, JobError> {
         let bytes = script.map(|s| Bytes::from(s.to_string()));
         Excel
             .finish(FinishInput {
@@ -235,17 +271,39 @@ mod tests {
         let job = job_on("table-multiple.xlsx");
         let inputs = [fixture("table-multiple.xlsx")];
         let script = r#"{"version": 1, "new_sheets": [{"name": "Counts", "columns": ["n"], "rows": [[3]]}]}"#;
-        let done = finish(&job, &inputs, Some(script), dir.path()).await.unwrap();
+        let done = finish(&job, &inputs, Some(script), dir.path())
+            .await
+            .unwrap();
         assert_eq!(done.files[0].1, "output.xlsx");
         let mut summary = Map::new();
         done.results.write_into(&mut summary);
         assert_eq!(summary["changes"][0]["change"], "sheet_added");
-        assert_eq!(summary["changes"][0]["text"], "sheet 'Counts' added (1 rows x 1 columns)");
-        assert!(summary["kept"].as_array().unwrap().iter().any(|k| k == "table Inventory"), "{summary:?}");
+        assert_eq!(
+            summary["changes"][0]["text"],
+            "sheet 'Counts' added (1 rows x 1 columns)"
+        );
+        assert!(
+            summary["kept"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|k| k == "table Inventory"),
+            "{summary:?}"
+        );
 
         let xlsm = job_on("mv-calculator-final-2-20-2013.xlsm");
-        let done = finish(&xlsm, &[fixture("mv-calculator-final-2-20-2013.xlsm")], Some(script), dir.path()).await.unwrap();
-        assert_eq!(done.files[0].1, "output.xlsm", "a macro-enabled input stays macro-enabled");
+        let done = finish(
+            &xlsm,
+            &[fixture("mv-calculator-final-2-20-2013.xlsm")],
+            Some(script),
+            dir.path(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            done.files[0].1, "output.xlsm",
+            "a macro-enabled input stays macro-enabled"
+        );
     }
 
     #[tokio::test]
@@ -253,13 +311,28 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let job = job_on("table-multiple.xlsx");
         let inputs = [fixture("table-multiple.xlsx")];
-        let unknown = finish(&job, &inputs, Some(r#"{"version": 1, "workbook": {}}"#), dir.path()).await.unwrap_err();
+        let unknown = finish(
+            &job,
+            &inputs,
+            Some(r#"{"version": 1, "workbook": {}}"#),
+            dir.path(),
+        )
+        .await
+        .unwrap_err();
         assert_eq!(unknown.code, ErrorCode::InvalidOutput);
-        assert!(unknown.message.contains("unknown field `workbook`"), "{}", unknown.message);
-        let broken = finish(&job, &inputs, Some("{not json"), dir.path()).await.unwrap_err();
+        assert!(
+            unknown.message.contains("unknown field `workbook`"),
+            "{}",
+            unknown.message
+        );
+        let broken = finish(&job, &inputs, Some("{not json"), dir.path())
+            .await
+            .unwrap_err();
         assert_eq!(broken.code, ErrorCode::InvalidOutput);
         let missing = r#"{"version": 1, "sheets": [{"sheet": "Nope", "table": {"header_row": 1, "first_row": 2, "last_row": 3, "first_col": 1, "last_col": 1}}], "new_sheets": [{"name": "x", "columns": ["a"], "rows": []}]}"#;
-        let err = finish(&job, &inputs, Some(missing), dir.path()).await.unwrap_err();
+        let err = finish(&job, &inputs, Some(missing), dir.path())
+            .await
+            .unwrap_err();
         assert_eq!(err.code, ErrorCode::EditFailed);
         assert!(err.message.contains("'Nope'"), "{}", err.message);
     }
@@ -285,10 +358,18 @@ mod tests {
                 out.raw_copy_file(raw).unwrap();
             }
         }
-        std::fs::write(dir.path().join(OUTPUT_FILE), out.finish().unwrap().into_inner()).unwrap();
+        std::fs::write(
+            dir.path().join(OUTPUT_FILE),
+            out.finish().unwrap().into_inner(),
+        )
+        .unwrap();
         let err = finish(&job, &inputs, None, dir.path()).await.unwrap_err();
         assert_eq!(err.code, ErrorCode::EditFailed);
-        assert!(err.message.contains("table xl/tables/table1.xml"), "{}", err.message);
+        assert!(
+            err.message.contains("table xl/tables/table1.xml"),
+            "{}",
+            err.message
+        );
     }
 
     #[tokio::test]
@@ -303,6 +384,10 @@ mod tests {
         std::fs::write(dir.path().join(OUTPUT_FILE), b"PK not a workbook").unwrap();
         let err = finish(&job, &inputs, None, dir.path()).await.unwrap_err();
         assert_eq!(err.code, ErrorCode::EditFailed);
-        assert!(err.message.contains("not a readable workbook"), "{}", err.message);
+        assert!(
+            err.message.contains("not a readable workbook"),
+            "{}",
+            err.message
+        );
     }
 }
