@@ -466,3 +466,107 @@ fn a_sort_moves_the_revenue_formulas_with_their_rows() {
     let formulas: Vec<String> = (2..=11).map(|r| format!("'=F{r}*G{r}'")).collect();
     assert_eq!(lines[1], format!("[{}]", formulas.join(", ")));
 }
+
+#[test]
+fn moved_formulas_drop_the_calculation_chain_and_ask_excel_to_recalculate() {
+    use crate::book::package::{Package, PartChanges};
+    use crate::book::workbook::Workbook;
+    let input = fixture("mv-calculator-final-2-20-2013.xlsm");
+    let mut package = Package::read(&input, "mv.xlsm").unwrap();
+    let mut workbook = Workbook::read(&mut package).unwrap();
+    assert_eq!(workbook.sheets().len(), 8);
+    assert_eq!(workbook.sheet("mv calculator").unwrap().part.as_deref(), Some("xl/worksheets/sheet4.xml"));
+    workbook.formulas_moved();
+    let mut changes = PartChanges::default();
+    workbook.finish(&package, &mut changes);
+    assert!(changes.removed.contains("xl/calcChain.xml"));
+    let output = package.write(&changes).unwrap();
+    assert!(!raw_entries(&output).iter().any(|e| e.0 == "xl/calcChain.xml"));
+    let rels = part_text(&output, "xl/_rels/workbook.xml.rels");
+    let types = part_text(&output, "[Content_Types].xml");
+    assert!(!rels.contains("calcChain") && !types.contains("calcChain"), "{rels}\n{types}");
+    assert!(rels.contains("vbaProject.bin"), "the macros' relationship stays");
+    let book = part_text(&output, "xl/workbook.xml");
+    assert_eq!(book.matches("fullCalcOnLoad=\"1\"").count(), 1, "{book}");
+    let calc = book.find("<calcPr").unwrap();
+    assert!(calc > book.find("</definedNames>").unwrap(), "calcPr is where the schema puts it");
+    // openpyxl (keep_vba) opens it, with the macros.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.xlsm");
+    std::fs::write(&out, &output).unwrap();
+    let read = run_python(
+        "import sys, openpyxl\nwb = openpyxl.load_workbook(sys.argv[1], keep_vba=True)\nprint(len(wb.sheetnames), wb.vba_archive is not None)",
+        &[&out],
+    );
+    assert_eq!(read.trim(), "8 True");
+}
+
+#[test]
+fn a_table_widens_over_appended_columns_with_new_table_columns() {
+    use crate::book::edits::SheetEdit;
+    use crate::book::formula::RowMap;
+    use crate::book::package::{Package, PartChanges};
+    use crate::book::parts::adjust_parts;
+    use crate::book::workbook::Workbook;
+    let input = fixture("table-multiple.xlsx");
+    let mut package = Package::read(&input, "t.xlsx").unwrap();
+    let workbook = Workbook::read(&mut package).unwrap();
+    let edit: SheetEdit = serde_json::from_str(
+        r#"{"sheet": "Sheet1", "table": {"header_row": 1, "first_row": 2, "last_row": 5, "first_col": 1, "last_col": 3},
+            "add_columns": [{"header": "Quantity", "formula": "=C{r}*2", "values": [1, 2, 3, 4]}]}"#,
+    )
+    .unwrap();
+    let map = RowMap::new(&edit.table, None).unwrap();
+    let mut out = PartChanges::default();
+    let found = adjust_parts(&mut package, &workbook, &edit, &map, &mut out).unwrap();
+    let table = String::from_utf8(out.get("xl/tables/table1.xml").unwrap().to_vec()).unwrap();
+    assert!(table.contains(r#"ref="A1:D5""#) && table.contains(r#"<autoFilter ref="A1:D5"/>"#), "{table}");
+    assert!(
+        table.contains(r#"<tableColumns count="4">"#) && table.contains(r#"<tableColumn id="4" name="Quantity2"/>"#),
+        "a unique name for a header the table already has: {table}"
+    );
+    assert_eq!(found.changes.len(), 1);
+    assert_eq!(found.changes[0].to_string(), "Sheet1: table Inventory A1:C5 -> A1:D5");
+    assert_eq!(out.touched().len(), 1, "the other tables are untouched");
+}
+
+#[test]
+fn comments_and_their_notes_move_with_their_rows_and_go_with_removed_ones() {
+    use crate::book::edits::SheetEdit;
+    use crate::book::formula::RowMap;
+    use crate::book::package::{Package, PartChanges};
+    use crate::book::parts::adjust_parts;
+    use crate::book::workbook::Workbook;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sales.xlsx");
+    run_python(BUILD_SALES, &[&path]);
+    let input = std::fs::read(&path).unwrap();
+    let script = |rows: &str| -> SheetEdit {
+        serde_json::from_str(&format!(
+            r#"{{"sheet": "Data", "table": {{"header_row": 1, "first_row": 2, "last_row": 11, "first_col": 1, "last_col": 8}}, "rows": {rows}}}"#
+        ))
+        .unwrap()
+    };
+    // Row 2 (the comment's) lands in row 5.
+    let sorted = script("[3, 4, 5, 2, 6, 7, 8, 9, 10, 11]");
+    let mut package = Package::read(&input, "s.xlsx").unwrap();
+    let workbook = Workbook::read(&mut package).unwrap();
+    let map = RowMap::new(&sorted.table, sorted.rows.as_deref()).unwrap();
+    let mut out = PartChanges::default();
+    adjust_parts(&mut package, &workbook, &sorted, &map, &mut out).unwrap();
+    let comments = out.touched().into_iter().find(|p| p.contains("comment")).expect("the comments part changed");
+    let text = String::from_utf8(out.get(&comments).unwrap().to_vec()).unwrap();
+    assert!(text.contains(r#"ref="C5""#) && !text.contains(r#"ref="C2""#), "{text}");
+    let vml = out.touched().into_iter().find(|p| p.ends_with(".vml")).expect("the notes' drawing changed");
+    let vml = String::from_utf8(out.get(&vml).unwrap().to_vec()).unwrap();
+    assert!(vml.contains(":Row>4</") && !vml.contains(":Row>1</"), "0-based row 4 is sheet row 5: {vml}");
+    // Row 2 filtered out: the comment goes with it, and says so.
+    let filtered = script("[3, 4, 5]");
+    let mut package = Package::read(&input, "s.xlsx").unwrap();
+    let map = RowMap::new(&filtered.table, filtered.rows.as_deref()).unwrap();
+    let mut out = PartChanges::default();
+    let found = adjust_parts(&mut package, &workbook, &filtered, &map, &mut out).unwrap();
+    assert_eq!(found.lost, ["the comment at Data!C2 went with its row, which was removed"]);
+    let text = String::from_utf8(out.get(&comments).unwrap().to_vec()).unwrap();
+    assert!(!text.contains("<comment "), "{text}");
+}
