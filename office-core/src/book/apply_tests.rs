@@ -416,7 +416,10 @@ fn bad_scripts_and_inputs_are_refused_with_a_reason() {
         "{err}"
     );
     let err = apply::apply(b"not a zip at all", "t.xlsx", &new_sheet_script()).unwrap_err();
-    assert!(err.0.contains("not a workbook package"), "{err}");
+    assert!(
+        err.0.contains("cannot be opened as an Excel package"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -475,21 +478,37 @@ fn moved_formulas_drop_the_calculation_chain_and_ask_excel_to_recalculate() {
     let mut package = Package::read(&input, "mv.xlsm").unwrap();
     let mut workbook = Workbook::read(&mut package).unwrap();
     assert_eq!(workbook.sheets().len(), 8);
-    assert_eq!(workbook.sheet("mv calculator").unwrap().part.as_deref(), Some("xl/worksheets/sheet4.xml"));
+    assert_eq!(
+        workbook.sheet("mv calculator").unwrap().part.as_deref(),
+        Some("xl/worksheets/sheet4.xml")
+    );
     workbook.formulas_moved();
     let mut changes = PartChanges::default();
     workbook.finish(&package, &mut changes);
     assert!(changes.removed.contains("xl/calcChain.xml"));
     let output = package.write(&changes).unwrap();
-    assert!(!raw_entries(&output).iter().any(|e| e.0 == "xl/calcChain.xml"));
+    assert!(
+        !raw_entries(&output)
+            .iter()
+            .any(|e| e.0 == "xl/calcChain.xml")
+    );
     let rels = part_text(&output, "xl/_rels/workbook.xml.rels");
     let types = part_text(&output, "[Content_Types].xml");
-    assert!(!rels.contains("calcChain") && !types.contains("calcChain"), "{rels}\n{types}");
-    assert!(rels.contains("vbaProject.bin"), "the macros' relationship stays");
+    assert!(
+        !rels.contains("calcChain") && !types.contains("calcChain"),
+        "{rels}\n{types}"
+    );
+    assert!(
+        rels.contains("vbaProject.bin"),
+        "the macros' relationship stays"
+    );
     let book = part_text(&output, "xl/workbook.xml");
     assert_eq!(book.matches("fullCalcOnLoad=\"1\"").count(), 1, "{book}");
     let calc = book.find("<calcPr").unwrap();
-    assert!(calc > book.find("</definedNames>").unwrap(), "calcPr is where the schema puts it");
+    assert!(
+        calc > book.find("</definedNames>").unwrap(),
+        "calcPr is where the schema puts it"
+    );
     // openpyxl (keep_vba) opens it, with the macros.
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out.xlsm");
@@ -520,13 +539,20 @@ fn a_table_widens_over_appended_columns_with_new_table_columns() {
     let mut out = PartChanges::default();
     let found = adjust_parts(&mut package, &workbook, &edit, &map, &mut out).unwrap();
     let table = String::from_utf8(out.get("xl/tables/table1.xml").unwrap().to_vec()).unwrap();
-    assert!(table.contains(r#"ref="A1:D5""#) && table.contains(r#"<autoFilter ref="A1:D5"/>"#), "{table}");
     assert!(
-        table.contains(r#"<tableColumns count="4">"#) && table.contains(r#"<tableColumn id="4" name="Quantity2"/>"#),
+        table.contains(r#"ref="A1:D5""#) && table.contains(r#"<autoFilter ref="A1:D5"/>"#),
+        "{table}"
+    );
+    assert!(
+        table.contains(r#"<tableColumns count="4">"#)
+            && table.contains(r#"<tableColumn id="4" name="Quantity2"/>"#),
         "a unique name for a header the table already has: {table}"
     );
     assert_eq!(found.changes.len(), 1);
-    assert_eq!(found.changes[0].to_string(), "Sheet1: table Inventory A1:C5 -> A1:D5");
+    assert_eq!(
+        found.changes[0].to_string(),
+        "Sheet1: table Inventory A1:C5 -> A1:D5"
+    );
     assert_eq!(out.touched().len(), 1, "the other tables are untouched");
 }
 
@@ -554,19 +580,66 @@ fn comments_and_their_notes_move_with_their_rows_and_go_with_removed_ones() {
     let map = RowMap::new(&sorted.table, sorted.rows.as_deref()).unwrap();
     let mut out = PartChanges::default();
     adjust_parts(&mut package, &workbook, &sorted, &map, &mut out).unwrap();
-    let comments = out.touched().into_iter().find(|p| p.contains("comment")).expect("the comments part changed");
+    let comments = out
+        .touched()
+        .into_iter()
+        .find(|p| p.contains("comment"))
+        .expect("the comments part changed");
     let text = String::from_utf8(out.get(&comments).unwrap().to_vec()).unwrap();
-    assert!(text.contains(r#"ref="C5""#) && !text.contains(r#"ref="C2""#), "{text}");
-    let vml = out.touched().into_iter().find(|p| p.ends_with(".vml")).expect("the notes' drawing changed");
+    assert!(
+        text.contains(r#"ref="C5""#) && !text.contains(r#"ref="C2""#),
+        "{text}"
+    );
+    let vml = out
+        .touched()
+        .into_iter()
+        .find(|p| p.ends_with(".vml"))
+        .expect("the notes' drawing changed");
     let vml = String::from_utf8(out.get(&vml).unwrap().to_vec()).unwrap();
-    assert!(vml.contains(":Row>4</") && !vml.contains(":Row>1</"), "0-based row 4 is sheet row 5: {vml}");
+    assert!(
+        vml.contains(":Row>4</") && !vml.contains(":Row>1</"),
+        "0-based row 4 is sheet row 5: {vml}"
+    );
     // Row 2 filtered out: the comment goes with it, and says so.
     let filtered = script("[3, 4, 5]");
     let mut package = Package::read(&input, "s.xlsx").unwrap();
     let map = RowMap::new(&filtered.table, filtered.rows.as_deref()).unwrap();
     let mut out = PartChanges::default();
     let found = adjust_parts(&mut package, &workbook, &filtered, &map, &mut out).unwrap();
-    assert_eq!(found.lost, ["the comment at Data!C2 went with its row, which was removed"]);
+    assert_eq!(
+        found.lost,
+        ["the comment at Data!C2 went with its row, which was removed"]
+    );
     let text = String::from_utf8(out.get(&comments).unwrap().to_vec()).unwrap();
     assert!(!text.contains("<comment "), "{text}");
+}
+
+#[test]
+fn workbooks_the_writer_cannot_model_get_a_clear_error_or_a_checked_result() {
+    for (name, expected) in [
+        ("pass_protected.xlsx", Some("encrypted")),
+        ("strict_iso_paths.xlsx", Some("Strict Open XML")),
+        ("xlsx-corrupted.xlsx", None),
+        ("poc-shared-strings.xlsx", None),
+    ] {
+        let started = std::time::Instant::now();
+        let result = apply::apply(&fixture(name), name, &new_sheet_script());
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "{name}: took {:?}",
+            started.elapsed()
+        );
+        match (result, expected) {
+            (Err(e), Some(words)) => assert!(e.0.contains(words), "{name}: {e}"),
+            (Ok(applied), Some(_)) => {
+                panic!("{name}: edited, with kept {:?}", applied.fidelity.kept)
+            }
+            // Either refused with a sentence, or written and checked against the input.
+            (Err(e), None) => assert!(e.0.len() > 20, "{name}: {e}"),
+            (Ok(applied), None) => {
+                let touched = verify::differing_parts(&fixture(name), &applied.bytes).unwrap();
+                verify::check(&fixture(name), &applied.bytes, Expect::Edited(&touched)).unwrap();
+            }
+        }
+    }
 }

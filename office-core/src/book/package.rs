@@ -51,8 +51,9 @@ impl<'a> Package<'a> {
     pub(crate) fn read(bytes: &'a [u8], file_name: &str) -> Result<Package<'a>, EditError> {
         let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| {
             EditError(format!(
-                "{file_name} is not a workbook package (not a readable zip: {e}); an \
-                 encrypted or damaged workbook cannot be edited"
+                "{file_name} cannot be opened as an Excel package (not a readable zip: {e}); \
+                 an encrypted (password-protected) or damaged workbook cannot be edited: save \
+                 it without a password and try again"
             ))
         })?;
         let checked = checked_entries(&mut archive)
@@ -280,7 +281,10 @@ mod tests {
     #[test]
     fn not_a_zip_and_a_damaged_part_are_errors() {
         let err = Package::read(b"PK\x03\x04 not really", "x.xlsx").unwrap_err();
-        assert!(err.0.contains("not a workbook package"), "{err}");
+        assert!(
+            err.0.contains("cannot be opened as an Excel package"),
+            "{err}"
+        );
         let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
         let stored = zip::write::SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Stored);
