@@ -443,7 +443,6 @@ fn an_xls_input_comes_back_as_xlsx_with_a_note() {
 }
 
 #[test]
-#[ignore = "needs book::sheet (13A)"]
 fn a_sort_moves_the_revenue_formulas_with_their_rows() {
     let dir = tempfile::tempdir().unwrap();
     let input_path = dir.path().join("sales.xlsx");
@@ -642,4 +641,73 @@ fn workbooks_the_writer_cannot_model_get_a_clear_error_or_a_checked_result() {
             }
         }
     }
+}
+
+#[test]
+fn a_filter_shrinks_the_ranges_that_point_into_the_table_and_refuses_to_break_a_reference() {
+    let dir = tempfile::tempdir().unwrap();
+    let input_path = dir.path().join("sales.xlsx");
+    run_python(BUILD_SALES, &[&input_path]);
+    let input = std::fs::read(&input_path).unwrap();
+    // Keep the rows whose Units (i*3%7+1) is at least 4: rows 2, 4, 6, 8, 9, 11.
+    let kept: Vec<u32> = (2..=11).filter(|i| i * 3 % 7 + 1 >= 4).collect();
+    let script = |rows: &[u32]| -> Edits {
+        serde_json::from_str(&format!(
+            r#"{{"version": 1, "sheets": [{{"sheet": "Data", "table": {{"header_row": 1, "first_row": 2, "last_row": 11, "first_col": 1, "last_col": 8}}, "rows": {rows:?}}}]}}"#
+        ))
+        .unwrap()
+    };
+    let applied = apply::apply(&input, "sales.xlsx", &script(&kept)).unwrap();
+    let out = dir.path().join("filtered.xlsx");
+    std::fs::write(&out, &applied.bytes).unwrap();
+    let last = 1 + kept.len();
+    let read = run_python(
+        r#"
+import sys, openpyxl
+b = openpyxl.load_workbook(sys.argv[1])
+d = b["Data"]
+print(d.max_row, [d.cell(r, 6).value for r in range(2, d.max_row + 1)])
+print(b["Dashboard"]["B2"].value)
+print(b.defined_names["Units"].attr_text, d.auto_filter.ref)
+print(len(b["Dashboard"]._charts), [r.coord for r in b["Notes"].merged_cells.ranges])
+"#,
+        &[&out],
+    );
+    let lines: Vec<&str> = read.lines().collect();
+    let units: Vec<u32> = kept.iter().map(|i| i * 3 % 7 + 1).collect();
+    assert_eq!(lines[0], format!("{last} {units:?}"));
+    assert_eq!(
+        lines[1],
+        format!("=SUMIF(Data!$B$2:$B${last},A2,Data!$F$2:$F${last})"),
+        "a range into the table shrinks"
+    );
+    assert_eq!(lines[2], format!("Data!$F$2:$F${last} A1:H{last}"));
+    assert_eq!(
+        lines[3], "1 ['A1:D1']",
+        "the other sheets' chart and merge are still there"
+    );
+    let said: Vec<String> = applied
+        .fidelity
+        .changes
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert!(
+        said.iter().any(|c| c.contains("4 rows removed")),
+        "{said:?}"
+    );
+    assert!(
+        said.iter().any(|c| c.starts_with("Dashboard!B2")),
+        "{said:?}"
+    );
+
+    // A single reference to a removed row is never silently wrong: the job fails naming it.
+    let pointing = dir.path().join("pointing.xlsx");
+    run_python(
+        "import sys, openpyxl\nwb = openpyxl.load_workbook(sys.argv[1])\nwb['Notes']['A3'] = '=Data!F3'\nwb.save(sys.argv[2])",
+        &[&input_path, &pointing],
+    );
+    let err =
+        apply::apply(&std::fs::read(&pointing).unwrap(), "p.xlsx", &script(&kept)).unwrap_err();
+    assert!(err.0.contains("Notes!A3"), "{err}");
 }
