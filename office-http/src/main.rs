@@ -265,16 +265,9 @@ async fn run_one(
         tokio::fs::write(&path, bytes).await?;
     }
     println!("job {} {}", job.id, job.status);
-    if let Some(steps) = engine
-        .summary(&job)
-        .await
-        .ok()
-        .and_then(|s| s.get("steps").cloned())
-        && let Some(steps) = steps.as_array()
-    {
-        for step in steps {
-            println!("  - {}", step.as_str().unwrap_or_default());
-        }
+    let summary = engine.summary(&job).await.ok();
+    for line in summary_lines(summary.as_ref()) {
+        println!("{line}");
     }
     if let Some(error) = &job.error {
         println!("error ({}): {}", error.code, error.message);
@@ -288,6 +281,45 @@ async fn run_one(
     } else {
         1
     })
+}
+
+/// The steps, then one line per change the write-back made (`changes[].text`) and what
+/// it could not keep, as `office run` prints them.
+fn summary_lines(summary: Option<&serde_json::Value>) -> Vec<String> {
+    let Some(summary) = summary else {
+        return Vec::new();
+    };
+    let texts = |key: &str, field: Option<&str>| -> Vec<String> {
+        summary
+            .get(key)
+            .and_then(|v| v.as_array())
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|item| match field {
+                        Some(field) => item.get(field)?.as_str(),
+                        None => item.as_str(),
+                    })
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut lines: Vec<String> = texts("steps", None)
+        .into_iter()
+        .map(|s| format!("  - {s}"))
+        .collect();
+    let changes = texts("changes", Some("text"));
+    if !changes.is_empty() {
+        lines.push("changes:".into());
+        lines.extend(changes.into_iter().map(|c| format!("  {c}")));
+    }
+    let lost = texts("lost", None);
+    if !lost.is_empty() {
+        lines.push("not kept:".into());
+        lines.extend(lost.into_iter().map(|l| format!("  {l}")));
+    }
+    lines
 }
 
 fn validate(file: PathBuf) -> Result<i32> {
@@ -552,4 +584,32 @@ async fn shutdown_signal() {
         _ = terminate => {},
     }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::summary_lines;
+    use serde_json::json;
+
+    #[test]
+    fn run_prints_steps_then_one_line_per_change() {
+        let summary = json!({
+            "steps": ["Sorted by Units"],
+            "changes": [
+                {"change": "rows_reordered", "sheet": "Data", "range": "A2:H11", "text": "Data: rows A2:H11 reordered"},
+                {"change": "sheet_added", "sheet": "By Region", "rows": 4, "columns": 2, "text": "sheet 'By Region' added (4 rows x 2 columns)"}
+            ],
+            "lost": []
+        });
+        assert_eq!(
+            summary_lines(Some(&summary)),
+            [
+                "  - Sorted by Units",
+                "changes:",
+                "  Data: rows A2:H11 reordered",
+                "  sheet 'By Region' added (4 rows x 2 columns)"
+            ]
+        );
+        assert!(summary_lines(None).is_empty());
+    }
 }

@@ -6,10 +6,19 @@
 // The applier (in progress) is the user of these types.
 #![allow(dead_code)]
 
+pub(crate) mod apply;
 pub(crate) mod changes;
 pub(crate) mod edits;
 pub(crate) mod formula;
+pub(crate) mod new_sheet;
+pub(crate) mod package;
+pub(crate) mod parts;
 pub(crate) mod sheet;
+pub(crate) mod styles;
+pub(crate) mod text;
+pub(crate) mod verify;
+pub(crate) mod workbook;
+pub(crate) mod xml;
 
 /// Why an edit script cannot be applied to the workbook: one sentence a person
 /// understands (the script, the workbook, or their combination is at fault).

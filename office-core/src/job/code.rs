@@ -98,6 +98,10 @@ error_codes! {
     NoOutput => "no_output",
     /// The program wrote its kind's file, but not in the required form.
     InvalidOutput => "invalid_output",
+    /// The program's edit script could not be applied to the workbook as written, or the
+    /// result failed its check against the input (a lost sheet or part, a new formula
+    /// error, a broken reference); the message names the places.
+    EditFailed => "edit_failed",
     /// A file the program wrote was refused when collected (a zip bomb, a workbook whose
     /// scan passed its budget).
     OutputRejected => "output_rejected",
@@ -192,7 +196,7 @@ mod tests {
             assert!(seen.insert(s), "{s} twice");
             assert!(s.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{s}");
         }
-        assert_eq!(ErrorCode::ALL.len(), 31);
+        assert_eq!(ErrorCode::ALL.len(), 32);
     }
 
     #[test]

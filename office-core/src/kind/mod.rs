@@ -22,6 +22,7 @@ use crate::profile::FileProfile;
 use crate::submission::Submission;
 use bytes::Bytes;
 use serde_json::{Map, Value};
+use std::path::{Path, PathBuf};
 
 /// The program every kind runs is kept under this name.
 pub(crate) const CODE_FILE: &str = "generated.py";
@@ -48,6 +49,10 @@ pub(crate) struct FinishInput<'a> {
     pub output: Option<&'a Bytes>,
     /// The generator that wrote the program (a report's narrator).
     pub generator: &'a dyn CodeGenerator,
+    /// Local paths of the job's inputs, in the order of `job.inputs`.
+    pub inputs: &'a [PathBuf],
+    /// The program's output folder, as it left it.
+    pub output_dir: &'a Path,
 }
 
 /// What a finish step made.
@@ -66,9 +71,10 @@ pub(crate) struct Finished {
 /// The kind-specific part of a run's record, kept in summary.json.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) enum KindResults {
-    /// Nothing beyond the common fields (excel).
+    /// Nothing beyond the common fields.
     #[default]
     None,
+    Excel(excel::Results),
     Analytics(analytics::Results),
     Report(report::Summary),
 }
@@ -78,6 +84,7 @@ impl KindResults {
     pub(crate) fn write_into(&self, summary: &mut Map<String, Value>) {
         match self {
             KindResults::None => {}
+            KindResults::Excel(r) => r.write_into(summary),
             KindResults::Analytics(r) => r.write_into(summary),
             KindResults::Report(r) => r.write_into(summary),
         }
@@ -94,6 +101,12 @@ pub(crate) trait Kind: Send + Sync {
 
     /// What the program must write.
     fn contract(&self) -> Contract;
+
+    /// A file the program may write instead of `contract().output` (a workbook an excel
+    /// program saved itself); its finish step decides whether to accept it.
+    fn also_accepted(&self) -> Option<&'static str> {
+        None
+    }
 
     /// Turns what the program wrote into the kind's results, after collect.
     async fn finish(&self, input: FinishInput<'_>) -> std::result::Result<Finished, JobError>;

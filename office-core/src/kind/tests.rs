@@ -9,6 +9,8 @@ fn finish_input<'a>(job: &'a Job, output: Option<&'a Bytes>) -> FinishInput<'a> 
         profiles: &[],
         output,
         generator: &OfflinePlanner,
+        inputs: &[],
+        output_dir: std::path::Path::new("/nonexistent"),
     }
 }
 
@@ -76,7 +78,7 @@ async fn a_kind_written_in_one_file_runs_through_the_trait() {
 #[test]
 fn each_kind_owns_its_output_file_and_says_it_to_the_model() {
     for (job_kind, output) in [
-        (JobKind::Excel, "output.xlsx"),
+        (JobKind::Excel, "edits.json"),
         (JobKind::Analytics, "results.json"),
         (JobKind::Report, "analysis.json"),
     ] {

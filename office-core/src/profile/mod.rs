@@ -10,7 +10,7 @@ use std::path::Path;
 
 mod columns;
 mod header;
-mod sniff;
+pub(crate) mod sniff;
 mod text;
 mod values;
 mod workbook;

@@ -104,12 +104,23 @@ impl Runner {
     ) -> StageResult<()> {
         let kind = kind::of(job.kind);
         let output = self.collect(job, kind, outcome, scratch, record).await?;
+        let mut inputs = Vec::with_capacity(job.inputs.len());
+        for input in &job.inputs {
+            inputs.push(
+                self.input_path(job.id, &input.name, scratch)
+                    .await
+                    .map_err(internal)?,
+            );
+        }
+        let output_dir = scratch.output_dir();
         let finished = kind
             .finish(FinishInput {
                 job,
                 profiles: &record.profiles,
                 output: output.as_ref(),
                 generator,
+                inputs: &inputs,
+                output_dir: &output_dir,
             })
             .await?;
         for warning in finished.warnings {

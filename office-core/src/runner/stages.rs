@@ -238,8 +238,12 @@ impl Runner {
             )
             .await;
         }
+        let alternative = kind.also_accepted();
         if let Some(expected) = record.plan.as_ref().and_then(|p| p.output.as_ref())
-            && !collected.files.iter().any(|f| &f.name == expected)
+            && !collected
+                .files
+                .iter()
+                .any(|f| &f.name == expected || Some(f.name.as_str()) == alternative)
         {
             return Err(JobError::new(
                 ErrorCode::NoOutput,

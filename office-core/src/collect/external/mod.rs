@@ -142,41 +142,7 @@ pub fn scan_workbook(
     let Ok(mut archive) = zip::ZipArchive::new(std::io::BufReader::new(file)) else {
         return Ok(Vec::new());
     };
-    if archive.len() > MAX_ENTRIES {
-        return Err(format!(
-            "it has {} zip entries, more than the {MAX_ENTRIES} a workbook may have",
-            archive.len()
-        ));
-    }
-    // Overlapping entries make a few kilobytes inflate many times over (each entry reuses
-    // the same compressed data): refused before anything is inflated.
-    match archive.has_overlapping_entries() {
-        Ok(false) => {}
-        Ok(true) => {
-            return Err("its zip entries overlap one another (a zip bomb)".to_string());
-        }
-        Err(e) => return Err(format!("its zip directory cannot be read ({e})")),
-    }
-    let mut declared_total = 0u64;
-    let mut parts = Vec::new();
-    for index in 0..archive.len() {
-        let Ok(entry) = archive.by_index_raw(index) else {
-            continue;
-        };
-        let (size, compressed) = (entry.size(), entry.compressed_size());
-        declared_total = declared_total.saturating_add(size);
-        if declared_total > MAX_DECLARED_TOTAL {
-            return Err(format!(
-                "its entries declare more than {} MB inflated",
-                MAX_DECLARED_TOTAL >> 20
-            ));
-        }
-        let Ok(part) = entry.name().map(|name| name.into_owned()) else {
-            continue;
-        };
-        check_ratio(&part, size, compressed)?;
-        parts.push((index, part, compressed));
-    }
+    let parts = checked_entries(&mut archive)?;
     budget.check_time()?;
 
     let mut found = Vec::new();
@@ -226,6 +192,52 @@ pub fn scan_workbook(
     Ok(found)
 }
 
+/// The entries of a workbook package, checked before anything is inflated: not more than a
+/// workbook has, none overlapping another, none declaring more than its cap or inflating far
+/// past its compressed size. Each is `(index, name, compressed size)`; entries whose name
+/// cannot be read are left out. Shared with the write-back (`book::package`), which reads
+/// the user's package under the same bounds.
+pub(crate) fn checked_entries<R: Read + std::io::Seek>(
+    archive: &mut zip::ZipArchive<R>,
+) -> Result<Vec<(usize, String, u64)>, String> {
+    if archive.len() > MAX_ENTRIES {
+        return Err(format!(
+            "it has {} zip entries, more than the {MAX_ENTRIES} a workbook may have",
+            archive.len()
+        ));
+    }
+    // Overlapping entries make a few kilobytes inflate many times over (each entry reuses
+    // the same compressed data): refused before anything is inflated.
+    match archive.has_overlapping_entries() {
+        Ok(false) => {}
+        Ok(true) => {
+            return Err("its zip entries overlap one another (a zip bomb)".to_string());
+        }
+        Err(e) => return Err(format!("its zip directory cannot be read ({e})")),
+    }
+    let mut declared_total = 0u64;
+    let mut parts = Vec::new();
+    for index in 0..archive.len() {
+        let Ok(entry) = archive.by_index_raw(index) else {
+            continue;
+        };
+        let (size, compressed) = (entry.size(), entry.compressed_size());
+        declared_total = declared_total.saturating_add(size);
+        if declared_total > MAX_DECLARED_TOTAL {
+            return Err(format!(
+                "its entries declare more than {} MB inflated",
+                MAX_DECLARED_TOTAL >> 20
+            ));
+        }
+        let Ok(part) = entry.name().map(|name| name.into_owned()) else {
+            continue;
+        };
+        check_ratio(&part, size, compressed)?;
+        parts.push((index, part, compressed));
+    }
+    Ok(parts)
+}
+
 fn check_ratio(part: &str, size: u64, compressed: u64) -> Result<(), String> {
     if size > MAX_PART_BYTES {
         return Err(format!(
@@ -244,7 +256,7 @@ fn check_ratio(part: &str, size: u64, compressed: u64) -> Result<(), String> {
 
 /// A part's bytes, inflated in steps against the budget and the part's caps (the sizes in
 /// the directory may lie, so what is actually read is counted).
-fn inflate(
+pub(crate) fn inflate(
     mut entry: impl Read,
     part: &str,
     compressed: u64,

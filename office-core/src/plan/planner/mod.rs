@@ -42,9 +42,6 @@ use columns::Column;
 /// The name recorded on jobs whose code this generator wrote.
 pub(crate) const GENERATOR_NAME: &str = "planner";
 
-/// The file an excel program writes: the edit script (`book::edits` owns the name).
-pub(crate) const OUTPUT_FILE: &str = crate::book::edits::EDITS_FILE;
-
 /// The account of its run an excel program writes next to the script (owned by the kind).
 pub(crate) use crate::kind::excel::RESULT_FILE;
 

@@ -1,0 +1,713 @@
+//! The write-back on real workbooks (`tests/fixtures/book/`, see SOURCES.md there) and on
+//! one built with openpyxl in the test, read back with openpyxl.
+
+use crate::book::apply;
+use crate::book::edits::Edits;
+use crate::book::verify::{self, Expect};
+use std::collections::BTreeMap;
+use std::io::{Cursor, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/book")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn python() -> PathBuf {
+    std::env::var_os("OFFICE_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python"))
+}
+
+/// Runs `code` in the real Python with `args`; its stdout.
+fn run_python(code: &str, args: &[&Path]) -> String {
+    let out = Command::new(python())
+        .arg("-c")
+        .arg(code)
+        .args(args)
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "python failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Every entry's raw (compressed) bytes and CRC, by name, in order.
+fn raw_entries(bytes: &[u8]) -> Vec<(String, u32, Vec<u8>)> {
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+    (0..archive.len())
+        .map(|i| {
+            let mut raw = archive.by_index_raw(i).unwrap();
+            let mut data = Vec::new();
+            raw.read_to_end(&mut data).unwrap();
+            (raw.name().unwrap().into_owned(), raw.crc32(), data)
+        })
+        .collect()
+}
+
+fn part_text(bytes: &[u8], name: &str) -> String {
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+    let mut text = String::new();
+    archive
+        .by_name(name)
+        .unwrap()
+        .read_to_string(&mut text)
+        .unwrap();
+    text
+}
+
+fn new_sheet_script() -> Edits {
+    serde_json::from_str(
+        r##"{"version": 1, "steps": ["Added a summary"],
+            "new_sheets": [{"name": "Summary", "columns": ["Label", "Value", "Day"],
+                "rows": [["NA", 2.5, {"date": "2024-01-31"}], ["00123", 4, null]],
+                "formulas": [[null, "=1+1.5", null], [null, null, null]]}]}"##,
+    )
+    .unwrap()
+}
+
+/// Entries the new-sheet edit may touch: the workbook's own parts and styles.
+const BOOKKEEPING: &[&str] = &[
+    "xl/workbook.xml",
+    "xl/_rels/workbook.xml.rels",
+    "[Content_Types].xml",
+    "xl/styles.xml",
+    "xl/calcChain.xml",
+];
+
+#[test]
+fn a_new_sheet_on_real_workbooks_leaves_every_other_entry_byte_identical() {
+    for (name, expected_kept) in [
+        (
+            "mv-calculator-final-2-20-2013.xlsm",
+            "macros (xl/vbaProject.bin)",
+        ),
+        ("pivots.xlsx", "pivot table xl/pivotTables/pivotTable1.xml"),
+        ("table-multiple.xlsx", "table Inventory"),
+        ("date_1904.xlsx", "sheet Sheet1"),
+    ] {
+        let input = fixture(name);
+        let applied = apply::apply(&input, name, &new_sheet_script())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let ext = name.rsplit_once('.').unwrap().1;
+        assert_eq!(applied.file_name, format!("output.{ext}"));
+        let before = raw_entries(&input);
+        let after: BTreeMap<String, (u32, Vec<u8>)> = raw_entries(&applied.bytes)
+            .into_iter()
+            .map(|(n, c, d)| (n, (c, d)))
+            .collect();
+        let mut untouched = 0;
+        for (entry, crc, data) in &before {
+            if BOOKKEEPING.contains(&entry.as_str()) {
+                continue;
+            }
+            let (out_crc, out_data) = after
+                .get(entry)
+                .unwrap_or_else(|| panic!("{name}: {entry} is gone"));
+            assert_eq!(
+                (out_crc, out_data),
+                (crc, data),
+                "{name}: {entry} is not the same compressed bytes"
+            );
+            untouched += 1;
+        }
+        assert!(untouched >= 3, "{name}: only {untouched} entries compared");
+        // The input's order is kept: the first entries are the input's, in order.
+        let order: Vec<String> = raw_entries(&applied.bytes)
+            .into_iter()
+            .map(|e| e.0)
+            .collect();
+        let input_order: Vec<String> = before.iter().map(|e| e.0.clone()).collect();
+        assert_eq!(&order[..input_order.len()], &input_order[..], "{name}");
+        assert!(
+            applied.fidelity.kept.iter().any(|k| k == expected_kept),
+            "{name}: kept {:?} lacks {expected_kept}",
+            applied.fidelity.kept
+        );
+        assert_eq!(applied.fidelity.changes.len(), 1, "{name}");
+        if ext == "xlsm" {
+            assert_eq!(applied.content_type, apply::XLSM_CONTENT_TYPE);
+            let types = part_text(&applied.bytes, "[Content_Types].xml");
+            assert!(
+                types.contains("macroEnabled"),
+                "{name}: the workbook keeps its macro-enabled content type"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_1904_workbook_gets_1904_serials_and_openpyxl_reads_the_new_sheet() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, base) in [("date_1904.xlsx", "1904"), ("table-multiple.xlsx", "1900")] {
+        let applied = apply::apply(&fixture(name), name, &new_sheet_script()).unwrap();
+        let out = dir.path().join(format!("out-{base}.xlsx"));
+        std::fs::write(&out, &applied.bytes).unwrap();
+        let read = run_python(
+            r#"
+import sys, openpyxl
+wb = openpyxl.load_workbook(sys.argv[1])
+ws = wb["Summary"]
+print(repr([[c.value for c in row] for row in ws.iter_rows()]))
+print(ws["C2"].number_format, ws["A1"].font.b, ws.freeze_panes, ws["A2"].data_type)
+wbv = openpyxl.load_workbook(sys.argv[1], data_only=True)
+print(wbv["Summary"]["B2"].value, wb.epoch.year)
+"#,
+            &[&out],
+        );
+        let lines: Vec<&str> = read.lines().collect();
+        assert_eq!(
+            lines[0],
+            "[['Label', 'Value', 'Day'], ['NA', '=1+1.5', datetime.datetime(2024, 1, 31, 0, 0)], ['00123', 4, None]]",
+            "{name}: text stays text, the date is the date in either system"
+        );
+        assert_eq!(lines[1], "yyyy-mm-dd True A2 s", "{name}");
+        assert_eq!(
+            lines[2],
+            format!("2.5 {}", if base == "1904" { 1904 } else { 1899 }),
+            "{name}"
+        );
+    }
+}
+
+/// A workbook with every feature of the issue, built by openpyxl.
+const BUILD_SALES: &str = r##"
+import sys, datetime, openpyxl
+from openpyxl.styles import Font, PatternFill
+from openpyxl.formatting.rule import CellIsRule
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.comments import Comment
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.chart import BarChart, Reference
+wb = openpyxl.Workbook()
+ws = wb.active
+ws.title = "Data"
+ws.append(["Date", "Region", "Rep", "Product", "Code", "Units", "Price", "Revenue"])
+for c in ws[1]:
+    c.font = Font(bold=True, color="FFFFFF")
+    c.fill = PatternFill("solid", fgColor="305496")
+regions = ["North", "South", "East", "West"]
+for i in range(2, 12):
+    ws.append([datetime.date(2024, 1, i), regions[i % 4], "Rep%d" % i, "NA" if i == 3 else "P%d" % i, "00%d" % i, i * 3 % 7 + 1, 2.5 + i, "=F%d*G%d" % (i, i)])
+    ws.cell(i, 1).number_format = "yyyy-mm-dd"
+    ws.cell(i, 7).number_format = '"$"#,##0.00'
+ws.column_dimensions["B"].width = 14
+ws.freeze_panes = "A2"
+ws.auto_filter.ref = "A1:H11"
+ws.conditional_formatting.add("F2:F11", CellIsRule(operator="greaterThan", formula=["5"], fill=PatternFill("solid", fgColor="FFC7CE")))
+dv = DataValidation(type="list", formula1='"North,South,East,West"')
+ws.add_data_validation(dv)
+dv.add("B2:B11")
+ws["C2"].comment = Comment("top rep", "me")
+wb.defined_names["Units"] = DefinedName("Units", attr_text="Data!$F$2:$F$11")
+dash = wb.create_sheet("Dashboard")
+dash.append(["Region", "Units"])
+for r, name in enumerate(regions, start=2):
+    dash.append([name, '=SUMIF(Data!$B$2:$B$11,A%d,Data!$F$2:$F$11)' % r])
+chart = BarChart()
+chart.add_data(Reference(dash, min_col=2, min_row=1, max_row=5), titles_from_data=True)
+chart.set_categories(Reference(dash, min_col=1, min_row=2, max_row=5))
+dash.add_chart(chart, "D2")
+notes = wb.create_sheet("Notes")
+notes["A1"] = "Quarterly sales, read me"
+notes.merge_cells("A1:D1")
+wb.save(sys.argv[1])
+"##;
+
+#[test]
+fn the_sales_workbook_keeps_every_feature_and_gains_a_summary_sheet() {
+    let dir = tempfile::tempdir().unwrap();
+    let input_path = dir.path().join("sales.xlsx");
+    run_python(BUILD_SALES, &[&input_path]);
+    let input = std::fs::read(&input_path).unwrap();
+    let edits: Edits = serde_json::from_str(
+        r##"{"version": 1, "new_sheets": [{"name": "By Region", "columns": ["Region", "Units"],
+            "rows": [["North", 0], ["South", 0]],
+            "formulas": [[null, "=SUMIFS(Data!$F$2:$F$11,Data!$B$2:$B$11,A2)"], [null, "=SUMIFS(Data!$F$2:$F$11,Data!$B$2:$B$11,A3)"]],
+            "number_formats": [null, "0"]}]}"##,
+    )
+    .unwrap();
+    let applied = apply::apply(&input, "sales.xlsx", &edits).unwrap();
+    let out_path = dir.path().join("out.xlsx");
+    std::fs::write(&out_path, &applied.bytes).unwrap();
+    // The cached values are computed here independently, by openpyxl reading the input.
+    let read = run_python(
+        r#"
+import sys, openpyxl
+a = openpyxl.load_workbook(sys.argv[1]); b = openpyxl.load_workbook(sys.argv[2])
+print(b.sheetnames)
+for name in a.sheetnames:
+    wa, wb_ = a[name], b[name]
+    diff = [(x.coordinate, k) for ra, rb in zip(wa.iter_rows(), wb_.iter_rows()) for x, y in zip(ra, rb)
+            for k in ("value", "number_format", "font", "fill", "border", "alignment") if repr(getattr(x, k)) != repr(getattr(y, k))]
+    print(name, diff[:3] or "same", wa.max_row == wb_.max_row)
+d = b["Data"]
+print(d.freeze_panes, d.auto_filter.ref, len(d.conditional_formatting), len(d.data_validations.dataValidation), d["C2"].comment.text, b.defined_names["Units"].attr_text)
+print(len(b["Dashboard"]._charts), [r.coord for r in b["Notes"].merged_cells.ranges][0])
+s = b["By Region"]
+print(s["B2"].value, s["B3"].value, s["B2"].number_format)
+units = {}
+for row in a["Data"].iter_rows(min_row=2, values_only=True):
+    units[row[1]] = units.get(row[1], 0) + row[5]
+print(units["North"], units["South"])
+"#,
+        &[&input_path, &out_path],
+    );
+    let lines: Vec<&str> = read.lines().collect();
+    assert_eq!(lines[0], "['Data', 'Dashboard', 'Notes', 'By Region']");
+    assert_eq!(
+        &lines[1..4],
+        ["Data same True", "Dashboard same True", "Notes same True"]
+    );
+    assert_eq!(lines[4], "A2 A1:H11 1 1 top rep Data!$F$2:$F$11");
+    assert_eq!(
+        lines[5], "1 A1:D1",
+        "the chart and the merge are still there"
+    );
+    assert_eq!(
+        lines[6],
+        "=SUMIFS(Data!$F$2:$F$11,Data!$B$2:$B$11,A2) =SUMIFS(Data!$F$2:$F$11,Data!$B$2:$B$11,A3) 0"
+    );
+    assert!(
+        applied.fidelity.kept.iter().any(|k| k == "sheet Dashboard"),
+        "{:?}",
+        applied.fidelity.kept
+    );
+    assert!(
+        applied
+            .fidelity
+            .kept
+            .iter()
+            .any(|k| k.starts_with("chart xl/charts/chart")),
+        "{:?}",
+        applied.fidelity.kept
+    );
+    let _ = lines[7];
+}
+
+/// The package rewritten with one part's text replaced (every other entry raw).
+fn with_part(bytes: &[u8], name: &str, edit: impl Fn(String) -> String) -> Vec<u8> {
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+    let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    for i in 0..archive.len() {
+        let entry = archive.by_index(i).unwrap();
+        if entry.name().unwrap() == name {
+            let mut text = String::new();
+            let mut entry = entry;
+            entry.read_to_string(&mut text).unwrap();
+            out.start_file(name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            out.write_all(edit(text).as_bytes()).unwrap();
+        } else {
+            drop(entry);
+            out.raw_copy_file(archive.by_index_raw(i).unwrap()).unwrap();
+        }
+    }
+    out.finish().unwrap().into_inner()
+}
+
+#[test]
+fn verify_catches_a_tampered_output() {
+    let input = fixture("pivots.xlsx");
+    let applied = apply::apply(&input, "pivots.xlsx", &new_sheet_script()).unwrap();
+    let touched: std::collections::BTreeSet<String> =
+        verify::differing_parts(&input, &applied.bytes).unwrap();
+    assert!(verify::check(&input, &applied.bytes, Expect::Edited(&touched)).is_ok());
+    // A pivot table's part altered behind the edit's back.
+    let tampered = with_part(&applied.bytes, "xl/pivotTables/pivotTable1.xml", |t| {
+        t.replacen("<location", "<location ", 1)
+    });
+    let err = verify::check(&input, &tampered, Expect::Edited(&touched)).unwrap_err();
+    assert!(
+        err.0.contains("xl/pivotTables/pivotTable1.xml changed"),
+        "{err}"
+    );
+    // A new error value in the new sheet.
+    let sheet = touched
+        .iter()
+        .find(|p| p.starts_with("xl/worksheets/") && !input_has(&input, p))
+        .unwrap()
+        .clone();
+    let broken = with_part(&applied.bytes, &sheet, |t| {
+        t.replace(
+            "<c r=\"B3\"><v>4</v></c>",
+            "<c r=\"B3\" t=\"e\"><v>#DIV/0!</v></c>",
+        )
+    });
+    let err = verify::check(&input, &broken, Expect::Edited(&touched)).unwrap_err();
+    assert!(err.0.contains("Summary!B3 is #DIV/0!"), "{err}");
+    // A sheet removed from the workbook.
+    let gone = with_part(&applied.bytes, "xl/workbook.xml", |t| {
+        let at = t.find("<sheet ").unwrap();
+        let end = at + t[at..].find("/>").unwrap() + 2;
+        format!("{}{}", &t[..at], &t[end..])
+    });
+    let err = verify::check(&input, &gone, Expect::Edited(&touched)).unwrap_err();
+    assert!(err.0.contains("has lost the sheets"), "{err}");
+}
+
+fn input_has(input: &[u8], part: &str) -> bool {
+    raw_entries(input).iter().any(|e| e.0 == part)
+}
+
+#[test]
+fn a_workbook_a_program_rebuilt_passes_only_when_nothing_beyond_the_cells_was_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let resave = "import sys, openpyxl\nopenpyxl.load_workbook(sys.argv[1]).save(sys.argv[2])\n";
+    let sales = dir.path().join("sales.xlsx");
+    run_python(BUILD_SALES, &[&sales]);
+    std::fs::write(
+        dir.path().join("table-multiple.xlsx"),
+        fixture("table-multiple.xlsx"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("date_1904.xlsx"), fixture("date_1904.xlsx")).unwrap();
+    for (name, passes, lost) in [
+        ("sales.xlsx", true, ""),
+        ("table-multiple.xlsx", false, "table xl/tables/table1.xml"),
+        ("date_1904.xlsx", true, ""),
+    ] {
+        let (src, out) = (
+            dir.path().join(name),
+            dir.path().join(format!("resaved-{name}")),
+        );
+        run_python(resave, &[&src, &out]);
+        let input = std::fs::read(&src).unwrap();
+        let result = verify::check(&input, &std::fs::read(&out).unwrap(), Expect::Rebuilt);
+        match passes {
+            true => assert!(result.is_ok(), "{name}: {result:?}"),
+            false => {
+                let err = result.unwrap_err();
+                assert!(err.0.contains(lost), "{name}: {err}");
+            }
+        }
+    }
+}
+
+#[test]
+fn bad_scripts_and_inputs_are_refused_with_a_reason() {
+    let input = fixture("table-multiple.xlsx");
+    let twice: Edits = serde_json::from_str(
+        r#"{"version": 1, "new_sheets": [
+        {"name": "sheet1", "columns": ["a"], "rows": []}]}"#,
+    )
+    .unwrap();
+    let err = apply::apply(&input, "t.xlsx", &twice).unwrap_err();
+    assert!(err.0.contains("already has a sheet 'Sheet1'"), "{err}");
+    let version: Edits = serde_json::from_str(r#"{"version": 9}"#).unwrap();
+    assert!(
+        apply::apply(&input, "t.xlsx", &version)
+            .unwrap_err()
+            .0
+            .contains("version 9")
+    );
+    let missing: Edits = serde_json::from_str(r#"{"version": 1, "sheets": [{"sheet": "Nope",
+        "table": {"header_row": 1, "first_row": 2, "last_row": 3, "first_col": 1, "last_col": 2}, "rows": [3, 2]}]}"#)
+    .unwrap();
+    let err = apply::apply(&input, "t.xlsx", &missing).unwrap_err();
+    assert!(
+        err.0.contains("'Nope'") && err.0.contains("Sheet1"),
+        "{err}"
+    );
+    let err = apply::apply(b"not a zip at all", "t.xlsx", &new_sheet_script()).unwrap_err();
+    assert!(
+        err.0.contains("cannot be opened as an Excel package"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_xls_input_comes_back_as_xlsx_with_a_note() {
+    let applied =
+        apply::apply(&fixture("date_1904.xls"), "dates.xls", &new_sheet_script()).unwrap();
+    assert_eq!(applied.file_name, "output.xlsx");
+    assert!(
+        applied.fidelity.lost[0].contains(".xls file and comes back as .xlsx"),
+        "{:?}",
+        applied.fidelity.lost
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o.xlsx");
+    std::fs::write(&out, &applied.bytes).unwrap();
+    let read = run_python(
+        "import sys, openpyxl\nprint(openpyxl.load_workbook(sys.argv[1]).sheetnames)",
+        &[&out],
+    );
+    assert_eq!(read.trim(), "['Sheet1', 'Summary']");
+}
+
+#[test]
+fn a_sort_moves_the_revenue_formulas_with_their_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let input_path = dir.path().join("sales.xlsx");
+    run_python(BUILD_SALES, &[&input_path]);
+    let input = std::fs::read(&input_path).unwrap();
+    // Units is i*3%7+1 for i in 2..=11; sorted descending, stable.
+    let mut rows: Vec<u32> = (2..=11).collect();
+    rows.sort_by_key(|i| std::cmp::Reverse(i * 3 % 7 + 1));
+    let script = format!(
+        r#"{{"version": 1, "sheets": [{{"sheet": "Data", "table": {{"header_row": 1, "first_row": 2, "last_row": 11, "first_col": 1, "last_col": 8}}, "rows": {rows:?}}}]}}"#
+    );
+    let edits: Edits = serde_json::from_str(&script).unwrap();
+    let applied = apply::apply(&input, "sales.xlsx", &edits).unwrap();
+    let out = dir.path().join("sorted.xlsx");
+    std::fs::write(&out, &applied.bytes).unwrap();
+    let read = run_python(
+        "import sys, openpyxl\nd = openpyxl.load_workbook(sys.argv[1])['Data']\nprint([d.cell(r, 6).value for r in range(2, 12)])\nprint([d.cell(r, 8).value for r in range(2, 12)])",
+        &[&out],
+    );
+    let lines: Vec<&str> = read.lines().collect();
+    let units: Vec<u32> = rows.iter().map(|i| i * 3 % 7 + 1).collect();
+    assert_eq!(lines[0], format!("{units:?}"));
+    let formulas: Vec<String> = (2..=11).map(|r| format!("'=F{r}*G{r}'")).collect();
+    assert_eq!(lines[1], format!("[{}]", formulas.join(", ")));
+}
+
+#[test]
+fn moved_formulas_drop_the_calculation_chain_and_ask_excel_to_recalculate() {
+    use crate::book::package::{Package, PartChanges};
+    use crate::book::workbook::Workbook;
+    let input = fixture("mv-calculator-final-2-20-2013.xlsm");
+    let mut package = Package::read(&input, "mv.xlsm").unwrap();
+    let mut workbook = Workbook::read(&mut package).unwrap();
+    assert_eq!(workbook.sheets().len(), 8);
+    assert_eq!(
+        workbook.sheet("mv calculator").unwrap().part.as_deref(),
+        Some("xl/worksheets/sheet4.xml")
+    );
+    workbook.formulas_moved();
+    let mut changes = PartChanges::default();
+    workbook.finish(&package, &mut changes);
+    assert!(changes.removed.contains("xl/calcChain.xml"));
+    let output = package.write(&changes).unwrap();
+    assert!(
+        !raw_entries(&output)
+            .iter()
+            .any(|e| e.0 == "xl/calcChain.xml")
+    );
+    let rels = part_text(&output, "xl/_rels/workbook.xml.rels");
+    let types = part_text(&output, "[Content_Types].xml");
+    assert!(
+        !rels.contains("calcChain") && !types.contains("calcChain"),
+        "{rels}\n{types}"
+    );
+    assert!(
+        rels.contains("vbaProject.bin"),
+        "the macros' relationship stays"
+    );
+    let book = part_text(&output, "xl/workbook.xml");
+    assert_eq!(book.matches("fullCalcOnLoad=\"1\"").count(), 1, "{book}");
+    let calc = book.find("<calcPr").unwrap();
+    assert!(
+        calc > book.find("</definedNames>").unwrap(),
+        "calcPr is where the schema puts it"
+    );
+    // openpyxl (keep_vba) opens it, with the macros.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.xlsm");
+    std::fs::write(&out, &output).unwrap();
+    let read = run_python(
+        "import sys, openpyxl\nwb = openpyxl.load_workbook(sys.argv[1], keep_vba=True)\nprint(len(wb.sheetnames), wb.vba_archive is not None)",
+        &[&out],
+    );
+    assert_eq!(read.trim(), "8 True");
+}
+
+#[test]
+fn a_table_widens_over_appended_columns_with_new_table_columns() {
+    use crate::book::edits::SheetEdit;
+    use crate::book::formula::RowMap;
+    use crate::book::package::{Package, PartChanges};
+    use crate::book::parts::adjust_parts;
+    use crate::book::workbook::Workbook;
+    let input = fixture("table-multiple.xlsx");
+    let mut package = Package::read(&input, "t.xlsx").unwrap();
+    let workbook = Workbook::read(&mut package).unwrap();
+    let edit: SheetEdit = serde_json::from_str(
+        r#"{"sheet": "Sheet1", "table": {"header_row": 1, "first_row": 2, "last_row": 5, "first_col": 1, "last_col": 3},
+            "add_columns": [{"header": "Quantity", "formula": "=C{r}*2", "values": [1, 2, 3, 4]}]}"#,
+    )
+    .unwrap();
+    let map = RowMap::new(&edit.table, None).unwrap();
+    let mut out = PartChanges::default();
+    let found = adjust_parts(&mut package, &workbook, &edit, &map, &mut out).unwrap();
+    let table = String::from_utf8(out.get("xl/tables/table1.xml").unwrap().to_vec()).unwrap();
+    assert!(
+        table.contains(r#"ref="A1:D5""#) && table.contains(r#"<autoFilter ref="A1:D5"/>"#),
+        "{table}"
+    );
+    assert!(
+        table.contains(r#"<tableColumns count="4">"#)
+            && table.contains(r#"<tableColumn id="4" name="Quantity2"/>"#),
+        "a unique name for a header the table already has: {table}"
+    );
+    assert_eq!(found.changes.len(), 1);
+    assert_eq!(
+        found.changes[0].to_string(),
+        "Sheet1: table Inventory A1:C5 -> A1:D5"
+    );
+    assert_eq!(out.touched().len(), 1, "the other tables are untouched");
+}
+
+#[test]
+fn comments_and_their_notes_move_with_their_rows_and_go_with_removed_ones() {
+    use crate::book::edits::SheetEdit;
+    use crate::book::formula::RowMap;
+    use crate::book::package::{Package, PartChanges};
+    use crate::book::parts::adjust_parts;
+    use crate::book::workbook::Workbook;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sales.xlsx");
+    run_python(BUILD_SALES, &[&path]);
+    let input = std::fs::read(&path).unwrap();
+    let script = |rows: &str| -> SheetEdit {
+        serde_json::from_str(&format!(
+            r#"{{"sheet": "Data", "table": {{"header_row": 1, "first_row": 2, "last_row": 11, "first_col": 1, "last_col": 8}}, "rows": {rows}}}"#
+        ))
+        .unwrap()
+    };
+    // Row 2 (the comment's) lands in row 5.
+    let sorted = script("[3, 4, 5, 2, 6, 7, 8, 9, 10, 11]");
+    let mut package = Package::read(&input, "s.xlsx").unwrap();
+    let workbook = Workbook::read(&mut package).unwrap();
+    let map = RowMap::new(&sorted.table, sorted.rows.as_deref()).unwrap();
+    let mut out = PartChanges::default();
+    adjust_parts(&mut package, &workbook, &sorted, &map, &mut out).unwrap();
+    let comments = out
+        .touched()
+        .into_iter()
+        .find(|p| p.contains("comment"))
+        .expect("the comments part changed");
+    let text = String::from_utf8(out.get(&comments).unwrap().to_vec()).unwrap();
+    assert!(
+        text.contains(r#"ref="C5""#) && !text.contains(r#"ref="C2""#),
+        "{text}"
+    );
+    let vml = out
+        .touched()
+        .into_iter()
+        .find(|p| p.ends_with(".vml"))
+        .expect("the notes' drawing changed");
+    let vml = String::from_utf8(out.get(&vml).unwrap().to_vec()).unwrap();
+    assert!(
+        vml.contains(":Row>4</") && !vml.contains(":Row>1</"),
+        "0-based row 4 is sheet row 5: {vml}"
+    );
+    // Row 2 filtered out: the comment goes with it, and says so.
+    let filtered = script("[3, 4, 5]");
+    let mut package = Package::read(&input, "s.xlsx").unwrap();
+    let map = RowMap::new(&filtered.table, filtered.rows.as_deref()).unwrap();
+    let mut out = PartChanges::default();
+    let found = adjust_parts(&mut package, &workbook, &filtered, &map, &mut out).unwrap();
+    assert_eq!(
+        found.lost,
+        ["the comment at Data!C2 went with its row, which was removed"]
+    );
+    let text = String::from_utf8(out.get(&comments).unwrap().to_vec()).unwrap();
+    assert!(!text.contains("<comment "), "{text}");
+}
+
+#[test]
+fn workbooks_the_writer_cannot_model_get_a_clear_error_or_a_checked_result() {
+    for (name, expected) in [
+        ("pass_protected.xlsx", Some("encrypted")),
+        ("strict_iso_paths.xlsx", Some("Strict Open XML")),
+        ("xlsx-corrupted.xlsx", None),
+        ("poc-shared-strings.xlsx", None),
+    ] {
+        let started = std::time::Instant::now();
+        let result = apply::apply(&fixture(name), name, &new_sheet_script());
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "{name}: took {:?}",
+            started.elapsed()
+        );
+        match (result, expected) {
+            (Err(e), Some(words)) => assert!(e.0.contains(words), "{name}: {e}"),
+            (Ok(applied), Some(_)) => {
+                panic!("{name}: edited, with kept {:?}", applied.fidelity.kept)
+            }
+            // Either refused with a sentence, or written and checked against the input.
+            (Err(e), None) => assert!(e.0.len() > 20, "{name}: {e}"),
+            (Ok(applied), None) => {
+                let touched = verify::differing_parts(&fixture(name), &applied.bytes).unwrap();
+                verify::check(&fixture(name), &applied.bytes, Expect::Edited(&touched)).unwrap();
+            }
+        }
+    }
+}
+
+#[test]
+fn a_filter_shrinks_the_ranges_that_point_into_the_table_and_refuses_to_break_a_reference() {
+    let dir = tempfile::tempdir().unwrap();
+    let input_path = dir.path().join("sales.xlsx");
+    run_python(BUILD_SALES, &[&input_path]);
+    let input = std::fs::read(&input_path).unwrap();
+    // Keep the rows whose Units (i*3%7+1) is at least 4: rows 2, 4, 6, 8, 9, 11.
+    let kept: Vec<u32> = (2..=11).filter(|i| i * 3 % 7 + 1 >= 4).collect();
+    let script = |rows: &[u32]| -> Edits {
+        serde_json::from_str(&format!(
+            r#"{{"version": 1, "sheets": [{{"sheet": "Data", "table": {{"header_row": 1, "first_row": 2, "last_row": 11, "first_col": 1, "last_col": 8}}, "rows": {rows:?}}}]}}"#
+        ))
+        .unwrap()
+    };
+    let applied = apply::apply(&input, "sales.xlsx", &script(&kept)).unwrap();
+    let out = dir.path().join("filtered.xlsx");
+    std::fs::write(&out, &applied.bytes).unwrap();
+    let last = 1 + kept.len();
+    let read = run_python(
+        r#"
+import sys, openpyxl
+b = openpyxl.load_workbook(sys.argv[1])
+d = b["Data"]
+print(d.max_row, [d.cell(r, 6).value for r in range(2, d.max_row + 1)])
+print(b["Dashboard"]["B2"].value)
+print(b.defined_names["Units"].attr_text, d.auto_filter.ref)
+print(len(b["Dashboard"]._charts), [r.coord for r in b["Notes"].merged_cells.ranges])
+"#,
+        &[&out],
+    );
+    let lines: Vec<&str> = read.lines().collect();
+    let units: Vec<u32> = kept.iter().map(|i| i * 3 % 7 + 1).collect();
+    assert_eq!(lines[0], format!("{last} {units:?}"));
+    assert_eq!(
+        lines[1],
+        format!("=SUMIF(Data!$B$2:$B${last},A2,Data!$F$2:$F${last})"),
+        "a range into the table shrinks"
+    );
+    assert_eq!(lines[2], format!("Data!$F$2:$F${last} A1:H{last}"));
+    assert_eq!(
+        lines[3], "1 ['A1:D1']",
+        "the other sheets' chart and merge are still there"
+    );
+    let said: Vec<String> = applied
+        .fidelity
+        .changes
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert!(
+        said.iter().any(|c| c.contains("4 rows removed")),
+        "{said:?}"
+    );
+    assert!(
+        said.iter().any(|c| c.starts_with("Dashboard!B2")),
+        "{said:?}"
+    );
+
+    // A single reference to a removed row is never silently wrong: the job fails naming it.
+    let pointing = dir.path().join("pointing.xlsx");
+    run_python(
+        "import sys, openpyxl\nwb = openpyxl.load_workbook(sys.argv[1])\nwb['Notes']['A3'] = '=Data!F3'\nwb.save(sys.argv[2])",
+        &[&input_path, &pointing],
+    );
+    let err =
+        apply::apply(&std::fs::read(&pointing).unwrap(), "p.xlsx", &script(&kept)).unwrap_err();
+    assert!(err.0.contains("Notes!A3"), "{err}");
+}

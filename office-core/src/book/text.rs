@@ -1,0 +1,427 @@
+//! Inputs that are not an xlsx package. A CSV/TSV file becomes a fresh workbook of its
+//! cells (text stays text: nothing is read as a missing value, leading zeros are kept;
+//! only a field that reads back exactly as the number it is becomes a number), the script
+//! is applied to it, and the result also comes back as `output.csv` in the input's
+//! dialect and encoding. An `.xls`/`.xlsb`/`.ods` workbook becomes a fresh `.xlsx` of its
+//! cell values, with a note in `lost` saying what the change of format drops.
+
+#![warn(missing_docs, unreachable_pub)]
+
+use super::EditError;
+use super::apply::{Applied, XLSX_CONTENT_TYPE, apply_package};
+use super::edits::{CellValue, Edits, NewSheet};
+use super::new_sheet::{self, format_number};
+use super::styles::{MINIMAL_STYLES, StylesXml};
+use super::workbook::check_sheet_name;
+use crate::profile::sniff::{decode_text, sniff_dialect};
+use std::io::{Cursor, Write};
+
+/// A CSV/TSV input edited: `output.xlsx` plus `output.csv`.
+pub(crate) fn apply_text(
+    input: &[u8],
+    input_name: &str,
+    edits: &Edits,
+) -> Result<Applied, EditError> {
+    let decoded = decode_text(input);
+    let tsv = input_name.to_ascii_lowercase().ends_with(".tsv");
+    let dialect = sniff_dialect(&decoded.text, tsv.then_some(b'\t'));
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(dialect.delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(decoded.text.as_bytes());
+    let mut records = Vec::new();
+    for (n, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| {
+            EditError(format!(
+                "{input_name}: record {} cannot be read ({e})",
+                n + 1
+            ))
+        })?;
+        records.push(
+            record
+                .iter()
+                .map(|f| text_cell(f, dialect.decimal))
+                .collect::<Vec<_>>(),
+        );
+    }
+    let name = sheet_name_of(input_name);
+    let fresh = build_workbook(vec![(name.clone(), records)])?;
+    let mut applied = apply_package(&fresh, edits, "output.xlsx", XLSX_CONTENT_TYPE)?;
+    let crlf = decoded.text.contains("\r\n");
+    let csv = write_csv(
+        &applied.bytes,
+        &name,
+        dialect.delimiter,
+        dialect.decimal,
+        crlf,
+    )?;
+    let encoded = encode(&csv, decoded.encoding, decoded.has_bom, input)?;
+    applied.also.push(("output.csv".into(), encoded));
+    Ok(applied)
+}
+
+/// An `.xls`/`.xlsb`/`.ods` input: its sheets' values as a fresh `.xlsx`, then the script.
+pub(crate) fn apply_converted(
+    input: &[u8],
+    input_name: &str,
+    edits: &Edits,
+) -> Result<Applied, EditError> {
+    use calamine::Reader;
+    let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(input))
+        .map_err(|e| EditError(format!("{input_name} cannot be read ({e})")))?;
+    let mut sheets = Vec::new();
+    for name in book.sheet_names() {
+        let range = book
+            .worksheet_range(&name)
+            .map_err(|e| EditError(format!("{input_name}: sheet '{name}' cannot be read ({e})")))?;
+        let mut grid = Vec::new();
+        if let (Some(start), Some(end)) = (range.start(), range.end()) {
+            for row in 0..=end.0 {
+                let mut cells = Vec::new();
+                for col in 0..=end.1 {
+                    let value = if row >= start.0 && col >= start.1 {
+                        range
+                            .get_value((row, col))
+                            .map_or(CellValue::Empty, value_of)
+                    } else {
+                        CellValue::Empty
+                    };
+                    cells.push(value);
+                }
+                grid.push(cells);
+            }
+        }
+        sheets.push((name, grid));
+    }
+    let fresh = build_workbook(sheets)?;
+    let mut applied = apply_package(&fresh, edits, "output.xlsx", XLSX_CONTENT_TYPE)?;
+    let ext = input_name
+        .rsplit_once('.')
+        .map_or("", |(_, e)| e)
+        .to_ascii_lowercase();
+    applied.fidelity.lost.push(format!(
+        "the input is an .{ext} file and comes back as .xlsx, built from its cell values: its \
+         formulas come back as their last computed values, and its formatting, merged cells, \
+         charts, images, comments and macros are not carried over"
+    ));
+    Ok(applied)
+}
+
+fn value_of(data: &calamine::Data) -> CellValue {
+    use calamine::Data;
+    match data {
+        Data::Empty => CellValue::Empty,
+        Data::Int(i) => CellValue::Number(*i as f64),
+        Data::Float(f) => CellValue::Number(*f),
+        Data::String(s) => CellValue::Text(s.clone()),
+        Data::Bool(b) => CellValue::Bool(*b),
+        Data::DateTime(d) if d.is_datetime() => CellValue::Date { date: iso(d) },
+        Data::DateTime(d) => CellValue::Number(d.as_f64()),
+        Data::DateTimeIso(s) | Data::DurationIso(s) => CellValue::Text(s.clone()),
+        Data::Error(e) => CellValue::Error {
+            error: error_text(e),
+        },
+    }
+}
+
+/// A date cell as ISO 8601 (`2024-01-31T08:30:00`), in either date system.
+fn iso(d: &calamine::ExcelDateTime) -> String {
+    let (y, mo, day, h, mi, s, _) = d.to_ymd_hms_milli();
+    format!("{y:04}-{mo:02}-{day:02}T{h:02}:{mi:02}:{s:02}")
+}
+
+fn error_text(e: &calamine::CellErrorType) -> String {
+    use calamine::CellErrorType as E;
+    match e {
+        E::Div0 => "#DIV/0!",
+        E::NA => "#N/A",
+        E::Name => "#NAME?",
+        E::Null => "#NULL!",
+        E::Num => "#NUM!",
+        E::Ref => "#REF!",
+        E::Value => "#VALUE!",
+        E::GettingData => "#GETTING_DATA",
+    }
+    .to_string()
+}
+
+/// A field as a cell: a number only when writing the number back gives the same text
+/// (`12`, `-3.5`; not `007`, `1.50`, `1e3` or a 20-digit account number), else text as typed.
+fn text_cell(field: &str, decimal: u8) -> CellValue {
+    if field.is_empty() {
+        return CellValue::Empty;
+    }
+    let normal = if decimal == b',' {
+        field.replace(',', ".")
+    } else {
+        field.to_string()
+    };
+    if let Ok(n) = normal.parse::<f64>()
+        && n.is_finite()
+        && format_number(n) == normal
+        && normal.trim_start_matches('-').replace('.', "").len() <= 15
+    {
+        return CellValue::Number(n);
+    }
+    CellValue::Text(field.to_string())
+}
+
+/// The sheet a text file becomes: its name without the extension, as a valid sheet name.
+fn sheet_name_of(file: &str) -> String {
+    let stem = file.rsplit_once('.').map_or(file, |(s, _)| s);
+    let clean: String = stem
+        .chars()
+        .filter(|c| !"[]:*?/\\".contains(*c))
+        .take(31)
+        .collect();
+    let clean = clean.trim_matches('\'').to_string();
+    if check_sheet_name(&clean).is_ok() {
+        clean
+    } else {
+        "Sheet1".into()
+    }
+}
+
+/// A fresh package: one worksheet per `(name, grid)`; the grid's first row is its header.
+pub(crate) fn build_workbook(
+    sheets: Vec<(String, Vec<Vec<CellValue>>)>,
+) -> Result<Vec<u8>, EditError> {
+    let mut styles = StylesXml::parse(MINIMAL_STYLES.to_string())?;
+    let mut worksheets = Vec::new();
+    for (name, mut grid) in sheets {
+        let width = grid.iter().map(Vec::len).max().unwrap_or(0).max(1);
+        for row in &mut grid {
+            row.resize(width, CellValue::Empty);
+        }
+        let columns = match grid.is_empty() {
+            true => vec![String::new(); width],
+            false => grid
+                .remove(0)
+                .into_iter()
+                .map(|v| header_text(&v))
+                .collect(),
+        };
+        let sheet = NewSheet {
+            name: name.clone(),
+            columns,
+            rows: grid,
+            formulas: Vec::new(),
+            number_formats: Vec::new(),
+        };
+        worksheets.push((name, new_sheet::build(&sheet, false, &mut styles)?.xml));
+    }
+    let styles = styles
+        .finish()
+        .unwrap_or_else(|| MINIMAL_STYLES.to_string());
+    let mut types = String::from(concat!(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>"#,
+        r#"<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">"#,
+        r#"<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>"#,
+        r#"<Default Extension="xml" ContentType="application/xml"/>"#,
+        r#"<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>"#,
+        r#"<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>"#,
+    ));
+    let mut book = String::from(concat!(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>"#,
+        r#"<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" "#,
+        r#"xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>"#,
+    ));
+    let mut rels = String::from(concat!(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>"#,
+        r#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">"#,
+        r#"<Relationship Id="rIdStyles" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>"#,
+    ));
+    for (i, (name, _)) in worksheets.iter().enumerate() {
+        let n = i + 1;
+        types.push_str(&format!(
+            r#"<Override PartName="/xl/worksheets/sheet{n}.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>"#
+        ));
+        book.push_str(&format!(
+            r#"<sheet name="{}" sheetId="{n}" r:id="rId{n}"/>"#,
+            super::xml::escape(name)
+        ));
+        rels.push_str(&format!(
+            r#"<Relationship Id="rId{n}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet{n}.xml"/>"#
+        ));
+    }
+    types.push_str("</Types>");
+    book.push_str("</sheets></workbook>");
+    rels.push_str("</Relationships>");
+    let root = concat!(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>"#,
+        r#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">"#,
+        r#"<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>"#,
+        r#"</Relationships>"#
+    );
+    let failed = |e: zip::result::ZipError| EditError(format!("building the workbook failed: {e}"));
+    let io_failed = |e: std::io::Error| EditError(format!("building the workbook failed: {e}"));
+    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    let mut parts: Vec<(String, Vec<u8>)> = vec![
+        ("[Content_Types].xml".into(), types.into_bytes()),
+        ("_rels/.rels".into(), root.as_bytes().to_vec()),
+        ("xl/workbook.xml".into(), book.into_bytes()),
+        ("xl/_rels/workbook.xml.rels".into(), rels.into_bytes()),
+        ("xl/styles.xml".into(), styles.into_bytes()),
+    ];
+    for (i, (_, xml)) in worksheets.into_iter().enumerate() {
+        parts.push((format!("xl/worksheets/sheet{}.xml", i + 1), xml));
+    }
+    for (name, bytes) in parts {
+        zip.start_file(name, options).map_err(failed)?;
+        zip.write_all(&bytes).map_err(io_failed)?;
+    }
+    Ok(zip.finish().map_err(failed)?.into_inner())
+}
+
+fn header_text(value: &CellValue) -> String {
+    match value {
+        CellValue::Empty => String::new(),
+        CellValue::Bool(b) => b.to_string().to_uppercase(),
+        CellValue::Number(n) => format_number(*n),
+        CellValue::Text(t) => t.clone(),
+        CellValue::Date { date } => date.clone(),
+        CellValue::Error { error } => error.clone(),
+    }
+}
+
+/// The output workbook's sheet `name` as CSV text in the input's dialect.
+fn write_csv(
+    xlsx: &[u8],
+    name: &str,
+    delimiter: u8,
+    decimal: u8,
+    crlf: bool,
+) -> Result<String, EditError> {
+    use calamine::{Data, Reader};
+    let mut book: calamine::Xlsx<_> = calamine::Xlsx::new(Cursor::new(xlsx))
+        .map_err(|e| EditError(format!("the output cannot be read back ({e})")))?;
+    let range = book.worksheet_range(name).map_err(|e| {
+        EditError(format!(
+            "the output's sheet '{name}' cannot be read back ({e})"
+        ))
+    })?;
+    let mut writer = csv::WriterBuilder::new()
+        .delimiter(delimiter)
+        .terminator(if crlf {
+            csv::Terminator::CRLF
+        } else {
+            csv::Terminator::Any(b'\n')
+        })
+        .from_writer(Vec::new());
+    let width = range.end().map_or(0, |e| e.1 as usize + 1);
+    let height = range.end().map_or(0, |e| e.0 as usize + 1);
+    for row in 0..height {
+        let mut fields = Vec::with_capacity(width);
+        for col in 0..width {
+            let text = match range.get_value((row as u32, col as u32)) {
+                None | Some(Data::Empty) => String::new(),
+                Some(Data::Float(f)) => number_text(*f, decimal),
+                Some(Data::Int(i)) => i.to_string(),
+                Some(Data::DateTime(d)) if d.is_datetime() => {
+                    iso(d).replace("T00:00:00", "").replace('T', " ")
+                }
+                Some(Data::DateTime(d)) => number_text(d.as_f64(), decimal),
+                Some(other) => other.to_string(),
+            };
+            fields.push(text);
+        }
+        // calamine's range starts at the first used cell; the sheet is written from A1.
+        writer
+            .write_record(&fields)
+            .map_err(|e| EditError(format!("writing output.csv failed: {e}")))?;
+    }
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| EditError(format!("writing output.csv failed: {e}")))?;
+    String::from_utf8(bytes).map_err(|_| EditError("output.csv is not text".into()))
+}
+
+fn number_text(n: f64, decimal: u8) -> String {
+    let text = format_number(n);
+    if decimal == b',' {
+        text.replace('.', ",")
+    } else {
+        text
+    }
+}
+
+/// CSV text in the input's encoding (and its byte-order mark, when it had one).
+fn encode(text: &str, encoding: &str, bom: bool, input: &[u8]) -> Result<Vec<u8>, EditError> {
+    let utf16 = |big: bool| {
+        let mut out = Vec::with_capacity(text.len() * 2 + 2);
+        if bom {
+            out.extend_from_slice(if big { &[0xFE, 0xFF] } else { &[0xFF, 0xFE] });
+        }
+        for unit in text.encode_utf16() {
+            out.extend_from_slice(&if big {
+                unit.to_be_bytes()
+            } else {
+                unit.to_le_bytes()
+            });
+        }
+        out
+    };
+    Ok(match encoding {
+        "utf-8" => text.as_bytes().to_vec(),
+        "utf-8-sig" => [&[0xEF, 0xBB, 0xBF][..], text.as_bytes()].concat(),
+        "utf-16" => utf16(input.starts_with(&[0xFE, 0xFF])),
+        "utf-16-le" => utf16(false),
+        "utf-16-be" => utf16(true),
+        _ => {
+            let (bytes, _, unmappable) = encoding_rs::WINDOWS_1252.encode(text);
+            if unmappable {
+                return Err(EditError(format!(
+                    "the result holds characters the input's encoding ({encoding}) cannot write"
+                )));
+            }
+            bytes.into_owned()
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_become_numbers_only_when_they_read_back_the_same() {
+        assert_eq!(text_cell("12", b'.'), CellValue::Number(12.0));
+        assert_eq!(text_cell("-3.5", b'.'), CellValue::Number(-3.5));
+        assert_eq!(text_cell("3,5", b','), CellValue::Number(3.5));
+        for text in [
+            "007",
+            "1.50",
+            "1e3",
+            "NA",
+            "None",
+            "#N/A",
+            "12345678901234567890",
+            " 5",
+        ] {
+            assert_eq!(
+                text_cell(text, b'.'),
+                CellValue::Text(text.into()),
+                "{text}"
+            );
+        }
+        assert_eq!(text_cell("", b'.'), CellValue::Empty);
+    }
+
+    #[test]
+    fn a_csv_comes_back_as_typed_in_its_encoding() {
+        let input = "id;name;amount\r\n007;NA;1,5\r\n2;Zoë;3\r\n".as_bytes();
+        let latin: Vec<u8> = encoding_rs::WINDOWS_1252
+            .encode(std::str::from_utf8(input).unwrap())
+            .0
+            .into_owned();
+        let edits: Edits = serde_json::from_str(r#"{"version": 1}"#).unwrap();
+        let applied = apply_text(&latin, "sales.csv", &edits).unwrap();
+        let (name, csv) = &applied.also[0];
+        assert_eq!(name, "output.csv");
+        assert_eq!(csv, &latin, "{:?}", String::from_utf8_lossy(csv));
+        assert_eq!(applied.file_name, "output.xlsx");
+    }
+}
