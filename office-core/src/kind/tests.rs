@@ -87,7 +87,10 @@ fn each_kind_owns_its_output_file_and_says_it_to_the_model() {
         assert!(contract.prompt.contains(output), "{job_kind}");
     }
     // The offline planner's programs write the files the kinds name.
-    assert_eq!(crate::plan::planner::OUTPUT_FILE, excel::OUTPUT_FILE);
+    assert_eq!(
+        of(JobKind::Excel).contract().output,
+        crate::book::edits::EDITS_FILE
+    );
     assert_eq!(
         crate::plan::planner::analytics::RESULTS_FILE,
         analytics::RESULTS_FILE

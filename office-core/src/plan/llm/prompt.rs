@@ -410,7 +410,7 @@ mod tests {
             assert!(text.contains(rule.code()), "{}", rule.code());
         }
         assert!(text.contains("os.environ"));
-        assert!(text.contains("output.xlsx"));
+        assert!(text.contains("edits.json"));
         assert!(!text.contains("subprocess,"), "not an allowed module");
         // A smaller policy gives a smaller list: the prompt follows the policy.
         let mut narrow = Policy::default();

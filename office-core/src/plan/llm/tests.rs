@@ -82,7 +82,7 @@ async fn sends_model_profile_and_key_and_reads_the_code() {
     let plan = generate(&g, None, &log).await.unwrap();
     assert_eq!(plan.code, "import pandas as pd\nprint(1)\n");
     assert_eq!(plan.generator, "llm:fake-model");
-    assert_eq!(plan.output.as_deref(), Some("output.xlsx"));
+    assert_eq!(plan.output.as_deref(), Some("edits.json"));
 
     let got = fake.received();
     assert_eq!(got.len(), 1);
