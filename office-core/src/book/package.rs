@@ -66,7 +66,9 @@ impl<'a> Package<'a> {
             entries.push(EntryInfo {
                 size: entry.size(),
                 crc32: entry.crc32(),
-                name,
+                // Some writers store `xl\\workbook.xml`: parts are named with `/` here (a
+                // raw-copied entry keeps its stored name).
+                name: name.replace('\\', "/"),
                 index,
                 compressed,
             });

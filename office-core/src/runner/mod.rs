@@ -127,6 +127,13 @@ impl Runner {
             self.log(job.id, LogLevel::Warn, warning).await;
         }
         for (kind, name, data) in finished.files {
+            if let Some(profile) = profile_made(&name, &data).await
+                && let Some(collected) = record.collected.as_mut()
+            {
+                // The finish step's workbook replaces a program-written one of that name.
+                collected.after.retain(|p| p.name != profile.name);
+                collected.after.push(profile);
+            }
             self.put_artifact(job, kind, &name, data).await?;
         }
         for artifact in finished.listed {
@@ -190,6 +197,22 @@ struct StageClock {
     stage: Stage,
     started_at: chrono::DateTime<Utc>,
     clock: Instant,
+}
+
+/// The profile of a data file a finish step made (summary.json's `after`); `None` for
+/// files that are not data or that cannot be profiled.
+async fn profile_made(name: &str, data: &Bytes) -> Option<crate::profile::FileProfile> {
+    crate::profile::FileFormat::from_name(name)?;
+    let (name, data) = (name.to_string(), data.clone());
+    tokio::task::spawn_blocking(move || {
+        let dir = tempfile::tempdir().ok()?;
+        let path = dir.path().join(&name);
+        std::fs::write(&path, &data).ok()?;
+        crate::profile::profile_file(&path, &name).ok()
+    })
+    .await
+    .ok()
+    .flatten()
 }
 
 fn finish<T, E>(job: &mut Job, clock: StageClock, result: Result<T, E>) -> Result<T, E> {
