@@ -10,10 +10,10 @@ use office_core::{
     CodeGenerator, FileProfile, JobKind, OfflinePlanner, Plan, PlanError, PlanRequest,
 };
 use serde_json::{Map, Value};
-use std::task::{Context, Poll, Waker};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::task::{Context, Poll, Waker};
 
 pub fn python() -> PathBuf {
     std::env::var_os("OFFICE_PYTHON")
