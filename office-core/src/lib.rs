@@ -52,7 +52,7 @@ pub(crate) mod worker;
 // What an embedder uses, in one place: the engine and its builder, configuration, the
 // job model, the backends, the code policy and the profiler.
 pub use artifacts::{ArtifactStorage, FsArtifacts, MemoryArtifacts};
-pub use config::{Config, Limits, LlmConfig};
+pub use config::{Config, Limits, LlmConfig, SandboxMode, SandboxSettings};
 pub use engine::{Backends, Engine, EngineBuilder, RecoveryReport, Submission, Upload};
 pub use error::{Error, Result};
 pub use job::{

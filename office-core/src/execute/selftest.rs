@@ -5,7 +5,7 @@
 //! refuses jobs when a canary escapes (`SelfCheckedExecutor`); `office doctor` prints it.
 
 use super::{ExecOutcome, ExecRequest, Executor, ExitKind};
-use crate::config::Limits;
+use crate::config::{Limits, SandboxMode};
 use crate::error::{Error, Result};
 use serde::Serialize;
 use std::path::Path;
@@ -417,14 +417,21 @@ pub enum SandboxStatus {
 pub struct SelfCheckedExecutor {
     inner: Arc<dyn Executor>,
     scratch_dir: std::path::PathBuf,
+    mode: SandboxMode,
     verdict: OnceCell<std::result::Result<(), String>>,
 }
 
 impl SelfCheckedExecutor {
-    pub fn new(inner: Arc<dyn Executor>, scratch_dir: impl Into<std::path::PathBuf>) -> Self {
+    /// `mode` is `Config::sandbox.mode`: only `Degraded` runs jobs after a failed self-test.
+    pub fn new(
+        inner: Arc<dyn Executor>,
+        scratch_dir: impl Into<std::path::PathBuf>,
+        mode: SandboxMode,
+    ) -> Self {
         SelfCheckedExecutor {
             inner,
             scratch_dir: scratch_dir.into(),
+            mode,
             verdict: OnceCell::new(),
         }
     }
@@ -434,7 +441,9 @@ impl SelfCheckedExecutor {
         match self.verdict.get() {
             None => SandboxStatus::Checking,
             Some(Ok(())) => SandboxStatus::Holds,
-            Some(Err(why)) if super::degraded_mode() => SandboxStatus::Degraded(why.clone()),
+            Some(Err(why)) if self.mode == SandboxMode::Degraded => {
+                SandboxStatus::Degraded(why.clone())
+            }
             Some(Err(why)) => SandboxStatus::Refused(why.clone()),
         }
     }
@@ -469,7 +478,7 @@ impl SelfCheckedExecutor {
 impl Executor for SelfCheckedExecutor {
     async fn run(&self, req: ExecRequest) -> Result<super::ExecOutcome> {
         if let Err(why) = self.verdict().await {
-            if !super::degraded_mode() {
+            if self.mode != SandboxMode::Degraded {
                 return Err(Error::internal(why));
             }
             tracing::error!("OFFICE_SANDBOX=degraded: running a job although {why}");

@@ -2,7 +2,7 @@
 //! and the Python helpers their programs use.
 #![allow(dead_code)]
 
-use office_core::config::Limits;
+use office_core::config::{Limits, SandboxSettings};
 use office_core::execute::{
     ExecOutcome, ExecRequest, Executor, ExitKind, PoolExecutor, PoolOptions, ProcessExecutor,
 };
@@ -30,26 +30,36 @@ pub struct Setup {
 
 impl Setup {
     pub async fn cold() -> Setup {
+        Self::cold_with(python(), SandboxSettings::default()).await
+    }
+
+    pub async fn warm() -> Setup {
+        Self::warm_with(python(), SandboxSettings::default()).await
+    }
+
+    /// The cold path with another interpreter (e.g. a wrapper) and sandbox settings.
+    pub async fn cold_with(python: PathBuf, sandbox: SandboxSettings) -> Setup {
         let root = Self::folders();
-        let executor = ProcessExecutor::new(python(), root.path().join("runtime")).unwrap();
+        let executor = ProcessExecutor::new(python, root.path().join("runtime"))
+            .unwrap()
+            .with_sandbox(sandbox);
         Setup {
             root,
             executor: Box::new(executor),
         }
     }
 
-    pub async fn warm() -> Setup {
+    /// The warm pool (one zygote) with another interpreter and sandbox settings.
+    pub async fn warm_with(python: PathBuf, sandbox: SandboxSettings) -> Setup {
         let root = Self::folders();
-        let executor = PoolExecutor::start(
-            python(),
-            root.path().join("runtime"),
-            PoolOptions {
-                size: 1,
-                max_jobs_per_zygote: 100,
-            },
-        )
-        .await
-        .unwrap();
+        let base = ProcessExecutor::new(python, root.path().join("runtime"))
+            .unwrap()
+            .with_sandbox(sandbox);
+        let options = PoolOptions {
+            size: 1,
+            max_jobs_per_zygote: 100,
+        };
+        let executor = PoolExecutor::start_from(base, options).await.unwrap();
         Setup {
             root,
             executor: Box::new(executor),
