@@ -547,6 +547,16 @@ def _place(root, path, is_dir):
     return target
 
 
+def _may_read(st, uid, gid):
+    """Whether `uid`/`gid` (no supplementary groups: the job has none) may read a file with
+    this stat, by its mode bits."""
+    if st.st_uid == uid:
+        return bool(st.st_mode & 0o400)
+    if st.st_gid == gid:
+        return bool(st.st_mode & 0o040)
+    return bool(st.st_mode & 0o004)
+
+
 def _under(path, roots):
     return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
 
@@ -593,7 +603,14 @@ class Sandbox:
         _check(_libc.sethostname(name, len(name)), "sethostname (in the job's namespace)")
         # Nothing mounted from here on reaches the host's namespace.
         _mount(None, "/", None, MS_REC | MS_PRIVATE)
-        self._build_root()
+        # The folders of the job's view are made here, whatever the server's umask (077
+        # would leave the job's uid unable to walk to its own work folder); the host's
+        # files keep it: it is restored before anything is copied out.
+        umask = os.umask(0o022)
+        try:
+            self._build_root()
+        finally:
+            os.umask(umask)
 
     def _build_root(self):
         root, job = self.root, self.job
@@ -640,10 +657,38 @@ class Sandbox:
         _bind(job + "/out", _place(root, self.output, True), read_only=False)
         _bind(job + "/work", _place(root, self.work, True), read_only=False)
         # Inputs last: one may lie under the output or work folder.
-        for path in self.inputs:
+        for index, path in enumerate(self.inputs):
             if os.path.isfile(path):
-                _bind(path, _place(root, path, False))
+                _bind(self._readable(path, index), _place(root, path, False))
         _mount(None, root, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+    def _readable(self, path, index):
+        """`path`, or when the job's uid could not read it (a root server whose umask
+        stored it 0600) a copy the job owns, mode 0400, in the run folder (0700, the
+        server's: no one else on the host reaches it). The host's file keeps its mode."""
+        st = os.stat(path)
+        if not self.host_root or _may_read(st, self.uid, self.gid):
+            return path
+        folder = os.path.join(self.run_dir, "inputs")
+        os.makedirs(folder, 0o700, exist_ok=True)
+        copy = os.path.join(folder, str(index))
+        # Followed like the bind mount it replaces; the keeper checked it is a file.
+        src = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        try:
+            dst = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o400)
+            try:
+                left = os.fstat(src).st_size
+                while left > 0:
+                    n = os.sendfile(dst, src, None, min(left, 1 << 24))
+                    if n <= 0:
+                        break
+                    left -= n
+                os.fchown(dst, self.uid, self.gid)
+            finally:
+                os.close(dst)
+        finally:
+            os.close(src)
+        return copy
 
     def job_output_fd(self):
         """The keeper's handle on the job's output folder (the tmpfs), for copying out."""
