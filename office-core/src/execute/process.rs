@@ -83,6 +83,8 @@ impl ProcessExecutor {
                 harness.display()
             ))
         })?;
+        // Job cgroups a crashed server left behind (only those: see `sweep_leftovers`).
+        super::cgroup::sweep_leftovers();
         let runs_dir = runtime_dir.join("runs");
         std::fs::DirBuilder::new()
             .recursive(true)
