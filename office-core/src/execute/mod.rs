@@ -21,6 +21,11 @@ mod pool;
 mod process;
 mod sandbox;
 pub mod selftest;
+/// The host's SysV segment the self-test and the containment tests offer to jobs.
+#[cfg(feature = "test-utils")]
+pub mod sysv;
+#[cfg(not(feature = "test-utils"))]
+mod sysv;
 
 pub use cgroup::{CgroupSupport, cgroup_support};
 pub use pool::{PoolExecutor, PoolOptions};
