@@ -21,11 +21,14 @@ pub fn python() -> PathBuf {
     }
 }
 
-/// Folders for one test: a runtime folder, a work folder, an output folder, an input, and
-/// a "server" file outside every allowed path.
+/// Folders for one test: a runtime folder, a work folder, an output folder, two inputs
+/// (`in/sales.csv`, the one jobs get unless told otherwise, and `in/costs.csv`), and a
+/// "server" file outside every allowed path.
 pub struct Setup {
     pub root: TempDir,
     pub executor: Box<dyn Executor>,
+    /// What `request` hands the job, relative to `root`.
+    pub inputs: Vec<&'static str>,
 }
 
 impl Setup {
@@ -46,6 +49,7 @@ impl Setup {
         Setup {
             root,
             executor: Box::new(executor),
+            inputs: vec!["in/sales.csv"],
         }
     }
 
@@ -63,6 +67,7 @@ impl Setup {
         Setup {
             root,
             executor: Box::new(executor),
+            inputs: vec!["in/sales.csv"],
         }
     }
 
@@ -76,8 +81,33 @@ impl Setup {
             "region,amount\nnorth,10\nsouth,5\n",
         )
         .unwrap();
+        std::fs::write(root.path().join("in/costs.csv"), "region,cost\nnorth,4\n").unwrap();
         std::fs::write(root.path().join("server-secret.txt"), "secret").unwrap();
         root
+    }
+
+    /// The same folders, with jobs handed these inputs (relative to the root).
+    pub fn with_inputs(mut self, inputs: &[&'static str]) -> Setup {
+        self.inputs = inputs.to_vec();
+        self
+    }
+
+    /// A request for `code` on this setup's folders and inputs.
+    pub fn request(&self, code: &str, limits: Limits) -> ExecRequest {
+        ExecRequest {
+            code: code.to_string(),
+            inputs: self.inputs.iter().map(|input| self.path(input)).collect(),
+            output_dir: self.path("out"),
+            work_dir: self.path("work"),
+            limits,
+        }
+    }
+
+    /// Run folders left under the runtime folder.
+    pub fn leftover_runs(&self) -> usize {
+        std::fs::read_dir(self.path("runtime/runs"))
+            .unwrap()
+            .count()
     }
 
     pub fn path(&self, relative: &str) -> PathBuf {
@@ -85,14 +115,7 @@ impl Setup {
     }
 
     pub async fn run(&self, code: &str, limits: Limits) -> ExecOutcome {
-        let req = ExecRequest {
-            code: code.to_string(),
-            inputs: vec![self.path("in/sales.csv")],
-            output_dir: self.path("out"),
-            work_dir: self.path("work"),
-            limits,
-        };
-        self.executor.run(req).await.unwrap()
+        self.executor.run(self.request(code, limits)).await.unwrap()
     }
 
     /// Runs `code` with default limits and expects it to succeed; returns its stdout.
