@@ -118,10 +118,15 @@ impl PoolExecutor {
 }
 
 impl Pool {
-    /// An idle zygote that is still alive, or a new one.
+    /// An idle zygote that is still alive, or a new one. The one idle the longest first:
+    /// after a job, a zygote's next keeper still makes its namespaces and job process for
+    /// a few milliseconds, which another zygote has long finished.
     async fn take(self: &Arc<Self>) -> Result<Zygote> {
         loop {
-            let candidate = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+            let candidate = {
+                let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+                (!idle.is_empty()).then(|| idle.remove(0))
+            };
             match candidate {
                 Some(mut zygote) => {
                     if zygote.alive() {
