@@ -17,8 +17,9 @@ together with two descriptors (the job's stdout and stderr), into one buffer it 
 parses; it hands both to a child it forked before the job arrived, wipes the buffer,
 answers {"pid": n}, waits for the child and answers {"exit_code": n} or {"signal": n}.
 
-Both paths run the same `run_job` (see `Sandbox`): the harness process unshares the job's
-namespaces and builds its root; the job process (PID 1 there) enters it, drops every
+Both paths run the same `run_job` (see `Standby` and `Sandbox`): the harness process
+unshares the job's namespaces and forks the job process before the job is known, then
+builds the job's root; the job process (PID 1 there) enters it, drops every
 capability and its uid, and then applies PR_SET_NO_NEW_PRIVS, the limits (soft == hard), an
 audit hook that names forbidden calls, a Landlock ruleset and a seccomp filter. When a layer
 cannot be installed the program does not run (fail closed), unless the spec says
@@ -437,11 +438,14 @@ def confine(spec):
 # ---------------------------------------------------------------------------------------
 # Namespaces, a minimal read-only root, and no privilege
 #
-# The harness process (the "keeper", outside every namespace the job gets) unshares the
-# user (when the server is not root), mount, PID, IPC, UTS, network and cgroup namespaces,
-# builds the job's root from read-only bind mounts and one size-limited tmpfs, and forks
-# the job process, which is PID 1 of the new PID namespace. The job process mounts a fresh
-# /proc, pivots into the root, drops every capability and its uid, and only then confines
+# The harness process (the "keeper", outside the PID namespace the job gets) unshares the
+# user (when the server is not root), mount, PID, IPC, UTS and network namespaces and forks
+# the job process, PID 1 of the new PID namespace, before it knows the job (`Standby`: on
+# the warm path that is done while the zygote waits, off the job's way). Once the job
+# arrives the keeper moves both into the job's cgroup, builds the job's root from read-only
+# bind mounts and one size-limited tmpfs, and sends the job process its job. The job
+# process makes its cgroup namespace, mounts a fresh /proc, pivots into the root, drops
+# every capability and its uid, and only then confines
 # itself further (limits, Landlock, seccomp) and runs the program. Once it has ended the
 # keeper copies the regular files it left in its output folder to the host's (no links,
 # size-capped), checks its report against how it ended, and writes the result.
@@ -547,8 +551,88 @@ def _place(root, path, is_dir):
     return target
 
 
+def _may_read(st, uid, gid):
+    """Whether `uid`/`gid` (no supplementary groups: the job has none) may read a file with
+    this stat, by its mode bits."""
+    if st.st_uid == uid:
+        return bool(st.st_mode & 0o400)
+    if st.st_gid == gid:
+        return bool(st.st_mode & 0o040)
+    return bool(st.st_mode & 0o004)
+
+
 def _under(path, roots):
     return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
+
+
+def new_namespaces():
+    """In the keeper, before it knows the job: new user (when the server is not root),
+    mount, PID, IPC, UTS and network namespaces, none of them holding anything of a job.
+    The cgroup namespace is made by the job process once it is in the job's cgroup."""
+    host_root = os.geteuid() == 0
+    flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET
+    uid, gid = os.geteuid(), os.getegid()
+    if not host_root:
+        flags |= CLONE_NEWUSER
+    _check(_libc.unshare(flags), "unshare (new namespaces)")
+    if not host_root:
+        for name, text in (("uid_map", "%d %d 1\n" % (INSIDE_ID, uid)),
+                           ("setgroups", "deny"),
+                           ("gid_map", "%d %d 1\n" % (INSIDE_ID, gid))):
+            with open("/proc/self/" + name, "w") as f:
+                f.write(text)
+    name = b"office-job"
+    _check(_libc.sethostname(name, len(name)), "sethostname (in the job's namespace)")
+    # Nothing mounted from here on reaches the host's namespace.
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+
+
+class Standby:
+    """A keeper's job process, forked into new namespaces before the job is known (the
+    fork of a warm interpreter and the namespaces cost milliseconds a job need not wait
+    for): PID 1 of its PID namespace, waiting on a socket for the job. It was forked from
+    a process that never saw a job, so it holds nothing of one until it is sent its own."""
+
+    def __init__(self):
+        self.error = None
+        try:
+            new_namespaces()
+        except BaseException as exc:
+            self.error = exc
+        self.report_r, report_w = os.pipe()
+        self.ready_r, ready_w = os.pipe()
+        alive_r, self.alive_w = os.pipe()
+        self.channel, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self.pid = os.fork()
+        if self.pid == 0:
+            for fd in (self.report_r, self.ready_r, self.alive_w):
+                os.close(fd)
+            self.channel.close()
+            _job_process(theirs, report_w, ready_w, alive_r)
+        for fd in (report_w, ready_w, alive_r):
+            os.close(fd)
+        theirs.close()
+
+    def start(self, spec, source, confined):
+        """Hands the job to the job process, with this process's stdout and stderr."""
+        payload = json.dumps({"spec": spec, "source": source, "confined": confined})
+        try:
+            socket.send_fds(self.channel, [b"j"], [1, 2])
+            self.channel.sendall(payload.encode("utf-8"))
+        finally:
+            self.channel.close()
+
+    def abandon(self):
+        """Ends the job process without a job (the keeper could not set it up)."""
+        self.channel.close()
+        for fd in (self.report_r, self.ready_r, self.alive_w):
+            os.close(fd)
+        try:
+            os.waitpid(self.pid, 0)
+        except OSError:
+            pass
 
 
 class Sandbox:
@@ -576,24 +660,16 @@ class Sandbox:
             self.cap_last = 63
 
     def enter(self):
-        """In the keeper: new namespaces, then the job's root (not yet entered)."""
-        flags = (CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET
-                 | CLONE_NEWCGROUP)
-        uid, gid = os.geteuid(), os.getegid()
-        if not self.host_root:
-            flags |= CLONE_NEWUSER
-        _check(_libc.unshare(flags), "unshare (new namespaces)")
-        if not self.host_root:
-            for name, text in (("uid_map", "%d %d 1\n" % (INSIDE_ID, uid)),
-                               ("setgroups", "deny"),
-                               ("gid_map", "%d %d 1\n" % (INSIDE_ID, gid))):
-                with open("/proc/self/" + name, "w") as f:
-                    f.write(text)
-        name = b"office-job"
-        _check(_libc.sethostname(name, len(name)), "sethostname (in the job's namespace)")
-        # Nothing mounted from here on reaches the host's namespace.
-        _mount(None, "/", None, MS_REC | MS_PRIVATE)
-        self._build_root()
+        """In the keeper, inside the namespaces `Standby` made: the job's root (not yet
+        entered)."""
+        # The folders of the job's view are made here, whatever the server's umask (077
+        # would leave the job's uid unable to walk to its own work folder); the host's
+        # files keep it: it is restored before anything is copied out.
+        umask = os.umask(0o022)
+        try:
+            self._build_root()
+        finally:
+            os.umask(umask)
 
     def _build_root(self):
         root, job = self.root, self.job
@@ -640,10 +716,38 @@ class Sandbox:
         _bind(job + "/out", _place(root, self.output, True), read_only=False)
         _bind(job + "/work", _place(root, self.work, True), read_only=False)
         # Inputs last: one may lie under the output or work folder.
-        for path in self.inputs:
+        for index, path in enumerate(self.inputs):
             if os.path.isfile(path):
-                _bind(path, _place(root, path, False))
+                _bind(self._readable(path, index), _place(root, path, False))
         _mount(None, root, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+    def _readable(self, path, index):
+        """`path`, or when the job's uid could not read it (a root server whose umask
+        stored it 0600) a copy the job owns, mode 0400, in the run folder (0700, the
+        server's: no one else on the host reaches it). The host's file keeps its mode."""
+        st = os.stat(path)
+        if not self.host_root or _may_read(st, self.uid, self.gid):
+            return path
+        folder = os.path.join(self.run_dir, "inputs")
+        os.makedirs(folder, 0o700, exist_ok=True)
+        copy = os.path.join(folder, str(index))
+        # Followed like the bind mount it replaces; the keeper checked it is a file.
+        src = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        try:
+            dst = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o400)
+            try:
+                left = os.fstat(src).st_size
+                while left > 0:
+                    n = os.sendfile(dst, src, None, min(left, 1 << 24))
+                    if n <= 0:
+                        break
+                    left -= n
+                os.fchown(dst, self.uid, self.gid)
+            finally:
+                os.close(dst)
+        finally:
+            os.close(src)
+        return copy
 
     def job_output_fd(self):
         """The keeper's handle on the job's output folder (the tmpfs), for copying out."""
@@ -765,52 +869,49 @@ def prepare_process(spec):
                     cell.cell_contents = False
 
 
-def run_job(spec):
-    """Runs one job in its own namespaces (see `Sandbox`); returns the exit code this
-    process should end with, after writing the result. A job ended by a signal ends this
-    process with the same signal."""
+def run_job(spec, standby):
+    """Runs one job in its own namespaces (see `Sandbox`), in the job process `standby`
+    made; returns the exit code this process should end with, after writing the result. A
+    job ended by a signal ends this process with the same signal."""
     # Opened before anything else, so reporting needs no free file descriptor later;
     # "x" refuses a file or link that is already there. Only this process holds it.
     result_file = open(spec["result"], "x", encoding="utf-8")
-    with open(spec["program"], encoding="utf-8") as program_file:
-        source = program_file.read()
-    host_output = os.open(spec["output"], os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        with open(spec["program"], encoding="utf-8") as program_file:
+            source = program_file.read()
+        host_output = os.open(spec["output"], os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        # The job's cgroup before anything of the job runs: this process and the job's.
+        for procs in spec.get("cgroups") or []:
+            for pid in (os.getpid(), standby.pid):
+                with open(procs, "w") as f:
+                    f.write(str(pid))
+    except BaseException as exc:
+        standby.abandon()
+        return _sandbox_failed(result_file, exc)
     limits = spec.get("limits") or {}
     sandbox = Sandbox(spec)
     try:
-        # The job's cgroup first: the job process is forked into it.
-        for procs in spec.get("cgroups") or []:
-            with open(procs, "w") as f:
-                f.write(str(os.getpid()))
-    except BaseException as exc:
-        return _sandbox_failed(result_file, exc)
-    try:
+        if standby.error is not None:
+            raise standby.error
         sandbox.enter()
         job_output = sandbox.job_output_fd()
     except BaseException as exc:
         if not (spec.get("sandbox") or {}).get("degraded"):
+            standby.abandon()
             return _sandbox_failed(result_file, exc)
         # Only when the operator asked for it (OFFICE_SANDBOX=degraded), and loudly.
         sys.stderr.write("office: SANDBOX DEGRADED (OFFICE_SANDBOX=degraded): %s; this program "
                          "runs without namespaces, as the server's user\n" % describe(exc))
         sys.stderr.flush()
         sandbox, job_output = None, None
-    report_r, report_w = os.pipe()
-    ready_r, ready_w = os.pipe()
-    alive_r, alive_w = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
+    pid, report_r, ready_r, alive_w = (standby.pid, standby.report_r, standby.ready_r,
+                                       standby.alive_w)
     try:
-        pid = os.fork()
-    except BaseException as exc:
-        return _sandbox_failed(result_file, exc)
-    if pid == 0:
-        os.close(report_r)
-        os.close(ready_r)
-        os.close(alive_w)
-        _job_process(spec, sandbox, source, report_w, ready_w, alive_r)
-    for fd in (report_w, ready_w, alive_r):
-        os.close(fd)
+        standby.start(spec, source, sandbox is not None)
+    except OSError:
+        pass  # the job process is gone: how it ended is reported below
     # The job process says "confined" on one pipe, then reports on the other; the report
     # is read while it runs, so it can never block on a full pipe.
     ready = os.read(ready_r, 1) == b"1"
@@ -886,9 +987,31 @@ def _checked_report(raw, ready, code):
     return checked
 
 
-def _job_process(spec, sandbox, source, report_w, ready_w, alive_r):
-    """PID 1 of the job's namespaces: enters the root, drops privilege, confines itself and
-    runs the program. Never returns."""
+def _receive_job(channel):
+    """The keeper's message: (spec, source, confined), with the job's stdout and stderr
+    moved onto 1 and 2; None when the keeper gave up."""
+    first, fds, _, _ = socket.recv_fds(channel, 1, 2)
+    if first != b"j" or len(fds) != 2:
+        for fd in fds:
+            os.close(fd)
+        return None
+    for target, fd in zip((1, 2), fds):
+        os.dup2(fd, target)
+        os.close(fd)
+    chunks = []
+    while True:
+        data = channel.recv(1 << 16)
+        if not data:
+            break
+        chunks.append(data)
+    channel.close()
+    message = json.loads(b"".join(chunks))
+    return message["spec"], message["source"], bool(message["confined"])
+
+
+def _job_process(channel, report_w, ready_w, alive_r):
+    """PID 1 of the job's namespaces: waits for its job, enters the root, drops privilege,
+    confines itself and runs the program. Never returns."""
     code = 3
     try:
         _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
@@ -896,11 +1019,18 @@ def _job_process(spec, sandbox, source, report_w, ready_w, alive_r):
         if select.select([alive_r], [], [], 0)[0]:
             os._exit(code)
         os.setsid()
+        job = _receive_job(channel)
+        if job is None:
+            os._exit(code)
+        spec, source, confined = job
         report = os.fdopen(report_w, "w", encoding="utf-8")
         try:
+            if confined:
+                # The keeper moved this process into the job's cgroup: that is its root now.
+                _check(_libc.unshare(CLONE_NEWCGROUP), "unshare (cgroup namespace)")
             prepare_process(spec)
-            if sandbox is not None:
-                sandbox.become_job()
+            if confined:
+                Sandbox(spec).become_job()
             os.chdir(spec["cwd"])
             keep = sorted({0, 1, 2, report_w, ready_w, alive_r})
             low = 3
@@ -1110,18 +1240,19 @@ def _prefork(sock):
             _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
             if os.getppid() != zygote_pid:
                 os._exit(code)
+            standby = Standby()
             message, fds, _, _ = socket.recv_fds(theirs, 1 << 20, 2)
             theirs.close()
             if not message or len(fds) != 2:
                 os._exit(code)
-            _child(message, fds)
+            _child(message, fds, standby)
         finally:
             os._exit(code)
     theirs.close()
     return pid, ours
 
 
-def _child(message, fds):
+def _child(message, fds, standby):
     code = 4
     try:
         # Its own session and process group (the engine kills the group), no terminal.
@@ -1132,7 +1263,7 @@ def _child(message, fds):
         os.dup2(fds[1], 2)
         for fd in fds:
             os.close(fd)
-        code = run_job(spec)
+        code = run_job(spec, standby)
     except BaseException:
         _print_traceback()
     finally:
@@ -1143,7 +1274,7 @@ def main(argv):
     if len(argv) == 3 and argv[1] == "run":
         with open(argv[2], encoding="utf-8") as spec_file:
             spec = json.load(spec_file)
-        return run_job(spec)
+        return run_job(spec, Standby())
     if len(argv) == 2 and argv[1] == "zygote":
         return zygote()
     sys.stderr.write("usage: harness.py run SPEC | harness.py zygote\n")

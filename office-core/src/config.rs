@@ -55,6 +55,83 @@ impl Default for Limits {
     }
 }
 
+/// How strictly jobs are confined (`OFFICE_SANDBOX`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SandboxMode {
+    /// Every layer or no job (the default): a host that cannot give a job its namespaces,
+    /// or a self-test canary that escapes, refuses every job.
+    #[default]
+    Full,
+    /// `OFFICE_SANDBOX=degraded`, for a developer's laptop: jobs run without namespaces
+    /// where the host cannot make them, and despite a failed self-test, said loudly in the
+    /// log, the health check, `office doctor` and the job's stderr. No-new-privs, the
+    /// rlimits, Landlock, seccomp and the audit hook still hold.
+    Degraded,
+}
+
+/// What the executors need to know about the sandbox, read once with the rest of the
+/// configuration so every face and every job sees the same values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SandboxSettings {
+    /// Every layer or no job, or degraded (`OFFICE_SANDBOX`).
+    pub mode: SandboxMode,
+    /// The host uid a job runs as when the server is root (`OFFICE_SANDBOX_UID`; never 0).
+    /// A server that is not root maps its own uid to an unprivileged uid inside the job's
+    /// user namespace instead.
+    pub job_uid: u32,
+    /// The host gid, likewise (`OFFICE_SANDBOX_GID`).
+    pub job_gid: u32,
+}
+
+impl Default for SandboxSettings {
+    fn default() -> Self {
+        SandboxSettings {
+            mode: SandboxMode::Full,
+            // nobody / nogroup
+            job_uid: 65534,
+            job_gid: 65534,
+        }
+    }
+}
+
+impl SandboxSettings {
+    /// Reads `OFFICE_SANDBOX` (`full`, the default, or `degraded`), `OFFICE_SANDBOX_UID`
+    /// and `OFFICE_SANDBOX_GID` from any source of variables (tests pass a map).
+    pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let var = |name: &str| {
+            get(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let mut s = SandboxSettings::default();
+        match var("OFFICE_SANDBOX").as_deref() {
+            None | Some("full") => {}
+            Some("degraded") => s.mode = SandboxMode::Degraded,
+            Some(other) => {
+                return Err(Error::invalid(format!(
+                    "OFFICE_SANDBOX={other:?} is not a valid value: use \"full\" (the \
+                     default) or \"degraded\""
+                )));
+            }
+        }
+        let id = |name: &str, default: u32| -> Result<u32> {
+            let Some(v) = var(name) else {
+                return Ok(default);
+            };
+            match v.parse::<u32>() {
+                Ok(0) => Err(Error::invalid(format!(
+                    "{name}=0 would run jobs as root: choose an unprivileged id"
+                ))),
+                Ok(id) => Ok(id),
+                Err(_) => Err(Error::invalid(format!("{name}={v:?} is not a valid value"))),
+            }
+        };
+        s.job_uid = id("OFFICE_SANDBOX_UID", s.job_uid)?;
+        s.job_gid = id("OFFICE_SANDBOX_GID", s.job_gid)?;
+        Ok(s)
+    }
+}
+
 /// Everything the engine and its faces are configured with: `Config::from_env` reads the
 /// `OFFICE_*` variables, `Config::with_data_dir` builds one in code.
 #[derive(Debug, Clone)]
@@ -75,6 +152,8 @@ pub struct Config {
     pub max_upload_bytes: u64,
     /// What each program may use (time, memory, disk, output).
     pub limits: Limits,
+    /// Sandbox mode and the job's identity on a root host (`OFFICE_SANDBOX*`).
+    pub sandbox: SandboxSettings,
     /// Jobs run at once by this process's workers.
     pub workers: usize,
     /// Pre-imported interpreters of the warm pool (`None`: one per worker); 0 runs every
@@ -245,6 +324,7 @@ impl Config {
             python: default_python(),
             max_upload_bytes: 50 << 20,
             limits: Limits::default(),
+            sandbox: SandboxSettings::default(),
             workers: 2,
             pool_size: None,
             pool_max_jobs: 200,
@@ -298,6 +378,7 @@ impl Config {
         if let Some(mb) = parse::<u64>("OFFICE_JOB_PRINT_LIMIT_MB")? {
             c.limits.output_limit_bytes = mb.max(1) << 20;
         }
+        c.sandbox = SandboxSettings::from_vars(|name| std::env::var(name).ok())?;
         if let Some(n) = parse::<usize>("OFFICE_WORKERS")? {
             c.workers = n;
         }
@@ -437,6 +518,46 @@ mod tests {
         assert_eq!(c.max_attempts, 5);
         assert_eq!(c.timeout, Duration::from_secs(30));
         assert_eq!(c.retries, 3, "a blank value keeps the default");
+    }
+
+    fn sandbox_from(vars: &[(&str, &str)]) -> Result<SandboxSettings> {
+        let map: std::collections::HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        SandboxSettings::from_vars(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn the_sandbox_is_full_unless_degraded_is_asked_for_by_name() {
+        assert_eq!(sandbox_from(&[]).unwrap(), SandboxSettings::default());
+        assert_eq!(sandbox_from(&[]).unwrap().mode, SandboxMode::Full);
+        assert_eq!((sandbox_from(&[]).unwrap().job_uid), 65534);
+        let s = sandbox_from(&[
+            ("OFFICE_SANDBOX", " degraded "),
+            ("OFFICE_SANDBOX_UID", "1234"),
+            ("OFFICE_SANDBOX_GID", "4321"),
+        ])
+        .unwrap();
+        assert_eq!(
+            (s.mode, s.job_uid, s.job_gid),
+            (SandboxMode::Degraded, 1234, 4321)
+        );
+        assert_eq!(
+            sandbox_from(&[("OFFICE_SANDBOX", "full")]).unwrap().mode,
+            SandboxMode::Full
+        );
+        // A typo must not silently give the full sandbox nor the degraded one.
+        for (name, value) in [
+            ("OFFICE_SANDBOX", "degrade"),
+            ("OFFICE_SANDBOX", "off"),
+            ("OFFICE_SANDBOX_UID", "0"),
+            ("OFFICE_SANDBOX_GID", "0"),
+            ("OFFICE_SANDBOX_UID", "nobody"),
+        ] {
+            let e = sandbox_from(&[(name, value)]).unwrap_err();
+            assert!(e.to_string().contains(name), "{name}={value}: {e}");
+        }
     }
 
     #[test]

@@ -63,7 +63,7 @@ pub(crate) mod validate;
 pub(crate) mod worker;
 
 // The engine, its builder and configuration.
-pub use config::{ApiKey, Config, Limits, LlmConfig};
+pub use config::{ApiKey, Config, Limits, LlmConfig, SandboxMode, SandboxSettings};
 pub use engine::{Backends, Engine, EngineBuilder, RecoveryReport};
 pub use error::{Error, Result};
 pub use submission::{Submission, Upload};
@@ -117,6 +117,8 @@ pub use execute::{
 #[doc(hidden)]
 pub mod test_support {
     pub use crate::collect::external::{Budget, ExternalReference, scan_workbook};
+    /// The host SysV segment the self-test offers to jobs, for the containment tests.
+    pub use crate::execute::sysv;
     #[cfg(any(test, feature = "test-utils"))]
     pub use crate::plan::llm::fake::{FakeLlm, Received, Reply};
     #[cfg(any(test, feature = "test-utils"))]

@@ -2,44 +2,13 @@
 //! passed ("output limit exceeded"), through both the cold and the warm executor, instead of
 //! being drained until the wall-clock limit; a program under the limit is not.
 
+use office_core::ExitKind;
 use office_core::Limits;
-use office_core::{
-    ExecOutcome, ExecRequest, Executor, ExitKind, PoolExecutor, PoolOptions, ProcessExecutor,
-};
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use tempfile::TempDir;
+#[path = "support/sandbox.rs"]
+mod support;
 
-fn python() -> PathBuf {
-    if let Some(python) = std::env::var_os("OFFICE_PYTHON") {
-        return PathBuf::from(python);
-    }
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
-    if venv.exists() {
-        venv
-    } else {
-        PathBuf::from("python3")
-    }
-}
-
-fn folders() -> TempDir {
-    let root = tempfile::tempdir().unwrap();
-    for dir in ["work", "out"] {
-        std::fs::create_dir(root.path().join(dir)).unwrap();
-    }
-    root
-}
-
-async fn run(executor: &dyn Executor, root: &Path, code: &str, limits: Limits) -> ExecOutcome {
-    let req = ExecRequest {
-        code: code.to_string(),
-        inputs: Vec::new(),
-        output_dir: root.join("out"),
-        work_dir: root.join("work"),
-        limits,
-    };
-    executor.run(req).await.unwrap()
-}
+use support::*;
 
 fn limits() -> Limits {
     Limits {
@@ -60,10 +29,10 @@ threading.Thread(target=flood, daemon=True).start()\ntime.sleep(600)\n";
 const UNDER_THE_LIMIT: &str =
     "import sys\nsys.stdout.write('x' * (3 << 20))\nsys.stderr.write('y' * (3 << 20))\n";
 
-async fn floods_are_stopped(executor: &dyn Executor, root: &Path) {
+async fn floods_are_stopped(setup: &Setup) {
     for code in [STDOUT_FLOOD, STDERR_FLOOD] {
         let started = Instant::now();
-        let outcome = run(executor, root, code, limits()).await;
+        let outcome = setup.run(code, limits()).await;
         let took = started.elapsed();
         assert_eq!(outcome.exit, ExitKind::Killed, "{outcome:#?}");
         assert!(
@@ -78,34 +47,22 @@ async fn floods_are_stopped(executor: &dyn Executor, root: &Path) {
         assert!(took < Duration::from_secs(30), "{took:?}");
         eprintln!("flood stopped after {took:?}");
     }
-    let outcome = run(executor, root, UNDER_THE_LIMIT, limits()).await;
+    let outcome = setup.run(UNDER_THE_LIMIT, limits()).await;
     assert_eq!(outcome.exit, ExitKind::Success, "{outcome:#?}");
     assert!(outcome.stdout_truncated && outcome.stderr_truncated);
 }
 
 #[tokio::test]
 async fn a_flood_is_stopped_at_the_output_limit_cold() {
-    let root = folders();
-    let executor = ProcessExecutor::new(python(), root.path().join("runtime")).unwrap();
-    floods_are_stopped(&executor, root.path()).await;
+    floods_are_stopped(&Setup::cold().await).await;
 }
 
 #[tokio::test]
 async fn a_flood_is_stopped_at_the_output_limit_warm() {
-    let root = folders();
-    let executor = PoolExecutor::start(
-        python(),
-        root.path().join("runtime"),
-        PoolOptions {
-            size: 1,
-            max_jobs_per_zygote: 100,
-        },
-    )
-    .await
-    .unwrap();
-    floods_are_stopped(&executor, root.path()).await;
+    let setup = Setup::warm().await;
+    floods_are_stopped(&setup).await;
     // The warm interpreter still serves jobs after its child was killed.
-    let outcome = run(&executor, root.path(), "print('after')\n", limits()).await;
+    let outcome = setup.run("print('after')\n", limits()).await;
     assert_eq!(outcome.exit, ExitKind::Success, "{outcome:#?}");
     assert_eq!(outcome.stdout.trim(), "after");
 }

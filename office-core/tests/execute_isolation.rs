@@ -4,6 +4,7 @@
 //! seccomp allowlist. Every attack runs unvalidated and is judged by what the host sees.
 
 use office_core::Limits;
+use office_core::test_support::sysv::HostSegment;
 use office_core::{ExecRequest, ExitKind};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -137,17 +138,9 @@ macro_rules! containment_tests {
             #[tokio::test]
             async fn sysv_shared_memory_of_the_host_is_out_of_reach() {
                 let setup = $setup.await;
-                let key: libc::key_t = 0x0ff1_0000 | (std::process::id() as libc::key_t & 0xffff);
-                let left_key = key ^ 0x0100_0000;
-                // SAFETY: a segment this test creates, fills and removes.
-                let id = unsafe { libc::shmget(key, 4096, libc::IPC_CREAT | 0o666) };
-                assert!(id >= 0);
-                // SAFETY: attaches the segment made above, writes inside its 4096 bytes.
-                unsafe {
-                    let at = libc::shmat(id, std::ptr::null(), 0);
-                    std::ptr::copy_nonoverlapping(b"host secret".as_ptr(), at.cast::<u8>(), 11);
-                    libc::shmdt(at);
-                }
+                let segment = HostSegment::create(0x0ff1, 0o666, b"host secret").unwrap();
+                let key = segment.key();
+                let left_key = HostSegment::key_for(0x0ef1);
                 let code = format!(
                     "{ATTEMPT}\nimport ctypes\n\
                      libc = ctypes.CDLL(None, use_errno=True)\n\
@@ -164,12 +157,9 @@ macro_rules! containment_tests {
                      print(attempt(lambda: get({left_key}, 64 << 20, 0o1666)))\n"
                 );
                 let out = setup.stdout(&code).await;
-                // SAFETY: removes the segment this test made.
-                unsafe { libc::shmctl(id, libc::IPC_RMID, std::ptr::null_mut()) };
+                drop(segment);
                 assert!(!out.contains("allowed") && !out.contains("secret"), "{out}");
-                // SAFETY: a lookup only; nothing is created.
-                let left = unsafe { libc::shmget(left_key, 0, 0) };
-                assert_eq!(left, -1, "the job left a segment behind");
+                assert!(!HostSegment::exists(left_key), "the job left a segment behind");
             }
 
             #[tokio::test]

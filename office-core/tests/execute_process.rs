@@ -2,70 +2,20 @@
 //! `python3` when there is none, as `Config` does.
 
 use office_core::Limits;
-use office_core::{ExecOutcome, ExecRequest, Executor, ExitKind, ProcessExecutor, python_version};
+use office_core::{Executor, ExitKind, ProcessExecutor, python_version};
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
-use tempfile::TempDir;
+#[path = "support/sandbox.rs"]
+mod support;
 
-fn python() -> PathBuf {
-    if let Some(python) = std::env::var_os("OFFICE_PYTHON") {
-        return PathBuf::from(python);
-    }
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
-    if venv.exists() {
-        venv
-    } else {
-        PathBuf::from("python3")
-    }
-}
+use support::*;
 
-/// Folders for one test: a runtime folder, a work folder, an output folder, two inputs.
-struct Setup {
-    root: TempDir,
-    executor: ProcessExecutor,
-}
-
-impl Setup {
-    fn new() -> Setup {
-        let root = tempfile::tempdir().unwrap();
-        for dir in ["work", "out", "in"] {
-            std::fs::create_dir(root.path().join(dir)).unwrap();
-        }
-        std::fs::write(
-            root.path().join("in/sales.csv"),
-            "region,amount\nnorth,10\n",
-        )
-        .unwrap();
-        std::fs::write(root.path().join("in/costs.csv"), "region,cost\nnorth,4\n").unwrap();
-        let executor = ProcessExecutor::new(python(), root.path().join("runtime")).unwrap();
-        Setup { root, executor }
-    }
-
-    fn path(&self, relative: &str) -> PathBuf {
-        self.root.path().join(relative)
-    }
-
-    fn request(&self, code: &str, limits: Limits) -> ExecRequest {
-        ExecRequest {
-            code: code.to_string(),
-            inputs: vec![self.path("in/sales.csv"), self.path("in/costs.csv")],
-            output_dir: self.path("out"),
-            work_dir: self.path("work"),
-            limits,
-        }
-    }
-
-    async fn run(&self, code: &str, limits: Limits) -> ExecOutcome {
-        self.executor.run(self.request(code, limits)).await.unwrap()
-    }
-
-    /// Run folders left under the runtime folder.
-    fn leftover_runs(&self) -> usize {
-        std::fs::read_dir(self.path("runtime/runs"))
-            .unwrap()
-            .count()
-    }
+/// The cold path, with both inputs handed to every job.
+async fn setup() -> Setup {
+    Setup::cold()
+        .await
+        .with_inputs(&["in/sales.csv", "in/costs.csv"])
 }
 
 /// The 1-based line of the first line of `code` containing `needle`.
@@ -142,7 +92,7 @@ async fn wait_for_named(marker: &str) -> Vec<i32> {
 
 #[tokio::test]
 async fn a_program_sees_its_inputs_and_writes_to_its_output_folder() {
-    let setup = Setup::new();
+    let setup = setup().await;
     let code = r#"
 import os
 with open(os.environ["INPUT_PATH"], encoding="utf-8") as f:
@@ -161,10 +111,11 @@ print("wrote", len(paths), "paths")
     assert!(outcome.duration_ms > 0.0);
 
     let report = std::fs::read_to_string(setup.path("out/report.txt")).unwrap();
-    let mut lines = report.lines();
-    assert_eq!(lines.next(), Some("region,amount"));
-    assert_eq!(lines.next(), Some("north,10"));
-    let paths: Vec<_> = lines.map(PathBuf::from).collect();
+    let first = std::fs::read_to_string(setup.path("in/sales.csv")).unwrap();
+    let paths = report
+        .strip_prefix(&first)
+        .expect("the first input, as it is");
+    let paths: Vec<_> = paths.lines().map(PathBuf::from).collect();
     assert_eq!(
         paths,
         vec![setup.path("in/sales.csv"), setup.path("in/costs.csv")]
@@ -178,7 +129,7 @@ print("wrote", len(paths), "paths")
 
 #[tokio::test]
 async fn a_failing_program_reports_type_message_and_its_own_line() {
-    let setup = Setup::new();
+    let setup = setup().await;
     let code = r#"rows = {"north": 1}
 
 
@@ -216,7 +167,7 @@ print(total("south"))
 
 #[tokio::test]
 async fn a_library_error_is_traced_to_the_program_line_only() {
-    let setup = Setup::new();
+    let setup = setup().await;
     let code = "import os\nimport pandas as pd\n\ndf = pd.read_csv(os.environ['INPUT_PATH'])\n\
                 total = df['Amount'].sum()\n";
     let outcome = setup.run(code, Limits::default()).await;
@@ -229,7 +180,7 @@ async fn a_library_error_is_traced_to_the_program_line_only() {
 
 #[tokio::test]
 async fn a_syntax_error_names_its_line() {
-    let setup = Setup::new();
+    let setup = setup().await;
     let code = "x = 1\ny = (2 +\nprint(x y)\n";
     let outcome = setup.run(code, Limits::default()).await;
     assert_eq!(outcome.exit, ExitKind::Error, "{outcome:#?}");
@@ -248,7 +199,7 @@ async fn a_syntax_error_names_its_line() {
 
 #[tokio::test]
 async fn a_timeout_kills_the_program() {
-    let setup = Setup::new();
+    let setup = setup().await;
     let marker = marker();
     let code = format!("{}import time\ntime.sleep(30)\n", name_process(&marker));
     let limits = Limits {
@@ -282,7 +233,7 @@ async fn a_timeout_kills_the_program() {
 
 #[tokio::test]
 async fn a_program_cannot_start_processes() {
-    let setup = Setup::new();
+    let setup = setup().await;
     // The audit hook names the refusal; underneath it, seccomp refuses fork and clone.
     let outcome = setup.run("import os\nos.fork()\n", Limits::default()).await;
     assert_eq!(outcome.exit, ExitKind::Error, "{outcome:#?}");
@@ -308,7 +259,7 @@ print(pid, ctypes.get_errno())
 
 #[tokio::test]
 async fn dropping_the_run_kills_the_process_group() {
-    let setup = Setup::new();
+    let setup = setup().await;
     let marker = marker();
     let code = format!("{}import time\ntime.sleep(60)\n", name_process(&marker));
     let pids = {
@@ -336,7 +287,7 @@ async fn dropping_the_run_kills_the_process_group() {
 
 #[tokio::test]
 async fn going_over_the_memory_limit_is_reported_as_memory() {
-    let setup = Setup::new();
+    let setup = setup().await;
     let limits = Limits {
         memory_bytes: 512 << 20,
         ..Limits::default()
@@ -364,7 +315,7 @@ async fn going_over_the_memory_limit_is_reported_as_memory() {
 
 #[tokio::test]
 async fn pandas_numpy_and_matplotlib_fit_in_the_default_limits() {
-    let setup = Setup::new();
+    let setup = setup().await;
     let code = r#"
 import os
 import numpy as np
@@ -389,7 +340,7 @@ print(matplotlib.get_backend())
 
 #[tokio::test]
 async fn oversized_output_is_capped_and_marked() {
-    let setup = Setup::new();
+    let setup = setup().await;
     let code =
         "import sys\nsys.stdout.write('x' * (10 << 20))\nsys.stderr.write('y' * (10 << 20))\n";
     let limits = Limits::default();
@@ -405,7 +356,7 @@ async fn oversized_output_is_capped_and_marked() {
 
 #[tokio::test]
 async fn control_characters_in_output_are_neutralized() {
-    let setup = Setup::new();
+    let setup = setup().await;
     let code = "print('\\x1b[2Jred\\x07 \\u202egnp.exe\\tok\\r\\nnext')\n";
     let outcome = setup.run(code, Limits::default()).await;
     assert_eq!(outcome.exit, ExitKind::Success, "{outcome:#?}");
@@ -418,7 +369,7 @@ async fn control_characters_in_output_are_neutralized() {
 
 #[tokio::test]
 async fn writing_past_the_file_size_limit_is_reported() {
-    let setup = Setup::new();
+    let setup = setup().await;
     let code = r#"
 import os
 chunk = b"z" * (1 << 20)
@@ -443,7 +394,7 @@ with open(os.path.join(os.environ["OUTPUT_DIR"], "big.bin"), "wb") as f:
 
 #[tokio::test]
 async fn going_over_the_cpu_limit_is_reported() {
-    let setup = Setup::new();
+    let setup = setup().await;
     let limits = Limits {
         cpu_seconds: 1,
         timeout: Duration::from_secs(60),
@@ -462,7 +413,7 @@ async fn going_over_the_cpu_limit_is_reported() {
 
 #[tokio::test]
 async fn the_environment_holds_only_what_the_engine_sets() {
-    let setup = Setup::new();
+    let setup = setup().await;
     // A descriptor without close-on-exec, high enough that the child would not reuse it.
     let leaked = {
         let file = std::fs::File::open(setup.path("in/sales.csv")).unwrap();
@@ -541,7 +492,7 @@ with open(os.path.join(os.environ["OUTPUT_DIR"], "info.json"), "w") as f:
 
 #[tokio::test]
 async fn system_exit_zero_is_success_and_non_zero_is_an_error() {
-    let setup = Setup::new();
+    let setup = setup().await;
     for code in ["import sys\nsys.exit(0)\n", "raise SystemExit\n"] {
         let outcome = setup.run(code, Limits::default()).await;
         assert_eq!(outcome.exit, ExitKind::Success, "{code}: {outcome:#?}");
@@ -561,7 +512,7 @@ async fn system_exit_zero_is_success_and_non_zero_is_an_error() {
 
 #[tokio::test]
 async fn a_missing_interpreter_is_an_error_that_says_what_to_do() {
-    let setup = Setup::new();
+    let setup = setup().await;
     let missing = setup.path("no-venv/bin/python");
     let executor = ProcessExecutor::new(&missing, setup.path("runtime")).unwrap();
     let err = executor

@@ -4,8 +4,9 @@
 //! program here reaches the sandbox as written.
 
 use office_core::Limits;
+use office_core::SandboxMode;
 use office_core::{ExecOutcome, ExecRequest, Executor, ExitKind, PoolExecutor, PoolOptions};
-use office_core::{SelfCheckedExecutor, run_self_test};
+use office_core::{SandboxStatus, SelfCheckedExecutor, run_self_test};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -465,7 +466,11 @@ async fn an_executor_that_does_not_contain_refuses_every_job() {
     ] {
         assert!(escaped.contains(&name), "{name} not caught: {escaped:?}");
     }
-    let checked = SelfCheckedExecutor::new(Arc::new(Unconfined), root.path().join("scratch"));
+    let checked = SelfCheckedExecutor::new(
+        Arc::new(Unconfined),
+        root.path().join("scratch"),
+        SandboxMode::Full,
+    );
     let error = checked.run(request(&root, "print(1)\n")).await.unwrap_err();
     assert!(
         error
@@ -473,4 +478,30 @@ async fn an_executor_that_does_not_contain_refuses_every_job() {
             .contains("the sandbox self-test failed, so no job will run"),
         "{error}"
     );
+    assert!(
+        matches!(checked.status(), SandboxStatus::Refused(ref why) if why.contains("network socket")),
+        "{:?}",
+        checked.status()
+    );
+}
+
+#[tokio::test]
+async fn degraded_mode_runs_jobs_after_a_failed_self_test_and_says_so() {
+    let root = Setup::folders();
+    let checked = SelfCheckedExecutor::new(
+        Arc::new(Unconfined),
+        root.path().join("scratch"),
+        SandboxMode::Degraded,
+    );
+    assert_eq!(checked.status(), SandboxStatus::Checking);
+    let outcome = checked.run(request(&root, "print(6 * 7)\n")).await.unwrap();
+    assert_eq!(outcome.stdout.trim(), "42", "{outcome:#?}");
+    // Not "holds": the status names what escaped, for /api/health and the log.
+    match checked.status() {
+        SandboxStatus::Degraded(why) => {
+            assert!(why.contains("the sandbox self-test failed"), "{why}");
+            assert!(why.contains("read outside the job"), "{why}");
+        }
+        other => panic!("{other:?}"),
+    }
 }

@@ -382,8 +382,10 @@ async fn exec(
     let work = scratch.join(format!("exec-{id}"));
     std::fs::create_dir_all(&work)?;
     // One program: a fresh interpreter, confined exactly as the warm pool's children are.
-    let cold = ProcessExecutor::new(config.python.clone(), config.data_dir.join("runtime"))?;
-    let executor = SelfCheckedExecutor::new(std::sync::Arc::new(cold), scratch);
+    let cold = ProcessExecutor::new(config.python.clone(), config.data_dir.join("runtime"))?
+        .with_sandbox(config.sandbox);
+    let executor =
+        SelfCheckedExecutor::new(std::sync::Arc::new(cold), scratch, config.sandbox.mode);
     let outcome = executor
         .run(ExecRequest {
             code: source,
@@ -416,12 +418,18 @@ async fn doctor() -> Result<i32> {
         }
     }
     healthy &= doctor_self_tests(&config).await?;
+    let degraded = config.sandbox.mode == office_core::SandboxMode::Degraded;
     println!(
         "{}",
-        if healthy {
-            "the sandbox holds"
-        } else {
-            "the sandbox does NOT hold: `office serve` refuses to run jobs"
+        match (healthy, degraded) {
+            (true, false) => "the sandbox holds",
+            (true, true) =>
+                "the sandbox holds, but OFFICE_SANDBOX=degraded would run jobs \
+                             without it if a layer went missing",
+            (false, false) => "the sandbox does NOT hold: `office serve` refuses to run jobs",
+            (false, true) =>
+                "the sandbox does NOT hold, and OFFICE_SANDBOX=degraded: `office \
+                              serve` RUNS JOBS ANYWAY, without the layers above that failed",
         }
     );
     Ok(if healthy { 0 } else { 1 })
@@ -434,6 +442,18 @@ fn mark(ok: bool) -> &'static str {
 
 /// The kernel's layers and the limits it enforces; true when every required layer is there.
 async fn doctor_kernel(config: &Config) -> Result<bool> {
+    println!("sandbox mode");
+    match config.sandbox.mode {
+        office_core::SandboxMode::Full => println!(
+            "  ok   full (OFFICE_SANDBOX unset or \"full\"): a job runs with every layer below \
+             or not at all"
+        ),
+        office_core::SandboxMode::Degraded => println!(
+            "  !!   DEGRADED (OFFICE_SANDBOX=degraded): jobs run even without their namespaces \
+             or after a canary escaped; only no-new-privs, rlimits, Landlock, seccomp and the \
+             audit hook are sure to hold. Never on a server: unset OFFICE_SANDBOX"
+        ),
+    }
     println!("kernel");
     let landlock = office_core::landlock_abi();
     println!(
@@ -468,7 +488,9 @@ async fn doctor_kernel(config: &Config) -> Result<bool> {
                 "not permitted: only the seccomp rule (AF_UNIX sockets only) keeps programs off the network",
         }
     );
-    let namespaces = tokio::task::spawn_blocking(office_core::probe_job_namespaces).await?;
+    let settings = config.sandbox;
+    let namespaces =
+        tokio::task::spawn_blocking(move || office_core::probe_job_namespaces(&settings)).await?;
     println!(
         "  {} job namespaces: {}",
         mark(namespaces.is_ok()),
@@ -524,12 +546,12 @@ async fn doctor_self_tests(config: &Config) -> Result<bool> {
     let mut healthy = true;
     let scratch = config.data_dir.join("scratch");
     let runtime = config.data_dir.join("runtime");
-    let cold = ProcessExecutor::new(config.python.clone(), &runtime)?;
+    let cold = ProcessExecutor::new(config.python.clone(), &runtime)?.with_sandbox(config.sandbox);
     let options = PoolOptions {
         size: 1,
         max_jobs_per_zygote: config.pool_max_jobs,
     };
-    let warm = PoolExecutor::start(config.python.clone(), &runtime, options).await;
+    let warm = PoolExecutor::start_from(cold.clone(), options).await;
     let mut executors: Vec<(&str, Box<dyn Executor>)> = vec![("cold path", Box::new(cold))];
     match warm {
         Ok(pool) => executors.push(("warm pool", Box::new(pool))),

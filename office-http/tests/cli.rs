@@ -148,3 +148,56 @@ fn run_reports_a_failed_job_with_exit_1() {
         "{stdout}"
     );
 }
+
+#[test]
+fn doctor_says_when_the_sandbox_is_degraded() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = office()
+        .arg("doctor")
+        .env("DATA_DIR", dir.path())
+        .env("OFFICE_SANDBOX", "degraded")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let mode = stdout
+        .lines()
+        .skip_while(|l| *l != "sandbox mode")
+        .nth(1)
+        .unwrap_or_default();
+    assert!(
+        mode.contains("DEGRADED (OFFICE_SANDBOX=degraded)"),
+        "{stdout}"
+    );
+    // This host gives jobs every layer: the canaries hold, and the verdict still warns.
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("OFFICE_SANDBOX=degraded would run jobs without it"),
+        "{stdout}"
+    );
+
+    let out = office()
+        .arg("doctor")
+        .env("DATA_DIR", dir.path())
+        .env_remove("OFFICE_SANDBOX")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("  ok   full (OFFICE_SANDBOX unset"),
+        "{stdout}"
+    );
+    assert!(stdout.trim_end().ends_with("the sandbox holds"), "{stdout}");
+}
+
+#[test]
+fn a_misspelt_sandbox_mode_is_refused_by_name() {
+    let out = office()
+        .arg("doctor")
+        .env("OFFICE_SANDBOX", "degrade")
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("OFFICE_SANDBOX=\"degrade\""), "{stderr}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("sandbox holds"));
+}

@@ -6,6 +6,10 @@
 //!
 //! The harness moves its own process into the cgroup before it forks the job's, so every
 //! process of the job is in it from its first instruction.
+//!
+//! Each job's folder is named after the server process that made it (its pid and start
+//! time, then the run's id), so a server starting up can tell the folders a crashed one
+//! left behind (`sweep_leftovers`) from those of servers still running on the host.
 
 use crate::config::Limits;
 use std::path::{Path, PathBuf};
@@ -50,8 +54,10 @@ pub(crate) struct JobCgroup {
 }
 
 impl JobCgroup {
-    /// `Err` says why none could be made (not permitted, no controllers).
+    /// `Err` says why none could be made (not permitted, no controllers). The folder is
+    /// `name` after this process's owner tag.
     pub(crate) fn create(name: &str, limits: &Limits) -> Result<JobCgroup, String> {
+        let name = &format!("{}-{name}", owner_tag());
         let memory = limits
             .memory_bytes
             .saturating_add(limits.disk_bytes)
@@ -147,6 +153,99 @@ impl JobCgroup {
     }
 }
 
+/// This process as an owner of cgroup folders: `<pid>.<start time in clock ticks>`, so a
+/// reused pid is not taken for a live owner.
+fn owner_tag() -> &'static str {
+    static TAG: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TAG.get_or_init(|| {
+        let pid = std::process::id();
+        format!("{pid}.{}", start_time(pid).unwrap_or(0))
+    })
+}
+
+/// When process `pid` started (field 22 of `/proc/<pid>/stat`); `None` when there is none.
+fn start_time(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces and parentheses: count from its end.
+    let (_, rest) = stat.rsplit_once(')')?;
+    rest.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// Whether a folder's owner tag names a server that is no longer running.
+fn owner_is_gone(tag: &str) -> bool {
+    let Some((pid, start)) = tag.split_once('.') else {
+        return false;
+    };
+    match (pid.parse::<u32>(), start.parse::<u64>()) {
+        (Ok(pid), Ok(start)) => start_time(pid) != Some(start),
+        _ => false,
+    }
+}
+
+/// The hierarchies' folders that hold the jobs' cgroups (v2 and every v1 controller).
+fn parents() -> Vec<PathBuf> {
+    let mut parents: Vec<PathBuf> = unified_root().into_iter().collect();
+    parents.extend(["memory", "pids", "cpu"].map(|c| Path::new(ROOT).join(c)));
+    parents
+        .into_iter()
+        .map(|h| h.join(PARENT))
+        .filter(|p| p.is_dir())
+        .collect()
+}
+
+/// Removes the job cgroups that servers which are no longer running left behind (a crash,
+/// or an exit right after a job was killed): only folders named with an owner tag whose
+/// process is gone, never another running server's. What still runs in one is killed
+/// first (a job of the crashed server); the kernel refuses to remove a folder that is not
+/// empty, so a folder whose processes do not die in time is left for the next start.
+/// Returns how many folders were removed.
+pub(crate) fn sweep_leftovers() -> usize {
+    let mut removed = 0;
+    for parent in parents() {
+        let Ok(entries) = std::fs::read_dir(&parent) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some((tag, _)) = name.to_str().and_then(|n| n.split_once('-')) else {
+                continue;
+            };
+            if !entry.path().is_dir() || !owner_is_gone(tag) {
+                continue;
+            }
+            if remove_leftover(&entry.path()) {
+                removed += 1;
+            }
+        }
+    }
+    if removed > 0 {
+        tracing::info!(removed, "removed job cgroups a stopped server left behind");
+    }
+    removed
+}
+
+/// Kills what is in `dir` and removes it, waiting up to a second for the processes to go.
+fn remove_leftover(dir: &Path) -> bool {
+    for _ in 0..50 {
+        let procs = std::fs::read_to_string(dir.join("cgroup.procs")).unwrap_or_default();
+        for pid in procs
+            .lines()
+            .filter_map(|l| l.trim().parse::<libc::pid_t>().ok())
+        {
+            if pid > 1 {
+                // SAFETY: plain syscall on a pid read from the leftover cgroup.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+        }
+        if std::fs::remove_dir(dir).is_ok() || !dir.exists() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    tracing::warn!(folder = %dir.display(), "a leftover job cgroup could not be removed");
+    false
+}
+
 fn write(dir: &Path, file: &str, value: &str) -> Result<(), String> {
     std::fs::write(dir.join(file), value)
         .map_err(|e| format!("cannot set {} to {value}: {e}", dir.join(file).display()))
@@ -187,5 +286,87 @@ impl Drop for JobCgroup {
                 }
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A process that has ended: its pid and start time, as a leftover's owner tag.
+    fn gone_owner() -> String {
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        let start = start_time(pid).unwrap();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert_eq!(start_time(pid), None);
+        format!("{pid}.{start}")
+    }
+
+    #[test]
+    fn owner_tags_tell_running_servers_from_gone_ones() {
+        assert!(!owner_is_gone(owner_tag()));
+        assert!(owner_is_gone(&gone_owner()));
+        // This process's pid with another start time: a reused pid, so not ours.
+        let pid = std::process::id();
+        assert!(owner_is_gone(&format!("{pid}.1")));
+        for untagged in ["01a2348c", "probe", "1.x", ""] {
+            assert!(!owner_is_gone(untagged), "{untagged}");
+        }
+    }
+
+    #[test]
+    fn a_crashed_servers_cgroups_are_swept_and_nobody_elses() {
+        if let CgroupSupport::None(why) = cgroup_support() {
+            eprintln!("no cgroups on this host ({why}): nothing to sweep");
+            return;
+        }
+        let id = uuid::Uuid::now_v7();
+        let dead = parents()
+            .into_iter()
+            .map(|p| p.join(format!("{}-{id}", gone_owner())))
+            .collect::<Vec<_>>();
+        let live = parents()
+            .into_iter()
+            .map(|p| p.join(format!("{}-{id}", owner_tag())))
+            .collect::<Vec<_>>();
+        let untagged = parents()
+            .into_iter()
+            .map(|p| p.join(format!("{id}")))
+            .collect::<Vec<_>>();
+        for dir in dead.iter().chain(&live).chain(&untagged) {
+            std::fs::create_dir(dir).unwrap();
+        }
+        // A job of the crashed server that is still running, in the first leftover.
+        let mut straggler = std::process::Command::new("sleep")
+            .arg("60")
+            .spawn()
+            .unwrap();
+        std::fs::write(dead[0].join("cgroup.procs"), straggler.id().to_string()).unwrap();
+
+        // (What it counts may include other leftovers, or miss some another sweeper in
+        // this process took first: the folders themselves are what is checked.)
+        sweep_leftovers();
+        let straggler_ended = (0..50).any(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            straggler.try_wait().unwrap().is_some()
+        });
+        let _ = straggler.kill();
+        let _ = straggler.wait();
+        let left: Vec<&PathBuf> = dead.iter().filter(|d| d.exists()).collect();
+        let kept: Vec<bool> = live.iter().chain(&untagged).map(|d| d.exists()).collect();
+        for dir in live.iter().chain(&untagged) {
+            let _ = std::fs::remove_dir(dir);
+        }
+        assert!(left.is_empty(), "{left:?}");
+        assert!(straggler_ended, "the leftover's process was not killed");
+        assert!(
+            kept.iter().all(|&k| k),
+            "a live or untagged folder was swept: {kept:?}"
+        );
     }
 }

@@ -21,17 +21,19 @@ mod pool;
 mod process;
 mod sandbox;
 pub(crate) mod selftest;
+/// The host's SysV segment the self-test and the containment tests offer to jobs
+/// (reached by tests through `test_support`).
+pub mod sysv;
 
 pub use cgroup::{CgroupSupport, cgroup_support};
 pub use pool::{PoolExecutor, PoolOptions};
 pub use process::{ProcessExecutor, python_version};
-pub(crate) use sandbox::degraded_mode;
 pub use sandbox::{
     JobNamespaces, NetworkIsolation, landlock_abi, probe_job_namespaces, probe_network_isolation,
     seccomp_available,
 };
 
-use crate::config::Limits;
+use crate::config::{Limits, SandboxMode};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -118,7 +120,7 @@ impl ExecOutcome {
 pub(crate) async fn default_executor(
     config: &crate::config::Config,
 ) -> crate::error::Result<Arc<selftest::SelfCheckedExecutor>> {
-    if degraded_mode() {
+    if config.sandbox.mode == SandboxMode::Degraded {
         tracing::error!(
             "OFFICE_SANDBOX=degraded: jobs run even if the host cannot give them their \
              namespaces or a sandbox canary escapes; never use this on a server"
@@ -128,13 +130,17 @@ pub(crate) async fn default_executor(
     let size = config.effective_pool_size();
     let executor: Arc<dyn Executor> = if size == 0 {
         tracing::info!("executor: a fresh interpreter per job (OFFICE_POOL_SIZE=0)");
-        Arc::new(ProcessExecutor::new(config.python.clone(), &runtime_dir)?)
+        Arc::new(
+            ProcessExecutor::new(config.python.clone(), &runtime_dir)?.with_sandbox(config.sandbox),
+        )
     } else {
         let options = PoolOptions {
             size,
             max_jobs_per_zygote: config.pool_max_jobs,
         };
-        match PoolExecutor::start(config.python.clone(), &runtime_dir, options).await {
+        let base =
+            ProcessExecutor::new(config.python.clone(), &runtime_dir)?.with_sandbox(config.sandbox);
+        match PoolExecutor::start_from(base.clone(), options).await {
             Ok(pool) => {
                 tracing::info!(size, "executor: warm pool");
                 Arc::new(pool)
@@ -144,13 +150,14 @@ pub(crate) async fn default_executor(
                     error = %e,
                     "the warm pool did not start; running a fresh interpreter per job"
                 );
-                Arc::new(ProcessExecutor::new(config.python.clone(), &runtime_dir)?)
+                Arc::new(base)
             }
         }
     };
     let checked = Arc::new(selftest::SelfCheckedExecutor::new(
         executor,
         config.data_dir.join("scratch"),
+        config.sandbox.mode,
     ));
     let early = checked.clone();
     tokio::spawn(async move {

@@ -74,12 +74,21 @@ impl PoolExecutor {
         runtime_dir: impl Into<PathBuf>,
         options: PoolOptions,
     ) -> Result<Self> {
+        Self::start_from(ProcessExecutor::new(python, runtime_dir)?, options).await
+    }
+
+    /// `start`, with the interpreter, runtime folder and sandbox settings of `base` (see
+    /// `ProcessExecutor::with_sandbox`).
+    pub async fn start_from(base: ProcessExecutor, options: PoolOptions) -> Result<Self> {
         if options.size == 0 {
             return Err(Error::invalid("a warm pool needs at least one interpreter"));
         }
-        let runtime_dir = std::path::absolute(runtime_dir.into())?;
-        let base = ProcessExecutor::new(python, &runtime_dir)?;
         base.check_interpreter()?;
+        let runtime_dir = base
+            .harness_path()
+            .parent()
+            .map(PathBuf::from)
+            .ok_or_else(|| Error::internal("the harness has no runtime folder"))?;
         let zygote_home = runtime_dir.join("zygote");
         std::fs::create_dir_all(zygote_home.join(".mpl"))?;
         let pool = Arc::new(Pool {
@@ -110,10 +119,15 @@ impl PoolExecutor {
 }
 
 impl Pool {
-    /// An idle zygote that is still alive, or a new one.
+    /// An idle zygote that is still alive, or a new one. The one idle the longest first:
+    /// after a job, a zygote's next keeper still makes its namespaces and job process for
+    /// a few milliseconds, which another zygote has long finished.
     async fn take(self: &Arc<Self>) -> Result<Zygote> {
         loop {
-            let candidate = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+            let candidate = {
+                let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+                (!idle.is_empty()).then(|| idle.remove(0))
+            };
             match candidate {
                 Some(mut zygote) => {
                     if zygote.alive() {

@@ -7,7 +7,7 @@ use super::cgroup::JobCgroup;
 use super::outcome::{MAX_REPORT_BYTES, Report, RunFacts, build_outcome};
 use super::sandbox::{apply_in_child, kill_group};
 use super::{ExecOutcome, ExecRequest, Executor};
-use crate::config::Limits;
+use crate::config::{Limits, SandboxMode, SandboxSettings};
 use crate::error::{Error, Result};
 use std::ffi::OsString;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
@@ -60,6 +60,7 @@ pub struct ProcessExecutor {
     python: PathBuf,
     harness: PathBuf,
     runs_dir: PathBuf,
+    sandbox: SandboxSettings,
 }
 
 impl ProcessExecutor {
@@ -82,6 +83,8 @@ impl ProcessExecutor {
                 harness.display()
             ))
         })?;
+        // Job cgroups a crashed server left behind (only those: see `sweep_leftovers`).
+        super::cgroup::sweep_leftovers();
         let runs_dir = runtime_dir.join("runs");
         std::fs::DirBuilder::new()
             .recursive(true)
@@ -91,7 +94,20 @@ impl ProcessExecutor {
             python,
             harness,
             runs_dir,
+            sandbox: SandboxSettings::default(),
         })
+    }
+
+    /// The sandbox mode and job identity its jobs get (`Config::sandbox`; the default is
+    /// the full sandbox as uid/gid 65534 on a root host).
+    pub fn with_sandbox(mut self, sandbox: SandboxSettings) -> Self {
+        self.sandbox = sandbox;
+        self
+    }
+
+    /// The sandbox settings its jobs get.
+    pub fn sandbox(&self) -> SandboxSettings {
+        self.sandbox
     }
 
     /// The interpreter programs run with.
@@ -156,7 +172,7 @@ impl ProcessExecutor {
         let program = run_dir.join("program.py");
         let result = run_dir.join("result.json");
         tokio::fs::write(&program, req.code.as_bytes()).await?;
-        let mut spec = folders.spec(&program, &result, &req.limits);
+        let mut spec = folders.spec(&program, &result, &req.limits, &self.sandbox);
         // Where the host lets us: the kernel counts the job's memory, processes and CPU.
         let name = run_dir
             .file_name()
@@ -486,8 +502,13 @@ impl RunFolders {
     }
 
     /// What the harness needs to run and confine the program (see `python/harness.py`).
-    fn spec(&self, program: &Path, result: &Path, limits: &Limits) -> serde_json::Value {
-        let identity = super::sandbox::job_identity();
+    fn spec(
+        &self,
+        program: &Path,
+        result: &Path,
+        limits: &Limits,
+        sandbox: &SandboxSettings,
+    ) -> serde_json::Value {
         let env: serde_json::Map<String, serde_json::Value> = self
             .environment()
             .into_iter()
@@ -508,9 +529,9 @@ impl RunFolders {
             "output": self.output_dir,
             "sandbox": {
                 "disk": limits.disk_bytes,
-                "uid": identity.0,
-                "gid": identity.1,
-                "degraded": super::sandbox::degraded_mode(),
+                "uid": sandbox.job_uid,
+                "gid": sandbox.job_gid,
+                "degraded": sandbox.mode == SandboxMode::Degraded,
             },
             "limits": {
                 "cpu": limits.cpu_seconds.max(1),

@@ -5,6 +5,7 @@
 //! Landlock, seccomp) are applied by the harness for each job (`python/harness.py`).
 //! Also killing a process group, and the probes `office doctor` prints.
 
+use crate::config::SandboxSettings;
 use std::io;
 
 /// Which network namespace an interpreter got, as far as the engine can tell.
@@ -59,26 +60,6 @@ pub(crate) fn apply_in_child() -> io::Result<()> {
     Ok(())
 }
 
-/// `OFFICE_SANDBOX=degraded`: jobs run even where the host cannot give them their
-/// namespaces or a canary escapes (a developer's laptop). Never the default; logged loudly.
-pub(crate) fn degraded_mode() -> bool {
-    std::env::var("OFFICE_SANDBOX").is_ok_and(|v| v.trim() == "degraded")
-}
-
-/// The host uid and gid a job runs as when the server is root (`OFFICE_SANDBOX_UID`,
-/// `OFFICE_SANDBOX_GID`; default 65534, nobody/nogroup). A server that is not root maps its
-/// own uid to an unprivileged uid inside the job's user namespace instead.
-pub(crate) fn job_identity() -> (u32, u32) {
-    let read = |name: &str| {
-        std::env::var(name)
-            .ok()
-            .and_then(|v| v.trim().parse::<u32>().ok())
-            .filter(|&id| id != 0)
-            .unwrap_or(65534)
-    };
-    (read("OFFICE_SANDBOX_UID"), read("OFFICE_SANDBOX_GID"))
-}
-
 /// Which network isolation a job gets on this machine: tried in a short-lived
 /// forked process, so this process keeps its own namespace.
 pub fn probe_network_isolation() -> NetworkIsolation {
@@ -111,7 +92,8 @@ pub fn probe_network_isolation() -> NetworkIsolation {
 /// Whether this host can give a job the namespaces the harness makes for it: the result
 /// of trying, in a short-lived forked process, the same `unshare` (with a user namespace
 /// when this process is not root). `Err` names what is missing and what to change.
-pub fn probe_job_namespaces() -> Result<JobNamespaces, String> {
+/// `settings` gives the job's uid and gid on a root host.
+pub fn probe_job_namespaces(settings: &SandboxSettings) -> Result<JobNamespaces, String> {
     // SAFETY: geteuid only reads this process's credentials.
     let root = unsafe { libc::geteuid() } == 0;
     let mut flags = libc::CLONE_NEWNS
@@ -164,9 +146,11 @@ pub fn probe_job_namespaces() -> Result<JobNamespaces, String> {
             )
         });
     }
-    let (uid, gid) = job_identity();
     Ok(if root {
-        JobNamespaces::DedicatedUid { uid, gid }
+        JobNamespaces::DedicatedUid {
+            uid: settings.job_uid,
+            gid: settings.job_gid,
+        }
     } else {
         // SAFETY: getuid only reads this process's credentials.
         JobNamespaces::UserNamespace {
@@ -254,11 +238,8 @@ mod tests {
     #[test]
     fn this_machine_gives_jobs_their_namespaces() {
         // Root in CI, or an unprivileged user where user namespaces are enabled.
-        assert!(
-            probe_job_namespaces().is_ok(),
-            "{:?}",
-            probe_job_namespaces()
-        );
+        let probed = probe_job_namespaces(&SandboxSettings::default());
+        assert!(probed.is_ok(), "{probed:?}");
     }
 
     #[test]

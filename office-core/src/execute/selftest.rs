@@ -4,8 +4,9 @@
 //! sandbox holds when every attempt fails. The engine runs it before its first job and
 //! refuses jobs when a canary escapes (`SelfCheckedExecutor`); `office doctor` prints it.
 
+use super::sysv::HostSegment;
 use super::{ExecOutcome, ExecRequest, Executor, ExitKind};
-use crate::config::Limits;
+use crate::config::{Limits, SandboxMode};
 use crate::error::{Error, Result};
 use serde::Serialize;
 use std::path::Path;
@@ -267,7 +268,11 @@ pub async fn run_self_test(executor: &dyn Executor, scratch_dir: &Path) -> Resul
     let host_socket = dir.join("host.sock");
     let listener = std::os::unix::net::UnixListener::bind(&host_socket)?;
     listener.set_nonblocking(true)?;
-    let shm = HostSegment::create();
+    // A host without SysV IPC offers none: the canary then has nothing to attach.
+    let shm = HostSegment::create(0x0ff5, 0o600, b"").ok();
+    let shm_key = shm
+        .as_ref()
+        .map_or(HostSegment::key_for(0x0ff5), HostSegment::key);
     let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
     let input_mode = std::fs::metadata(&input).map(|m| {
         use std::os::unix::fs::MetadataExt;
@@ -289,7 +294,7 @@ pub async fn run_self_test(executor: &dyn Executor, scratch_dir: &Path) -> Resul
         "ALLOWED, secret, forbidden_write, server, canary, input_path, host_socket_path, head, \
          tail = {header}\nhead, tail = head.encode(), tail.encode()\nshm_key = {}\n\
          {CANARY_PROGRAM}",
-        shm.key
+        shm_key
     );
     let req = ExecRequest {
         code,
@@ -376,31 +381,6 @@ fn verdict(
     Ok(SelfTest { canaries })
 }
 
-/// A SysV shared-memory segment of the host, for the canary that tries to attach it;
-/// removed when dropped.
-struct HostSegment {
-    key: libc::key_t,
-    id: libc::c_int,
-}
-
-impl HostSegment {
-    fn create() -> HostSegment {
-        let key = 0x0ff5_0000 | (std::process::id() as libc::key_t & 0xffff);
-        // SAFETY: creates (or finds) a one-page segment; removed in Drop.
-        let id = unsafe { libc::shmget(key, 4096, libc::IPC_CREAT | 0o600) };
-        HostSegment { key, id }
-    }
-}
-
-impl Drop for HostSegment {
-    fn drop(&mut self) {
-        if self.id >= 0 {
-            // SAFETY: removes the segment made in `create`.
-            unsafe { libc::shmctl(self.id, libc::IPC_RMID, std::ptr::null_mut()) };
-        }
-    }
-}
-
 /// Where the self-test of an engine's executor stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SandboxStatus {
@@ -422,15 +402,22 @@ pub enum SandboxStatus {
 pub struct SelfCheckedExecutor {
     inner: Arc<dyn Executor>,
     scratch_dir: std::path::PathBuf,
+    mode: SandboxMode,
     verdict: OnceCell<std::result::Result<(), String>>,
 }
 
 impl SelfCheckedExecutor {
     /// Wraps `inner`; the self-test's programs run in folders under `scratch_dir`.
-    pub fn new(inner: Arc<dyn Executor>, scratch_dir: impl Into<std::path::PathBuf>) -> Self {
+    /// `mode` is `Config::sandbox.mode`: only `Degraded` runs jobs after a failed self-test.
+    pub fn new(
+        inner: Arc<dyn Executor>,
+        scratch_dir: impl Into<std::path::PathBuf>,
+        mode: SandboxMode,
+    ) -> Self {
         SelfCheckedExecutor {
             inner,
             scratch_dir: scratch_dir.into(),
+            mode,
             verdict: OnceCell::new(),
         }
     }
@@ -440,7 +427,9 @@ impl SelfCheckedExecutor {
         match self.verdict.get() {
             None => SandboxStatus::Checking,
             Some(Ok(())) => SandboxStatus::Holds,
-            Some(Err(why)) if super::degraded_mode() => SandboxStatus::Degraded(why.clone()),
+            Some(Err(why)) if self.mode == SandboxMode::Degraded => {
+                SandboxStatus::Degraded(why.clone())
+            }
             Some(Err(why)) => SandboxStatus::Refused(why.clone()),
         }
     }
@@ -475,7 +464,7 @@ impl SelfCheckedExecutor {
 impl Executor for SelfCheckedExecutor {
     async fn run(&self, req: ExecRequest) -> Result<super::ExecOutcome> {
         if let Err(why) = self.verdict().await {
-            if !super::degraded_mode() {
+            if self.mode != SandboxMode::Degraded {
                 return Err(Error::internal(why));
             }
             tracing::error!("OFFICE_SANDBOX=degraded: running a job although {why}");

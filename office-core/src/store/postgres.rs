@@ -102,6 +102,20 @@ fn job_from_row(row: &PgRow) -> Result<Job> {
 type PgQuery<'q> = sqlx::query::Query<'q, Postgres, PgArguments>;
 
 /// Binds `$1` (the id) and then the columns of `SET_COLUMNS`.
+/// Writes `job` over its row unless the row is already final (`update` and `finish`);
+/// true when it was written.
+async fn update_unfinished<'e, E>(executor: E, job: &Job) -> Result<bool>
+where
+    E: sqlx::Executor<'e, Database = Postgres>,
+{
+    let body = serde_json::to_string(job)?;
+    let sql = format!("UPDATE jobs SET {SET_COLUMNS} WHERE id = $1 AND {NOT_FINAL}");
+    let done = bind_job(sqlx::query(&sql), job, body)
+        .execute(executor)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 fn bind_job<'q>(query: PgQuery<'q>, job: &'q Job, body: String) -> PgQuery<'q> {
     query
         .bind(job.id.to_string())
@@ -168,23 +182,13 @@ impl Store for PostgresStore {
     }
 
     async fn update(&self, job: &Job) -> Result<bool> {
-        let body = serde_json::to_string(job)?;
-        let sql = format!("UPDATE jobs SET {SET_COLUMNS} WHERE id = $1 AND {NOT_FINAL}");
-        let done = bind_job(sqlx::query(&sql), job, body)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() == 1)
+        update_unfinished(&self.pool, job).await
     }
 
     async fn finish(&self, job: &Job, event: &JobEvent) -> Result<bool> {
-        let body = serde_json::to_string(job)?;
         let event_body = serde_json::to_string(event)?;
         let mut tx = self.pool.begin().await?;
-        let sql = format!("UPDATE jobs SET {SET_COLUMNS} WHERE id = $1 AND {NOT_FINAL}");
-        let done = bind_job(sqlx::query(&sql), job, body)
-            .execute(&mut *tx)
-            .await?;
-        if done.rows_affected() != 1 {
+        if !update_unfinished(&mut *tx, job).await? {
             tx.rollback().await?;
             return Ok(false);
         }

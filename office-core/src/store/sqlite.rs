@@ -146,6 +146,21 @@ fn job_from_row(row: &SqliteRow) -> Result<Job> {
 
 /// Binds the job's columns in the order `kind, status, stage, prompt, created_at,
 /// started_at, finished_at, attempts, generator, body` used by every write below.
+/// Writes `job` over its row unless the row is already final (`update` and `finish`);
+/// true when it was written.
+async fn update_unfinished<'e, E>(executor: E, job: &Job) -> Result<bool>
+where
+    E: sqlx::Executor<'e, Database = Sqlite>,
+{
+    let body = serde_json::to_string(job)?;
+    let sql = format!("UPDATE jobs SET {SET_COLUMNS} WHERE id = ? AND {NOT_FINAL}");
+    let done = bind_job(sqlx::query(&sql), job, body)
+        .bind(job.id.to_string())
+        .execute(executor)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 fn bind_job<'q>(
     query: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
     job: &'q Job,
@@ -216,25 +231,13 @@ impl Store for SqliteStore {
     }
 
     async fn update(&self, job: &Job) -> Result<bool> {
-        let body = serde_json::to_string(job)?;
-        let sql = format!("UPDATE jobs SET {SET_COLUMNS} WHERE id = ? AND {NOT_FINAL}");
-        let done = bind_job(sqlx::query(&sql), job, body)
-            .bind(job.id.to_string())
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() == 1)
+        update_unfinished(&self.pool, job).await
     }
 
     async fn finish(&self, job: &Job, event: &JobEvent) -> Result<bool> {
-        let body = serde_json::to_string(job)?;
         let event_body = serde_json::to_string(event)?;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let sql = format!("UPDATE jobs SET {SET_COLUMNS} WHERE id = ? AND {NOT_FINAL}");
-        let done = bind_job(sqlx::query(&sql), job, body)
-            .bind(job.id.to_string())
-            .execute(&mut *tx)
-            .await?;
-        if done.rows_affected() != 1 {
+        if !update_unfinished(&mut *tx, job).await? {
             tx.rollback().await?;
             return Ok(false);
         }

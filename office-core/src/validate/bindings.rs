@@ -14,6 +14,11 @@ struct NameBinding<'s> {
     values: Vec<&'s Expr>,
     /// Bound by a `for` loop or a comprehension: the name holds items of some collection.
     iterated: bool,
+    /// Stores that are `def`s of the name (counted in `stores` too).
+    functions: usize,
+    /// Values the name holds a part of: a loop's iterable, the value a tuple target
+    /// unpacks, a `:=`'s value.
+    drawn_from: Vec<&'s Expr>,
 }
 
 #[derive(Default)]
@@ -41,6 +46,47 @@ impl<'s> Bindings<'s> {
             Expr::Starred(starred) => self.iterate(&starred.value),
             _ => {}
         }
+    }
+
+    /// A `def` of `name` (its store is counted by `store`).
+    pub(crate) fn define_function(&mut self, name: &'s str) {
+        self.names.entry(name).or_default().functions += 1;
+    }
+
+    /// Like `only_assigned`, but `def`s of the name are allowed among its bindings (they
+    /// bind a function, whose value is known to be one): `None` when any other binding
+    /// (a parameter, a loop, an import, ...) is there.
+    pub(crate) fn only_assigned_or_defined(&self, name: &str) -> Option<&[&'s Expr]> {
+        let binding = self.names.get(name)?;
+        (binding.stores == binding.values.len() + binding.functions && binding.stores > 0)
+            .then_some(binding.values.as_slice())
+    }
+
+    /// Every name in `target` holds a part of `source` (a loop over it, an unpacking, `:=`).
+    pub(crate) fn draw(&mut self, target: &'s Expr, source: &'s Expr) {
+        match target {
+            Expr::Name(name) => self
+                .names
+                .entry(name.id.as_str())
+                .or_default()
+                .drawn_from
+                .push(source),
+            Expr::Tuple(tuple) => tuple.elts.iter().for_each(|e| self.draw(e, source)),
+            Expr::List(list) => list.elts.iter().for_each(|e| self.draw(e, source)),
+            Expr::Starred(starred) => self.draw(&starred.value, source),
+            _ => {}
+        }
+    }
+
+    /// Every (name, source) pair of the program, as `sources` gives them.
+    pub(crate) fn all_sources(&self) -> impl Iterator<Item = (&'s str, &'s Expr)> + '_ {
+        self.names.iter().flat_map(|(&name, binding)| {
+            binding
+                .values
+                .iter()
+                .chain(&binding.drawn_from)
+                .map(move |&source| (name, source))
+        })
     }
 
     /// True when a `for` loop or a comprehension binds `name`.

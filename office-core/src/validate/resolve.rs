@@ -11,13 +11,15 @@ use rustpython_parser::ast::{self, Expr, Ranged, Stmt};
 
 /// A dotted name such as `["pandas", "io", "common", "os"]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct QualifiedName {
-    pub(crate) segments: Vec<String>,
+pub(crate) struct QualifiedName<'a> {
+    /// Borrowed from the import table and the chain as written: resolving is done for many
+    /// nodes by many rules, and copying every segment's text was most of its cost.
+    pub(crate) segments: Vec<&'a str>,
     /// False when the root is a plain local or builtin name no import binds.
     pub(crate) imported: bool,
 }
 
-impl QualifiedName {
+impl QualifiedName<'_> {
     pub(crate) fn starts_with(&self, prefix: &[&str]) -> bool {
         self.segments.len() >= prefix.len()
             && self
@@ -134,7 +136,7 @@ impl ImportTable {
 
     /// Every qualified name an expression may stand for: a name or an attribute chain
     /// rooted at a name; empty for anything else.
-    pub(crate) fn resolve_expr(&self, expr: &Expr) -> Vec<QualifiedName> {
+    pub(crate) fn resolve_expr<'a>(&'a self, expr: &'a Expr) -> Vec<QualifiedName<'a>> {
         match expr {
             Expr::Name(name) => self.resolve_name(name.id.as_str()),
             Expr::Attribute(attribute) => self.resolve_chain(&chain(attribute)),
@@ -164,37 +166,45 @@ impl ImportTable {
     }
 
     /// Every qualified name `name` may stand for. An unbound name resolves to itself.
-    pub(crate) fn resolve_name(&self, name: &str) -> Vec<QualifiedName> {
+    pub(crate) fn resolve_name<'a>(&'a self, name: &'a str) -> Vec<QualifiedName<'a>> {
+        self.resolve_name_with(name, &[])
+    }
+
+    /// `resolve_name`, each candidate followed by `more` segments.
+    fn resolve_name_with<'a>(&'a self, name: &'a str, more: &[&'a str]) -> Vec<QualifiedName<'a>> {
         match self.bindings.get(name) {
             Some(candidates) => candidates
                 .iter()
-                .map(|segments| QualifiedName {
-                    segments: segments.clone(),
-                    imported: true,
+                .map(|segments| {
+                    let mut all: Vec<&str> = Vec::with_capacity(segments.len() + more.len());
+                    all.extend(segments.iter().map(String::as_str));
+                    all.extend_from_slice(more);
+                    QualifiedName {
+                        segments: all,
+                        imported: true,
+                    }
                 })
                 .collect(),
-            None => vec![QualifiedName {
-                segments: vec![name.to_string()],
-                imported: false,
-            }],
+            None => {
+                let mut all = Vec::with_capacity(1 + more.len());
+                all.push(name);
+                all.extend_from_slice(more);
+                vec![QualifiedName {
+                    segments: all,
+                    imported: false,
+                }]
+            }
         }
     }
 
     /// Every qualified name an attribute chain may stand for; empty when its root is not a
     /// name (a call, a subscript, ...).
-    pub(crate) fn resolve_chain(&self, chain: &Chain<'_>) -> Vec<QualifiedName> {
+    pub(crate) fn resolve_chain<'a>(&'a self, chain: &Chain<'a>) -> Vec<QualifiedName<'a>> {
         let Some(root) = chain.root else {
             return Vec::new();
         };
-        self.resolve_name(root.id.as_str())
-            .into_iter()
-            .map(|mut qualified| {
-                qualified
-                    .segments
-                    .extend(chain.attributes.iter().map(|a| a.name.to_string()));
-                qualified
-            })
-            .collect()
+        let attributes: Vec<&'a str> = chain.attributes.iter().map(|a| a.name).collect();
+        self.resolve_name_with(root.id.as_str(), &attributes)
     }
 }
 

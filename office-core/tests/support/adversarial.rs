@@ -126,5 +126,44 @@ pub fn adversarial_programs(size: usize) -> Vec<(&'static str, String)> {
             ),
         ),
         ("unterminated brackets in text", fill(size, "x = ", "[", "")),
+        (
+            "attribute targets on a long chain of aliases",
+            numbered(halves(
+                size,
+                "import pandas as pd\nn = [pd]\n",
+                "n# = n\n",
+                "#.x = 1\n",
+            )),
+        ),
+        (
+            "formatter templates on a long chain of names",
+            numbered(halves(
+                size,
+                "import matplotlib.pyplot as plt\nax = plt.gca()\nt = '{x}'\n",
+                "t# = t\n",
+                "ax.yaxis.set_major_formatter(#)\n",
+            )),
+        ),
     ]
+}
+
+/// One chain of names through the first half (`n1 = n`, `n2 = n1`, ...: each `#` is the
+/// line's number), and in the second half each `#` names the chain's last link, so every
+/// use there reaches through the whole chain.
+fn numbered(source: String) -> String {
+    let mut last = String::new();
+    source
+        .split('\n')
+        .enumerate()
+        .map(|(i, line)| match line.split_once(" = ") {
+            Some((name, value)) if name.ends_with('#') && value.len() == 1 => {
+                let name = name.replacen('#', &i.to_string(), 1);
+                let line = format!("{name} = {}", if last.is_empty() { value } else { &last });
+                last = name;
+                line
+            }
+            _ => line.replacen('#', &last, 1),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }

@@ -2,10 +2,10 @@
 //! and the Python helpers their programs use.
 #![allow(dead_code)]
 
-use office_core::Limits;
 use office_core::{
     ExecOutcome, ExecRequest, Executor, ExitKind, PoolExecutor, PoolOptions, ProcessExecutor,
 };
+use office_core::{Limits, SandboxSettings};
 use std::path::{Path, PathBuf};
 use tempfile::TempDir;
 
@@ -21,38 +21,53 @@ pub fn python() -> PathBuf {
     }
 }
 
-/// Folders for one test: a runtime folder, a work folder, an output folder, an input, and
-/// a "server" file outside every allowed path.
+/// Folders for one test: a runtime folder, a work folder, an output folder, two inputs
+/// (`in/sales.csv`, the one jobs get unless told otherwise, and `in/costs.csv`), and a
+/// "server" file outside every allowed path.
 pub struct Setup {
     pub root: TempDir,
     pub executor: Box<dyn Executor>,
+    /// What `request` hands the job, relative to `root`.
+    pub inputs: Vec<&'static str>,
 }
 
 impl Setup {
     pub async fn cold() -> Setup {
-        let root = Self::folders();
-        let executor = ProcessExecutor::new(python(), root.path().join("runtime")).unwrap();
-        Setup {
-            root,
-            executor: Box::new(executor),
-        }
+        Self::cold_with(python(), SandboxSettings::default()).await
     }
 
     pub async fn warm() -> Setup {
+        Self::warm_with(python(), SandboxSettings::default()).await
+    }
+
+    /// The cold path with another interpreter (e.g. a wrapper) and sandbox settings.
+    pub async fn cold_with(python: PathBuf, sandbox: SandboxSettings) -> Setup {
         let root = Self::folders();
-        let executor = PoolExecutor::start(
-            python(),
-            root.path().join("runtime"),
-            PoolOptions {
-                size: 1,
-                max_jobs_per_zygote: 100,
-            },
-        )
-        .await
-        .unwrap();
+        let executor = ProcessExecutor::new(python, root.path().join("runtime"))
+            .unwrap()
+            .with_sandbox(sandbox);
         Setup {
             root,
             executor: Box::new(executor),
+            inputs: vec!["in/sales.csv"],
+        }
+    }
+
+    /// The warm pool (one zygote) with another interpreter and sandbox settings.
+    pub async fn warm_with(python: PathBuf, sandbox: SandboxSettings) -> Setup {
+        let root = Self::folders();
+        let base = ProcessExecutor::new(python, root.path().join("runtime"))
+            .unwrap()
+            .with_sandbox(sandbox);
+        let options = PoolOptions {
+            size: 1,
+            max_jobs_per_zygote: 100,
+        };
+        let executor = PoolExecutor::start_from(base, options).await.unwrap();
+        Setup {
+            root,
+            executor: Box::new(executor),
+            inputs: vec!["in/sales.csv"],
         }
     }
 
@@ -66,8 +81,33 @@ impl Setup {
             "region,amount\nnorth,10\nsouth,5\n",
         )
         .unwrap();
+        std::fs::write(root.path().join("in/costs.csv"), "region,cost\nnorth,4\n").unwrap();
         std::fs::write(root.path().join("server-secret.txt"), "secret").unwrap();
         root
+    }
+
+    /// The same folders, with jobs handed these inputs (relative to the root).
+    pub fn with_inputs(mut self, inputs: &[&'static str]) -> Setup {
+        self.inputs = inputs.to_vec();
+        self
+    }
+
+    /// A request for `code` on this setup's folders and inputs.
+    pub fn request(&self, code: &str, limits: Limits) -> ExecRequest {
+        ExecRequest {
+            code: code.to_string(),
+            inputs: self.inputs.iter().map(|input| self.path(input)).collect(),
+            output_dir: self.path("out"),
+            work_dir: self.path("work"),
+            limits,
+        }
+    }
+
+    /// Run folders left under the runtime folder.
+    pub fn leftover_runs(&self) -> usize {
+        std::fs::read_dir(self.path("runtime/runs"))
+            .unwrap()
+            .count()
     }
 
     pub fn path(&self, relative: &str) -> PathBuf {
@@ -75,14 +115,7 @@ impl Setup {
     }
 
     pub async fn run(&self, code: &str, limits: Limits) -> ExecOutcome {
-        let req = ExecRequest {
-            code: code.to_string(),
-            inputs: vec![self.path("in/sales.csv")],
-            output_dir: self.path("out"),
-            work_dir: self.path("work"),
-            limits,
-        };
-        self.executor.run(req).await.unwrap()
+        self.executor.run(self.request(code, limits)).await.unwrap()
     }
 
     /// Runs `code` with default limits and expects it to succeed; returns its stdout.

@@ -95,7 +95,7 @@ impl ViolationKind for DisallowedModuleAttribute {
     }
 }
 
-fn disallowed(segments: &[String]) -> Option<(&'static [&'static str], &'static str)> {
+fn disallowed(segments: &[&str]) -> Option<(&'static [&'static str], &'static str)> {
     DISALLOWED_MEMBERS.iter().copied().find(|(member, _)| {
         segments.len() >= member.len() && segments.iter().zip(member.iter()).all(|(s, m)| s == m)
     })
@@ -150,8 +150,8 @@ pub(crate) fn disallowed_module_attribute_import(
 ) {
     let module = from_module_segments(import);
     for alias in &import.names {
-        let mut segments = module.clone();
-        segments.push(alias.name.to_string());
+        let mut segments: Vec<&str> = module.iter().map(String::as_str).collect();
+        segments.push(alias.name.as_str());
         if let Some((_, why)) = disallowed(&segments) {
             let spelling = format!("{}.{}", module.join("."), alias.name);
             checker.report(

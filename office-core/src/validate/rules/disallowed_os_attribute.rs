@@ -61,12 +61,12 @@ impl ViolationKind for DisallowedOsAttribute {
 }
 
 /// The disallowed `os` attribute a qualified name reaches, if any.
-fn disallowed_attribute<'q>(checker: &Checker, qualified: &'q QualifiedName) -> Option<&'q str> {
+fn disallowed_attribute<'q>(checker: &Checker, qualified: &QualifiedName<'q>) -> Option<&'q str> {
     if !qualified.imported || !qualified.starts_with(&["os"]) {
         return None;
     }
-    let attribute = qualified.segments.get(1)?;
-    (!checker.policy.allowed_os_attributes.contains(attribute)).then_some(attribute.as_str())
+    let attribute: &'q str = qualified.segments.get(1)?;
+    (!checker.policy.allowed_os_attributes.contains(attribute)).then_some(attribute)
 }
 
 /// OFF104 on the outermost attribute of a chain (`os.system`, `o.path.join`).

@@ -82,14 +82,14 @@ impl ViolationKind for ForbiddenBuiltin {
 
 /// The forbidden function a qualified name stands for, if any.
 fn forbidden(qualified: &QualifiedName) -> Option<String> {
-    let is_forbidden_builtin = |name: &String| FORBIDDEN_BUILTINS.contains(&name.as_str());
+    let is_forbidden_builtin = |name: &str| FORBIDDEN_BUILTINS.contains(&name);
     match (qualified.imported, qualified.segments.as_slice()) {
-        (false, [only]) if is_forbidden_builtin(only) => Some(only.clone()),
-        (true, [module, member]) if module == "builtins" && is_forbidden_builtin(member) => {
-            Some(member.clone())
+        (false, [only]) if is_forbidden_builtin(only) => Some(only.to_string()),
+        (true, [module, member]) if *module == "builtins" && is_forbidden_builtin(member) => {
+            Some(member.to_string())
         }
         (true, [module, member])
-            if module == "operator" && FORBIDDEN_OPERATOR_FUNCTIONS.contains(&member.as_str()) =>
+            if *module == "operator" && FORBIDDEN_OPERATOR_FUNCTIONS.contains(member) =>
         {
             Some(format!("operator.{member}"))
         }

@@ -87,12 +87,12 @@ pub(crate) fn matplotlib_settings_file_call(checker: &mut Checker, call: &ast::E
     else {
         return;
     };
-    let Some(last) = segments.last().map(String::as_str) else {
+    let Some(&last) = segments.last() else {
         return;
     };
     let reads_file = FILE_READERS.contains(&last);
     let loads_style = matches!(last, "use" | "context")
-        && segments.iter().any(|s| s == "style")
+        && segments.contains(&"style")
         && !(call.keywords.is_empty() && call.args.len() == 1 && style_names_only(&call.args[0]));
     if reads_file || loads_style {
         let construct = segments[1..].join(".");

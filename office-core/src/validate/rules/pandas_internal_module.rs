@@ -61,10 +61,10 @@ impl ViolationKind for PandasInternalModule {
     }
 }
 
-fn internal(segments: &[String]) -> bool {
+fn internal(segments: &[&str]) -> bool {
     segments.len() >= 2
         && segments[0] == "pandas"
-        && INTERNAL_PACKAGES.contains(&segments[1].as_str())
+        && INTERNAL_PACKAGES.contains(&segments[1])
         && !PUBLIC_INSIDE.iter().any(|public| {
             segments.len() >= public.len() && segments.iter().zip(*public).all(|(s, p)| s == p)
         })
@@ -89,7 +89,7 @@ pub(crate) fn pandas_internal_import(checker: &mut Checker, stmt: &ast::Stmt) {
     match stmt {
         ast::Stmt::Import(import) => {
             for alias in &import.names {
-                let segments: Vec<String> = alias.name.split('.').map(str::to_string).collect();
+                let segments: Vec<&str> = alias.name.split('.').collect();
                 if internal(&segments) {
                     let spelling = format!("import {}", alias.name);
                     checker.report(alias.start().to_usize(), PandasInternalModule { spelling });
@@ -99,8 +99,8 @@ pub(crate) fn pandas_internal_import(checker: &mut Checker, stmt: &ast::Stmt) {
         ast::Stmt::ImportFrom(import) => {
             let module = from_module_segments(import);
             for alias in &import.names {
-                let mut segments = module.clone();
-                segments.push(alias.name.to_string());
+                let mut segments: Vec<&str> = module.iter().map(String::as_str).collect();
+                segments.push(alias.name.as_str());
                 if internal(&segments) {
                     let spelling = format!("from {} import {}", module.join("."), alias.name);
                     checker.report(alias.start().to_usize(), PandasInternalModule { spelling });

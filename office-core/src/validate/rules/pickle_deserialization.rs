@@ -68,7 +68,7 @@ pub(crate) fn pickle_attribute(checker: &mut Checker, attribute: &ast::ExprAttri
                 .imports
                 .resolve_expr(&attribute.value)
                 .iter()
-                .any(|q| q.imported && q.segments.first().is_some_and(|m| m == "json")));
+                .any(|q| q.imported && q.segments.first().is_some_and(|m| *m == "json")));
     if pickles {
         checker.report(
             attribute_name_offset(attribute),

@@ -23,11 +23,9 @@ const REEXPORTED_FUNCTIONS: &[&str] = &[
 
 /// Where OFF102 already judges these names (`builtins.eval`, `operator.attrgetter`), and
 /// pandas' own `eval`, which OFF111 checks as an expression.
-fn judged_elsewhere(segments: &[String]) -> bool {
-    matches!(
-        segments.first().map(String::as_str),
-        Some("builtins" | "operator")
-    ) || segments == ["pandas", "eval"]
+fn judged_elsewhere(segments: &[&str]) -> bool {
+    matches!(segments.first().copied(), Some("builtins" | "operator"))
+        || segments == ["pandas", "eval"]
 }
 
 violation! {
@@ -72,17 +70,17 @@ impl ViolationKind for ReexportedMember {
     }
 }
 
-fn reexported(qualified: &QualifiedName) -> Option<&str> {
+fn reexported<'a>(qualified: &QualifiedName<'a>) -> Option<&'a str> {
     let [.., last] = qualified.segments.as_slice() else {
         return None;
     };
-    let named = FORBIDDEN_BUILTINS.contains(&last.as_str())
-        || REEXPORTED_FUNCTIONS.contains(&last.as_str());
+    let last: &'a str = last;
+    let named = FORBIDDEN_BUILTINS.contains(&last) || REEXPORTED_FUNCTIONS.contains(&last);
     (qualified.imported
         && qualified.segments.len() >= 2
         && named
         && !judged_elsewhere(&qualified.segments))
-    .then_some(last.as_str())
+    .then_some(last)
 }
 
 /// OFF119 on an attribute chain (its outermost attribute).
@@ -105,8 +103,8 @@ pub(crate) fn reexported_member(checker: &mut Checker, chain: &Chain) {
 pub(crate) fn reexported_member_import(checker: &mut Checker, import: &ast::StmtImportFrom) {
     let module = from_module_segments(import);
     for alias in &import.names {
-        let mut segments = module.clone();
-        segments.push(alias.name.to_string());
+        let mut segments: Vec<&str> = module.iter().map(String::as_str).collect();
+        segments.push(alias.name.as_str());
         let qualified = QualifiedName {
             segments,
             imported: true,

@@ -126,6 +126,8 @@ fn parse_and_walk(checker: &mut Checker<'_>, source: &str) {
         bindings: Bindings::default(),
         pending_templates: Vec::new(),
         pending_method_names: Vec::new(),
+        pending_alias_targets: Vec::new(),
+        pending_formatter_templates: Vec::new(),
     };
     walker.visit_body(&suite, 0);
     // Checks that need every binding of a name run once the walk has seen them all.
@@ -134,8 +136,15 @@ fn parse_and_walk(checker: &mut Checker<'_>, source: &str) {
         bindings,
         pending_templates,
         pending_method_names,
+        pending_alias_targets,
+        pending_formatter_templates,
         ..
     } = walker;
+    let mut formatter_verdicts = HashMap::new();
+    for pending in &pending_formatter_templates {
+        rules::formatter_template_pending(checker, pending, &bindings, &mut formatter_verdicts);
+    }
+    rules::library_alias_pending(checker, &pending_alias_targets, &bindings);
     // Each name's values are judged once, however often the name is used: the cost is
     // the values plus the uses, not their product.
     let mut suspicious_names: HashMap<&str, bool> = HashMap::new();
@@ -180,6 +189,8 @@ struct Walker<'c, 'a, 's> {
     bindings: Bindings<'s>,
     pending_templates: Vec<rules::PendingTemplate<'s>>,
     pending_method_names: Vec<rules::PendingMethodName<'s>>,
+    pending_alias_targets: Vec<rules::PendingAliasTarget<'s>>,
+    pending_formatter_templates: Vec<rules::PendingFormatterTemplate<'s>>,
 }
 
 impl<'s> Walker<'_, '_, 's> {
@@ -245,6 +256,7 @@ impl<'s> Walker<'_, '_, 's> {
                 rules::non_ascii_identifier(self.checker, name, offset);
                 rules::array_memory_protocol_def(self.checker, name, offset);
                 self.bindings.store(name.as_str());
+                self.bindings.define_function(name.as_str());
                 for decorator in decorator_list {
                     rules::unknown_decorator(self.checker, decorator);
                 }
@@ -272,15 +284,24 @@ impl<'s> Walker<'_, '_, 's> {
             Stmt::Return(s) => self.visit_optional(s.value.as_deref(), next),
             Stmt::Delete(s) => {
                 for target in &s.targets {
-                    rules::library_attribute_assignment(self.checker, target);
+                    rules::library_attribute_assignment(
+                        self.checker,
+                        target,
+                        &mut self.pending_alias_targets,
+                    );
                 }
                 self.visit_exprs(&s.targets, next)
             }
             Stmt::Assign(s) => {
                 for target in &s.targets {
-                    rules::library_attribute_assignment(self.checker, target);
-                    if let Expr::Name(name) = target {
-                        self.bindings.assign(name.id.as_str(), &s.value);
+                    rules::library_attribute_assignment(
+                        self.checker,
+                        target,
+                        &mut self.pending_alias_targets,
+                    );
+                    match target {
+                        Expr::Name(name) => self.bindings.assign(name.id.as_str(), &s.value),
+                        other => self.bindings.draw(other, &s.value),
                     }
                     let written = settings::settings_in_assignment(self.checker, target, &s.value);
                     self.check_settings(&written);
@@ -294,7 +315,11 @@ impl<'s> Walker<'_, '_, 's> {
                 self.visit_expr(&s.value, next, Role::Other);
             }
             Stmt::AugAssign(s) => {
-                rules::library_attribute_assignment(self.checker, &s.target);
+                rules::library_attribute_assignment(
+                    self.checker,
+                    &s.target,
+                    &mut self.pending_alias_targets,
+                );
                 let written =
                     settings::settings_in_augmented_assignment(self.checker, &s.target, &s.value);
                 self.check_settings(&written);
@@ -302,7 +327,11 @@ impl<'s> Walker<'_, '_, 's> {
                 self.visit_expr(&s.value, next, Role::Other);
             }
             Stmt::AnnAssign(s) => {
-                rules::library_attribute_assignment(self.checker, &s.target);
+                rules::library_attribute_assignment(
+                    self.checker,
+                    &s.target,
+                    &mut self.pending_alias_targets,
+                );
                 if let (Expr::Name(name), Some(value)) = (s.target.as_ref(), s.value.as_deref()) {
                     self.bindings.assign(name.id.as_str(), value);
                 }
@@ -325,7 +354,12 @@ impl<'s> Walker<'_, '_, 's> {
                 ..
             }) => {
                 self.bindings.iterate(target);
-                rules::library_attribute_assignment(self.checker, target);
+                self.bindings.draw(target, iter);
+                rules::library_attribute_assignment(
+                    self.checker,
+                    target,
+                    &mut self.pending_alias_targets,
+                );
                 self.visit_expr(target, next, Role::Other);
                 self.visit_expr(iter, next, Role::Other);
                 self.visit_body(body, next);
@@ -345,7 +379,11 @@ impl<'s> Walker<'_, '_, 's> {
             | Stmt::AsyncWith(ast::StmtAsyncWith { items, body, .. }) => {
                 for item in items {
                     if let Some(vars) = item.optional_vars.as_deref() {
-                        rules::library_attribute_assignment(self.checker, vars);
+                        rules::library_attribute_assignment(
+                            self.checker,
+                            vars,
+                            &mut self.pending_alias_targets,
+                        );
                     }
                     self.visit_expr(&item.context_expr, next, Role::Other);
                     self.visit_optional(item.optional_vars.as_deref(), next);
@@ -479,7 +517,8 @@ impl<'s> Walker<'_, '_, 's> {
                 rules::plotting_backend_call(self.checker, call);
                 rules::pandas_expression_call(self.checker, call);
                 rules::matplotlib_settings_file_call(self.checker, call);
-                rules::formatter_template(self.checker, call);
+                let pending = rules::formatter_template(self.checker, call);
+                self.pending_formatter_templates.extend(pending);
                 rules::dynamic_class(self.checker, call);
                 let pending = rules::computed_attribute_name(self.checker, call);
                 self.pending_method_names.extend(pending);
@@ -495,6 +534,7 @@ impl<'s> Walker<'_, '_, 's> {
             }
             Expr::BoolOp(e) => self.visit_exprs(&e.values, next),
             Expr::NamedExpr(e) => {
+                self.bindings.draw(&e.target, &e.value);
                 self.visit_expr(&e.target, next, Role::Other);
                 self.visit_expr(&e.value, next, Role::Other);
             }

@@ -84,6 +84,7 @@ impl<'s> Walker<'_, '_, 's> {
     ) {
         for generator in generators {
             self.bindings.iterate(&generator.target);
+            self.bindings.draw(&generator.target, &generator.iter);
             self.visit_expr(&generator.target, depth, Role::Other);
             self.visit_expr(&generator.iter, depth, Role::Other);
             self.visit_exprs(&generator.ifs, depth);
