@@ -6,5 +6,6 @@
 // The applier (in progress) is the user of these types.
 #![allow(dead_code)]
 
-pub(crate) mod edits;
 pub(crate) mod changes;
+pub(crate) mod edits;
+pub(crate) mod recalc;
