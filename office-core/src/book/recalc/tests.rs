@@ -44,7 +44,7 @@ fn data_sheet() -> String {
 }
 
 const SUMMARY_SHEET: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><x:sheetData><x:row r="1"><x:c r="A1"><x:f>SUM(Data!C2:C5)</x:f></x:c><x:c r="B1"><x:f>AVERAGEIFS(Data!B2:B5,Data!A2:A5,"&gt;1")</x:f></x:c><x:c r="C1"><x:f>COUNTIFS(Data!A2:A5,"&gt;1",Data!B2:B5,"&lt;5")</x:f></x:c><x:c r="D1"><x:f>ROUND(Data!B4*3.14159,2)</x:f></x:c></x:row><x:row r="2"><x:c r="A2"><x:f t="shared" ref="A2:B2" si="0">Data!A2+1</x:f></x:c><x:c r="B2"><x:f t="shared" si="0"/></x:c></x:row></x:sheetData></x:worksheet>"#;
+<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><x:sheetData><x:row r="1"><x:c r="A1"><x:f>SUM(Data!C2:C5)</x:f></x:c><x:c r="B1"><x:f>AVERAGEIFS(Data!B2:B5,Data!A2:A5,"&gt;1")</x:f></x:c><x:c r="C1"><x:f>COUNTIFS(Data!A2:A5,"&gt;1",Data!B2:B5,"&lt;5")</x:f></x:c><x:c r="D1"><x:f>ROUND(Data!B4*2.37,2)</x:f></x:c></x:row><x:row r="2"><x:c r="A2"><x:f t="shared" ref="A2:B2" si="0">Data!A2+1</x:f></x:c><x:c r="B2"><x:f t="shared" si="0"/></x:c></x:row></x:sheetData></x:worksheet>"#;
 
 const STYLES: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><numFmts count="1"><numFmt numFmtId="164" formatCode="0.00"/></numFmts><fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts><fills count="1"><fill><patternFill patternType="none"/></fill></fills><borders count="1"><border/></borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs><cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/><xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>"#;
@@ -114,7 +114,7 @@ fn evaluates_every_formula_against_values_computed_here() {
     assert_eq!(number(&values, "My Summary", 1, 3), counted as f64);
     assert_eq!(
         number(&values, "My Summary", 1, 4),
-        (ROWS[2].1 * 3.14159 * 100.0_f64).round() / 100.0
+        (ROWS[2].1 * 2.37 * 100.0_f64).round() / 100.0
     );
     // The shared formula's second cell reads one column to the right.
     assert_eq!(number(&values, "My Summary", 2, 1), ROWS[0].0 + 1.0);
