@@ -169,7 +169,18 @@ impl Evaluated {
 /// [`EVALUATION_DEADLINE`] is an error.
 pub(crate) fn evaluate(xlsx: &[u8]) -> Result<Evaluated, RecalcError> {
     package::check_limits(xlsx)?;
-    engine::evaluate(xlsx.to_vec())
+    let mut package = package::Package::open(xlsx)?;
+    let mut placeholders = Vec::new();
+    for (name, part) in package.worksheets()? {
+        let xml = package.read(&part)?;
+        if let Some(xml) = cells::fill_placeholders(&xml, &name)? {
+            placeholders.push((part, xml));
+        }
+    }
+    if placeholders.is_empty() {
+        return engine::evaluate(xlsx.to_vec());
+    }
+    engine::evaluate(package.write_with(&placeholders)?)
 }
 
 /// The workbook with the cached value of every formula cell set from `values`

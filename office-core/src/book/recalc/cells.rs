@@ -64,16 +64,35 @@ pub(super) fn fill(
     values: &BTreeMap<(u32, u32), Computed>,
     only_missing: bool,
 ) -> Result<Option<Vec<u8>>, RecalcError> {
+    patch(xml, sheet, |cell| {
+        let value = values.get(&(cell.row, cell.col))?;
+        let skip = (only_missing && cell.has_cached()) || cell.holds(value);
+        (!skip).then(|| value.clone())
+    })
+}
+
+/// The worksheet with a 0 cached for every formula cell that has none (what the engine is
+/// given: it reports each such cell on standard output); `None` when none lacks one.
+pub(super) fn fill_placeholders(xml: &[u8], sheet: &str) -> Result<Option<Vec<u8>>, RecalcError> {
+    patch(xml, sheet, |cell| {
+        (!cell.has_cached()).then_some(Computed::Number(0.0))
+    })
+}
+
+/// The worksheet with each formula cell for which `value_of` gives a value set to it.
+fn patch(
+    xml: &[u8],
+    sheet: &str,
+    value_of: impl Fn(&FormulaCell) -> Option<Computed>,
+) -> Result<Option<Vec<u8>>, RecalcError> {
     let mut out: Vec<u8> = Vec::new();
     let mut copied = 0;
     let mut changed = false;
     scan(xml, sheet, |text, cell| {
-        let Some(value) = values.get(&(cell.row, cell.col)) else {
+        let Some(value) = value_of(cell) else {
             return;
         };
-        if (only_missing && cell.has_cached()) || cell.holds(value) {
-            return;
-        }
+        let value = &value;
         let (kind, cached) = stored_form(value);
         if !changed {
             out.reserve(xml.len() + 1024);
