@@ -126,4 +126,25 @@ pub mod test_support {
     pub use crate::report::DEFAULT_PROMPT as DEFAULT_REPORT_PROMPT;
     #[cfg(any(test, feature = "test-utils"))]
     pub use crate::store::conformance as store_conformance;
+    /// Recalculation end to end, for the benchmarks (`benches/benches/recalc.rs`).
+    pub mod recalc_bench {
+        use std::time::{Duration, Instant};
+
+        /// Evaluates every formula of the workbook, then writes every result back as its
+        /// cached value: (formulas evaluated, errors found, evaluation time, write-back time).
+        pub fn recalculate(xlsx: &[u8]) -> Result<(usize, usize, Duration, Duration), String> {
+            use crate::book::recalc;
+            let clock = Instant::now();
+            let values = recalc::evaluate(xlsx).map_err(|e| e.to_string())?;
+            let evaluated = clock.elapsed();
+            let clock = Instant::now();
+            recalc::fill_cached(xlsx, &values, false).map_err(|e| e.to_string())?;
+            Ok((
+                values.len(),
+                recalc::errors(&values).len(),
+                evaluated,
+                clock.elapsed(),
+            ))
+        }
+    }
 }

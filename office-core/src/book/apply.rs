@@ -160,7 +160,13 @@ pub(crate) fn apply_package(
     workbook.finish(&package, &mut out);
     let written = package.write(&out)?;
     let mut touched = out.touched();
-    let bytes = recalculate(written.clone())?;
+    let bytes = if changes_inputs_of_formulas(edits) {
+        let (bytes, note) = recalculate(written.clone());
+        fidelity.lost.extend(note);
+        bytes
+    } else {
+        written.clone()
+    };
     if bytes != written {
         touched.extend(verify::differing_parts(&written, &bytes)?);
     }
@@ -258,11 +264,37 @@ fn apply_sheet_edit(
     Ok(!map.is_identity())
 }
 
-/// Where recalculation goes: the written workbook evaluated and every formula's cached
-/// value set from the result (13C's `book::recalc`: `evaluate` then
-/// `fill_cached(.., false)`). Until that lands, the cached values the script gave stand.
-pub(crate) fn recalculate(xlsx: Vec<u8>) -> Result<Vec<u8>, EditError> {
-    Ok(xlsx)
+/// Whether the edit changes what formulas read: rows removed (ranges shrink) or cells
+/// set. A sort moves each formula with the row it reads and keeps every range whole, and
+/// the script caches the results of the formulas it adds, so neither needs the engine.
+fn changes_inputs_of_formulas(edits: &Edits) -> bool {
+    edits.sheets.iter().any(|edit| {
+        let kept = edit.rows.as_ref().map(Vec::len);
+        let table_rows = (edit.table.last_row + 1).saturating_sub(edit.table.first_row) as usize;
+        kept.is_some_and(|kept| kept < table_rows) || !edit.set_cells.is_empty()
+    })
+}
+
+/// The written workbook recalculated: every formula evaluated by the formula engine
+/// (`recalc`) and its cached value set from the result, so a reader that does not
+/// calculate sees the new numbers, and a new error is cached where `verify` finds it. A
+/// workbook the engine cannot evaluate keeps the cached values it had, and the note says
+/// so (Excel recalculates on open: the write-back sets `fullCalcOnLoad` when formulas move).
+pub(crate) fn recalculate(xlsx: Vec<u8>) -> (Vec<u8>, Option<String>) {
+    let not_recalculated = |why: String| {
+        Some(format!(
+            "formulas were not recalculated here ({why}); their stored results are the ones \
+             before the edit until Excel recalculates them on opening"
+        ))
+    };
+    let values = match super::recalc::evaluate(&xlsx) {
+        Ok(values) => values,
+        Err(e) => return (xlsx, not_recalculated(e.to_string())),
+    };
+    match super::recalc::fill_cached(&xlsx, &values, false) {
+        Ok(bytes) => (bytes, None),
+        Err(e) => (xlsx, not_recalculated(e.to_string())),
+    }
 }
 
 #[cfg(test)]

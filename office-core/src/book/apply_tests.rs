@@ -701,6 +701,30 @@ print(len(b["Dashboard"]._charts), [r.coord for r in b["Notes"].merged_cells.ran
         "{said:?}"
     );
 
+    // Recalculated: the Dashboard's SUMIF over the shrunk range caches the sum of the
+    // kept rows (openpyxl stored no results at all in the input), computed here from the
+    // output's own cells.
+    let cached = run_python(
+        r#"
+import sys, openpyxl
+b = openpyxl.load_workbook(sys.argv[1], data_only=True)
+d, dash = b["Data"], b["Dashboard"]
+key = dash["A2"].value
+print(dash["B2"].value, sum(d.cell(r, 6).value for r in range(2, d.max_row + 1) if d.cell(r, 2).value == key))
+"#,
+        &[&out],
+    );
+    let (got, expected) = cached.trim().split_once(' ').unwrap();
+    assert_ne!(
+        got, "None",
+        "the SUMIF has a cached result: {:?}",
+        applied.fidelity.lost
+    );
+    assert_eq!(
+        got.parse::<f64>().unwrap(),
+        expected.parse::<f64>().unwrap()
+    );
+
     // A single reference to a removed row is never silently wrong: the job fails naming it.
     let pointing = dir.path().join("pointing.xlsx");
     run_python(

@@ -13,6 +13,7 @@ pub(crate) mod formula;
 pub(crate) mod new_sheet;
 pub(crate) mod package;
 pub(crate) mod parts;
+pub(crate) mod recalc;
 pub(crate) mod sheet;
 pub(crate) mod styles;
 pub(crate) mod text;

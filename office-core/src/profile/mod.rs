@@ -9,6 +9,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 
 mod columns;
+pub(crate) mod formulas;
 mod header;
 pub(crate) mod sniff;
 mod text;
@@ -347,7 +348,31 @@ fn profile_checked(
             )));
         }
     };
-    let contents = workbook::read_workbook(path, actual, bytes)
+    let mut formula_notes = Vec::new();
+    // Formulas stored without results are calculated, and the filled copy profiled.
+    let filled = match actual {
+        FileFormat::Xlsx | FileFormat::Xlsm => {
+            formulas::fill_missing(path).unwrap_or_else(|error| {
+                formula_notes.push(format!(
+                    "formula cells without stored results read as empty: {error}"
+                ));
+                None
+            })
+        }
+        _ => None,
+    };
+    let staged = match &filled {
+        Some(filled) => {
+            formula_notes.push(filled.note());
+            Some(
+                stage_filled(&filled.bytes)
+                    .map_err(|e| fail(format!("the calculated copy could not be written ({e})")))?,
+            )
+        }
+        None => None,
+    };
+    let read_path = staged.as_ref().map_or(path, |file| file.path());
+    let contents = workbook::read_workbook(read_path, actual, bytes)
         .map_err(|error| error.into_profile_error(name, actual))?;
     let mut notes = Vec::new();
     if actual != declared && !(actual == FileFormat::Xlsx && declared == FileFormat::Xlsm) {
@@ -359,6 +384,7 @@ fn profile_checked(
         ));
     }
     notes.extend(contents.notes);
+    notes.extend(formula_notes);
     Ok(FileProfile {
         name: name.to_owned(),
         format: if actual == FileFormat::Xlsx {
@@ -371,6 +397,15 @@ fn profile_checked(
         csv: None,
         notes,
     })
+}
+
+/// The filled workbook in a temporary file, for the readers that take a path.
+fn stage_filled(bytes: &[u8]) -> std::io::Result<tempfile::NamedTempFile> {
+    use std::io::Write;
+    let mut file = tempfile::NamedTempFile::new()?;
+    file.write_all(bytes)?;
+    file.flush()?;
+    Ok(file)
 }
 
 /// An .xlsm stays .xlsm when its bytes are an OOXML workbook.

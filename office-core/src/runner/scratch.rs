@@ -32,6 +32,11 @@ impl Scratch {
         self.root.join("work")
     }
 
+    /// Where the program's copies of inputs with calculated formulas are kept.
+    pub(super) fn filled_dir(&self) -> PathBuf {
+        self.root.join("filled")
+    }
+
     /// Where inputs are copied when the artifact storage keeps no local files.
     pub(super) fn inputs_dir(&self) -> PathBuf {
         self.root.join("inputs")

@@ -154,7 +154,7 @@ impl Runner {
         let mut inputs = Vec::with_capacity(job.inputs.len());
         for input in &job.inputs {
             inputs.push(
-                self.input_path(job.id, &input.name, scratch)
+                self.program_input_path(job.id, &input.name, scratch)
                     .await
                     .map_err(internal)?,
             );
@@ -304,6 +304,42 @@ impl Runner {
             external_references: collected.external_references,
         });
         Ok(output)
+    }
+
+    /// The input the program reads: the upload itself, or, for a workbook whose formulas
+    /// have no stored results, a copy with them calculated (the values the profile saw).
+    /// The uploaded artifact is never changed; the copy lives in the run's scratch folder
+    /// and is made once per run.
+    async fn program_input_path(
+        &self,
+        job: JobId,
+        name: &str,
+        scratch: &Scratch,
+    ) -> Result<PathBuf> {
+        let original = self.input_path(job, name, scratch).await?;
+        if !matches!(
+            profile::FileFormat::from_name(name),
+            Some(profile::FileFormat::Xlsx | profile::FileFormat::Xlsm)
+        ) {
+            return Ok(original);
+        }
+        let filled_path = scratch.filled_dir().join(name);
+        if filled_path.exists() {
+            return Ok(filled_path);
+        }
+        let source = original.clone();
+        let filled =
+            tokio::task::spawn_blocking(move || profile::formulas::fill_missing(&source)).await;
+        match filled {
+            Ok(Ok(Some(filled))) => {
+                tokio::fs::create_dir_all(scratch.filled_dir()).await?;
+                tokio::fs::write(&filled_path, &filled.bytes).await?;
+                Ok(filled_path)
+            }
+            // No formula lacks a result, or the engine could not calculate them: the
+            // program reads the upload (the profile said so in a note).
+            _ => Ok(original),
+        }
     }
 
     /// A local path for an input, copied out of the artifact storage when it is remote.
