@@ -32,6 +32,9 @@ pub(crate) struct Applied {
     /// `output.xlsx`, or `output.xlsm` for a macro-enabled input.
     pub(crate) file_name: String,
     /// The workbook's content type.
+    // The artifact's type is taken from its name when it is stored; the tests check
+    // that the two agree.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) content_type: &'static str,
     /// Changes made, parts kept, what could not be kept.
     pub(crate) fidelity: Fidelity,

@@ -348,6 +348,7 @@ pub(crate) fn adjust_range(
 /// A formula on a row of the edited sheet that moves with its row: references to its own
 /// row follow the row (`F2*G2` landing in row 7 reads `F7*G7`), references to other rows
 /// follow their data. (The same rule as `adjust_formula`, seen from the moved cell.)
+#[cfg(test)]
 pub(crate) fn move_formula(formula: &str, edited_sheet: &str, map: &RowMap) -> Adjusted {
     rewrite(formula, edited_sheet, edited_sheet, map, Mode::Follow)
 }

@@ -3,8 +3,6 @@
 //! back byte for byte, then checked against the input.
 
 #![warn(missing_docs, unreachable_pub)]
-// The applier (in progress) is the user of these types.
-#![allow(dead_code)]
 
 pub(crate) mod apply;
 pub(crate) mod changes;

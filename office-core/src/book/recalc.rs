@@ -87,22 +87,6 @@ impl FormulaError {
             FormulaError::Calc => "#CALC!",
         }
     }
-
-    /// The error a cached `t="e"` value names, if it is one Excel writes.
-    pub(crate) fn parse(text: &str) -> Option<FormulaError> {
-        Some(match text {
-            "#NULL!" => FormulaError::Null,
-            "#DIV/0!" => FormulaError::DivZero,
-            "#VALUE!" => FormulaError::Value,
-            "#REF!" => FormulaError::Ref,
-            "#NAME?" => FormulaError::Name,
-            "#NUM!" => FormulaError::Num,
-            "#N/A" => FormulaError::NotAvailable,
-            "#SPILL!" => FormulaError::Spill,
-            "#CALC!" => FormulaError::Calc,
-            _ => return None,
-        })
-    }
 }
 
 /// One formula's computed result.
@@ -137,6 +121,7 @@ pub(crate) struct Evaluated {
 
 impl Evaluated {
     /// The computed value of the formula at `row`, `col` (1-based) of `sheet`.
+    #[cfg(test)]
     pub(crate) fn get(&self, sheet: &str, row: u32, col: u32) -> Option<&Computed> {
         self.sheet(sheet)?.get(&(row, col))
     }
@@ -144,11 +129,6 @@ impl Evaluated {
     /// How many formula cells have a computed value.
     pub(crate) fn len(&self) -> usize {
         self.sheets.iter().map(|sheet| sheet.cells.len()).sum()
-    }
-
-    /// Whether no formula cell has a computed value.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// Formula cells left without a computed value, with why: `("Sheet!A1", "...")`.

@@ -108,6 +108,7 @@ impl StylesXml {
     }
 
     /// The number format code of a cell format (`General` when it has none).
+    #[cfg(test)]
     pub(crate) fn format_code(&self, xf: u32) -> String {
         let id = self
             .xf(xf)

@@ -164,11 +164,6 @@ impl Workbook {
         self.date1904
     }
 
-    /// The workbook's part name (`xl/workbook.xml`).
-    pub(crate) fn part(&self) -> &str {
-        &self.part
-    }
-
     /// The part a workbook relationship of this kind points at (`styles`, `sharedStrings`).
     pub(crate) fn linked(&self, kind: &str) -> Option<&str> {
         self.links
