@@ -263,17 +263,5 @@ pub(crate) fn cell_name(sheet: &str, row: u32, col: u32) -> String {
     } else {
         format!("'{}'", sheet.replace('\'', "''"))
     };
-    format!("{sheet}!{}{row}", column_letters(col))
-}
-
-/// `1` → `A`, `28` → `AB`.
-pub(crate) fn column_letters(mut col: u32) -> String {
-    let mut letters = Vec::new();
-    while col > 0 {
-        let rem = (col - 1) % 26;
-        letters.push(b'A' + rem as u8);
-        col = (col - 1) / 26;
-    }
-    letters.reverse();
-    String::from_utf8(letters).unwrap_or_default()
+    format!("{sheet}!{}{row}", super::new_sheet::column_letters(col))
 }
