@@ -126,6 +126,18 @@ pub mod test_support {
     pub use crate::report::DEFAULT_PROMPT as DEFAULT_REPORT_PROMPT;
     #[cfg(any(test, feature = "test-utils"))]
     pub use crate::store::conformance as store_conformance;
+    /// The excel write-back, for the benchmarks (`benches/benches/writeback.rs`).
+    pub mod writeback_bench {
+        /// Applies an edit script (as `edits.json` holds it) to a workbook: the output's
+        /// bytes and how many changes it lists.
+        pub fn apply(input: &[u8], edits_json: &str) -> Result<(Vec<u8>, usize), String> {
+            let edits: crate::book::edits::Edits =
+                serde_json::from_str(edits_json).map_err(|e| e.to_string())?;
+            let applied =
+                crate::book::apply::apply(input, "bench.xlsx", &edits).map_err(|e| e.0)?;
+            Ok((applied.bytes, applied.fidelity.changes.len()))
+        }
+    }
     /// Recalculation end to end, for the benchmarks (`benches/benches/recalc.rs`).
     pub mod recalc_bench {
         use std::time::{Duration, Instant};
