@@ -158,46 +158,13 @@ pub(crate) fn text_after<'x>(xml: &'x str, open: &Tag<'_>) -> &'x str {
     &rest[..rest.find('<').unwrap_or(rest.len())]
 }
 
-/// XML's named entities and character references decoded.
+/// XML's named entities and character references decoded (the collect's decoder; borrowed
+/// when there is nothing to decode).
 pub(crate) fn unescape(text: &str) -> Cow<'_, str> {
     if !text.contains('&') {
         return Cow::Borrowed(text);
     }
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(amp) = rest.find('&') {
-        out.push_str(&rest[..amp]);
-        rest = &rest[amp..];
-        let semi = rest.find(';').filter(|&n| n <= 12);
-        let decoded = semi.and_then(|semi| {
-            let entity = &rest[1..semi];
-            let c = match entity {
-                "quot" => Some('"'),
-                "apos" => Some('\''),
-                "lt" => Some('<'),
-                "gt" => Some('>'),
-                "amp" => Some('&'),
-                _ => entity
-                    .strip_prefix("#x")
-                    .map(|h| u32::from_str_radix(h, 16).ok())
-                    .unwrap_or_else(|| entity.strip_prefix('#').and_then(|d| d.parse().ok()))
-                    .and_then(char::from_u32),
-            }?;
-            Some((c, semi + 1))
-        });
-        match decoded {
-            Some((c, len)) => {
-                out.push(c);
-                rest = &rest[len..];
-            }
-            None => {
-                out.push('&');
-                rest = &rest[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    Cow::Owned(out)
+    Cow::Owned(crate::collect::external::unescape(text))
 }
 
 /// Text made safe for an attribute value or element content.

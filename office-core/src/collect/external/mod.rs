@@ -324,7 +324,7 @@ fn find_byte(bytes: &[u8], from: usize, byte: u8) -> Option<usize> {
 }
 
 /// XML's five named entities and numeric character references, in one pass.
-fn unescape(text: &str) -> String {
+pub(crate) fn unescape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(amp) = rest.find('&') {
