@@ -134,7 +134,7 @@ pub mod test_support {
             let edits: crate::book::edits::Edits =
                 serde_json::from_str(edits_json).map_err(|e| e.to_string())?;
             let applied =
-                crate::book::apply::apply(input, "bench.xlsx", &edits).map_err(|e| e.0)?;
+                crate::book::apply::apply(input, "bench.xlsx", &edits).map_err(|e| e.message)?;
             Ok((applied.bytes, applied.fidelity.changes.len()))
         }
     }

@@ -394,6 +394,109 @@ async fn attempts_are_bounded_and_each_one_is_kept() {
     );
 }
 
+/// An edit script for `table-multiple.xlsx`'s Sheet1 that sets `cells` (JSON).
+fn edits_program(cells: &str) -> String {
+    format!(
+        r#"import json
+import os
+
+edits = {{"version": 1, "steps": ["quantity ratio added"], "sheets": [{{"sheet": "Sheet1",
+    "table": {{"header_row": 1, "first_row": 2, "last_row": 5, "first_col": 1, "last_col": 3}},
+    "set_cells": {cells}}}]}}
+with open(os.path.join(os.environ["OUTPUT_DIR"], "edits.json"), "w", encoding="utf-8") as f:
+    json.dump(edits, f)
+"#
+    )
+}
+
+fn workbook_upload() -> Vec<Upload> {
+    let path = office_tests::fixture("real/calamine/table-multiple.xlsx");
+    vec![Upload {
+        name: "table-multiple.xlsx".into(),
+        data: std::fs::read(path).unwrap().into(),
+    }]
+}
+
+/// A script whose result the check refuses (the recalculated workbook has a `#DIV/0!`
+/// and a `#REF!` the input did not have) goes back to the model with the cells; the
+/// fixed script is applied and the job succeeds.
+#[tokio::test]
+async fn new_formula_errors_go_back_with_their_cells_then_the_fix_is_applied() {
+    let broken = edits_program(
+        r##"[{"cell": "D2", "value": 0, "formula": "=C2/0"}, {"cell": "E2", "value": 0, "formula": "=#REF!+1"}]"##,
+    );
+    let fixed = edits_program(r#"[{"cell": "D2", "value": 25, "formula": "=C2/2"}]"#);
+    let s = setup(vec![Reply::code(&broken), Reply::code(&fixed)], |_| {}).await;
+    let submission = Submission::new(JobKind::Excel, "add half the quantity", workbook_upload());
+    let job = run(&s, submission).await;
+    assert_eq!(job.status, JobStatus::Succeeded, "{:?}", job.error);
+
+    let got = s.fake.received();
+    assert_eq!(got.len(), 2);
+    let feedback = got[1].json()["messages"][3]["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for expected in ["Sheet1!D2: #DIV/0!", "Sheet1!E2: #REF!", "not accepted"] {
+        assert!(feedback.contains(expected), "{expected:?} in {feedback}");
+    }
+    let summary = summary(&s, &job).await;
+    assert_eq!(outcomes(&summary), ["edit_failed", "succeeded"]);
+    let places = &summary["attempts"][0]["error"]["details"]["places"];
+    assert_eq!(places[0]["at"], "Sheet1!D2", "{places}");
+    assert_eq!(places[0]["problem"], "#DIV/0!", "{places}");
+    assert_eq!(
+        artifact_text(&s, &job, "attempt-1.py").await.trim(),
+        broken.trim()
+    );
+    let (_, book) = s.engine.read_artifact(&job, "output.xlsx").await.unwrap();
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> =
+        calamine::Xlsx::new(std::io::Cursor::new(book.to_vec())).unwrap();
+    let formulas = book.worksheet_formula("Sheet1").unwrap();
+    assert_eq!(formulas.get_value((1, 3)).map(String::as_str), Some("C2/2"));
+    assert!(formulas.get_value((1, 4)).is_none_or(|f| f.is_empty()));
+}
+
+/// A workbook the program saved itself that loses the input's tables is refused, and is
+/// not kept as an artifact of the failed job: nobody can take it for the job's output.
+#[tokio::test]
+async fn a_refused_self_saved_workbook_is_not_kept() {
+    let rebuilds = r#"import os
+import pandas as pd
+
+path = os.environ["INPUT_PATH"]
+with pd.ExcelWriter(os.path.join(os.environ["OUTPUT_DIR"], "output.xlsx")) as writer:
+    for name, frame in pd.read_excel(path, sheet_name=None).items():
+        frame.to_excel(writer, sheet_name=name, index=False)
+"#;
+    let s = setup(
+        vec![
+            Reply::code(rebuilds),
+            Reply::code(rebuilds),
+            Reply::code(rebuilds),
+        ],
+        |_| {},
+    )
+    .await;
+    let submission = Submission::new(JobKind::Excel, "sort by quantity", workbook_upload());
+    let job = run(&s, submission).await;
+    assert_eq!(job.status, JobStatus::Failed);
+    let error = job.error.clone().unwrap();
+    assert_eq!(error.code, "edit_failed");
+    assert!(error.message.contains("table"), "{}", error.message);
+    assert!(
+        error
+            .message
+            .contains("same failure came back on attempt 2"),
+        "{}",
+        error.message
+    );
+    assert!(job.artifact("output.xlsx").is_none(), "{:?}", job.artifacts);
+    let summary = summary(&s, &job).await;
+    assert_eq!(outcomes(&summary), ["edit_failed", "edit_failed"]);
+}
+
 #[tokio::test]
 async fn planner_is_used_when_asked_even_with_a_model_configured() {
     let s = setup(vec![Reply::code(GOOD)], |_| {}).await;

@@ -7,7 +7,7 @@
 #![warn(missing_docs, unreachable_pub)]
 
 use super::EditError;
-use super::changes::Fidelity;
+use super::changes::{Fidelity, grouped};
 use super::edits::{EDITS_VERSION, Edits, SheetEdit};
 use super::formula::RowMap;
 use super::package::{Package, PartChanges};
@@ -61,7 +61,7 @@ fn input_kind(name: &str) -> Result<InputKind, EditError> {
         "xlsm" => Ok(InputKind::Xlsm),
         "csv" | "tsv" | "txt" => Ok(InputKind::Text),
         "xls" | "xlsb" | "ods" => Ok(InputKind::Converted),
-        _ => Err(EditError(format!(
+        _ => Err(EditError::new(format!(
             "{name} is not a workbook or table file this writer edits"
         ))),
     }
@@ -80,18 +80,20 @@ pub(crate) fn is_package(name: &str) -> bool {
 /// Applies `edits` to `input` (a file named `input_name`) and checks the result.
 pub(crate) fn apply(input: &[u8], input_name: &str, edits: &Edits) -> Result<Applied, EditError> {
     check_script(edits)?;
-    match input_kind(input_name)? {
+    let mut applied = match input_kind(input_name)? {
         InputKind::Xlsx => apply_package(input, edits, "output.xlsx", XLSX_CONTENT_TYPE),
         InputKind::Xlsm => apply_package(input, edits, "output.xlsm", XLSM_CONTENT_TYPE),
         InputKind::Text => text::apply_text(input, input_name, edits),
         InputKind::Converted => text::apply_converted(input, input_name, edits),
-    }
+    }?;
+    applied.fidelity.changes = grouped(std::mem::take(&mut applied.fidelity.changes));
+    Ok(applied)
 }
 
 /// The script's own consistency, before the workbook is touched.
 fn check_script(edits: &Edits) -> Result<(), EditError> {
     if edits.version != EDITS_VERSION {
-        return Err(EditError(format!(
+        return Err(EditError::new(format!(
             "edits.json has version {}, but this engine applies version {EDITS_VERSION}",
             edits.version
         )));
@@ -101,7 +103,7 @@ fn check_script(edits: &Edits) -> Result<(), EditError> {
             .iter()
             .any(|e| eq_names(&e.sheet, &edit.sheet))
         {
-            return Err(EditError(format!(
+            return Err(EditError::new(format!(
                 "edits.json edits sheet '{}' twice; give each sheet one entry",
                 edit.sheet
             )));
@@ -141,11 +143,15 @@ pub(crate) fn apply_package(
         formulas_moved |= moved;
     }
     if !broken.is_empty() {
-        return Err(EditError(format!(
-            "the edit would break references elsewhere in the workbook, so nothing was written: {}. \
-             Keep the rows these point at, or change the formulas first.",
-            broken.join("; ")
-        )));
+        let listed: Vec<String> = broken.iter().map(ToString::to_string).collect();
+        return Err(EditError {
+            message: format!(
+                "the edit would break references elsewhere in the workbook, so nothing was \
+                 written: {}. Keep the rows these point at, or change the formulas first.",
+                listed.join("; ")
+            ),
+            places: broken,
+        });
     }
     for sheet in &edits.new_sheets {
         let part = workbook.add_sheet(&sheet.name, &package, &out)?;
@@ -185,8 +191,9 @@ pub(crate) fn apply_package(
 }
 
 /// One sheet's edit: the sheet rewritten, and when its rows moved, every other sheet's
-/// formulas, the defined names and the parts around it adjusted. Returns whether
-/// formulas moved (then the calculation chain is dropped and Excel asked to recalculate).
+/// formulas, the defined names and the parts around it adjusted. Returns whether a cell
+/// formula moved or changed (then the calculation chain is dropped and Excel asked to
+/// recalculate); a sort of a sheet of values leaves `workbook.xml` as it was.
 fn apply_sheet_edit(
     package: &mut Package<'_>,
     workbook: &mut Workbook,
@@ -194,18 +201,18 @@ fn apply_sheet_edit(
     styles: &mut StylesXml,
     out: &mut PartChanges,
     fidelity: &mut Fidelity,
-    broken: &mut Vec<String>,
+    broken: &mut Vec<super::Place>,
 ) -> Result<bool, EditError> {
     let sheet = workbook.sheet(&edit.sheet).cloned().ok_or_else(|| {
         let names: Vec<&str> = workbook.sheets().iter().map(|s| s.name.as_str()).collect();
-        EditError(format!(
+        EditError::new(format!(
             "edits.json edits sheet '{}', but the workbook's sheets are {}",
             edit.sheet,
             names.join(", ")
         ))
     })?;
     let part = sheet.part.clone().ok_or_else(|| {
-        EditError(format!(
+        EditError::new(format!(
             "sheet '{}' is not a worksheet (a chart sheet?), so its cells cannot be edited",
             sheet.name
         ))
@@ -229,6 +236,8 @@ fn apply_sheet_edit(
     out.put(package, &part, rewritten.xml);
     fidelity.changes.extend(rewritten.changes);
     broken.extend(rewritten.broken);
+    fidelity.lost.extend(rewritten.lost);
+    let mut formulas_changed = rewritten.formulas_changed;
     if !map.is_identity() {
         let others: Vec<_> = workbook
             .sheets()
@@ -251,6 +260,8 @@ fn apply_sheet_edit(
                 &map,
             )?;
             if let Some(adjusted) = adjusted {
+                formulas_changed |= adjusted.formulas_changed;
+                fidelity.lost.extend(adjusted.lost);
                 out.put(package, &other_part, adjusted.xml);
                 fidelity.changes.extend(adjusted.changes);
                 broken.extend(adjusted.broken);
@@ -264,7 +275,7 @@ fn apply_sheet_edit(
     fidelity.changes.extend(parts.changes);
     broken.extend(parts.broken);
     fidelity.lost.extend(parts.lost);
-    Ok(!map.is_identity())
+    Ok(formulas_changed)
 }
 
 /// Whether the edit changes what formulas read: rows removed (ranges shrink) or cells

@@ -325,7 +325,8 @@ fn verify_catches_a_tampered_output() {
     });
     let err = verify::check(&input, &tampered, Expect::Edited(&touched)).unwrap_err();
     assert!(
-        err.0.contains("xl/pivotTables/pivotTable1.xml changed"),
+        err.message
+            .contains("xl/pivotTables/pivotTable1.xml changed"),
         "{err}"
     );
     // A new error value in the new sheet.
@@ -341,7 +342,7 @@ fn verify_catches_a_tampered_output() {
         )
     });
     let err = verify::check(&input, &broken, Expect::Edited(&touched)).unwrap_err();
-    assert!(err.0.contains("Summary!B3 is #DIV/0!"), "{err}");
+    assert!(err.message.contains("Summary!B3 is #DIV/0!"), "{err}");
     // A sheet removed from the workbook.
     let gone = with_part(&applied.bytes, "xl/workbook.xml", |t| {
         let at = t.find("<sheet ").unwrap();
@@ -349,7 +350,7 @@ fn verify_catches_a_tampered_output() {
         format!("{}{}", &t[..at], &t[end..])
     });
     let err = verify::check(&input, &gone, Expect::Edited(&touched)).unwrap_err();
-    assert!(err.0.contains("has lost the sheets"), "{err}");
+    assert!(err.message.contains("has lost the sheets"), "{err}");
 }
 
 fn input_has(input: &[u8], part: &str) -> bool {
@@ -384,7 +385,7 @@ fn a_workbook_a_program_rebuilt_passes_only_when_nothing_beyond_the_cells_was_lo
             true => assert!(result.is_ok(), "{name}: {result:?}"),
             false => {
                 let err = result.unwrap_err();
-                assert!(err.0.contains(lost), "{name}: {err}");
+                assert!(err.message.contains(lost), "{name}: {err}");
             }
         }
     }
@@ -399,12 +400,15 @@ fn bad_scripts_and_inputs_are_refused_with_a_reason() {
     )
     .unwrap();
     let err = apply::apply(&input, "t.xlsx", &twice).unwrap_err();
-    assert!(err.0.contains("already has a sheet 'Sheet1'"), "{err}");
+    assert!(
+        err.message.contains("already has a sheet 'Sheet1'"),
+        "{err}"
+    );
     let version: Edits = serde_json::from_str(r#"{"version": 9}"#).unwrap();
     assert!(
         apply::apply(&input, "t.xlsx", &version)
             .unwrap_err()
-            .0
+            .message
             .contains("version 9")
     );
     let missing: Edits = serde_json::from_str(r#"{"version": 1, "sheets": [{"sheet": "Nope",
@@ -412,12 +416,12 @@ fn bad_scripts_and_inputs_are_refused_with_a_reason() {
     .unwrap();
     let err = apply::apply(&input, "t.xlsx", &missing).unwrap_err();
     assert!(
-        err.0.contains("'Nope'") && err.0.contains("Sheet1"),
+        err.message.contains("'Nope'") && err.message.contains("Sheet1"),
         "{err}"
     );
     let err = apply::apply(b"not a zip at all", "t.xlsx", &new_sheet_script()).unwrap_err();
     assert!(
-        err.0.contains("cannot be opened as an Excel package"),
+        err.message.contains("cannot be opened as an Excel package"),
         "{err}"
     );
 }

@@ -190,12 +190,12 @@ fn workbooks_the_writer_cannot_model_get_a_clear_error_or_a_checked_result() {
             started.elapsed()
         );
         match (result, expected) {
-            (Err(e), Some(words)) => assert!(e.0.contains(words), "{name}: {e}"),
+            (Err(e), Some(words)) => assert!(e.message.contains(words), "{name}: {e}"),
             (Ok(applied), Some(_)) => {
                 panic!("{name}: edited, with kept {:?}", applied.fidelity.kept)
             }
             // Either refused with a sentence, or written and checked against the input.
-            (Err(e), None) => assert!(e.0.len() > 20, "{name}: {e}"),
+            (Err(e), None) => assert!(e.message.len() > 20, "{name}: {e}"),
             (Ok(applied), None) => {
                 let touched = verify::differing_parts(&fixture(name), &applied.bytes).unwrap();
                 verify::check(&fixture(name), &applied.bytes, Expect::Edited(&touched)).unwrap();
@@ -258,7 +258,8 @@ print(len(b["Dashboard"]._charts), [r.coord for r in b["Notes"].merged_cells.ran
         "{said:?}"
     );
     assert!(
-        said.iter().any(|c| c.starts_with("Dashboard!B2")),
+        said.iter()
+            .any(|c| c.starts_with("Dashboard: 4 formulas adjusted: B2: =SUMIF(")),
         "{said:?}"
     );
 
@@ -294,5 +295,149 @@ print(dash["B2"].value, sum(d.cell(r, 6).value for r in range(2, d.max_row + 1) 
     );
     let err =
         apply::apply(&std::fs::read(&pointing).unwrap(), "p.xlsx", &script(&kept)).unwrap_err();
-    assert!(err.0.contains("Notes!A3"), "{err}");
+    assert!(err.message.contains("Notes!A3"), "{err}");
+}
+
+#[test]
+fn a_sort_of_values_leaves_the_workbook_part_as_it_was() {
+    // table-multiple's Sheet1 holds values only: nothing for Excel to recalculate, so
+    // `workbook.xml` (where `fullCalcOnLoad` would go) is the input's bytes.
+    let input = fixture("table-multiple.xlsx");
+    let script = r#"{"version": 1, "sheets": [{"sheet": "Sheet1", "table": {"header_row": 1, "first_row": 2, "last_row": 5, "first_col": 1, "last_col": 3}, "rows": [3, 5, 4, 2]}]}"#;
+    let edits: Edits = serde_json::from_str(script).unwrap();
+    let applied = apply::apply(&input, "table-multiple.xlsx", &edits).unwrap();
+    assert_eq!(
+        part_text(&applied.bytes, "xl/workbook.xml"),
+        part_text(&input, "xl/workbook.xml")
+    );
+    let changed: Vec<String> = raw_entries(&input)
+        .into_iter()
+        .zip(raw_entries(&applied.bytes))
+        .filter(|(a, b)| a != b)
+        .map(|(a, _)| a.0)
+        .collect();
+    assert_eq!(changed, ["xl/worksheets/sheet1.xml"]);
+
+    // The sales workbook's Data sheet has a formula per row: a sort moves them, and
+    // Excel is asked to recalculate.
+    let dir = tempfile::tempdir().unwrap();
+    let sales = dir.path().join("sales.xlsx");
+    run_python(BUILD_SALES, &[&sales]);
+    let sales = std::fs::read(&sales).unwrap();
+    let script = r#"{"version": 1, "sheets": [{"sheet": "Data", "table": {"header_row": 1, "first_row": 2, "last_row": 11, "first_col": 1, "last_col": 8}, "rows": [11, 10, 9, 8, 7, 6, 5, 4, 3, 2]}]}"#;
+    let edits: Edits = serde_json::from_str(script).unwrap();
+    let applied = apply::apply(&sales, "sales.xlsx", &edits).unwrap();
+    assert!(part_text(&applied.bytes, "xl/workbook.xml").contains("fullCalcOnLoad=\"1\""));
+}
+
+/// A Data sheet of ten rows (2..=11) with a merge per row, manual page breaks after rows
+/// 5 and 13, and an `<extLst>` holding an x14 data bar over B2:B11, another over B3, an
+/// x14 list validation over C2:C11, and a sparkline per row at E<r> over A<r>:B<r>.
+fn extended_workbook(dir: &Path) -> Vec<u8> {
+    let path = dir.join("ext.xlsx");
+    run_python(
+        "import sys, openpyxl\nfrom openpyxl.worksheet.pagebreak import Break\nwb = openpyxl.Workbook()\nws = wb.active\nws.title = 'Data'\nws.append(['a', 'b', 'c', 'd'])\nfor i in range(2, 12):\n    ws.append([i, i * 10, 'x', None])\n    ws.merge_cells(f'C{i}:D{i}')\nws.row_breaks.append(Break(id=5))\nws.row_breaks.append(Break(id=13))\nwb.create_sheet('Lists').append(['x'])\nwb.save(sys.argv[1])",
+        &[&path],
+    );
+    let sparklines: String = (2..=11)
+        .map(|r| format!("<x14:sparkline><xm:f>Data!A{r}:B{r}</xm:f><xm:sqref>E{r}</xm:sqref></x14:sparkline>"))
+        .collect();
+    let ext = format!(
+        r#"<extLst><ext uri="{{78C0D931-6437-407d-A8EE-F0AAD7539E65}}" xmlns:x14="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main"><x14:conditionalFormattings><x14:conditionalFormatting xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main"><x14:cfRule type="dataBar" id="{{A}}"><x14:dataBar minLength="0" maxLength="100"/></x14:cfRule><xm:sqref>B2:B11</xm:sqref></x14:conditionalFormatting><x14:conditionalFormatting xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main"><x14:cfRule type="expression" priority="2" id="{{B}}"><xm:f>$B3&gt;$B$2</xm:f></x14:cfRule><xm:sqref>B3</xm:sqref></x14:conditionalFormatting></x14:conditionalFormattings></ext><ext uri="{{CCE6A557-97BC-4b89-ADB6-D9C93CAAB3DF}}" xmlns:x14="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main"><x14:dataValidations count="1" xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main"><x14:dataValidation type="list" allowBlank="1"><x14:formula1><xm:f>Lists!$A$1:$A$1</xm:f></x14:formula1><xm:sqref>C2:C11</xm:sqref></x14:dataValidation></x14:dataValidations></ext><ext uri="{{05C60535-1F16-4fd2-B633-F4F36F0B64E0}}" xmlns:x14="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main"><x14:sparklineGroups xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main"><x14:sparklineGroup><x14:sparklines>{sparklines}</x14:sparklines></x14:sparklineGroup></x14:sparklineGroups></ext></extLst>"#
+    );
+    let input = std::fs::read(&path).unwrap();
+    with_part(&input, "xl/worksheets/sheet1.xml", |xml| {
+        xml.replace("</worksheet>", &format!("{ext}</worksheet>"))
+    })
+}
+
+fn data_edit(rows: &[u32]) -> Edits {
+    let script = format!(
+        r#"{{"version": 1, "sheets": [{{"sheet": "Data", "table": {{"header_row": 1, "first_row": 2, "last_row": 11, "first_col": 1, "last_col": 4}}, "rows": {rows:?}}}]}}"#
+    );
+    serde_json::from_str(&script).unwrap()
+}
+
+#[test]
+fn a_filter_moves_extension_ranges_sparklines_and_page_breaks() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = extended_workbook(dir.path());
+    let applied = apply::apply(&input, "ext.xlsx", &data_edit(&[2, 4, 6, 8, 10])).unwrap();
+    let xml = part_text(&applied.bytes, "xl/worksheets/sheet1.xml");
+    assert!(xml.contains("<xm:sqref>B2:B6</xm:sqref>"), "{xml}");
+    assert!(xml.contains("<xm:sqref>C2:C6</xm:sqref>"), "{xml}");
+    assert!(xml.contains("<xm:f>Lists!$A$1:$A$1</xm:f>"), "{xml}");
+    // Row 4's sparkline lands on row 3 with its data; row 3's was removed with its row.
+    assert!(
+        xml.contains("<xm:f>Data!A3:B3</xm:f><xm:sqref>E3</xm:sqref>"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<xm:f>Data!A6:B6</xm:f><xm:sqref>E6</xm:sqref>"),
+        "{xml}"
+    );
+    // The break after row 5 now follows the 2nd kept row (row 3); the one below the
+    // table moves up by the 5 rows removed.
+    assert!(xml.contains(r#"<brk id="3""#), "{xml}");
+    assert!(xml.contains(r#"<brk id="8""#), "{xml}");
+    assert!(!xml.contains(r#"<brk id="5""#) && !xml.contains(r#"<brk id="13""#));
+    // The data bar over B3 lost every row: left as it was, and said so.
+    assert!(
+        applied
+            .fidelity
+            .lost
+            .iter()
+            .any(|l| l.contains("conditional format (Excel 2010) over B3")),
+        "{:?}",
+        applied.fidelity.lost
+    );
+    // The output opens in openpyxl.
+    let out = dir.path().join("out.xlsx");
+    std::fs::write(&out, &applied.bytes).unwrap();
+    let read = run_python(
+        "import sys, openpyxl\nws = openpyxl.load_workbook(sys.argv[1])['Data']\nprint(ws.max_row, [b.id for b in ws.row_breaks.brk])",
+        &[&out],
+    );
+    assert_eq!(read.trim(), "6 [3, 8]");
+}
+
+#[test]
+fn a_sort_of_many_merges_is_one_change_and_sparklines_follow_their_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = extended_workbook(dir.path());
+    let rows: Vec<u32> = (2..=11).rev().collect();
+    let applied = apply::apply(&input, "ext.xlsx", &data_edit(&rows)).unwrap();
+    let xml = part_text(&applied.bytes, "xl/worksheets/sheet1.xml");
+    // Row 2 lands on row 11: its sparkline and its data go with it; page breaks stay.
+    assert!(
+        xml.contains("<xm:f>Data!A11:B11</xm:f><xm:sqref>E11</xm:sqref>"),
+        "{xml}"
+    );
+    assert!(xml.contains("<xm:sqref>B2:B11</xm:sqref>"), "{xml}");
+    assert!(xml.contains(r#"<brk id="5""#) && xml.contains(r#"<brk id="13""#));
+    let merges: Vec<_> = applied
+        .fidelity
+        .changes
+        .iter()
+        .filter(|c| c.to_string().contains("merge"))
+        .collect();
+    assert_eq!(merges.len(), 1, "{:?}", applied.fidelity.changes);
+    let text = merges[0].to_string();
+    assert!(text.starts_with("Data: 10 x "), "{text}");
+    assert!(
+        text.contains("(and 0 more)") || !text.contains("more"),
+        "{text}"
+    );
+    let sparklines: Vec<_> = applied
+        .fidelity
+        .changes
+        .iter()
+        .filter(|c| c.to_string().contains("sparkline"))
+        .collect();
+    assert_eq!(sparklines.len(), 1, "{:?}", applied.fidelity.changes);
+    assert!(
+        sparklines[0].to_string().contains("(and 10 more)"),
+        "{}",
+        sparklines[0]
+    );
 }

@@ -1,4 +1,6 @@
 //! What a write-back did and kept, as summary.json's `changes`, `kept` and `lost` say it.
+//! Items of one kind on one sheet are grouped (`grouped`), so the log stays readable
+//! when a sort moves hundreds of merged ranges.
 
 #![warn(missing_docs, unreachable_pub)]
 
@@ -77,6 +79,109 @@ pub(crate) enum Change {
         /// Its range after.
         to: String,
     },
+    /// Many range-bound features of one kind on one sheet resized or moved (a sort of a
+    /// sheet with 409 merged ranges moves 409 of them): one entry, with how many and the
+    /// first few.
+    RangesResized {
+        /// The sheet.
+        sheet: String,
+        /// What they are, in words (`merged cells`).
+        what: String,
+        /// How many.
+        count: usize,
+        /// The first `MAX_LISTED`, each `from -> to`.
+        ranges: Vec<String>,
+    },
+    /// Many formulas on one sheet adjusted to follow the edited rows.
+    FormulasAdjusted {
+        /// The formulas' sheet.
+        sheet: String,
+        /// How many.
+        count: usize,
+        /// The first `MAX_LISTED`, each `cell: from -> to`.
+        formulas: Vec<String>,
+    },
+}
+
+/// Items a grouped change lists at most.
+pub(crate) const MAX_LISTED: usize = 10;
+
+/// The changes with every run of one kind on one sheet (ranges of the same `what`,
+/// formulas) of more than one item made into one grouped entry, where the first was.
+pub(crate) fn grouped(changes: Vec<Change>) -> Vec<Change> {
+    use std::collections::HashMap;
+    let key = |c: &Change| match c {
+        Change::RangeResized { sheet, what, .. } => Some((sheet.clone(), Some(what.clone()))),
+        Change::FormulaAdjusted { sheet, .. } => Some((sheet.clone(), None)),
+        _ => None,
+    };
+    let mut counts: HashMap<(String, Option<String>), usize> = HashMap::new();
+    for change in &changes {
+        if let Some(k) = key(change) {
+            *counts.entry(k).or_default() += 1;
+        }
+    }
+    let mut out: Vec<Change> = Vec::with_capacity(changes.len());
+    let mut at: HashMap<(String, Option<String>), usize> = HashMap::new();
+    for change in changes {
+        let Some(k) = key(&change).filter(|k| counts[k] > 1) else {
+            out.push(change);
+            continue;
+        };
+        let count = counts[&k];
+        let index = *at.entry(k).or_insert_with(|| {
+            out.push(match &change {
+                Change::RangeResized { sheet, what, .. } => Change::RangesResized {
+                    sheet: sheet.clone(),
+                    what: what.clone(),
+                    count,
+                    ranges: Vec::new(),
+                },
+                _ => Change::FormulasAdjusted {
+                    sheet: change_sheet(&change).to_owned(),
+                    count,
+                    formulas: Vec::new(),
+                },
+            });
+            out.len() - 1
+        });
+        match (&mut out[index], change) {
+            (Change::RangesResized { ranges, .. }, Change::RangeResized { from, to, .. })
+                if ranges.len() < MAX_LISTED =>
+            {
+                ranges.push(format!("{from} -> {to}"))
+            }
+            (
+                Change::FormulasAdjusted { formulas, .. },
+                Change::FormulaAdjusted { cell, from, to, .. },
+            ) if formulas.len() < MAX_LISTED => formulas.push(format!("{cell}: {from} -> {to}")),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn change_sheet(change: &Change) -> &str {
+    match change {
+        Change::RowsReordered { sheet, .. }
+        | Change::RowsRemoved { sheet, .. }
+        | Change::ColumnAdded { sheet, .. }
+        | Change::CellSet { sheet, .. }
+        | Change::SheetAdded { sheet, .. }
+        | Change::FormulaAdjusted { sheet, .. }
+        | Change::RangeResized { sheet, .. }
+        | Change::RangesResized { sheet, .. }
+        | Change::FormulasAdjusted { sheet, .. } => sheet,
+    }
+}
+
+/// `a, b, c (and 7 more)`.
+fn listed(items: &[String], count: usize) -> String {
+    let more = count.saturating_sub(items.len());
+    match more {
+        0 => items.join(", "),
+        _ => format!("{} (and {more} more)", items.join(", ")),
+    }
 }
 
 impl fmt::Display for Change {
@@ -123,6 +228,21 @@ impl fmt::Display for Change {
                 from,
                 to,
             } => write!(f, "{sheet}: {what} {from} -> {to}"),
+            Change::RangesResized {
+                sheet,
+                what,
+                count,
+                ranges,
+            } => write!(f, "{sheet}: {count} x {what}: {}", listed(ranges, *count)),
+            Change::FormulasAdjusted {
+                sheet,
+                count,
+                formulas,
+            } => write!(
+                f,
+                "{sheet}: {count} formulas adjusted: {}",
+                listed(formulas, *count)
+            ),
         }
     }
 }

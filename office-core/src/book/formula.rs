@@ -76,7 +76,7 @@ impl RowMap {
     /// The map for a table and the script's `rows` (`None`: rows stay as they are).
     pub(crate) fn new(table: &TableRange, rows: Option<&[u32]>) -> Result<RowMap, EditError> {
         let (first, last) = (table.first_row, table.last_row);
-        let bad = |what: String| Err(EditError(what));
+        let bad = |what: String| Err(EditError::new(what));
         if first == 0 || last > MAX_ROW || last + 1 < first {
             return bad(format!(
                 "The table's rows {first}..{last} are not rows of a sheet (1..{MAX_ROW}, first at most one past last)."

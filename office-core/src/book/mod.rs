@@ -20,7 +20,46 @@ pub(crate) mod workbook;
 pub(crate) mod xml;
 
 /// Why an edit script cannot be applied to the workbook: one sentence a person
-/// understands (the script, the workbook, or their combination is at fault).
+/// understands (the script, the workbook, or their combination is at fault), and the
+/// places it found wrong (a new formula error, a reference the edit would break), so a
+/// model asked to repair its program sees where.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub(crate) struct EditError(pub(crate) String);
+#[error("{message}")]
+pub(crate) struct EditError {
+    pub(crate) message: String,
+    pub(crate) places: Vec<Place>,
+}
+
+impl EditError {
+    /// An error with no particular place.
+    pub(crate) fn new(message: String) -> EditError {
+        EditError {
+            message,
+            places: Vec::new(),
+        }
+    }
+}
+
+/// Where the write-back or its check found something wrong: `at` is a cell
+/// (`Summary!B3`) or a part of the workbook (`defined name Total`), `problem` what is
+/// wrong there (`#DIV/0!`, `refers to rows the filter removes`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Place {
+    pub(crate) at: String,
+    pub(crate) problem: String,
+}
+
+impl Place {
+    pub(crate) fn new(at: impl Into<String>, problem: impl Into<String>) -> Place {
+        Place {
+            at: at.into(),
+            problem: problem.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.at, self.problem)
+    }
+}

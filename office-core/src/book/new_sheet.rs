@@ -72,7 +72,7 @@ pub(crate) fn build(
             let cell = match value {
                 CellValue::Date { date } => {
                     let (serial, has_time) = date_serial(date, date1904).map_err(|why| {
-                        EditError(format!("sheet '{}' cell {reference}: {why}", sheet.name))
+                        EditError::new(format!("sheet '{}' cell {reference}: {why}", sheet.name))
                     })?;
                     if style == 0 {
                         let format = if has_time {
@@ -174,14 +174,14 @@ impl<'v> Cell<'v> {
             CellValue::Bool(b) => Cell::Bool(*b),
             CellValue::Number(n) if n.is_finite() => Cell::Number(format_number(*n)),
             CellValue::Number(_) => {
-                return Err(EditError(format!(
+                return Err(EditError::new(format!(
                     "sheet '{sheet}' cell {reference}: a number must be finite"
                 )));
             }
             CellValue::Text(t) => Cell::Text(t),
             CellValue::Error { error } if ERRORS.contains(&error.as_str()) => Cell::Error(error),
             CellValue::Error { error } => {
-                return Err(EditError(format!(
+                return Err(EditError::new(format!(
                     "sheet '{sheet}' cell {reference}: '{error}' is not one of Excel's error values \
                      ({})",
                     ERRORS.join(", ")
@@ -249,7 +249,7 @@ fn write_cell(
 }
 
 fn check_shape(sheet: &NewSheet) -> Result<(), EditError> {
-    let bad = |why: String| Err(EditError(format!("new sheet '{}': {why}", sheet.name)));
+    let bad = |why: String| Err(EditError::new(format!("new sheet '{}': {why}", sheet.name)));
     let width = sheet.columns.len();
     if width == 0 {
         return bad("it has no columns".into());
@@ -447,7 +447,8 @@ mod tests {
         let mut styles = StylesXml::parse(MINIMAL_STYLES.into()).unwrap();
         let err = build(&sheet, false, &mut styles).unwrap_err();
         assert!(
-            err.0.contains("data row 2 has 1 values for 2 columns"),
+            err.message
+                .contains("data row 2 has 1 values for 2 columns"),
             "{err}"
         );
     }

@@ -50,19 +50,19 @@ impl<'a> Package<'a> {
     /// when its entries break the collect's bounds (too many, overlapping, too large).
     pub(crate) fn read(bytes: &'a [u8], file_name: &str) -> Result<Package<'a>, EditError> {
         let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| {
-            EditError(format!(
+            EditError::new(format!(
                 "{file_name} cannot be opened as an Excel package (not a readable zip: {e}); \
                  an encrypted (password-protected) or damaged workbook cannot be edited: save \
                  it without a password and try again"
             ))
         })?;
         let checked = checked_entries(&mut archive)
-            .map_err(|why| EditError(format!("{file_name} was refused: {why}")))?;
+            .map_err(|why| EditError::new(format!("{file_name} was refused: {why}")))?;
         let mut entries = Vec::with_capacity(checked.len());
         for (index, name, compressed) in checked {
-            let entry = archive
-                .by_index_raw(index)
-                .map_err(|e| EditError(format!("{file_name}: its part {name} is damaged ({e})")))?;
+            let entry = archive.by_index_raw(index).map_err(|e| {
+                EditError::new(format!("{file_name}: its part {name} is damaged ({e})"))
+            })?;
             entries.push(EntryInfo {
                 size: entry.size(),
                 crc32: entry.crc32(),
@@ -107,19 +107,18 @@ impl<'a> Package<'a> {
         let info = self
             .entry(name)
             .cloned()
-            .ok_or_else(|| EditError(format!("the workbook has no part {name}")))?;
-        let entry = self
-            .archive
-            .by_index(info.index)
-            .map_err(|e| EditError(format!("the workbook's part {name} cannot be read ({e})")))?;
+            .ok_or_else(|| EditError::new(format!("the workbook has no part {name}")))?;
+        let entry = self.archive.by_index(info.index).map_err(|e| {
+            EditError::new(format!("the workbook's part {name} cannot be read ({e})"))
+        })?;
         let mut strict = Strict {
             inner: entry,
             failed: None,
         };
         let bytes = inflate(&mut strict, &info.name, info.compressed, &mut self.budget)
-            .map_err(|why| EditError(format!("the workbook was refused: {why}")))?;
+            .map_err(|why| EditError::new(format!("the workbook was refused: {why}")))?;
         if let Some(e) = strict.failed {
-            return Err(EditError(format!(
+            return Err(EditError::new(format!(
                 "the workbook's part {name} is damaged ({e})"
             )));
         }
@@ -129,14 +128,14 @@ impl<'a> Package<'a> {
     /// A part as text (OOXML parts are UTF-8).
     pub(crate) fn text(&mut self, name: &str) -> Result<String, EditError> {
         String::from_utf8(self.part(name)?)
-            .map_err(|_| EditError(format!("the workbook's part {name} is not UTF-8 XML")))
+            .map_err(|_| EditError::new(format!("the workbook's part {name} is not UTF-8 XML")))
     }
 
     /// The package written again: entries in `parts.replaced` re-deflated in place, those
     /// in `parts.removed` left out, every other entry copied raw, then `parts.added`.
     pub(crate) fn write(&mut self, parts: &PartChanges) -> Result<Vec<u8>, EditError> {
         let failed =
-            |e: zip::result::ZipError| EditError(format!("writing the workbook failed: {e}"));
+            |e: zip::result::ZipError| EditError::new(format!("writing the workbook failed: {e}"));
         let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
         let options = zip::write::SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Deflated)
@@ -150,7 +149,7 @@ impl<'a> Package<'a> {
                     out.start_file(info.name.as_str(), options)
                         .map_err(failed)?;
                     out.write_all(bytes)
-                        .map_err(|e| EditError(format!("writing the workbook failed: {e}")))?;
+                        .map_err(|e| EditError::new(format!("writing the workbook failed: {e}")))?;
                 }
                 None => {
                     let raw = self.archive.by_index_raw(info.index).map_err(failed)?;
@@ -161,7 +160,7 @@ impl<'a> Package<'a> {
         for (name, bytes) in &parts.added {
             out.start_file(name.as_str(), options).map_err(failed)?;
             out.write_all(bytes)
-                .map_err(|e| EditError(format!("writing the workbook failed: {e}")))?;
+                .map_err(|e| EditError::new(format!("writing the workbook failed: {e}")))?;
         }
         Ok(out.finish().map_err(failed)?.into_inner())
     }
@@ -284,7 +283,7 @@ mod tests {
     fn not_a_zip_and_a_damaged_part_are_errors() {
         let err = Package::read(b"PK\x03\x04 not really", "x.xlsx").unwrap_err();
         assert!(
-            err.0.contains("cannot be opened as an Excel package"),
+            err.message.contains("cannot be opened as an Excel package"),
             "{err}"
         );
         let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
@@ -298,6 +297,6 @@ mod tests {
         input[at] = b'S';
         let mut package = Package::read(&input, "x.xlsx").unwrap();
         let err = package.part("a.xml").unwrap_err();
-        assert!(err.0.contains("damaged"), "{err}");
+        assert!(err.message.contains("damaged"), "{err}");
     }
 }

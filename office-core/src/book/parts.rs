@@ -21,7 +21,7 @@ pub(crate) struct PartsAdjusted {
     /// Every range moved or resized.
     pub(crate) changes: Vec<Change>,
     /// Ranges that would lose their target (`chart xl/charts/chart1.xml: ...`).
-    pub(crate) broken: Vec<String>,
+    pub(crate) broken: Vec<super::Place>,
     /// What went with removed rows (a comment on a removed row).
     pub(crate) lost: Vec<String>,
 }
@@ -33,9 +33,8 @@ pub(crate) fn current(
     name: &str,
 ) -> Result<String, EditError> {
     match out.get(name) {
-        Some(bytes) => {
-            String::from_utf8(bytes.to_vec()).map_err(|_| EditError(format!("{name} is not UTF-8")))
-        }
+        Some(bytes) => String::from_utf8(bytes.to_vec())
+            .map_err(|_| EditError::new(format!("{name} is not UTF-8"))),
         None => package.text(name),
     }
 }
@@ -51,7 +50,7 @@ pub(crate) fn adjust_parts(
     let mut found = PartsAdjusted::default();
     let sheet = workbook
         .sheet(&edit.sheet)
-        .ok_or_else(|| EditError(format!("the workbook has no sheet '{}'", edit.sheet)))?;
+        .ok_or_else(|| EditError::new(format!("the workbook has no sheet '{}'", edit.sheet)))?;
     let name = sheet.name.clone();
     let Some(sheet_part) = sheet.part.clone() else {
         return Ok(found);
@@ -117,9 +116,10 @@ fn adjust_table(
         Adjusted::Same => reference.clone(),
         Adjusted::Changed(to) => to,
         Adjusted::Broken { text, reason } => {
-            found
-                .broken
-                .push(format!("table {display} ({text}): {reason}"));
+            found.broken.push(super::Place::new(
+                format!("table {display} ({text})"),
+                reason,
+            ));
             return Ok(());
         }
     };
@@ -255,7 +255,7 @@ fn adjust_chart(
             }
             Adjusted::Broken { text, reason } => found
                 .broken
-                .push(format!("chart {part} ({text}): {reason}")),
+                .push(super::Place::new(format!("chart {part} ({text})"), reason)),
         }
     }
     if !splices.is_empty() {
@@ -306,9 +306,10 @@ fn adjust_pivot_source(
             });
         }
         Adjusted::Broken { text, reason } => {
-            found
-                .broken
-                .push(format!("pivot cache {part} ({text}): {reason}"));
+            found.broken.push(super::Place::new(
+                format!("pivot cache {part} ({text})"),
+                reason,
+            ));
             return Ok(());
         }
     }

@@ -5,15 +5,17 @@
 //! exact bytes it was (an identity edit gives the input back byte for byte). Named here
 //! and changed: `<sheetData>`, `<dimension>`, `<cols>` (added columns), `<autoFilter>`,
 //! `<mergeCells>`, `<conditionalFormatting>`, `<dataValidations>`, `<hyperlinks>`,
-//! `<protectedRanges>`, `<ignoredErrors>`.
-//! Everything else (views, panes, page setup, drawings, extLst with x14 formats and
-//! sparklines, unknown elements) passes through, in order.
+//! `<protectedRanges>`, `<ignoredErrors>`, `<rowBreaks>`, and the ranges in `<extLst>`
+//! (x14 conditional formats and validations, sparklines).
+//! Everything else (views, panes, page setup, drawings, unknown elements) passes
+//! through, in order.
 //!
 //! A table row is a whole sheet row: cells right of the table on its rows move with it,
 //! as when Excel deletes or sorts whole rows.
 
 #![warn(missing_docs, unreachable_pub)]
 
+mod ext;
 mod features;
 mod parse;
 mod plan;
@@ -54,7 +56,13 @@ pub(crate) struct Rewritten {
     /// What was changed, in order.
     pub(crate) changes: Vec<Change>,
     /// References that could not follow their data: `Sheet!Cell: reason`.
-    pub(crate) broken: Vec<String>,
+    pub(crate) broken: Vec<super::Place>,
+    /// A cell formula moved to another row or had its references changed: Excel's
+    /// calculation chain no longer matches (then it is dropped and Excel asked to
+    /// recalculate on opening). False when only values and formats moved.
+    pub(crate) formulas_changed: bool,
+    /// What could not follow the edit and was left as it was, one sentence each.
+    pub(crate) lost: Vec<String>,
 }
 
 /// The largest worksheet part rewritten (a million rows of ten cells is about 400 MB).
@@ -74,6 +82,8 @@ pub(crate) fn rewrite_sheet(
             xml: sheet.xml.to_vec(),
             changes: Vec::new(),
             broken: Vec::new(),
+            formulas_changed: false,
+            lost: Vec::new(),
         });
     }
     let mut walk = Walk {
@@ -90,6 +100,8 @@ pub(crate) fn rewrite_sheet(
         broken: Vec::new(),
         extent: Extent::default(),
         rows_changed: false,
+        formulas_changed: false,
+        lost: Vec::new(),
         prefix: String::new(),
     };
     let xml = walk.run()?;
@@ -99,6 +111,8 @@ pub(crate) fn rewrite_sheet(
         xml,
         changes,
         broken: walk.broken,
+        formulas_changed: walk.formulas_changed,
+        lost: walk.lost,
     })
 }
 
@@ -148,6 +162,8 @@ fn adjust_walk(
         broken: Vec::new(),
         extent: Extent::default(),
         rows_changed: false,
+        formulas_changed: false,
+        lost: Vec::new(),
         prefix: String::new(),
     };
     let xml = walk.run()?;
@@ -158,6 +174,8 @@ fn adjust_walk(
         xml,
         changes: walk.changes,
         broken: walk.broken,
+        formulas_changed: walk.formulas_changed,
+        lost: walk.lost,
     }))
 }
 
@@ -167,7 +185,7 @@ fn checked<'a>(sheet: &SheetXml<'a>) -> Result<&'a str, EditError> {
 
 fn checked_within<'a>(sheet: &SheetXml<'a>, limit: usize) -> Result<&'a str, EditError> {
     if sheet.xml.len() > limit {
-        return Err(EditError(format!(
+        return Err(EditError::new(format!(
             "The worksheet '{}' is {} MB of XML, more than the {} MB this writer edits.",
             sheet.name,
             sheet.xml.len() >> 20,
@@ -175,7 +193,7 @@ fn checked_within<'a>(sheet: &SheetXml<'a>, limit: usize) -> Result<&'a str, Edi
         )));
     }
     std::str::from_utf8(sheet.xml).map_err(|e| {
-        EditError(format!(
+        EditError::new(format!(
             "The worksheet '{}' is not UTF-8 XML (byte {}).",
             sheet.name,
             e.valid_up_to()
@@ -243,10 +261,14 @@ struct Walk<'a, 's> {
     edit: Option<(&'a SheetEdit, &'a plan::Plan<'a>)>,
     styles: Option<Memo<'s>>,
     changes: Vec<Change>,
-    broken: Vec<String>,
+    broken: Vec<super::Place>,
     extent: Extent,
     /// A row of `<sheetData>` was written differently (then `<dimension>` is recomputed).
     rows_changed: bool,
+    /// See `Rewritten::formulas_changed`.
+    formulas_changed: bool,
+    /// See `Rewritten::lost`.
+    lost: Vec<String>,
     /// The prefix of SpreadsheetML elements in this part (usually none).
     prefix: String,
 }

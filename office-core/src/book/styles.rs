@@ -91,7 +91,7 @@ impl StylesXml {
         let fonts = elements(&xml, &all, "fonts", "font");
         let xfs = elements(&xml, &all, "cellXfs", "xf");
         if xfs.is_empty() {
-            return Err(EditError(
+            return Err(EditError::new(
                 "the workbook's styles part has no cell formats".into(),
             ));
         }

@@ -33,7 +33,7 @@ pub(crate) fn apply_text(
     let mut records = Vec::new();
     for (n, record) in reader.records().enumerate() {
         let record = record.map_err(|e| {
-            EditError(format!(
+            EditError::new(format!(
                 "{input_name}: record {} cannot be read ({e})",
                 n + 1
             ))
@@ -69,12 +69,12 @@ pub(crate) fn apply_converted(
 ) -> Result<Applied, EditError> {
     use calamine::Reader;
     let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(input))
-        .map_err(|e| EditError(format!("{input_name} cannot be read ({e})")))?;
+        .map_err(|e| EditError::new(format!("{input_name} cannot be read ({e})")))?;
     let mut sheets = Vec::new();
     for name in book.sheet_names() {
-        let range = book
-            .worksheet_range(&name)
-            .map_err(|e| EditError(format!("{input_name}: sheet '{name}' cannot be read ({e})")))?;
+        let range = book.worksheet_range(&name).map_err(|e| {
+            EditError::new(format!("{input_name}: sheet '{name}' cannot be read ({e})"))
+        })?;
         let mut grid = Vec::new();
         if let (Some(start), Some(end)) = (range.start(), range.end()) {
             for row in 0..=end.0 {
@@ -254,8 +254,10 @@ pub(crate) fn build_workbook(
         r#"<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>"#,
         r#"</Relationships>"#
     );
-    let failed = |e: zip::result::ZipError| EditError(format!("building the workbook failed: {e}"));
-    let io_failed = |e: std::io::Error| EditError(format!("building the workbook failed: {e}"));
+    let failed =
+        |e: zip::result::ZipError| EditError::new(format!("building the workbook failed: {e}"));
+    let io_failed =
+        |e: std::io::Error| EditError::new(format!("building the workbook failed: {e}"));
     let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated);
@@ -297,9 +299,9 @@ fn write_csv(
 ) -> Result<String, EditError> {
     use calamine::{Data, Reader};
     let mut book: calamine::Xlsx<_> = calamine::Xlsx::new(Cursor::new(xlsx))
-        .map_err(|e| EditError(format!("the output cannot be read back ({e})")))?;
+        .map_err(|e| EditError::new(format!("the output cannot be read back ({e})")))?;
     let range = book.worksheet_range(name).map_err(|e| {
-        EditError(format!(
+        EditError::new(format!(
             "the output's sheet '{name}' cannot be read back ({e})"
         ))
     })?;
@@ -331,12 +333,12 @@ fn write_csv(
         // calamine's range starts at the first used cell; the sheet is written from A1.
         writer
             .write_record(&fields)
-            .map_err(|e| EditError(format!("writing output.csv failed: {e}")))?;
+            .map_err(|e| EditError::new(format!("writing output.csv failed: {e}")))?;
     }
     let bytes = writer
         .into_inner()
-        .map_err(|e| EditError(format!("writing output.csv failed: {e}")))?;
-    String::from_utf8(bytes).map_err(|_| EditError("output.csv is not text".into()))
+        .map_err(|e| EditError::new(format!("writing output.csv failed: {e}")))?;
+    String::from_utf8(bytes).map_err(|_| EditError::new("output.csv is not text".into()))
 }
 
 fn number_text(n: f64, decimal: u8) -> String {
@@ -373,7 +375,7 @@ fn encode(text: &str, encoding: &str, bom: bool, input: &[u8]) -> Result<Vec<u8>
         _ => {
             let (bytes, _, unmappable) = encoding_rs::WINDOWS_1252.encode(text);
             if unmappable {
-                return Err(EditError(format!(
+                return Err(EditError::new(format!(
                     "the result holds characters the input's encoding ({encoding}) cannot write"
                 )));
             }

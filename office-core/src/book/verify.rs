@@ -6,10 +6,10 @@
 
 #![warn(missing_docs, unreachable_pub)]
 
-use super::EditError;
 use super::package::{EntryInfo, Package};
 use super::workbook::{Workbook, eq_names};
 use super::xml::{tags, text_after, unescape};
+use super::{EditError, Place};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Cursor;
 
@@ -40,10 +40,10 @@ pub(crate) struct Checked {
 pub(crate) fn check(input: &[u8], output: &[u8], expect: Expect<'_>) -> Result<Checked, EditError> {
     let mut before = Package::read(input, "the input")?;
     let mut after = Package::read(output, "the output")
-        .map_err(|e| EditError(format!("the output is not a readable workbook: {e}")))?;
+        .map_err(|e| EditError::new(format!("the output is not a readable workbook: {e}")))?;
     let book_before = Workbook::read(&mut before)?;
     let book_after = Workbook::read(&mut after)
-        .map_err(|e| EditError(format!("the output's workbook part is damaged: {e}")))?;
+        .map_err(|e| EditError::new(format!("the output's workbook part is damaged: {e}")))?;
     let mut problems = Vec::new();
 
     let missing: Vec<&str> = book_before
@@ -130,7 +130,7 @@ pub(crate) fn check(input: &[u8], output: &[u8], expect: Expect<'_>) -> Result<C
                     .filter(|c| !had.by_value.get(value).is_some_and(|h| h.contains(c)))
                     .collect();
                 for cell in fresh.iter().take(cells.len() - allowed).take(20) {
-                    new_errors.push(format!("{}!{cell} is {value}", sheet.name));
+                    new_errors.push(Place::new(format!("{}!{cell}", sheet.name), value));
                 }
             }
         }
@@ -141,30 +141,40 @@ pub(crate) fn check(input: &[u8], output: &[u8], expect: Expect<'_>) -> Result<C
                 .filter(|c| !had.ref_formulas.contains(c))
                 .take(20)
             {
-                new_errors.push(format!(
-                    "{}!{cell} has a formula that refers to #REF!",
-                    sheet.name
+                new_errors.push(Place::new(
+                    format!("{}!{cell}", sheet.name),
+                    "a formula that refers to #REF!",
                 ));
             }
         }
         readable(output, &sheet.name).map_err(|e| {
-            EditError(format!(
+            EditError::new(format!(
                 "the output's sheet '{}' cannot be read back ({e})",
                 sheet.name
             ))
         })?;
     }
     if !new_errors.is_empty() {
+        let listed: Vec<String> = new_errors
+            .iter()
+            .map(|p| match p.problem.starts_with('#') {
+                true => format!("{} is {}", p.at, p.problem),
+                false => format!("{} has {}", p.at, p.problem),
+            })
+            .collect();
         problems.push(format!(
             "the output has formula errors the input did not have: {}",
-            new_errors.join(", ")
+            listed.join(", ")
         ));
     }
     if !problems.is_empty() {
-        return Err(EditError(format!(
-            "the output failed its check against the input: {}.",
-            problems.join("; ")
-        )));
+        return Err(EditError {
+            message: format!(
+                "the output failed its check against the input: {}.",
+                problems.join("; ")
+            ),
+            places: new_errors,
+        });
     }
 
     let mut kept = Vec::new();
@@ -203,7 +213,7 @@ pub(crate) fn check_from_cells(
 ) -> Result<Checked, EditError> {
     use calamine::Reader;
     let mut after = Package::read(output, "the output")
-        .map_err(|e| EditError(format!("the output is not a readable workbook: {e}")))?;
+        .map_err(|e| EditError::new(format!("the output is not a readable workbook: {e}")))?;
     let book = Workbook::read(&mut after)?;
     let lower = input_name.to_ascii_lowercase();
     if [".xls", ".xlsb", ".ods"]
@@ -219,7 +229,7 @@ pub(crate) fn check_from_cells(
             .map(String::as_str)
             .collect();
         if !missing.is_empty() {
-            return Err(EditError(format!(
+            return Err(EditError::new(format!(
                 "the output has lost the sheets {}",
                 quoted(&missing)
             )));
@@ -227,7 +237,7 @@ pub(crate) fn check_from_cells(
     }
     for sheet in book.sheets() {
         readable(output, &sheet.name).map_err(|e| {
-            EditError(format!(
+            EditError::new(format!(
                 "the output's sheet '{}' cannot be read back ({e})",
                 sheet.name
             ))

@@ -6,11 +6,11 @@
 
 #![warn(missing_docs, unreachable_pub)]
 
-use super::EditError;
 use super::changes::Change;
 use super::formula::{Adjusted, RowMap, adjust_range};
 use super::package::{Package, PartChanges};
 use super::xml::{self, Relationship, Splices, escape, relationships, rels_of, tags};
+use super::{EditError, Place};
 
 const WORKSHEET_TYPE: &str =
     "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet";
@@ -75,15 +75,15 @@ impl Workbook {
             .into_iter()
             .find(|r| r.kind == "officeDocument" && !r.external)
             .map(|r| r.target)
-            .ok_or_else(|| EditError("the package names no workbook part".into()))?;
+            .ok_or_else(|| EditError::new("the package names no workbook part".into()))?;
         if !package.has(&part) {
-            return Err(EditError(format!(
+            return Err(EditError::new(format!(
                 "the package names {part} as its workbook, but has no such part"
             )));
         }
         let xml = package.text(&part)?;
         if xml.contains("http://purl.oclc.org/ooxml/spreadsheetml/main") {
-            return Err(EditError(
+            return Err(EditError::new(
                 "the workbook is saved as Strict Open XML, which this writer cannot edit in \
                  place; save it as an ordinary Excel workbook (.xlsx) and try again"
                     .into(),
@@ -129,7 +129,7 @@ impl Workbook {
             }
         }
         if sheets.is_empty() {
-            return Err(EditError("the workbook lists no sheets".into()));
+            return Err(EditError::new("the workbook lists no sheets".into()));
         }
         Ok(Workbook {
             part,
@@ -183,7 +183,7 @@ impl Workbook {
     ) -> Result<String, EditError> {
         check_sheet_name(name)?;
         if let Some(existing) = self.sheets.iter().find(|s| eq_names(&s.name, name)) {
-            return Err(EditError(format!(
+            return Err(EditError::new(format!(
                 "a new sheet cannot be named '{name}': the workbook already has a sheet '{}' \
                  (sheet names are compared without case)",
                 existing.name
@@ -209,7 +209,7 @@ impl Workbook {
         let rid = format!("rId{r}");
         let close = tags(&self.xml)
             .find(|t| t.closing && t.local() == "sheets")
-            .ok_or_else(|| EditError("the workbook part has no <sheets> list".into()))?;
+            .ok_or_else(|| EditError::new("the workbook part has no <sheets> list".into()))?;
         let prefix = self.tag_prefix("sheets");
         let element = format!(
             "<{prefix}sheet name=\"{}\" sheetId=\"{sheet_id}\" {}:id=\"{rid}\"/>",
@@ -223,13 +223,13 @@ impl Workbook {
         };
         let close = tags(&self.rels)
             .find(|t| t.closing && t.local() == "Relationships")
-            .ok_or_else(|| EditError("the workbook's relationships part is damaged".into()))?;
+            .ok_or_else(|| EditError::new("the workbook's relationships part is damaged".into()))?;
         let rel =
             format!("<Relationship Id=\"{rid}\" Type=\"{WORKSHEET_TYPE}\" Target=\"{target}\"/>");
         self.rels.insert_str(close.start, &rel);
         let close = tags(&self.types)
             .find(|t| t.closing && t.local() == "Types")
-            .ok_or_else(|| EditError("the package's [Content_Types].xml is damaged".into()))?;
+            .ok_or_else(|| EditError::new("the package's [Content_Types].xml is damaged".into()))?;
         let over =
             format!("<Override PartName=\"/{part}\" ContentType=\"{WORKSHEET_CONTENT_TYPE}\"/>");
         self.types.insert_str(close.start, &over);
@@ -259,7 +259,7 @@ impl Workbook {
         &mut self,
         edited_sheet: &str,
         map: &RowMap,
-    ) -> (Vec<Change>, Vec<String>) {
+    ) -> (Vec<Change>, Vec<Place>) {
         let (mut changes, mut broken) = (Vec::new(), Vec::new());
         let mut splices = Splices::default();
         let all: Vec<_> = tags(&self.xml).collect();
@@ -290,7 +290,7 @@ impl Workbook {
                     });
                 }
                 Adjusted::Broken { text, reason } => {
-                    broken.push(format!("defined name {name} ({text}): {reason}"));
+                    broken.push(Place::new(format!("defined name {name} ({text})"), reason));
                 }
             }
         }
@@ -414,7 +414,7 @@ pub(crate) fn eq_names(a: &str, b: &str) -> bool {
 /// Excel's rules for a sheet name.
 pub(crate) fn check_sheet_name(name: &str) -> Result<(), EditError> {
     let bad = |why: &str| {
-        Err(EditError(format!(
+        Err(EditError::new(format!(
             "a new sheet cannot be named '{name}': {why}"
         )))
     };

@@ -134,6 +134,8 @@ impl ErrorCode {
                 | ErrorCode::CodeRejected
                 | ErrorCode::ExecutionFailed
                 | ErrorCode::NoOutput
+                | ErrorCode::InvalidOutput
+                | ErrorCode::EditFailed
         )
     }
 
@@ -205,6 +207,8 @@ mod tests {
         assert_eq!(retried, [&ErrorCode::Internal]);
         assert!(ErrorCode::ExecutionFailed.is_repairable());
         assert!(ErrorCode::CodeRejected.is_repairable());
+        assert!(ErrorCode::EditFailed.is_repairable());
+        assert!(ErrorCode::InvalidOutput.is_repairable());
         assert!(!ErrorCode::Timeout.is_repairable());
         assert!(!ErrorCode::ResourceLimit.is_repairable());
         assert!(!ErrorCode::LlmTimeout.is_repairable());

@@ -16,6 +16,7 @@
 //! writes both, `edits.json` wins and its output replaces the program's workbook.
 
 use super::{Contract, FinishInput, Finished, Kind, KindResults};
+use crate::book::EditError;
 use crate::book::apply::{self, Applied};
 use crate::book::changes::{Change, Fidelity};
 use crate::book::edits::{EDITS_FILE, Edits};
@@ -157,8 +158,16 @@ async fn apply_script(
     let applied = tokio::task::spawn_blocking(move || apply::apply(&source, &source_name, &edits))
         .await
         .map_err(|e| JobError::new(ErrorCode::Internal, format!("the write-back stopped: {e}")))?
-        .map_err(|e| JobError::new(ErrorCode::EditFailed, e.to_string()))?;
+        .map_err(|e| edit_failed(String::new(), e))?;
     Ok(finished(applied))
+}
+
+/// The write-back's or the check's refusal as the job's error: the sentence, and the
+/// places in `details.places` (`{"at": "Summary!B3", "problem": "#DIV/0!"}`), which the
+/// repair loop shows a model.
+fn edit_failed(prefix: String, e: EditError) -> JobError {
+    JobError::new(ErrorCode::EditFailed, format!("{prefix}{}", e.message))
+        .with_details(json!({ "places": e.places }))
 }
 
 fn finished(applied: Applied) -> Finished {
@@ -194,20 +203,18 @@ async fn accept_rebuilt(
             format!("the program finished but did not write {EDITS_FILE} to its output folder"),
         ));
     };
-    let (input_bytes, output) = (source, rebuilt);
+    let (input_bytes, output) = (source, Bytes::from(rebuilt));
+    let checked_output = output.clone();
     let checked = tokio::task::spawn_blocking(move || match apply::is_package(&source_name) {
-        true => verify::check(&input_bytes, &output, Expect::Rebuilt),
-        false => verify::check_from_cells(&input_bytes, &source_name, &output),
+        true => verify::check(&input_bytes, &checked_output, Expect::Rebuilt),
+        false => verify::check_from_cells(&input_bytes, &source_name, &checked_output),
     })
     .await
     .map_err(|e| JobError::new(ErrorCode::Internal, format!("the check stopped: {e}")))?
     .map_err(|e| {
-        JobError::new(
-            ErrorCode::EditFailed,
-            format!(
-                "the program saved {OUTPUT_FILE} itself instead of writing {EDITS_FILE}, and {e}"
-            ),
-        )
+        let prefix =
+            format!("the program saved {OUTPUT_FILE} itself instead of writing {EDITS_FILE}, and ");
+        edit_failed(prefix, e)
     })?;
     Ok(Finished {
         results: KindResults::Excel(Results {
@@ -217,6 +224,8 @@ async fn accept_rebuilt(
             },
             output: OUTPUT_FILE.into(),
         }),
+        // The collect left it to this step: stored only now that it passed.
+        files: vec![(ArtifactKind::Workbook, OUTPUT_FILE.into(), output)],
         warnings: vec![format!(
             "the program saved {OUTPUT_FILE} itself instead of writing {EDITS_FILE}; it was kept \
              because it passed the check against the input (every sheet and every part beyond \

@@ -103,7 +103,8 @@ pub(crate) trait Kind: Send + Sync {
     fn contract(&self) -> Contract;
 
     /// A file the program may write instead of `contract().output` (a workbook an excel
-    /// program saved itself); its finish step decides whether to accept it.
+    /// program saved itself); its finish step decides whether to accept it, and stores
+    /// it when it does (the collect leaves it out).
     fn also_accepted(&self) -> Option<&'static str> {
         None
     }

@@ -170,6 +170,13 @@ pub(crate) enum Setback {
     },
     /// It ran but did not write the file its kind requires.
     NoOutput { expected: String },
+    /// It ran, but what it wrote was not accepted: an edit script that is not valid, or
+    /// whose result fails the check against the input (new formula errors, references
+    /// the edit would break), with the places found.
+    Unaccepted {
+        message: String,
+        places: Vec<crate::book::Place>,
+    },
 }
 
 /// What a narrator gets to write a report's prose: the computed facts and nothing else,

@@ -1,6 +1,7 @@
-//! Plan → validate → execute as a bounded repair loop. A generator that can learn from
-//! a failure (a model) is shown a program the validator rejects, or that raises, with
-//! the findings or the traceback, up to `CodeGenerator::max_attempts` programs in all;
+//! Plan → validate → execute → collect and finish as a bounded repair loop. A generator
+//! that can learn from a failure (a model) is shown a program the validator rejects, that
+//! raises, or whose output the kind's finish step refuses (an edit script whose result
+//! has new formula errors), with the findings, the traceback or the places, up to `CodeGenerator::max_attempts` programs in all;
 //! the same failure twice ends it early. Which failures are shown is the error code's
 //! decision (`ErrorCode::is_repairable`); the words are the model code's
 //! (`plan::llm::feedback`). Every attempt's program, findings and error stay on the job
@@ -9,11 +10,9 @@
 use super::record::{AttemptOutcome, AttemptRecord, RunRecord};
 use super::scratch::Scratch;
 use super::{Runner, StageResult, finish, internal};
-use crate::execute::ExecOutcome;
 use crate::job::{ErrorCode, Job, JobError, LogLevel, Stage};
 use crate::plan::{CodeGenerator, Setback};
 use serde_json::{Value, json};
-use std::sync::Arc;
 
 /// Where the repair loop is.
 pub(super) struct Attempt<'a> {
@@ -54,14 +53,14 @@ impl From<JobError> for Failure {
 }
 
 impl Runner {
-    /// Plan → validate → execute until a program runs, the generator's attempts are used
-    /// up, or the same failure comes back. Returns the generator that wrote the program.
+    /// Plan → validate → execute → collect and finish until a program's output is
+    /// accepted, the generator's attempts are used up, or the same failure comes back.
     pub(super) async fn write_and_run(
         &self,
         job: &mut Job,
         scratch: &Scratch,
         record: &mut RunRecord,
-    ) -> StageResult<(Arc<dyn CodeGenerator>, ExecOutcome)> {
+    ) -> StageResult<()> {
         let generator = self.choose_generator(job)?;
         // Said even when no program comes back (the model cannot be reached).
         job.generator = Some(generator.name());
@@ -82,7 +81,7 @@ impl Runner {
             let code = record.plan.as_ref().map(|p| p.code.clone());
             let code_name = (max > 1 && code.is_some()).then(|| attempt.file());
             let failure = match result {
-                Ok(outcome) => {
+                Ok(()) => {
                     if number > 1 {
                         let note = format!("attempt {number} of {max} ran");
                         self.log(job.id, LogLevel::Info, note).await;
@@ -93,7 +92,7 @@ impl Runner {
                         outcome: AttemptOutcome::Succeeded,
                         error: None,
                     });
-                    return Ok((generator, outcome));
+                    return Ok(());
                 }
                 Err(failure) => failure,
             };
@@ -141,7 +140,7 @@ impl Runner {
         unreachable!("the loop returns on its last attempt")
     }
 
-    /// One program: written, checked and run.
+    /// One program: written, checked, run, and its output collected and finished.
     async fn attempt(
         &self,
         job: &mut Job,
@@ -149,7 +148,7 @@ impl Runner {
         attempt: &Attempt<'_>,
         scratch: &Scratch,
         record: &mut RunRecord,
-    ) -> Result<ExecOutcome, Failure> {
+    ) -> Result<(), Failure> {
         record.plan = None;
         let clock = self.begin(job, Stage::Plan).await?;
         let plan = self
@@ -187,8 +186,24 @@ impl Runner {
                 }),
             });
         }
-        Ok(outcome)
+
+        let clock = self.begin(job, Stage::Collect).await?;
+        let finished = self
+            .collect_and_finish(job, generator, &outcome, scratch, record)
+            .await;
+        finish(job, clock, finished).map_err(|error| Failure {
+            setback: Some(Setback::Unaccepted {
+                message: error.message.clone(),
+                places: places(&error),
+            }),
+            error,
+        })
     }
+}
+
+/// The places a finish step's error names (`details.places`), for the repair feedback.
+fn places(error: &JobError) -> Vec<crate::book::Place> {
+    serde_json::from_value(error.details["places"].clone()).unwrap_or_default()
 }
 
 /// Two failures are the same when the same rules fire with the same messages, the same
@@ -208,6 +223,7 @@ fn signature(code: ErrorCode, setback: &Setback) -> String {
         Setback::Raised {
             python: Some(p), ..
         } => format!("{code}|{}|{}", p.exc_type, p.message),
+        Setback::Unaccepted { message, .. } => format!("{code}|{message}"),
         // No program, or no output file: the kind of failure is all there is to compare.
         _ => code.to_string(),
     }

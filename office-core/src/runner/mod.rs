@@ -2,9 +2,9 @@
 //! then the kind's finish step. This file orders the stages; each concern has its own:
 //!
 //! - `stages`: what each stage does (profile, plan, validate, execute, collect);
-//! - `attempts`: plan → validate → execute as a bounded repair loop for generators that
-//!   learn from a failure (a model), up to `CodeGenerator::max_attempts` programs; the
-//!   same failure twice ends it early;
+//! - `attempts`: plan → validate → execute → collect and finish as a bounded repair loop
+//!   for generators that learn from a failure (a model), up to
+//!   `CodeGenerator::max_attempts` programs; the same failure twice ends it early;
 //! - `record`: the typed record of the run every stage adds to, written as summary.json
 //!   once at the end (a failed run keeps how far it got and why it stopped);
 //! - `scratch`: the per-run output and working folders.
@@ -81,19 +81,15 @@ impl Runner {
         let profiles = self.profile(job, &scratch).await;
         record.profiles = finish(job, clock, profiles)?;
 
-        let (generator, outcome) = self.write_and_run(job, &scratch, record).await?;
-
-        let clock = self.begin(job, Stage::Collect).await?;
-        let collected = self
-            .collect_and_finish(job, &*generator, &outcome, &scratch, record)
-            .await;
-        finish(job, clock, collected)?;
+        self.write_and_run(job, &scratch, record).await?;
+        self.write_summary(job, record, None).await?;
         job.stage = Stage::Done;
         Ok(())
     }
 
-    /// Collect, the kind's finish step, and the summary, inside the collect stage (so
-    /// the summary times the stages before it).
+    /// Collect and the kind's finish step (the last part of an attempt, so that a finish
+    /// that refuses what the program wrote, such as an excel edit script whose result has
+    /// new formula errors, goes back to the repair loop).
     async fn collect_and_finish(
         &self,
         job: &mut Job,
@@ -141,7 +137,7 @@ impl Runner {
             job.artifacts.push(artifact);
         }
         record.kind = finished.results;
-        self.write_summary(job, record, None).await
+        Ok(())
     }
 
     async fn write_summary(

@@ -261,6 +261,11 @@ impl Runner {
                 self.log(job.id, LogLevel::Warn, note.into()).await;
                 continue;
             }
+            if Some(file.name.as_str()) == alternative && file.name != kind_output {
+                // Stored only if the finish step accepts it (it reads it from the output
+                // folder): a rejected workbook must not look like the job's output.
+                continue;
+            }
             let data = Bytes::from(tokio::fs::read(&file.path).await.map_err(internal)?);
             if file.name == PROGRAM_REPORT_FILE {
                 program_report = serde_json::from_slice(&data).unwrap_or(Value::Null);

@@ -70,7 +70,7 @@ pub(crate) fn follow_sqref(sqref: &str, map: &RowMap) -> Result<Sqref, EditError
                 }
                 split_rows += (hi - lo + 1) as usize;
                 if split_rows > MAX_SPLIT_ROWS {
-                    return Err(EditError(format!(
+                    return Err(EditError::new(format!(
                         "The range {sqref} covers too many rows to split for the new row order."
                     )));
                 }
@@ -86,7 +86,7 @@ pub(crate) fn follow_sqref(sqref: &str, map: &RowMap) -> Result<Sqref, EditError
             }
         }
         if pieces.len() > MAX_SQREF_PIECES {
-            return Err(EditError(format!(
+            return Err(EditError::new(format!(
                 "The range {sqref} would be split into more than {MAX_SQREF_PIECES} pieces by the new row order."
             )));
         }

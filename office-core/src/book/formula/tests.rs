@@ -64,7 +64,7 @@ fn the_row_map_validates_the_script() {
     let t = table(2, 11);
     for bad in [&[1u32][..], &[12], &[3, 3], &[0]] {
         let err = RowMap::new(&t, Some(bad)).unwrap_err();
-        assert!(err.0.ends_with('.'), "a sentence: {}", err.0);
+        assert!(err.message.ends_with('.'), "a sentence: {}", err.message);
     }
     let too_many: Vec<u32> = (2..=12).collect();
     assert!(RowMap::new(&t, Some(&too_many)).is_err());

@@ -5,6 +5,7 @@
 
 use super::xml::{Events, Spanned, attr, escape, local, rewrite_tag};
 use super::{EditError, Walk};
+use crate::book::Place;
 use crate::book::changes::Change;
 use crate::book::formula::{
     Adjusted, RangeFault, Sqref, adjust_anchored, adjust_range, follow_sqref, parse_cell,
@@ -33,6 +34,8 @@ pub(super) fn element(
             ranged(walk, name, whole.clone())?
         }
         "hyperlinks" if !identity => hyperlinks(walk, whole.clone())?,
+        "extLst" if !identity => super::ext::ext_list(walk, whole.clone())?,
+        "rowBreaks" if here && !identity => super::ext::row_breaks(walk, whole.clone())?,
         _ => None,
     };
     out.extend_from_slice(new.as_deref().unwrap_or(raw).as_bytes());
@@ -40,7 +43,10 @@ pub(super) fn element(
 }
 
 /// Every event of an element, with spans.
-fn events<'a>(walk: &Walk<'a, '_>, whole: &Range<usize>) -> Result<Vec<Spanned<'a>>, EditError> {
+pub(super) fn events<'a>(
+    walk: &Walk<'a, '_>,
+    whole: &Range<usize>,
+) -> Result<Vec<Spanned<'a>>, EditError> {
     let mut ev = Events::new(&walk.text[whole.clone()], whole.start);
     let mut all = Vec::new();
     while let Some(s) = ev.next()? {
@@ -56,7 +62,7 @@ fn parse_range(text: &str) -> Option<(u32, u32, u32, u32)> {
     Some((c1.min(c2), r1.min(r2), c1.max(c2), r1.max(r2)))
 }
 
-fn resized(walk: &mut Walk<'_, '_>, what: &str, from: &str, to: &str) {
+pub(super) fn resized(walk: &mut Walk<'_, '_>, what: &str, from: &str, to: &str) {
     walk.changes.push(Change::RangeResized {
         sheet: walk.sheet.to_owned(),
         what: what.to_owned(),
@@ -90,7 +96,7 @@ pub(super) fn array_ref(
                 range_text(c1, a, c2, b)
             }
             _ => {
-                return Err(EditError(format!(
+                return Err(EditError::new(format!(
                     "The array formula over {}!{reference} spans several rows that the edit reorders or removes; an array cannot be split (as in Excel). Write its results as values, or leave those rows in place.",
                     walk.sheet
                 )));
@@ -229,7 +235,7 @@ fn auto_filter(walk: &mut Walk<'_, '_>, whole: Range<usize>) -> Result<Option<St
                 return Ok(Some(String::new()));
             }
             Err(_) => {
-                return Err(EditError(format!(
+                return Err(EditError::new(format!(
                     "The autofilter's {name} over {}!{reference} covers only part of the rows the edit reorders.",
                     walk.sheet
                 )));
@@ -249,7 +255,7 @@ fn auto_filter(walk: &mut Walk<'_, '_>, whole: Range<usize>) -> Result<Option<St
 }
 
 /// The index of the end event matching the start at `i`.
-fn matching_end(all: &[Spanned<'_>], i: usize) -> usize {
+pub(super) fn matching_end(all: &[Spanned<'_>], i: usize) -> usize {
     let mut depth = 0;
     for (j, s) in all.iter().enumerate().skip(i) {
         match s.event {
@@ -289,7 +295,7 @@ fn merge_cells(walk: &mut Walk<'_, '_>, whole: Range<usize>) -> Result<Option<St
                 let new = if r1 == r2 {
                     map.new_row(r1).map(|n| range_text(c1, n, c2, n))
                 } else if inside && map.is_reordered() {
-                    return Err(EditError(format!(
+                    return Err(EditError::new(format!(
                         "The merged cells {}!{reference} span several of the rows being reordered; Excel cannot sort them either. Unmerge them, or leave those rows in place.",
                         walk.sheet
                     )));
@@ -426,7 +432,8 @@ fn ranged(
                 Adjusted::Same => None,
                 Adjusted::Changed(t) => Some(t),
                 Adjusted::Broken { text: t, reason } => {
-                    walk.broken.push(format!("{}!{what}: {reason}", walk.sheet));
+                    walk.broken
+                        .push(Place::new(format!("{}!{what}", walk.sheet), reason));
                     Some(t)
                 }
             };

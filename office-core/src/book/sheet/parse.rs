@@ -88,7 +88,7 @@ pub(super) fn row<'a>(
 ) -> Result<Row<'a>, EditError> {
     let r = number(&tag, "r").unwrap_or(previous + 1);
     if r == 0 || r > MAX_ROW {
-        return Err(EditError(format!(
+        return Err(EditError::new(format!(
             "The worksheet has a row numbered {r}, outside 1..{MAX_ROW}."
         )));
     }
@@ -128,7 +128,9 @@ pub(super) fn row<'a>(
             _ => {}
         }
     }
-    Err(EditError("The worksheet's XML ends inside a row.".into()))
+    Err(EditError::new(
+        "The worksheet's XML ends inside a row.".into(),
+    ))
 }
 fn cell<'a>(
     text: &'a str,
@@ -145,7 +147,7 @@ fn cell<'a>(
         None => previous + 1,
     };
     if col == 0 || col > MAX_COL {
-        return Err(EditError(format!(
+        return Err(EditError::new(format!(
             "The worksheet has a cell in row {row} beyond its last column."
         )));
     }
@@ -225,7 +227,9 @@ fn cell<'a>(
             _ => {}
         }
     }
-    Err(EditError("The worksheet's XML ends inside a cell.".into()))
+    Err(EditError::new(
+        "The worksheet's XML ends inside a cell.".into(),
+    ))
 }
 
 /// A shared formula's master: where it is and what it reads there.

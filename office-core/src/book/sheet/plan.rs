@@ -51,7 +51,7 @@ pub(super) fn template(formula: &str, row: u32) -> String {
 }
 
 fn check_value(value: &CellValue, what: &dyn Fn() -> String) -> Result<(), EditError> {
-    let bad = |why: String| Err(EditError(format!("{} {why}", what())));
+    let bad = |why: String| Err(EditError::new(format!("{} {why}", what())));
     match value {
         CellValue::Number(n) if !n.is_finite() => bad(format!("is {n}, which a cell cannot hold.")),
         CellValue::Text(t) if t.chars().count() > MAX_TEXT => bad(format!(
@@ -62,7 +62,7 @@ fn check_value(value: &CellValue, what: &dyn Fn() -> String) -> Result<(), EditE
         )),
         CellValue::Date { date } => serial(date, false)
             .map(|_| ())
-            .map_err(|e| EditError(format!("{} {}", what(), e.0))),
+            .map_err(|e| EditError::new(format!("{} {}", what(), e.message))),
         _ => Ok(()),
     }
 }
@@ -76,7 +76,7 @@ impl<'a> Plan<'a> {
         let table = edit.table;
         let n = edit.add_columns.len();
         if n > MAX_NEW_COLUMNS || table.last_col as usize + n > 16_384 {
-            return Err(EditError(format!(
+            return Err(EditError::new(format!(
                 "The script adds {n} columns right of column {}, past the sheet's last column.",
                 col_letters(table.last_col)
             )));
@@ -85,7 +85,7 @@ impl<'a> Plan<'a> {
         for (i, c) in edit.add_columns.iter().enumerate() {
             let letter = col_letters(table.last_col + 1 + i as u32);
             if c.values.len() != map.kept() as usize {
-                return Err(EditError(format!(
+                return Err(EditError::new(format!(
                     "The new column {letter} '{}' has {} values, but the table keeps {} rows.",
                     c.header,
                     c.values.len(),
@@ -93,7 +93,7 @@ impl<'a> Plan<'a> {
                 )));
             }
             if c.header.chars().count() > MAX_TEXT {
-                return Err(EditError(format!(
+                return Err(EditError::new(format!(
                     "The new column {letter}'s header is too long."
                 )));
             }
@@ -110,7 +110,7 @@ impl<'a> Plan<'a> {
             });
         }
         if edit.set_cells.len() > MAX_SET_CELLS {
-            return Err(EditError(format!(
+            return Err(EditError::new(format!(
                 "The script sets {} cells, more than the {MAX_SET_CELLS} one edit may.",
                 edit.set_cells.len()
             )));
@@ -118,7 +118,7 @@ impl<'a> Plan<'a> {
         let mut sets: BTreeMap<u32, Vec<(u32, &CellEdit)>> = BTreeMap::new();
         for set in &edit.set_cells {
             let (col, row) = parse_cell(&set.cell).ok_or_else(|| {
-                EditError(format!(
+                EditError::new(format!(
                     "'{}' in set_cells is not a cell reference like B3.",
                     set.cell
                 ))
@@ -126,7 +126,10 @@ impl<'a> Plan<'a> {
             check_value(&set.value, &|| format!("The value for {}", set.cell))?;
             let cells = sets.entry(row).or_default();
             if cells.iter().any(|(c, _)| *c == col) {
-                return Err(EditError(format!("The cell {} is set twice.", set.cell)));
+                return Err(EditError::new(format!(
+                    "The cell {} is set twice.",
+                    set.cell
+                )));
             }
             cells.push((col, set));
         }
@@ -203,7 +206,7 @@ pub(super) fn date_format(value: &CellValue) -> &'static str {
 /// An ISO date or date-time as an Excel serial.
 pub(super) fn serial(text: &str, date1904: bool) -> Result<f64, EditError> {
     let bad = || {
-        EditError(format!(
+        EditError::new(format!(
             "'{text}' is not a date like 2024-01-31 or 2024-01-31T08:30:00."
         ))
     };
@@ -228,7 +231,7 @@ pub(super) fn serial(text: &str, date1904: bool) -> Result<f64, EditError> {
     };
     let (epoch, first) = (epoch.ok_or_else(bad)?, first.ok_or_else(bad)?);
     if when.date() < first || when.date().year_ce().1 > 9999 {
-        return Err(EditError(format!(
+        return Err(EditError::new(format!(
             "'{text}' is outside the dates Excel can store ({first} to 9999-12-31)."
         )));
     }

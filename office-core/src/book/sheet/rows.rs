@@ -5,6 +5,7 @@ use super::parse::{self, Cell, FormulaKind, Row, Shared};
 use super::plan::{Extra, cell_xml, date_format, is_date, template};
 use super::xml::{Events, escape, local, rewrite_tag};
 use super::{EditError, Walk};
+use crate::book::Place;
 use crate::book::changes::Change;
 use crate::book::edits::CellValue;
 use crate::book::formula::{Adjusted, adjust_formula, col_letters, translate};
@@ -35,7 +36,7 @@ pub(super) fn sheet_data<'a>(
     let end_tag = loop {
         let s = ev
             .next()?
-            .ok_or_else(|| EditError("The worksheet's XML ends inside <sheetData>.".into()))?;
+            .ok_or_else(|| EditError::new("The worksheet's XML ends inside <sheetData>.".into()))?;
         match s.event {
             Event::Start(e) | Event::Empty(e) if local(&e) == "row" => {
                 let empty = text[s.span.clone()].ends_with("/>");
@@ -131,7 +132,7 @@ fn output_order(
     }
     order.sort_by_key(|(r, _)| *r);
     if let Some(w) = order.windows(2).find(|w| w[0].0 == w[1].0) {
-        return Err(EditError(format!(
+        return Err(EditError::new(format!(
             "The worksheet '{}' has row {} twice.",
             walk.sheet, w[0].0
         )));
@@ -184,7 +185,7 @@ fn expanded_groups(walk: &Walk<'_, '_>, shared: &Shared) -> Result<HashSet<u32>,
             }
             Some(_) => {}
             None if moves(walk, row) => {
-                return Err(EditError(format!(
+                return Err(EditError::new(format!(
                     "The cell {}!{}{row} uses shared formula {si}, which the sheet never defines.",
                     walk.sheet,
                     col_letters(col)
@@ -319,7 +320,7 @@ fn write_extra(
     let holds = existing.is_some_and(|c| c.has_value || c.formula.is_some());
     let (style, value, formula) = match extra {
         Extra::Header(_) | Extra::Data(..) if holds => {
-            return Err(EditError(format!(
+            return Err(EditError::new(format!(
                 "The new column {} would overwrite {}!{}{row}, which holds data; new columns go into empty columns right of the table.",
                 col_letters(*col),
                 walk.sheet,
@@ -384,7 +385,10 @@ fn write_cell(
     let moved = old_r != new_r;
     let reference = || format!("{}{new_r}", col_letters(cell.col));
     let formula = match &cell.formula {
-        Some(f) => f,
+        Some(f) => {
+            walk.formulas_changed |= moved;
+            f
+        }
         None if !moved || !cell.has_r => {
             out.push_str(&text[cell.span.clone()]);
             return Ok(false);
@@ -424,15 +428,21 @@ fn write_cell(
     let new_text = match source.as_deref() {
         Some(src) => match adjust_formula(src, walk.sheet, walk.edited, walk.map) {
             Adjusted::Same => expand.then(|| src.to_owned()),
-            Adjusted::Changed(t) => Some(t),
+            Adjusted::Changed(t) => {
+                walk.formulas_changed = true;
+                Some(t)
+            }
             Adjusted::Broken { text: t, reason } => {
-                walk.broken
-                    .push(format!("{}!{}: {reason}", walk.sheet, reference()));
+                walk.formulas_changed = true;
+                walk.broken.push(Place::new(
+                    format!("{}!{}", walk.sheet, reference()),
+                    reason,
+                ));
                 Some(t)
             }
         },
         None if moved && !matches!(formula.kind, FormulaKind::Shared { .. }) => {
-            return Err(EditError(format!(
+            return Err(EditError::new(format!(
                 "The formula in {}!{}{old_r} holds markup this writer cannot move.",
                 walk.sheet,
                 col_letters(cell.col)

@@ -236,7 +236,11 @@ fn a_filter_removes_rows_and_moves_what_is_below() {
         Some("#REF!*2".into())
     );
     assert_eq!(out.broken.len(), 1, "{:?}", out.broken);
-    assert!(out.broken[0].starts_with(&format!("Data!H{}: Data!H2 ", 14 - removed)));
+    assert!(
+        out.broken[0]
+            .to_string()
+            .starts_with(&format!("Data!H{}: Data!H2 ", 14 - removed))
+    );
     assert!(xml.contains(&format!(r#"<mergeCell ref="A{total_row}:E{total_row}"/>"#)));
     let n3 = map.new_row(3).unwrap();
     assert!(xml.contains(&format!(r#"<mergeCell ref="C{n3}:D{n3}"/>"#)));
@@ -361,15 +365,15 @@ fn new_columns_never_overwrite_data() {
     }];
     let err = rewrite(&data_sheet(), &e).unwrap_err();
     assert!(
-        err.0.contains("Data!F1") && err.0.contains("holds data"),
+        err.message.contains("Data!F1") && err.message.contains("holds data"),
         "{}",
-        err.0
+        err.message
     );
     e.add_columns[0].values.pop();
     assert!(
         rewrite(&data_sheet(), &e)
             .unwrap_err()
-            .0
+            .message
             .contains("9 values")
     );
 }
@@ -380,9 +384,9 @@ fn what_cannot_move_is_refused_with_a_sentence() {
     let merged = data_sheet().replace(r#"<mergeCell ref="C3:D3"/>"#, r#"<mergeCell ref="C3:C5"/>"#);
     let err = rewrite(&merged, &edit(Some(order.clone()))).unwrap_err();
     assert!(
-        err.0.contains("C3:C5") && err.0.contains("merged"),
+        err.message.contains("C3:C5") && err.message.contains("merged"),
         "{}",
-        err.0
+        err.message
     );
     // The same merge survives a filter that keeps the order (it shrinks).
     let (out, _, _) = rewrite(&merged, &edit(Some(vec![2, 3, 5, 6]))).unwrap();
@@ -394,9 +398,9 @@ fn what_cannot_move_is_refused_with_a_sentence() {
     let array = data_sheet().replace("<f>B4+1</f>", r#"<f t="array" ref="E4:E6">B4:B6+1</f>"#);
     let err = rewrite(&array, &edit(Some(order))).unwrap_err();
     assert!(
-        err.0.contains("array formula") && err.0.contains("E4:E6"),
+        err.message.contains("array formula") && err.message.contains("E4:E6"),
         "{}",
-        err.0
+        err.message
     );
     for (bad, says) in [
         (
@@ -414,7 +418,7 @@ fn what_cannot_move_is_refused_with_a_sentence() {
         ("<worksheet><sheetData><row r=\"1\">", "ends inside"),
     ] {
         let err = rewrite(bad, &edit(Some(vec![3, 2]))).unwrap_err();
-        assert!(err.0.contains(says), "{bad}: {}", err.0);
+        assert!(err.message.contains(says), "{bad}: {}", err.message);
     }
     let latin1 = b"<worksheet><sheetData><row r=\"1\"><c r=\"A1\" t=\"inlineStr\"><is><t>\xe9</t></is></c></row></sheetData></worksheet>";
     let map = RowMap::new(&table(), None).unwrap();
@@ -426,7 +430,7 @@ fn what_cannot_move_is_refused_with_a_sentence() {
     assert!(
         adjust_sheet(sheet, "Data", &map)
             .unwrap_err()
-            .0
+            .message
             .contains("UTF-8")
     );
 }
@@ -468,7 +472,9 @@ fn other_sheets_follow_the_edited_rows() {
     assert_eq!(read.formula("C1"), Some("SUM(Data!#REF!)".into()));
     assert_eq!(out.broken.len(), 1);
     assert!(
-        out.broken[0].starts_with("Dash!C1: Data!F2:F4 "),
+        out.broken[0]
+            .to_string()
+            .starts_with("Dash!C1: Data!F2:F4 "),
         "{:?}",
         out.broken
     );
@@ -584,7 +590,7 @@ fn set_cells_make_the_rows_and_cells_they_need() {
     assert!(
         rewrite(&data_sheet(), &twice)
             .unwrap_err()
-            .0
+            .message
             .contains("twice")
     );
 }
@@ -616,6 +622,6 @@ fn a_sheet_too_big_to_edit_is_refused() {
         date1904: false,
     };
     let err = checked_within(&sheet, 1 << 10).unwrap_err();
-    assert!(err.0.contains("more than the"), "{}", err.0);
+    assert!(err.message.contains("more than the"), "{}", err.message);
     assert!(checked_within(&sheet, 1 << 20).is_ok());
 }

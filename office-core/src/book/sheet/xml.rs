@@ -31,7 +31,7 @@ impl<'a> Events<'a> {
     pub(super) fn next(&mut self) -> Result<Option<Spanned<'a>>, EditError> {
         let start = self.reader.buffer_position() as usize;
         let event = self.reader.read_event().map_err(|e| {
-            EditError(format!(
+            EditError::new(format!(
                 "The worksheet's XML is not well formed near byte {}: {e}.",
                 self.base + start
             ))
@@ -41,7 +41,7 @@ impl<'a> Events<'a> {
             return Ok(None);
         }
         if matches!(event, Event::DocType(_)) {
-            return Err(EditError(
+            return Err(EditError::new(
                 "The worksheet's XML declares a document type, which a worksheet never has.".into(),
             ));
         }
@@ -63,7 +63,7 @@ impl<'a> Events<'a> {
                 _ => {}
             }
         }
-        Err(EditError(format!(
+        Err(EditError::new(format!(
             "The worksheet's XML ends inside a <{name}> element."
         )))
     }

@@ -61,6 +61,20 @@ pub(crate) fn text(setback: &Setback) -> String {
             "It ran without an error but did not write {expected} into OUTPUT_DIR. \
              Write it there, as the contract says."
         ),
+        Setback::Unaccepted { message, places } => {
+            let mut text = format!("It ran, but what it wrote was not accepted: {message}\n");
+            if !places.is_empty() {
+                text.push_str("Where:\n");
+            }
+            for place in places.iter().take(MAX_FINDINGS) {
+                text.push_str(&format!("- {}: {}\n", place.at, place.problem));
+            }
+            if places.len() > MAX_FINDINGS {
+                text.push_str(&format!("- and {} more\n", places.len() - MAX_FINDINGS));
+            }
+            text.push_str("Change the program so that its output has none of these.");
+            text
+        }
     }
 }
 
