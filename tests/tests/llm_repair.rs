@@ -136,6 +136,31 @@ async fn event_messages(s: &Setup, job: &Job) -> Vec<String> {
         .collect()
 }
 
+/// The job failed with `code`, stopped because the same failure came back on attempt 2.
+fn failed_alike_twice(job: &Job, code: &str) -> office_core::JobError {
+    assert_eq!(job.status, JobStatus::Failed);
+    let error = job.error.clone().unwrap();
+    assert_eq!(error.code, code);
+    assert!(
+        error
+            .message
+            .contains("same failure came back on attempt 2"),
+        "{}",
+        error.message
+    );
+    error
+}
+
+/// What the model was told on the second (and last) request: the repair feedback.
+fn repair_feedback(s: &Setup) -> String {
+    let got = s.fake.received();
+    assert_eq!(got.len(), 2);
+    got[1].json()["messages"][3]["content"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 fn outcomes(summary: &Value) -> Vec<String> {
     summary["attempts"]
         .as_array()
@@ -241,12 +266,7 @@ async fn a_run_time_error_goes_back_with_the_traceback_then_the_fix_runs() {
     let s = setup(vec![Reply::code(RAISES), Reply::code(GOOD)], |_| {}).await;
     let job = run_excel(&s).await;
     assert_eq!(job.status, JobStatus::Succeeded, "{:?}", job.error);
-    let got = s.fake.received();
-    assert_eq!(got.len(), 2);
-    let feedback = got[1].json()["messages"][3]["content"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let feedback = repair_feedback(&s);
     assert!(feedback.contains("KeyError"), "{feedback}");
     assert!(feedback.contains("Region"), "{feedback}");
     assert!(feedback.contains("line 5"), "{feedback}");
@@ -338,16 +358,7 @@ async fn the_same_run_time_error_twice_stops_early() {
     )
     .await;
     let job = run_excel(&s).await;
-    assert_eq!(job.status, JobStatus::Failed);
-    let error = job.error.clone().unwrap();
-    assert_eq!(error.code, "execution_failed");
-    assert!(
-        error
-            .message
-            .contains("same failure came back on attempt 2"),
-        "{}",
-        error.message
-    );
+    let error = failed_alike_twice(&job, "execution_failed");
     assert_eq!(error.details["attempts"], 2);
     assert_eq!(s.fake.received().len(), 2);
     assert!(job.artifact("attempt-2.py").is_some());
@@ -431,12 +442,7 @@ async fn new_formula_errors_go_back_with_their_cells_then_the_fix_is_applied() {
     let job = run(&s, submission).await;
     assert_eq!(job.status, JobStatus::Succeeded, "{:?}", job.error);
 
-    let got = s.fake.received();
-    assert_eq!(got.len(), 2);
-    let feedback = got[1].json()["messages"][3]["content"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let feedback = repair_feedback(&s);
     for expected in ["Sheet1!D2: #DIV/0!", "Sheet1!E2: #REF!", "not accepted"] {
         assert!(feedback.contains(expected), "{expected:?} in {feedback}");
     }
@@ -481,17 +487,8 @@ with pd.ExcelWriter(os.path.join(os.environ["OUTPUT_DIR"], "output.xlsx")) as wr
     .await;
     let submission = Submission::new(JobKind::Excel, "sort by quantity", workbook_upload());
     let job = run(&s, submission).await;
-    assert_eq!(job.status, JobStatus::Failed);
-    let error = job.error.clone().unwrap();
-    assert_eq!(error.code, "edit_failed");
+    let error = failed_alike_twice(&job, "edit_failed");
     assert!(error.message.contains("table"), "{}", error.message);
-    assert!(
-        error
-            .message
-            .contains("same failure came back on attempt 2"),
-        "{}",
-        error.message
-    );
     assert!(job.artifact("output.xlsx").is_none(), "{:?}", job.artifacts);
     let summary = summary(&s, &job).await;
     assert_eq!(outcomes(&summary), ["edit_failed", "edit_failed"]);

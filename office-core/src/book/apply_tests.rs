@@ -3,6 +3,7 @@
 
 use crate::book::apply;
 use crate::book::edits::Edits;
+use crate::book::test_zip::{part_text, raw_entries};
 use crate::book::verify::{self, Expect};
 use std::collections::BTreeMap;
 use std::io::{Cursor, Read, Write};
@@ -36,30 +37,6 @@ fn run_python(code: &str, args: &[&Path]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
-}
-
-/// Every entry's raw (compressed) bytes and CRC, by name, in order.
-fn raw_entries(bytes: &[u8]) -> Vec<(String, u32, Vec<u8>)> {
-    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
-    (0..archive.len())
-        .map(|i| {
-            let mut raw = archive.by_index_raw(i).unwrap();
-            let mut data = Vec::new();
-            raw.read_to_end(&mut data).unwrap();
-            (raw.name().unwrap().into_owned(), raw.crc32(), data)
-        })
-        .collect()
-}
-
-fn part_text(bytes: &[u8], name: &str) -> String {
-    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
-    let mut text = String::new();
-    archive
-        .by_name(name)
-        .unwrap()
-        .read_to_string(&mut text)
-        .unwrap();
-    text
 }
 
 fn new_sheet_script() -> Edits {

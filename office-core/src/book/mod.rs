@@ -14,6 +14,8 @@ pub(crate) mod parts;
 pub(crate) mod recalc;
 pub(crate) mod sheet;
 pub(crate) mod styles;
+#[cfg(test)]
+pub(crate) mod test_zip;
 pub(crate) mod text;
 pub(crate) mod verify;
 pub(crate) mod workbook;

@@ -230,6 +230,7 @@ impl<R: Read> Read for Strict<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::book::test_zip::raw_entries;
 
     fn zip_of(parts: &[(&str, &[u8])]) -> Vec<u8> {
         let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
@@ -239,18 +240,6 @@ mod tests {
             out.write_all(bytes).unwrap();
         }
         out.finish().unwrap().into_inner()
-    }
-
-    fn raw_entries(bytes: &[u8]) -> Vec<(String, u32, Vec<u8>)> {
-        let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
-        (0..archive.len())
-            .map(|i| {
-                let mut raw = archive.by_index_raw(i).unwrap();
-                let mut data = Vec::new();
-                raw.read_to_end(&mut data).unwrap();
-                (raw.name().unwrap().into_owned(), raw.crc32(), data)
-            })
-            .collect()
     }
 
     #[test]

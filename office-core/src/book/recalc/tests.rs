@@ -2,7 +2,8 @@
 //! write them) and on real files whose cached values Excel stored.
 
 use super::*;
-use std::io::{Cursor, Read, Write};
+use crate::book::test_zip::{part_text, raw_entries};
+use std::io::{Cursor, Write};
 use std::path::Path;
 use zip::write::SimpleFileOptions;
 
@@ -132,30 +133,6 @@ fn errors_are_listed_with_their_cells() {
     assert_eq!(cell_name("My Summary", 2, 28), "'My Summary'!AB2");
 }
 
-/// Every entry's compressed bytes, by name.
-fn raw_entries(xlsx: &[u8]) -> Vec<(String, Vec<u8>)> {
-    let mut archive = zip::ZipArchive::new(Cursor::new(xlsx)).unwrap();
-    (0..archive.len())
-        .map(|i| {
-            let mut entry = archive.by_index_raw(i).unwrap();
-            let mut bytes = Vec::new();
-            entry.read_to_end(&mut bytes).unwrap();
-            (entry.name().unwrap().into_owned(), bytes)
-        })
-        .collect()
-}
-
-fn part(xlsx: &[u8], name: &str) -> String {
-    let mut archive = zip::ZipArchive::new(Cursor::new(xlsx)).unwrap();
-    let mut text = String::new();
-    archive
-        .by_name(name)
-        .unwrap()
-        .read_to_string(&mut text)
-        .unwrap();
-    text
-}
-
 #[test]
 fn fill_cached_patches_only_the_values_of_formula_cells() {
     let input = test_workbook();
@@ -163,16 +140,16 @@ fn fill_cached_patches_only_the_values_of_formula_cells() {
     let filled = fill_cached(&input, &values, true).unwrap();
     let (before, after) = (raw_entries(&input), raw_entries(&filled));
     assert_eq!(
-        before.iter().map(|(n, _)| n).collect::<Vec<_>>(),
-        after.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+        before.iter().map(|(n, ..)| n).collect::<Vec<_>>(),
+        after.iter().map(|(n, ..)| n).collect::<Vec<_>>(),
         "entries keep their names and order"
     );
-    for ((name, old), (_, new)) in before.iter().zip(&after) {
+    for ((name, _, old), (_, _, new)) in before.iter().zip(&after) {
         if !name.starts_with("xl/worksheets/") {
             assert_eq!(old, new, "{name} must be copied byte for byte");
         }
     }
-    let data = part(&filled, "xl/worksheets/sheet1.xml");
+    let data = part_text(&filled, "xl/worksheets/sheet1.xml");
     // The wrong cached value stays (only missing ones are filled); the rest are set.
     assert!(
         data.contains(r#"<c r="C2" s="1"><f>A2*B2</f><v>999</v></c>"#),
@@ -212,7 +189,7 @@ fn fill_cached_patches_only_the_values_of_formula_cells() {
         out.replace(" t=\"e\"", "").replace(" t=\"b\"", "")
     };
     assert_eq!(strip(&data_sheet()), strip(&data));
-    let summary = part(&filled, "xl/worksheets/sheet2.xml");
+    let summary = part_text(&filled, "xl/worksheets/sheet2.xml");
     let revenue: f64 = ROWS.iter().map(|(u, p)| u * p).sum();
     assert!(
         summary.contains(&format!("<x:f>SUM(Data!C2:C5)</x:f><x:v>{revenue}</x:v>")),
@@ -221,7 +198,7 @@ fn fill_cached_patches_only_the_values_of_formula_cells() {
 
     // Everything again, stored values replaced: C2 now holds the computed product.
     let refilled = fill_cached(&input, &values, false).unwrap();
-    let data = part(&refilled, "xl/worksheets/sheet1.xml");
+    let data = part_text(&refilled, "xl/worksheets/sheet1.xml");
     assert!(
         data.contains(&format!("<f>A2*B2</f><v>{}</v>", ROWS[0].0 * ROWS[0].1)),
         "{data}"
