@@ -437,4 +437,32 @@ mod tests {
         assert!(stream.next().await.is_none());
         assert!(deleter.await.unwrap());
     }
+
+    /// Two buses on one Redis (two processes): a write noticed by one wakes a reader of
+    /// the other. The notifier repeats until the reader hears it, since the reader's
+    /// subscription starts in the background.
+    #[tokio::test]
+    async fn redis_wakes_readers_of_another_bus() {
+        let prefix = format!("office-events-test-{}", uuid::Uuid::now_v7().simple());
+        let url = "redis://127.0.0.1:6379";
+        let reader = EventBus::redis(url, &prefix)
+            .await
+            .expect("Redis is reachable on 127.0.0.1:6379");
+        let writer = EventBus::redis(url, &prefix).await.unwrap();
+        let mut wake = reader.subscribe();
+        let id = JobId::new();
+        let heard = tokio::time::timeout(Duration::from_secs(60), async {
+            loop {
+                // Not `writer.notify`'s local send: only Redis reaches `reader`.
+                writer.notify(id).await;
+                match tokio::time::timeout(Duration::from_millis(200), wake.recv()).await {
+                    Ok(Ok(got)) => return got,
+                    _ => continue,
+                }
+            }
+        })
+        .await
+        .expect("a wake-up arrives through Redis");
+        assert_eq!(heard, id);
+    }
 }

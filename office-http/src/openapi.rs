@@ -190,6 +190,13 @@ impl Describe for OperationBuilder {
         for name in required {
             object = object.required(*name);
         }
+        // A required text field must hold more than white space (`Form::required_text`).
+        let mut object = object.build();
+        for name in required.iter().filter(|n| spec.texts.contains(n)) {
+            if let Some(RefOr::T(Schema::Object(field))) = object.properties.get_mut(*name) {
+                field.pattern = Some(r"\S".into());
+            }
+        }
         self.request_body(Some(
             RequestBodyBuilder::new()
                 .required(Some(Required::True))
@@ -213,7 +220,7 @@ impl Describe for OperationBuilder {
 fn field_description(name: &str) -> &'static str {
     match name {
         "prompt" => "The request in plain language.",
-        "file" => "The workbook or CSV to work on (xlsx, xlsm, xls, ods, csv, tsv).",
+        "file" => "The workbook or CSV to work on (xlsx, xlsm, xls, xlsb, ods, csv, tsv).",
         "files[]" => "The files the report is about (one part per file).",
         "files" => "Same as `files[]`.",
         "title" => "The report's title.",
