@@ -32,6 +32,8 @@ for _ in $(seq 1 120); do
   sleep 0.5
 done
 
+# From the temporary folder: schemathesis keeps its example database in the working folder.
+cd "$data"
 "$venv/bin/st" --no-color run "http://127.0.0.1:$port/openapi.json" \
   --checks all --exclude-checks positive_data_acceptance \
   --max-examples "${OFFICE_SCHEMATHESIS_EXAMPLES:-25}" --workers 2 \
