@@ -6,6 +6,7 @@ use crate::artifacts::{ArtifactStorage, FsArtifacts, safe_file_name};
 use crate::collect::{self, storage_key};
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::events::{EventBus, NotifyingStore, NumberedEvent};
 use crate::execute::Executor;
 use crate::job::{
     Artifact, ArtifactKind, ErrorCode, EventBody, InputFile, Job, JobError, JobEvent, JobFilter,
@@ -58,6 +59,8 @@ struct Inner {
     finished: watch::Sender<u64>,
     /// The default executor's self-test (`None` for an executor given to the builder).
     sandbox: Option<Arc<crate::execute::selftest::SelfCheckedExecutor>>,
+    /// Wakes readers of job events (`store` tells it of every write).
+    events: Arc<EventBus>,
 }
 
 /// Builds an engine; every backend defaults to the embedded one.
@@ -128,6 +131,11 @@ impl EngineBuilder {
             Some(s) => s,
             None => default_store(&config).await?,
         };
+        let events = match &config.redis_url {
+            Some(url) => EventBus::redis(url, &config.redis_prefix).await?,
+            None => EventBus::local(),
+        };
+        let store = NotifyingStore::wrap(store, events.clone());
         // With the in-process queue, a running job found at start was this process's own
         // (it died); with a shared queue it may be a live worker's elsewhere.
         let recover_running = self.queue.is_none() && config.redis_url.is_none();
@@ -191,6 +199,7 @@ impl EngineBuilder {
                 workers,
                 finished,
                 sandbox,
+                events,
             }),
         })
     }
@@ -452,6 +461,30 @@ impl Engine {
     pub async fn events(&self, id: JobId) -> Result<Vec<JobEvent>> {
         self.get(id).await?;
         self.inner.store.events(id).await
+    }
+
+    /// The job's events after id `after` (0 for all), each with its id; `NotFound` when
+    /// there is no such job.
+    pub async fn events_after(&self, id: JobId, after: u64) -> Result<Vec<NumberedEvent>> {
+        self.get(id).await?;
+        crate::events::after(&*self.inner.store, id, after).await
+    }
+
+    /// The job's events after id `after`, then each new one as it is written (by this
+    /// process or, with Redis, by any other), ending after the final status or when the
+    /// job is deleted. `NotFound` when there is no such job.
+    pub async fn follow_events(
+        &self,
+        id: JobId,
+        after: u64,
+    ) -> Result<futures::stream::BoxStream<'static, Result<NumberedEvent>>> {
+        self.get(id).await?;
+        Ok(crate::events::follow(
+            self.inner.store.clone(),
+            &self.inner.events,
+            id,
+            after,
+        ))
     }
 
     /// Cancels a job that has not finished: a queued job ends now, a running one as soon

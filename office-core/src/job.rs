@@ -52,6 +52,7 @@ macro_rules! named_enum {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         #[serde(rename_all = "snake_case")]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         pub enum $name { $($(#[$vm])* $variant),+ }
 
         impl $name {
@@ -147,6 +148,7 @@ named_enum!(
 
 /// One uploaded file as the job keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InputFile {
     /// The safe name it is stored under (see `artifacts::safe_file_name`).
     pub name: String,
@@ -161,6 +163,7 @@ pub struct InputFile {
 /// What a finished (or failing) program left behind that the user can fetch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ArtifactKind {
     /// The changed workbook an excel job writes.
     Workbook,
@@ -184,6 +187,7 @@ pub enum ArtifactKind {
 
 /// A file a job made (or kept) that the user can fetch, by name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Artifact {
     /// Relative name inside the job's artifact space, e.g. `output.xlsx`, `inputs/a.csv`.
     pub name: String,
@@ -199,6 +203,7 @@ pub struct Artifact {
 
 /// Why a job failed. `code` is a stable slug for programs; `message` is for people.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JobError {
     /// Why, as a decision faces and workers can branch on.
     pub code: ErrorCode,
@@ -228,6 +233,7 @@ impl JobError {
 
 /// How long one stage took in the latest attempt.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StageTiming {
     /// The stage timed.
     pub stage: Stage,
@@ -239,6 +245,7 @@ pub struct StageTiming {
 
 /// A job: the unit of work every face submits and polls.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Job {
     /// Its id, which every call about it takes.
     pub id: JobId,
@@ -252,6 +259,7 @@ pub struct Job {
     pub prompt: String,
     /// Kind-specific request fields (a report's title, template, notes; the generator asked for).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub params: serde_json::Map<String, serde_json::Value>,
     /// The uploaded files, in upload order (the first is `INPUT_PATH`).
     pub inputs: Vec<InputFile>,
@@ -305,6 +313,7 @@ impl Job {
 
 /// Something that happened to a job, kept in order for people debugging it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JobEvent {
     /// The job it is about.
     pub job_id: JobId,
@@ -318,6 +327,7 @@ pub struct JobEvent {
 /// What a `JobEvent` says happened.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum EventBody {
     /// The job entered a stage.
     Stage {
@@ -341,6 +351,7 @@ pub enum EventBody {
 /// How much a `Log` event matters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum LogLevel {
     /// Worth knowing.
     Info,

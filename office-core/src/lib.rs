@@ -49,9 +49,12 @@ pub(crate) mod collect;
 pub(crate) mod config;
 pub(crate) mod engine;
 pub(crate) mod error;
+pub(crate) mod events;
 pub(crate) mod execute;
 pub(crate) mod job;
 pub(crate) mod kind;
+#[cfg(feature = "openapi")]
+mod openapi;
 pub(crate) mod plan;
 pub(crate) mod profile;
 pub(crate) mod queue;
@@ -66,6 +69,7 @@ pub(crate) mod worker;
 pub use config::{ApiKey, Config, Limits, LlmConfig, SandboxMode, SandboxSettings};
 pub use engine::{Backends, Engine, EngineBuilder, RecoveryReport};
 pub use error::{Error, Result};
+pub use events::NumberedEvent;
 pub use submission::{Submission, Upload};
 pub use worker::WorkerPool;
 

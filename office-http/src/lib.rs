@@ -11,9 +11,12 @@
 //! Handlers only extract, call the engine and shape the answer; no logic lives here that
 //! another face would need.
 
+pub mod api;
 pub mod auth;
+pub mod bodies;
 pub mod error;
 pub mod form;
+pub mod openapi;
 pub mod routes;
 
 use axum::Router;
@@ -42,14 +45,39 @@ impl AppState {
     }
 }
 
+/// Every route of the application, and the OpenAPI operation of each.
+pub fn route_table(state: &AppState) -> (Router<AppState>, Vec<api::Op>) {
+    let served = openapi::Served::default();
+    let table = api::Api::new()
+        .nest("/api", routes::api_routes(state))
+        .merge(openapi::routes(served.clone()));
+    let (router, ops) = table.into_parts();
+    let document = openapi::document(&ops);
+    let json = serde_json::to_vec(&document).expect("the OpenAPI document serializes");
+    let _ = served.set(json.into());
+    (router, ops)
+}
+
+/// The OpenAPI document of `app(state)`.
+pub fn openapi_document(state: &AppState) -> utoipa::openapi::OpenApi {
+    let (_, ops) = route_table(state);
+    openapi::document(&ops)
+}
+
 /// The whole application: every route, the body limits and the auth layer.
 pub fn app(state: AppState) -> Router {
-    Router::new()
-        .nest("/api", routes::api_routes(&state))
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
+    let (router, _) = route_table(&state);
+    with_fallbacks(router)
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// FastAPI's answers for a path no route serves and for a known path with the wrong
+/// method.
+pub fn with_fallbacks(router: Router<AppState>) -> Router<AppState> {
+    router
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
 }
 
 /// FastAPI's answer for a path no route serves.

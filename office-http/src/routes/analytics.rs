@@ -4,13 +4,14 @@
 
 use super::jobs;
 use crate::AppState;
+use crate::api::Api;
 use crate::error::ApiError;
 use crate::form::{Form, FormSpec, GENERATOR_FIELD};
+use crate::openapi::{Describe, op};
 use axum::Json;
-use axum::Router;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, State};
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use office_core::{Job, JobKind, Submission};
 
 const KIND: JobKind = JobKind::Analytics;
@@ -19,8 +20,21 @@ const FORM: FormSpec = FormSpec {
     files: &["file"],
 };
 
-pub fn routes(state: &AppState) -> Router<AppState> {
-    jobs::routes(KIND).route("/jobs", jobs::upload(state, create))
+pub fn routes(state: &AppState) -> Api {
+    jobs::routes(KIND).route(
+        Method::POST,
+        "/jobs",
+        jobs::upload(state, create),
+        op(
+            "analytics",
+            "analytics_create_job",
+            "Submit a analytics job",
+        )
+        .protected()
+        .form(&FORM, &["file", "prompt"])
+        .json::<Job>(201, "The job, queued.")
+        .errors(&[400, 413, 422]),
+    )
 }
 
 async fn create(

@@ -3,27 +3,56 @@
 
 use super::jobs;
 use crate::AppState;
+use crate::api::Api;
 use crate::error::ApiError;
 use crate::form::{Form, FormSpec, GENERATOR_FIELD};
+use crate::openapi::{Describe, op};
 use axum::Json;
-use axum::Router;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, State};
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
 use office_core::{Job, JobKind, Submission};
 
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+const XLSM: &str = "application/vnd.ms-excel.sheet.macroEnabled.12";
 const KIND: JobKind = JobKind::Excel;
 const FORM: FormSpec = FormSpec {
     texts: &["prompt", GENERATOR_FIELD],
     files: &["file"],
 };
 
-pub fn routes(state: &AppState) -> Router<AppState> {
+pub fn routes(state: &AppState) -> Api {
     jobs::routes(KIND)
-        .route("/jobs", jobs::upload(state, create))
-        .route("/jobs/{id}/download", get(download))
+        .route(
+            Method::POST,
+            "/jobs",
+            jobs::upload(state, create),
+            op("excel", "excel_create_job", "Submit a excel job")
+                .protected()
+                .form(&FORM, &["file", "prompt"])
+                .json::<Job>(201, "The job, queued.")
+                .errors(&[400, 413, 422]),
+        )
+        .route(
+            Method::GET,
+            "/jobs/{id}/download",
+            get(download),
+            op(
+                "excel",
+                "excel_download",
+                "The result workbook, named after the input",
+            )
+            .protected()
+            .path_param("id", "The job's id.")
+            .bytes(
+                200,
+                "The workbook (xlsx, or xlsm for a macro workbook).",
+                &[XLSX, XLSM],
+            )
+            .errors(&[404, 409]),
+        )
 }
 
 async fn create(

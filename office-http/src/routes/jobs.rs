@@ -2,20 +2,23 @@
 //! artifact, events, cancel), mounted per kind by `routes(kind)`; each kind's module adds
 //! its own create handler.
 
+use super::events;
 use crate::AppState;
+use crate::api::Api;
+use crate::bodies;
 use crate::error::ApiError;
+use crate::openapi::{self, Describe, op};
 use axum::Json;
-use axum::Router;
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
 use axum::handler::Handler;
-use axum::http::StatusCode;
 use axum::http::{HeaderValue, header};
+use axum::http::{Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::IntoResponse;
 use axum::response::Response;
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{MethodRouter, delete, get, post};
 use office_core::{Error, Job, JobFilter, JobId, JobKind, JobStatus};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -28,10 +31,17 @@ pub struct ListQuery {
     pub limit: Option<u32>,
 }
 
-/// The shared endpoints for one kind, under `/jobs`.
-pub fn routes(kind: JobKind) -> Router<AppState> {
-    Router::new()
+/// The shared endpoints for one kind, under `/jobs`, each with its description.
+pub fn routes(kind: JobKind) -> Api {
+    let tag = kind.as_str();
+    let doc = |name: &str, summary: &str| {
+        op(tag, &format!("{tag}_{name}"), &format!("{summary} ({tag})"))
+            .protected()
+            .path_param("id", "The job's id.")
+    };
+    Api::new()
         .route(
+            Method::GET,
             "/jobs",
             get(
                 move |State(state): State<AppState>,
@@ -39,35 +49,97 @@ pub fn routes(kind: JobKind) -> Router<AppState> {
                     list_jobs(state, kind, list_query(query)?).await
                 },
             ),
+            op(
+                tag,
+                &format!("{tag}_list_jobs"),
+                &format!("List {tag} jobs, newest first"),
+            )
+            .protected()
+            .query_param(
+                "status",
+                openapi::status_schema(),
+                "Only jobs in this status.",
+            )
+            .query_param(
+                "limit",
+                openapi::integer(0.0, u32::MAX as f64),
+                "At most this many jobs (100 by default, at most 1000).",
+            )
+            .json::<bodies::JobList>(200, "The jobs.")
+            .errors(&[422]),
         )
         .route(
+            Method::GET,
             "/jobs/{id}",
-            get(move |State(state), Path(id)| get_job(state, kind, id))
-                .delete(move |State(state), Path(id)| delete_job(state, kind, id)),
+            get(move |State(state), Path(id)| get_job(state, kind, id)),
+            doc("get_job", "A job")
+                .json::<Job>(200, "The job.")
+                .errors(&[404]),
         )
         .route(
+            Method::DELETE,
+            "/jobs/{id}",
+            delete(move |State(state), Path(id)| delete_job(state, kind, id)),
+            doc("delete_job", "Delete a job, its files and its events")
+                .json::<bodies::Deleted>(200, "Deleted.")
+                .errors(&[404]),
+        )
+        .route(
+            Method::GET,
             "/jobs/{id}/summary",
             get(move |State(state), Path(id)| summary(state, kind, id)),
+            doc("summary", "The run's record (summary.json)")
+                .json_object(200, "summary.json.")
+                .errors(&[404, 409]),
         )
         .route(
+            Method::GET,
             "/jobs/{id}/code",
             get(move |State(state), Path(id)| code(state, kind, id)),
+            doc("code", "The generated program")
+                .json::<bodies::Code>(200, "The program.")
+                .errors(&[404, 409]),
         )
         .route(
+            Method::GET,
             "/jobs/{id}/artifacts",
             get(move |State(state), Path(id)| list_artifacts(state, kind, id)),
+            doc("artifacts", "What the job made")
+                .json::<bodies::ArtifactList>(200, "The artifacts.")
+                .errors(&[404]),
         )
         .route(
+            Method::GET,
             "/jobs/{id}/artifacts/{*name}",
             get(move |State(state), Path((id, name))| artifact(state, kind, id, name)),
+            doc("artifact", "One artifact, by the name the job lists")
+                .path_param(
+                    "name",
+                    "The artifact's name (may contain `/`, as `inputs/a.csv`).",
+                )
+                .bytes(200, "The file, with its content type.", &["*/*"])
+                .errors(&[404]),
         )
         .route(
+            Method::GET,
             "/jobs/{id}/events",
-            get(move |State(state), Path(id)| job_events(state, kind, id)),
+            get(move |State(state), Path(id), headers| {
+                events::job_events(state, kind, id, headers)
+            }),
+            openapi::events_responses(doc("events", "The job's events, as a list or live"))
+                .header_param(
+                    "Last-Event-ID",
+                    "Only the events after this id (what an SSE client sends to resume).",
+                )
+                .errors(&[404, 422]),
         )
         .route(
+            Method::POST,
             "/jobs/{id}/cancel",
             post(move |State(state), Path(id)| cancel_job(state, kind, id)),
+            doc("cancel", "Cancel a job that has not finished")
+                .json::<Job>(200, "The job (final jobs are left as they are).")
+                .errors(&[404]),
         )
 }
 
@@ -165,36 +237,31 @@ pub async fn list_artifacts(
     state: AppState,
     kind: JobKind,
     id: String,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<bodies::ArtifactList>, ApiError> {
     let job = load(&state, kind, &id).await?;
-    Ok(Json(
-        json!({ "job_id": job.id, "status": job.status, "artifacts": job.artifacts }),
-    ))
+    Ok(Json(bodies::ArtifactList {
+        job_id: job.id,
+        status: job.status,
+        artifacts: job.artifacts,
+    }))
 }
 
 pub async fn delete_job(
     state: AppState,
     kind: JobKind,
     id: String,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<bodies::Deleted>, ApiError> {
     let job = load(&state, kind, &id).await?;
     state.engine.delete(job.id).await?;
-    Ok(Json(json!({ "id": job.id, "deleted": true })))
+    Ok(Json(bodies::Deleted {
+        id: job.id,
+        deleted: true,
+    }))
 }
 
 pub async fn cancel_job(state: AppState, kind: JobKind, id: String) -> Result<Json<Job>, ApiError> {
     let job = load(&state, kind, &id).await?;
     Ok(Json(state.engine.cancel(job.id).await?))
-}
-
-pub async fn job_events(
-    state: AppState,
-    kind: JobKind,
-    id: String,
-) -> Result<Json<Value>, ApiError> {
-    let job = load(&state, kind, &id).await?;
-    let events = state.engine.events(job.id).await?;
-    Ok(Json(json!({ "job_id": job.id, "events": events })))
 }
 
 /// A file response; `attachment` names the download the way the user's browser saves it.
@@ -246,12 +313,14 @@ async fn summary(state: AppState, kind: JobKind, id: String) -> Result<Json<Valu
     Ok(Json(state.engine.summary(&job).await?))
 }
 
-async fn code(state: AppState, kind: JobKind, id: String) -> Result<Json<Value>, ApiError> {
+async fn code(state: AppState, kind: JobKind, id: String) -> Result<Json<bodies::Code>, ApiError> {
     let job = load(&state, kind, &id).await?;
     let code = state.engine.code(&job).await?;
-    Ok(Json(
-        json!({ "job_id": job.id, "generator": job.generator, "code": code }),
-    ))
+    Ok(Json(bodies::Code {
+        job_id: job.id,
+        generator: job.generator,
+        code,
+    }))
 }
 
 /// One artifact by the name the job lists; any other name (`../x`, an absolute path) is

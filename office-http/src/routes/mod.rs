@@ -1,27 +1,42 @@
 //! Routes under `/api`, one module per job kind.
 
 pub mod analytics;
+pub mod events;
 pub mod excel;
 pub mod jobs;
 pub mod report;
 
 use crate::AppState;
+use crate::api::Api;
+use crate::openapi::{Describe, op};
 use axum::extract::State;
+use axum::http::Method;
 use axum::routing::get;
-use axum::{Json, Router, middleware};
+use axum::{Json, middleware};
 use office_core::SandboxStatus;
 use serde_json::{Value, json};
 
-pub fn api_routes(state: &AppState) -> Router<AppState> {
-    let protected = Router::new()
+pub fn api_routes(state: &AppState) -> Api {
+    let auth_state = state.clone();
+    let protected = Api::new()
         .nest("/excel", excel::routes(state))
         .nest("/analytics", analytics::routes(state))
         .nest("/report", report::routes(state))
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            crate::auth::require_api_key,
-        ));
-    Router::new().route("/health", get(health)).merge(protected)
+        .map_router(|router| {
+            router.route_layer(middleware::from_fn_with_state(
+                auth_state,
+                crate::auth::require_api_key,
+            ))
+        });
+    Api::new()
+        .route(
+            Method::GET,
+            "/health",
+            get(health),
+            op("health", "health", "Whether jobs can run, and on what")
+                .json::<crate::bodies::Health>(200, "The server's state."),
+        )
+        .merge(protected)
 }
 
 async fn health(State(state): State<AppState>) -> Json<Value> {

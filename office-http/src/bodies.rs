@@ -1,0 +1,108 @@
+//! The JSON bodies the handlers answer with, typed so that the OpenAPI document is
+//! generated from them (`openapi`).
+
+use office_core::{Artifact, Job, JobId, JobStatus, NumberedEvent};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+/// `GET .../jobs`: the jobs, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobList {
+    /// The jobs, newest first.
+    pub jobs: Vec<Job>,
+    /// How many jobs `jobs` holds.
+    pub count: usize,
+}
+
+/// `GET .../jobs/{id}/artifacts`: what the job made so far.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ArtifactList {
+    pub job_id: JobId,
+    pub status: JobStatus,
+    pub artifacts: Vec<Artifact>,
+}
+
+/// `DELETE .../jobs/{id}`: the job and its files are gone.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Deleted {
+    pub id: JobId,
+    /// Always true.
+    pub deleted: bool,
+}
+
+/// `GET .../jobs/{id}/code`: the program that ran.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Code {
+    pub job_id: JobId,
+    /// Which generator wrote it (`planner`, `llm:<model>`).
+    pub generator: Option<String>,
+    /// The Python source.
+    pub code: String,
+}
+
+/// `GET .../jobs/{id}/events` without `Accept: text/event-stream`: the job's events so
+/// far (after `Last-Event-ID` when sent), in order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventList {
+    pub job_id: JobId,
+    pub events: Vec<NumberedEvent>,
+}
+
+/// `GET /api/health`: whether jobs can run, and on what.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok`, or `degraded` when jobs cannot run (no interpreter, the sandbox refusing).
+    pub status: String,
+    /// The server's version.
+    pub version: String,
+    /// The job store (`sqlite`, `postgres`).
+    pub store: String,
+    /// The work queue (`in-process`, `redis`).
+    pub queue: String,
+    /// What `generator=auto` picks.
+    pub generator: String,
+    /// The interpreter's version, or why it cannot run.
+    pub python: String,
+    /// What the sandbox self-test found.
+    pub sandbox: String,
+}
+
+/// Every error: FastAPI's `{"detail": ...}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub detail: Detail,
+}
+
+/// A sentence, FastAPI's list of field errors, or a program the code policy rejected.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum Detail {
+    Message(String),
+    Fields(Vec<FieldError>),
+    Rejected(Rejection),
+}
+
+/// One request field that is missing or invalid (FastAPI's shape).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldError {
+    /// `missing` or `value_error`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Where: `["body", "<field>"]`.
+    pub loc: Vec<String>,
+    /// What is wrong, in words.
+    pub msg: String,
+    /// The value sent, when there was one (null for a missing field).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input: Option<Value>,
+}
+
+/// A program the code policy rejected, with every violation.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Rejection {
+    pub message: String,
+    /// Each with `code`, `line`, `col` and `message`.
+    #[schema(value_type = Vec<Object>)]
+    pub violations: Vec<Value>,
+}
