@@ -11,8 +11,9 @@
 
 use super::columns::{Column, ColumnMatch, find_column, normalize};
 use super::tables::{ANALYSIS_PY, main_sheet, program_head, table_spec};
-use super::vocab;
+use super::tokens::{joined, tokenize};
 use super::{GENERATOR_NAME, plain_error, sheet_columns};
+use super::{lang, vocab};
 use crate::job::ErrorCode;
 use crate::plan::{Plan, PlanError};
 use crate::profile::{ColumnType, FileProfile};
@@ -163,7 +164,8 @@ pub(crate) fn read_question(
     columns: &[Column],
     dates: &[String],
 ) -> Result<Question, Refusal> {
-    let text = normalize(prompt);
+    // Other languages and typos, as the English the question reader knows.
+    let text = normalize(&joined(&lang::translate(tokenize(prompt), columns)));
     let words: Vec<&str> = text.split_whitespace().collect();
     let has = |w: &str| words.contains(&w);
 

@@ -26,6 +26,7 @@
 pub(crate) mod analytics;
 mod codegen;
 pub(crate) mod columns;
+mod lang;
 mod ops;
 mod parse;
 pub(crate) mod report;

@@ -11,6 +11,7 @@
 //! fail the request instead of being dropped.
 
 use super::columns::{Column, ColumnMatch, find_column};
+use super::lang;
 use super::ops::{OpKind, Operation};
 use super::tokens::{Kind, Token, joined, strip_leading, strip_trailing, tokenize};
 use super::vocab;
@@ -100,11 +101,35 @@ pub(crate) fn column_result(phrase: &[Token], columns: &[Column]) -> Result<Colu
                 candidates.join(", ")
             ),
         )),
-        ColumnMatch::NotFound => Err(ClauseError::new(
-            FailCode::ColumnNotFound,
-            format!("I could not find a column matching '{text}'"),
-        )),
+        ColumnMatch::NotFound => Err(not_found(phrase, columns)),
     }
+}
+
+/// A phrase that names no column: when its last or first words do name one
+/// ("highlight cells where wind"), the rest is what was not understood, not a column.
+fn not_found(phrase: &[Token], columns: &[Column]) -> ClauseError {
+    let text = joined(phrase);
+    for k in 1..phrase.len() {
+        for (column, other) in [
+            (&phrase[k..], &phrase[..k]),
+            (&phrase[..phrase.len() - k], &phrase[phrase.len() - k..]),
+        ] {
+            if let ColumnMatch::Found(c) = find_column(&joined(column), columns) {
+                return ClauseError::new(
+                    FailCode::NotUnderstood,
+                    format!(
+                        "I found the column '{}' in '{text}', but not what '{}' asks for",
+                        c.name,
+                        joined(other)
+                    ),
+                );
+            }
+        }
+    }
+    ClauseError::new(
+        FailCode::ColumnNotFound,
+        format!("I could not find a column matching '{text}'"),
+    )
 }
 
 /// "name and city", "name, city", "the name column" -> columns.
@@ -160,7 +185,7 @@ pub(crate) fn parse_request(
 ) -> Result<ParsedRequest, Failure> {
     let mut kinds: Vec<&OpKind> = registry.iter().collect();
     kinds.sort_by_key(|k| k.precedence);
-    let tokens = tokenize(text);
+    let tokens = lang::translate(tokenize(text), columns);
     let mut columns: Vec<Column> = columns.to_vec();
     let mut operations: Vec<Box<dyn Operation>> = Vec::new();
     let fail = |error: ClauseError, operations: &[Box<dyn Operation>]| Failure {
@@ -271,6 +296,20 @@ fn parse_clause(tokens: &[Token], columns: &[Column], kinds: &[&OpKind]) -> Clau
     }) {
         return Ok(Clause::Filler);
     }
+    let first = recognise_clause(tokens, columns, kinds);
+    if first.is_ok() {
+        return first;
+    }
+    // Another language's word order, read in English order ("by X descending sort").
+    for variant in lang::reorderings(tokens, columns) {
+        if let Ok(clause) = recognise_clause(&variant, columns, kinds) {
+            return Ok(clause);
+        }
+    }
+    first
+}
+
+fn recognise_clause(tokens: &[Token], columns: &[Column], kinds: &[&OpKind]) -> ClauseResult {
     for kind in kinds {
         if let Some(result) = (kind.recognise)(tokens, columns) {
             return result.map(Clause::Op);
