@@ -152,6 +152,9 @@ pub struct PlanError {
     pub operations: Vec<String>,
     /// The columns it could work with.
     pub columns: Vec<String>,
+    /// Requests close to this one that the generator can do, each ready to resubmit.
+    #[serde(default)]
+    pub suggestions: Vec<String>,
 }
 
 /// What went wrong with the previous program, as a generator that repairs is told it

@@ -379,6 +379,26 @@ fn find_column_at(phrase: &str, columns: &[Column], level: &mut u8) -> ColumnMat
     })
 }
 
+/// The columns whose names are closest to a phrase that named none, best first (for
+/// suggestions; never used to pick a column).
+pub(crate) fn closest(phrase: &str, columns: &[Column], n: usize) -> Vec<String> {
+    let wanted = normalize(phrase);
+    let mut scored: Vec<(f64, &Column)> = columns
+        .iter()
+        .map(|c| {
+            let name = normalize(&c.name);
+            (strsim::normalized_damerau_levenshtein(&wanted, &name), c)
+        })
+        .filter(|(score, _)| *score >= 0.5)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    scored
+        .into_iter()
+        .take(n)
+        .map(|(_, c)| c.name.clone())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

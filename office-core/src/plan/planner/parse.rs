@@ -53,6 +53,10 @@ pub(crate) struct Failure {
     pub(crate) code: FailCode,
     pub(crate) reason: String,
     pub(crate) understood: Vec<String>,
+    /// The words that named no column, or more than one.
+    pub(crate) phrase: Option<String>,
+    /// The columns an ambiguous phrase could mean.
+    pub(crate) candidates: Vec<String>,
 }
 
 /// A clause that could not be read. `recognized` is true when the clause clearly was
@@ -62,6 +66,10 @@ pub(crate) struct ClauseError {
     pub(crate) code: FailCode,
     pub(crate) reason: String,
     pub(crate) recognized: bool,
+    /// The words that named no column, or more than one.
+    pub(crate) phrase: Option<String>,
+    /// The columns an ambiguous phrase could mean.
+    pub(crate) candidates: Vec<String>,
 }
 
 impl ClauseError {
@@ -70,7 +78,15 @@ impl ClauseError {
             code,
             reason,
             recognized: true,
+            phrase: None,
+            candidates: Vec::new(),
         }
+    }
+
+    fn about(mut self, phrase: String, candidates: Vec<String>) -> Self {
+        self.phrase = Some(phrase);
+        self.candidates = candidates;
+        self
     }
 }
 
@@ -100,7 +116,8 @@ pub(crate) fn column_result(phrase: &[Token], columns: &[Column]) -> Result<Colu
                 "'{text}' could mean more than one column ({}); use the exact column name",
                 candidates.join(", ")
             ),
-        )),
+        )
+        .about(text, candidates)),
         ColumnMatch::NotFound => Err(not_found(phrase, columns)),
     }
 }
@@ -130,6 +147,7 @@ fn not_found(phrase: &[Token], columns: &[Column]) -> ClauseError {
         FailCode::ColumnNotFound,
         format!("I could not find a column matching '{text}'"),
     )
+    .about(text, Vec::new())
 }
 
 /// "name and city", "name, city", "the name column" -> columns.
@@ -192,6 +210,8 @@ pub(crate) fn parse_request(
         code: error.code,
         reason: error.reason,
         understood: operations.iter().map(|op| op.summary()).collect(),
+        phrase: error.phrase,
+        candidates: error.candidates,
     };
 
     for segment in hard_segments(&tokens) {
@@ -316,8 +336,10 @@ fn recognise_clause(tokens: &[Token], columns: &[Column], kinds: &[&OpKind]) -> 
         }
     }
     Err(ClauseError {
-        code: FailCode::NotUnderstood,
-        reason: format!("I could not understand '{}'", joined(tokens)),
         recognized: false,
+        ..ClauseError::new(
+            FailCode::NotUnderstood,
+            format!("I could not understand '{}'", joined(tokens)),
+        )
     })
 }

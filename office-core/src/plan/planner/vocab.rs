@@ -328,6 +328,23 @@ pub(crate) const TREND_WORDS: &[&str] = &["trend", "trends"];
 #[rustfmt::skip]
 pub(crate) const QUESTION_KIND_WORDS: &[&str] = &["distribution", "histogram", "correlation", "correlations"];
 
+/// Phrases of a question that mean its "by" ("median wind for each weather").
+#[rustfmt::skip]
+pub(crate) const QUESTION_BY_PHRASES: &[&str] = &[
+    "for each type of", "for each kind of", "for each", "for every", "grouped by",
+    "broken down by", "broken out by", "split by", "in each", "within each",
+];
+
+/// Analyses a question may ask for that the offline planner does not compute yet; a
+/// question naming one fails with what it can do instead.
+#[rustfmt::skip]
+pub(crate) const QUESTION_UNSUPPORTED: &[&str] = &[
+    "range", "outlier", "outliers", "percentile", "percentiles", "quantile", "quantiles",
+    "quartile", "quartiles", "iqr", "regression", "regress", "variance", "deviation", "std",
+    "stdev", "skew", "skewness", "kurtosis", "normality", "forecast", "predict", "prediction",
+    "pvalue", "significance", "significant", "anova", "zscore", "mode",
+];
+
 /// Words that end the phrase after "by" in a question.
 #[rustfmt::skip]
 pub(crate) const QUESTION_BY_END: &[&str] = &["and", "over", "per", "in", "for", "with", "as", "from"];

@@ -170,6 +170,8 @@ fn english_phrases() -> Vec<&'static str> {
         vocab::TREND_WORDS,
         vocab::QUESTION_KIND_WORDS,
         vocab::QUESTION_BY_END,
+        vocab::QUESTION_BY_PHRASES,
+        vocab::QUESTION_UNSUPPORTED,
     ];
     let mut out: Vec<&'static str> = lists.iter().flat_map(|l| l.iter().copied()).collect();
     out.extend(vocab::phrases(vocab::AGGREGATES));
@@ -435,7 +437,7 @@ pub(crate) fn reorderings(tokens: &[Token], columns: &[Column]) -> Vec<Vec<Token
 
 /// "by weather precipitation total", "precipitation total by weather" -> "total
 /// precipitation by weather".
-fn aggregate_order(tokens: &[Token], columns: &[Column]) -> Option<Vec<Token>> {
+pub(crate) fn aggregate_order(tokens: &[Token], columns: &[Column]) -> Option<Vec<Token>> {
     let (at, len) = (0..tokens.len())
         .find_map(|i| longest_entry(&tokens[i..], vocab::AGGREGATES).map(|(_, n)| (i, n)))?;
     if at == 0 {

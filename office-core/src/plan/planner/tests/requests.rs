@@ -274,8 +274,19 @@ fn check(profile: &FileProfile, prompt: &str, expect: &Expect) -> Result<(), Str
                     e.message
                 ));
             }
-            match says.iter().find(|s| !e.message.contains(*s)) {
-                Some(missing) => Err(format!("message lacks {missing:?}: {}", e.message)),
+            if let Some(missing) = says.iter().find(|s| !e.message.contains(*s)) {
+                return Err(format!("message lacks {missing:?}: {}", e.message));
+            }
+            // Closest requests it can do, each one planning as it is.
+            if e.suggestions.is_empty() {
+                return Err(format!("no suggestions: {}", e.message));
+            }
+            match e
+                .suggestions
+                .iter()
+                .find(|s| plan_excel(s, std::slice::from_ref(profile)).is_err())
+            {
+                Some(bad) => Err(format!("suggestion {bad:?} does not plan")),
                 None => Ok(()),
             }
         }
@@ -324,4 +335,73 @@ fn request_set() {
         cases.len(),
         failures.join("\n")
     );
+}
+
+#[test]
+fn an_ambiguous_column_suggests_each_candidate() {
+    let strikes = profile(STRIKES);
+    let e = plan_excel(
+        "average cost by origin state",
+        std::slice::from_ref(&strikes),
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.suggestions,
+        vec![
+            "average Cost Other by origin state".to_string(),
+            "average Cost Repair by origin state".to_string(),
+            "average Cost Total $ by origin state".to_string(),
+        ]
+    );
+}
+
+#[test]
+fn analytics_questions_it_cannot_answer_fail_instead_of_an_overview() {
+    use crate::plan::planner::analytics::{QuestionKind, read_question};
+    let weather = profile(WEATHER);
+    let columns = sheet_columns(&weather.sheets[0]);
+    let dates = vec!["date".to_string()];
+    for prompt in [
+        "median and range of temp_max for each weather",
+        "the mean of wind after removing outliers",
+        "percentiles of precipitation",
+        "a regression of temp_max on wind",
+    ] {
+        let e = read_question(prompt, &columns, &dates).unwrap_err();
+        assert_eq!(e.0, crate::job::ErrorCode::RequestNotUnderstood, "{prompt}");
+        assert!(e.1.contains("I cannot compute"), "{prompt}: {}", e.1);
+    }
+    let q = read_question("median temp_max for each weather", &columns, &dates).unwrap();
+    assert_eq!(
+        (q.kind, q.agg, q.measure.as_deref(), q.by.as_deref()),
+        (
+            QuestionKind::Group,
+            "median",
+            Some("temp_max"),
+            Some("weather")
+        )
+    );
+    let q = read_question("weatherごとのprecipitationの合計", &columns, &dates).unwrap();
+    assert_eq!(
+        (q.kind, q.agg, q.measure.as_deref(), q.by.as_deref()),
+        (
+            QuestionKind::Group,
+            "sum",
+            Some("precipitation"),
+            Some("weather")
+        )
+    );
+    let q = read_question("plot the averge temp_max per month", &columns, &dates).unwrap();
+    assert_eq!((q.kind, q.period), (QuestionKind::Time, Some("M")));
+    // The refusal offers questions that this table can answer.
+    let e = plan_analytics_error("percentiles of precipitation", &weather);
+    assert!(!e.suggestions.is_empty());
+    for s in &e.suggestions {
+        assert!(read_question(s, &columns, &dates).is_ok(), "{s}");
+    }
+}
+
+fn plan_analytics_error(prompt: &str, profile: &FileProfile) -> PlanError {
+    crate::plan::planner::analytics::plan_analytics(prompt, std::slice::from_ref(profile))
+        .unwrap_err()
 }
