@@ -422,7 +422,7 @@ impl SheetBuilder {
                 accumulators
                     .get_mut(col)
                     .and_then(Option::take)
-                    .unwrap_or_else(|| ColumnAccumulator::new())
+                    .unwrap_or_else(ColumnAccumulator::new)
                     .finish(col, name, profiled_rows)
             })
             .collect();

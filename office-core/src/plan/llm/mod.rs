@@ -98,7 +98,7 @@ fn transport_error(e: TransportError) -> PlanError {
         understood: Vec::new(),
         operations: Vec::new(),
         columns: Vec::new(),
-        suggestions: Vec::new(),
+        suggestions: Box::default(),
     }
 }
 
@@ -154,7 +154,7 @@ impl CodeGenerator for LlmGenerator {
                     .flat_map(|s| s.columns.iter().map(|c| c.name.clone()))
                     .take(50)
                     .collect(),
-                suggestions: Vec::new(),
+                suggestions: Box::default(),
             });
         };
         Ok(Plan {
@@ -182,7 +182,7 @@ impl CodeGenerator for LlmGenerator {
                 understood: Vec::new(),
                 operations: Vec::new(),
                 columns: Vec::new(),
-                suggestions: Vec::new(),
+                suggestions: Box::default(),
             }));
         }
         Some(Ok(Narrative {

@@ -97,7 +97,7 @@ pub(crate) fn plan_analytics(prompt: &str, profiles: &[FileProfile]) -> Result<P
                 "correlations".into(),
             ],
             columns: names,
-            suggestions: question_suggestions(&columns, &dates),
+            suggestions: question_suggestions(&columns, &dates).into(),
         }
     })?;
 

@@ -134,7 +134,7 @@ fn plan_excel_with(
         Some((failure, sheet)) => {
             let suggestions = suggestions(prompt, &failure, sheet, registry);
             let mut error = failure_to_error(failure, sheet, sheets.len() > 1, registry);
-            error.suggestions = suggestions;
+            error.suggestions = suggestions.into();
             Err(error)
         }
         None => Err(plain_error(
@@ -168,7 +168,7 @@ fn plain_error(code: ErrorCode, message: String) -> PlanError {
         understood: Vec::new(),
         operations: operation_names(),
         columns: Vec::new(),
-        suggestions: Vec::new(),
+        suggestions: Box::default(),
     }
 }
 
@@ -271,7 +271,7 @@ fn failure_to_error(
         understood: failure.understood,
         operations,
         columns,
-        suggestions: Vec::new(),
+        suggestions: Box::default(),
     }
 }
 

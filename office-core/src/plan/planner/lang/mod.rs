@@ -209,8 +209,8 @@ pub(crate) fn translate(tokens: Vec<Token>, columns: &[Column]) -> Vec<Token> {
                 // A word English knows, or a column's name, stays as it is.
                 let n = e.words.len();
                 let span: Vec<&str> = tokens[i..i + n].iter().map(|t| t.text.as_str()).collect();
-                !(n == 1 && !e.weak && index.english.contains(tokens[i].lower.as_str()))
-                    && !names.contains(&normalize(&span.join(" ")))
+                let english = n == 1 && !e.weak && index.english.contains(tokens[i].lower.as_str());
+                !english && !names.contains(&normalize(&span.join(" ")))
             })
             .collect();
         fits.sort_by_key(|e| std::cmp::Reverse(e.words.len()));

@@ -346,7 +346,7 @@ fn an_ambiguous_column_suggests_each_candidate() {
     )
     .unwrap_err();
     assert_eq!(
-        e.suggestions,
+        e.suggestions.to_vec(),
         vec![
             "average Cost Other by origin state".to_string(),
             "average Cost Repair by origin state".to_string(),
