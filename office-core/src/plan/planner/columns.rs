@@ -198,7 +198,12 @@ fn word_score(phrase: &str, column: &str) -> u8 {
     if short_len >= 4 && alphabetic_word(short) && long.starts_with(short) {
         return 1;
     }
-    if short_len >= 4 && strsim::damerau_levenshtein(phrase, column) <= allowed_edits(short_len) {
+    // Edits cost time: only where the lengths allow a match.
+    let edits = allowed_edits(short_len);
+    if short_len >= 4
+        && long.chars().count().abs_diff(short_len) <= edits
+        && strsim::damerau_levenshtein(phrase, column) <= edits
+    {
         return 1;
     }
     0
@@ -325,8 +330,13 @@ fn find_column_at(phrase: &str, columns: &[Column], level: &mut u8) -> ColumnMat
     // Fuzzy: the closest columns within the allowed edits; a tie is ambiguous.
     let mut best: Option<usize> = None;
     let mut closest: Vec<&Column> = Vec::new();
+    let wanted_len = wanted_singular.chars().count();
     for (column, name) in columns.iter().zip(&singulars) {
-        let shorter = name.chars().count().min(wanted_singular.chars().count());
+        let name_len = name.chars().count();
+        let shorter = name_len.min(wanted_len);
+        if name_len.abs_diff(wanted_len) > allowed_edits(shorter) {
+            continue;
+        }
         let distance = strsim::damerau_levenshtein(name, &wanted_singular);
         if distance == 0 || distance > allowed_edits(shorter) {
             continue;

@@ -126,7 +126,10 @@ pub(crate) fn column_result(phrase: &[Token], columns: &[Column]) -> Result<Colu
 /// ("highlight cells where wind"), the rest is what was not understood, not a column.
 fn not_found(phrase: &[Token], columns: &[Column]) -> ClauseError {
     let text = joined(phrase);
-    for k in 1..phrase.len() {
+    // Long phrases are whole clauses tried as one column while the request is cut into
+    // clauses: no column to point at there, and looking would cost time.
+    let tries = if phrase.len() <= 6 { phrase.len() } else { 0 };
+    for k in 1..tries {
         for (column, other) in [
             (&phrase[k..], &phrase[..k]),
             (&phrase[..phrase.len() - k], &phrase[phrase.len() - k..]),
