@@ -344,3 +344,142 @@ fn a_headerless_table_is_read_where_the_profile_found_it() {
         assert!((got - mean).abs() < 1e-9, "{name}: {got} vs {mean}");
     }
 }
+
+/// The first `days` rows of the Seattle weather file: (ISO date, temp_max).
+fn weather_days(days: usize) -> Vec<(String, f64)> {
+    let text = std::fs::read_to_string(fixture("real/vega/seattle-weather.csv")).unwrap();
+    text.lines()
+        .skip(1)
+        .take(days)
+        .map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            (cells[0].to_string(), cells[2].parse().unwrap())
+        })
+        .collect()
+}
+
+/// Monthly means computed here: ("2012-01", mean), in order.
+fn monthly_means(days: &[(String, f64)]) -> Vec<(String, f64)> {
+    let mut months: std::collections::BTreeMap<String, (f64, usize)> = Default::default();
+    for (date, value) in days {
+        let entry = months.entry(date[..7].to_string()).or_default();
+        entry.0 += value;
+        entry.1 += 1;
+    }
+    months
+        .into_iter()
+        .map(|(m, (sum, n))| (m, sum / n as f64))
+        .collect()
+}
+
+/// The answer's monthly values, in order.
+fn answer_values(results: &Value) -> Vec<f64> {
+    let answer = &results["answer"];
+    assert_eq!(answer["kind"], "time", "{answer}");
+    assert_eq!(answer["period"], "month", "{answer}");
+    answer["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["value"].as_f64().unwrap())
+        .collect()
+}
+
+#[test]
+fn monthly_average_on_a_workbook_whose_dates_are_iso_text() {
+    let days = weather_days(91);
+    let dir = tempfile::tempdir().unwrap();
+    let book = dir.path().join("weather-text-dates.xlsx");
+    let rows: Vec<String> = days.iter().map(|(d, t)| format!("{d},{t}")).collect();
+    planner::run_helper(
+        "import sys, openpyxl\n\
+         wb = openpyxl.Workbook(); ws = wb.active; ws.title = 'weather'\n\
+         ws.append(['date', 'temp_max'])\n\
+         for line in sys.argv[2].split(';'):\n\
+         \x20   d, t = line.split(',')\n\
+         \x20   ws.append([d, float(t)])\n\
+         wb.save(sys.argv[1])\n",
+        &[book.to_str().unwrap(), &rows.join(";")],
+    );
+    let files = [book];
+    let (plan, profiles) = plan(
+        JobKind::Analytics,
+        "plot the average temp_max per month",
+        &files,
+        "",
+    );
+    let date = &profiles[0].sheets[0].columns[0];
+    assert_eq!(date.dtype, office_core::ColumnType::Date, "{date:?}");
+    let (out, _) = run(&plan, &files);
+    let expected: Vec<f64> = monthly_means(&days).into_iter().map(|(_, m)| m).collect();
+    let got = answer_values(&read_json(out.path(), "results.json"));
+    assert_eq!(got.len(), 3, "{got:?}");
+    for (g, e) in got.iter().zip(&expected) {
+        assert!((g - e).abs() < 0.01, "{got:?} vs {expected:?}");
+    }
+}
+
+#[test]
+fn monthly_average_on_a_csv_whose_dates_read_19_jan_18() {
+    let days = weather_days(91);
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("weather-named-months.csv");
+    let mut text = String::from("Date,temp_max\n");
+    for (d, t) in &days {
+        let date = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap();
+        text.push_str(&format!("{},{t}\n", date.format("%d-%b-%y")));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let files = [csv];
+    let (plan, profiles) = plan(
+        JobKind::Analytics,
+        "plot the average temp_max per month",
+        &files,
+        "",
+    );
+    let date = &profiles[0].sheets[0].columns[0];
+    assert_eq!(date.dtype, office_core::ColumnType::Date, "{date:?}");
+    assert_eq!(date.date_min.as_deref(), Some("2012-01-01"));
+    let (out, _) = run(&plan, &files);
+    let expected: Vec<f64> = monthly_means(&days).into_iter().map(|(_, m)| m).collect();
+    let got = answer_values(&read_json(out.path(), "results.json"));
+    assert_eq!(got.len(), 3, "{got:?}");
+    for (g, e) in got.iter().zip(&expected) {
+        assert!((g - e).abs() < 0.01, "{got:?} vs {expected:?}");
+    }
+}
+
+#[test]
+fn an_analytics_request_in_chinese_is_answered() {
+    let files = [fixture("real/vega/seattle-weather.csv")];
+    let (plan, _) = plan(
+        JobKind::Analytics,
+        "按 weather 统计 precipitation 的总和",
+        &files,
+        "",
+    );
+    let (out, _) = run(&plan, &files);
+    let answer = &read_json(out.path(), "results.json")["answer"];
+    assert_eq!(answer["kind"], "group", "{answer}");
+    assert_eq!(answer["by"], "weather");
+    assert_eq!(answer["measure"], "precipitation");
+    assert_eq!(answer["aggregate"], "sum");
+    // The rain total, computed here from the CSV.
+    let text = std::fs::read_to_string(&files[0]).unwrap();
+    let rain: f64 = text
+        .lines()
+        .skip(1)
+        .filter(|l| l.ends_with(",rain"))
+        .map(|l| l.split(',').nth(1).unwrap().parse::<f64>().unwrap())
+        .sum();
+    let row = answer["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["group"] == "rain")
+        .unwrap();
+    assert!(
+        (row["value"].as_f64().unwrap() - rain).abs() < 0.01,
+        "{row} vs {rain}"
+    );
+}

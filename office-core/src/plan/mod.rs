@@ -152,6 +152,10 @@ pub struct PlanError {
     pub operations: Vec<String>,
     /// The columns it could work with.
     pub columns: Vec<String>,
+    /// Requests close to this one that the generator can do, each ready to resubmit
+    /// (a boxed slice keeps the error small).
+    #[serde(default)]
+    pub suggestions: Box<[String]>,
 }
 
 /// What went wrong with the previous program, as a generator that repairs is told it

@@ -109,7 +109,7 @@ struct ColumnAccumulator {
 }
 
 impl ColumnAccumulator {
-    fn new(text_mode: bool) -> Self {
+    fn new() -> Self {
         ColumnAccumulator {
             non_null: 0,
             ints: 0,
@@ -122,14 +122,11 @@ impl ColumnAccumulator {
             numeric_sum: 0.0,
             date_min: None,
             date_max: None,
-            text_dates: if text_mode {
-                DATE_ORDERS
-                    .iter()
-                    .map(|(order, _)| (*order, None))
-                    .collect()
-            } else {
-                Vec::new()
-            },
+            // Workbooks hold dates as text too ("2012-01-01" typed into a cell).
+            text_dates: DATE_ORDERS
+                .iter()
+                .map(|(order, _)| (*order, None))
+                .collect(),
             distinct: DistinctCounter::new(),
             samples: Vec::new(),
         }
@@ -186,8 +183,15 @@ impl ColumnAccumulator {
 
     fn finish(self, index: usize, name: String, profiled_rows: usize) -> ColumnProfile {
         let numbers = self.ints + self.floats;
-        let text_date_range = if self.texts > 0 && self.texts == self.non_null {
-            self.text_dates.first().and_then(|(_, range)| *range)
+        // Text dates, maybe among real date cells: one range over both.
+        let text_date_range = if self.texts > 0 && self.texts + self.dates == self.non_null {
+            self.text_dates
+                .first()
+                .and_then(|(_, range)| *range)
+                .map(|(lo, hi)| match (self.date_min, self.date_max) {
+                    (Some(a), Some(b)) => (lo.min(a), hi.max(b)),
+                    _ => (lo, hi),
+                })
         } else {
             None
         };
@@ -350,7 +354,7 @@ impl SheetBuilder {
                 self.columns.resize_with(col + 1, || None);
             }
             self.columns[*col]
-                .get_or_insert_with(|| ColumnAccumulator::new(self.text_mode))
+                .get_or_insert_with(ColumnAccumulator::new)
                 .push(value);
         }
     }
@@ -418,7 +422,7 @@ impl SheetBuilder {
                 accumulators
                     .get_mut(col)
                     .and_then(Option::take)
-                    .unwrap_or_else(|| ColumnAccumulator::new(false))
+                    .unwrap_or_else(ColumnAccumulator::new)
                     .finish(col, name, profiled_rows)
             })
             .collect();

@@ -72,15 +72,21 @@ pub(crate) enum DateOrder {
     MonthFirstSlash,
     DayFirstDot,
     DayFirstDash,
+    /// `19-Jan-18`, as spreadsheets export dates with a month name.
+    DayMonthNameShortYear,
+    /// `19-Jan-2018`.
+    DayMonthNameYear,
 }
 
-pub(crate) const DATE_ORDERS: [(DateOrder, &str); 6] = [
+pub(crate) const DATE_ORDERS: [(DateOrder, &str); 8] = [
     (DateOrder::IsoDash, "%Y-%m-%d"),
     (DateOrder::IsoSlash, "%Y/%m/%d"),
     (DateOrder::DayFirstSlash, "%d/%m/%Y"),
     (DateOrder::MonthFirstSlash, "%m/%d/%Y"),
     (DateOrder::DayFirstDot, "%d.%m.%Y"),
     (DateOrder::DayFirstDash, "%d-%m-%Y"),
+    (DateOrder::DayMonthNameShortYear, "%d-%b-%y"),
+    (DateOrder::DayMonthNameYear, "%d-%b-%Y"),
 ];
 
 /// Parses `text` as a date (optionally with a time) written in `date_format`.
@@ -94,6 +100,10 @@ pub(crate) fn parse_date_as(text: &str, date_format: &str) -> Option<NaiveDateTi
         Some(at) => (&text[..at], Some(text[at + 1..].trim_end_matches('Z'))),
         None => (text, None),
     };
+    // chrono's `%y` also takes four digits ("19-Jan-2018" is not year 20-18).
+    if date_format.ends_with("%y") && date_part.rsplit('-').next().is_none_or(|y| y.len() != 2) {
+        return None;
+    }
     let date = NaiveDate::parse_from_str(date_part, date_format).ok()?;
     if !(1000..=9999).contains(&chrono::Datelike::year(&date)) {
         return None;

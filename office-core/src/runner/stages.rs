@@ -98,6 +98,7 @@ impl Runner {
                 "understood": e.understood,
                 "operations": e.operations,
                 "columns": e.columns,
+                "suggestions": e.suggestions,
             }));
             let setback = (e.code == ErrorCode::NoCodeInReply).then_some(Setback::NoCode);
             Failure { error, setback }

@@ -98,6 +98,7 @@ fn transport_error(e: TransportError) -> PlanError {
         understood: Vec::new(),
         operations: Vec::new(),
         columns: Vec::new(),
+        suggestions: Box::default(),
     }
 }
 
@@ -153,6 +154,7 @@ impl CodeGenerator for LlmGenerator {
                     .flat_map(|s| s.columns.iter().map(|c| c.name.clone()))
                     .take(50)
                     .collect(),
+                suggestions: Box::default(),
             });
         };
         Ok(Plan {
@@ -180,6 +182,7 @@ impl CodeGenerator for LlmGenerator {
                 understood: Vec::new(),
                 operations: Vec::new(),
                 columns: Vec::new(),
+                suggestions: Box::default(),
             }));
         }
         Some(Ok(Narrative {

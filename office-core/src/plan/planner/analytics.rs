@@ -11,8 +11,9 @@
 
 use super::columns::{Column, ColumnMatch, find_column, normalize};
 use super::tables::{ANALYSIS_PY, main_sheet, program_head, table_spec};
-use super::vocab;
+use super::tokens::{joined, longest_prefix, tokenize};
 use super::{GENERATOR_NAME, plain_error, sheet_columns};
+use super::{lang, vocab};
 use crate::job::ErrorCode;
 use crate::plan::{Plan, PlanError};
 use crate::profile::{ColumnType, FileProfile};
@@ -96,6 +97,7 @@ pub(crate) fn plan_analytics(prompt: &str, profiles: &[FileProfile]) -> Result<P
                 "correlations".into(),
             ],
             columns: names,
+            suggestions: question_suggestions(&columns, &dates).into(),
         }
     })?;
 
@@ -126,6 +128,28 @@ pub(crate) fn plan_analytics(prompt: &str, profiles: &[FileProfile]) -> Result<P
         steps: steps(&question, &file.name, &sheet.name),
         output: Some(RESULTS_FILE.into()),
     })
+}
+
+/// Questions this table can answer, for a refusal: each one reads as a question here.
+fn question_suggestions(columns: &[Column], dates: &[String]) -> Vec<String> {
+    let number = columns.iter().find(|c| c.is_numeric());
+    let text = columns.iter().find(|c| c.dtype == ColumnType::Text);
+    let mut tries = Vec::new();
+    if let Some(n) = number {
+        if let Some(t) = text {
+            tries.push(format!("average {} by {}", n.name, t.name));
+        }
+        if !dates.is_empty() {
+            tries.push(format!("average {} per month", n.name));
+        }
+        tries.push(format!("distribution of {}", n.name));
+    }
+    tries.push("correlations".into());
+    tries
+        .into_iter()
+        .filter(|q| read_question(q, columns, dates).is_ok())
+        .take(3)
+        .collect()
 }
 
 fn steps(q: &Question, file: &str, sheet: &str) -> Vec<String> {
@@ -163,7 +187,20 @@ pub(crate) fn read_question(
     columns: &[Column],
     dates: &[String],
 ) -> Result<Question, Refusal> {
-    let text = normalize(prompt);
+    // Other languages and typos, as the English the question reader knows.
+    let mut english = lang::translate(tokenize(prompt), columns);
+    // A grouping said first ("按 weather 统计 precipitation 的总和"): in English order.
+    if longest_prefix(&english, vocab::GROUP_SEPARATORS).is_some()
+        && let Some(reordered) = lang::aggregate_order(&english, columns)
+    {
+        english = reordered;
+    }
+    let mut text = format!(" {} ", normalize(&joined(&english)));
+    // "for each X", "grouped by X": the split the reader knows as "by X".
+    for phrase in vocab::QUESTION_BY_PHRASES {
+        text = text.replace(&format!(" {phrase} "), " by ");
+    }
+    let text = text.trim().to_string();
     let words: Vec<&str> = text.split_whitespace().collect();
     let has = |w: &str| words.contains(&w);
 
@@ -171,6 +208,25 @@ pub(crate) fn read_question(
     // ("max") are not read as aggregates or periods.
     let mentions = exact_mentions(&words, columns);
     let free = |i: usize| !mentions.iter().any(|(s, e, _)| (*s..*e).contains(&i));
+
+    // A part of the question with no answer here fails it, rather than an answer to
+    // another question.
+    let unsupported: Vec<&str> = words
+        .iter()
+        .enumerate()
+        .filter(|(i, w)| free(*i) && vocab::QUESTION_UNSUPPORTED.contains(w))
+        .map(|(_, w)| *w)
+        .collect();
+    if !unsupported.is_empty() {
+        return Err((
+            ErrorCode::RequestNotUnderstood,
+            format!(
+                "I cannot compute '{}' yet. I can answer an aggregate of a column (by a \
+                 column or per period), the distribution of a column, or the correlations.",
+                unsupported.join("', '")
+            ),
+        ));
+    }
     let agg = (0..words.len())
         .filter(|i| free(*i))
         .find_map(|i| vocab::longest_at(&words[i..], vocab::AGGREGATES))

@@ -26,6 +26,7 @@
 pub(crate) mod analytics;
 mod codegen;
 pub(crate) mod columns;
+mod lang;
 mod ops;
 mod parse;
 pub(crate) mod report;
@@ -130,7 +131,12 @@ fn plan_excel_with(
         return Ok(codegen::build_plan(file, sheets[0], &operations, prompt));
     }
     match best_failure {
-        Some((failure, sheet)) => Err(failure_to_error(failure, sheet, sheets.len() > 1, registry)),
+        Some((failure, sheet)) => {
+            let suggestions = suggestions(prompt, &failure, sheet, registry);
+            let mut error = failure_to_error(failure, sheet, sheets.len() > 1, registry);
+            error.suggestions = suggestions.into();
+            Err(error)
+        }
         None => Err(plain_error(
             ErrorCode::RequestNotUnderstood,
             "I could not plan this request.".into(),
@@ -162,7 +168,64 @@ fn plain_error(code: ErrorCode, message: String) -> PlanError {
         understood: Vec::new(),
         operations: operation_names(),
         columns: Vec::new(),
+        suggestions: Box::default(),
     }
+}
+
+/// Up to three requests close to the failed one that plan on this sheet, each as the
+/// user could resubmit it: the request with the unknown or ambiguous words replaced by
+/// a column's name, the part that was understood, then examples over the sheet's
+/// columns.
+fn suggestions(
+    prompt: &str,
+    failure: &parse::Failure,
+    sheet: &SheetProfile,
+    registry: &[ops::OpKind],
+) -> Vec<String> {
+    let columns = sheet_columns(sheet);
+    let mut tries: Vec<String> = Vec::new();
+    if let Some(phrase) = &failure.phrase {
+        let names = if failure.candidates.is_empty() {
+            columns::closest(phrase, &columns, 3)
+        } else {
+            failure.candidates.clone()
+        };
+        let lower = prompt.to_lowercase();
+        if let Some(at) = lower.find(&phrase.to_lowercase())
+            && lower.len() == prompt.len()
+        {
+            for name in names {
+                tries.push(format!(
+                    "{}{}{}",
+                    &prompt[..at],
+                    name,
+                    &prompt[at + phrase.len()..]
+                ));
+            }
+        }
+    }
+    if !failure.understood.is_empty() {
+        tries.push(failure.understood.join(", then "));
+    }
+    let number = columns.iter().find(|c| c.is_numeric());
+    let text = columns.iter().find(|c| c.dtype == ColumnType::Text);
+    if let Some(n) = number {
+        tries.push(format!("sort by {} descending", n.name));
+        if let Some(t) = text {
+            tries.push(format!("total {} by {}", n.name, t.name));
+        }
+    }
+    tries.push("describe".into());
+    let mut out: Vec<String> = Vec::new();
+    for attempt in tries {
+        if out.len() == 3 || attempt == prompt || out.contains(&attempt) {
+            continue;
+        }
+        if parse::parse_request(&attempt, &columns, registry).is_ok() {
+            out.push(attempt);
+        }
+    }
+    out
 }
 
 /// The user-facing error: what was understood, what went wrong, what is possible.
@@ -208,6 +271,7 @@ fn failure_to_error(
         understood: failure.understood,
         operations,
         columns,
+        suggestions: Box::default(),
     }
 }
 

@@ -11,6 +11,7 @@
 //! fail the request instead of being dropped.
 
 use super::columns::{Column, ColumnMatch, find_column};
+use super::lang;
 use super::ops::{OpKind, Operation};
 use super::tokens::{Kind, Token, joined, strip_leading, strip_trailing, tokenize};
 use super::vocab;
@@ -52,6 +53,10 @@ pub(crate) struct Failure {
     pub(crate) code: FailCode,
     pub(crate) reason: String,
     pub(crate) understood: Vec<String>,
+    /// The words that named no column, or more than one.
+    pub(crate) phrase: Option<String>,
+    /// The columns an ambiguous phrase could mean.
+    pub(crate) candidates: Vec<String>,
 }
 
 /// A clause that could not be read. `recognized` is true when the clause clearly was
@@ -61,6 +66,10 @@ pub(crate) struct ClauseError {
     pub(crate) code: FailCode,
     pub(crate) reason: String,
     pub(crate) recognized: bool,
+    /// The words that named no column, or more than one.
+    pub(crate) phrase: Option<String>,
+    /// The columns an ambiguous phrase could mean.
+    pub(crate) candidates: Vec<String>,
 }
 
 impl ClauseError {
@@ -69,7 +78,15 @@ impl ClauseError {
             code,
             reason,
             recognized: true,
+            phrase: None,
+            candidates: Vec::new(),
         }
+    }
+
+    fn about(mut self, phrase: String, candidates: Vec<String>) -> Self {
+        self.phrase = Some(phrase);
+        self.candidates = candidates;
+        self
     }
 }
 
@@ -99,12 +116,41 @@ pub(crate) fn column_result(phrase: &[Token], columns: &[Column]) -> Result<Colu
                 "'{text}' could mean more than one column ({}); use the exact column name",
                 candidates.join(", ")
             ),
-        )),
-        ColumnMatch::NotFound => Err(ClauseError::new(
-            FailCode::ColumnNotFound,
-            format!("I could not find a column matching '{text}'"),
-        )),
+        )
+        .about(text, candidates)),
+        ColumnMatch::NotFound => Err(not_found(phrase, columns)),
     }
+}
+
+/// A phrase that names no column: when its last or first words do name one
+/// ("highlight cells where wind"), the rest is what was not understood, not a column.
+fn not_found(phrase: &[Token], columns: &[Column]) -> ClauseError {
+    let text = joined(phrase);
+    // Long phrases are whole clauses tried as one column while the request is cut into
+    // clauses: no column to point at there, and looking would cost time.
+    let tries = if phrase.len() <= 6 { phrase.len() } else { 0 };
+    for k in 1..tries {
+        for (column, other) in [
+            (&phrase[k..], &phrase[..k]),
+            (&phrase[..phrase.len() - k], &phrase[phrase.len() - k..]),
+        ] {
+            if let ColumnMatch::Found(c) = find_column(&joined(column), columns) {
+                return ClauseError::new(
+                    FailCode::NotUnderstood,
+                    format!(
+                        "I found the column '{}' in '{text}', but not what '{}' asks for",
+                        c.name,
+                        joined(other)
+                    ),
+                );
+            }
+        }
+    }
+    ClauseError::new(
+        FailCode::ColumnNotFound,
+        format!("I could not find a column matching '{text}'"),
+    )
+    .about(text, Vec::new())
 }
 
 /// "name and city", "name, city", "the name column" -> columns.
@@ -160,13 +206,15 @@ pub(crate) fn parse_request(
 ) -> Result<ParsedRequest, Failure> {
     let mut kinds: Vec<&OpKind> = registry.iter().collect();
     kinds.sort_by_key(|k| k.precedence);
-    let tokens = tokenize(text);
+    let tokens = lang::translate(tokenize(text), columns);
     let mut columns: Vec<Column> = columns.to_vec();
     let mut operations: Vec<Box<dyn Operation>> = Vec::new();
     let fail = |error: ClauseError, operations: &[Box<dyn Operation>]| Failure {
         code: error.code,
         reason: error.reason,
         understood: operations.iter().map(|op| op.summary()).collect(),
+        phrase: error.phrase,
+        candidates: error.candidates,
     };
 
     for segment in hard_segments(&tokens) {
@@ -271,14 +319,30 @@ fn parse_clause(tokens: &[Token], columns: &[Column], kinds: &[&OpKind]) -> Clau
     }) {
         return Ok(Clause::Filler);
     }
+    let first = recognise_clause(tokens, columns, kinds);
+    if first.is_ok() {
+        return first;
+    }
+    // Another language's word order, read in English order ("by X descending sort").
+    for variant in lang::reorderings(tokens, columns) {
+        if let Ok(clause) = recognise_clause(&variant, columns, kinds) {
+            return Ok(clause);
+        }
+    }
+    first
+}
+
+fn recognise_clause(tokens: &[Token], columns: &[Column], kinds: &[&OpKind]) -> ClauseResult {
     for kind in kinds {
         if let Some(result) = (kind.recognise)(tokens, columns) {
             return result.map(Clause::Op);
         }
     }
     Err(ClauseError {
-        code: FailCode::NotUnderstood,
-        reason: format!("I could not understand '{}'", joined(tokens)),
         recognized: false,
+        ..ClauseError::new(
+            FailCode::NotUnderstood,
+            format!("I could not understand '{}'", joined(tokens)),
+        )
     })
 }

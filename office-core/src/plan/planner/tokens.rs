@@ -130,8 +130,14 @@ fn punctuation(ch: char, next: Option<char>) -> Option<(Token, usize)> {
 /// "2024/01/31", "1,000"). `start` itself when no word starts there.
 fn word_end(chars: &[char], start: usize) -> usize {
     let mut j = start;
+    // Chinese and Japanese run into Latin words without a space ("按weather统计"): a
+    // change of script ends the word.
+    let cjk = chars.get(start).is_some_and(|c| super::lang::is_cjk(*c));
     while j < chars.len() {
         let c = chars[j];
+        if j > start && super::lang::is_cjk(c) != cjk {
+            break;
+        }
         if is_word_char(c) || (c == '.' && j == start) {
             j += 1;
             continue;

@@ -51,12 +51,12 @@ impl AggFunc {
 /// Words that ask for an aggregate.
 #[rustfmt::skip]
 pub(crate) const AGGREGATES: &[(AggFunc, &[&str])] = &[
-    (AggFunc::Sum, &["sum", "sum of", "sum up", "total", "total of", "totals", "totals of"]),
-    (AggFunc::Mean, &["average", "average of", "avg", "mean", "mean of"]),
+    (AggFunc::Sum, &["sum", "sum of", "sum up", "total", "total of", "totals", "totals of", "add up", "summed", "sum total of"]),
+    (AggFunc::Mean, &["average", "average of", "avg", "mean", "mean of", "averages", "avg of", "mean value of", "average value of"]),
     (AggFunc::Median, &["median", "median of"]),
-    (AggFunc::Count, &["count", "count of", "count the", "count the number of", "number of", "how many"]),
-    (AggFunc::Min, &["min", "minimum", "minimum of", "lowest", "smallest"]),
-    (AggFunc::Max, &["max", "maximum", "maximum of", "highest", "largest", "biggest"]),
+    (AggFunc::Count, &["count", "count of", "count the", "count the number of", "number of", "how many", "tally", "tally of"]),
+    (AggFunc::Min, &["min", "minimum", "minimum of", "lowest", "smallest", "min of"]),
+    (AggFunc::Max, &["max", "maximum", "maximum of", "highest", "largest", "biggest", "max of", "greatest", "peak"]),
 ];
 
 // ---------------------------------------------------------------------------------------
@@ -157,7 +157,7 @@ pub(crate) const SORT_VERBS: &[(bool, &[&str])] = &[
     (true, &["order", "rank", "ranked", "ordered"]),
 ];
 
-pub(crate) const SORT_BY: &[&str] = &["by", "on", "using"];
+pub(crate) const SORT_BY: &[&str] = &["by", "on", "using", "per"];
 pub(crate) const SORT_BY_PHRASES: &[&str] = &["according to", "based on"];
 
 /// Words allowed between the sort verb and its "by".
@@ -176,13 +176,16 @@ pub(crate) const DIRECTIONS: &[(bool, &[&str])] = &[
         "from high to low", "largest first", "largest to smallest", "from largest to smallest",
         "biggest first", "most first", "z to a", "from z to a", "z-a", "newest first",
         "latest first", "most recent first", "reverse", "in reverse order", "reversed",
+        "descend", "descendingly", "high-to-low", "biggest to smallest", "top to bottom",
+        "greatest first", "greatest to least", "max first", "in descending",
     ]),
     (false, &[
         "ascending", "asc", "in ascending order", "in increasing order", "increasing",
         "lowest first", "lowest to highest", "from lowest to highest", "low to high",
         "from low to high", "smallest first", "smallest to largest", "from smallest to largest",
         "a to z", "from a to z", "a-z", "alphabetically", "in alphabetical order", "oldest first",
-        "earliest first", "in order",
+        "earliest first", "in order", "ascend", "ascendingly", "low-to-high",
+        "smallest to biggest", "least first", "least to greatest", "min first", "in ascending",
     ]),
 ];
 
@@ -229,7 +232,9 @@ pub(crate) const GROUP_FIRST: &[&str] = &[
 #[rustfmt::skip]
 pub(crate) const GROUP_SEPARATORS: &[&str] = &[
     "by", "per", "for each", "for every", "grouped by", "group by", "broken down by", "split by",
-    "across", "in each", "of each", "within each", "by each", "for each of the",
+    "across", "in each", "of each", "within each", "by each", "for each of the", "broken out by",
+    "grouped per", "for all", "in every", "per each", "by every", "split across", "categorized by",
+    "for each different", "for every different",
 ];
 
 // ---------------------------------------------------------------------------------------
@@ -322,6 +327,23 @@ pub(crate) const TREND_WORDS: &[&str] = &["trend", "trends"];
 /// Words that say what kind of question it is, never which column.
 #[rustfmt::skip]
 pub(crate) const QUESTION_KIND_WORDS: &[&str] = &["distribution", "histogram", "correlation", "correlations"];
+
+/// Phrases of a question that mean its "by" ("median wind for each weather").
+#[rustfmt::skip]
+pub(crate) const QUESTION_BY_PHRASES: &[&str] = &[
+    "for each type of", "for each kind of", "for each", "for every", "grouped by",
+    "broken down by", "broken out by", "split by", "in each", "within each",
+];
+
+/// Analyses a question may ask for that the offline planner does not compute yet; a
+/// question naming one fails with what it can do instead.
+#[rustfmt::skip]
+pub(crate) const QUESTION_UNSUPPORTED: &[&str] = &[
+    "range", "outlier", "outliers", "percentile", "percentiles", "quantile", "quantiles",
+    "quartile", "quartiles", "iqr", "regression", "regress", "variance", "deviation", "std",
+    "stdev", "skew", "skewness", "kurtosis", "normality", "forecast", "predict", "prediction",
+    "pvalue", "significance", "significant", "anova", "zscore", "mode",
+];
 
 /// Words that end the phrase after "by" in a question.
 #[rustfmt::skip]

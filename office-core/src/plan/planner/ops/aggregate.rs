@@ -147,7 +147,16 @@ fn recognise(tokens: &[Token], columns: &[Column]) -> Recognised {
     // The first separator that leaves a column on its right (column names may hold "by").
     let mut first_error = None;
     for &(at, _, len) in &separators {
-        match build_aggregate(func, &after[..at], &after[at + len..], columns) {
+        let built = build_aggregate(func, &after[..at], &after[at + len..], columns);
+        // "total cost" may name `Cost Total $` among other costs: the aggregate's word
+        // is then part of the column's name too.
+        let built = match built {
+            Err(e) if e.code == FailCode::AmbiguousColumn => {
+                build_aggregate(func, &rest[..n + at], &after[at + len..], columns).or(Err(e))
+            }
+            other => other,
+        };
+        match built {
             Ok(op) => return Some(Ok(op)),
             Err(e) => {
                 first_error.get_or_insert(e);

@@ -195,4 +195,5 @@ mod new_operation;
 mod phrasings;
 mod programs;
 mod refusals;
+mod requests;
 mod vocabulary;
