@@ -366,9 +366,12 @@ impl Builder {
             Tag::Strong => self.style.bold = true,
             Tag::Link { dest_url, .. } => {
                 let url = dest_url.trim();
-                let safe = ["http://", "https://", "mailto:"]
-                    .iter()
-                    .any(|p| url.len() > p.len() && url[..p.len()].eq_ignore_ascii_case(p));
+                let safe = ["http://", "https://", "mailto:"].iter().any(|p| {
+                    url.len() > p.len()
+                        && url
+                            .get(..p.len())
+                            .is_some_and(|h| h.eq_ignore_ascii_case(p))
+                });
                 self.link = safe.then(|| url.to_string());
             }
             Tag::Image { dest_url, .. } => self.image = Some((dest_url.to_string(), String::new())),
