@@ -159,7 +159,8 @@ fn md_pieces(md: &str) -> Vec<String> {
         if line.is_empty() || line.starts_with("|-") || line.starts_with("| -") {
             continue;
         }
-        line = line.trim_start_matches('#').trim_start_matches('>').trim();
+        // Headings, quotes and headings inside quotes (`> # Meeting`).
+        line = line.trim_start_matches(['#', '>', ' ']);
         line = line
             .strip_prefix("- ")
             .or_else(|| line.strip_prefix("* "))
