@@ -397,7 +397,7 @@ impl Layout<'_> {
     }
 
     fn figure(&mut self, src: &str, caption: &str, indent: f32) {
-        if let Some((w, h)) = self.charts.get(src).and_then(|png| png_size(png)) {
+        if let Some((w, h)) = self.charts.get(src).and_then(png_size) {
             let available = self.right() - self.left() - indent;
             // 96 px to the inch, never wider than the text nor taller than 60% of a page.
             let mut width = (w as f32 * 0.75).min(available);
