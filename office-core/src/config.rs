@@ -176,6 +176,40 @@ pub struct Config {
     pub api_keys: Vec<String>,
     /// The OpenAI-compatible model that writes programs, when one is configured.
     pub llm: Option<LlmConfig>,
+    /// How report documents are made (`OFFICE_REPORT_PAPER`, `OFFICE_REPORT_FONTS`).
+    pub report: ReportSettings,
+}
+
+/// The paper a report's PDF is set on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Paper {
+    /// 210 × 297 mm.
+    #[default]
+    A4,
+    /// 8.5 × 11 in.
+    Letter,
+}
+
+impl std::str::FromStr for Paper {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "a4" => Ok(Paper::A4),
+            "letter" | "us-letter" => Ok(Paper::Letter),
+            _ => Err(format!("{s:?} is not a paper size: use A4 or Letter")),
+        }
+    }
+}
+
+/// How report documents (`report.html`, `.docx`, `.pdf`) are made.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReportSettings {
+    /// The PDF's paper (`OFFICE_REPORT_PAPER`: `A4`, the default, or `Letter`).
+    pub paper: Paper,
+    /// A folder searched first for the PDF's fonts (`OFFICE_REPORT_FONTS`); the runtime's
+    /// pinned fonts (next to the interpreter) and the system's follow.
+    pub font_dir: Option<PathBuf>,
 }
 
 /// Where and how to reach an OpenAI-compatible chat-completions endpoint.
@@ -335,6 +369,7 @@ impl Config {
             port: 8000,
             api_keys: Vec::new(),
             llm: None,
+            report: ReportSettings::default(),
         }
     }
 
@@ -412,6 +447,10 @@ impl Config {
                 .collect();
         }
         c.llm = LlmConfig::from_env()?;
+        if let Some(paper) = parse::<Paper>("OFFICE_REPORT_PAPER")? {
+            c.report.paper = paper;
+        }
+        c.report.font_dir = var("OFFICE_REPORT_FONTS").map(PathBuf::from);
         Ok(c)
     }
 

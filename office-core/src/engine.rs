@@ -177,6 +177,7 @@ impl EngineBuilder {
             policy: self.policy,
             limits: config.limits.clone(),
             scratch_dir: config.data_dir.join("scratch"),
+            documents: crate::report::render::Renderer::new(&config.report, &config.python),
         });
         let (finished, _) = watch::channel(0);
         let workers = Workers {

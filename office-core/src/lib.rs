@@ -66,7 +66,9 @@ pub(crate) mod validate;
 pub(crate) mod worker;
 
 // The engine, its builder and configuration.
-pub use config::{ApiKey, Config, Limits, LlmConfig, SandboxMode, SandboxSettings};
+pub use config::{
+    ApiKey, Config, Limits, LlmConfig, Paper, ReportSettings, SandboxMode, SandboxSettings,
+};
 pub use engine::{Backends, Engine, EngineBuilder, RecoveryReport};
 pub use error::{Error, Result};
 pub use events::NumberedEvent;
@@ -79,6 +81,7 @@ pub use job::{
     JobId, JobKind, JobStatus, LogLevel, Stage, StageTiming,
 };
 pub use kind::report::ReportParams;
+pub use report::render::ReportFormat;
 
 // Backends: metadata, work queue, job files.
 pub use artifacts::{ArtifactStorage, FsArtifacts, MemoryArtifacts};
@@ -130,6 +133,18 @@ pub mod test_support {
     pub use crate::report::DEFAULT_PROMPT as DEFAULT_REPORT_PROMPT;
     #[cfg(any(test, feature = "test-utils"))]
     pub use crate::store::conformance as store_conformance;
+    /// Renders a report's documents from its Markdown and the charts in `dir`, as a job's
+    /// finish step does (`benches/benches/report_documents.rs`): each format's bytes, or
+    /// why it could not be made.
+    pub fn render_report_documents(
+        markdown: &str,
+        dir: &std::path::Path,
+        formats: &[crate::ReportFormat],
+        python: &std::path::Path,
+    ) -> Vec<(crate::ReportFormat, Result<Vec<u8>, String>)> {
+        crate::report::render::Renderer::new(&crate::ReportSettings::default(), python)
+            .render(markdown, dir, formats, "")
+    }
     /// The excel write-back, for the benchmarks (`benches/benches/writeback.rs`).
     pub mod writeback_bench {
         /// Applies an edit script (as `edits.json` holds it) to a workbook: the output's

@@ -317,6 +317,7 @@ impl PyOffice {
             title,
             template,
             notes,
+            ..Default::default()
         }
         .apply(&mut params);
         self.submit(

@@ -196,6 +196,12 @@ pub(crate) fn content_type(name: &str) -> String {
         (".md", "text/markdown; charset=utf-8"),
         (".txt", "text/plain; charset=utf-8"),
         (".png", "image/png"),
+        (".html", "text/html; charset=utf-8"),
+        (
+            ".docx",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        ),
+        (".pdf", "application/pdf"),
     ];
     for (ext, ct) in known {
         if lower.ends_with(ext) {

@@ -274,6 +274,7 @@ mod tests {
                 generator: &OfflinePlanner,
                 inputs,
                 output_dir: dir,
+                documents: &Default::default(),
             })
             .await
     }

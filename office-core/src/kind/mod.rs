@@ -53,6 +53,8 @@ pub(crate) struct FinishInput<'a> {
     pub inputs: &'a [PathBuf],
     /// The program's output folder, as it left it.
     pub output_dir: &'a Path,
+    /// Makes a report's documents (the paper, the fonts).
+    pub documents: &'a crate::report::render::Renderer,
 }
 
 /// What a finish step made.

@@ -9,8 +9,9 @@ use crate::error::{Error, Result};
 use crate::job::{Artifact, ArtifactKind, ErrorCode, JobError};
 use crate::plan::NarrativeRequest;
 use crate::report::numbers::{DroppedSentence, check_numbers};
-use crate::report::{self, PARAM_NOTE_FILES, PARAM_NOTES, PARAM_TEMPLATE, PARAM_TITLE};
-use crate::report::{narrative, templates};
+use crate::report::render::ReportFormat;
+use crate::report::{self, PARAM_FORMATS, PARAM_NOTE_FILES, PARAM_NOTES, PARAM_TEMPLATE};
+use crate::report::{PARAM_TITLE, narrative, templates};
 use crate::submission::Submission;
 use serde_json::{Map, Value, json};
 
@@ -32,6 +33,8 @@ pub struct ReportParams {
     pub template: Option<String>,
     /// Notes to weave in.
     pub notes: Option<String>,
+    /// The documents to make beside `report.md`; `None` makes every one.
+    pub formats: Option<Vec<ReportFormat>>,
 }
 
 impl ReportParams {
@@ -46,6 +49,23 @@ impl ReportParams {
                 params.insert(key.into(), v.into());
             }
         }
+        if let Some(formats) = self.formats {
+            let names = formats.iter().map(|f| Value::from(f.as_str())).collect();
+            params.insert(PARAM_FORMATS.into(), Value::Array(names));
+        }
+    }
+
+    /// Reads a `formats` field as a face receives it: names separated by commas or
+    /// spaces (`"html, pdf"`); empty means every format.
+    pub fn parse_formats(text: &str) -> Result<Option<Vec<ReportFormat>>> {
+        let mut formats = Vec::new();
+        for name in text.split([',', ' ']).filter(|n| !n.trim().is_empty()) {
+            let format: ReportFormat = name.parse()?;
+            if !formats.contains(&format) {
+                formats.push(format);
+            }
+        }
+        Ok((!formats.is_empty()).then_some(formats))
     }
 }
 
@@ -144,11 +164,33 @@ impl Kind for Report {
                 dropped.sentence
             ));
         }
+        let formats = report::formats(&job.params);
+        let documents = input.documents.clone();
+        let (markdown, dir) = (checked.markdown.clone(), input.output_dir.to_path_buf());
+        let subject = job.prompt.clone();
+        // Laying out pages is CPU work: off the async threads.
+        let made = tokio::task::spawn_blocking(move || {
+            documents.render(&markdown, &dir, &formats, &subject)
+        })
+        .await
+        .unwrap_or_default();
         finished.files.push((
             ArtifactKind::Report,
             REPORT_FILE.into(),
             checked.markdown.into(),
         ));
+        for (format, result) in made {
+            match result {
+                Ok(bytes) => finished.files.push((
+                    ArtifactKind::Report,
+                    format.file_name().into(),
+                    bytes.into(),
+                )),
+                Err(reason) => finished
+                    .warnings
+                    .push(format!("{} was not made: {reason}", format.file_name())),
+            }
+        }
         // The uploaded files are part of what a report hands back (`inputs/*`).
         for input in &job.inputs {
             finished.listed.push(Artifact {

@@ -3,6 +3,9 @@ use crate::job::{ErrorCode, InputFile};
 use crate::plan::planner::OfflinePlanner;
 use serde_json::json;
 
+static DOCUMENTS: std::sync::LazyLock<crate::report::render::Renderer> =
+    std::sync::LazyLock::new(Default::default);
+
 fn finish_input<'a>(job: &'a Job, output: Option<&'a Bytes>) -> FinishInput<'a> {
     FinishInput {
         job,
@@ -11,6 +14,7 @@ fn finish_input<'a>(job: &'a Job, output: Option<&'a Bytes>) -> FinishInput<'a> 
         generator: &OfflinePlanner,
         inputs: &[],
         output_dir: std::path::Path::new("/nonexistent"),
+        documents: &DOCUMENTS,
     }
 }
 
@@ -125,6 +129,7 @@ async fn report_finish_writes_the_report_and_lists_the_inputs() {
         title: Some("Sales".into()),
         template: None,
         notes: None,
+        ..Default::default()
     }
     .apply(&mut job.params);
     assert_eq!(job.params["title"], "Sales");
@@ -142,8 +147,18 @@ async fn report_finish_writes_the_report_and_lists_the_inputs() {
         .finish(finish_input(&job, Some(&analysis)))
         .await
         .unwrap();
-    assert_eq!(done.files.len(), 1);
-    assert_eq!(done.files[0].1, report::REPORT_FILE);
+    let names: Vec<&str> = done.files.iter().map(|(_, n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            report::REPORT_FILE,
+            "report.html",
+            "report.docx",
+            "report.pdf"
+        ],
+        "{:?}",
+        done.warnings
+    );
     assert_eq!(done.listed[0].name, "inputs/sales.csv");
     assert_eq!(done.listed[0].kind, ArtifactKind::Input);
     let KindResults::Report(summary) = &done.results else {

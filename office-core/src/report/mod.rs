@@ -4,12 +4,14 @@
 //!
 //! - `templates`: which sections a report has and what goes in each;
 //! - `narrative`: plain sentences from the facts, section by section;
-//! - `numbers`: drops sentences that state a number the facts do not hold.
+//! - `numbers`: drops sentences that state a number the facts do not hold;
+//! - `render`: the HTML, Word and PDF documents made from the checked Markdown.
 //!
 //! The report job kind itself (its intake, contract and finish step) is `kind::report`.
 
 pub(crate) mod narrative;
 pub(crate) mod numbers;
+pub(crate) mod render;
 pub(crate) mod templates;
 
 use crate::error::{Error, Result};
@@ -19,6 +21,8 @@ use serde_json::{Map, Value};
 pub(crate) const PARAM_TITLE: &str = "title";
 pub(crate) const PARAM_TEMPLATE: &str = "template";
 pub(crate) const PARAM_NOTES: &str = "notes";
+/// `["html", "docx", "pdf"]`: the documents to make; absent means all.
+pub(crate) const PARAM_FORMATS: &str = "formats";
 /// `[{"name": ..., "text": ...}]`: `.md` / `.txt` files uploaded as notes.
 pub(crate) const PARAM_NOTE_FILES: &str = "note_files";
 
@@ -54,6 +58,7 @@ pub(crate) fn check_params(params: &Map<String, Value>) -> Result<templates::Tem
     {
         return Err(Error::invalid("title is longer than 300 characters"));
     }
+    formats_of(params)?;
     let notes: usize = notes(params).iter().map(|(_, text)| text.len()).sum();
     if notes > MAX_NOTE_BYTES {
         return Err(Error::invalid(format!(
@@ -62,6 +67,35 @@ pub(crate) fn check_params(params: &Map<String, Value>) -> Result<templates::Tem
         )));
     }
     templates::resolve(params.get(PARAM_TEMPLATE).and_then(Value::as_str))
+}
+
+fn formats_of(params: &Map<String, Value>) -> Result<Vec<render::ReportFormat>> {
+    let Some(value) = params.get(PARAM_FORMATS).filter(|v| !v.is_null()) else {
+        return Ok(render::ReportFormat::ALL.to_vec());
+    };
+    let Some(names) = value.as_array() else {
+        return Err(Error::invalid(
+            "formats must be a list of names (html, docx, pdf)",
+        ));
+    };
+    let mut formats = Vec::new();
+    for name in names {
+        let Some(name) = name.as_str() else {
+            return Err(Error::invalid(
+                "formats must be a list of names (html, docx, pdf)",
+            ));
+        };
+        let format: render::ReportFormat = name.parse()?;
+        if !formats.contains(&format) {
+            formats.push(format);
+        }
+    }
+    Ok(formats)
+}
+
+/// The documents a report job makes beside `report.md` (checked at intake).
+pub(crate) fn formats(params: &Map<String, Value>) -> Vec<render::ReportFormat> {
+    formats_of(params).unwrap_or_else(|_| render::ReportFormat::ALL.to_vec())
 }
 
 /// The notes a report weaves in: the `notes` field first, then each notes file.

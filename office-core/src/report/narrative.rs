@@ -164,10 +164,36 @@ fn files(analysis: &Value) -> String {
     for f in file_list(analysis) {
         let _ = writeln!(s, "### {}\n", file_name(f));
         s.push_str(&file_paragraph(f));
+        s.push_str(&numeric_table(f));
         if let Some(chart) = f["chart"].as_str() {
             let _ = writeln!(s, "![Chart for {}]({chart})\n", file_name(f));
         }
     }
+    s
+}
+
+/// The number columns of one file as a table (count, mean, median, min, max), so the
+/// documents and a reader get the figures side by side.
+fn numeric_table(f: &Value) -> String {
+    let Some(numeric) = f["numeric"].as_object().filter(|m| !m.is_empty()) else {
+        return String::new();
+    };
+    let mut s = String::from(
+        "| Column | Count | Mean | Median | Min | Max |\n|---|---:|---:|---:|---:|---:|\n",
+    );
+    for (column, stats) in numeric.iter().take(12) {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} |",
+            one_line(column),
+            number(&stats["count"]),
+            number(&stats["mean"]),
+            number(&stats["median"]),
+            number(&stats["min"]),
+            number(&stats["max"])
+        );
+    }
+    s.push('\n');
     s
 }
 

@@ -53,6 +53,8 @@ pub(crate) struct Runner {
     pub(crate) limits: Limits,
     /// Local folder for per-run output and working folders.
     pub(crate) scratch_dir: PathBuf,
+    /// Makes a report's HTML, Word and PDF documents.
+    pub(crate) documents: crate::report::render::Renderer,
 }
 
 /// What a failed stage says; becomes the job's `error`.
@@ -117,6 +119,7 @@ impl Runner {
                 generator,
                 inputs: &inputs,
                 output_dir: &output_dir,
+                documents: &self.documents,
             })
             .await?;
         for warning in finished.warnings {

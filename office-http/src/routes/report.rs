@@ -1,5 +1,7 @@
-//! Report jobs: `/api/report/jobs` (multipart `title`, `template`, `notes`, `prompt`,
-//! `files[]`). The artifacts are `report.md`, `analysis.json`, `inputs/*` and `*.png`.
+//! Report jobs: `/api/report/jobs` (multipart `title`, `template`, `notes`, `formats`,
+//! `prompt`, `files[]`). The artifacts are `report.md`, `report.html`, `report.docx`,
+//! `report.pdf` (those `formats` names; all by default), `analysis.json`, `inputs/*` and
+//! `*.png`.
 
 use super::jobs;
 use crate::AppState;
@@ -15,7 +17,14 @@ use office_core::{Job, JobKind, ReportParams, Submission};
 
 const KIND: JobKind = JobKind::Report;
 const FORM: FormSpec = FormSpec {
-    texts: &["title", "template", "notes", "prompt", GENERATOR_FIELD],
+    texts: &[
+        "title",
+        "template",
+        "notes",
+        "formats",
+        "prompt",
+        GENERATOR_FIELD,
+    ],
     // `files[]` as browsers and the original API send it; `files` and `file` as well.
     files: &["files[]", "files", "file"],
 };
@@ -51,6 +60,7 @@ async fn create(
         title: form.text("title").map(String::from),
         template: form.text("template").map(String::from),
         notes: form.text("notes").map(String::from),
+        formats: ReportParams::parse_formats(form.text("formats").unwrap_or(""))?,
     }
     .apply(&mut submission.params);
     let job = state.engine.submit(submission).await?;

@@ -1,0 +1,384 @@
+//! The documents read back with the tools a person would use: poppler (pdftotext,
+//! pdffonts, pdfinfo, pdftoppm) for the PDF, python-docx for the Word file, Python's
+//! HTML parser for the page. What they made is kept under
+//! `target/test-output/report-documents/unit/`. The chart is a real matplotlib PNG.
+
+use super::model::Document;
+use super::text::{Fonts, lines};
+use super::*;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn python() -> PathBuf {
+    std::env::var_os("OFFICE_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join(".venv/bin/python"))
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn kept(case: &str) -> PathBuf {
+    let dir = repo()
+        .join("target/test-output/report-documents/unit")
+        .join(case);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn renderer() -> Renderer {
+    Renderer::new(&ReportSettings::default(), &python())
+}
+
+/// A chart as the report programs draw it.
+fn chart(dir: &Path) {
+    let script = "import sys, matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n\
+                  fig, ax = plt.subplots(figsize=(12, 6.75))\nax.bar(['a', 'b', 'c'], [3, 1, 2])\n\
+                  fig.savefig(sys.argv[1], dpi=100)\n";
+    let out = Command::new(python())
+        .arg("-c")
+        .arg(script)
+        .arg(dir.join("chart_1.png"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn tool(program: &str, args: &[&str]) -> String {
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{program} is needed (poppler-utils, see .ci/run): {e}"));
+    assert!(
+        out.status.success(),
+        "{program}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn squeeze(text: &str) -> String {
+    text.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// Every line of the report's own text shows up, in order, in `text`.
+fn assert_in_order(doc: &Document, text: &str, what: &str) {
+    let hay = squeeze(text);
+    let mut at = 0;
+    for line in doc.text().lines() {
+        let needle = squeeze(line);
+        match hay[at..].find(&needle) {
+            Some(i) => at += i + needle.len(),
+            None => panic!("{what}: {line:?} missing or out of order in:\n{text}"),
+        }
+    }
+}
+
+fn render_one(md: &str, dir: &Path, format: ReportFormat, paper: Paper) -> Vec<u8> {
+    let mut r = renderer();
+    r.paper = paper;
+    let (_, made) = r.render(md, dir, &[format], "the request").remove(0);
+    made.unwrap()
+}
+
+/// Writes the PDF, renders its first page, returns (text, fonts, info).
+fn read_pdf(pdf: &[u8], case: &str) -> (String, String, String) {
+    let dir = kept(case);
+    let path = dir.join("report.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let p = path.to_str().unwrap();
+    let first = dir.join("page-1");
+    tool(
+        "pdftoppm",
+        &[
+            "-png",
+            "-r",
+            "60",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-singlefile",
+            p,
+            first.to_str().unwrap(),
+        ],
+    );
+    assert!(dir.join("page-1.png").exists());
+    // Layout mode keeps a table's rows on their lines; page footers (`2 / 3`) are left
+    // out, so that a paragraph running over a page break reads whole.
+    // pdftotext marks right-to-left lines with bidi controls (U+202A..U+202E); they are
+    // no part of the text.
+    let text: String = tool("pdftotext", &["-layout", "-enc", "UTF-8", p, "-"])
+        .chars()
+        .filter(|c| !matches!(*c as u32, 0x200E | 0x200F | 0x202A..=0x202E | 0x2066..=0x2069))
+        .collect();
+    let footer = |l: &str| {
+        let parts: Vec<&str> = l.trim().split('/').map(str::trim).collect();
+        parts.len() == 2
+            && parts
+                .iter()
+                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+    };
+    let footers = text.lines().filter(|l| footer(l)).count();
+    let body: Vec<&str> = text.lines().filter(|l| !footer(l)).collect();
+    (
+        format!("{}\nfooters: {footers}", body.join("\n")),
+        tool("pdffonts", &[p]),
+        tool("pdfinfo", &[p]),
+    )
+}
+
+fn long_report() -> String {
+    let mut md = String::from("# Quarterly review\n\n");
+    for s in 1..=5 {
+        md.push_str(&format!(
+            "## Section {s}\n\nThis section says something about part {s} of the data, \
+             long enough to wrap over more than one line of the page at this size of text.\n\n"
+        ));
+    }
+    md.push_str("> A note from the team.\n> On two lines.\n\n- first point\n- second point\n\n");
+    md.push_str("| Region | Sales | Share |\n|---|---:|---:|\n");
+    for r in 1..=60 {
+        md.push_str(&format!("| Region {r} | {} | {}.5 |\n", r * 100, r % 10));
+    }
+    md.push_str("\n![Chart for sales.csv](chart_1.png)\n\n## Conclusion\n\nDone.\n");
+    md
+}
+
+#[test]
+fn the_pdf_has_the_text_page_numbers_contents_and_embedded_fonts() {
+    let tmp = tempfile::tempdir().unwrap();
+    chart(tmp.path());
+    let md = long_report();
+    let pdf = render_one(&md, tmp.path(), ReportFormat::Pdf, Paper::A4);
+    let (text, fonts, info) = read_pdf(&pdf, "long");
+    let doc = Document::parse(&md);
+    // Contents first (6 sections), then the report.
+    let contents = text.find("Contents").expect("a table of contents");
+    assert!(contents < text.find("This section says").unwrap());
+    assert!(text.find("Quarterly review").unwrap() < contents);
+    assert_in_order(&doc, &text, "report.pdf");
+    let pages: usize = info
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(pages >= 2, "{info}");
+    assert!(info.contains("A4"), "{info}");
+    assert!(info.contains("Quarterly review"), "{info}");
+    assert!(text.ends_with(&format!("footers: {pages}")), "{text}");
+    // The table's header row is repeated on the page the table continues on.
+    assert!(text.matches("Region").count() > 61, "{text}");
+    for line in fonts.lines().skip(2) {
+        assert!(line.contains(" yes "), "not embedded: {fonts}");
+    }
+    assert!(fonts.contains("DejaVuSans"), "{fonts}");
+    // An image was drawn (pdfimages would list it; its size is the chart's).
+    assert!(pdf.len() > 20_000);
+
+    let letter = render_one(&md, tmp.path(), ReportFormat::Pdf, Paper::Letter);
+    let (_, _, info) = read_pdf(&letter, "long-letter");
+    assert!(info.contains("612 x 792"), "{info}");
+}
+
+#[test]
+fn every_script_is_drawn_with_real_glyphs_and_arabic_is_shaped() {
+    let fonts = Fonts::load(&renderer().font_dirs).unwrap();
+    for text in [
+        "Sales review",
+        "Продажи за год",
+        "Πωλήσεις",
+        "דוח מכירות",
+        "تقرير المبيعات",
+        "上半年销售报告",
+        "売上レポート",
+        "매출 보고서",
+    ] {
+        for c in text.chars().filter(|c| !c.is_whitespace()) {
+            assert!(fonts.covers(c), "no glyph for {c:?}");
+        }
+        let span = model::Span {
+            text: text.into(),
+            style: Default::default(),
+            link: None,
+        };
+        let laid = lines(&fonts, &[span], 10.0, 400.0, false);
+        assert_eq!(laid.len(), 1);
+        for run in &laid[0].runs {
+            assert!(
+                run.glyphs.iter().all(|g| g.glyph_id.to_u32() != 0),
+                "tofu in {text:?}"
+            );
+        }
+    }
+    // Joined Arabic letters are other glyphs than the same letters alone.
+    let glyphs = |text: &str| -> Vec<u32> {
+        let span = model::Span {
+            text: text.into(),
+            style: Default::default(),
+            link: None,
+        };
+        lines(&fonts, &[span], 10.0, 400.0, false)[0]
+            .runs
+            .iter()
+            .flat_map(|r| r.glyphs.iter().map(|g| g.glyph_id.to_u32()))
+            .collect()
+    };
+    let joined = glyphs("سلم");
+    let alone: Vec<u32> = ["س", "ل", "م"].iter().flat_map(|c| glyphs(c)).collect();
+    assert_eq!(joined.len(), 3);
+    assert_ne!(joined, alone);
+    let mut reversed = alone.clone();
+    reversed.reverse();
+    assert_ne!(joined, reversed);
+}
+
+#[test]
+fn a_chinese_report_and_an_arabic_title_extract_in_logical_order() {
+    let tmp = tempfile::tempdir().unwrap();
+    let chinese = "# 上半年销售报告\n\n## 摘要\n\n上半年销售额增长，华北地区最好。\n\n\
+                   > 目标在一月设定。\n\n| 地区 | 销售额 |\n|---|---:|\n| 华北 | 120 |\n";
+    let pdf = render_one(chinese, tmp.path(), ReportFormat::Pdf, Paper::A4);
+    let (text, fonts, _) = read_pdf(&pdf, "chinese");
+    assert_in_order(&Document::parse(chinese), &text, "chinese report.pdf");
+    assert!(text.contains("上半年销售额增长，华北地区最好。"), "{text}");
+    assert!(fonts.contains("NotoSansCJK"), "{fonts}");
+
+    let arabic = "# تقرير المبيعات السنوي\n\n## Summary\n\nThe report covers one file \
+                  with the sales of every region.\n\n> הערה נבדקה בינואר\n\n\
+                  | Region | Sales |\n|---|---:|\n| الشمال | 120 |\n";
+    let pdf = render_one(arabic, tmp.path(), ReportFormat::Pdf, Paper::A4);
+    let (text, fonts, _) = read_pdf(&pdf, "arabic");
+    // (Punctuation at the end of a right-to-left line is where poppler's extraction
+    // guesses differ from the bidi algorithm; the letters and words read in order.)
+    for expected in ["تقرير المبيعات السنوي", "הערה נבדקה בינואר", "الشمال"]
+    {
+        assert!(text.contains(expected), "{expected:?} not in:\n{text}");
+    }
+    assert_in_order(&Document::parse(arabic), &text, "arabic report.pdf");
+    assert!(fonts.contains("DejaVuSans"), "{fonts}");
+}
+
+#[test]
+fn the_word_document_opens_with_python_docx() {
+    let tmp = tempfile::tempdir().unwrap();
+    chart(tmp.path());
+    let md = long_report();
+    let docx = render_one(&md, tmp.path(), ReportFormat::Docx, Paper::A4);
+    let path = kept("long").join("report.docx");
+    std::fs::write(&path, docx).unwrap();
+    let site = repo().join("target/test-python");
+    assert!(
+        site.join("docx").exists(),
+        "python-docx is needed in {} (.ci/run)",
+        site.display()
+    );
+    let script = r#"
+import json, sys, docx
+from docx.oxml.ns import qn
+d = docx.Document(sys.argv[1])
+t = d.tables[0]
+print(json.dumps({
+  "title": d.core_properties.title,
+  "styles": [p.style.name for p in d.paragraphs],
+  "texts": [p.text for p in d.paragraphs],
+  "rows": len(t.rows), "header": [c.text for c in t.rows[0].cells],
+  "repeat": t.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None,
+  "bold": all(r.bold for r in t.rows[0].cells[0].paragraphs[0].runs),
+  "pictures": len(d.inline_shapes),
+  "picture_width": d.inline_shapes[0].width,
+}))
+"#;
+    let out = Command::new(python())
+        .env("PYTHONPATH", &site)
+        .arg("-c")
+        .arg(script)
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(got["title"], "Quarterly review");
+    let styles: Vec<&str> = got["styles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert_eq!(styles[0], "Title");
+    assert_eq!(styles.iter().filter(|s| **s == "Heading 1").count(), 6);
+    assert_eq!(styles.iter().filter(|s| **s == "Quote").count(), 1);
+    assert_eq!(styles.iter().filter(|s| **s == "List Paragraph").count(), 2);
+    assert_eq!(styles.iter().filter(|s| **s == "Caption").count(), 1);
+    assert_eq!(got["rows"], 61);
+    assert_eq!(
+        got["header"],
+        serde_json::json!(["Region", "Sales", "Share"])
+    );
+    assert_eq!(got["repeat"], true);
+    assert_eq!(got["bold"], true);
+    assert_eq!(got["pictures"], 1);
+    assert!(got["picture_width"].as_u64().unwrap() > 5_000_000);
+    let texts: Vec<&str> = got["texts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert!(
+        texts.contains(&"A note from the team. On two lines."),
+        "{texts:?}"
+    );
+}
+
+#[test]
+fn the_html_page_holds_its_charts_and_tables() {
+    let tmp = tempfile::tempdir().unwrap();
+    chart(tmp.path());
+    let md = long_report();
+    let html = render_one(&md, tmp.path(), ReportFormat::Html, Paper::A4);
+    std::fs::write(kept("long").join("report.html"), &html).unwrap();
+    let html = String::from_utf8(html).unwrap();
+    let png = std::fs::read(tmp.path().join("chart_1.png")).unwrap();
+    assert_eq!(html.matches("<img src=\"data:image/png;base64,").count(), 1);
+    assert!(html.contains("width=\"1200\" height=\"675\""));
+    assert!(html.len() > png.len() * 4 / 3);
+    assert_eq!(html.matches("<table>").count(), 1);
+    assert_eq!(html.matches("<tr>").count(), 61);
+    assert!(html.contains("<th dir=\"auto\">Region</th><th class=\"r\" dir=\"auto\">Sales</th>"));
+    assert!(html.contains("<blockquote"));
+    assert!(html.contains("@media print") && html.contains("size:A4"));
+    assert!(html.contains("name=\"viewport\""));
+    // No path leaves the page: no external reference of any kind.
+    assert!(!html.contains("src=\"chart_1.png\"") && !html.contains("http"));
+}
+
+#[test]
+fn only_plain_png_names_in_the_output_folder_are_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    chart(tmp.path());
+    std::os::unix::fs::symlink(tmp.path().join("chart_1.png"), tmp.path().join("link.png"))
+        .unwrap();
+    std::fs::write(tmp.path().join("fake.png"), b"not a png").unwrap();
+    let md = "# T\n\n![a](chart_1.png)\n\n![b](link.png)\n\n![c](../chart_1.png)\n\n![d](fake.png)\n\n![e](/etc/passwd)\n";
+    let doc = Document::parse(md);
+    let charts = Charts::read(&doc, tmp.path());
+    assert!(charts.get("chart_1.png").is_some());
+    for bad in ["link.png", "../chart_1.png", "fake.png", "/etc/passwd"] {
+        assert!(charts.get(bad).is_none(), "{bad}");
+    }
+}
