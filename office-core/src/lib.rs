@@ -57,6 +57,7 @@ pub(crate) mod profile;
 pub(crate) mod queue;
 pub(crate) mod report;
 pub(crate) mod runner;
+pub(crate) mod startup;
 pub(crate) mod store;
 pub(crate) mod submission;
 pub(crate) mod validate;
@@ -64,7 +65,7 @@ pub(crate) mod worker;
 
 // The engine, its builder and configuration.
 pub use config::{ApiKey, Config, Limits, LlmConfig, SandboxMode, SandboxSettings};
-pub use engine::{Backends, Engine, EngineBuilder, RecoveryReport};
+pub use engine::{Backends, Engine, EngineBuilder, RecoveryReport, RuntimeStatus};
 pub use error::{Error, Result};
 pub use submission::{Submission, Upload};
 pub use worker::WorkerPool;
@@ -73,6 +74,10 @@ pub use worker::WorkerPool;
 pub use job::{
     Artifact, ArtifactKind, ErrorCode, EventBody, InputFile, Job, JobError, JobEvent, JobFilter,
     JobId, JobKind, JobStatus, LogLevel, Stage, StageTiming,
+};
+// Job lists, a page at a time.
+pub use job::{
+    DEFAULT_PAGE_SIZE, JobPage, JobSummary, MAX_PAGE_SIZE, PagePosition, PageQuery, PageRequest,
 };
 pub use kind::report::ReportParams;
 

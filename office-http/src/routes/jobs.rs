@@ -16,16 +16,18 @@ use axum::middleware::{self, Next};
 use axum::response::IntoResponse;
 use axum::response::Response;
 use axum::routing::{MethodRouter, get, post};
-use office_core::{Error, Job, JobFilter, JobId, JobKind, JobStatus};
+use office_core::{Error, Job, JobId, JobKind, JobStatus, MAX_PAGE_SIZE, PageRequest};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-/// `?status=..&limit=..` on list endpoints.
+/// `?status=..&limit=..&cursor=..` on list endpoints. `limit` is text here so that a
+/// bad one is answered with the engine's sentence, not a parser's.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     pub status: Option<String>,
-    pub limit: Option<u32>,
+    pub limit: Option<String>,
+    pub cursor: Option<String>,
 }
 
 /// The shared endpoints for one kind, under `/jobs`.
@@ -140,6 +142,8 @@ pub async fn get_job(state: AppState, kind: JobKind, id: String) -> Result<Json<
     Ok(Json(load(&state, kind, &id).await?))
 }
 
+/// One page of the kind's jobs, newest first, as light items: `{"jobs": [...], "count":
+/// n, "next": cursor | null}` (see `Engine::page`).
 pub async fn list_jobs(
     state: AppState,
     kind: JobKind,
@@ -152,13 +156,26 @@ pub async fn list_jobs(
                 .map_err(|e| ApiError::Core(Error::invalid(e)))?,
         ),
     };
-    let filter = JobFilter {
-        kind: Some(kind),
-        status,
-        limit: query.limit,
+    let limit = match query.limit.as_deref() {
+        None | Some("") => None,
+        Some(text) => Some(text.trim().parse::<u32>().map_err(|_| {
+            Error::invalid(format!(
+                "limit must be a whole number between 1 and {MAX_PAGE_SIZE}; got '{text}'"
+            ))
+        })?),
     };
-    let jobs = state.engine.list(&filter).await?;
-    Ok(Json(json!({ "jobs": jobs, "count": jobs.len() })))
+    let page = state
+        .engine
+        .page(&PageRequest {
+            kind: Some(kind),
+            status,
+            limit,
+            cursor: query.cursor,
+        })
+        .await?;
+    Ok(Json(
+        json!({ "jobs": page.jobs, "count": page.jobs.len(), "next": page.next }),
+    ))
 }
 
 pub async fn list_artifacts(
