@@ -45,7 +45,7 @@ async fn lists_come_a_page_at_a_time_with_light_items() {
         store.insert(&job).await.unwrap();
         excel.push(job.id.to_string());
         let other = heavy_job(
-            if i % 2 == 0 {
+            if i.is_multiple_of(2) {
                 JobKind::Report
             } else {
                 JobKind::Analytics

@@ -142,9 +142,9 @@ pub async fn case_page_stable_while_inserting(store: Arc<dyn Store>) {
     let writer = {
         let store = store.clone();
         tokio::spawn(async move {
-            for i in 0..40 {
+            for i in 0..40u32 {
                 // Newer than every job above (`at` is in 2025), and of both kinds.
-                let kind = if i % 2 == 0 {
+                let kind = if i.is_multiple_of(2) {
                     JobKind::Excel
                 } else {
                     JobKind::Report
