@@ -61,6 +61,9 @@ impl TestServer {
         adjust(&mut config);
         let workers = config.workers;
         let engine = Engine::open(config).await.expect("engine opens");
+        // The probe and the warm-up run in the background; the tests that look at health
+        // or time jobs expect them done, as they were when `open` waited for them.
+        engine.started().await;
         let pool = engine
             .start_workers_recovered(workers)
             .await

@@ -9,8 +9,9 @@ use crate::error::{Error, Result};
 use crate::events::{EventBus, NotifyingStore, NumberedEvent};
 use crate::execute::Executor;
 use crate::job::{
-    Artifact, ArtifactKind, ErrorCode, EventBody, InputFile, Job, JobError, JobEvent, JobFilter,
-    JobId, JobKind, JobStatus,
+    Artifact, ArtifactKind, Cursor, DEFAULT_PAGE_SIZE, ErrorCode, EventBody, InputFile, Job,
+    JobError, JobEvent, JobFilter, JobId, JobKind, JobPage, JobStatus, MAX_PAGE_SIZE, PagePosition,
+    PageQuery, PageRequest,
 };
 use crate::kind::{CODE_FILE, SUMMARY_FILE};
 use crate::plan::llm::LlmGenerator;
@@ -19,6 +20,8 @@ use crate::plan::{CodeGenerator, GeneratorChoice};
 use crate::profile::{self, FileFormat};
 use crate::queue::{MemoryQueue, Queue, RedisQueue};
 use crate::runner::{PROFILES_KEY, Runner};
+pub use crate::startup::RuntimeStatus;
+use crate::startup::Startup;
 use crate::store::{PostgresStore, SqliteStore, Store};
 pub(crate) use crate::submission::{Submission, Upload};
 use crate::validate::Policy;
@@ -57,10 +60,14 @@ struct Inner {
     workers: Workers,
     /// Bumped each time a job of this process reaches a final status, so waiters wake.
     finished: watch::Sender<u64>,
-    /// The default executor's self-test (`None` for an executor given to the builder).
-    sandbox: Option<Arc<crate::execute::selftest::SelfCheckedExecutor>>,
     /// Wakes readers of job events (`store` tells it of every write).
     events: Arc<EventBus>,
+    /// The runtime probe and the default executor's warm-up, running in the background.
+    startup: Startup,
+    /// Caps the profiles of submitted files running at once on the blocking pool (one
+    /// per core): a burst of large uploads queues here instead of taking every blocking
+    /// thread and core from the requests around it.
+    profiles: Arc<tokio::sync::Semaphore>,
 }
 
 /// Builds an engine; every backend defaults to the embedded one.
@@ -156,12 +163,12 @@ impl EngineBuilder {
             )?) as Arc<dyn CodeGenerator>),
             (None, None) => None,
         };
-        let (executor, sandbox) = match self.executor {
-            Some(e) => (e, None),
-            None => {
-                let checked = crate::execute::default_executor(&config).await?;
-                (checked.clone() as Arc<dyn Executor>, Some(checked))
-            }
+        // The probe and the warm-up take seconds: they run in the background, and a job's
+        // run waits for the warm-up (see `startup`).
+        let (startup, starting) = Startup::begin(&config, self.executor.is_none());
+        let executor = match (self.executor, starting) {
+            (Some(e), _) | (None, Some(e)) => e,
+            (None, None) => unreachable!("Startup::begin warms an executor when none is given"),
         };
         let backends = Backends {
             store: store_name,
@@ -199,8 +206,11 @@ impl EngineBuilder {
                 backends,
                 workers,
                 finished,
-                sandbox,
                 events,
+                startup,
+                profiles: Arc::new(tokio::sync::Semaphore::new(
+                    std::thread::available_parallelism().map_or(2, usize::from),
+                )),
             }),
         })
     }
@@ -262,11 +272,27 @@ impl Engine {
     }
 
     /// Whether the sandbox self-test passed (jobs are refused when it did not).
+    /// `Checking` while the executor warms up and tests itself.
     pub fn sandbox_status(&self) -> crate::execute::selftest::SandboxStatus {
-        match &self.inner.sandbox {
-            Some(checked) => checked.status(),
-            None => crate::execute::selftest::SandboxStatus::NotChecked,
-        }
+        self.inner.startup.sandbox()
+    }
+
+    /// What the probe of the Python runtime found (it runs in the background from
+    /// `build` on).
+    pub fn python_runtime(&self) -> RuntimeStatus {
+        self.inner.startup.python()
+    }
+
+    /// Whether the runtime probe or the executor's warm-up is still running. Jobs are
+    /// accepted meanwhile; they run once the warm-up is done.
+    pub fn is_starting(&self) -> bool {
+        self.inner.startup.is_starting()
+    }
+
+    /// Resolves once the runtime probe and the executor's warm-up are done, whatever
+    /// they found (see `python_runtime` and `sandbox_status`).
+    pub async fn started(&self) {
+        self.inner.startup.started().await
     }
 
     /// The job store it uses.
@@ -354,6 +380,12 @@ impl Engine {
 
         let mut job = Job::new(submission.kind, prompt);
         job.params = submission.params;
+        // A submission dropped half-way (its client went away during a long profile)
+        // leaves no files behind either.
+        let abandoned = RemoveFilesOnDrop {
+            artifacts: Some(self.inner.artifacts.clone()),
+            job: job.id,
+        };
         let stored = match self.store_inputs(&mut job, submission.files).await {
             Ok(()) => self.inner.store.insert(&job).await,
             Err(e) => Err(e),
@@ -363,6 +395,7 @@ impl Engine {
             let _ = self.inner.artifacts.delete_job(job.id).await;
             return Err(e);
         }
+        abandoned.keep();
         self.inner
             .store
             .record(
@@ -399,20 +432,7 @@ impl Engine {
                 .artifacts
                 .put(job.id, &key, file.data.clone())
                 .await?;
-            let profile = match self.inner.artifacts.local_path(job.id, &key) {
-                Some(path) => {
-                    let name = name.clone();
-                    tokio::task::spawn_blocking(move || profile::profile_file(&path, &name)).await?
-                }
-                None => {
-                    // Remote storage: profile a temporary local copy.
-                    let mut tmp = tempfile::NamedTempFile::new()?;
-                    std::io::Write::write_all(&mut tmp, &file.data)?;
-                    let name = name.clone();
-                    tokio::task::spawn_blocking(move || profile::profile_file(tmp.path(), &name))
-                        .await?
-                }
-            };
+            let profile = self.profile_upload(job.id, &key, &name, &file.data).await?;
             // Name the file as the user knows it in the error.
             let profile = profile.map_err(|e| Error::UnreadableFile {
                 file: file.name.clone(),
@@ -431,6 +451,46 @@ impl Engine {
             .artifacts
             .put(job.id, PROFILES_KEY, data.into())
             .await
+    }
+
+    /// Profiles one stored upload on the blocking pool, behind the profile cap. A
+    /// submission dropped while it waits for the cap (its client went away) never
+    /// starts its profile; one already running finishes on its thread, holding its
+    /// permit until then, so the cap stays true.
+    async fn profile_upload(
+        &self,
+        job: JobId,
+        key: &str,
+        name: &str,
+        data: &Bytes,
+    ) -> Result<std::result::Result<profile::FileProfile, profile::ProfileError>> {
+        let permit = self
+            .inner
+            .profiles
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| Error::internal("the profile cap was closed"))?;
+        let name = name.to_string();
+        Ok(match self.inner.artifacts.local_path(job, key) {
+            Some(path) => {
+                tokio::task::spawn_blocking(move || {
+                    let _permit = permit;
+                    profile::profile_file(&path, &name)
+                })
+                .await?
+            }
+            None => {
+                // Remote storage: profile a temporary local copy.
+                let mut tmp = tempfile::NamedTempFile::new()?;
+                std::io::Write::write_all(&mut tmp, data)?;
+                tokio::task::spawn_blocking(move || {
+                    let _permit = permit;
+                    profile::profile_file(tmp.path(), &name)
+                })
+                .await?
+            }
+        })
     }
 
     /// The job `id`; `NotFound` when there is none.
@@ -456,6 +516,54 @@ impl Engine {
         let mut filter = filter.clone();
         filter.limit = Some(filter.limit.unwrap_or(100).clamp(1, 1000));
         self.inner.store.list(&filter).await
+    }
+
+    /// One page of a job list, newest first, as light items (`get` has the whole job).
+    /// `limit` outside 1 to `MAX_PAGE_SIZE`, or a cursor not given out for this same
+    /// list (another kind or status), is `InvalidInput` with a sentence saying so.
+    pub async fn page(&self, request: &PageRequest) -> Result<JobPage> {
+        let limit = request.limit.unwrap_or(DEFAULT_PAGE_SIZE);
+        if !(1..=MAX_PAGE_SIZE).contains(&limit) {
+            return Err(Error::invalid(format!(
+                "limit must be between 1 and {MAX_PAGE_SIZE}; got {limit}"
+            )));
+        }
+        let after = match request.cursor.as_deref() {
+            None | Some("") => None,
+            Some(text) => {
+                let cursor = Cursor::decode(text)?;
+                cursor.check_list(request.kind, request.status)?;
+                Some(cursor.position)
+            }
+        };
+        // One more than asked tells whether a next page exists without a count query.
+        let mut jobs = self
+            .inner
+            .store
+            .page(&PageQuery {
+                kind: request.kind,
+                status: request.status,
+                limit: limit + 1,
+                after,
+            })
+            .await?;
+        let more = jobs.len() > limit as usize;
+        jobs.truncate(limit as usize);
+        let next = match jobs.last() {
+            Some(last) if more => Some(
+                Cursor {
+                    kind: request.kind,
+                    status: request.status,
+                    position: PagePosition {
+                        created_at: last.created_at,
+                        id: last.id,
+                    },
+                }
+                .encode(),
+            ),
+            _ => None,
+        };
+        Ok(JobPage { jobs, next })
     }
 
     /// The job's events in order; `NotFound` when there is no such job.
@@ -599,6 +707,31 @@ impl Engine {
     /// `worker::recover`). Safe to run from every process, at any time.
     pub async fn recover(&self) -> Result<RecoveryReport> {
         crate::worker::recover::recover(&self.inner.workers).await
+    }
+}
+
+/// Removes a submission's files when dropped before `keep` (see `Engine::submit`).
+struct RemoveFilesOnDrop {
+    artifacts: Option<Arc<dyn ArtifactStorage>>,
+    job: JobId,
+}
+
+impl RemoveFilesOnDrop {
+    fn keep(mut self) {
+        self.artifacts = None;
+    }
+}
+
+impl Drop for RemoveFilesOnDrop {
+    fn drop(&mut self) {
+        if let Some(artifacts) = self.artifacts.take()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            let job = self.job;
+            runtime.spawn(async move {
+                let _ = artifacts.delete_job(job).await;
+            });
+        }
     }
 }
 

@@ -10,7 +10,7 @@
 //! wakes it; a lost wake-up (Redis restarting) costs at most `FALLBACK_POLL`.
 
 use crate::error::{Error, Result};
-use crate::job::{EventBody, Job, JobEvent, JobFilter, JobId};
+use crate::job::{EventBody, Job, JobEvent, JobFilter, JobId, JobSummary, PageQuery};
 use crate::store::Store;
 use async_trait::async_trait;
 use futures::stream::{self, BoxStream, StreamExt};
@@ -207,6 +207,10 @@ impl Store for NotifyingStore {
 
     async fn list(&self, filter: &JobFilter) -> Result<Vec<Job>> {
         self.inner.list(filter).await
+    }
+
+    async fn page(&self, query: &PageQuery) -> Result<Vec<JobSummary>> {
+        self.inner.page(query).await
     }
 
     async fn update(&self, job: &Job) -> Result<bool> {

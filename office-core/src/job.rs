@@ -10,7 +10,12 @@ use std::str::FromStr;
 use uuid::Uuid;
 
 mod code;
+mod page;
 pub use code::ErrorCode;
+pub(crate) use page::Cursor;
+pub use page::{
+    DEFAULT_PAGE_SIZE, JobPage, JobSummary, MAX_PAGE_SIZE, PagePosition, PageQuery, PageRequest,
+};
 
 /// A job's id: a UUID v7, so ids sort by creation time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -60,6 +60,7 @@ pub(crate) mod profile;
 pub(crate) mod queue;
 pub(crate) mod report;
 pub(crate) mod runner;
+pub(crate) mod startup;
 pub(crate) mod store;
 pub(crate) mod submission;
 pub(crate) mod validate;
@@ -69,7 +70,7 @@ pub(crate) mod worker;
 pub use config::{
     ApiKey, Config, Limits, LlmConfig, Paper, ReportSettings, SandboxMode, SandboxSettings,
 };
-pub use engine::{Backends, Engine, EngineBuilder, RecoveryReport};
+pub use engine::{Backends, Engine, EngineBuilder, RecoveryReport, RuntimeStatus};
 pub use error::{Error, Result};
 pub use events::NumberedEvent;
 pub use submission::{Submission, Upload};
@@ -79,6 +80,10 @@ pub use worker::WorkerPool;
 pub use job::{
     Artifact, ArtifactKind, ErrorCode, EventBody, InputFile, Job, JobError, JobEvent, JobFilter,
     JobId, JobKind, JobStatus, LogLevel, Stage, StageTiming,
+};
+// Job lists, a page at a time.
+pub use job::{
+    DEFAULT_PAGE_SIZE, JobPage, JobSummary, MAX_PAGE_SIZE, PagePosition, PageQuery, PageRequest,
 };
 pub use kind::report::ReportParams;
 pub use report::render::ReportFormat;

@@ -1,18 +1,20 @@
 //! The JSON bodies the handlers answer with, typed so that the OpenAPI document is
 //! generated from them (`openapi`).
 
-use office_core::{Artifact, Job, JobId, JobStatus, NumberedEvent};
+use office_core::{Artifact, Job, JobId, JobStatus, JobSummary, NumberedEvent};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-/// `GET .../jobs`: the jobs, newest first.
+/// `GET .../jobs`: one page of jobs, newest first, as light items.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct JobList {
-    /// The jobs, newest first.
-    pub jobs: Vec<Job>,
+    /// The jobs, newest first (the whole job is had by id).
+    pub jobs: Vec<JobSummary>,
     /// How many jobs `jobs` holds.
     pub count: usize,
+    /// The `cursor` of the following page; `null` on the last page.
+    pub next: Option<String>,
 }
 
 /// `GET .../jobs/{id}/artifacts`: what the job made so far.

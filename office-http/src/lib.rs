@@ -22,26 +22,19 @@ pub mod routes;
 use axum::Router;
 use office_core::Engine;
 use std::future::Future;
-use std::sync::Arc;
 use tokio::net::TcpListener;
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
     pub engine: Engine,
-    /// The interpreter's version line, or why it cannot run, read once at start for the
-    /// health check.
-    pub python: Arc<Result<String, String>>,
 }
 
 impl AppState {
+    /// Returns at once: the engine probes the runtime in the background, and the health
+    /// check says `starting` until it is done.
     pub fn new(engine: Engine) -> Self {
-        let python =
-            office_core::python_version(&engine.config().python).map_err(|e| e.to_string());
-        AppState {
-            engine,
-            python: Arc::new(python),
-        }
+        AppState { engine }
     }
 }
 

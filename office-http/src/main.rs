@@ -175,13 +175,9 @@ async fn serve(host: Option<String>, port: Option<u16>, no_worker: bool) -> Resu
     let workers = config.workers;
     let engine = Engine::open(config).await?;
     let count = if no_worker { 0 } else { workers };
+    // The runtime probe and the warm-up run in the background (the engine logs what
+    // they find); health says `starting` until then.
     let state = AppState::new(engine.clone());
-    match &*state.python {
-        Ok(version) => tracing::info!(%version, "python runtime"),
-        Err(reason) => {
-            tracing::warn!(%reason, "python runtime unavailable: jobs will fail until it is fixed")
-        }
-    }
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;

@@ -396,6 +396,11 @@ pub(crate) fn status_schema() -> RefOr<Schema> {
     schema_ref::<office_core::JobStatus>().into()
 }
 
+/// Any text, for query parameters.
+pub(crate) fn text() -> Schema {
+    string().into()
+}
+
 /// An integer from `min` up, for query parameters.
 pub(crate) fn integer(min: f64, max: f64) -> Schema {
     ObjectBuilder::new()

@@ -115,8 +115,14 @@ def test_serve_until_ctrl_c(tmp_path: Path) -> None:
         line = proc.stderr.readline()  # type: ignore[union-attr]
         found = re.search(r"http://(\S+)", line)
         assert found, line
-        with urllib.request.urlopen(f"http://{found.group(1)}/api/health", timeout=10) as resp:
-            health = json.load(resp)
+        # Health answers at once, `starting` until the runtime probe and the warm-up end.
+        deadline = time.monotonic() + 60
+        while True:
+            with urllib.request.urlopen(f"http://{found.group(1)}/api/health", timeout=10) as resp:
+                health = json.load(resp)
+            if health["status"] != "starting" or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
         assert health["status"] == "ok" and health["store"] == "sqlite"
         sent = time.monotonic()
         proc.send_signal(signal.SIGINT)

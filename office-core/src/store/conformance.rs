@@ -16,6 +16,9 @@
 //! The calling crate needs `tokio` (with `macros` and `rt-multi-thread`) and office-core's
 //! `test-utils` feature.
 
+mod paging;
+pub use paging::*;
+
 use super::Store;
 use crate::job::ErrorCode;
 use crate::job::{
@@ -603,11 +606,14 @@ macro_rules! store_conformance_tests {
             case_events_keep_their_order,
             case_event_for_unknown_job_fails,
             case_finish_writes_status_and_event_once,
+            case_page_newest_first_in_pages,
         );
         $crate::store_conformance_tests!(@shared $setup;
             case_concurrent_finishers,
             case_concurrent_claims_of_different_jobs,
             case_concurrent_claims_of_one_job,
+            case_page_stable_while_inserting,
+            case_engine_page_cursor_belongs_to_its_list,
         );
     };
     (@by_ref $setup:expr; $($case:ident),+ $(,)?) => {$(

@@ -3,7 +3,7 @@
 
 use super::Store;
 use crate::error::{Error, Result};
-use crate::job::{Job, JobEvent, JobFilter, JobId, JobStatus};
+use crate::job::{Job, JobEvent, JobFilter, JobId, JobStatus, JobSummary, PageQuery};
 use async_trait::async_trait;
 use chrono::Utc;
 use std::cmp::Reverse;
@@ -71,6 +71,24 @@ impl Store for MemoryStore {
         jobs.sort_by_key(|job| Reverse((job.created_at, job.id)));
         let limit = filter.limit.map_or(usize::MAX, |limit| limit as usize);
         Ok(jobs.into_iter().take(limit).cloned().collect())
+    }
+
+    async fn page(&self, query: &PageQuery) -> Result<Vec<JobSummary>> {
+        let state = self.state();
+        let after = query.after.map(|p| (p.created_at, p.id));
+        let mut jobs: Vec<&Job> = state
+            .jobs
+            .values()
+            .filter(|job| query.kind.is_none_or(|kind| job.kind == kind))
+            .filter(|job| query.status.is_none_or(|status| job.status == status))
+            .filter(|job| after.is_none_or(|after| (job.created_at, job.id) < after))
+            .collect();
+        jobs.sort_by_key(|job| Reverse((job.created_at, job.id)));
+        Ok(jobs
+            .into_iter()
+            .take(query.limit as usize)
+            .map(JobSummary::from)
+            .collect())
     }
 
     async fn update(&self, job: &Job) -> Result<bool> {

@@ -6,7 +6,7 @@
 //! never touch a job that is already final, whoever else raced to finish it.
 
 use crate::error::Result;
-use crate::job::{EventBody, Job, JobEvent, JobFilter, JobId};
+use crate::job::{EventBody, Job, JobEvent, JobFilter, JobId, JobSummary, PageQuery};
 use async_trait::async_trait;
 
 /// Where jobs and their events are kept; the one place a job's final status is decided.
@@ -20,6 +20,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// Jobs matching the filter, newest first.
     async fn list(&self, filter: &JobFilter) -> Result<Vec<Job>>;
+
+    /// One page of a job list: at most `query.limit` summaries of the jobs matching its
+    /// kind and status, newest first by `(created_at, id)`, all strictly after
+    /// `query.after` in that order when it is set. Reads no more than the page needs
+    /// (the database stores use an index on `(kind, [status,] created_at, id)`).
+    async fn page(&self, query: &PageQuery) -> Result<Vec<JobSummary>>;
 
     /// Writes every field of `job` unless the stored job is already final. Returns whether
     /// it wrote. This is how a job reaches its final status exactly once: of two writers
@@ -68,6 +74,7 @@ pub trait Store: Send + Sync + 'static {
 }
 
 mod memory;
+mod page;
 mod postgres;
 mod sqlite;
 

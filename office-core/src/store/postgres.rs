@@ -7,9 +7,10 @@
 //! (READ COMMITTED), and `claim` reads the row `FOR UPDATE`.
 
 use super::Store;
+use super::page::{Dialect, SummaryRow, page_sql};
 use super::sqlite::{EmbeddedMigrations, timestamp};
 use crate::error::{Error, Result};
-use crate::job::{Job, JobEvent, JobFilter, JobId, JobStatus};
+use crate::job::{Job, JobEvent, JobFilter, JobId, JobStatus, JobSummary, PageQuery};
 use async_trait::async_trait;
 use chrono::Utc;
 use sqlx::migrate::Migrator;
@@ -19,11 +20,18 @@ use std::str::FromStr;
 use std::time::Duration;
 
 /// The schema, oldest first; embedded because `sqlx::migrate!` needs sqlx's macros.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "jobs",
-    include_str!("../../migrations/postgres/0001_jobs.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "jobs",
+        include_str!("../../migrations/postgres/0001_jobs.sql"),
+    ),
+    (
+        2,
+        "page indexes",
+        include_str!("../../migrations/postgres/0002_page_indexes.sql"),
+    ),
+];
 
 /// Connections each process keeps at most, unless configured otherwise.
 pub(crate) const DEFAULT_POOL_SIZE: u32 = 10;
@@ -179,6 +187,43 @@ impl Store for PostgresStore {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(job_from_row).collect()
+    }
+
+    async fn page(&self, query: &PageQuery) -> Result<Vec<JobSummary>> {
+        let sql = page_sql(Dialect::Postgres, query);
+        let mut statement = sqlx::query(&sql);
+        if let Some(kind) = query.kind {
+            statement = statement.bind(kind.as_str());
+        }
+        if let Some(status) = query.status {
+            statement = statement.bind(status.as_str());
+        }
+        if let Some(after) = query.after {
+            statement = statement
+                .bind(timestamp(after.created_at))
+                .bind(after.id.to_string());
+        }
+        let rows = statement
+            .bind(i64::from(query.limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                SummaryRow {
+                    id: row.try_get("id")?,
+                    kind: row.try_get("kind")?,
+                    status: row.try_get("status")?,
+                    stage: row.try_get("stage")?,
+                    prompt: row.try_get("prompt")?,
+                    created_at: row.try_get("created_at")?,
+                    started_at: row.try_get("started_at")?,
+                    finished_at: row.try_get("finished_at")?,
+                    attempts: i64::from(row.try_get::<i32, _>("attempts")?),
+                    generator: row.try_get("generator")?,
+                }
+                .into_summary()
+            })
+            .collect()
     }
 
     async fn update(&self, job: &Job) -> Result<bool> {

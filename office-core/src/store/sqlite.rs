@@ -5,8 +5,9 @@
 //! are always written by the same statement, so they cannot drift apart.
 
 use super::Store;
+use super::page::{Dialect, SummaryRow, page_sql};
 use crate::error::{Error, Result};
-use crate::job::{Job, JobEvent, JobFilter, JobId, JobStatus};
+use crate::job::{Job, JobEvent, JobFilter, JobId, JobStatus, JobSummary, PageQuery};
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
 use futures::future::BoxFuture;
@@ -23,11 +24,18 @@ use std::time::Duration;
 
 /// The schema, oldest first. Embedded as text because the `sqlx::migrate!` macro would
 /// need sqlx's `macros` feature.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "jobs",
-    include_str!("../../migrations/sqlite/0001_jobs.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "jobs",
+        include_str!("../../migrations/sqlite/0001_jobs.sql"),
+    ),
+    (
+        2,
+        "page indexes",
+        include_str!("../../migrations/sqlite/0002_page_indexes.sql"),
+    ),
+];
 
 /// How long a writer waits for another connection's write lock before giving up. Writes
 /// are single short statements, so reaching this means something is badly stuck.
@@ -228,6 +236,43 @@ impl Store for SqliteStore {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(job_from_row).collect()
+    }
+
+    async fn page(&self, query: &PageQuery) -> Result<Vec<JobSummary>> {
+        let sql = page_sql(Dialect::Sqlite, query);
+        let mut statement = sqlx::query(&sql);
+        if let Some(kind) = query.kind {
+            statement = statement.bind(kind.as_str());
+        }
+        if let Some(status) = query.status {
+            statement = statement.bind(status.as_str());
+        }
+        if let Some(after) = query.after {
+            statement = statement
+                .bind(timestamp(after.created_at))
+                .bind(after.id.to_string());
+        }
+        let rows = statement
+            .bind(i64::from(query.limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                SummaryRow {
+                    id: row.try_get("id")?,
+                    kind: row.try_get("kind")?,
+                    status: row.try_get("status")?,
+                    stage: row.try_get("stage")?,
+                    prompt: row.try_get("prompt")?,
+                    created_at: row.try_get("created_at")?,
+                    started_at: row.try_get("started_at")?,
+                    finished_at: row.try_get("finished_at")?,
+                    attempts: row.try_get("attempts")?,
+                    generator: row.try_get("generator")?,
+                }
+                .into_summary()
+            })
+            .collect()
     }
 
     async fn update(&self, job: &Job) -> Result<bool> {

@@ -19,16 +19,20 @@ use axum::middleware::{self, Next};
 use axum::response::IntoResponse;
 use axum::response::Response;
 use axum::routing::{MethodRouter, delete, get, post};
-use office_core::{Error, Job, JobFilter, JobId, JobKind, JobStatus};
+use office_core::{
+    DEFAULT_PAGE_SIZE, Error, Job, JobId, JobKind, JobStatus, MAX_PAGE_SIZE, PageRequest,
+};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-/// `?status=..&limit=..` on list endpoints.
+/// `?status=..&limit=..&cursor=..` on list endpoints. `limit` is text here so that a
+/// bad one is answered with the engine's sentence, not a parser's.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     pub status: Option<String>,
-    pub limit: Option<u32>,
+    pub limit: Option<String>,
+    pub cursor: Option<String>,
 }
 
 /// The shared endpoints for one kind, under `/jobs`, each with its description.
@@ -62,8 +66,15 @@ pub fn routes(kind: JobKind) -> Api {
             )
             .query_param(
                 "limit",
-                openapi::integer(0.0, u32::MAX as f64),
-                "At most this many jobs (100 by default, at most 1000).",
+                openapi::integer(1.0, f64::from(MAX_PAGE_SIZE)),
+                &format!(
+                    "At most this many jobs ({DEFAULT_PAGE_SIZE} by default, at most {MAX_PAGE_SIZE})."
+                ),
+            )
+            .query_param(
+                "cursor",
+                openapi::text(),
+                "The `next` of the previous page, as it was given out.",
             )
             .json::<bodies::JobList>(200, "The jobs.")
             .errors(&[422]),
@@ -212,11 +223,13 @@ pub async fn get_job(state: AppState, kind: JobKind, id: String) -> Result<Json<
     Ok(Json(load(&state, kind, &id).await?))
 }
 
+/// One page of the kind's jobs, newest first, as light items: `{"jobs": [...], "count":
+/// n, "next": cursor | null}` (see `Engine::page`).
 pub async fn list_jobs(
     state: AppState,
     kind: JobKind,
     query: ListQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<bodies::JobList>, ApiError> {
     let status = match query.status.as_deref() {
         None | Some("") => None,
         Some(s) => Some(
@@ -224,13 +237,28 @@ pub async fn list_jobs(
                 .map_err(|e| ApiError::Core(Error::invalid(e)))?,
         ),
     };
-    let filter = JobFilter {
-        kind: Some(kind),
-        status,
-        limit: query.limit,
+    let limit = match query.limit.as_deref() {
+        None | Some("") => None,
+        Some(text) => Some(text.trim().parse::<u32>().map_err(|_| {
+            Error::invalid(format!(
+                "limit must be a whole number between 1 and {MAX_PAGE_SIZE}; got '{text}'"
+            ))
+        })?),
     };
-    let jobs = state.engine.list(&filter).await?;
-    Ok(Json(json!({ "jobs": jobs, "count": jobs.len() })))
+    let page = state
+        .engine
+        .page(&PageRequest {
+            kind: Some(kind),
+            status,
+            limit,
+            cursor: query.cursor,
+        })
+        .await?;
+    Ok(Json(bodies::JobList {
+        count: page.jobs.len(),
+        jobs: page.jobs,
+        next: page.next,
+    }))
 }
 
 pub async fn list_artifacts(

@@ -13,7 +13,7 @@ use axum::extract::State;
 use axum::http::Method;
 use axum::routing::get;
 use axum::{Json, middleware};
-use office_core::SandboxStatus;
+use office_core::{RuntimeStatus, SandboxStatus};
 use serde_json::{Value, json};
 
 pub fn api_routes(state: &AppState) -> Api {
@@ -39,26 +39,41 @@ pub fn api_routes(state: &AppState) -> Api {
         .merge(protected)
 }
 
+/// `ok`, `starting` while the runtime probe and the executor's warm-up run (jobs are
+/// accepted and wait), or `degraded` with the reason in `python` or `sandbox`.
 async fn health(State(state): State<AppState>) -> Json<Value> {
-    let backends = state.engine.backends();
+    let engine = &state.engine;
+    let backends = engine.backends();
+    let mut degraded = false;
     // Jobs cannot run without the interpreter: say so rather than "ok".
-    let (mut status, python) = match &*state.python {
-        Ok(version) => ("ok", version.clone()),
-        Err(reason) => ("degraded", format!("unavailable: {reason}")),
+    let python = match engine.python_runtime() {
+        RuntimeStatus::Probing => "checking".to_string(),
+        RuntimeStatus::Ready(version) => version,
+        RuntimeStatus::Unavailable(reason) => {
+            degraded = true;
+            format!("unavailable: {reason}")
+        }
     };
     // A sandbox that failed its self-test refuses every job: not "ok" either.
-    let sandbox = match state.engine.sandbox_status() {
+    let sandbox = match engine.sandbox_status() {
         SandboxStatus::NotChecked => "not checked (an executor given by the embedder)".into(),
         SandboxStatus::Checking => "checking".into(),
         SandboxStatus::Holds => "holds".into(),
         SandboxStatus::Refused(why) => {
-            status = "degraded";
+            degraded = true;
             format!("refusing jobs: {why}")
         }
         SandboxStatus::Degraded(why) => {
-            status = "degraded";
+            degraded = true;
             format!("DEGRADED (OFFICE_SANDBOX=degraded): running jobs although {why}")
         }
+    };
+    let status = if degraded {
+        "degraded"
+    } else if engine.is_starting() {
+        "starting"
+    } else {
+        "ok"
     };
     Json(json!({
         "status": status,
