@@ -1,29 +1,35 @@
 """office harness: confines itself, runs one generated program and records how it ended.
 
 Usage:
-    python -I -B -X utf8 harness.py run SPEC     # cold path: one job, then exit
-    python -I -B -X utf8 harness.py zygote       # warm path: a fork server on stdin
+    python -I -B -X utf8 harness.py run SPEC           # cold path: one job, then exit
+    python -I -B -X utf8 harness.py zygote UID GID     # warm path: a fork server on stdin
 
 SPEC is a JSON file written by the engine (see `process.rs`):
 
     {"program": path, "result": path, "cwd": path, "env": {name: value},
      "read": [path], "write": [path], "output": path,
      "sandbox": {"disk": bytes, "uid": n, "gid": n, "degraded": bool},
-     "limits": {"cpu": s, "memory": bytes, "fsize": bytes, "nofile": n, "nproc": n}}
+     "limits": {"cpu": s, "memory": bytes, "fsize": bytes, "nofile": n, "nproc": n},
+     "cgroups": [path of a cgroup.procs file]}
 
-The zygote imports pandas, numpy, openpyxl and matplotlib once, then for each job it
-receives the same SPEC object as one message on its stdin (a SOCK_SEQPACKET unix socket)
-together with two descriptors (the job's stdout and stderr), into one buffer it never
-parses; it hands both to a child it forked before the job arrived, wipes the buffer,
-answers {"pid": n}, waits for the child and answers {"exit_code": n} or {"signal": n}.
+The zygote (UID and GID: the job's identity on a root host) imports pandas, numpy,
+openpyxl and matplotlib once, then for each job it receives the same SPEC object as one
+message on its stdin (a SOCK_SEQPACKET unix socket) together with two descriptors (the
+job's stdout and stderr), into one buffer it never parses; it hands both to a child it
+forked before the job arrived, wipes the buffer, answers {"pid": n}, and once the child
+has written the result answers {"exit_code": n} or {"signal": n}. A message without
+descriptors, {"cgroups": [...]}, is passed to the waiting child as it is: the next job's
+cgroup, joined before the job is known.
 
-Both paths run the same `run_job` (see `Standby` and `Sandbox`): the harness process
-unshares the job's namespaces and forks the job process before the job is known, then
-builds the job's root; the job process (PID 1 there) enters it, drops every
-capability and its uid, and then applies PR_SET_NO_NEW_PRIVS, the limits (soft == hard), an
-audit hook that names forbidden calls, a Landlock ruleset and a seccomp filter. When a layer
-cannot be installed the program does not run (fail closed), unless the spec says
-"degraded" (OFFICE_SANDBOX=degraded), where only the namespaces may be missing, loudly.
+Both paths run the same `run_job` (see `Standby` and `JobRoot`): before the job is known
+the harness process unshares the job's namespaces and forks the job process, which builds
+the job's root in a mount namespace of its own, enters it and empties its bounding set;
+once the job is known the job process (PID 1 there) mounts the job's folders and inputs,
+drops every capability and its uid, and then applies PR_SET_NO_NEW_PRIVS, the limits
+(soft == hard), an audit hook that names forbidden calls, a Landlock ruleset and a seccomp
+filter. When a layer cannot be installed the program does not run (fail closed), unless
+the spec says "degraded" (OFFICE_SANDBOX=degraded), where only the namespaces may be
+missing, loudly.
 
 RESULT is a file this script creates and fills with one JSON object:
 
@@ -147,47 +153,78 @@ def _fs_access(abi):
     return access
 
 
-def install_landlock(read_paths, write_paths):
-    abi = landlock_abi()
-    if abi < 1:
-        raise SandboxError("the kernel has no Landlock (needed to confine file access)")
-    handled_fs = _fs_access(abi)
-    handled_net = NET_BIND_TCP | NET_CONNECT_TCP if abi >= 4 else 0
-    scoped = SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL if abi >= 6 else 0
-    if abi >= 6:
-        attr = struct.pack("=QQQ", handled_fs, handled_net, scoped)
-    elif abi >= 4:
-        attr = struct.pack("=QQ", handled_fs, handled_net)
-    else:
-        attr = struct.pack("=Q", handled_fs)
-    buf = ctypes.create_string_buffer(attr, len(attr))
-    ruleset = _syscall(ctypes.c_long(SYS_LANDLOCK_CREATE_RULESET), buf,
-                       ctypes.c_size_t(len(attr)), ctypes.c_uint32(0))
-    try:
-        read = FS_READ_FILE | FS_READ_DIR
+class LandlockRules:
+    """A Landlock ruleset being filled. The runtime's rules can go in before the job is
+    known (a warm job process does that on standby); the job's own paths go in when it
+    arrives, then `restrict` applies it to this process."""
+
+    def __init__(self):
+        abi = landlock_abi()
+        if abi < 1:
+            raise SandboxError("the kernel has no Landlock (needed to confine file access)")
+        self.abi = abi
+        self.handled_fs = _fs_access(abi)
+        handled_net = NET_BIND_TCP | NET_CONNECT_TCP if abi >= 4 else 0
+        scoped = SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL if abi >= 6 else 0
+        if abi >= 6:
+            attr = struct.pack("=QQQ", self.handled_fs, handled_net, scoped)
+        elif abi >= 4:
+            attr = struct.pack("=QQ", self.handled_fs, handled_net)
+        else:
+            attr = struct.pack("=Q", self.handled_fs)
+        buf = ctypes.create_string_buffer(attr, len(attr))
+        self.fd = _syscall(ctypes.c_long(SYS_LANDLOCK_CREATE_RULESET), buf,
+                           ctypes.c_size_t(len(attr)), ctypes.c_uint32(0))
+
+    def allow(self, paths, writable=False):
+        abi = self.abi
         file_only = FS_READ_FILE | FS_WRITE_FILE | FS_EXECUTE | (FS_TRUNCATE if abi >= 3 else 0)
-        write = handled_fs & ~(FS_EXECUTE | FS_MAKE_CHAR | FS_MAKE_BLOCK | FS_MAKE_FIFO
-                               | FS_MAKE_SOCK | FS_MAKE_SYM | FS_IOCTL_DEV)
-        rules = [(p, read) for p in read_paths] + [(p, write) for p in write_paths]
-        rules.append(("/dev/null", FS_READ_FILE | FS_WRITE_FILE))
-        for path, access in rules:
-            try:
-                fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
-            except OSError:
-                continue  # a place this system does not have
-            try:
-                if not os.path.isdir(path):
-                    access &= file_only
-                rule = ctypes.create_string_buffer(struct.pack("=Qi", access, fd), 12)
-                _syscall(ctypes.c_long(SYS_LANDLOCK_ADD_RULE), ctypes.c_int(ruleset),
-                         ctypes.c_int(LANDLOCK_RULE_PATH_BENEATH), rule, ctypes.c_uint32(0))
-            finally:
-                os.close(fd)
-        _syscall(ctypes.c_long(SYS_LANDLOCK_RESTRICT_SELF), ctypes.c_int(ruleset),
-                 ctypes.c_uint32(0))
+        if writable:
+            access = self.handled_fs & ~(FS_EXECUTE | FS_MAKE_CHAR | FS_MAKE_BLOCK | FS_MAKE_FIFO
+                                         | FS_MAKE_SOCK | FS_MAKE_SYM | FS_IOCTL_DEV)
+        else:
+            access = FS_READ_FILE | FS_READ_DIR
+        for path in paths:
+            self._rule(path, access, file_only)
+
+    def _rule(self, path, access, file_only):
+        try:
+            fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+        except OSError:
+            return  # a place this system does not have
+        try:
+            if not stat_module.S_ISDIR(os.fstat(fd).st_mode):
+                access &= file_only
+            rule = ctypes.create_string_buffer(struct.pack("=Qi", access, fd), 12)
+            _syscall(ctypes.c_long(SYS_LANDLOCK_ADD_RULE), ctypes.c_int(self.fd),
+                     ctypes.c_int(LANDLOCK_RULE_PATH_BENEATH), rule, ctypes.c_uint32(0))
+        finally:
+            os.close(fd)
+
+    def restrict(self):
+        try:
+            self._rule("/dev/null", FS_READ_FILE | FS_WRITE_FILE, FS_READ_FILE | FS_WRITE_FILE)
+            _syscall(ctypes.c_long(SYS_LANDLOCK_RESTRICT_SELF), ctypes.c_int(self.fd),
+                     ctypes.c_uint32(0))
+        finally:
+            self.close()
+        return self.abi
+
+    def close(self):
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+def install_landlock(read_paths, write_paths, rules=None):
+    """`rules` may already hold some of the read rules (see `LandlockRules`)."""
+    rules = rules if rules is not None else LandlockRules()
+    try:
+        rules.allow(read_paths)
+        rules.allow(write_paths, writable=True)
+        return rules.restrict()
     finally:
-        os.close(ruleset)
-    return abi
+        rules.close()
 
 
 # ---------------------------------------------------------------------------------------
@@ -353,10 +390,16 @@ def seccomp_program():
     return b"".join(out)
 
 
+_seccomp_filter = []
+
+
 def install_seccomp():
     if platform.machine() != "x86_64" or sys.maxsize < 2**32:
         raise SandboxError("the seccomp filter is written for x86_64 only")
-    program = seccomp_program()
+    # The same for every job: a warm interpreter builds it once, before it forks.
+    if not _seccomp_filter:
+        _seccomp_filter.append(seccomp_program())
+    program = _seccomp_filter[0]
     count = len(program) // 8
     buf = ctypes.create_string_buffer(program, len(program))
     fprog = struct.pack("=HxxxxxxQ", count, ctypes.addressof(buf))
@@ -421,17 +464,20 @@ def runtime_read_paths(with_system=True):
     return list(_runtime_paths) + list(SYSTEM_READ) + ["/proc/self"]
 
 
-def confine(spec):
+def confine(spec, rules=None):
     """The layers inside the job's namespaces, in an order where each still can be
-    installed (privilege is already gone)."""
+    installed (privilege is already gone). `rules`: a Landlock ruleset that already holds
+    the runtime's read rules (made on standby), or None."""
     if _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         raise SandboxError("PR_SET_NO_NEW_PRIVS failed")
     apply_limits(spec.get("limits") or {})
     sys.addaudithook(_audit)
-    read = runtime_read_paths() + list(spec.get("read") or [])
+    read = list(spec.get("read") or [])
+    if rules is None:
+        read = runtime_read_paths() + read
     # The job's /tmp is private but not writable: the host paths of the job's folders
     # (mount points) may lie under it. TMPDIR is in the work folder.
-    install_landlock(read, list(spec.get("write") or []))
+    install_landlock(read, list(spec.get("write") or []), rules)
     install_seccomp()
 
 
@@ -441,14 +487,17 @@ def confine(spec):
 # The harness process (the "keeper", outside the PID namespace the job gets) unshares the
 # user (when the server is not root), mount, PID, IPC, UTS and network namespaces and forks
 # the job process, PID 1 of the new PID namespace, before it knows the job (`Standby`: on
-# the warm path that is done while the zygote waits, off the job's way). Once the job
-# arrives the keeper moves both into the job's cgroup, builds the job's root from read-only
-# bind mounts and one size-limited tmpfs, and sends the job process its job. The job
-# process makes its cgroup namespace, mounts a fresh /proc, pivots into the root, drops
-# every capability and its uid, and only then confines
-# itself further (limits, Landlock, seccomp) and runs the program. Once it has ended the
-# keeper copies the regular files it left in its output folder to the host's (no links,
-# size-capped), checks its report against how it ended, and writes the result.
+# the warm path that is done while the zygote waits, off the job's way). The job process
+# then makes a mount namespace of its own, builds the job's root there from read-only bind
+# mounts and one size-limited tmpfs, mounts a fresh /proc, pivots into the root and detaches
+# the host's, and waits. Once the job arrives the keeper moves both into the job's cgroup
+# (the warm path did that on standby too) and sends the job process its job with its inputs
+# as detached read-only mounts. The job process makes its cgroup namespace, mounts its
+# folders and inputs, makes the root read-only, drops every capability and its uid, and
+# only then confines itself further (limits, Landlock, seccomp) and runs the program. Once
+# it has ended the keeper copies the regular files it left in its output folder to the
+# host's (no links, size-capped), checks its report against how it ended, and writes the
+# result; the namespaces go when the keeper exits, after that.
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWCGROUP = 0x02000000
@@ -470,6 +519,20 @@ MS_PRIVATE = 1 << 18
 MS_RELATIME = 1 << 21
 MNT_DETACH = 2
 SYS_PIVOT_ROOT = 155
+SYS_OPEN_TREE = 428
+SYS_MOVE_MOUNT = 429
+SYS_MOUNT_SETATTR = 442
+AT_FDCWD = -100
+AT_EMPTY_PATH = 0x1000
+OPEN_TREE_CLONE = 1
+OPEN_TREE_CLOEXEC = os.O_CLOEXEC
+MOVE_MOUNT_F_EMPTY_PATH = 0x04
+MOUNT_ATTR_RDONLY = 0x1
+MOUNT_ATTR_NOSUID = 0x2
+MOUNT_ATTR_NODEV = 0x4
+# Descriptors sent in one message (the kernel takes at most 253).
+MAX_FDS_PER_MESSAGE = 200
+JOB_INODES = 100000
 SYS_CAPSET = 126
 PR_SET_PDEATHSIG = 1
 PR_CAPBSET_DROP = 24
@@ -539,6 +602,39 @@ def _bind(source, target, read_only=True, device=False):
     _mount(None, target, None, flags)
 
 
+class _MountAttr(ctypes.Structure):
+    _fields_ = [("attr_set", ctypes.c_uint64), ("attr_clr", ctypes.c_uint64),
+                ("propagation", ctypes.c_uint64), ("userns_fd", ctypes.c_uint64)]
+
+
+def _clone_tree(path, attributes=0):
+    """`path` as a detached bind mount (open_tree), with `attributes` added: a descriptor
+    another mount namespace can attach (`_attach`). Added attributes never loosen it."""
+    fd = _syscall(ctypes.c_long(SYS_OPEN_TREE), ctypes.c_int(AT_FDCWD), os.fsencode(path),
+                  ctypes.c_uint(OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC))
+    try:
+        if attributes:
+            attr = _MountAttr(attributes, 0, 0, 0)
+            _syscall(ctypes.c_long(SYS_MOUNT_SETATTR), ctypes.c_int(fd), b"",
+                     ctypes.c_uint(AT_EMPTY_PATH), ctypes.byref(attr),
+                     ctypes.c_size_t(ctypes.sizeof(attr)))
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _attach(fd, target):
+    """Mounts the detached mount `fd` on `target` (move_mount), and closes it."""
+    try:
+        _syscall(ctypes.c_long(SYS_MOVE_MOUNT), ctypes.c_int(fd), b"", ctypes.c_int(AT_FDCWD),
+                 os.fsencode(target), ctypes.c_uint(MOVE_MOUNT_F_EMPTY_PATH))
+    except OSError as exc:
+        raise SandboxError("mounting the job's %s: %s" % (target, exc.strerror)) from None
+    finally:
+        os.close(fd)
+
+
 def _place(root, path, is_dir):
     """Makes `path` (absolute) exist inside `root` as a mount point."""
     target = root + path
@@ -588,13 +684,20 @@ def new_namespaces():
 
 
 class Standby:
-    """A keeper's job process, forked into new namespaces before the job is known (the
-    fork of a warm interpreter and the namespaces cost milliseconds a job need not wait
-    for): PID 1 of its PID namespace, waiting on a socket for the job. It was forked from
-    a process that never saw a job, so it holds nothing of one until it is sent its own."""
+    """A keeper's job process, forked into new namespaces before the job is known: PID 1
+    of its PID namespace, in a mount namespace of its own where it has already built and
+    entered the job's root (`JobRoot`), waiting on a socket for the job. Everything that
+    does not depend on the job (the namespaces, the fork, the root's mounts, detaching the
+    host's root, the bounding set, the runtime's Landlock rules, and on the warm path the
+    job's cgroup) is done here, off the job's way. It was forked from a process that never
+    saw a job, so it holds nothing of one until it is sent its own.
 
-    def __init__(self):
+    The keeper keeps the job process's mount namespace open (`entered`), so that tearing
+    it down is left to the keeper's exit, after the result is out."""
+
+    def __init__(self, box, close_in_child=()):
         self.error = None
+        self.cgroups = []
         try:
             new_namespaces()
         except BaseException as exc:
@@ -607,19 +710,54 @@ class Standby:
         sys.stderr.flush()
         self.pid = os.fork()
         if self.pid == 0:
-            for fd in (self.report_r, self.ready_r, self.alive_w):
+            for fd in (self.report_r, self.ready_r, self.alive_w, *close_in_child):
                 os.close(fd)
             self.channel.close()
-            _job_process(theirs, report_w, ready_w, alive_r)
+            _job_process(theirs, report_w, ready_w, alive_r,
+                         box if self.error is None else None)
         for fd in (report_w, ready_w, alive_r):
             os.close(fd)
         theirs.close()
+        self.box = box
+        self.in_root = None
 
-    def start(self, spec, source, confined):
-        """Hands the job to the job process, with this process's stdout and stderr."""
-        payload = json.dumps({"spec": spec, "source": source, "confined": confined})
+    def join_cgroups(self, procs_files):
+        """Moves this process and the job process into the job's cgroups (one per
+        hierarchy); those already joined on standby are skipped."""
+        for procs in procs_files:
+            if procs in self.cgroups:
+                continue
+            for pid in (os.getpid(), self.pid):
+                with open(procs, "w") as f:
+                    f.write(str(pid))
+            self.cgroups.append(procs)
+
+    def entered(self):
+        """Waits until the job process is in its root: (the job's output folder, its mount
+        namespace), both descriptors this process keeps. Raises what stopped it; a
+        `RootError` once it can no longer run anything."""
+        if self.in_root is None:
+            message, fds, _, _ = socket.recv_fds(self.channel, 4096, 2)
+            if message[:1] == b"s" and len(fds) == 2:
+                self.in_root = tuple(fds)
+            else:
+                for fd in fds:
+                    os.close(fd)
+                text = message[1:].decode("utf-8", "replace") or (
+                    "the job process ended before it entered the job's root")
+                raise (SandboxError if message[:1] == b"e" else RootError)(text)
+        return self.in_root
+
+    def start(self, spec, source, confined, mounts=()):
+        """Hands the job to the job process, with this process's stdout and stderr and
+        `mounts`, [(path, descriptor)]: the job's inputs as detached read-only mounts."""
+        payload = json.dumps({"spec": spec, "source": source, "confined": confined,
+                              "mounts": [path for path, _ in mounts]})
         try:
             socket.send_fds(self.channel, [b"j"], [1, 2])
+            fds = [fd for _, fd in mounts]
+            for i in range(0, len(fds), MAX_FDS_PER_MESSAGE):
+                socket.send_fds(self.channel, [b"m"], fds[i:i + MAX_FDS_PER_MESSAGE])
             self.channel.sendall(payload.encode("utf-8"))
         finally:
             self.channel.close()
@@ -635,43 +773,49 @@ class Standby:
             pass
 
 
-class Sandbox:
-    """One job's namespaces and root. Built by the keeper (`enter`), entered by the job
-    process (`become_job`)."""
+class RootError(SandboxError):
+    """The job process failed after it entered the job's root: it cannot run a program
+    even without a sandbox."""
 
-    def __init__(self, spec):
-        box = spec.get("sandbox") or {}
-        self.run_dir = os.path.dirname(spec["result"])
-        self.root = os.path.join(self.run_dir, "root")
-        self.job = os.path.join(self.run_dir, "job")
-        self.output = spec["output"]
-        self.work = spec["cwd"]
-        self.inputs = list(spec.get("read") or [])
-        self.disk = int(box.get("disk") or (1 << 30))
+
+class JobRoot:
+    """Where and as whom a job's root is built, known before the job: the folders the root
+    and the job's tmpfs are mounted on (in the job process's own mount namespace, so the
+    same folders serve every keeper), the job's uid and gid, and the tmpfs's size."""
+
+    def __init__(self, root, job, uid=65534, gid=65534, disk=1 << 30):
+        self.root, self.job = root, job
         self.host_root = os.geteuid() == 0
         if self.host_root:
-            self.uid, self.gid = int(box.get("uid", 65534)), int(box.get("gid", 65534))
+            self.uid, self.gid = int(uid), int(gid)
         else:
             self.uid = self.gid = INSIDE_ID
+        self.disk = max(int(disk), 1 << 20)
         try:
             with open("/proc/sys/kernel/cap_last_cap") as f:
                 self.cap_last = int(f.read())
         except (OSError, ValueError):
             self.cap_last = 63
 
-    def enter(self):
-        """In the keeper, inside the namespaces `Standby` made: the job's root (not yet
-        entered)."""
-        # The folders of the job's view are made here, whatever the server's umask (077
-        # would leave the job's uid unable to walk to its own work folder); the host's
-        # files keep it: it is restored before anything is copied out.
+    @classmethod
+    def for_spec(cls, spec):
+        """The cold path's: in the run's private folder, from the spec."""
+        box = spec.get("sandbox") or {}
+        run_dir = os.path.dirname(spec["result"])
+        return cls(os.path.join(run_dir, "root"), os.path.join(run_dir, "job"),
+                   box.get("uid", 65534), box.get("gid", 65534), box.get("disk") or (1 << 30))
+
+    def build(self):
+        """The job's root, not yet entered, and the job's tmpfs: everything but the job's
+        own folders and inputs. The folders are made whatever the server's umask (077
+        would leave the job's uid unable to walk to its own work folder)."""
         umask = os.umask(0o022)
         try:
-            self._build_root()
+            self._build()
         finally:
             os.umask(umask)
 
-    def _build_root(self):
+    def _build(self):
         root, job = self.root, self.job
         os.makedirs(root, exist_ok=True)
         os.makedirs(job, exist_ok=True)
@@ -680,7 +824,7 @@ class Sandbox:
         # files included.
         _mount("tmpfs", job, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
                "size=%d,nr_inodes=%d,mode=0700,uid=%d,gid=%d"
-               % (max(self.disk, 1 << 20), 100000, self.uid, self.gid))
+               % (self.disk, JOB_INODES, self.uid, self.gid))
         for sub in ("out", "work", "work/tmp", "work/.mpl", "tmp"):
             path = os.path.join(job, sub)
             os.mkdir(path, 0o700)
@@ -713,63 +857,57 @@ class Sandbox:
                              ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
             os.symlink(target, root + "/dev/" + name)
         os.makedirs(root + "/proc")
-        _bind(job + "/out", _place(root, self.output, True), read_only=False)
-        _bind(job + "/work", _place(root, self.work, True), read_only=False)
-        # Inputs last: one may lie under the output or work folder.
-        for index, path in enumerate(self.inputs):
-            if os.path.isfile(path):
-                _bind(self._readable(path, index), _place(root, path, False))
-        _mount(None, root, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
 
-    def _readable(self, path, index):
-        """`path`, or when the job's uid could not read it (a root server whose umask
-        stored it 0600) a copy the job owns, mode 0400, in the run folder (0700, the
-        server's: no one else on the host reaches it). The host's file keeps its mode."""
-        st = os.stat(path)
-        if not self.host_root or _may_read(st, self.uid, self.gid):
-            return path
-        folder = os.path.join(self.run_dir, "inputs")
-        os.makedirs(folder, 0o700, exist_ok=True)
-        copy = os.path.join(folder, str(index))
-        # Followed like the bind mount it replaces; the keeper checked it is a file.
-        src = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-        try:
-            dst = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o400)
-            try:
-                left = os.fstat(src).st_size
-                while left > 0:
-                    n = os.sendfile(dst, src, None, min(left, 1 << 24))
-                    if n <= 0:
-                        break
-                    left -= n
-                os.fchown(dst, self.uid, self.gid)
-            finally:
-                os.close(dst)
-        finally:
-            os.close(src)
-        return copy
-
-    def job_output_fd(self):
-        """The keeper's handle on the job's output folder (the tmpfs), for copying out."""
-        return os.open(os.path.join(self.job, "out"), os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-
-    def become_job(self):
-        """In the job process (PID 1 of the new namespace): its /proc, its root, no
-        privilege."""
+    def enter(self):
+        """In the job process, on standby: its own mount namespace with the root built in
+        it, its /proc, the root entered (pivot_root, the host's root detached) and the
+        bounding set emptied. Returns (the job's output and work folders as detached
+        mounts, the keeper's handle on the output folder, this mount namespace)."""
+        _check(_libc.unshare(CLONE_NEWNS), "unshare (the job's mount namespace)")
+        _mount(None, "/", None, MS_REC | MS_PRIVATE)
+        self.build()
+        trees = (_clone_tree(self.job + "/out"), _clone_tree(self.job + "/work"))
+        output = os.open(self.job + "/out", os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        namespace = os.open("/proc/self/ns/mnt", os.O_RDONLY | os.O_CLOEXEC)
         root = self.root
         _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
         os.chdir(root)
         _check(_libc.syscall(ctypes.c_long(SYS_PIVOT_ROOT), b".", b"."), "pivot_root")
         _check(_libc.umount2(b".", MNT_DETACH), "detaching the host's root")
         os.chdir("/")
-        self.drop_privilege()
+        self.drop_bounding_set()
+        return trees, output, namespace
 
-    def drop_privilege(self):
+    def place_job(self, spec, trees, mounts):
+        """In the job process, inside the root, once the job is known: its output and work
+        folders (the tmpfs's, `trees`) and its inputs (`mounts`, from the keeper) at their
+        paths, then the root made read-only."""
+        disk = max(int((spec.get("sandbox") or {}).get("disk") or (1 << 30)), 1 << 20)
+        umask = os.umask(0o022)
+        try:
+            _attach(trees[0], _place("", spec["output"], True))
+            _attach(trees[1], _place("", spec["cwd"], True))
+            if disk != self.disk:
+                # The tmpfs was made on standby with the usual quota: this job's instead.
+                _mount(None, spec["output"], None, MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                       "size=%d" % disk)
+            # Inputs last: one may lie under the output or work folder.
+            for path, fd in mounts:
+                _attach(fd, _place("", path, False))
+        finally:
+            os.umask(umask)
+        _mount(None, "/", None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+    def drop_bounding_set(self):
+        """What can go before the job: the bounding and ambient sets, and the securebits
+        (the effective set, needed for the job's mounts, stays until `drop_privilege`)."""
         for cap in range(self.cap_last + 1):
             _check(_libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0), "dropping capability %d" % cap)
         _check(_libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0),
                "clearing the ambient capabilities")
         _check(_libc.prctl(PR_SET_SECUREBITS, SECUREBITS_LOCKED, 0, 0, 0), "locking securebits")
+
+    def drop_privilege(self):
         if self.host_root:
             os.setgroups([])
             os.setresgid(self.gid, self.gid, self.gid)
@@ -784,6 +922,52 @@ class Sandbox:
                 raise SandboxError("the job process still has capabilities (%s)" % key)
         if os.getuid() == 0 or os.geteuid() == 0 or 0 in os.getresuid():
             raise SandboxError("the job process still runs as root")
+
+
+def input_mounts(spec, run_dir, box):
+    """In the keeper, once the job is known: each input file as a detached, read-only
+    mount for the job process to attach, [(path, descriptor)]."""
+    mounts = []
+    try:
+        for index, path in enumerate(spec.get("read") or []):
+            if os.path.isfile(path):
+                mounts.append((path, _clone_tree(_readable(path, index, run_dir, box),
+                                                 MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID
+                                                 | MOUNT_ATTR_NODEV)))
+    except BaseException:
+        for _, fd in mounts:
+            os.close(fd)
+        raise
+    return mounts
+
+
+def _readable(path, index, run_dir, box):
+    """`path`, or when the job's uid could not read it (a root server whose umask stored
+    it 0600) a copy the job owns, mode 0400, in the run folder (0700, the server's: no one
+    else on the host reaches it). The host's file keeps its mode."""
+    st = os.stat(path)
+    if not box.host_root or _may_read(st, box.uid, box.gid):
+        return path
+    folder = os.path.join(run_dir, "inputs")
+    os.makedirs(folder, 0o700, exist_ok=True)
+    copy = os.path.join(folder, str(index))
+    # Followed like the bind mount it replaces; the keeper checked it is a file.
+    src = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        dst = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o400)
+        try:
+            left = os.fstat(src).st_size
+            while left > 0:
+                n = os.sendfile(dst, src, None, min(left, 1 << 24))
+                if n <= 0:
+                    break
+                left -= n
+            os.fchown(dst, box.uid, box.gid)
+        finally:
+            os.close(dst)
+    finally:
+        os.close(src)
+    return copy
 
 
 def copy_out(src_fd, dst_fd, budget, file_cap, depth=0, count=None):
@@ -869,10 +1053,12 @@ def prepare_process(spec):
                     cell.cell_contents = False
 
 
-def run_job(spec, standby):
-    """Runs one job in its own namespaces (see `Sandbox`), in the job process `standby`
+def run_job(spec, standby, report_end=None):
+    """Runs one job in its own namespaces (see `Standby`), in the job process `standby`
     made; returns the exit code this process should end with, after writing the result. A
-    job ended by a signal ends this process with the same signal."""
+    job ended by a signal ends this process with the same signal. `report_end(code)`, when
+    given, is told the code as soon as the result is written, before this process tears
+    its namespaces down by exiting."""
     # Opened before anything else, so reporting needs no free file descriptor later;
     # "x" refuses a file or link that is already there. Only this process holds it.
     result_file = open(spec["result"], "x", encoding="utf-8")
@@ -880,38 +1066,40 @@ def run_job(spec, standby):
         with open(spec["program"], encoding="utf-8") as program_file:
             source = program_file.read()
         host_output = os.open(spec["output"], os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-        # The job's cgroup before anything of the job runs: this process and the job's.
-        for procs in spec.get("cgroups") or []:
-            for pid in (os.getpid(), standby.pid):
-                with open(procs, "w") as f:
-                    f.write(str(pid))
+        # The job's cgroup before anything of the job runs: this process and the job's
+        # (a warm keeper usually joined it on standby).
+        standby.join_cgroups(spec.get("cgroups") or [])
     except BaseException as exc:
         standby.abandon()
         return _sandbox_failed(result_file, exc)
     limits = spec.get("limits") or {}
-    sandbox = Sandbox(spec)
+    confined, job_output, mounts, disk = True, None, [], standby.box.disk
     try:
         if standby.error is not None:
             raise standby.error
-        sandbox.enter()
-        job_output = sandbox.job_output_fd()
+        job_output, _ = standby.entered()
+        disk = max(int((spec.get("sandbox") or {}).get("disk") or (1 << 30)), 1 << 20)
+        mounts = input_mounts(spec, os.path.dirname(spec["result"]), standby.box)
     except BaseException as exc:
-        if not (spec.get("sandbox") or {}).get("degraded"):
+        if isinstance(exc, RootError) or not (spec.get("sandbox") or {}).get("degraded"):
             standby.abandon()
             return _sandbox_failed(result_file, exc)
         # Only when the operator asked for it (OFFICE_SANDBOX=degraded), and loudly.
         sys.stderr.write("office: SANDBOX DEGRADED (OFFICE_SANDBOX=degraded): %s; this program "
                          "runs without namespaces, as the server's user\n" % describe(exc))
         sys.stderr.flush()
-        sandbox, job_output = None, None
+        confined, job_output = False, None
     sys.stdout.flush()
     sys.stderr.flush()
     pid, report_r, ready_r, alive_w = (standby.pid, standby.report_r, standby.ready_r,
                                        standby.alive_w)
     try:
-        standby.start(spec, source, sandbox is not None)
+        standby.start(spec, source, confined, mounts)
     except OSError:
         pass  # the job process is gone: how it ended is reported below
+    finally:
+        for _, fd in mounts:
+            os.close(fd)
     # The job process says "confined" on one pipe, then reports on the other; the report
     # is read while it runs, so it can never block on a full pipe.
     ready = os.read(ready_r, 1) == b"1"
@@ -922,7 +1110,7 @@ def run_job(spec, standby):
     code = os.waitstatus_to_exitcode(status)
     if ready and job_output is not None:
         try:
-            copy_out(job_output, host_output, sandbox.disk, int(limits.get("fsize") or sandbox.disk))
+            copy_out(job_output, host_output, disk, int(limits.get("fsize") or disk))
         except OSError:
             pass
     result = _checked_report(report, ready, code)
@@ -930,6 +1118,8 @@ def run_job(spec, standby):
         result_file.write(_dumps(result))
     result_file.close()
     os.close(alive_w)
+    if report_end is not None:
+        report_end(code)
     if code < 0:
         try:
             signal.signal(-code, signal.SIG_DFL)
@@ -988,8 +1178,8 @@ def _checked_report(raw, ready, code):
 
 
 def _receive_job(channel):
-    """The keeper's message: (spec, source, confined), with the job's stdout and stderr
-    moved onto 1 and 2; None when the keeper gave up."""
+    """The keeper's message: (spec, source, confined, [(input path, detached mount)]), with
+    the job's stdout and stderr moved onto 1 and 2; None when the keeper gave up."""
     first, fds, _, _ = socket.recv_fds(channel, 1, 2)
     if first != b"j" or len(fds) != 2:
         for fd in fds:
@@ -998,7 +1188,16 @@ def _receive_job(channel):
     for target, fd in zip((1, 2), fds):
         os.dup2(fd, target)
         os.close(fd)
-    chunks = []
+    mount_fds, chunks = [], []
+    while True:
+        data, fds, _, _ = socket.recv_fds(channel, 1, MAX_FDS_PER_MESSAGE)
+        if data == b"m":
+            mount_fds.extend(fds)
+            continue
+        for fd in fds:
+            os.close(fd)
+        chunks.append(data)
+        break
     while True:
         data = channel.recv(1 << 16)
         if not data:
@@ -1006,12 +1205,51 @@ def _receive_job(channel):
         chunks.append(data)
     channel.close()
     message = json.loads(b"".join(chunks))
-    return message["spec"], message["source"], bool(message["confined"])
+    mounts = list(zip(message["mounts"], mount_fds))
+    if len(mounts) != len(mount_fds):
+        raise SandboxError("the keeper sent %d input mounts for %d inputs"
+                           % (len(mount_fds), len(message["mounts"])))
+    return message["spec"], message["source"], bool(message["confined"]), mounts
 
 
-def _job_process(channel, report_w, ready_w, alive_r):
-    """PID 1 of the job's namespaces: waits for its job, enters the root, drops privilege,
-    confines itself and runs the program. Never returns."""
+def _standby_in_root(channel, box):
+    """The job process's standby: the job's root entered (`JobRoot.enter`) and the
+    runtime's Landlock rules made. Tells the keeper ("s" with its descriptors, or "e" /
+    "E" and why: "E" once nothing can run here). Returns (trees, rules), or None."""
+    entered = False
+    try:
+        trees, output, namespace = box.enter()
+        entered = True
+        rules = LandlockRules()
+        rules.allow(runtime_read_paths())
+        socket.send_fds(channel, [b"s"], [output, namespace])
+        os.close(output)
+        os.close(namespace)
+        return trees, rules
+    except BaseException as exc:
+        text = clip(describe(exc), 2000).encode("utf-8", "replace")
+        try:
+            channel.sendall((b"E" if entered else b"e") + text)
+        except OSError:
+            pass
+        if entered:
+            os._exit(3)
+        return None
+
+
+def _start_cpu_timer():
+    """A process's first finite RLIMIT_CPU starts its CPU timer, which can take
+    milliseconds: started on standby with a soft limit no job has (the job's own, set by
+    `apply_limits`, only lowers it, which is quick)."""
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    soft = 1 << 31 if hard == resource.RLIM_INFINITY else min(hard, 1 << 31)
+    resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+
+
+def _job_process(channel, report_w, ready_w, alive_r, box):
+    """PID 1 of the job's namespaces: enters the job's root on standby (`box`; None when
+    the keeper has no namespaces), waits for its job, drops privilege, confines itself
+    and runs the program. Never returns."""
     code = 3
     try:
         _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
@@ -1019,22 +1257,32 @@ def _job_process(channel, report_w, ready_w, alive_r):
         if select.select([alive_r], [], [], 0)[0]:
             os._exit(code)
         os.setsid()
+        _start_cpu_timer()
+        prepared = _standby_in_root(channel, box) if box is not None else None
         job = _receive_job(channel)
         if job is None:
             os._exit(code)
-        spec, source, confined = job
+        spec, source, confined, mounts = job
         report = os.fdopen(report_w, "w", encoding="utf-8")
+        rules = None
         try:
             if confined:
+                if prepared is None:
+                    raise SandboxError("the job's root was not made")
+                trees, rules = prepared
                 # The keeper moved this process into the job's cgroup: that is its root now.
                 _check(_libc.unshare(CLONE_NEWCGROUP), "unshare (cgroup namespace)")
+                box.place_job(spec, trees, mounts)
+                box.drop_privilege()
+            else:
+                for _, fd in mounts:
+                    os.close(fd)
             prepare_process(spec)
-            if confined:
-                Sandbox(spec).become_job()
-            os.chdir(spec["cwd"])
-            keep = sorted({0, 1, 2, report_w, ready_w, alive_r})
+            keep = {0, 1, 2, report_w, ready_w, alive_r}
+            if rules is not None:
+                keep.add(rules.fd)
             low = 3
-            for fd in keep:
+            for fd in sorted(keep):
                 if fd >= low:
                     os.closerange(low, fd)
                     low = fd + 1
@@ -1050,7 +1298,7 @@ def _job_process(channel, report_w, ready_w, alive_r):
             if select.select([alive_r], [], [], 0)[0]:
                 os._exit(code)
             os.close(alive_r)
-            confine(spec)
+            confine(spec, rules)
         except BaseException as exc:
             result = failure(exc)
             result["sandbox_error"] = True
@@ -1170,23 +1418,34 @@ def _send(sock, message):
     sock.send(json.dumps(message).encode("utf-8"))
 
 
-def zygote():
+def zygote(argv):
     """Serves jobs one at a time on stdin until the engine closes it. The zygote never reads
-    a job: a child forked before the job arrived waits on a socket of its own; the zygote
-    receives the job's message into one buffer, hands it to that child and wipes it. Only
-    the child parses it, so no later child finds an earlier job's spec in memory, and the
-    fork is not on the job's way."""
+    a job: a keeper forked before the job arrived (with its job process already in the
+    job's root, see `Standby`) waits on a socket of its own; the zygote receives the job's
+    message into one buffer, hands it to that keeper and wipes it. Only the keeper and its
+    job process parse it, so no later child finds an earlier job's spec in memory, and the
+    fork is not on the job's way. A message without descriptors is the engine's standby
+    settings for the waiting keeper (the next job's cgroup: no job data), passed on as it
+    is. The keeper says how the job ended as soon as the result is written; it is reaped,
+    and the next one forked, after that is answered."""
     sock = socket.socket(fileno=0)
     try:
         for name in PRELOAD:
             __import__(name)
+        home = os.getcwd()
+        uid, gid = (int(v) for v in argv[:2]) if len(argv) >= 2 else (65534, 65534)
+        places = [os.path.join(home, "standby", name) for name in ("root", "job")]
+        for place in places:
+            os.makedirs(place, 0o700, exist_ok=True)
+        box = JobRoot(places[0], places[1], uid, gid)
     except BaseException as exc:
         _send(sock, {"error": "cannot import %s" % describe(exc)})
         return 1
     runtime_read_paths()
+    _seccomp_filter.append(seccomp_program())
     buffer = bytearray(1 << 20)
     ancillary = socket.CMSG_SPACE(2 * struct.calcsize("i"))
-    waiting = _prefork(sock)
+    waiting = _prefork(sock, box)
     _send(sock, {"ready": True, "pid": os.getpid()})
     while True:
         try:
@@ -1200,13 +1459,20 @@ def zygote():
             if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
                 usable = len(data) - len(data) % struct.calcsize("i")
                 fds.extend(struct.unpack("%di" % (usable // 4), data[:usable]))
+        pid, channel = waiting
+        if not fds:
+            try:
+                channel.send(memoryview(buffer)[:n])
+            except OSError:
+                pass  # the keeper is gone: the job that follows is answered like any other
+            buffer[:n] = bytes(n)
+            continue
         if len(fds) != 2:
             buffer[:n] = bytes(n)
             for fd in fds:
                 os.close(fd)
             _send(sock, {"error": "a job needs a JSON spec and two descriptors"})
             continue
-        pid, channel = waiting
         try:
             socket.send_fds(channel, [memoryview(buffer)[:n]], fds)
         except OSError:
@@ -1214,16 +1480,32 @@ def zygote():
         buffer[:n] = bytes(n)
         for fd in fds:
             os.close(fd)
-        channel.close()
         _send(sock, {"pid": pid})
-        _, status = os.waitpid(pid, 0)
-        code = os.waitstatus_to_exitcode(status)
-        waiting = _prefork(sock)
+        code, reaped = _keeper_end(channel, pid)
         _send(sock, {"exit_code": code} if code >= 0 else {"signal": -code})
+        channel.close()
+        if not reaped:
+            os.waitpid(pid, 0)
+        waiting = _prefork(sock, box)
 
 
-def _prefork(sock):
-    """A child for the next job, waiting on a socket of its own: (pid, the zygote's end)."""
+def _keeper_end(channel, pid):
+    """How the keeper's job ended: (code, whether the keeper was reaped). The keeper sends
+    its code once the result is written; a keeper that died without saying is reaped."""
+    try:
+        said = channel.recv(64)
+    except OSError:
+        said = b""
+    try:
+        return int(said.decode("ascii")), False
+    except ValueError:
+        _, status = os.waitpid(pid, 0)
+        return os.waitstatus_to_exitcode(status), True
+
+
+def _prefork(sock, box):
+    """A keeper for the next job, waiting on a socket of its own: (pid, the zygote's end).
+    It makes its own session, namespaces and job process at once (see `Standby`)."""
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     sys.stdout.flush()
     sys.stderr.flush()
@@ -1240,30 +1522,52 @@ def _prefork(sock):
             _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
             if os.getppid() != zygote_pid:
                 os._exit(code)
-            standby = Standby()
-            message, fds, _, _ = socket.recv_fds(theirs, 1 << 20, 2)
-            theirs.close()
+            # Its own session and process group (the engine kills the group), no terminal.
+            os.setsid()
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            standby = Standby(box, close_in_child=(theirs.fileno(),))
+            while True:
+                message, fds, _, _ = socket.recv_fds(theirs, 1 << 20, 2)
+                if message and not fds:
+                    _standby_settings(standby, message)
+                    continue
+                break
             if not message or len(fds) != 2:
                 os._exit(code)
-            _child(message, fds, standby)
+            _child(message, fds, standby, theirs)
         finally:
             os._exit(code)
     theirs.close()
     return pid, ours
 
 
-def _child(message, fds, standby):
+def _standby_settings(standby, message):
+    """The engine's settings for the next job, sent before it is known: its cgroups."""
+    try:
+        standby.join_cgroups(json.loads(message).get("cgroups") or [])
+    except (OSError, ValueError, AttributeError):
+        pass  # joined when the job comes (its spec names them too), or refused then
+
+
+def _child(message, fds, standby, channel):
     code = 4
     try:
-        # Its own session and process group (the engine kills the group), no terminal.
-        os.setsid()
-        signal.signal(signal.SIGINT, signal.default_int_handler)
         spec = json.loads(message)
         os.dup2(fds[0], 1)
         os.dup2(fds[1], 2)
         for fd in fds:
             os.close(fd)
-        code = run_job(spec, standby)
+
+        def report_end(code):
+            # The job's streams end here, not when this process has torn down its
+            # namespaces; then the zygote is told.
+            null = os.open("/dev/null", os.O_WRONLY)
+            for target in (1, 2):
+                os.dup2(null, target)
+            os.close(null)
+            channel.send(str(code).encode("ascii"))
+
+        code = run_job(spec, standby, report_end)
     except BaseException:
         _print_traceback()
     finally:
@@ -1274,10 +1578,10 @@ def main(argv):
     if len(argv) == 3 and argv[1] == "run":
         with open(argv[2], encoding="utf-8") as spec_file:
             spec = json.load(spec_file)
-        return run_job(spec, Standby())
-    if len(argv) == 2 and argv[1] == "zygote":
-        return zygote()
-    sys.stderr.write("usage: harness.py run SPEC | harness.py zygote\n")
+        return run_job(spec, Standby(JobRoot.for_spec(spec)))
+    if len(argv) in (2, 4) and argv[1] == "zygote":
+        return zygote(argv[2:])
+    sys.stderr.write("usage: harness.py run SPEC | harness.py zygote [UID GID]\n")
     return 2
 
 

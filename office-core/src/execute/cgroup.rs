@@ -51,6 +51,18 @@ pub fn cgroup_support() -> CgroupSupport {
 pub(crate) struct JobCgroup {
     kind: CgroupSupport,
     dirs: Vec<PathBuf>,
+    /// The memory (bytes) and process limits written.
+    bounds: (u64, u64),
+}
+
+/// What the kernel is told for `limits`: memory (the program's, its tmpfs and the
+/// keeper's) and processes (the program's and the keeper's).
+fn bounds(limits: &Limits) -> (u64, u64) {
+    let memory = limits
+        .memory_bytes
+        .saturating_add(limits.disk_bytes)
+        .saturating_add(KEEPER_BYTES);
+    (memory, limits.processes.saturating_add(KEEPER_PROCESSES))
 }
 
 impl JobCgroup {
@@ -58,11 +70,7 @@ impl JobCgroup {
     /// `name` after this process's owner tag.
     pub(crate) fn create(name: &str, limits: &Limits) -> Result<JobCgroup, String> {
         let name = &format!("{}-{name}", owner_tag());
-        let memory = limits
-            .memory_bytes
-            .saturating_add(limits.disk_bytes)
-            .saturating_add(KEEPER_BYTES);
-        let pids = limits.processes.saturating_add(KEEPER_PROCESSES);
+        let (memory, pids) = bounds(limits);
         if let Some(unified) = unified_root() {
             let parent = unified.join(PARENT);
             let _ = std::fs::write(unified.join("cgroup.subtree_control"), "+memory +pids +cpu");
@@ -75,6 +83,7 @@ impl JobCgroup {
                     let cgroup = JobCgroup {
                         kind: CgroupSupport::V2(unified.clone()),
                         dirs: vec![dir.clone()],
+                        bounds: (memory, pids),
                     };
                     for (file, value) in [
                         ("memory.max", memory.to_string()),
@@ -99,6 +108,7 @@ impl JobCgroup {
         let mut cgroup = JobCgroup {
             kind: CgroupSupport::V1,
             dirs: Vec::new(),
+            bounds: (memory, pids),
         };
         for (controller, settings) in [
             (
@@ -150,6 +160,36 @@ impl JobCgroup {
     /// The files the harness writes its pid to.
     pub(crate) fn procs_files(&self) -> Vec<PathBuf> {
         self.dirs.iter().map(|d| d.join("cgroup.procs")).collect()
+    }
+
+    /// Sets the memory and process limits to `limits`' (a cgroup made before its job was
+    /// known was made with another job's). Nothing is written when they are the same.
+    pub(crate) fn fit(&mut self, limits: &Limits) -> Result<(), String> {
+        let (memory, pids) = bounds(limits);
+        if (memory, pids) == self.bounds {
+            return Ok(());
+        }
+        // v1 wants memory+swap >= memory at every step: raise the pair from the top,
+        // lower it from the bottom.
+        let mut memory_files = ["memory.limit_in_bytes", "memory.memsw.limit_in_bytes"];
+        if memory > self.bounds.0 {
+            memory_files.reverse();
+        }
+        for dir in &self.dirs {
+            for file in memory_files.iter().chain(&["memory.max", "pids.max"]) {
+                if !dir.join(file).exists() {
+                    continue;
+                }
+                let value = if file.starts_with("pids") {
+                    pids
+                } else {
+                    memory
+                };
+                write(dir, file, &value.to_string())?;
+            }
+        }
+        self.bounds = (memory, pids);
+        Ok(())
     }
 }
 
@@ -316,6 +356,70 @@ mod tests {
         assert!(owner_is_gone(&format!("{pid}.1")));
         for untagged in ["01a2348c", "probe", "1.x", ""] {
             assert!(!owner_is_gone(untagged), "{untagged}");
+        }
+    }
+
+    /// The values the kernel holds for the cgroup: memory and pids limits, per folder.
+    fn held(cgroup: &JobCgroup) -> Vec<(String, u64)> {
+        let mut held = Vec::new();
+        for dir in &cgroup.dirs {
+            for file in [
+                "memory.limit_in_bytes",
+                "memory.memsw.limit_in_bytes",
+                "memory.max",
+                "pids.max",
+            ] {
+                if let Ok(text) = std::fs::read_to_string(dir.join(file)) {
+                    held.push((file.to_string(), text.trim().parse().unwrap_or(0)));
+                }
+            }
+        }
+        held
+    }
+
+    #[test]
+    fn a_cgroup_made_before_its_job_is_fitted_to_the_jobs_limits() {
+        let usual = Limits::default();
+        let mut cgroup = match JobCgroup::create(&uuid::Uuid::now_v7().to_string(), &usual) {
+            Ok(cgroup) => cgroup,
+            Err(why) => {
+                eprintln!("no cgroups on this host ({why}): nothing to fit");
+                return;
+            }
+        };
+        let (memory, pids) = bounds(&usual);
+        assert!(held(&cgroup).iter().all(|(file, value)| {
+            *value
+                == if file.starts_with("pids") {
+                    pids
+                } else {
+                    memory
+                }
+        }));
+        // Smaller, then larger than the usual: v1 refuses a memory limit above the
+        // memory+swap one, so the order of the writes matters both ways.
+        for (memory_bytes, processes) in [(256 << 20, 8), (8 << 30, 200)] {
+            let limits = Limits {
+                memory_bytes,
+                processes,
+                ..Limits::default()
+            };
+            cgroup.fit(&limits).unwrap();
+            let (memory, pids) = bounds(&limits);
+            let held = held(&cgroup);
+            assert!(held.iter().any(|(file, _)| file.starts_with("pids")));
+            for (file, value) in held {
+                let want = if file.starts_with("pids") {
+                    pids
+                } else {
+                    memory
+                };
+                // The kernel rounds memory limits down to whole pages.
+                assert!(
+                    value <= want && want - value < 4096,
+                    "{file}: {value} for {want}"
+                );
+            }
         }
     }
 

@@ -7,16 +7,21 @@
 //!
 //! The engine talks to each zygote over a SOCK_SEQPACKET socket on the zygote's stdin: one
 //! message per job (the spec, with the job's stdout and stderr pipes attached), then the
-//! zygote answers `{"pid": n}` and, once the child ended, `{"exit_code": n}` or
-//! `{"signal": n}`. The engine enforces the wall-clock limit itself by killing the child's
-//! process group. A zygote that died is replaced by a supervisor task; one that does not
-//! answer within `ZYGOTE_ANSWER` is killed and the job goes to another.
+//! zygote answers `{"pid": n}` and, once the job's result is written, `{"exit_code": n}` or
+//! `{"signal": n}` (the child tears its namespaces down after that, off the job's way).
+//! Between jobs the engine sends the waiting child its next job's cgroup (`{"cgroups":
+//! [...]}`, no descriptors): joining one costs a kernel grace period, so that too is done
+//! before the job is known. The engine enforces the wall-clock limit itself by killing the
+//! child's process group. A zygote that died is replaced by a supervisor task; one that
+//! does not answer within `ZYGOTE_ANSWER` is killed and the job goes to another.
 
+use super::cgroup::JobCgroup;
 use super::process::{
     BASE_ENVIRONMENT, Ended, ProcessExecutor, Stopped, Streams, finish, within_limits,
 };
 use super::sandbox::kill_group;
 use super::{ExecOutcome, ExecRequest, Executor};
+use crate::config::Limits;
 use crate::error::{Error, Result};
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -191,6 +196,8 @@ struct Zygote {
     socket: AsyncFd<OwnedFd>,
     pid: i32,
     jobs: u32,
+    /// The cgroup its waiting child joined (or is joining) for the next job.
+    standby: Option<JobCgroup>,
     live: Arc<AtomicUsize>,
     wake: Arc<Notify>,
 }
@@ -208,8 +215,11 @@ impl Zygote {
     async fn start(pool: &Pool) -> Result<Zygote> {
         let (ours, theirs) = seqpacket_pair()?;
         let mut command = pool.base.interpreter_command();
+        let sandbox = pool.base.sandbox();
         command
             .arg("zygote")
+            .arg(sandbox.job_uid.to_string())
+            .arg(sandbox.job_gid.to_string())
             .envs(BASE_ENVIRONMENT)
             .env("HOME", &pool.zygote_home)
             .env("MPLCONFIGDIR", pool.zygote_home.join(".mpl"))
@@ -220,17 +230,23 @@ impl Zygote {
         let process = command.spawn().map_err(|e| pool.base.spawn_error(e))?;
         let pid = process.id().map_or(0, |p| p as i32);
         pool.live.fetch_add(1, Ordering::SeqCst);
-        let zygote = Zygote {
+        let mut zygote = Zygote {
             process,
             socket: watch_socket(ours)?,
             pid,
             jobs: 0,
+            standby: None,
             live: pool.live.clone(),
             wake: pool.wake.clone(),
         };
         let ready = tokio::time::timeout(ZYGOTE_START, zygote.receive()).await;
         match ready {
-            Ok(Ok(Some(message))) if message["ready"] == true => Ok(zygote),
+            Ok(Ok(Some(message))) if message["ready"] == true => {
+                if let Some(cgroup) = standby_cgroup(Limits::default()).await {
+                    zygote.offer(cgroup).await;
+                }
+                Ok(zygote)
+            }
             Ok(Ok(Some(message))) => Err(Error::internal(format!(
                 "the warm interpreter could not start: {}",
                 message["error"]
@@ -252,6 +268,39 @@ impl Zygote {
 
     fn alive(&mut self) -> bool {
         matches!(self.process.try_wait(), Ok(None))
+    }
+
+    /// Sends the waiting child the next job's cgroup to join; kept for that job.
+    async fn offer(&mut self, cgroup: JobCgroup) {
+        let Ok(message) = serde_json::to_vec(&serde_json::json!({
+            "cgroups": cgroup.procs_files(),
+        })) else {
+            return;
+        };
+        let sent = tokio::time::timeout(ZYGOTE_ANSWER, async {
+            loop {
+                let mut ready = self.socket.writable().await?;
+                match ready.try_io(|socket| send_with_fds(socket.as_raw_fd(), &message, &[])) {
+                    Ok(sent) => break sent,
+                    Err(_would_block) => continue,
+                }
+            }
+        })
+        .await;
+        if matches!(sent, Ok(Ok(()))) {
+            self.standby = Some(cgroup);
+        }
+    }
+
+    /// The cgroup for the job about to be sent, fitted to its limits: the one the waiting
+    /// child joined on standby, or (when there is none) a new one it joins now.
+    fn cgroup_for(&mut self, name: &str, limits: &Limits) -> Option<JobCgroup> {
+        if let Some(mut cgroup) = self.standby.take()
+            && cgroup.fit(limits).is_ok()
+        {
+            return Some(cgroup);
+        }
+        JobCgroup::create(name, limits).ok()
     }
 
     /// Hands over one job; the answer is the pid of the child running it.
@@ -314,8 +363,7 @@ impl Zygote {
 impl Executor for PoolExecutor {
     async fn run(&self, req: ExecRequest) -> Result<ExecOutcome> {
         let limits = &req.limits;
-        let mut run = self.pool.base.prepare(&req).await?;
-        let spec = serde_json::to_vec(&run.spec)?;
+        let mut run = self.pool.base.prepare_run(&req).await?;
         let _permit = self
             .pool
             .permits
@@ -328,6 +376,8 @@ impl Executor for PoolExecutor {
         let (mut zygote, pid, streams, started) = loop {
             attempt += 1;
             let mut zygote = self.pool.take().await?;
+            run.use_cgroup(zygote.cgroup_for(&run.name, limits));
+            let spec = serde_json::to_vec(&run.spec)?;
             let (stdout_read, stdout_write) = pipe_pair()?;
             let (stderr_read, stderr_write) = pipe_pair()?;
             let started = Instant::now();
@@ -361,6 +411,8 @@ impl Executor for PoolExecutor {
                 Err(_) => return Err(Error::internal("the warm interpreters do not answer")),
             }
         };
+        // The next job's cgroup is made while this one runs.
+        let next = standby_cgroup(limits.clone());
 
         let (answer, stopped) = match within_limits(zygote.receive(), limits, &run.folders).await {
             Ok(answer) => (answer, None),
@@ -391,9 +443,23 @@ impl Executor for PoolExecutor {
             }
         };
         zygote.jobs += 1;
+        if zygote.jobs < self.pool.options.max_jobs_per_zygote
+            && let Some(cgroup) = next.await
+        {
+            zygote.offer(cgroup).await;
+        }
         self.pool.give_back(zygote);
         Ok(finish(run, streams, ended, limits).await)
     }
+}
+
+/// A new cgroup for a zygote's next job, made on a blocking thread; `None` where the host
+/// gives none (the job then falls back to its rlimits, as on the cold path).
+fn standby_cgroup(limits: Limits) -> impl std::future::Future<Output = Option<JobCgroup>> {
+    let made = tokio::task::spawn_blocking(move || {
+        JobCgroup::create(&uuid::Uuid::now_v7().to_string(), &limits).ok()
+    });
+    async move { made.await.ok().flatten() }
 }
 
 fn watch_socket(socket: OwnedFd) -> Result<AsyncFd<OwnedFd>> {

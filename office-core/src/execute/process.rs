@@ -153,11 +153,22 @@ impl ProcessExecutor {
         }
     }
 
-    /// The folders, the private run folder and the spec of one run.
+    /// The folders, the private run folder, the spec (also written to `spec.json`) and the
+    /// cgroup of one run on the cold path.
     pub(crate) async fn prepare(&self, req: &ExecRequest) -> Result<PreparedRun> {
+        let mut run = self.prepare_run(req).await?;
+        run.use_cgroup(JobCgroup::create(&run.name, &req.limits).ok());
+        tokio::fs::write(&run.spec_path, serde_json::to_vec(&run.spec)?).await?;
+        Ok(run)
+    }
+
+    /// The folders, the private run folder and the spec of one run, without a cgroup (see
+    /// `PreparedRun::use_cgroup`) and without writing the spec: the warm path sends it.
+    pub(crate) async fn prepare_run(&self, req: &ExecRequest) -> Result<PreparedRun> {
         self.check_interpreter()?;
         let folders = RunFolders::prepare(req).await?;
-        let run_dir = self.runs_dir.join(uuid::Uuid::now_v7().to_string());
+        let name = uuid::Uuid::now_v7().to_string();
+        let run_dir = self.runs_dir.join(&name);
         tokio::fs::DirBuilder::new()
             .mode(0o700)
             .create(&run_dir)
@@ -172,27 +183,17 @@ impl ProcessExecutor {
         let program = run_dir.join("program.py");
         let result = run_dir.join("result.json");
         tokio::fs::write(&program, req.code.as_bytes()).await?;
-        let mut spec = folders.spec(&program, &result, &req.limits, &self.sandbox);
-        // Where the host lets us: the kernel counts the job's memory, processes and CPU.
-        let name = run_dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let cgroup = JobCgroup::create(&name, &req.limits).ok();
-        if let Some(cgroup) = &cgroup {
-            spec["cgroups"] = serde_json::json!(cgroup.procs_files());
-        }
-        let spec_path = run_dir.join("spec.json");
-        tokio::fs::write(&spec_path, serde_json::to_vec(&spec)?).await?;
+        let spec = folders.spec(&program, &result, &req.limits, &self.sandbox);
         Ok(PreparedRun {
             guard,
             spec,
-            spec_path,
+            spec_path: run_dir.join("spec.json"),
             result,
             env: folders.environment(),
             folders: vec![folders.output_dir.clone(), folders.work_dir.clone()],
             work_dir: folders.work_dir,
-            _cgroup: cgroup,
+            name,
+            _cgroup: None,
         })
     }
 }
@@ -207,8 +208,27 @@ pub(crate) struct PreparedRun {
     pub work_dir: PathBuf,
     /// The folders the program may write to, measured against the disk quota.
     pub folders: Vec<PathBuf>,
+    /// The run's id (its private folder's name).
+    pub name: String,
     /// The job's cgroup, removed after the run (after `guard` killed what was left).
     pub _cgroup: Option<JobCgroup>,
+}
+
+impl PreparedRun {
+    /// Where the host lets us: the kernel counts the job's memory, processes and CPU in
+    /// `cgroup` (the harness moves the job there). Replaces (and so removes) the one
+    /// given before.
+    pub(crate) fn use_cgroup(&mut self, cgroup: Option<JobCgroup>) {
+        match &cgroup {
+            Some(cgroup) => self.spec["cgroups"] = serde_json::json!(cgroup.procs_files()),
+            None => {
+                if let Some(spec) = self.spec.as_object_mut() {
+                    spec.remove("cgroups");
+                }
+            }
+        }
+        self._cgroup = cgroup;
+    }
 }
 
 /// The captured streams of a running program.
