@@ -1,7 +1,7 @@
 //! The JSON bodies the handlers answer with, typed so that the OpenAPI document is
 //! generated from them (`openapi`).
 
-use office_core::{Artifact, Job, JobId, JobStatus, JobSummary, NumberedEvent};
+use office_core::{Artifact, JobId, JobStatus, JobSummary, NumberedEvent};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;

@@ -23,7 +23,7 @@ use office_core::{
     DEFAULT_PAGE_SIZE, Error, Job, JobId, JobKind, JobStatus, MAX_PAGE_SIZE, PageRequest,
 };
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// `?status=..&limit=..&cursor=..` on list endpoints. `limit` is text here so that a
 /// bad one is answered with the engine's sentence, not a parser's.
