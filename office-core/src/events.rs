@@ -108,7 +108,12 @@ impl EventBus {
             .map_err(|e| Error::invalid(format!("REDIS_URL is not a Redis address: {e}")))?;
         let publisher = redis::aio::ConnectionManager::new(client.clone())
             .await
-            .map_err(|e| Error::Queue(format!("cannot connect to Redis for job events: {e}")))?;
+            .map_err(|e| {
+                Error::Queue(format!(
+                    "cannot connect to Redis at {} (REDIS_URL) for job events: {e}",
+                    crate::queue::shown_url(url)
+                ))
+            })?;
         Ok(Arc::new(EventBus {
             local: broadcast::channel(LOCAL_CAPACITY).0,
             redis: Some(RedisWake {

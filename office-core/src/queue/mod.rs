@@ -53,6 +53,7 @@ mod redis;
 
 pub use memory::MemoryQueue;
 pub use redis::RedisQueue;
+pub(crate) use redis::shown_url;
 
 #[cfg(any(test, feature = "test-utils"))]
 pub mod conformance;

@@ -264,6 +264,21 @@ fn queue_error(what: &str, e: redis::RedisError) -> Error {
     Error::Queue(format!("Redis {what} failed: {e}"))
 }
 
+/// `url` with any password replaced by `***`, for messages a person reads (and logs keep).
+pub(crate) fn shown_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    match authority.rsplit_once('@') {
+        Some((user, host)) if user.contains(':') => {
+            let name = user.split(':').next().unwrap_or_default();
+            format!("{scheme}://{name}:***@{host}{path}")
+        }
+        _ => url.to_owned(),
+    }
+}
+
 fn millis(d: Duration) -> u64 {
     d.min(LONGEST).as_millis() as u64
 }
@@ -278,7 +293,12 @@ impl RedisQueue {
             .set_number_of_retries(2);
         let conn = ConnectionManager::new_with_config(client.clone(), config)
             .await
-            .map_err(|e| Error::Queue(format!("cannot connect to Redis at {url}: {e}")))?;
+            .map_err(|e| {
+                Error::Queue(format!(
+                    "cannot connect to Redis at {} (REDIS_URL): {e}",
+                    shown_url(url)
+                ))
+            })?;
         let keys = [
             "stream",
             "entry",
@@ -477,5 +497,20 @@ impl Queue for RedisQueue {
     async fn pending(&self) -> Result<usize> {
         let pending: i64 = self.run("pending", &self.scripts.pending, &[]).await?;
         Ok(pending.max(0) as usize)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown_url;
+
+    #[test]
+    fn a_password_in_the_url_is_not_shown() {
+        assert_eq!(
+            shown_url("redis://app:s3cret@cache:6379/2"),
+            "redis://app:***@cache:6379/2"
+        );
+        assert_eq!(shown_url("redis://127.0.0.1:1"), "redis://127.0.0.1:1");
+        assert_eq!(shown_url("redis://user@host/0"), "redis://user@host/0");
     }
 }
