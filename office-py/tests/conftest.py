@@ -5,6 +5,7 @@ OFFICE_PYTHON (pandas, openpyxl, ...), as the REST tests do."""
 from __future__ import annotations
 
 import os
+import signal
 import stat
 from pathlib import Path
 
@@ -71,3 +72,13 @@ def slow_office(tmp_path: Path, slow_python: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("OFFICE_POOL_SIZE", "0")
     with office.Office(tmp_path / "data", python=slow_python, workers=1) as o:
         yield o
+
+
+@pytest.fixture(autouse=True)
+def ctrl_c_raises():
+    # A test run started in the background (`cmd &` from a script) inherits SIGINT
+    # ignored, and Python then installs no KeyboardInterrupt handler: restore Python's
+    # own, so the Ctrl-C tests test the module and not how the run was launched.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)

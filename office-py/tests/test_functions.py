@@ -102,7 +102,8 @@ def test_interpreter_choice(tmp_path: Path) -> None:
 
 def test_serve_until_ctrl_c(tmp_path: Path) -> None:
     code = (
-        "import office, sys; office.serve('127.0.0.1', 0, data_dir=sys.argv[1], python=sys.argv[2]);"
+        "import office, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler);"
+        " office.serve('127.0.0.1', 0, data_dir=sys.argv[1], python=sys.argv[2]);"
         " print('returned', flush=True)"
     )
     proc = subprocess.Popen(

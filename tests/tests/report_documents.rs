@@ -111,6 +111,17 @@ fn python_json(script: &str, file: &Path) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// The workbook as openpyxl reads it: each sheet's cells and its native charts.
+const XLSX_SCRIPT: &str = r#"
+import json, sys, openpyxl
+wb = openpyxl.load_workbook(sys.argv[1])
+print(json.dumps([{
+    "title": ws.title,
+    "rows": [[c.value for c in row] for row in ws.iter_rows()],
+    "charts": [type(ch).__name__ for ch in ws._charts],
+} for ws in wb.worksheets]))
+"#;
+
 const DOCX_SCRIPT: &str = r#"
 import json, sys, docx
 d = docx.Document(sys.argv[1])
@@ -329,6 +340,7 @@ async fn check_documents(server: &TestServer, job: &Value, case: &str) -> (Strin
         ("report.html", "text/html"),
         ("report.docx", "wordprocessingml.document"),
         ("report.pdf", "application/pdf"),
+        ("report.xlsx", "spreadsheetml.sheet"),
     ] {
         let got = content_type(job, name).unwrap_or_else(|| panic!("no {name} in {job:#}"));
         assert!(got.contains(ct), "{name}: {got}");
@@ -465,7 +477,81 @@ async fn check_documents(server: &TestServer, job: &Value, case: &str) -> (Strin
         "{}",
         pdf.fonts
     );
+
+    // Workbook: one sheet per table of report.md holding its cells (numbers as numbers),
+    // then one sheet per chart with its data and a native chart.
+    let xlsx = artifact(server, job, "report.xlsx").await;
+    let xlsx_path = dir.join("report.xlsx");
+    std::fs::write(&xlsx_path, &xlsx).unwrap();
+    let book = python_json(XLSX_SCRIPT, &xlsx_path);
+    let sheets = book.as_array().unwrap();
+    let md_tables = md_table_rows(&md);
+    let (table_sheets, chart_sheets) = sheets.split_at(md_tables.len());
+    for (sheet, rows) in table_sheets.iter().zip(&md_tables) {
+        let cells: Vec<Vec<String>> = sheet["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_array().unwrap().iter().map(cell_text).collect())
+            .collect();
+        assert_eq!(&cells, rows, "sheet {}", sheet["title"]);
+        assert!(sheet["charts"].as_array().unwrap().is_empty());
+    }
+    assert_eq!(chart_sheets.len(), charts.len(), "{book:#}");
+    for sheet in chart_sheets {
+        assert_eq!(sheet["charts"].as_array().unwrap().len(), 1, "{sheet:#}");
+        assert!(sheet["rows"].as_array().unwrap().len() > 1, "{sheet:#}");
+    }
     (md, pdf)
+}
+
+/// The tables of a Markdown text, each as rows of cell texts (header first, the
+/// separator row left out, Markdown escapes undone).
+fn md_table_rows(md: &str) -> Vec<Vec<Vec<String>>> {
+    let mut tables: Vec<Vec<Vec<String>>> = Vec::new();
+    let mut open = false;
+    for line in md.lines() {
+        let line = line.trim_start_matches("> ").trim();
+        if !line.starts_with('|') {
+            open = false;
+            continue;
+        }
+        if line.chars().all(|ch| "|-: ".contains(ch)) {
+            continue; // the separator row
+        }
+        let cells: Vec<String> = line
+            .trim_matches('|')
+            .split(" | ")
+            .map(|c| c.trim().replace('\\', ""))
+            .collect();
+        if !open {
+            tables.push(Vec::new());
+            open = true;
+        }
+        tables.last_mut().unwrap().push(cells);
+    }
+    tables
+}
+
+/// A cell as the report writes it: numbers in the narrative's form (no trailing zeros).
+fn cell_text(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => i.to_string(),
+            None => {
+                let f = n.as_f64().unwrap();
+                if f.fract() == 0.0 {
+                    format!("{}", f as i64)
+                } else {
+                    let s = format!("{f:.2}");
+                    s.trim_end_matches('0').trim_end_matches('.').to_string()
+                }
+            }
+        },
+        other => other.to_string(),
+    }
 }
 
 #[tokio::test]

@@ -6,8 +6,10 @@
 
 pub(crate) mod apply;
 pub(crate) mod changes;
+pub(crate) mod chart;
 pub(crate) mod edits;
 pub(crate) mod formula;
+pub(crate) mod new_book;
 pub(crate) mod new_sheet;
 pub(crate) mod package;
 pub(crate) mod parts;

@@ -10,11 +10,11 @@
 use super::EditError;
 use super::apply::{Applied, XLSX_CONTENT_TYPE, apply_package};
 use super::edits::{CellValue, Edits, NewSheet};
-use super::new_sheet::{self, format_number};
-use super::styles::{MINIMAL_STYLES, StylesXml};
+use super::new_book::{BookSheet, build_book};
+use super::new_sheet::format_number;
 use super::workbook::check_sheet_name;
 use crate::profile::sniff::{decode_text, sniff_dialect};
-use std::io::{Cursor, Write};
+use std::io::Cursor;
 
 /// A CSV/TSV input edited: `output.xlsx` plus `output.csv`.
 pub(crate) fn apply_text(
@@ -187,95 +187,34 @@ fn sheet_name_of(file: &str) -> String {
 pub(crate) fn build_workbook(
     sheets: Vec<(String, Vec<Vec<CellValue>>)>,
 ) -> Result<Vec<u8>, EditError> {
-    let mut styles = StylesXml::parse(MINIMAL_STYLES.to_string())?;
-    let mut worksheets = Vec::new();
-    for (name, mut grid) in sheets {
-        let width = grid.iter().map(Vec::len).max().unwrap_or(0).max(1);
-        for row in &mut grid {
-            row.resize(width, CellValue::Empty);
-        }
-        let columns = match grid.is_empty() {
-            true => vec![String::new(); width],
-            false => grid
-                .remove(0)
-                .into_iter()
-                .map(|v| header_text(&v))
-                .collect(),
-        };
-        let sheet = NewSheet {
-            name: name.clone(),
-            columns,
-            rows: grid,
-            formulas: Vec::new(),
-            number_formats: Vec::new(),
-        };
-        worksheets.push((name, new_sheet::build(&sheet, false, &mut styles)?.xml));
-    }
-    let styles = styles
-        .finish()
-        .unwrap_or_else(|| MINIMAL_STYLES.to_string());
-    let mut types = String::from(concat!(
-        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>"#,
-        r#"<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">"#,
-        r#"<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>"#,
-        r#"<Default Extension="xml" ContentType="application/xml"/>"#,
-        r#"<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>"#,
-        r#"<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>"#,
-    ));
-    let mut book = String::from(concat!(
-        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>"#,
-        r#"<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" "#,
-        r#"xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>"#,
-    ));
-    let mut rels = String::from(concat!(
-        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>"#,
-        r#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">"#,
-        r#"<Relationship Id="rIdStyles" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>"#,
-    ));
-    for (i, (name, _)) in worksheets.iter().enumerate() {
-        let n = i + 1;
-        types.push_str(&format!(
-            r#"<Override PartName="/xl/worksheets/sheet{n}.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>"#
-        ));
-        book.push_str(&format!(
-            r#"<sheet name="{}" sheetId="{n}" r:id="rId{n}"/>"#,
-            super::xml::escape(name)
-        ));
-        rels.push_str(&format!(
-            r#"<Relationship Id="rId{n}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet{n}.xml"/>"#
-        ));
-    }
-    types.push_str("</Types>");
-    book.push_str("</sheets></workbook>");
-    rels.push_str("</Relationships>");
-    let root = concat!(
-        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>"#,
-        r#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">"#,
-        r#"<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>"#,
-        r#"</Relationships>"#
-    );
-    let failed =
-        |e: zip::result::ZipError| EditError::new(format!("building the workbook failed: {e}"));
-    let io_failed =
-        |e: std::io::Error| EditError::new(format!("building the workbook failed: {e}"));
-    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
-    let mut parts: Vec<(String, Vec<u8>)> = vec![
-        ("[Content_Types].xml".into(), types.into_bytes()),
-        ("_rels/.rels".into(), root.as_bytes().to_vec()),
-        ("xl/workbook.xml".into(), book.into_bytes()),
-        ("xl/_rels/workbook.xml.rels".into(), rels.into_bytes()),
-        ("xl/styles.xml".into(), styles.into_bytes()),
-    ];
-    for (i, (_, xml)) in worksheets.into_iter().enumerate() {
-        parts.push((format!("xl/worksheets/sheet{}.xml", i + 1), xml));
-    }
-    for (name, bytes) in parts {
-        zip.start_file(name, options).map_err(failed)?;
-        zip.write_all(&bytes).map_err(io_failed)?;
-    }
-    Ok(zip.finish().map_err(failed)?.into_inner())
+    let sheets = sheets
+        .into_iter()
+        .map(|(name, mut grid)| {
+            let width = grid.iter().map(Vec::len).max().unwrap_or(0).max(1);
+            for row in &mut grid {
+                row.resize(width, CellValue::Empty);
+            }
+            let columns = match grid.is_empty() {
+                true => vec![String::new(); width],
+                false => grid
+                    .remove(0)
+                    .into_iter()
+                    .map(|v| header_text(&v))
+                    .collect(),
+            };
+            BookSheet {
+                sheet: NewSheet {
+                    name,
+                    columns,
+                    rows: grid,
+                    formulas: Vec::new(),
+                    number_formats: Vec::new(),
+                },
+                chart: None,
+            }
+        })
+        .collect();
+    build_book(sheets)
 }
 
 fn header_text(value: &CellValue) -> String {

@@ -113,7 +113,11 @@ impl Kind for Report {
                      file in OUTPUT_DIR (matplotlib, plt.savefig(..., dpi=100), then plt.close()). \
                      Write os.path.join(OUTPUT_DIR, \"analysis.json\"): {\"facts\": {name: number, \
                      text or table as a list of records}, \"charts\": [{\"file\": name, \"title\": \
-                     text}]}. Numbers are JSON numbers, rounded as they should be quoted. Do not \
+                     text}]}. Numbers are JSON numbers, rounded as they should be quoted. For each \
+                     chart also write its data into os.path.join(OUTPUT_DIR, \"charts.json\"): \
+                     {png name: {\"kind\": \"bar\"|\"column\"|\"line\"|\"scatter\", \"title\", \
+                     \"x_title\", \"y_title\", \"categories\": [...], \"series\": [{\"name\", \
+                     \"values\": [...]}]}}, so the report's workbook draws it natively. Do not \
                      write the report's prose: it is written from analysis.json afterwards.",
         }
     }

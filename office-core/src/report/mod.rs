@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 pub(crate) const PARAM_TITLE: &str = "title";
 pub(crate) const PARAM_TEMPLATE: &str = "template";
 pub(crate) const PARAM_NOTES: &str = "notes";
-/// `["html", "docx", "pdf"]`: the documents to make; absent means all.
+/// `["html", "docx", "pdf", "xlsx"]`: the documents to make; absent means all.
 pub(crate) const PARAM_FORMATS: &str = "formats";
 /// `[{"name": ..., "text": ...}]`: `.md` / `.txt` files uploaded as notes.
 pub(crate) const PARAM_NOTE_FILES: &str = "note_files";
@@ -75,14 +75,14 @@ fn formats_of(params: &Map<String, Value>) -> Result<Vec<render::ReportFormat>> 
     };
     let Some(names) = value.as_array() else {
         return Err(Error::invalid(
-            "formats must be a list of names (html, docx, pdf)",
+            "formats must be a list of names (html, docx, pdf, xlsx)",
         ));
     };
     let mut formats = Vec::new();
     for name in names {
         let Some(name) = name.as_str() else {
             return Err(Error::invalid(
-                "formats must be a list of names (html, docx, pdf)",
+                "formats must be a list of names (html, docx, pdf, xlsx)",
             ));
         };
         let format: render::ReportFormat = name.parse()?;

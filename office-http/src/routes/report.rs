@@ -1,6 +1,6 @@
 //! Report jobs: `/api/report/jobs` (multipart `title`, `template`, `notes`, `formats`,
 //! `prompt`, `files[]`). The artifacts are `report.md`, `report.html`, `report.docx`,
-//! `report.pdf` (those `formats` names; all by default), `analysis.json`, `inputs/*` and
+//! `report.pdf`, `report.xlsx` (those `formats` names; all by default), `analysis.json`, `inputs/*` and
 //! `*.png`.
 
 use super::jobs;

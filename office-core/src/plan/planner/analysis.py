@@ -238,6 +238,28 @@ def short(text, width=40):
     return text if len(text) <= width else text[: width - 1] + "\u2026"
 
 
+# The data behind each chart, by file name. A report writes it as charts.json, so that
+# its workbook can draw the same charts natively (and a reader can see their numbers).
+CHART_DATA = {}
+CHART_POINTS = 1000
+
+
+def remember_chart(name, kind, title, x_title, y_title, categories, series):
+    """`kind`: bar (horizontal), column, line or scatter; `series`: (label, values) pairs,
+    each as long as `categories` (the x values of a scatter)."""
+    CHART_DATA[name] = {
+        "kind": kind,
+        "title": short(title, 90),
+        "x_title": short(x_title, 80),
+        "y_title": short(y_title, 60),
+        "categories": [num(c) if kind == "scatter" else text_of(c) for c in list(categories)[:CHART_POINTS]],
+        "series": [
+            {"name": short(str(label), 30), "values": [num(v) for v in list(values)[:CHART_POINTS]]}
+            for label, values in series
+        ],
+    }
+
+
 def save_chart(fig, name, charts):
     fig.tight_layout()
     fig.savefig(os.path.join(OUTPUT_DIR, name), dpi=DPI)
@@ -249,6 +271,7 @@ def save_chart(fig, name, charts):
 def bar_chart(labels, values, title, xlabel, ylabel, name, charts):
     """Horizontal bars, largest on top: long category names stay readable."""
     fig, ax = plt.subplots(figsize=FIGSIZE, dpi=DPI)
+    remember_chart(name, "bar", title, ylabel, xlabel, list(labels), [(xlabel, list(values))])
     labels = [short(label, 40) for label in labels][::-1]
     ax.barh(range(len(labels)), list(values)[::-1], color="#4C72B0")
     ax.set_yticks(range(len(labels)))
@@ -265,6 +288,9 @@ def histogram_chart(values, title, xlabel, name, charts):
     present = values.dropna()
     fig, ax = plt.subplots(figsize=FIGSIZE, dpi=DPI)
     bins = min(40, max(5, int(math.sqrt(max(1, len(present))))))
+    counts, edges = np.histogram(present, bins=bins)
+    ranges = [str(num(a)) + " to " + str(num(b)) for a, b in zip(edges[:-1], edges[1:])]
+    remember_chart(name, "column", title, xlabel, "Number of rows", ranges, [("Number of rows", counts)])
     ax.hist(present, bins=bins, color="#4C72B0", edgecolor="white")
     ax.set_title(short(title, 90))
     ax.set_xlabel(short(xlabel, 80))
@@ -277,6 +303,9 @@ def histogram_chart(values, title, xlabel, name, charts):
 
 def line_chart(lines, title, xlabel, ylabel, name, charts):
     """`lines`: label -> series indexed by date."""
+    index = next(iter(lines.values())).index
+    remember_chart(name, "line", title, xlabel, ylabel, list(index),
+                   [(label, series.reindex(index)) for label, series in lines.items()])
     fig, ax = plt.subplots(figsize=FIGSIZE, dpi=DPI)
     few = all(len(series) <= 40 for series in lines.values())
     for label, series in lines.items():
@@ -301,9 +330,11 @@ def line_chart(lines, title, xlabel, ylabel, name, charts):
 def scatter_chart(table, a, b, r, name, charts):
     """The strongest relationship between two number columns, one dot per row."""
     frame = table[[a, b]].dropna()
+    title = b + " against " + a + " (correlation " + str(r) + ")"
+    remember_chart(name, "scatter", title, a, b, frame[a], [(b, frame[b])])
     fig, ax = plt.subplots(figsize=FIGSIZE, dpi=DPI)
     ax.scatter(frame[a], frame[b], s=14, alpha=0.6, color="#4C72B0")
-    ax.set_title(short(b + " against " + a + " (correlation " + str(r) + ")", 90))
+    ax.set_title(short(title, 90))
     ax.set_xlabel(short(a, 80))
     ax.set_ylabel(short(b, 60))
     ax.grid(alpha=0.3)

@@ -62,6 +62,7 @@ def main():
         "charts": charts,
     }
     write_json("analysis.json", analysis)
+    write_json("charts.json", CHART_DATA)
     print("Wrote analysis.json and " + str(len(charts)) + " chart(s).")
 
 

@@ -9,13 +9,16 @@
 //! The fonts are the ones the runtime already pins (see `text`).
 //!
 //! - `model`: Markdown to blocks;
-//! - `html`, `docx`, `pdf`: one writer each; `text`: fonts, shaping, bidi, line breaks.
+//! - `html`, `docx`, `pdf`: one writer each; `text`: fonts, shaping, bidi, line breaks;
+//! - `xlsx`: the tables and the charts' data (`charts.json`) as a workbook, through the
+//!   same new-workbook writer as the excel jobs (`book::new_book`).
 
 pub(crate) mod docx;
 pub(crate) mod html;
 pub(crate) mod model;
 pub(crate) mod pdf;
 pub(crate) mod text;
+pub(crate) mod xlsx;
 
 #[cfg(test)]
 mod tests;
@@ -35,11 +38,19 @@ pub enum ReportFormat {
     Docx,
     /// `report.pdf`: pages to print.
     Pdf,
+    /// `report.xlsx`: the report's tables, one sheet each, and its charts as native
+    /// Excel charts.
+    Xlsx,
 }
 
 impl ReportFormat {
     /// Every format, the default of a report job.
-    pub const ALL: [ReportFormat; 3] = [ReportFormat::Html, ReportFormat::Docx, ReportFormat::Pdf];
+    pub const ALL: [ReportFormat; 4] = [
+        ReportFormat::Html,
+        ReportFormat::Docx,
+        ReportFormat::Pdf,
+        ReportFormat::Xlsx,
+    ];
 
     /// The artifact's name.
     pub fn file_name(self) -> &'static str {
@@ -47,15 +58,17 @@ impl ReportFormat {
             ReportFormat::Html => "report.html",
             ReportFormat::Docx => "report.docx",
             ReportFormat::Pdf => "report.pdf",
+            ReportFormat::Xlsx => "report.xlsx",
         }
     }
 
-    /// The format's name in a request (`html`, `docx`, `pdf`).
+    /// The format's name in a request (`html`, `docx`, `pdf`, `xlsx`).
     pub fn as_str(self) -> &'static str {
         match self {
             ReportFormat::Html => "html",
             ReportFormat::Docx => "docx",
             ReportFormat::Pdf => "pdf",
+            ReportFormat::Xlsx => "xlsx",
         }
     }
 }
@@ -68,8 +81,9 @@ impl std::str::FromStr for ReportFormat {
             "html" | "htm" => Ok(ReportFormat::Html),
             "docx" | "word" => Ok(ReportFormat::Docx),
             "pdf" => Ok(ReportFormat::Pdf),
+            "xlsx" | "excel" => Ok(ReportFormat::Xlsx),
             other => Err(crate::Error::invalid(format!(
-                "unknown report format {other:?}: choose from html, docx, pdf"
+                "unknown report format {other:?}: choose from html, docx, pdf, xlsx"
             ))),
         }
     }
@@ -210,6 +224,7 @@ impl Renderer {
                     ReportFormat::Docx => docx::render(&doc, &charts, created, subject),
                     ReportFormat::Pdf => text::Fonts::load(&self.font_dirs)
                         .and_then(|fonts| pdf::render(&doc, &charts, &fonts, self.paper)),
+                    ReportFormat::Xlsx => xlsx::render(&doc, output_dir),
                 };
                 (format, made)
             })

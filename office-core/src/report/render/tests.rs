@@ -382,3 +382,122 @@ fn only_plain_png_names_in_the_output_folder_are_read() {
         assert!(charts.get(bad).is_none(), "{bad}");
     }
 }
+
+/// A report with two tables (one in a note) and a chart whose data the program wrote.
+fn workbook_report(dir: &Path) -> String {
+    chart(dir);
+    std::fs::write(
+        dir.join("charts.json"),
+        r#"{"chart_1.png": {"kind": "bar", "title": "Sales by Region", "x_title": "Region",
+            "y_title": "Sales", "categories": ["North", "South", "East"],
+            "series": [{"name": "Sales", "values": [1200.5, 800, null]}]},
+            "chart_9.png": {"kind": "pie", "categories": ["x"], "series": []}}"#,
+    )
+    .unwrap();
+    let mut md = String::from("# Quarterly review\n\n## Sales: by region\n\n");
+    md.push_str("| Region | Sales | Share | Code |\n|---|---:|---:|---|\n");
+    md.push_str("| North | 1,200.50 | 45.5% | 007 |\n| South | 800.00 | 30.0% | 12 kg |\n");
+    md.push_str("| East | 1,000.25 | 24.5% | n/a |\n\n![Sales by region](chart_1.png)\n\n");
+    md.push_str("## Notes\n\n> | Owner | Items |\n> |---|---|\n> | Ann | 3 |\n> | Bo | 12.25 |\n");
+    md
+}
+
+#[test]
+fn the_workbook_has_a_sheet_per_table_and_native_charts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let md = workbook_report(tmp.path());
+    let xlsx = render_one(&md, tmp.path(), ReportFormat::Xlsx, Paper::A4);
+    let path = kept("workbook").join("report.xlsx");
+    std::fs::write(&path, &xlsx).unwrap();
+    // openpyxl, as a person's script would open it: sheets, cells, number formats, charts.
+    let script = r#"
+import json, sys, openpyxl
+wb = openpyxl.load_workbook(sys.argv[1])
+out = {}
+for ws in wb.worksheets:
+    out[ws.title] = {
+        "rows": [[c.value for c in row] for row in ws.iter_rows()],
+        "formats": [[c.number_format for c in row] for row in ws.iter_rows(min_row=2)],
+        "bold": ws["A1"].font.b,
+        "frozen": ws.freeze_panes,
+        "charts": [{"type": type(ch).__name__, "dir": getattr(ch, "type", None),
+                    "title": "".join(r.t for p in ch.title.tx.rich.p for r in (p.r or [])) if ch.title else None,
+                    "series": len(ch.series),
+                    "values": ch.series[0].val.numRef.f if ch.series else None}
+                   for ch in ws._charts],
+    }
+print(json.dumps(out))
+"#;
+    let out = Command::new(python())
+        .arg("-c")
+        .arg(script)
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = got
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(names.len(), 3, "{got:#}");
+    let sales = &got["Sales by region"];
+    assert_eq!(
+        sales["rows"],
+        serde_json::json!([
+            ["Region", "Sales", "Share", "Code"],
+            ["North", 1200.5, 0.455, "007"],
+            ["South", 800, 0.3, "12 kg"],
+            ["East", 1000.25, 0.245, "n/a"]
+        ]),
+        "{got:#}"
+    );
+    assert_eq!(sales["formats"][0][1], "#,##0.00");
+    assert_eq!(sales["formats"][0][2], "0.0%");
+    assert_eq!(sales["bold"], true);
+    assert_eq!(sales["frozen"], "A2");
+    assert!(sales["charts"].as_array().unwrap().is_empty());
+    // The quoted note's table, in its section; mixed decimals stay General.
+    let notes = &got["Notes"];
+    assert_eq!(
+        notes["rows"],
+        serde_json::json!([["Owner", "Items"], ["Ann", 3], ["Bo", 12.25]])
+    );
+    assert_eq!(notes["formats"][1][1], "General");
+    // The chart with data is native; the one of an unknown kind is left out.
+    let chart = &got["Chart 1"];
+    assert_eq!(
+        chart["rows"],
+        serde_json::json!([
+            ["Region", "Sales"],
+            ["North", 1200.5],
+            ["South", 800],
+            ["East", null]
+        ])
+    );
+    assert_eq!(
+        chart["charts"],
+        serde_json::json!([{"type": "BarChart", "dir": "bar", "title": "Sales by Region",
+            "series": 1, "values": "'Chart 1'!$B$2:$B$4"}])
+    );
+}
+
+#[test]
+fn a_report_without_tables_or_chart_data_makes_no_workbook() {
+    let tmp = tempfile::tempdir().unwrap();
+    chart(tmp.path());
+    let md = "# Title\n\nJust words.\n\n![A chart](chart_1.png)\n";
+    let (_, made) = renderer()
+        .render(md, tmp.path(), &[ReportFormat::Xlsx], "the request")
+        .remove(0);
+    assert_eq!(
+        made.unwrap_err(),
+        "the report quotes no table and no chart data"
+    );
+}
