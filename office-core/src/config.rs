@@ -205,7 +205,7 @@ impl std::str::FromStr for Paper {
 /// How report documents (`report.html`, `.docx`, `.pdf`) are made.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReportSettings {
-    /// The PDF's paper (`OFFICE_REPORT_PAPER`: `A4`, the default, or `Letter`).
+    /// The PDF's and the Word document's paper (`OFFICE_REPORT_PAPER`: `A4`, the default, or `Letter`).
     pub paper: Paper,
     /// A folder searched first for the PDF's fonts (`OFFICE_REPORT_FONTS`); the runtime's
     /// pinned fonts (next to the interpreter) and the system's follow.

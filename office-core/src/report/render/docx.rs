@@ -384,6 +384,7 @@ pub(crate) fn render(
     charts: &Charts,
     created: chrono::DateTime<chrono::Utc>,
     subject: &str,
+    paper: super::Paper,
 ) -> Result<Vec<u8>, String> {
     let mut w = Writer {
         charts,
@@ -395,8 +396,13 @@ pub(crate) fn render(
         pictures: 0,
     };
     w.blocks(&doc.blocks, Ctx::default());
+    // The page in twentieths of a point.
+    let (width, height) = match paper {
+        super::Paper::A4 => (11906, 16838),
+        super::Paper::Letter => (12240, 15840),
+    };
     let document = format!(
-        "{HEAD}<w:document {NS}><w:body>{}<w:sectPr><w:pgSz w:w=\"11906\" w:h=\"16838\"/>\
+        "{HEAD}<w:document {NS}><w:body>{}<w:sectPr><w:pgSz w:w=\"{width}\" w:h=\"{height}\"/>\
          <w:pgMar w:top=\"1247\" w:right=\"1247\" w:bottom=\"1247\" w:left=\"1247\" w:header=\"709\" w:footer=\"709\" w:gutter=\"0\"/></w:sectPr></w:body></w:document>",
         w.body
     );

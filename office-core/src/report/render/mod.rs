@@ -221,7 +221,7 @@ impl Renderer {
             .map(|&format| {
                 let made = match format {
                     ReportFormat::Html => Ok(html::render(&doc, &charts, self.paper).into_bytes()),
-                    ReportFormat::Docx => docx::render(&doc, &charts, created, subject),
+                    ReportFormat::Docx => docx::render(&doc, &charts, created, subject, self.paper),
                     ReportFormat::Pdf => text::Fonts::load(&self.font_dirs)
                         .and_then(|fonts| pdf::render(&doc, &charts, &fonts, self.paper)),
                     ReportFormat::Xlsx => xlsx::render(&doc, output_dir),

@@ -501,3 +501,41 @@ fn a_report_without_tables_or_chart_data_makes_no_workbook() {
         "the report quotes no table and no chart data"
     );
 }
+
+#[test]
+fn the_word_document_has_the_configured_paper() {
+    let tmp = tempfile::tempdir().unwrap();
+    chart(tmp.path());
+    let md = long_report();
+    let site = repo().join("target/test-python");
+    let script = "import sys, docx\ns = docx.Document(sys.argv[1]).sections[0]\n\
+                  print(s.page_width, s.page_height)\n";
+    for (paper, expected) in [
+        (Paper::A4, "7560310 10692130"),
+        (Paper::Letter, "7772400 10058400"),
+    ] {
+        let path = kept("paper").join(format!("{paper:?}.docx"));
+        std::fs::write(
+            &path,
+            render_one(&md, tmp.path(), ReportFormat::Docx, paper),
+        )
+        .unwrap();
+        let out = Command::new(python())
+            .env("PYTHONPATH", &site)
+            .arg("-c")
+            .arg(script)
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            expected,
+            "{paper:?}"
+        );
+    }
+}
