@@ -45,6 +45,7 @@
 
 pub(crate) mod artifacts;
 pub(crate) mod book;
+pub(crate) mod cells;
 pub(crate) mod collect;
 pub(crate) mod config;
 pub(crate) mod engine;
@@ -86,6 +87,10 @@ pub use job::{
     DEFAULT_PAGE_SIZE, JobPage, JobSummary, MAX_PAGE_SIZE, PagePosition, PageQuery, PageRequest,
 };
 pub use kind::report::ReportParams;
+// A page of a job's workbook, as a table.
+pub use cells::{
+    Cell, DEFAULT_SHEET_ROWS, MAX_SHEET_COLUMNS, MAX_SHEET_ROWS, SheetPage, SheetRequest, SheetRow,
+};
 pub use report::render::ReportFormat;
 
 // Backends: metadata, work queue, job files.

@@ -1,7 +1,7 @@
 //! The JSON bodies the handlers answer with, typed so that the OpenAPI document is
 //! generated from them (`openapi`).
 
-use office_core::{Artifact, JobId, JobStatus, JobSummary, NumberedEvent};
+use office_core::{Artifact, JobId, JobKind, JobStatus, JobSummary, NumberedEvent};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -49,6 +49,14 @@ pub struct Code {
 pub struct EventList {
     pub job_id: JobId,
     pub events: Vec<NumberedEvent>,
+}
+
+/// `GET .../examples`: requests of one kind the planner plans, for hints.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Examples {
+    pub kind: JobKind,
+    /// Each a whole request, naming columns the way a user would.
+    pub examples: Vec<&'static str>,
 }
 
 /// `GET /api/health`: whether jobs can run, and on what.

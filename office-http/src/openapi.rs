@@ -247,6 +247,8 @@ fn components() -> Vec<(String, RefOr<Schema>)> {
     add::<bodies::Code>(&mut all);
     add::<bodies::EventList>(&mut all);
     add::<bodies::Health>(&mut all);
+    add::<bodies::Examples>(&mut all);
+    add::<office_core::SheetPage>(&mut all);
     add::<bodies::ErrorBody>(&mut all);
     all
 }

@@ -152,6 +152,7 @@ pub fn routes(kind: JobKind) -> Api {
                 .json::<Job>(200, "The job (final jobs are left as they are).")
                 .errors(&[404]),
         )
+        .merge(super::sheet::routes(kind))
 }
 
 /// Room for the multipart framing and the prompt around the largest accepted file.

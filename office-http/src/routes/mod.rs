@@ -5,6 +5,7 @@ pub mod events;
 pub mod excel;
 pub mod jobs;
 pub mod report;
+pub mod sheet;
 
 use crate::AppState;
 use crate::api::Api;
