@@ -37,7 +37,9 @@ export function setUpHistory(open) {
     } catch (err) {
       if (reset) fill(list);
       error.hidden = false;
-      error.textContent = err.message;
+      error.textContent = err.status === 401
+        ? 'This server needs an API key to show its jobs (the API key button, at the top).'
+        : err.message;
     }
   };
 
