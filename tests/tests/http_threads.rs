@@ -213,6 +213,13 @@ async fn excel_follow_up_keeps_the_sort_and_adds_the_column(backend: Backend) {
     let child_id = id_of(&child);
     let child = s.finished("excel", &child_id).await;
     succeeded(&child);
+    // The planner says what it built on.
+    let (_, summary) = s.get(&format!("/api/excel/jobs/{child_id}/summary")).await;
+    let first_step = summary["steps"][0].as_str().unwrap_or_default();
+    assert!(
+        first_step.contains(&parent_id) && first_step.contains("sort by Units descending"),
+        "{summary:#}"
+    );
 
     let out = s
         .bytes(&format!("/api/excel/jobs/{child_id}/download"))
