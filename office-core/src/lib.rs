@@ -80,7 +80,7 @@ pub use worker::WorkerPool;
 // The job model.
 pub use job::{
     Artifact, ArtifactKind, ErrorCode, EventBody, InputFile, Job, JobError, JobEvent, JobFilter,
-    JobId, JobKind, JobStatus, LogLevel, Stage, StageTiming,
+    JobId, JobKind, JobStatus, LogLevel, ParentContext, Stage, StageTiming, Thread,
 };
 // Job lists, a page at a time.
 pub use job::{

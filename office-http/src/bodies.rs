@@ -31,6 +31,9 @@ pub struct Deleted {
     pub id: JobId,
     /// Always true.
     pub deleted: bool,
+    /// Every job removed: with `cascade=true` the follow-ups too, newest first, then
+    /// this one; else this one alone.
+    pub jobs: Vec<JobId>,
 }
 
 /// `GET .../jobs/{id}/code`: the program that ran.
