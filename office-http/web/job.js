@@ -192,6 +192,7 @@ class JobView {
     } else if (job.status === 'cancelled') {
       parts.push(h('p', { class: 'muted' }, 'The job was cancelled.'));
     }
+    if (job.thread) parts.push(this.threadSection());
     let summary = null;
     try {
       summary = await json(jobPath(job.kind, job.id, '/summary'));
@@ -206,7 +207,6 @@ class JobView {
     if (job.artifacts.some((a) => a.name === 'report.html')) parts.push(this.reportSection());
     if (job.artifacts.some((a) => a.name === 'generated.py')) parts.push(this.codeSection());
     if (job.artifacts.length) parts.push(this.artifactSection());
-    if (job.thread) parts.push(this.threadSection());
     if (job.status === 'succeeded') parts.push(this.followUpSection());
     fill(this.result, parts);
   }

@@ -64,7 +64,7 @@ export function sheetViewer(box, kind, id, artifact) {
       h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': `Sheet ${page.sheet}` },
         h('table', { class: 'sheet' }, caption, head, body)),
       pager,
-      h('p', { class: 'muted legend' }, h('span', { class: 'swatch' }), ' a cell the job changed'));
+      changedCount ? h('p', { class: 'muted legend' }, h('span', { class: 'swatch' }), ' a cell the job changed') : null);
   };
 
   load();

@@ -90,8 +90,10 @@ async function runJob(page, { kind = 'excel', files = [WORKBOOK], prompt, status
   await page.locator(`input[name=kind][value=${kind}]`).check();
   await page.setInputFiles('#files', files);
   await page.fill('#prompt', prompt);
+  // The address names the new job (not the one shown before).
+  const before = page.url();
   await page.click('#submit');
-  await page.waitForURL(/#job\//);
+  await page.waitForURL((url) => url.href !== before && /#job\//.test(url.href));
   await page.locator('#job .meta .badge', { hasText: status }).waitFor({ timeout: JOB_TIMEOUT });
   // The result is drawn once the final job is read back.
   await page.locator('#job .result > *').first().waitFor({ timeout: JOB_TIMEOUT });
