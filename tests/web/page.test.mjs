@@ -227,6 +227,31 @@ test('an analytics job shows its chart', async () => {
   await page.context().close();
 });
 
+test('a report job shows the report rendered, in a frame where no script runs', async () => {
+  const page = await newPage();
+  await page.goto(open.url);
+  await page.locator('input[name=kind][value=report]').check();
+  await page.fill('#title', 'Seattle weather');
+  await runJob(page, { kind: 'report', files: [WEATHER], prompt: 'Summarise the weather' });
+  const frame = page.locator('iframe.report');
+  await frame.waitFor();
+  assert.equal(await frame.getAttribute('sandbox'), '', 'scripts, forms and same-origin access are off');
+  const heading = page.frameLocator('iframe.report').locator('h1').first();
+  await heading.waitFor();
+  assert.match(await heading.textContent(), /Seattle weather/);
+  const names = await page.locator('.artifact-name').allTextContents();
+  for (const name of ['report.md', 'report.html', 'report.docx', 'report.pdf']) assert.ok(names.includes(name), name);
+  // The input kept with the job is a table too.
+  await page.locator('table.sheet caption', { hasText: 'seattle-weather' }).waitFor();
+  // A frame is painted once it has been in view (the full-page picture alone shows it blank).
+  await frame.scrollIntoViewIfNeeded();
+  await page.waitForTimeout(300);
+  await frame.screenshot({ path: join(OUT, 'report-frame.png') });
+  await shot(page, 'report.png');
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
 test('a failed job shows the server\'s sentence, and so does a refused upload', async () => {
   const page = await newPage();
   await page.goto(open.url);
