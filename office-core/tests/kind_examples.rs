@@ -31,6 +31,7 @@ async fn every_example_is_planned() {
                 previous_error: None,
                 previous_code: None,
                 calls: None,
+                parent: None,
             };
             if let Err(e) = OfflinePlanner.generate(&request).await {
                 panic!("{kind} example {example:?} is not planned: {}", e.message);
