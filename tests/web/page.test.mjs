@@ -243,6 +243,13 @@ test('a report job shows the report rendered, in a frame where no script runs', 
   for (const name of ['report.md', 'report.html', 'report.docx', 'report.pdf']) assert.ok(names.includes(name), name);
   // The input kept with the job is a table too.
   await page.locator('table.sheet caption', { hasText: 'seattle-weather' }).waitFor();
+  // The sheet is paged: 1462 rows, 25 at a time.
+  assert.match(await page.locator('.pager .muted').textContent(), /Rows 1–25 of 1462/);
+  await page.click('.pager button:has-text("Next rows")');
+  await page.locator('.pager .muted', { hasText: 'Rows 26–50 of 1462' }).waitFor();
+  assert.equal(await page.locator('table.sheet tbody tr th').first().textContent(), '26');
+  await page.click('.pager button:has-text("Previous rows")');
+  await page.locator('.pager .muted', { hasText: 'Rows 1–25 of 1462' }).waitFor();
   // A frame is painted once it has been in view (the full-page picture alone shows it blank).
   await frame.scrollIntoViewIfNeeded();
   await page.waitForTimeout(300);
