@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 export OFFICE_PYTHON ?= $(CURDIR)/$(VENV)/bin/python
 
-.PHONY: setup lint-setup run build test test-py lint fmt bench services
+.PHONY: setup lint-setup run build test test-py test-web lint fmt bench services
 
 ## setup: create the pinned Python runtime that generated programs run in (.venv)
 setup: $(VENV)/.installed
@@ -33,10 +33,17 @@ run: setup build
 test: setup
 	cargo test --workspace --no-fail-fast
 	$(MAKE) test-py
+	$(MAKE) test-web
 
 ## test-py: build the Python module's wheel, install it into a fresh venv, run its pytest suite
 test-py: setup
 	office-py/tests/run.sh
+
+## test-web: the web page in headless chromium (Debian's package, driven by playwright-core
+## from tests/web/package-lock.json) against a real `office serve`; screenshots in target/web-test/
+test-web: setup
+	cargo build -p office-http --bin office
+	cd tests/web && npm ci --no-audit --no-fund --silent && npm test
 
 ## lint: formatting and clippy, warnings as errors; ruff on the Python the repo ships (ruff.toml)
 lint: lint-setup

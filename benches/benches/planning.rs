@@ -21,6 +21,7 @@ fn plan_excel(prompt: &str, profiles: &[FileProfile]) -> Result<Plan, PlanError>
         previous_error: None,
         previous_code: None,
         calls: None,
+        parent: None,
     };
     let mut generate = OfflinePlanner.generate(&request);
     // The offline planner never waits: the first poll is the whole planning.

@@ -29,6 +29,7 @@ fn plan_excel(prompt: &str, profiles: &[FileProfile]) -> Result<Plan, PlanError>
         previous_error: None,
         previous_code: None,
         calls: None,
+        parent: None,
     };
     let mut generate = OfflinePlanner.generate(&request);
     // The offline planner never waits: its future is ready at the first poll, so timing

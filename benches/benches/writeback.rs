@@ -132,6 +132,7 @@ fn main() {
             previous_error: None,
             previous_code: None,
             calls: None,
+            parent: None,
         };
         let plan = runtime
             .block_on(OfflinePlanner.generate(&request))

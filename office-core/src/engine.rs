@@ -33,6 +33,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
+mod threads;
+pub(crate) use threads::PARENT_KEY;
+
 /// Which backends an engine runs on, for health reports.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Backends {
@@ -333,7 +336,22 @@ impl Engine {
 
     /// Checks and stores the files, profiles them (so an unreadable file is refused now,
     /// with its reason), and queues the job.
+    /// A follow-up (`Submission::parent`) works on what its parent made, before the files
+    /// given; see `Submission::parent`.
     pub async fn submit(&self, mut submission: Submission) -> Result<Job> {
+        let follow_up = match submission.parent {
+            Some(parent) => Some(self.follow_up_of(parent).await?),
+            None => None,
+        };
+        let context = match follow_up {
+            Some(follow_up) => {
+                let mut files = follow_up.files;
+                files.append(&mut submission.files);
+                submission.files = files;
+                Some((follow_up.parent, follow_up.context))
+            }
+            None => None,
+        };
         // The kind's own checks first (a report's notes files, template, empty prompt).
         crate::kind::of(submission.kind).intake(&mut submission)?;
         let prompt = submission.prompt.trim();
@@ -380,6 +398,10 @@ impl Engine {
 
         let mut job = Job::new(submission.kind, prompt);
         job.params = submission.params;
+        if let Some((parent, _)) = &context {
+            job.parent = Some(parent.id);
+            job.thread = Some(parent.thread_id());
+        }
         // A submission dropped half-way (its client went away during a long profile)
         // leaves no files behind either.
         let abandoned = RemoveFilesOnDrop {
@@ -387,6 +409,13 @@ impl Engine {
             job: job.id,
         };
         let stored = match self.store_inputs(&mut job, submission.files).await {
+            Ok(()) => match &context {
+                Some((_, told)) => self.keep_parent_context(job.id, told).await,
+                None => Ok(()),
+            },
+            Err(e) => Err(e),
+        };
+        let stored = match stored {
             Ok(()) => self.inner.store.insert(&job).await,
             Err(e) => Err(e),
         };
@@ -396,6 +425,17 @@ impl Engine {
             return Err(e);
         }
         abandoned.keep();
+        if let Some((parent, _)) = &context
+            && self.inner.store.get(parent.id).await?.is_none()
+        {
+            // The parent was deleted while this was submitted: no follow-up of nothing.
+            self.inner.store.delete(job.id).await?;
+            let _ = self.inner.artifacts.delete_job(job.id).await;
+            return Err(Error::not_found(format!(
+                "parent job {} not found: it was deleted while the follow-up was submitted",
+                parent.id
+            )));
+        }
         self.inner
             .store
             .record(
@@ -420,6 +460,15 @@ impl Engine {
             ));
         }
         Ok(())
+    }
+
+    async fn keep_parent_context(
+        &self,
+        job: JobId,
+        context: &crate::job::ParentContext,
+    ) -> Result<()> {
+        let data = serde_json::to_vec(context)?;
+        self.inner.artifacts.put(job, PARENT_KEY, data.into()).await
     }
 
     async fn store_inputs(&self, job: &mut Job, files: Vec<Upload>) -> Result<()> {
@@ -624,8 +673,8 @@ impl Engine {
         self.get(id).await
     }
 
-    /// Removes a job, its events and its files. A job still running is cancelled first.
-    pub async fn delete(&self, id: JobId) -> Result<()> {
+    /// Removes one job, its events and its files, whatever follows it up.
+    async fn delete_one(&self, id: JobId) -> Result<()> {
         let job = self.cancel(id).await?;
         if !job.status.is_final() {
             // Give the worker a moment to stop the program before its files go.

@@ -35,6 +35,10 @@ pub enum Error {
     /// The job exists but what was asked for is not there yet (output before success).
     #[error("{0}")]
     NotReady(String),
+    /// What was asked cannot be done to the job as it is now (a follow-up of a job that
+    /// failed or is still running, deleting a job that others follow up).
+    #[error("{0}")]
+    Conflict(String),
     /// A program broke the code policy; each violation says where and why.
     #[error("the program was rejected by the code policy ({} violation(s))", violations.len())]
     Rejected {
@@ -67,6 +71,7 @@ impl Error {
                 | Error::UnreadableFile { .. }
                 | Error::TooLarge { .. }
                 | Error::NotReady(_)
+                | Error::Conflict(_)
                 | Error::Rejected { .. }
         )
     }

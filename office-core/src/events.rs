@@ -218,6 +218,10 @@ impl Store for NotifyingStore {
         self.inner.page(query).await
     }
 
+    async fn thread(&self, thread: JobId) -> Result<Vec<JobSummary>> {
+        self.inner.thread(thread).await
+    }
+
     async fn update(&self, job: &Job) -> Result<bool> {
         let wrote = self.inner.update(job).await?;
         if wrote && job.status.is_final() {

@@ -11,11 +11,13 @@ use uuid::Uuid;
 
 mod code;
 mod page;
+mod thread;
 pub use code::ErrorCode;
 pub(crate) use page::Cursor;
 pub use page::{
     DEFAULT_PAGE_SIZE, JobPage, JobSummary, MAX_PAGE_SIZE, PagePosition, PageQuery, PageRequest,
 };
+pub use thread::{ParentContext, Thread};
 
 /// A job's id: a UUID v7, so ids sort by creation time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -286,6 +288,13 @@ pub struct Job {
     /// The stages of the latest attempt, with their timings.
     #[serde(default)]
     pub stages: Vec<StageTiming>,
+    /// The job this one follows up (it works on that job's results); null when none.
+    #[serde(default)]
+    pub parent: Option<JobId>,
+    /// The first job of the thread this one belongs to; null for a job that follows
+    /// up no other.
+    #[serde(default)]
+    pub thread: Option<JobId>,
 }
 
 impl Job {
@@ -307,7 +316,14 @@ impl Job {
             attempts: 0,
             generator: None,
             stages: Vec::new(),
+            parent: None,
+            thread: None,
         }
+    }
+
+    /// The id of the thread the job is in: its `thread`, or its own id when it is first.
+    pub fn thread_id(&self) -> JobId {
+        self.thread.unwrap_or(self.id)
     }
 
     /// The artifact named `name`, if the job has one.
@@ -418,7 +434,20 @@ mod tests {
         assert_eq!(v["kind"], "excel");
         assert_eq!(v["status"], "queued");
         assert_eq!(v["stage"], "queued");
+        assert!(v["parent"].is_null() && v["thread"].is_null(), "{v}");
         let back: Job = serde_json::from_value(v).unwrap();
         assert_eq!(back, job);
+    }
+
+    #[test]
+    fn a_job_stored_before_threads_reads_back_without_them() {
+        let job = Job::new(JobKind::Excel, "sort by name");
+        let mut v = serde_json::to_value(&job).unwrap();
+        let map = v.as_object_mut().unwrap();
+        map.remove("parent");
+        map.remove("thread");
+        let back: Job = serde_json::from_value(v).unwrap();
+        assert_eq!(back.parent, None);
+        assert_eq!(back.thread_id(), job.id);
     }
 }

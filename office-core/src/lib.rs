@@ -45,6 +45,7 @@
 
 pub(crate) mod artifacts;
 pub(crate) mod book;
+pub(crate) mod cells;
 pub(crate) mod collect;
 pub(crate) mod config;
 pub(crate) mod engine;
@@ -79,13 +80,17 @@ pub use worker::WorkerPool;
 // The job model.
 pub use job::{
     Artifact, ArtifactKind, ErrorCode, EventBody, InputFile, Job, JobError, JobEvent, JobFilter,
-    JobId, JobKind, JobStatus, LogLevel, Stage, StageTiming,
+    JobId, JobKind, JobStatus, LogLevel, ParentContext, Stage, StageTiming, Thread,
 };
 // Job lists, a page at a time.
 pub use job::{
     DEFAULT_PAGE_SIZE, JobPage, JobSummary, MAX_PAGE_SIZE, PagePosition, PageQuery, PageRequest,
 };
 pub use kind::report::ReportParams;
+// A page of a job's workbook, as a table.
+pub use cells::{
+    Cell, DEFAULT_SHEET_ROWS, MAX_SHEET_COLUMNS, MAX_SHEET_ROWS, SheetPage, SheetRequest, SheetRow,
+};
 pub use report::render::ReportFormat;
 
 // Backends: metadata, work queue, job files.

@@ -1,5 +1,6 @@
 //! OpenAPI schemas for the types whose JSON is written by hand (feature `openapi`).
 
+use crate::cells::Cell;
 use crate::job::{ErrorCode, JobId};
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaFormat, Type};
@@ -27,3 +28,21 @@ impl utoipa::PartialSchema for JobId {
 }
 
 impl utoipa::ToSchema for JobId {}
+
+impl utoipa::PartialSchema for Cell {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+                Type::Null,
+                Type::Boolean,
+                Type::Number,
+                Type::String,
+            ]))
+            .description(Some(
+                "A cell's value: null (empty), a boolean, a number or text.",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Cell {}

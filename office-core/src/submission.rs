@@ -2,7 +2,7 @@
 //! the kind's fields. Kept apart from the engine so the kinds' intake checks can take
 //! it without depending on the engine.
 
-use crate::job::JobKind;
+use crate::job::{JobId, JobKind};
 use crate::plan::GeneratorChoice;
 use bytes::Bytes;
 
@@ -26,6 +26,10 @@ pub struct Submission {
     pub files: Vec<Upload>,
     /// Kind-specific fields (report title, template, notes).
     pub params: serde_json::Map<String, serde_json::Value>,
+    /// The job this one follows up: the new job works on that job's results (an excel
+    /// job's workbook; an analysis's inputs and result tables), before `files`, and its
+    /// generator is told that job's request, steps and program.
+    pub parent: Option<JobId>,
 }
 
 impl Submission {
@@ -36,7 +40,14 @@ impl Submission {
             prompt: prompt.into(),
             files,
             params: Default::default(),
+            parent: None,
         }
+    }
+
+    /// Follows up the job `parent` (see `parent`).
+    pub fn with_parent(mut self, parent: JobId) -> Self {
+        self.parent = Some(parent);
+        self
     }
 
     /// Asks for a generator (`auto` when not said).

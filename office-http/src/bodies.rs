@@ -1,7 +1,7 @@
 //! The JSON bodies the handlers answer with, typed so that the OpenAPI document is
 //! generated from them (`openapi`).
 
-use office_core::{Artifact, JobId, JobStatus, JobSummary, NumberedEvent};
+use office_core::{Artifact, JobId, JobKind, JobStatus, JobSummary, NumberedEvent};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -31,6 +31,9 @@ pub struct Deleted {
     pub id: JobId,
     /// Always true.
     pub deleted: bool,
+    /// Every job removed: with `cascade=true` the follow-ups too, newest first, then
+    /// this one; else this one alone.
+    pub jobs: Vec<JobId>,
 }
 
 /// `GET .../jobs/{id}/code`: the program that ran.
@@ -49,6 +52,14 @@ pub struct Code {
 pub struct EventList {
     pub job_id: JobId,
     pub events: Vec<NumberedEvent>,
+}
+
+/// `GET .../examples`: requests of one kind the planner plans, for hints.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Examples {
+    pub kind: JobKind,
+    /// Each a whole request, naming columns the way a user would.
+    pub examples: Vec<&'static str>,
 }
 
 /// `GET /api/health`: whether jobs can run, and on what.

@@ -60,7 +60,9 @@ impl IntoResponse for ApiError {
                 Error::TooLarge { .. } => {
                     (StatusCode::PAYLOAD_TOO_LARGE, Value::String(e.to_string()))
                 }
-                Error::NotReady(_) => (StatusCode::CONFLICT, Value::String(e.to_string())),
+                Error::NotReady(_) | Error::Conflict(_) => {
+                    (StatusCode::CONFLICT, Value::String(e.to_string()))
+                }
                 Error::Rejected { violations } => (
                     StatusCode::UNPROCESSABLE_ENTITY,
                     json!({ "message": e.to_string(), "violations": violations }),

@@ -5,7 +5,7 @@ use crate::error::ApiError;
 use axum::extract::Multipart;
 use axum::extract::multipart::MultipartRejection;
 use axum::http::StatusCode;
-use office_core::GeneratorChoice;
+use office_core::{Error, GeneratorChoice, JobId};
 use office_core::{Submission, Upload};
 use std::collections::HashMap;
 
@@ -20,6 +20,11 @@ pub struct Form {
 /// `auto` (default), `planner` or `llm`. List it in the route's `FormSpec::texts` and call
 /// `Form::apply_generator` on the submission.
 pub const GENERATOR_FIELD: &str = "generator";
+
+/// The field every create endpoint accepts to follow up an earlier job: its id. The new
+/// job works on that job's results, and the file fields become optional. List it in the
+/// route's `FormSpec::texts` and call `Form::apply_parent` on the submission.
+pub const PARENT_FIELD: &str = "parent";
 
 /// What a route accepts: text fields and file fields by name.
 pub struct FormSpec {
@@ -108,6 +113,37 @@ impl Form {
                 Ok(submission.with_generator(choice))
             }
         }
+    }
+
+    /// Whether the form follows up a job (a `parent` that is not blank).
+    pub fn has_parent(&self) -> bool {
+        self.text(PARENT_FIELD)
+            .is_some_and(|t| !t.trim().is_empty())
+    }
+
+    /// The submission following up the job the form names, if it names one. An id that
+    /// is not one is a job that does not exist: 404, as for an unknown id.
+    pub fn apply_parent(&self, submission: Submission) -> Result<Submission, ApiError> {
+        match self.text(PARENT_FIELD).map(str::trim) {
+            None | Some("") => Ok(submission),
+            Some(text) => {
+                let id = text.parse::<JobId>().map_err(|_| {
+                    ApiError::Core(Error::not_found(format!(
+                        "parent job {text} not found: there is no such job"
+                    )))
+                })?;
+                Ok(submission.with_parent(id))
+            }
+        }
+    }
+
+    /// The one file of the field, or none for a follow-up that adds no file (it works on
+    /// its parent's).
+    pub fn file_unless_parent(&mut self, name: &str) -> Result<Vec<Upload>, ApiError> {
+        if self.has_parent() && !self.files.contains_key(name) {
+            return Ok(Vec::new());
+        }
+        Ok(vec![self.required_file(name)?])
     }
 
     /// Every file of the named fields, in field order.

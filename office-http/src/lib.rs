@@ -7,6 +7,7 @@
 //! - `form`: multipart parsing with FastAPI-compatible complaints about missing fields.
 //! - `error`: the one error type and its mapping to statuses and `{"detail": ...}` bodies.
 //! - `auth`: optional bearer tokens (`OFFICE_API_KEYS`).
+//! - `web`: the web page at `/`, its files built into the binary (`office-http/web/`).
 //!
 //! Handlers only extract, call the engine and shape the answer; no logic lives here that
 //! another face would need.
@@ -18,6 +19,7 @@ pub mod error;
 pub mod form;
 pub mod openapi;
 pub mod routes;
+pub mod web;
 
 use axum::Router;
 use office_core::Engine;
@@ -43,7 +45,8 @@ pub fn route_table(state: &AppState) -> (Router<AppState>, Vec<api::Op>) {
     let served = openapi::Served::default();
     let table = api::Api::new()
         .nest("/api", routes::api_routes(state))
-        .merge(openapi::routes(served.clone()));
+        .merge(openapi::routes(served.clone()))
+        .merge(web::routes());
     let (router, ops) = table.into_parts();
     let document = openapi::document(&ops);
     let json = serde_json::to_vec(&document).expect("the OpenAPI document serializes");

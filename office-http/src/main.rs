@@ -41,9 +41,14 @@ enum Command {
     },
     /// Run one job in this process and print where its outputs are.
     Run {
-        /// The workbook or CSV file to work on.
-        #[arg(long)]
-        file: PathBuf,
+        /// The workbook or CSV file to work on (with --parent: a file added to the
+        /// parent's output).
+        #[arg(long, required_unless_present = "parent")]
+        file: Option<PathBuf>,
+        /// Follow up an earlier job of this DATA_DIR (or DATABASE_URL): work on its
+        /// output workbook, with its request, steps and program known to the generator.
+        #[arg(long, value_name = "JOB_ID")]
+        parent: Option<office_core::JobId>,
         /// What to do, in plain language.
         #[arg(long)]
         prompt: String,
@@ -138,10 +143,11 @@ async fn run(command: Command) -> Result<i32> {
         Command::Worker { concurrency } => worker(concurrency).await,
         Command::Run {
             file,
+            parent,
             prompt,
             out,
             generator,
-        } => run_one(file, prompt, out, generator).await,
+        } => run_one(file, parent, prompt, out, generator).await,
         Command::Validate {
             explain: Some(rule),
             ..
@@ -220,26 +226,32 @@ fn require_shared_queue(config: &Config, command: &str) -> Result<()> {
 }
 
 async fn run_one(
-    file: PathBuf,
+    file: Option<PathBuf>,
+    parent: Option<office_core::JobId>,
     prompt: String,
     out: Option<PathBuf>,
     generator: office_core::GeneratorChoice,
 ) -> Result<i32> {
     let config = Config::from_env()?;
-    let data = tokio::fs::read(&file)
-        .await
-        .with_context(|| format!("cannot read {}", file.display()))?;
-    let name = file
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "input".into());
+    let mut uploads = Vec::new();
+    if let Some(file) = file {
+        let data = tokio::fs::read(&file)
+            .await
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "input".into());
+        uploads.push(Upload {
+            name,
+            data: data.into(),
+        });
+    }
     let engine = Engine::open(config).await?;
-    let upload = Upload {
-        name,
-        data: data.into(),
-    };
-    let submission =
-        Submission::new(JobKind::Excel, prompt, vec![upload]).with_generator(generator);
+    let mut submission = Submission::new(JobKind::Excel, prompt, uploads).with_generator(generator);
+    if let Some(parent) = parent {
+        submission = submission.with_parent(parent);
+    }
     // One worker runs until the job is final.
     let job = engine
         .run_workers(1, async {
@@ -261,6 +273,9 @@ async fn run_one(
         tokio::fs::write(&path, bytes).await?;
     }
     println!("job {} {}", job.id, job.status);
+    if let Some(parent) = job.parent {
+        println!("follows up job {parent} (thread {})", job.thread_id());
+    }
     let summary = engine.summary(&job).await.ok();
     for line in summary_lines(summary.as_ref()) {
         println!("{line}");

@@ -8,7 +8,7 @@
 
 use crate::api::{Api, Op};
 use crate::bodies;
-use crate::form::{FormSpec, GENERATOR_FIELD};
+use crate::form::{FormSpec, GENERATOR_FIELD, PARENT_FIELD};
 use axum::http::{HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -220,12 +220,25 @@ impl Describe for OperationBuilder {
 fn field_description(name: &str) -> &'static str {
     match name {
         "prompt" => "The request in plain language.",
-        "file" => "The workbook or CSV to work on (xlsx, xlsm, xls, xlsb, ods, csv, tsv).",
-        "files[]" => "The files the report is about (one part per file).",
+        "file" => {
+            "The workbook or CSV to work on (xlsx, xlsm, xls, xlsb, ods, csv, tsv). Required \
+             unless `parent` is given; with `parent`, a file added to the parent's."
+        }
+        "files[]" => {
+            "The files the report is about (one part per file). Required unless `parent` is \
+             given; with `parent`, files added to the parent's."
+        }
         "files" => "Same as `files[]`.",
         "title" => "The report's title.",
         "template" => "The report's template.",
         "notes" => "Notes the report should take into account.",
+        PARENT_FIELD => {
+            "A follow-up: the id of an earlier job that succeeded. The new job works on its \
+             results (an excel job's output workbook; an analysis's or report's inputs and \
+             result tables) and its generator sees that job's request, steps and program. The \
+             job then records `parent` and `thread`. 404 when there is no such job, 409 when \
+             it failed or has not finished."
+        }
         GENERATOR_FIELD => {
             "Who writes the program: `auto` (the model when one is configured), `planner`, `llm`."
         }
@@ -244,9 +257,12 @@ fn components() -> Vec<(String, RefOr<Schema>)> {
     add::<bodies::JobList>(&mut all);
     add::<bodies::ArtifactList>(&mut all);
     add::<bodies::Deleted>(&mut all);
+    add::<office_core::Thread>(&mut all);
     add::<bodies::Code>(&mut all);
     add::<bodies::EventList>(&mut all);
     add::<bodies::Health>(&mut all);
+    add::<bodies::Examples>(&mut all);
+    add::<office_core::SheetPage>(&mut all);
     add::<bodies::ErrorBody>(&mut all);
     all
 }
@@ -408,4 +424,9 @@ pub(crate) fn integer(min: f64, max: f64) -> Schema {
         .minimum(Some(min))
         .maximum(Some(max))
         .into()
+}
+
+/// `true` or `false`, for query parameters.
+pub(crate) fn boolean() -> Schema {
+    ObjectBuilder::new().schema_type(Type::Boolean).into()
 }

@@ -201,3 +201,96 @@ fn a_misspelt_sandbox_mode_is_refused_by_name() {
     assert!(stderr.contains("OFFICE_SANDBOX=\"degrade\""), "{stderr}");
     assert!(!String::from_utf8_lossy(&out.stdout).contains("sandbox holds"));
 }
+
+/// `office run --parent ID` follows up a job run before in the same DATA_DIR: it works on
+/// that job's workbook (no --file), says which job it follows, and keeps the earlier change.
+#[test]
+fn run_follows_up_an_earlier_job_with_parent() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("sales.csv");
+    std::fs::write(
+        &input,
+        "Product,Units,Revenue\nA,5,100\nB,12,40\nC,8,300\nD,1,50\n",
+    )
+    .unwrap();
+    let run = |args: &[&str], out: &std::path::Path| {
+        let out = office()
+            .current_dir(dir.path())
+            .env("DATA_DIR", dir.path().join("data"))
+            .arg("run")
+            .args(args)
+            .arg("--out")
+            .arg(out)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout
+    };
+    let first_out = dir.path().join("first");
+    let stdout = run(
+        &[
+            "--file",
+            input.to_str().unwrap(),
+            "--prompt",
+            "sort by Units descending",
+        ],
+        &first_out,
+    );
+    let parent = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("job "))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no job id in {stdout}"))
+        .to_string();
+
+    let second_out = dir.path().join("second");
+    let stdout = run(
+        &[
+            "--parent",
+            &parent,
+            "--prompt",
+            "add a column Margin = Revenue * 0.2",
+        ],
+        &second_out,
+    );
+    assert!(
+        stdout.contains(&format!("follows up job {parent} (thread {parent})")),
+        "{stdout}"
+    );
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(second_out.join("summary.json")).unwrap()).unwrap();
+    // It worked on the parent's workbook, named as the user's file.
+    assert_eq!(summary["inputs"][0]["name"], "sales.xlsx", "{summary:#}");
+    // Three columns in (the sorted workbook), four out, the new one named in the steps.
+    assert_eq!(
+        summary["before"][0]["sheets"][0]["columns"], 3,
+        "{summary:#}"
+    );
+    assert_eq!(
+        summary["after"][0]["sheets"][0]["columns"], 4,
+        "{summary:#}"
+    );
+    assert!(
+        summary["steps"].to_string().contains("Margin"),
+        "{summary:#}"
+    );
+    assert!(second_out.join("output.xlsx").exists());
+
+    // A parent that does not exist is refused with its reason, and nothing runs.
+    let out = office()
+        .current_dir(dir.path())
+        .env("DATA_DIR", dir.path().join("data"))
+        .args(["run", "--parent", "0190a5b2-0000-7000-8000-000000000000"])
+        .args(["--prompt", "sort by Units"])
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("not found"), "{stderr}");
+}

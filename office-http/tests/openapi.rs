@@ -197,7 +197,9 @@ async fn every_schema_reference_resolves_and_errors_are_fastapi_shaped() {
     let create = &document["paths"]["/api/excel/jobs"]["post"];
     let form = &create["requestBody"]["content"]["multipart/form-data"]["schema"];
     assert_eq!(form["properties"]["file"]["format"], "binary");
-    assert_eq!(form["required"], serde_json::json!(["file", "prompt"]));
+    // `file` is required unless `parent` is given (a follow-up), which a schema's
+    // `required` cannot say: its description does.
+    assert_eq!(form["required"], serde_json::json!(["prompt"]));
     for status in ["201", "400", "413", "422"] {
         assert!(create["responses"][status].is_object(), "{status}");
     }
@@ -260,4 +262,49 @@ async fn docs_page_and_its_assets_are_served_from_the_binary() {
     assert!(content_type.starts_with("application/json"));
     let served: Value = serde_json::from_str(&json).unwrap();
     assert!(served["paths"]["/openapi.json"]["get"].is_object());
+}
+
+/// Follow-ups are in the document: `parent` on every create form (the file then
+/// optional), `parent` and `thread` on a job and a list item, the thread route, and
+/// `cascade` with its 409 on delete.
+#[tokio::test]
+async fn follow_ups_are_described() {
+    let (state, _dir) = state().await;
+    let doc = serde_json::to_value(openapi_document(&state)).unwrap();
+    for kind in ["excel", "analytics", "report"] {
+        let form = &doc["paths"][format!("/api/{kind}/jobs")]["post"]["requestBody"]["content"]["multipart/form-data"]
+            ["schema"];
+        let parent = form["properties"]["parent"]["description"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no parent on the {kind} form: {form}"));
+        assert!(parent.contains("follow-up"), "{parent}");
+        let required = form["required"].to_string();
+        assert!(!required.contains("file"), "{kind}: {required}");
+        let delete = &doc["paths"][format!("/api/{kind}/jobs/{{id}}")]["delete"];
+        assert!(delete["responses"]["409"].is_object(), "{delete}");
+        assert!(
+            delete["parameters"].to_string().contains("cascade"),
+            "{delete}"
+        );
+    }
+    let schemas = &doc["components"]["schemas"];
+    for schema in ["Job", "JobSummary"] {
+        for field in ["parent", "thread"] {
+            assert!(
+                schemas[schema]["properties"][field].is_object(),
+                "{schema}.{field}: {}",
+                schemas[schema]
+            );
+        }
+    }
+    let thread = &doc["paths"]["/api/threads/{id}"]["get"];
+    assert!(
+        thread["summary"].as_str().unwrap().contains("thread"),
+        "{thread}"
+    );
+    assert!(thread["responses"]["200"].is_object() && thread["responses"]["404"].is_object());
+    assert!(
+        schemas["Thread"]["properties"]["jobs"].is_object(),
+        "{schemas}"
+    );
 }

@@ -43,6 +43,7 @@ pub fn to_py(py: Python<'_>, e: Error) -> PyErr {
         }
         Error::TooLarge { limit, .. } => raise(py, "TooLarge", (message, limit)),
         Error::NotReady(_) => office_error(py, "NotReady", message),
+        Error::Conflict(_) => office_error(py, "Conflict", message),
         Error::Rejected { violations } => {
             let findings = PyList::empty(py);
             for v in &violations {

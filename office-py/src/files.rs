@@ -85,6 +85,26 @@ impl FileArg {
 
     /// Reads a path (call with the GIL released). A path that cannot be read is an
     /// unreadable file named as the caller wrote it.
+    /// One file, or a list of files (each as for `extract`; bytes as (name, bytes)
+    /// tuples). One file alone is accepted: a str is a path, not a list of characters.
+    pub fn extract_many(files: &Bound<'_, PyAny>) -> PyResult<Vec<FileArg>> {
+        let single = files.is_instance_of::<pyo3::types::PyString>()
+            || files.is_instance_of::<pyo3::types::PyBytes>()
+            || files.is_instance_of::<pyo3::types::PyTuple>()
+            || files.hasattr("__fspath__")?
+            || files.hasattr("read")?;
+        if single {
+            return Ok(vec![FileArg::extract(files, None)?]);
+        }
+        let iter = files.try_iter().map_err(|_| {
+            crate::errors::type_error(format!(
+                "files must be a list of files; got {}",
+                type_name(files)
+            ))
+        })?;
+        iter.map(|f| FileArg::extract(&f?, None)).collect()
+    }
+
     pub fn into_upload(self) -> Result<Upload, Error> {
         match self {
             FileArg::Data { name, data } => Ok(Upload {

@@ -160,6 +160,50 @@ impl PyJob {
         to_py(py, &self.snapshot().params)
     }
 
+    /// The id of the job this one follows up, or None.
+    #[getter]
+    fn parent(&self) -> Option<String> {
+        self.snapshot().parent.map(|id| id.to_string())
+    }
+
+    /// The id of the first job of this job's thread, or None when it follows up no job.
+    #[getter]
+    fn thread(&self) -> Option<String> {
+        self.snapshot().thread.map(|id| id.to_string())
+    }
+
+    /// Submits a follow-up of this job: a job of the same kind that works on what this one
+    /// made (an excel job's output workbook; an analysis's or report's inputs and result
+    /// tables), with `files` (each as for Office.excel(); bytes as (name, bytes) tuples)
+    /// added, and whose generator sees this job's request, steps and program. Returns
+    /// the queued Job. Raises Conflict when this job failed or has not finished, NotFound
+    /// when it was deleted.
+    #[pyo3(signature = (prompt, files=None))]
+    fn follow_up(
+        &self,
+        py: Python<'_>,
+        prompt: String,
+        files: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyJob>> {
+        let files = match files {
+            None => Vec::new(),
+            Some(files) => crate::files::FileArg::extract_many(files)?,
+        };
+        let parent = self.snapshot();
+        self.shared.check_open(py)?;
+        let engine = &self.shared.engine;
+        let job = self.shared.block(py, async move {
+            let files = files
+                .into_iter()
+                .map(crate::files::FileArg::into_upload)
+                .collect::<office_core::Result<Vec<_>>>()?;
+            let submission =
+                office_core::Submission::new(parent.kind, prompt, files).with_parent(parent.id);
+            engine.submit(submission).await
+        })?;
+        PyJob::new(py, self.shared.clone(), job)
+    }
+
     /// The input files: dicts with name (as stored), original_name, size, sha256.
     #[getter]
     fn inputs<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {

@@ -294,24 +294,7 @@ impl PyOffice {
         notes: Option<String>,
         prompt: Option<String>,
     ) -> PyResult<Py<PyJob>> {
-        // One file alone is accepted too; a str is a path, not a list of characters.
-        let single = files.is_instance_of::<pyo3::types::PyString>()
-            || files.is_instance_of::<pyo3::types::PyBytes>()
-            || files.is_instance_of::<pyo3::types::PyTuple>()
-            || files.hasattr("__fspath__")?
-            || files.hasattr("read")?;
-        let files: Vec<FileArg> = if single {
-            vec![FileArg::extract(files, None)?]
-        } else {
-            let iter = files.try_iter().map_err(|_| {
-                crate::errors::type_error(format!(
-                    "files must be a list of files; got {}",
-                    crate::files::type_name(files)
-                ))
-            })?;
-            iter.map(|f| FileArg::extract(&f?, None))
-                .collect::<PyResult<_>>()?
-        };
+        let files = FileArg::extract_many(files)?;
         let mut params = serde_json::Map::new();
         office_core::ReportParams {
             title,
@@ -364,10 +347,37 @@ impl PyOffice {
     }
 
     /// Removes a job (by id or Job), its events and its files; a running job is
-    /// cancelled first. Raises NotFound.
-    fn delete(&self, py: Python<'_>, id: &Bound<'_, PyAny>) -> PyResult<()> {
+    /// cancelled first. A job that others follow up raises Conflict naming them, unless
+    /// `cascade` is true: then they go too. Raises NotFound.
+    #[pyo3(signature = (id, *, cascade=false))]
+    fn delete(&self, py: Python<'_>, id: &Bound<'_, PyAny>, cascade: bool) -> PyResult<()> {
         let id = parse_id(id)?;
-        self.shared.block(py, self.shared.engine.delete(id))
+        let engine = &self.shared.engine;
+        self.shared.block(py, async move {
+            if cascade {
+                engine.delete_cascade(id).await.map(|_| ())
+            } else {
+                engine.delete(id).await
+            }
+        })
+    }
+
+    /// The jobs of the thread job `id` (by id or Job) is in, oldest first: the first
+    /// job, then its follow-ups. Raises NotFound.
+    fn thread(&self, py: Python<'_>, id: &Bound<'_, PyAny>) -> PyResult<Vec<Py<PyJob>>> {
+        let id = parse_id(id)?;
+        let engine = &self.shared.engine;
+        let jobs = self.shared.block(py, async move {
+            let thread = engine.thread(id).await?;
+            let mut jobs = Vec::with_capacity(thread.jobs.len());
+            for summary in thread.jobs {
+                jobs.push(engine.get(summary.id).await?);
+            }
+            Ok::<_, office_core::Error>(jobs)
+        })?;
+        jobs.into_iter()
+            .map(|job| PyJob::new(py, self.shared.clone(), job))
+            .collect()
     }
 
     /// Stops the workers, letting running jobs finish for up to `timeout` seconds (jobs

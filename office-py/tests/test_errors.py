@@ -26,6 +26,7 @@ def test_hierarchy() -> None:
         office.TooLarge,
         office.NotFound,
         office.NotReady,
+        office.Conflict,
         office.ValidationError,
         office.JobFailed,
         office.JobTimeout,

@@ -38,6 +38,10 @@ pub struct JobSummary {
     pub attempts: u32,
     /// Which code generator wrote the program that ran.
     pub generator: Option<String>,
+    /// The job this one follows up; null when none.
+    pub parent: Option<JobId>,
+    /// The first job of its thread; null for a job that follows up no other.
+    pub thread: Option<JobId>,
 }
 
 impl From<&super::Job> for JobSummary {
@@ -53,6 +57,8 @@ impl From<&super::Job> for JobSummary {
             finished_at: job.finished_at,
             attempts: job.attempts,
             generator: job.generator.clone(),
+            parent: job.parent,
+            thread: job.thread,
         }
     }
 }

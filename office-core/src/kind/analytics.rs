@@ -30,6 +30,16 @@ impl Results {
 
 #[async_trait::async_trait]
 impl Kind for Analytics {
+    fn examples(&self) -> &'static [&'static str] {
+        &[
+            "overview",
+            "plot monthly revenue by region",
+            "average price by region",
+            "distribution of price",
+            "correlations",
+        ]
+    }
+
     fn contract(&self) -> Contract {
         Contract {
             output: RESULTS_FILE,

@@ -72,6 +72,18 @@ fn change_json(change: &Change) -> Value {
 
 #[async_trait::async_trait]
 impl Kind for Excel {
+    fn examples(&self) -> &'static [&'static str] {
+        &[
+            "sort by revenue descending",
+            "keep rows where revenue > 1000",
+            "remove duplicates by product",
+            "add column margin = revenue - cost",
+            "total revenue by region",
+            "remove rows where units is 0, then sort by date",
+            "describe",
+        ]
+    }
+
     fn contract(&self) -> Contract {
         Contract {
             output: EDITS_FILE,

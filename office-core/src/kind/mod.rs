@@ -111,6 +111,12 @@ pub(crate) trait Kind: Send + Sync {
         None
     }
 
+    /// Requests of this kind the offline planner plans (over a sheet with such columns),
+    /// shown to people as hints.
+    fn examples(&self) -> &'static [&'static str] {
+        &[]
+    }
+
     /// Turns what the program wrote into the kind's results, after collect.
     async fn finish(&self, input: FinishInput<'_>) -> std::result::Result<Finished, JobError>;
 }
@@ -121,6 +127,14 @@ pub(crate) fn of(kind: JobKind) -> &'static dyn Kind {
         JobKind::Excel => &excel::Excel,
         JobKind::Analytics => &analytics::Analytics,
         JobKind::Report => &report::Report,
+    }
+}
+
+impl JobKind {
+    /// Requests of this kind the offline planner plans, for hints: each names columns
+    /// the way a user would (`revenue`, `region`), to be read as "a request like this".
+    pub fn examples(self) -> &'static [&'static str] {
+        of(self).examples()
     }
 }
 

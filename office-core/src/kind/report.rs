@@ -95,6 +95,13 @@ impl Summary {
 
 #[async_trait::async_trait]
 impl Kind for Report {
+    fn examples(&self) -> &'static [&'static str] {
+        &[
+            "Summarise revenue by region for the board",
+            "Which products sell best, and where?",
+        ]
+    }
+
     /// Notes files move into the params, the fields are checked, and a report asked
     /// without a request summarizes.
     fn intake(&self, submission: &mut Submission) -> Result<()> {

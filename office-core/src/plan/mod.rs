@@ -26,6 +26,9 @@ pub struct PlanRequest<'a> {
     pub previous_code: Option<&'a str>,
     /// Where a generator that calls a model records each call (tokens, latency).
     pub calls: Option<&'a CallLog>,
+    /// For a follow-up: the job it follows up (its request, steps and program). The
+    /// files are already that job's results (see `ParentContext::files`).
+    pub parent: Option<&'a crate::job::ParentContext>,
 }
 
 /// One request to a model: what it cost and how long it took.

@@ -55,6 +55,24 @@ impl Runner {
         Ok(profiles)
     }
 
+    /// What a follow-up was told of its parent at submission (`None` for other jobs, and
+    /// when it cannot be read: the job then runs as one on its own files).
+    async fn parent_context(&self, job: &Job) -> Option<crate::job::ParentContext> {
+        job.parent?;
+        let data = self
+            .artifacts
+            .get(job.id, crate::engine::PARENT_KEY)
+            .await
+            .ok()?;
+        match serde_json::from_slice(&data) {
+            Ok(context) => Some(context),
+            Err(e) => {
+                tracing::warn!(id = %job.id, error = %e, "the parent's context cannot be read");
+                None
+            }
+        }
+    }
+
     /// The generator the job asked for (`generator` in its params).
     pub(super) fn choose_generator(&self, job: &Job) -> StageResult<Arc<dyn CodeGenerator>> {
         let choice = GeneratorChoice::from_params(&job.params)
@@ -84,6 +102,7 @@ impl Runner {
     ) -> std::result::Result<Plan, Failure> {
         let previous = attempt.previous;
         let feedback = previous.map(|p| crate::plan::llm::feedback::text(&p.setback));
+        let parent = self.parent_context(job).await;
         let req = PlanRequest {
             kind: job.kind,
             prompt: &job.prompt,
@@ -92,6 +111,7 @@ impl Runner {
             previous_error: feedback.as_deref(),
             previous_code: previous.and_then(|p| p.code.as_deref()),
             calls: Some(calls),
+            parent: parent.as_ref(),
         };
         let plan = generator.generate(&req).await.map_err(|e| {
             let error = JobError::new(e.code, e.message.clone()).with_details(json!({

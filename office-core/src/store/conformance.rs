@@ -17,7 +17,9 @@
 //! `test-utils` feature.
 
 mod paging;
+mod threads;
 pub use paging::*;
+pub use threads::*;
 
 use super::Store;
 use crate::job::ErrorCode;
@@ -108,6 +110,8 @@ pub fn full_job() -> Job {
     );
     job.attempts = 3;
     job.generator = Some("llm:some-model".into());
+    job.parent = Some(JobId::new());
+    job.thread = Some(JobId::new());
     // Durations that binary floating point holds exactly, so JSON text round-trips them.
     job.stages = vec![
         StageTiming {
@@ -607,6 +611,7 @@ macro_rules! store_conformance_tests {
             case_event_for_unknown_job_fails,
             case_finish_writes_status_and_event_once,
             case_page_newest_first_in_pages,
+            case_thread_lists_its_jobs_oldest_first,
         );
         $crate::store_conformance_tests!(@shared $setup;
             case_concurrent_finishers,

@@ -91,6 +91,17 @@ impl Store for MemoryStore {
             .collect())
     }
 
+    async fn thread(&self, thread: JobId) -> Result<Vec<JobSummary>> {
+        let state = self.state();
+        let mut jobs: Vec<&Job> = state
+            .jobs
+            .values()
+            .filter(|job| job.id == thread || job.thread == Some(thread))
+            .collect();
+        jobs.sort_by_key(|job| (job.created_at, job.id));
+        Ok(jobs.into_iter().map(JobSummary::from).collect())
+    }
+
     async fn update(&self, job: &Job) -> Result<bool> {
         let mut state = self.state();
         match state.jobs.get_mut(&job.id) {

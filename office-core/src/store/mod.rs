@@ -27,6 +27,10 @@ pub trait Store: Send + Sync + 'static {
     /// (the database stores use an index on `(kind, [status,] created_at, id)`).
     async fn page(&self, query: &PageQuery) -> Result<Vec<JobSummary>>;
 
+    /// The jobs of thread `thread`: the job of that id and every job whose `thread` is
+    /// it, oldest first by `(created_at, id)`, as summaries. Empty when there is none.
+    async fn thread(&self, thread: JobId) -> Result<Vec<JobSummary>>;
+
     /// Writes every field of `job` unless the stored job is already final. Returns whether
     /// it wrote. This is how a job reaches its final status exactly once: of two writers
     /// racing to finish a job, only the first one's write lands.

@@ -40,6 +40,20 @@ pub(super) fn page_sql(dialect: Dialect, query: &PageQuery) -> String {
         });
     }
     let limit = next();
+    let filter = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conditions.join(" AND "))
+    };
+    format!(
+        "SELECT {} FROM jobs{filter} \
+         ORDER BY jobs.created_at DESC, jobs.id DESC LIMIT {limit}",
+        summary_columns(dialect),
+    )
+}
+
+/// The columns of a list item, in the names `SummaryRow` reads.
+fn summary_columns(dialect: Dialect) -> String {
     // PostgreSQL's timestamps leave as RFC 3339 text (sqlx has no chrono feature here);
     // `ORDER BY` names the table's columns, not these text columns of the same name.
     let time = |column: &str| match dialect {
@@ -48,17 +62,25 @@ pub(super) fn page_sql(dialect: Dialect, query: &PageQuery) -> String {
             "to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS {column}"
         ),
     };
-    let filter = if conditions.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE {}", conditions.join(" AND "))
-    };
     format!(
-        "SELECT id, kind, status, stage, prompt, {}, {}, {}, attempts, generator FROM jobs{filter} \
-         ORDER BY jobs.created_at DESC, jobs.id DESC LIMIT {limit}",
+        "id, kind, status, stage, prompt, {}, {}, {}, attempts, generator, parent, thread",
         time("created_at"),
         time("started_at"),
         time("finished_at"),
+    )
+}
+
+/// The `SELECT` of a thread's jobs (`Store::thread`), oldest first; bind the thread's id
+/// once (the index on `(thread, created_at, id)` of migration 0003 answers it).
+pub(super) fn thread_sql(dialect: Dialect) -> String {
+    let id = match dialect {
+        Dialect::Sqlite => "?1",
+        Dialect::Postgres => "$1",
+    };
+    format!(
+        "SELECT {} FROM jobs WHERE id = {id} OR thread = {id} \
+         ORDER BY jobs.created_at, jobs.id",
+        summary_columns(dialect)
     )
 }
 
@@ -74,6 +96,8 @@ pub(super) struct SummaryRow {
     pub(super) finished_at: Option<String>,
     pub(super) attempts: i64,
     pub(super) generator: Option<String>,
+    pub(super) parent: Option<String>,
+    pub(super) thread: Option<String>,
 }
 
 impl SummaryRow {
@@ -89,7 +113,13 @@ impl SummaryRow {
                 .map(|t| t.with_timezone(&Utc))
                 .map_err(|e| bad(what, e.to_string()))
         };
+        let job_id = |what: &str, text: Option<String>| {
+            text.map(|t| t.parse().map_err(|e: uuid::Error| bad(what, e.to_string())))
+                .transpose()
+        };
         Ok(JobSummary {
+            parent: job_id("parent", self.parent)?,
+            thread: job_id("thread", self.thread)?,
             id: id
                 .parse()
                 .map_err(|e: uuid::Error| bad("id", e.to_string()))?,

@@ -7,7 +7,7 @@
 //! (READ COMMITTED), and `claim` reads the row `FOR UPDATE`.
 
 use super::Store;
-use super::page::{Dialect, SummaryRow, page_sql};
+use super::page::{Dialect, SummaryRow, page_sql, thread_sql};
 use super::sqlite::{EmbeddedMigrations, timestamp};
 use crate::error::{Error, Result};
 use crate::job::{Job, JobEvent, JobFilter, JobId, JobStatus, JobSummary, PageQuery};
@@ -30,6 +30,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "page indexes",
         include_str!("../../migrations/postgres/0002_page_indexes.sql"),
+    ),
+    (
+        3,
+        "threads",
+        include_str!("../../migrations/postgres/0003_threads.sql"),
     ),
 ];
 
@@ -100,6 +105,25 @@ impl PostgresStore {
     }
 }
 
+/// A list item from a row of `page_sql` or `thread_sql`.
+fn summary_from_row(row: &PgRow) -> Result<JobSummary> {
+    SummaryRow {
+        id: row.try_get("id")?,
+        kind: row.try_get("kind")?,
+        status: row.try_get("status")?,
+        stage: row.try_get("stage")?,
+        prompt: row.try_get("prompt")?,
+        created_at: row.try_get("created_at")?,
+        started_at: row.try_get("started_at")?,
+        finished_at: row.try_get("finished_at")?,
+        attempts: i64::from(row.try_get::<i32, _>("attempts")?),
+        generator: row.try_get("generator")?,
+        parent: row.try_get("parent")?,
+        thread: row.try_get("thread")?,
+    }
+    .into_summary()
+}
+
 fn job_from_row(row: &PgRow) -> Result<Job> {
     let id: String = row.try_get("id")?;
     let body: String = row.try_get("body")?;
@@ -153,10 +177,14 @@ impl Store for PostgresStore {
         let body = serde_json::to_string(job)?;
         let query = sqlx::query(
             "INSERT INTO jobs (id, kind, status, stage, prompt, created_at, started_at, \
-             finished_at, attempts, generator, body) VALUES ($1, $2, $3, $4, $5, \
-             $6::timestamptz, $7::timestamptz, $8::timestamptz, $9, $10, $11)",
+             finished_at, attempts, generator, body, parent, thread) VALUES ($1, $2, $3, $4, \
+             $5, $6::timestamptz, $7::timestamptz, $8::timestamptz, $9, $10, $11, $12, $13)",
         );
-        match bind_job(query, job, body).execute(&self.pool).await {
+        // A job's parent and thread never change after insert, so only insert writes them.
+        let query = bind_job(query, job, body)
+            .bind(job.parent.map(|id| id.to_string()))
+            .bind(job.thread.map(|id| id.to_string()));
+        match query.execute(&self.pool).await {
             Ok(_) => Ok(()),
             Err(e) if is_violation(&e, true) => Err(Error::Storage(format!(
                 "a job with id {} already exists",
@@ -207,23 +235,15 @@ impl Store for PostgresStore {
             .bind(i64::from(query.limit))
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|row| {
-                SummaryRow {
-                    id: row.try_get("id")?,
-                    kind: row.try_get("kind")?,
-                    status: row.try_get("status")?,
-                    stage: row.try_get("stage")?,
-                    prompt: row.try_get("prompt")?,
-                    created_at: row.try_get("created_at")?,
-                    started_at: row.try_get("started_at")?,
-                    finished_at: row.try_get("finished_at")?,
-                    attempts: i64::from(row.try_get::<i32, _>("attempts")?),
-                    generator: row.try_get("generator")?,
-                }
-                .into_summary()
-            })
-            .collect()
+        rows.iter().map(summary_from_row).collect()
+    }
+
+    async fn thread(&self, thread: JobId) -> Result<Vec<JobSummary>> {
+        let rows = sqlx::query(&thread_sql(Dialect::Postgres))
+            .bind(thread.to_string())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(summary_from_row).collect()
     }
 
     async fn update(&self, job: &Job) -> Result<bool> {

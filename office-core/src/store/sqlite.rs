@@ -5,7 +5,7 @@
 //! are always written by the same statement, so they cannot drift apart.
 
 use super::Store;
-use super::page::{Dialect, SummaryRow, page_sql};
+use super::page::{Dialect, SummaryRow, page_sql, thread_sql};
 use crate::error::{Error, Result};
 use crate::job::{Job, JobEvent, JobFilter, JobId, JobStatus, JobSummary, PageQuery};
 use async_trait::async_trait;
@@ -34,6 +34,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "page indexes",
         include_str!("../../migrations/sqlite/0002_page_indexes.sql"),
+    ),
+    (
+        3,
+        "threads",
+        include_str!("../../migrations/sqlite/0003_threads.sql"),
     ),
 ];
 
@@ -145,6 +150,25 @@ pub(super) fn timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Nanos, true)
 }
 
+/// A list item from a row of `page_sql` or `thread_sql`.
+fn summary_from_row(row: &SqliteRow) -> Result<JobSummary> {
+    SummaryRow {
+        id: row.try_get("id")?,
+        kind: row.try_get("kind")?,
+        status: row.try_get("status")?,
+        stage: row.try_get("stage")?,
+        prompt: row.try_get("prompt")?,
+        created_at: row.try_get("created_at")?,
+        started_at: row.try_get("started_at")?,
+        finished_at: row.try_get("finished_at")?,
+        attempts: row.try_get("attempts")?,
+        generator: row.try_get("generator")?,
+        parent: row.try_get("parent")?,
+        thread: row.try_get("thread")?,
+    }
+    .into_summary()
+}
+
 fn job_from_row(row: &SqliteRow) -> Result<Job> {
     let id: String = row.try_get("id")?;
     let body: String = row.try_get("body")?;
@@ -200,10 +224,15 @@ impl Store for SqliteStore {
         let body = serde_json::to_string(job)?;
         let query = sqlx::query(
             "INSERT INTO jobs (id, kind, status, stage, prompt, created_at, started_at, \
-             finished_at, attempts, generator, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             finished_at, attempts, generator, body, parent, thread) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(job.id.to_string());
-        match bind_job(query, job, body).execute(&self.pool).await {
+        // A job's parent and thread never change after insert, so only insert writes them.
+        let query = bind_job(query, job, body)
+            .bind(job.parent.map(|id| id.to_string()))
+            .bind(job.thread.map(|id| id.to_string()));
+        match query.execute(&self.pool).await {
             Ok(_) => Ok(()),
             Err(e) if is_unique_violation(&e) => Err(Error::Storage(format!(
                 "a job with id {} already exists",
@@ -256,23 +285,15 @@ impl Store for SqliteStore {
             .bind(i64::from(query.limit))
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|row| {
-                SummaryRow {
-                    id: row.try_get("id")?,
-                    kind: row.try_get("kind")?,
-                    status: row.try_get("status")?,
-                    stage: row.try_get("stage")?,
-                    prompt: row.try_get("prompt")?,
-                    created_at: row.try_get("created_at")?,
-                    started_at: row.try_get("started_at")?,
-                    finished_at: row.try_get("finished_at")?,
-                    attempts: row.try_get("attempts")?,
-                    generator: row.try_get("generator")?,
-                }
-                .into_summary()
-            })
-            .collect()
+        rows.iter().map(summary_from_row).collect()
+    }
+
+    async fn thread(&self, thread: JobId) -> Result<Vec<JobSummary>> {
+        let rows = sqlx::query(&thread_sql(Dialect::Sqlite))
+            .bind(thread.to_string())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(summary_from_row).collect()
     }
 
     async fn update(&self, job: &Job) -> Result<bool> {

@@ -367,6 +367,7 @@ pub fn offline_plan(
         previous_error: None,
         previous_code: None,
         calls: None,
+        parent: None,
     };
     let mut generate = OfflinePlanner.generate(&request);
     // The offline planner never waits: its future is ready at the first poll.

@@ -6,7 +6,7 @@ use super::jobs;
 use crate::AppState;
 use crate::api::Api;
 use crate::error::ApiError;
-use crate::form::{Form, FormSpec, GENERATOR_FIELD};
+use crate::form::{Form, FormSpec, GENERATOR_FIELD, PARENT_FIELD};
 use crate::openapi::{Describe, op};
 use axum::Json;
 use axum::extract::multipart::MultipartRejection;
@@ -16,7 +16,7 @@ use office_core::{Job, JobKind, Submission};
 
 const KIND: JobKind = JobKind::Analytics;
 const FORM: FormSpec = FormSpec {
-    texts: &["prompt", GENERATOR_FIELD],
+    texts: &["prompt", GENERATOR_FIELD, PARENT_FIELD],
     files: &["file"],
 };
 
@@ -31,9 +31,9 @@ pub fn routes(state: &AppState) -> Api {
             "Submit a analytics job",
         )
         .protected()
-        .form(&FORM, &["file", "prompt"])
+        .form(&FORM, &["prompt"])
         .json::<Job>(201, "The job, queued.")
-        .errors(&[400, 413, 422]),
+        .errors(&[400, 404, 409, 413, 422]),
     )
 }
 
@@ -42,9 +42,10 @@ async fn create(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<(StatusCode, Json<Job>), ApiError> {
     let mut form = Form::read(multipart, &FORM).await?;
-    let file = form.required_file("file")?;
+    let files = form.file_unless_parent("file")?;
     let prompt = form.required_text("prompt")?;
-    let submission = form.apply_generator(Submission::new(KIND, prompt, vec![file]))?;
+    let submission = form.apply_generator(Submission::new(KIND, prompt, files))?;
+    let submission = form.apply_parent(submission)?;
     let job = state.engine.submit(submission).await?;
     Ok((StatusCode::CREATED, Json(job)))
 }

@@ -90,10 +90,22 @@ pub fn routes(kind: JobKind) -> Api {
         .route(
             Method::DELETE,
             "/jobs/{id}",
-            delete(move |State(state), Path(id)| delete_job(state, kind, id)),
+            delete(
+                move |State(state),
+                      Path(id),
+                      query: Result<Query<DeleteQuery>, QueryRejection>| async move {
+                    delete_job(state, kind, id, delete_query(query)?).await
+                },
+            ),
             doc("delete_job", "Delete a job, its files and its events")
+                .query_param(
+                    "cascade",
+                    openapi::boolean(),
+                    "Also delete every job that follows from this one (its follow-ups, \
+                     theirs, ...). Without it, a job that has follow-ups is not deleted (409).",
+                )
                 .json::<bodies::Deleted>(200, "Deleted.")
-                .errors(&[404]),
+                .errors(&[404, 409, 422]),
         )
         .route(
             Method::GET,
@@ -152,6 +164,7 @@ pub fn routes(kind: JobKind) -> Api {
                 .json::<Job>(200, "The job (final jobs are left as they are).")
                 .errors(&[404]),
         )
+        .merge(super::sheet::routes(kind))
 }
 
 /// Room for the multipart framing and the prompt around the largest accepted file.
@@ -274,16 +287,44 @@ pub async fn list_artifacts(
     }))
 }
 
+/// `?cascade=true|false` on delete.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteQuery {
+    pub cascade: Option<String>,
+}
+
+fn delete_query(query: Result<Query<DeleteQuery>, QueryRejection>) -> Result<bool, ApiError> {
+    let query = query
+        .map(|Query(q)| q)
+        .map_err(|e| ApiError::Core(Error::invalid(format!("invalid query: {}", e.body_text()))))?;
+    match query.cascade.as_deref().map(str::trim) {
+        None | Some("") | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(other) => Err(ApiError::Core(Error::invalid(format!(
+            "cascade must be true or false; got '{other}'"
+        )))),
+    }
+}
+
+/// Deletes the job; a job with follow-ups only with `cascade` (409 naming them otherwise).
 pub async fn delete_job(
     state: AppState,
     kind: JobKind,
     id: String,
+    cascade: bool,
 ) -> Result<Json<bodies::Deleted>, ApiError> {
     let job = load(&state, kind, &id).await?;
-    state.engine.delete(job.id).await?;
+    let jobs = if cascade {
+        state.engine.delete_cascade(job.id).await?
+    } else {
+        state.engine.delete(job.id).await?;
+        vec![job.id]
+    };
     Ok(Json(bodies::Deleted {
         id: job.id,
         deleted: true,
+        jobs,
     }))
 }
 

@@ -5,6 +5,8 @@ pub mod events;
 pub mod excel;
 pub mod jobs;
 pub mod report;
+pub mod sheet;
+pub mod threads;
 
 use crate::AppState;
 use crate::api::Api;
@@ -22,6 +24,7 @@ pub fn api_routes(state: &AppState) -> Api {
         .nest("/excel", excel::routes(state))
         .nest("/analytics", analytics::routes(state))
         .nest("/report", report::routes(state))
+        .merge(threads::routes())
         .map_router(|router| {
             router.route_layer(middleware::from_fn_with_state(
                 auth_state,

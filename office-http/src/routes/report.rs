@@ -7,7 +7,7 @@ use super::jobs;
 use crate::AppState;
 use crate::api::Api;
 use crate::error::ApiError;
-use crate::form::{Form, FormSpec, GENERATOR_FIELD};
+use crate::form::{Form, FormSpec, GENERATOR_FIELD, PARENT_FIELD};
 use crate::openapi::{Describe, op};
 use axum::Json;
 use axum::extract::multipart::MultipartRejection;
@@ -24,6 +24,7 @@ const FORM: FormSpec = FormSpec {
         "formats",
         "prompt",
         GENERATOR_FIELD,
+        PARENT_FIELD,
     ],
     // `files[]` as browsers and the original API send it; `files` and `file` as well.
     files: &["files[]", "files", "file"],
@@ -36,9 +37,9 @@ pub fn routes(state: &AppState) -> Api {
         jobs::upload(state, create),
         op("report", "report_create_job", "Submit a report job")
             .protected()
-            .form(&FORM, &["files[]"])
+            .form(&FORM, &[])
             .json::<Job>(201, "The job, queued.")
-            .errors(&[400, 413, 422]),
+            .errors(&[400, 404, 409, 413, 422]),
     )
 }
 
@@ -48,7 +49,7 @@ async fn create(
 ) -> Result<(StatusCode, Json<Job>), ApiError> {
     let mut form = Form::read(multipart, &FORM).await?;
     let files = form.files_of(FORM.files);
-    if files.is_empty() {
+    if files.is_empty() && !form.has_parent() {
         return Err(ApiError::missing("files[]"));
     }
     let mut submission = form.apply_generator(Submission::new(
@@ -56,6 +57,7 @@ async fn create(
         form.text("prompt").unwrap_or(""),
         files,
     ))?;
+    submission = form.apply_parent(submission)?;
     ReportParams {
         title: form.text("title").map(String::from),
         template: form.text("template").map(String::from),

@@ -17,6 +17,7 @@ from typing import Any, Dict, Optional, TypedDict
 
 from office._errors import (
     BackendError,
+    Conflict,
     InternalError,
     InvalidInput,
     JobFailed,
@@ -69,6 +70,7 @@ __all__ = [
     "TooLarge",
     "NotFound",
     "NotReady",
+    "Conflict",
     "ValidationError",
     "JobFailed",
     "JobRejected",

@@ -21,6 +21,7 @@ __all__ = [
     "TooLarge",
     "NotFound",
     "NotReady",
+    "Conflict",
     "ValidationError",
     "JobFailed",
     "JobRejected",
@@ -69,6 +70,11 @@ class NotFound(OfficeError, LookupError):
 class NotReady(OfficeError):
     """The job exists but what was asked for is not there yet (its code before it was
     planned, its summary before it finished), or it will never be (the job failed)."""
+
+
+class Conflict(OfficeError):
+    """What was asked cannot be done to the job as it is now: a follow-up of a job that
+    failed or has not finished, or deleting a job that other jobs follow up."""
 
 
 class ValidationError(OfficeError, ValueError):

@@ -62,6 +62,18 @@ class Job:
     @property
     def params(self) -> Dict[str, Any]: ...
     @property
+    def parent(self) -> Optional[str]:
+        """The id of the job this one follows up, or None."""
+    @property
+    def thread(self) -> Optional[str]:
+        """The id of the first job of this job's thread, or None for a first job."""
+    def follow_up(
+        self, prompt: str, files: Union[_FileInput, Iterable[_FileInput], None] = None
+    ) -> "Job":
+        """A job of the same kind on what this one made, with ``files`` added.
+        Raises: Conflict (this job failed or has not finished), NotFound, InvalidInput,
+        UnreadableFile, TooLarge, TypeError."""
+    @property
     def inputs(self) -> List[Dict[str, Any]]: ...
     @property
     def artifacts(self) -> List[Artifact]: ...
@@ -127,8 +139,10 @@ class Office:
         """Raises: InvalidInput."""
     def get(self, id: Union[str, Job]) -> Job:
         """Raises: NotFound."""
-    def delete(self, id: Union[str, Job]) -> None:
-        """Raises: NotFound."""
+    def delete(self, id: Union[str, Job], *, cascade: bool = False) -> None:
+        """Raises: NotFound, Conflict (the job has follow-ups and cascade is false)."""
+    def thread(self, id: Union[str, Job]) -> List[Job]:
+        """The jobs of the job's thread, oldest first. Raises: NotFound."""
     def close(self, timeout: float = 30.0) -> None: ...
     def __enter__(self) -> Self: ...
     def __exit__(self, exc_type: object, _exc_value: object, _traceback: object) -> None: ...

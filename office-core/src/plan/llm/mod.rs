@@ -5,6 +5,7 @@
 //! - `prompt`: the conversation: contract, code policy, file profiles as data, request;
 //! - `extract`: the program out of the reply;
 //! - `feedback`: what went wrong with the last program, as the model reads it;
+//! - `follow_up`: what a follow-up is told of the job it follows up;
 //! - `fake` (tests only): a scripted OpenAI-compatible server on loopback.
 //!
 //! The repair loop itself is the runner's: it hands back the previous program and what
@@ -16,6 +17,7 @@ pub(crate) mod extract;
 #[cfg(any(test, feature = "test-utils"))]
 pub(crate) mod fake;
 pub(crate) mod feedback;
+pub(crate) mod follow_up;
 pub(crate) mod prompt;
 
 use crate::config::LlmConfig;
@@ -121,6 +123,9 @@ impl CodeGenerator for LlmGenerator {
             &self.policy,
             self.config.profile_token_budget,
         );
+        if let Some(parent) = req.parent {
+            follow_up::add(&mut messages, parent);
+        }
         match (req.previous_code, req.previous_error) {
             (Some(code), Some(error)) => {
                 messages = prompt::repair_messages(messages, code, error);

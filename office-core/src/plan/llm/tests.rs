@@ -70,6 +70,7 @@ async fn generate(
         previous_error: previous.map(|p| p.1),
         previous_code: previous.map(|p| p.0),
         calls: Some(log),
+        parent: None,
     };
     g.generate(&req).await
 }

@@ -59,12 +59,25 @@ impl CodeGenerator for OfflinePlanner {
         GENERATOR_NAME.to_string()
     }
 
+    /// A follow-up's files are already its parent's results, so the new request is
+    /// planned on them as it is; its steps say what it built on.
     async fn generate(&self, req: &PlanRequest<'_>) -> Result<Plan, PlanError> {
-        match req.kind {
+        let mut plan = match req.kind {
             JobKind::Excel => plan_excel(req.prompt, req.profiles),
             JobKind::Analytics => analytics::plan_analytics(req.prompt, req.profiles),
             JobKind::Report => report::plan_report(req.prompt, req.profiles, req.params),
+        }?;
+        if let Some(parent) = req.parent {
+            plan.steps.insert(
+                0,
+                format!(
+                    "worked on the result of job {} (\"{}\")",
+                    parent.id,
+                    parent.prompt.trim()
+                ),
+            );
         }
+        Ok(plan)
     }
 }
 

@@ -98,6 +98,7 @@ async fn every_kind_has_a_program_that_passes_the_policy() {
             previous_error: None,
             previous_code: None,
             calls: None,
+            parent: None,
         };
         let plan = OfflinePlanner.generate(&request).await.unwrap();
         assert_eq!(plan.output.as_deref(), Some(output));
