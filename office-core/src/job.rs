@@ -10,8 +10,10 @@ use std::str::FromStr;
 use uuid::Uuid;
 
 mod code;
+mod counts;
 mod page;
 pub use code::ErrorCode;
+pub use counts::{JobCount, JobCounts};
 pub(crate) use page::Cursor;
 pub use page::{
     DEFAULT_PAGE_SIZE, JobPage, JobSummary, MAX_PAGE_SIZE, PagePosition, PageQuery, PageRequest,

@@ -61,6 +61,10 @@ impl IntoResponse for ApiError {
                     (StatusCode::PAYLOAD_TOO_LARGE, Value::String(e.to_string()))
                 }
                 Error::NotReady(_) => (StatusCode::CONFLICT, Value::String(e.to_string())),
+                Error::StorageFull(_) => (
+                    StatusCode::INSUFFICIENT_STORAGE,
+                    Value::String(e.to_string()),
+                ),
                 Error::Rejected { violations } => (
                     StatusCode::UNPROCESSABLE_ENTITY,
                     json!({ "message": e.to_string(), "violations": violations }),

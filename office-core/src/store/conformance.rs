@@ -17,7 +17,9 @@
 //! `test-utils` feature.
 
 mod paging;
+mod retention;
 pub use paging::*;
+pub use retention::*;
 
 use super::Store;
 use crate::job::ErrorCode;
@@ -607,6 +609,8 @@ macro_rules! store_conformance_tests {
             case_event_for_unknown_job_fails,
             case_finish_writes_status_and_event_once,
             case_page_newest_first_in_pages,
+            case_counts_by_kind_and_status,
+            case_expired_only_final_jobs_finished_before,
         );
         $crate::store_conformance_tests!(@shared $setup;
             case_concurrent_finishers,
