@@ -1,11 +1,10 @@
 //! `/metrics`, the JSON logs and the health split as an operator sees them: real `office`
 //! processes on loopback, real CPython, a scripted model server with a known key, and
-//! `/metrics` read by a real Prometheus text parser (`prometheus-parse`). The values
+//! `/metrics` read by a real Prometheus text parser (the Prometheus Python client's). The values
 //! that live in the shared backends (jobs by status, queue depth) are checked across
 //! processes on the real PostgreSQL and Redis.
 
 use office_core::test_support::{FakeLlm, Reply};
-use prometheus_parse::{Sample, Scrape, Value};
 use sqlx::Connection;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -152,7 +151,35 @@ async fn wait_final(http: &reqwest::Client, server: &Process, id: &str) -> serde
     }
 }
 
-/// `/metrics`, parsed by the Prometheus text parser.
+/// The parser of the Prometheus Python client (`prometheus_client.parser`, installed by
+/// `.ci/run` into `target/test-python`), run on `text`: every sample with its family's
+/// type. (The Rust `prometheus-parse` crate drops samples whose label values hold a
+/// `}`, as route templates do, so it cannot check this exposition.)
+const PARSE: &str = r#"
+import json, sys
+from prometheus_client.parser import text_string_to_metric_families
+out = []
+for family in text_string_to_metric_families(sys.stdin.read()):
+    for s in family.samples:
+        out.append({"family": family.name, "type": family.type, "name": s.name,
+                    "labels": s.labels, "value": s.value})
+print(json.dumps(out))
+"#;
+
+#[derive(Debug, serde::Deserialize)]
+struct Sample {
+    #[serde(rename = "type")]
+    kind: String,
+    name: String,
+    labels: std::collections::HashMap<String, String>,
+    value: f64,
+}
+
+struct Scrape {
+    samples: Vec<Sample>,
+}
+
+/// `/metrics`, parsed by the Prometheus client's text parser.
 async fn scrape(http: &reqwest::Client, server: &Process) -> Scrape {
     let response = http.get(server.url("/metrics")).send().await.unwrap();
     assert_eq!(response.status(), 200);
@@ -165,50 +192,81 @@ async fn scrape(http: &reqwest::Client, server: &Process) -> Scrape {
         "{content_type}"
     );
     let text = response.text().await.unwrap();
-    Scrape::parse(text.lines().map(|l| Ok(l.to_string()))).expect("valid Prometheus text")
+    let site = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/test-python");
+    assert!(
+        site.join("prometheus_client").is_dir(),
+        "prometheus-client is not in {} (.ci/run installs python/requirements-test.txt there)",
+        site.display()
+    );
+    let mut child = Command::new(python())
+        .args(["-c", PARSE])
+        .env("PYTHONPATH", &site)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), text.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "the Prometheus parser refused /metrics: {}\n{text}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let samples: Vec<Sample> = serde_json::from_slice(&out.stdout).unwrap();
+    // Every line of the exposition that is not a comment became a sample.
+    let lines = text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .count();
+    assert_eq!(samples.len(), lines, "{text}");
+    Scrape { samples }
 }
 
-fn find<'a>(scrape: &'a Scrape, metric: &str, labels: &[(&str, &str)]) -> Vec<&'a Sample> {
+fn find<'a>(scrape: &'a Scrape, name: &str, labels: &[(&str, &str)]) -> Vec<&'a Sample> {
     scrape
         .samples
         .iter()
-        .filter(|s| s.metric == metric)
-        .filter(|s| labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
+        .filter(|s| s.name == name)
+        .filter(|s| {
+            labels
+                .iter()
+                .all(|(k, v)| s.labels.get(*k).map(String::as_str) == Some(*v))
+        })
         .collect()
 }
 
 /// The value of the one sample of a counter or gauge with these labels.
-fn value(scrape: &Scrape, metric: &str, labels: &[(&str, &str)]) -> f64 {
-    let found = find(scrape, metric, labels);
-    let all: Vec<String> = find(scrape, metric, &[])
+fn value(scrape: &Scrape, name: &str, labels: &[(&str, &str)]) -> f64 {
+    let found = find(scrape, name, labels);
+    let all: Vec<String> = find(scrape, name, &[])
         .iter()
         .map(|s| format!("{:?}", s.labels))
         .collect();
-    assert_eq!(found.len(), 1, "{metric} {labels:?}: {all:#?}");
-    match &found[0].value {
-        Value::Counter(v) | Value::Gauge(v) | Value::Untyped(v) => *v,
-        other => panic!("{metric} is not a single value: {other:?}"),
-    }
+    assert_eq!(found.len(), 1, "{name} {labels:?}: {all:#?}");
+    assert!(
+        ["counter", "gauge"].contains(&found[0].kind.as_str()),
+        "{:?}",
+        found[0]
+    );
+    found[0].value
 }
 
-/// How many observations a histogram with these labels has (its `+Inf` bucket).
-fn observations(scrape: &Scrape, metric: &str, labels: &[(&str, &str)]) -> f64 {
-    let found = find(scrape, metric, labels);
-    let histogram = found
-        .iter()
-        .find_map(|s| match &s.value {
-            Value::Histogram(buckets) => Some(buckets),
-            _ => None,
-        })
-        .unwrap_or_else(|| panic!("no histogram {metric} {labels:?}"));
-    let inf = histogram
-        .iter()
-        .find(|b| b.less_than.is_infinite())
-        .expect("a +Inf bucket");
-    // Cumulative buckets never go down.
-    let counts: Vec<f64> = histogram.iter().map(|b| b.count).collect();
+/// How many observations a histogram with these labels has: its `_count`, which its
+/// `+Inf` bucket equals, the buckets cumulative.
+fn observations(scrape: &Scrape, name: &str, labels: &[(&str, &str)]) -> f64 {
+    let count = find(scrape, &format!("{name}_count"), labels);
+    assert_eq!(count.len(), 1, "{name}_count {labels:?}");
+    assert_eq!(count[0].kind, "histogram");
+    let buckets = find(scrape, &format!("{name}_bucket"), labels);
+    let counts: Vec<f64> = buckets.iter().map(|b| b.value).collect();
     assert!(counts.windows(2).all(|w| w[0] <= w[1]), "{counts:?}");
-    inf.count
+    let inf = buckets
+        .iter()
+        .find(|b| b.labels["le"] == "+Inf")
+        .expect("a +Inf bucket");
+    assert_eq!(inf.value, count[0].value);
+    count[0].value
 }
 
 /// One success and one validator rejection through a model with a known key, then
@@ -326,8 +384,8 @@ async fn metrics_and_json_logs_after_a_success_and_a_rejection() {
     assert_eq!(sandbox.len(), 5);
     let current: Vec<&str> = sandbox
         .iter()
-        .filter(|s| matches!(s.value, Value::Gauge(v) if v == 1.0))
-        .map(|s| s.labels.get("state").unwrap())
+        .filter(|s| s.value == 1.0)
+        .map(|s| s.labels["state"].as_str())
         .collect();
     assert_eq!(current, ["holds"]);
 
@@ -355,7 +413,11 @@ async fn metrics_and_json_logs_after_a_success_and_a_rejection() {
         );
     }
     let series = find(&m, "office_validator_rejections_total", &[]).len();
-    assert_eq!(series, rules.len(), "only the rules that fired have a series");
+    assert_eq!(
+        series,
+        rules.len(),
+        "only the rules that fired have a series"
+    );
 
     let model = [("purpose", "generate"), ("model", "fake-model")];
     assert_eq!(value(&m, "office_model_calls_total", &model), 2.0);
@@ -391,7 +453,7 @@ async fn metrics_and_json_logs_after_a_success_and_a_rejection() {
     let missed = [("route", "unmatched"), ("status", "404")];
     assert_eq!(value(&m, "office_http_requests_total", &missed), 1.0);
     for sample in find(&m, "office_http_requests_total", &[]) {
-        let route = sample.labels.get("route").unwrap();
+        let route = &sample.labels["route"];
         assert!(
             !route.contains(&good) && !route.contains(&bad),
             "a raw path in {route}"
