@@ -520,7 +520,7 @@ impl Engine {
     }
 
     /// The data folder's disk has its reserve, and the artifact store keeps, returns and
-    /// deletes a small file (under the nil job id, which no job has).
+    /// deletes a small file (under a fresh id no job has, so probes at once never meet).
     async fn check_artifacts(&self) -> std::result::Result<(), String> {
         let config = &self.inner.config;
         if let Ok(free) = free_bytes(&config.data_dir)
@@ -532,7 +532,7 @@ impl Engine {
                 config.min_free_bytes >> 20
             ));
         }
-        let probe = JobId(uuid::Uuid::nil());
+        let probe = JobId::new();
         let artifacts = &self.inner.artifacts;
         let result = async {
             artifacts
