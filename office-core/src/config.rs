@@ -178,6 +178,16 @@ pub struct Config {
     pub llm: Option<LlmConfig>,
     /// How report documents are made (`OFFICE_REPORT_PAPER`, `OFFICE_REPORT_FONTS`).
     pub report: ReportSettings,
+    /// How long a finished job and its files are kept after it finished
+    /// (`OFFICE_RETENTION_DAYS`); `None`, the default, keeps them forever.
+    pub retention: Option<Duration>,
+    /// How often the retention sweeper looks for expired jobs
+    /// (`OFFICE_RETENTION_SWEEP_SECS`, default 600).
+    pub retention_sweep: Duration,
+    /// Bytes left free on the data folder's disk: a submission that would leave less is
+    /// refused as "storage full" before anything is written (`OFFICE_MIN_FREE_MB`,
+    /// default 16), so running jobs and the database keep room to finish.
+    pub min_free_bytes: u64,
 }
 
 /// The paper a report's PDF is set on.
@@ -370,6 +380,9 @@ impl Config {
             api_keys: Vec::new(),
             llm: None,
             report: ReportSettings::default(),
+            retention: None,
+            retention_sweep: Duration::from_secs(600),
+            min_free_bytes: 16 << 20,
         }
     }
 
@@ -451,6 +464,20 @@ impl Config {
             c.report.paper = paper;
         }
         c.report.font_dir = var("OFFICE_REPORT_FONTS").map(PathBuf::from);
+        if let Some(days) = parse::<f64>("OFFICE_RETENTION_DAYS")? {
+            if !(days.is_finite() && days > 0.0) {
+                return Err(Error::invalid(format!(
+                    "OFFICE_RETENTION_DAYS={days} must be a positive number of days (unset it to keep jobs forever)"
+                )));
+            }
+            c.retention = Some(Duration::from_secs_f64(days * 86_400.0));
+        }
+        if let Some(s) = parse::<u64>("OFFICE_RETENTION_SWEEP_SECS")? {
+            c.retention_sweep = Duration::from_secs(s.max(1));
+        }
+        if let Some(mb) = parse::<u64>("OFFICE_MIN_FREE_MB")? {
+            c.min_free_bytes = mb << 20;
+        }
         Ok(c)
     }
 

@@ -14,11 +14,14 @@ use crate::job::{
     PageQuery, PageRequest,
 };
 use crate::kind::{CODE_FILE, SUMMARY_FILE};
+use crate::metrics::{Metrics, Scrape};
 use crate::plan::llm::LlmGenerator;
 use crate::plan::planner::OfflinePlanner;
 use crate::plan::{CodeGenerator, GeneratorChoice};
 use crate::profile::{self, FileFormat};
 use crate::queue::{MemoryQueue, Queue, RedisQueue};
+use crate::readiness::{Readiness, free_bytes};
+use crate::retention::Sweeper;
 use crate::runner::{PROFILES_KEY, Runner};
 pub use crate::startup::RuntimeStatus;
 use crate::startup::Startup;
@@ -71,6 +74,10 @@ struct Inner {
     /// per core): a burst of large uploads queues here instead of taking every blocking
     /// thread and core from the requests around it.
     profiles: Arc<tokio::sync::Semaphore>,
+    /// This process's counters and histograms (`metrics_text`).
+    metrics: Metrics,
+    /// Deletes expired jobs (`sweep_expired`, and beside the workers).
+    sweeper: Sweeper,
 }
 
 /// Builds an engine; every backend defaults to the embedded one.
@@ -178,6 +185,7 @@ impl EngineBuilder {
             queue: queue_name,
             generator: llm.as_ref().unwrap_or(&generator).name(),
         };
+        let metrics = Metrics::default();
         let runner = Arc::new(Runner {
             store: store.clone(),
             artifacts: artifacts.clone(),
@@ -188,7 +196,13 @@ impl EngineBuilder {
             limits: config.limits.clone(),
             scratch_dir: config.data_dir.join("scratch"),
             documents: crate::report::render::Renderer::new(&config.report, &config.python),
+            metrics: metrics.clone(),
         });
+        let sweeper = Sweeper {
+            store: store.clone(),
+            artifacts: artifacts.clone(),
+            metrics: metrics.clone(),
+        };
         let (finished, _) = watch::channel(0);
         let workers = Workers {
             store: store.clone(),
@@ -199,6 +213,9 @@ impl EngineBuilder {
             grace: config.shutdown_grace,
             recover_running,
             finished: finished.clone(),
+            retention: config
+                .retention
+                .map(|keep| (sweeper.clone(), keep, config.retention_sweep)),
         };
         Ok(Engine {
             inner: Arc::new(Inner {
@@ -214,6 +231,8 @@ impl EngineBuilder {
                 profiles: Arc::new(tokio::sync::Semaphore::new(
                     std::thread::available_parallelism().map_or(2, usize::from),
                 )),
+                metrics,
+                sweeper,
             }),
         })
     }
@@ -395,6 +414,8 @@ impl Engine {
         }
 
         self.check_generator(&submission.params)?;
+        let upload: u64 = submission.files.iter().map(|f| f.data.len() as u64).sum();
+        self.check_free_space(upload)?;
 
         let mut job = Job::new(submission.kind, prompt);
         job.params = submission.params;
@@ -447,6 +468,138 @@ impl Engine {
             .await;
         self.inner.queue.enqueue(job.id).await?;
         Ok(job)
+    }
+
+    /// Refuses a submission that would leave less than `min_free_bytes` on the data
+    /// folder's disk, before any of it is written (`StorageFull`, 507 over HTTP).
+    fn check_free_space(&self, upload: u64) -> Result<()> {
+        let config = &self.inner.config;
+        match free_bytes(&config.data_dir) {
+            Ok(free) if free < upload.saturating_add(config.min_free_bytes) => {
+                tracing::warn!(
+                    free,
+                    upload,
+                    reserve = config.min_free_bytes,
+                    "a submission was refused: the data folder's disk is (nearly) full"
+                );
+                Err(Error::storage_full())
+            }
+            // A file system that cannot say how full it is: the writes will tell.
+            _ => Ok(()),
+        }
+    }
+
+    /// This process's metrics, for a face that counts its own requests.
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    /// Every metric in the Prometheus text format (`metrics::text::CONTENT_TYPE`): jobs
+    /// by kind and status and the queue's depth as the shared store and queue hold them
+    /// now (so every process of a deployment agrees), then this process's counters.
+    /// A backend that does not answer is reported as down, not as an error.
+    pub async fn metrics_text(&self) -> String {
+        let counts = match self.inner.store.counts().await {
+            Ok(counts) => Some(counts),
+            Err(e) => {
+                tracing::warn!(error = %e, "the store did not answer a metrics scrape");
+                None
+            }
+        };
+        let queue_depth = match self.inner.queue.pending().await {
+            Ok(depth) => Some(depth),
+            Err(e) => {
+                tracing::warn!(error = %e, "the queue did not answer a metrics scrape");
+                None
+            }
+        };
+        self.inner.metrics.render(&Scrape {
+            counts,
+            queue_depth,
+            sandbox: self.sandbox_status(),
+            now: Utc::now(),
+        })
+    }
+
+    /// Whether this process can take and run jobs now: the store and the queue answer,
+    /// the artifact store keeps a file (and its disk has `min_free_bytes`), the runtime
+    /// and the sandbox are ready.
+    pub async fn readiness(&self) -> Readiness {
+        use crate::execute::selftest::SandboxStatus;
+        let store = self
+            .inner
+            .store
+            .get(JobId(uuid::Uuid::nil()))
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+        let queue = self
+            .inner
+            .queue
+            .pending()
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+        let artifacts = self.check_artifacts().await;
+        let sandbox = match (self.python_runtime(), self.sandbox_status()) {
+            (RuntimeStatus::Unavailable(why), _) => Err(format!("no Python runtime: {why}")),
+            (RuntimeStatus::Probing, _) | (_, SandboxStatus::Checking) => {
+                Err("the runtime probe and the sandbox self-test are still running".into())
+            }
+            (_, SandboxStatus::Refused(why)) => Err(format!("refusing jobs: {why}")),
+            _ => Ok(()),
+        };
+        Readiness {
+            checks: vec![
+                Readiness::check("store", store),
+                Readiness::check("queue", queue),
+                Readiness::check("artifacts", artifacts),
+                Readiness::check("sandbox", sandbox),
+            ],
+        }
+    }
+
+    /// The data folder's disk has its reserve, and the artifact store keeps, returns and
+    /// deletes a small file (under a fresh id no job has, so probes at once never meet).
+    async fn check_artifacts(&self) -> std::result::Result<(), String> {
+        let config = &self.inner.config;
+        if let Ok(free) = free_bytes(&config.data_dir)
+            && free < config.min_free_bytes
+        {
+            return Err(format!(
+                "the data folder's disk has {} MB free, less than OFFICE_MIN_FREE_MB ({} MB)",
+                free >> 20,
+                config.min_free_bytes >> 20
+            ));
+        }
+        let probe = JobId::new();
+        let artifacts = &self.inner.artifacts;
+        let result = async {
+            artifacts
+                .put(probe, "probe/ready", Bytes::from_static(b"ok"))
+                .await?;
+            let back = artifacts.get(probe, "probe/ready").await?;
+            artifacts.delete_job(probe).await?;
+            if &back[..] != b"ok" {
+                return Err(Error::internal("the probe file came back changed"));
+            }
+            Ok(())
+        }
+        .await;
+        result.map_err(|e| e.to_string())
+    }
+
+    /// Deletes the finished jobs (and their files) older than the configured retention
+    /// now, as the sweeper beside the workers does every `retention_sweep`: how many it
+    /// deleted (0 when no retention is configured). Never touches a queued or running job.
+    pub async fn sweep_expired(&self) -> Result<usize> {
+        let Some(keep) = self.inner.config.retention else {
+            return Ok(0);
+        };
+        self.inner
+            .sweeper
+            .sweep(crate::retention::cutoff(keep))
+            .await
     }
 
     /// A job may ask for the model only where one is configured.

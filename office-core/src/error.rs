@@ -53,9 +53,13 @@ pub enum Error {
     /// The work queue failed (a Redis error).
     #[error("queue error: {0}")]
     Queue(String),
+    /// The disk under the server's data (or the database) has no space left: what was
+    /// being written was not kept, and nothing stored before was touched.
+    #[error("{0}")]
+    StorageFull(String),
     /// Reading or writing a file failed.
     #[error("i/o error: {0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
     /// Anything else that should not happen.
     #[error("internal error: {0}")]
     Internal(String),
@@ -90,10 +94,46 @@ impl Error {
     pub fn internal(msg: impl std::fmt::Display) -> Self {
         Error::Internal(msg.to_string())
     }
+
+    /// `StorageFull` with the sentence every face shows.
+    pub fn storage_full() -> Self {
+        Error::StorageFull(
+            "the server has no disk space left to keep this: nothing was stored. Free \
+             space on the server (or let old jobs expire, OFFICE_RETENTION_DAYS) and try again"
+                .into(),
+        )
+    }
+}
+
+/// Whether an I/O error says the disk (or a quota) is full.
+pub(crate) fn is_disk_full(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::StorageFull
+        || matches!(e.raw_os_error(), Some(libc::ENOSPC | libc::EDQUOT))
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        if is_disk_full(&e) {
+            Error::storage_full()
+        } else {
+            Error::Io(e)
+        }
+    }
 }
 
 impl From<sqlx::Error> for Error {
     fn from(e: sqlx::Error) -> Self {
+        // SQLITE_FULL (13) and PostgreSQL's disk_full (53100): no row was written.
+        if let sqlx::Error::Database(db) = &e
+            && matches!(db.code().as_deref(), Some("13" | "53100"))
+        {
+            return Error::storage_full();
+        }
+        if let sqlx::Error::Io(io) = &e
+            && is_disk_full(io)
+        {
+            return Error::storage_full();
+        }
         Error::Storage(e.to_string())
     }
 }

@@ -10,7 +10,7 @@
 //! wakes it; a lost wake-up (Redis restarting) costs at most `FALLBACK_POLL`.
 
 use crate::error::{Error, Result};
-use crate::job::{EventBody, Job, JobEvent, JobFilter, JobId, JobSummary, PageQuery};
+use crate::job::{EventBody, Job, JobCounts, JobEvent, JobFilter, JobId, JobSummary, PageQuery};
 use crate::store::Store;
 use async_trait::async_trait;
 use futures::stream::{self, BoxStream, StreamExt};
@@ -240,6 +240,18 @@ impl Store for NotifyingStore {
             self.bus.notify(id).await;
         }
         Ok(existed)
+    }
+
+    async fn counts(&self) -> Result<JobCounts> {
+        self.inner.counts().await
+    }
+
+    async fn expired(
+        &self,
+        before: chrono::DateTime<chrono::Utc>,
+        limit: u32,
+    ) -> Result<Vec<JobId>> {
+        self.inner.expired(before, limit).await
     }
 
     async fn append_event(&self, event: &JobEvent) -> Result<()> {

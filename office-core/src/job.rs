@@ -10,9 +10,11 @@ use std::str::FromStr;
 use uuid::Uuid;
 
 mod code;
+mod counts;
 mod page;
 mod thread;
 pub use code::ErrorCode;
+pub use counts::{JobCount, JobCounts};
 pub(crate) use page::Cursor;
 pub use page::{
     DEFAULT_PAGE_SIZE, JobPage, JobSummary, MAX_PAGE_SIZE, PagePosition, PageQuery, PageRequest,

@@ -54,12 +54,15 @@ pub(crate) mod events;
 pub(crate) mod execute;
 pub(crate) mod job;
 pub(crate) mod kind;
+pub(crate) mod metrics;
 #[cfg(feature = "openapi")]
 mod openapi;
 pub(crate) mod plan;
 pub(crate) mod profile;
 pub(crate) mod queue;
+pub(crate) mod readiness;
 pub(crate) mod report;
+pub(crate) mod retention;
 pub(crate) mod runner;
 pub(crate) mod startup;
 pub(crate) mod store;
@@ -74,13 +77,16 @@ pub use config::{
 pub use engine::{Backends, Engine, EngineBuilder, RecoveryReport, RuntimeStatus};
 pub use error::{Error, Result};
 pub use events::NumberedEvent;
+pub use metrics::Metrics;
+pub use metrics::text::CONTENT_TYPE as METRICS_CONTENT_TYPE;
+pub use readiness::{Readiness, ReadinessCheck};
 pub use submission::{Submission, Upload};
 pub use worker::WorkerPool;
 
 // The job model.
 pub use job::{
-    Artifact, ArtifactKind, ErrorCode, EventBody, InputFile, Job, JobError, JobEvent, JobFilter,
-    JobId, JobKind, JobStatus, LogLevel, ParentContext, Stage, StageTiming, Thread,
+    Artifact, ArtifactKind, ErrorCode, EventBody, InputFile, Job, JobCount, JobCounts, JobError,
+    JobEvent, JobFilter, JobId, JobKind, JobStatus, LogLevel, ParentContext, Stage, StageTiming, Thread,
 };
 // Job lists, a page at a time.
 pub use job::{

@@ -81,6 +81,25 @@ pub struct Health {
     pub sandbox: String,
 }
 
+/// `GET /api/health/live`: the process answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Live {
+    /// Always `alive`.
+    pub status: String,
+}
+
+/// `GET /api/health/ready`: whether this process can take and run jobs now (200), or
+/// what is not ready (503).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Ready {
+    /// `ready` or `not ready`.
+    pub status: String,
+    /// `ok`, or each backend that is not ready with why (`sandbox: ...; store: ...`).
+    pub detail: String,
+    /// Each backend's answer: store, queue, artifacts, sandbox.
+    pub checks: Vec<office_core::ReadinessCheck>,
+}
+
 /// Every error: FastAPI's `{"detail": ...}`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorBody {

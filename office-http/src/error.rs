@@ -63,6 +63,10 @@ impl IntoResponse for ApiError {
                 Error::NotReady(_) | Error::Conflict(_) => {
                     (StatusCode::CONFLICT, Value::String(e.to_string()))
                 }
+                Error::StorageFull(_) => (
+                    StatusCode::INSUFFICIENT_STORAGE,
+                    Value::String(e.to_string()),
+                ),
                 Error::Rejected { violations } => (
                     StatusCode::UNPROCESSABLE_ENTITY,
                     json!({ "message": e.to_string(), "violations": violations }),

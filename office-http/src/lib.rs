@@ -45,6 +45,7 @@ pub fn route_table(state: &AppState) -> (Router<AppState>, Vec<api::Op>) {
     let served = openapi::Served::default();
     let table = api::Api::new()
         .nest("/api", routes::api_routes(state))
+        .merge(routes::metrics::routes())
         .merge(openapi::routes(served.clone()))
         .merge(web::routes());
     let (router, ops) = table.into_parts();
@@ -64,6 +65,11 @@ pub fn openapi_document(state: &AppState) -> utoipa::openapi::OpenApi {
 pub fn app(state: AppState) -> Router {
     let (router, _) = route_table(&state);
     with_fallbacks(router)
+        // Inside the router, so each request's route template is known.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            routes::metrics::count_requests,
+        ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

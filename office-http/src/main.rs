@@ -115,14 +115,10 @@ async fn async_main() {
     {
         eprintln!("warning: .env could not be read: {e}");
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("OFFICE_LOG")
-                .unwrap_or_else(|_| "info,sqlx=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    if let Err(e) = init_logs() {
+        eprintln!("error: {e}");
+        std::process::exit(2);
+    }
     let code = match run(cli.command).await {
         Ok(code) => code,
         Err(e) => {
@@ -131,6 +127,35 @@ async fn async_main() {
         }
     };
     std::process::exit(code);
+}
+
+/// Logs to stderr, filtered by `OFFICE_LOG`: text for people, or with
+/// `OFFICE_LOG_FORMAT=json` one JSON object a line, each line logged while a job runs
+/// carrying the job's id (`span.job_id`, from the worker's `job` span).
+fn init_logs() -> Result<()> {
+    let filter = || {
+        tracing_subscriber::EnvFilter::try_from_env("OFFICE_LOG")
+            .unwrap_or_else(|_| "info,sqlx=warn".into())
+    };
+    let format = std::env::var("OFFICE_LOG_FORMAT").unwrap_or_default();
+    match format.trim() {
+        "" | "text" => tracing_subscriber::fmt()
+            .with_env_filter(filter())
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+        "json" => tracing_subscriber::fmt()
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_env_filter(filter())
+            .with_writer(std::io::stderr)
+            .init(),
+        other => anyhow::bail!(
+            "OFFICE_LOG_FORMAT={other:?} is not a log format: use \"text\" (the default) or \"json\""
+        ),
+    }
+    Ok(())
 }
 
 async fn run(command: Command) -> Result<i32> {

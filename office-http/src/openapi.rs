@@ -150,6 +150,7 @@ impl Describe for OperationBuilder {
                 409 => "The job has not made this yet (it is still running, or failed).",
                 413 => "The upload is larger than the server's limit.",
                 422 => "A field is missing or invalid, or the program was rejected.",
+                507 => "The server's disk is full: nothing was stored.",
                 _ => "An error.",
             };
             self = self.json::<bodies::ErrorBody>(*status, description);
@@ -263,6 +264,8 @@ fn components() -> Vec<(String, RefOr<Schema>)> {
     add::<bodies::Health>(&mut all);
     add::<bodies::Examples>(&mut all);
     add::<office_core::SheetPage>(&mut all);
+    add::<bodies::Live>(&mut all);
+    add::<bodies::Ready>(&mut all);
     add::<bodies::ErrorBody>(&mut all);
     all
 }

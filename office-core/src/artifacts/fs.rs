@@ -81,6 +81,9 @@ fn write_atomically(path: &Path, data: &[u8]) -> Result<()> {
         .parent()
         .expect("a key's path always has the job folder above it");
     fs::create_dir_all(parent).map_err(|e| {
+        if crate::error::is_disk_full(&e) {
+            return Error::storage_full();
+        }
         Error::Storage(format!(
             "cannot create the folder {}: {e}",
             parent.display()
@@ -104,6 +107,10 @@ fn write_atomically(path: &Path, data: &[u8]) -> Result<()> {
     })();
     written.map_err(|e| {
         let _ = fs::remove_file(&temp);
+        // The file that was there (if any) is untouched: only the temporary one is lost.
+        if crate::error::is_disk_full(&e) {
+            return Error::storage_full();
+        }
         Error::Storage(format!("cannot write {}: {e}", path.display()))
     })
 }

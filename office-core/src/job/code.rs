@@ -113,6 +113,9 @@ error_codes! {
     Interrupted => "interrupted",
     /// Started more times than allowed, never finished (found by a worker).
     Abandoned => "abandoned",
+    /// The server's disk (or database) was full: the job's files could not be kept. Not
+    /// retried on its own: space comes back only when someone frees it.
+    StorageFull => "storage_full",
     /// Something inside the engine failed; not the user's doing.
     Internal => "internal",
 }
@@ -198,7 +201,7 @@ mod tests {
             assert!(seen.insert(s), "{s} twice");
             assert!(s.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{s}");
         }
-        assert_eq!(ErrorCode::ALL.len(), 32);
+        assert_eq!(ErrorCode::ALL.len(), 33);
     }
 
     #[test]

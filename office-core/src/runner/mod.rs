@@ -55,6 +55,8 @@ pub(crate) struct Runner {
     pub(crate) scratch_dir: PathBuf,
     /// Makes a report's HTML, Word and PDF documents.
     pub(crate) documents: crate::report::render::Renderer,
+    /// Where stage durations, rejections and model calls are counted.
+    pub(crate) metrics: crate::metrics::Metrics,
 }
 
 /// What a failed stage says; becomes the job's `error`.
@@ -69,6 +71,14 @@ impl Runner {
         job.error = None;
         let mut record = RunRecord::default();
         let result = self.run_stages(job, &mut record).await;
+        // Counted whatever the outcome: a failed job's stages took time too.
+        for timing in &job.stages {
+            self.metrics
+                .observe_stage(job.kind, timing.stage, timing.duration_ms / 1000.0);
+        }
+        for call in record.calls.calls() {
+            self.metrics.observe_model_call(&call);
+        }
         if let Err(error) = &result
             && let Err(e) = self.write_summary(job, &record, Some(error)).await
         {
@@ -158,7 +168,7 @@ impl Runner {
     /// Enters a stage: recorded on the job, in the store and in the job's events.
     async fn begin(&self, job: &mut Job, stage: Stage) -> StageResult<StageClock> {
         job.stage = stage;
-        self.store.update(job).await.map_err(internal)?;
+        self.store.update(job).await.map_err(stored)?;
         self.store.record(job.id, EventBody::Stage { stage }).await;
         Ok(StageClock {
             stage,
@@ -185,7 +195,7 @@ impl Runner {
         self.artifacts
             .put(job.id, &storage_key(kind, name), data)
             .await
-            .map_err(internal)?;
+            .map_err(stored)?;
         push_artifact(job, name.to_string(), kind, size, sha256);
         Ok(())
     }
@@ -233,6 +243,18 @@ fn push_artifact(job: &mut Job, name: String, kind: ArtifactKind, size: u64, sha
         content_type,
         sha256,
     });
+}
+
+/// A failed write of the job's files or record: `storage_full` when the disk is full
+/// (said plainly, and not retried), else internal.
+fn stored(e: crate::error::Error) -> JobError {
+    match e {
+        crate::error::Error::StorageFull(message) => {
+            tracing::error!("a job's files could not be kept: the disk is full");
+            JobError::new(ErrorCode::StorageFull, message)
+        }
+        e => internal(e),
+    }
 }
 
 fn internal(e: impl std::fmt::Display) -> JobError {

@@ -143,6 +143,7 @@ impl Runner {
         if violations.is_empty() {
             return Ok(());
         }
+        self.metrics.count_rejection(&violations);
         let first = &violations[0];
         let error = JobError::new(
             ErrorCode::CodeRejected,
@@ -306,7 +307,7 @@ impl Runner {
             self.artifacts
                 .put(job.id, &storage_key(kind, &file.name), data)
                 .await
-                .map_err(internal)?;
+                .map_err(super::stored)?;
             push_artifact(job, file.name.clone(), kind, file.size, file.sha256.clone());
         }
         // Formulas and links in produced workbooks that fetch from outside: into the

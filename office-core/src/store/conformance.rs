@@ -20,6 +20,9 @@ mod paging;
 mod threads;
 pub use paging::*;
 pub use threads::*;
+mod retention;
+pub use paging::*;
+pub use retention::*;
 
 use super::Store;
 use crate::job::ErrorCode;
@@ -612,6 +615,8 @@ macro_rules! store_conformance_tests {
             case_finish_writes_status_and_event_once,
             case_page_newest_first_in_pages,
             case_thread_lists_its_jobs_oldest_first,
+            case_counts_by_kind_and_status,
+            case_expired_only_final_jobs_finished_before,
         );
         $crate::store_conformance_tests!(@shared $setup;
             case_concurrent_finishers,

@@ -3,9 +3,11 @@
 
 use super::Store;
 use crate::error::{Error, Result};
-use crate::job::{Job, JobEvent, JobFilter, JobId, JobStatus, JobSummary, PageQuery};
+use crate::job::{
+    Job, JobCount, JobCounts, JobEvent, JobFilter, JobId, JobStatus, JobSummary, PageQuery,
+};
 use async_trait::async_trait;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use std::cmp::Reverse;
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
@@ -130,6 +132,43 @@ impl Store for MemoryStore {
         let mut state = self.state();
         state.events.remove(&id);
         Ok(state.jobs.remove(&id).is_some())
+    }
+
+    async fn counts(&self) -> Result<JobCounts> {
+        let state = self.state();
+        let mut by: HashMap<(crate::job::JobKind, JobStatus), u64> = HashMap::new();
+        for job in state.jobs.values() {
+            *by.entry((job.kind, job.status)).or_default() += 1;
+        }
+        Ok(JobCounts {
+            counts: by
+                .into_iter()
+                .map(|((kind, status), jobs)| JobCount { kind, status, jobs })
+                .collect(),
+            oldest_queued: state
+                .jobs
+                .values()
+                .filter(|job| job.status == JobStatus::Queued)
+                .map(|job| job.created_at)
+                .min(),
+        })
+    }
+
+    async fn expired(&self, before: DateTime<Utc>, limit: u32) -> Result<Vec<JobId>> {
+        let state = self.state();
+        let mut found: Vec<(DateTime<Utc>, JobId)> = state
+            .jobs
+            .values()
+            .filter(|job| job.status.is_final())
+            .filter_map(|job| job.finished_at.map(|at| (at, job.id)))
+            .filter(|(at, _)| *at < before)
+            .collect();
+        found.sort();
+        Ok(found
+            .into_iter()
+            .take(limit as usize)
+            .map(|(_, id)| id)
+            .collect())
     }
 
     async fn append_event(&self, event: &JobEvent) -> Result<()> {

@@ -6,8 +6,9 @@
 //! never touch a job that is already final, whoever else raced to finish it.
 
 use crate::error::Result;
-use crate::job::{EventBody, Job, JobEvent, JobFilter, JobId, JobSummary, PageQuery};
+use crate::job::{EventBody, Job, JobCounts, JobEvent, JobFilter, JobId, JobSummary, PageQuery};
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
 /// Where jobs and their events are kept; the one place a job's final status is decided.
 #[async_trait]
@@ -42,6 +43,16 @@ pub trait Store: Send + Sync + 'static {
 
     /// Removes the job and its events. Returns whether it existed.
     async fn delete(&self, id: JobId) -> Result<bool>;
+
+    /// How many jobs there are by kind and status, and when the oldest queued one was
+    /// submitted: what `/metrics` shows, read from the store at scrape time so that it
+    /// holds for every process sharing it. Answered from the indexes on `(status, ...)`.
+    async fn counts(&self) -> Result<JobCounts>;
+
+    /// Up to `limit` final jobs (succeeded, failed, cancelled) that finished before
+    /// `before`, oldest first: what the retention sweeper deletes. Never a job that is
+    /// queued or running, however old.
+    async fn expired(&self, before: DateTime<Utc>, limit: u32) -> Result<Vec<JobId>>;
 
     /// Records an event after the job's earlier ones. `Error::NotFound` when the job does
     /// not exist, so that no event outlives its job.

@@ -8,11 +8,11 @@
 
 use super::Store;
 use super::page::{Dialect, SummaryRow, page_sql, thread_sql};
-use super::sqlite::{EmbeddedMigrations, timestamp};
+use super::sqlite::{EmbeddedMigrations, count_from, parse_id, parse_time, timestamp};
 use crate::error::{Error, Result};
-use crate::job::{Job, JobEvent, JobFilter, JobId, JobStatus, JobSummary, PageQuery};
+use crate::job::{Job, JobCounts, JobEvent, JobFilter, JobId, JobStatus, JobSummary, PageQuery};
 use async_trait::async_trait;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Postgres, Row};
@@ -35,6 +35,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         3,
         "threads",
         include_str!("../../migrations/postgres/0003_threads.sql"),
+    ),
+    (
+        4,
+        "retention index",
+        include_str!("../../migrations/postgres/0004_retention_index.sql"),
     ),
 ];
 
@@ -302,6 +307,46 @@ impl Store for PostgresStore {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    async fn counts(&self) -> Result<JobCounts> {
+        let rows =
+            sqlx::query("SELECT kind, status, count(*) AS jobs FROM jobs GROUP BY kind, status")
+                .fetch_all(&self.pool)
+                .await?;
+        // As text: sqlx has no chrono feature here (see `page`).
+        let oldest: Option<String> = sqlx::query_scalar(
+            "SELECT to_char(min(created_at) AT TIME ZONE 'UTC', \
+             'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM jobs WHERE status = 'queued'",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        let counts = rows
+            .iter()
+            .map(|row| {
+                count_from(
+                    row.try_get("kind")?,
+                    row.try_get("status")?,
+                    row.try_get("jobs")?,
+                )
+            })
+            .collect::<Result<_>>()?;
+        Ok(JobCounts {
+            counts,
+            oldest_queued: oldest.as_deref().map(parse_time).transpose()?,
+        })
+    }
+
+    async fn expired(&self, before: DateTime<Utc>, limit: u32) -> Result<Vec<JobId>> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM jobs WHERE finished_at IS NOT NULL AND finished_at < $1::timestamptz \
+             AND status IN ('succeeded', 'failed', 'cancelled') ORDER BY finished_at LIMIT $2",
+        )
+        .bind(timestamp(before))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        ids.iter().map(|id| parse_id(id)).collect()
     }
 
     async fn append_event(&self, event: &JobEvent) -> Result<()> {

@@ -7,7 +7,9 @@
 use super::Store;
 use super::page::{Dialect, SummaryRow, page_sql, thread_sql};
 use crate::error::{Error, Result};
-use crate::job::{Job, JobEvent, JobFilter, JobId, JobStatus, JobSummary, PageQuery};
+use crate::job::{
+    Job, JobCount, JobCounts, JobEvent, JobFilter, JobId, JobStatus, JobSummary, PageQuery,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
 use futures::future::BoxFuture;
@@ -39,6 +41,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         3,
         "threads",
         include_str!("../../migrations/sqlite/0003_threads.sql"),
+    ),
+    (
+        4,
+        "retention index",
+        include_str!("../../migrations/sqlite/0004_retention_index.sql"),
     ),
 ];
 
@@ -167,6 +174,34 @@ fn summary_from_row(row: &SqliteRow) -> Result<JobSummary> {
         thread: row.try_get("thread")?,
     }
     .into_summary()
+/// One row of a `GROUP BY kind, status` count, as both SQL stores read it.
+pub(super) fn count_from(kind: String, status: String, jobs: i64) -> Result<JobCount> {
+    let bad = |e: String| Error::Storage(format!("a job count cannot be read back: {e}"));
+    Ok(JobCount {
+        kind: kind.parse().map_err(bad)?,
+        status: status.parse().map_err(bad)?,
+        jobs: jobs.max(0) as u64,
+    })
+}
+
+/// A timestamp column read back as RFC 3339 text.
+pub(super) fn parse_time(text: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.to_utc())
+        .map_err(|e| {
+            Error::Storage(format!(
+                "a time in the database cannot be read back ({text}): {e}"
+            ))
+        })
+}
+
+/// A job id column read back.
+pub(super) fn parse_id(text: &str) -> Result<JobId> {
+    text.parse().map_err(|_| {
+        Error::Storage(format!(
+            "a job id in the database cannot be read back: {text}"
+        ))
+    })
 }
 
 fn job_from_row(row: &SqliteRow) -> Result<Job> {
@@ -353,6 +388,43 @@ impl Store for SqliteStore {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    async fn counts(&self) -> Result<JobCounts> {
+        let rows =
+            sqlx::query("SELECT kind, status, count(*) AS jobs FROM jobs GROUP BY kind, status")
+                .fetch_all(&self.pool)
+                .await?;
+        let oldest: Option<String> =
+            sqlx::query_scalar("SELECT min(created_at) FROM jobs WHERE status = 'queued'")
+                .fetch_one(&self.pool)
+                .await?;
+        let counts = rows
+            .iter()
+            .map(|row| {
+                count_from(
+                    row.try_get("kind")?,
+                    row.try_get("status")?,
+                    row.try_get("jobs")?,
+                )
+            })
+            .collect::<Result<_>>()?;
+        Ok(JobCounts {
+            counts,
+            oldest_queued: oldest.as_deref().map(parse_time).transpose()?,
+        })
+    }
+
+    async fn expired(&self, before: DateTime<Utc>, limit: u32) -> Result<Vec<JobId>> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM jobs WHERE finished_at IS NOT NULL AND finished_at < ?1 \
+             AND status IN ('succeeded', 'failed', 'cancelled') ORDER BY finished_at LIMIT ?2",
+        )
+        .bind(timestamp(before))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        ids.iter().map(|id| parse_id(id)).collect()
     }
 
     async fn append_event(&self, event: &JobEvent) -> Result<()> {

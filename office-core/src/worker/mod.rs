@@ -45,6 +45,9 @@ pub(crate) struct Workers {
     pub(crate) recover_running: bool,
     /// Bumped each time a job reaches a final status here, so waiters wake.
     pub(crate) finished: watch::Sender<u64>,
+    /// Deletes expired jobs beside the workers, when a retention is configured: the
+    /// sweeper, how long jobs are kept, how often it looks.
+    pub(crate) retention: Option<(crate::retention::Sweeper, Duration, Duration)>,
 }
 
 impl Workers {
@@ -86,13 +89,17 @@ impl WorkerPool {
     pub(crate) fn start(workers: Workers, count: usize) -> WorkerPool {
         let (stop, rx) = watch::channel(false);
         let grace = workers.grace;
-        let tasks = (0..count)
+        let mut tasks: Vec<JoinHandle<()>> = (0..count)
             .map(|n| {
                 let workers = workers.clone();
                 let rx = rx.clone();
                 tokio::spawn(async move { worker_loop(workers, n, rx).await })
             })
             .collect();
+        // Beside the workers, also with none (`serve --no-worker`), stopped with them.
+        if let Some((sweeper, keep, every)) = workers.retention.clone() {
+            tasks.push(tokio::spawn(sweeper.run(keep, every, rx.clone())));
+        }
         WorkerPool { stop, tasks, grace }
     }
 

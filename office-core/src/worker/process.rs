@@ -19,8 +19,16 @@ enum RunEnd {
     LeaseLost,
 }
 
-/// Runs one leased job. Never returns an error: every way a job can end is written on it.
+/// Runs one leased job inside its `job` span, so that every line logged while it runs
+/// carries its id (a `tenant` field joins it once jobs record one).
 pub(super) async fn process(workers: &Workers, lease: Lease) {
+    use tracing::Instrument;
+    let span = tracing::info_span!("job", job_id = %lease.job_id);
+    process_in_span(workers, lease).instrument(span).await
+}
+
+/// Never returns an error: every way a job can end is written on it.
+async fn process_in_span(workers: &Workers, lease: Lease) {
     let id = lease.job_id;
     let store = &workers.store;
     let queue = &workers.queue;
@@ -67,6 +75,7 @@ pub(super) async fn process(workers: &Workers, lease: Lease) {
         let _ = queue.ack(&lease).await;
         return;
     }
+    tracing::info!(kind = %job.kind, attempt = job.attempts, "job started");
     workers
         .store
         .record(
@@ -153,7 +162,11 @@ async fn end(workers: &Workers, job: &mut Job, status: JobStatus, error: Option<
         body: EventBody::Status { status },
     };
     match workers.store.finish(job, &event).await {
-        Ok(true) => workers.notify_finished(),
+        Ok(true) => {
+            let code = job.error.as_ref().map(|e| e.code.as_str());
+            tracing::info!(%status, error = code, "job finished");
+            workers.notify_finished()
+        }
         Ok(false) => {
             tracing::info!(id = %job.id, "job was already final; this worker's result is dropped")
         }

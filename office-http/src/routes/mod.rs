@@ -4,6 +4,7 @@ pub mod analytics;
 pub mod events;
 pub mod excel;
 pub mod jobs;
+pub mod metrics;
 pub mod report;
 pub mod sheet;
 pub mod threads;
@@ -12,7 +13,7 @@ use crate::AppState;
 use crate::api::Api;
 use crate::openapi::{Describe, op};
 use axum::extract::State;
-use axum::http::Method;
+use axum::http::{Method, StatusCode};
 use axum::routing::get;
 use axum::{Json, middleware};
 use office_core::{RuntimeStatus, SandboxStatus};
@@ -39,7 +40,52 @@ pub fn api_routes(state: &AppState) -> Api {
             op("health", "health", "Whether jobs can run, and on what")
                 .json::<crate::bodies::Health>(200, "The server's state."),
         )
+        .route(
+            Method::GET,
+            "/health/live",
+            get(live),
+            op("health", "health_live", "Liveness: the process answers")
+                .json::<crate::bodies::Live>(200, "Alive."),
+        )
+        .route(
+            Method::GET,
+            "/health/ready",
+            get(ready),
+            op(
+                "health",
+                "health_ready",
+                "Readiness: the store, queue, artifact store and sandbox can serve jobs",
+            )
+            .json::<crate::bodies::Ready>(200, "Ready.")
+            .json::<crate::bodies::Ready>(503, "Not ready: `detail` says what is not."),
+        )
         .merge(protected)
+}
+
+async fn live() -> Json<crate::bodies::Live> {
+    Json(crate::bodies::Live {
+        status: "alive".into(),
+    })
+}
+
+/// 200 when every backend is ready, else 503 naming those that are not.
+async fn ready(State(state): State<AppState>) -> (StatusCode, Json<crate::bodies::Ready>) {
+    let readiness = state.engine.readiness().await;
+    let (status, word, detail) = if readiness.is_ready() {
+        (StatusCode::OK, "ready", "ok".to_string())
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not ready",
+            readiness.not_ready(),
+        )
+    };
+    let body = crate::bodies::Ready {
+        status: word.into(),
+        detail,
+        checks: readiness.checks,
+    };
+    (status, Json(body))
 }
 
 /// `ok`, `starting` while the runtime probe and the executor's warm-up run (jobs are
