@@ -63,6 +63,7 @@ import stat as stat_module
 import struct
 import sys
 import tempfile
+import time
 import traceback
 import types
 
@@ -695,7 +696,7 @@ class Standby:
     The keeper keeps the job process's mount namespace open (`entered`), so that tearing
     it down is left to the keeper's exit, after the result is out."""
 
-    def __init__(self, box, close_in_child=()):
+    def __init__(self, box, close_in_child=(), warm=False):
         self.error = None
         self.cgroups = []
         try:
@@ -714,7 +715,7 @@ class Standby:
                 os.close(fd)
             self.channel.close()
             _job_process(theirs, report_w, ready_w, alive_r,
-                         box if self.error is None else None)
+                         box if self.error is None else None, warm)
         for fd in (report_w, ready_w, alive_r):
             os.close(fd)
         theirs.close()
@@ -1038,7 +1039,11 @@ def prepare_process(spec):
     os.environ.clear()
     os.environ.update(spec.get("env") or {})
     os.chdir(spec["cwd"])
-    # Caches a warm interpreter filled from its own environment.
+    _forget_caches()
+
+
+def _forget_caches():
+    """Caches a warm interpreter filled from its own environment."""
     tempfile.tempdir = None
     mpl = sys.modules.get("matplotlib")
     if mpl is not None:
@@ -1053,12 +1058,61 @@ def prepare_process(spec):
                     cell.cell_contents = False
 
 
+# A stand-in for a job, in the shapes a real one has and holding nothing of one, for
+# `_warm_up`.
+_WARM_UP_SPEC = {"program": "/nonexistent/program.py", "result": "/nonexistent/result.json",
+                 "cwd": "/nonexistent/work", "env": {"HOME": "/nonexistent/work", "LANG": "C"},
+                 "read": ["/nonexistent/input.csv"], "write": ["/nonexistent/out"],
+                 "output": "/nonexistent/out", "cgroups": ["/nonexistent/cgroup.procs"],
+                 "sandbox": {"disk": 1 << 30, "uid": 65534, "gid": 65534, "degraded": False},
+                 "limits": {"cpu": 60, "memory": 1 << 31, "fsize": 1 << 28, "nofile": 256,
+                            "nproc": 64}}
+_WARM_UP_PROGRAM = ("import os, time\n"
+                    "with open(os.devnull, 'w') as f:\n"
+                    "    f.write(repr(time.time()))\n")
+
+
+def _warm_up(job_process):
+    try:
+        _run_stand_ins(job_process)
+    except Exception:
+        pass  # only a head start: the job's start runs all of it again anyway
+
+
+def _run_stand_ins(job_process):
+    """On the warm path's standby, once: what the job's start runs for the first time in
+    this process, run with stand-ins. This process shares its memory with the zygote until
+    it writes to it, and each page it first writes is copied then (a few microseconds each,
+    several hundred for a job's start): copied here, they are off the job's way. Nothing
+    of it is kept: the stand-in program runs in a module of its own, never `__main__`."""
+    message = json.dumps({"spec": _WARM_UP_SPEC, "source": _WARM_UP_PROGRAM,
+                          "confined": True, "mounts": []}).encode("utf-8")
+    json.loads(message)
+    with open(os.devnull, "w", encoding="utf-8") as sink:
+        sink.write(_dumps({"ok": True, "exc_type": None, "message": None, "line": None}))
+    if not job_process:
+        with open(os.devnull, encoding="utf-8") as source:
+            source.read()
+        return
+    for resource_id in (resource.RLIMIT_CPU, resource.RLIMIT_AS, resource.RLIMIT_FSIZE,
+                        resource.RLIMIT_NOFILE, resource.RLIMIT_NPROC, resource.RLIMIT_CORE):
+        resource.getrlimit(resource_id)
+    with open("/proc/self/status") as f:
+        dict(line.split(":", 1) for line in f if ":" in line)
+    _forget_caches()
+    module = types.ModuleType("__main__")
+    exec(compile(_WARM_UP_PROGRAM, PROGRAM_NAME, "exec", dont_inherit=True), module.__dict__)
+
+
 def run_job(spec, standby, report_end=None):
     """Runs one job in its own namespaces (see `Standby`), in the job process `standby`
     made; returns the exit code this process should end with, after writing the result. A
     job ended by a signal ends this process with the same signal. `report_end(code)`, when
     given, is told the code as soon as the result is written, before this process tears
     its namespaces down by exiting."""
+    trace = _Trace(spec, _standby_stamps)
+    trace.stamp("keeper")
+    cpu = _cpu_used()
     # Opened before anything else, so reporting needs no free file descriptor later;
     # "x" refuses a file or link that is already there. Only this process holds it.
     result_file = open(spec["result"], "x", encoding="utf-8")
@@ -1100,9 +1154,14 @@ def run_job(spec, standby, report_end=None):
     finally:
         for _, fd in mounts:
             os.close(fd)
+    trace.stamp("handed")
+    if trace.on:
+        trace.phases.update(_cpu_used("cpu_keeper_", cpu))
     # The job process says "confined" on one pipe, then reports on the other; the report
     # is read while it runs, so it can never block on a full pipe.
     ready = os.read(ready_r, 1) == b"1"
+    if ready and trace.on:
+        trace.take(_read_capped(ready_r, 4096))
     os.close(ready_r)
     report = _read_capped(report_r, 1 << 20)
     os.close(report_r)
@@ -1120,6 +1179,7 @@ def run_job(spec, standby, report_end=None):
     os.close(alive_w)
     if report_end is not None:
         report_end(code)
+    trace.write()
     if code < 0:
         try:
             signal.signal(-code, signal.SIG_DFL)
@@ -1128,6 +1188,58 @@ def run_job(spec, standby, report_end=None):
         os.kill(os.getpid(), -code)
         return 128 - code
     return code
+
+
+class _Trace:
+    """Per-phase timestamps of one job (wall clock, seconds), kept only when the engine
+    asks for them (spec "trace": {"path": file, "engine": {phase: t}}): the keeper adds its
+    own and the job process's (sent before the program runs, on the "ready" pipe, which
+    the program never holds) and appends one JSON line to the file once the result is
+    out. For benches; nothing of it reaches the job."""
+
+    def __init__(self, spec, standby=None):
+        trace = spec.get("trace")
+        self.on = isinstance(trace, dict) and isinstance(trace.get("path"), str)
+        self.path = trace["path"] if self.on else None
+        self.phases = dict(trace.get("engine") or {}) if self.on else {}
+        if self.on:
+            self.phases.update(standby or {})
+
+    def stamp(self, name):
+        if self.on:
+            self.phases[name] = time.time()
+
+    def take(self, raw):
+        try:
+            stamps = json.loads(raw or b"{}")
+        except ValueError:
+            return
+        if isinstance(stamps, dict):
+            self.phases.update((k, v) for k, v in stamps.items() if isinstance(v, float))
+
+    def write(self):
+        if not self.on:
+            return
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW
+                         | os.O_CLOEXEC, 0o600)
+            try:
+                os.write(fd, (_dumps(self.phases) + "\n").encode("ascii"))
+            finally:
+                os.close(fd)
+        except OSError:
+            pass
+
+
+def _cpu_used(prefix=None, since=None):
+    """This process's CPU time and page faults so far; with `prefix`, those since `since`
+    as trace entries (CPU seconds, thousands of faults: load does not change them)."""
+    now = resource.getrusage(resource.RUSAGE_SELF)
+    if prefix is None:
+        return now
+    return {prefix + "user": now.ru_utime - since.ru_utime,
+            prefix + "sys": now.ru_stime - since.ru_stime,
+            prefix + "minflt": (now.ru_minflt - since.ru_minflt) / 1000}
 
 
 def _sandbox_failed(result_file, exc):
@@ -1246,7 +1358,7 @@ def _start_cpu_timer():
     resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
 
 
-def _job_process(channel, report_w, ready_w, alive_r, box):
+def _job_process(channel, report_w, ready_w, alive_r, box, warm=False):
     """PID 1 of the job's namespaces: enters the job's root on standby (`box`; None when
     the keeper has no namespaces), waits for its job, drops privilege, confines itself
     and runs the program. Never returns."""
@@ -1259,10 +1371,14 @@ def _job_process(channel, report_w, ready_w, alive_r, box):
         os.setsid()
         _start_cpu_timer()
         prepared = _standby_in_root(channel, box) if box is not None else None
+        if warm:
+            _warm_up(job_process=True)
         job = _receive_job(channel)
         if job is None:
             os._exit(code)
         spec, source, confined, mounts = job
+        stamps = {"received": time.time()} if spec.get("trace") else None
+        cpu = _cpu_used() if stamps is not None else None
         report = os.fdopen(report_w, "w", encoding="utf-8")
         rules = None
         try:
@@ -1274,6 +1390,8 @@ def _job_process(channel, report_w, ready_w, alive_r, box):
                 _check(_libc.unshare(CLONE_NEWCGROUP), "unshare (cgroup namespace)")
                 box.place_job(spec, trees, mounts)
                 box.drop_privilege()
+                if stamps is not None:
+                    stamps["unprivileged"] = time.time()
             else:
                 for _, fd in mounts:
                     os.close(fd)
@@ -1307,7 +1425,12 @@ def _job_process(channel, report_w, ready_w, alive_r, box):
             report.write(_dumps(result))
             report.close()
             os._exit(3)
-        os.write(ready_w, b"1")
+        if stamps is not None:
+            stamps["confined"] = time.time()
+            stamps.update(_cpu_used("cpu_job_", cpu))
+            os.write(ready_w, b"1" + _dumps(stamps).encode("ascii"))
+        else:
+            os.write(ready_w, b"1")
         os.close(ready_w)
         # A crash in a C extension prints the Python stack on stderr before the process dies.
         faulthandler.enable()
@@ -1446,12 +1569,14 @@ def zygote(argv):
     buffer = bytearray(1 << 20)
     ancillary = socket.CMSG_SPACE(2 * struct.calcsize("i"))
     waiting = _prefork(sock, box)
+    ending = []
     _send(sock, {"ready": True, "pid": os.getpid()})
     while True:
         try:
             n, ancdata, _, _ = sock.recvmsg_into([buffer], ancillary)
         except OSError:
             return 0
+        _reap(ending)
         if n == 0:
             return 0  # the engine went away (the waiting child dies with this process)
         fds = []
@@ -1484,9 +1609,23 @@ def zygote(argv):
         code, reaped = _keeper_end(channel, pid)
         _send(sock, {"exit_code": code} if code >= 0 else {"signal": -code})
         channel.close()
-        if not reaped:
-            os.waitpid(pid, 0)
+        # The next keeper first: the last one is still tearing its namespaces down, and
+        # waiting for that would keep this zygote from the engine's next message.
         waiting = _prefork(sock, box)
+        if not reaped:
+            ending.append(pid)
+        _reap(ending)
+
+
+def _reap(ending):
+    """Collects the keepers in `ending` that have exited, without waiting for the others."""
+    for pid in list(ending):
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            done = pid
+        if done:
+            ending.remove(pid)
 
 
 def _keeper_end(channel, pid):
@@ -1525,11 +1664,16 @@ def _prefork(sock, box):
             # Its own session and process group (the engine kills the group), no terminal.
             os.setsid()
             signal.signal(signal.SIGINT, signal.default_int_handler)
-            standby = Standby(box, close_in_child=(theirs.fileno(),))
+            _standby_stamps["s_forked"] = time.time()
+            standby = Standby(box, close_in_child=(theirs.fileno(),), warm=True)
+            _warm_up(job_process=False)
+            _standby_stamps["s_standby"] = time.time()
             while True:
                 message, fds, _, _ = socket.recv_fds(theirs, 1 << 20, 2)
                 if message and not fds:
+                    _standby_stamps["s_offer"] = time.time()
                     _standby_settings(standby, message)
+                    _standby_stamps["s_joined"] = time.time()
                     continue
                 break
             if not message or len(fds) != 2:
@@ -1539,6 +1683,10 @@ def _prefork(sock, box):
             os._exit(code)
     theirs.close()
     return pid, ours
+
+
+# When this keeper's standby steps ended (for the trace; nothing of a job).
+_standby_stamps = {}
 
 
 def _standby_settings(standby, message):

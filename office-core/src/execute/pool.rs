@@ -377,6 +377,7 @@ impl Executor for PoolExecutor {
             attempt += 1;
             let mut zygote = self.pool.take().await?;
             run.use_cgroup(zygote.cgroup_for(&run.name, limits));
+            run.stamp("sent");
             let spec = serde_json::to_vec(&run.spec)?;
             let (stdout_read, stdout_write) = pipe_pair()?;
             let (stderr_read, stderr_write) = pipe_pair()?;
