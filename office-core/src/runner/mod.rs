@@ -107,7 +107,7 @@ impl Runner {
             inputs.push(
                 self.input_path(job.id, &input.name, scratch)
                     .await
-                    .map_err(internal)?,
+                    .map_err(stored)?,
             );
         }
         let output_dir = scratch.output_dir();
@@ -185,7 +185,7 @@ impl Runner {
         self.artifacts
             .put(job.id, &storage_key(kind, name), data)
             .await
-            .map_err(internal)?;
+            .map_err(stored)?;
         push_artifact(job, name.to_string(), kind, size, sha256);
         Ok(())
     }
@@ -233,6 +233,19 @@ fn push_artifact(job: &mut Job, name: String, kind: ArtifactKind, size: u64, sha
         content_type,
         sha256,
     });
+}
+
+/// A failure to read or write the job's files: the store's own code when an object store
+/// failed (named in the message, retried later like other transient failures), else
+/// internal.
+fn stored(e: crate::error::Error) -> JobError {
+    match e {
+        crate::error::Error::ArtifactStore(message) => {
+            tracing::warn!(error = %message, "the artifact store failed during a job");
+            JobError::new(ErrorCode::ArtifactStoreUnavailable, message)
+        }
+        e => internal(e),
+    }
 }
 
 fn internal(e: impl std::fmt::Display) -> JobError {
