@@ -150,6 +150,9 @@ impl Describe for OperationBuilder {
                 409 => "The job has not made this yet (it is still running, or failed).",
                 413 => "The upload is larger than the server's limit.",
                 422 => "A field is missing or invalid, or the program was rejected.",
+                503 => {
+                    "The artifact store (an object store) is not answering; the message names it. Try again later."
+                }
                 _ => "An error.",
             };
             self = self.json::<bodies::ErrorBody>(*status, description);

@@ -38,7 +38,7 @@ pub fn routes(state: &AppState) -> Api {
             .protected()
             .form(&FORM, &["files[]"])
             .json::<Job>(201, "The job, queued.")
-            .errors(&[400, 413, 422]),
+            .errors(&[400, 413, 422, 503]),
     )
 }
 
