@@ -188,6 +188,128 @@ pub struct Config {
     /// refused as "storage full" before anything is written (`OFFICE_MIN_FREE_MB`,
     /// default 16), so running jobs and the database keep room to finish.
     pub min_free_bytes: u64,
+    /// Where job files are kept: folders under `data_dir`, or an object store
+    /// (`OFFICE_ARTIFACTS_URL`).
+    pub artifacts: ArtifactsLocation,
+}
+
+/// Where job files (inputs, code, outputs, summaries) are kept.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum ArtifactsLocation {
+    /// Folders under `DATA_DIR/jobs` (the default): processes that share them share a folder.
+    #[default]
+    Folder,
+    /// An S3-compatible object store: API servers and workers on different machines share
+    /// files with no shared folder.
+    S3(S3Settings),
+}
+
+/// An S3-compatible bucket and how to reach it: `OFFICE_ARTIFACTS_URL=s3://bucket/prefix`,
+/// the endpoint, region and credentials from the standard `AWS_*` variables.
+#[derive(Debug, Clone, PartialEq)]
+pub struct S3Settings {
+    /// The bucket (it must exist).
+    pub bucket: String,
+    /// Folder in the bucket every job's files go under (no leading or trailing `/`; may be empty).
+    pub prefix: String,
+    /// The server, for stores other than AWS (`AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL`);
+    /// requests then name the bucket in the path, not the host.
+    pub endpoint: Option<String>,
+    /// `AWS_REGION`, `AWS_DEFAULT_REGION`, else `us-east-1`.
+    pub region: String,
+    /// `AWS_ACCESS_KEY_ID`; without it the instance's role is asked for credentials.
+    pub access_key_id: Option<String>,
+    /// `AWS_SECRET_ACCESS_KEY`.
+    pub secret_access_key: Option<ApiKey>,
+    /// `AWS_SESSION_TOKEN`, for temporary credentials.
+    pub session_token: Option<ApiKey>,
+    /// Time for one request (`OFFICE_ARTIFACTS_TIMEOUT_SECS`, default 60).
+    pub timeout: Duration,
+    /// Further tries of a failed request (`OFFICE_ARTIFACTS_RETRIES`, default 3), within
+    /// the timeout; a store still down after them fails the step with its name.
+    pub retries: usize,
+}
+
+impl S3Settings {
+    /// The bucket and prefix as configured, `s3://bucket/prefix`, for messages.
+    pub fn url(&self) -> String {
+        if self.prefix.is_empty() {
+            format!("s3://{}", self.bucket)
+        } else {
+            format!("s3://{}/{}", self.bucket, self.prefix)
+        }
+    }
+}
+
+impl ArtifactsLocation {
+    /// Reads `OFFICE_ARTIFACTS_URL` (unset: folders) and, for `s3://`, the `AWS_*`
+    /// variables and `OFFICE_ARTIFACTS_TIMEOUT_SECS` / `OFFICE_ARTIFACTS_RETRIES`, from
+    /// any source of variables (tests pass a map).
+    pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let var = |name: &str| {
+            get(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let Some(url) = var("OFFICE_ARTIFACTS_URL") else {
+            return Ok(ArtifactsLocation::Folder);
+        };
+        let Some(rest) = url.strip_prefix("s3://") else {
+            return Err(Error::invalid(format!(
+                "OFFICE_ARTIFACTS_URL={url:?} is not supported: use s3://bucket/prefix, or \
+                 unset it to keep job files under DATA_DIR"
+            )));
+        };
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        let bucket_ok = (3..=63).contains(&bucket.len())
+            && bucket
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.');
+        if !bucket_ok {
+            return Err(Error::invalid(format!(
+                "OFFICE_ARTIFACTS_URL={url:?} does not name a bucket: use s3://bucket/prefix \
+                 (3 to 63 lower-case letters, digits, '-' or '.')"
+            )));
+        }
+        let prefix = prefix.trim_matches('/');
+        if prefix
+            .split('/')
+            .any(|part| part == "." || part == ".." || (part.is_empty() && !prefix.is_empty()))
+        {
+            return Err(Error::invalid(format!(
+                "OFFICE_ARTIFACTS_URL={url:?}: the prefix must be folder names separated by '/'"
+            )));
+        }
+        let number = |name: &str, default: u64| -> Result<u64> {
+            match var(name) {
+                None => Ok(default),
+                Some(v) => v
+                    .parse()
+                    .map_err(|_| Error::invalid(format!("{name}={v:?} is not a valid value"))),
+            }
+        };
+        let endpoint = var("AWS_ENDPOINT_URL_S3").or_else(|| var("AWS_ENDPOINT_URL"));
+        if let Some(e) = &endpoint
+            && !(e.starts_with("http://") || e.starts_with("https://"))
+        {
+            return Err(Error::invalid(format!(
+                "AWS_ENDPOINT_URL={e:?} must start with http:// or https://"
+            )));
+        }
+        Ok(ArtifactsLocation::S3(S3Settings {
+            bucket: bucket.to_string(),
+            prefix: prefix.to_string(),
+            endpoint: endpoint.map(|e| e.trim_end_matches('/').to_string()),
+            region: var("AWS_REGION")
+                .or_else(|| var("AWS_DEFAULT_REGION"))
+                .unwrap_or_else(|| "us-east-1".into()),
+            access_key_id: var("AWS_ACCESS_KEY_ID"),
+            secret_access_key: var("AWS_SECRET_ACCESS_KEY").map(ApiKey::new),
+            session_token: var("AWS_SESSION_TOKEN").map(ApiKey::new),
+            timeout: Duration::from_secs(number("OFFICE_ARTIFACTS_TIMEOUT_SECS", 60)?.max(1)),
+            retries: number("OFFICE_ARTIFACTS_RETRIES", 3)?.min(10) as usize,
+        }))
+    }
 }
 
 /// The paper a report's PDF is set on.
@@ -383,6 +505,7 @@ impl Config {
             retention: None,
             retention_sweep: Duration::from_secs(600),
             min_free_bytes: 16 << 20,
+            artifacts: ArtifactsLocation::Folder,
         }
     }
 
@@ -478,6 +601,7 @@ impl Config {
         if let Some(mb) = parse::<u64>("OFFICE_MIN_FREE_MB")? {
             c.min_free_bytes = mb << 20;
         }
+        c.artifacts = ArtifactsLocation::from_vars(|name| std::env::var(name).ok())?;
         Ok(c)
     }
 
@@ -623,6 +747,101 @@ mod tests {
         ] {
             let e = sandbox_from(&[(name, value)]).unwrap_err();
             assert!(e.to_string().contains(name), "{name}={value}: {e}");
+        }
+    }
+
+    fn artifacts_from(vars: &[(&str, &str)]) -> Result<ArtifactsLocation> {
+        let map: std::collections::HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        ArtifactsLocation::from_vars(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn an_s3_url_moves_job_files_to_the_bucket_with_the_aws_variables() {
+        assert_eq!(artifacts_from(&[]).unwrap(), ArtifactsLocation::Folder);
+        // Credentials alone (set for another tool) keep the folders.
+        assert_eq!(
+            artifacts_from(&[("AWS_ACCESS_KEY_ID", "k")]).unwrap(),
+            ArtifactsLocation::Folder
+        );
+        let ArtifactsLocation::S3(s) = artifacts_from(&[
+            ("OFFICE_ARTIFACTS_URL", "s3://office-jobs/team/a/"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:9000/"),
+            ("AWS_DEFAULT_REGION", "eu-west-1"),
+            ("AWS_ACCESS_KEY_ID", "AKID"),
+            ("AWS_SECRET_ACCESS_KEY", "very-secret"),
+            ("OFFICE_ARTIFACTS_RETRIES", "1"),
+        ])
+        .unwrap() else {
+            panic!("not s3")
+        };
+        assert_eq!(
+            (s.bucket.as_str(), s.prefix.as_str()),
+            ("office-jobs", "team/a")
+        );
+        assert_eq!(s.url(), "s3://office-jobs/team/a");
+        assert_eq!(s.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
+        assert_eq!(s.region, "eu-west-1");
+        assert_eq!(s.access_key_id.as_deref(), Some("AKID"));
+        assert_eq!((s.retries, s.timeout), (1, Duration::from_secs(60)));
+        assert!(!format!("{s:?}").contains("very-secret"));
+        let ArtifactsLocation::S3(s) = artifacts_from(&[
+            ("OFFICE_ARTIFACTS_URL", "s3://bucket"),
+            ("AWS_ENDPOINT_URL", "http://ignored:1"),
+            ("AWS_ENDPOINT_URL_S3", "https://s3.example"),
+        ])
+        .unwrap() else {
+            panic!("not s3")
+        };
+        assert_eq!(
+            (s.url().as_str(), s.region.as_str()),
+            ("s3://bucket", "us-east-1")
+        );
+        assert_eq!(s.endpoint.as_deref(), Some("https://s3.example"));
+    }
+
+    #[test]
+    fn unusable_artifact_settings_are_errors_that_name_the_variable() {
+        for (vars, named) in [
+            (
+                vec![("OFFICE_ARTIFACTS_URL", "/mnt/shared")],
+                "OFFICE_ARTIFACTS_URL",
+            ),
+            (
+                vec![("OFFICE_ARTIFACTS_URL", "gs://bucket")],
+                "OFFICE_ARTIFACTS_URL",
+            ),
+            (
+                vec![("OFFICE_ARTIFACTS_URL", "s3://")],
+                "OFFICE_ARTIFACTS_URL",
+            ),
+            (
+                vec![("OFFICE_ARTIFACTS_URL", "s3://Bad_Bucket/x")],
+                "OFFICE_ARTIFACTS_URL",
+            ),
+            (
+                vec![("OFFICE_ARTIFACTS_URL", "s3://bucket/a/../b")],
+                "OFFICE_ARTIFACTS_URL",
+            ),
+            (
+                vec![
+                    ("OFFICE_ARTIFACTS_URL", "s3://bucket"),
+                    ("AWS_ENDPOINT_URL", "127.0.0.1:9000"),
+                ],
+                "AWS_ENDPOINT_URL",
+            ),
+            (
+                vec![
+                    ("OFFICE_ARTIFACTS_URL", "s3://bucket"),
+                    ("OFFICE_ARTIFACTS_TIMEOUT_SECS", "soon"),
+                ],
+                "OFFICE_ARTIFACTS_TIMEOUT_SECS",
+            ),
+        ] {
+            let e = artifacts_from(&vars).unwrap_err();
+            assert!(e.to_string().contains(named), "{vars:?}: {e}");
         }
     }
 

@@ -2,9 +2,9 @@
 //! calls. It owns the backends and the pipeline, accepts submissions, answers queries,
 //! and runs workers.
 
-use crate::artifacts::{ArtifactStorage, FsArtifacts, safe_file_name};
+use crate::artifacts::{ArtifactStorage, ArtifactStream, FsArtifacts, S3Artifacts, safe_file_name};
 use crate::collect::{self, storage_key};
-use crate::config::Config;
+use crate::config::{ArtifactsLocation, Config};
 use crate::error::{Error, Result};
 use crate::events::{EventBus, NotifyingStore, NumberedEvent};
 use crate::execute::Executor;
@@ -48,6 +48,9 @@ pub struct Backends {
     pub queue: String,
     /// What `auto` picks: `llm:<model>` when a model is configured, else the planner.
     pub generator: String,
+    /// Where job files are: `folder`, the object store (`s3://bucket/prefix`), or
+    /// `custom` for a storage given to the builder.
+    pub artifacts: String,
 }
 
 /// Cheap to clone: every clone shares the same backends.
@@ -160,9 +163,9 @@ impl EngineBuilder {
             Some(q) => q,
             None => default_queue(&config).await?,
         };
-        let artifacts = match self.artifacts {
-            Some(a) => a,
-            None => Arc::new(FsArtifacts::new(config.jobs_dir())) as Arc<dyn ArtifactStorage>,
+        let (artifacts, artifacts_name) = match self.artifacts {
+            Some(a) => (a, "custom".to_string()),
+            None => default_artifacts(&config)?,
         };
         let generator = self.generator.unwrap_or_else(|| Arc::new(OfflinePlanner));
         let llm = match (self.llm, &config.llm) {
@@ -184,6 +187,7 @@ impl EngineBuilder {
             store: store_name,
             queue: queue_name,
             generator: llm.as_ref().unwrap_or(&generator).name(),
+            artifacts: artifacts_name,
         };
         let metrics = Metrics::default();
         let runner = Arc::new(Runner {
@@ -249,6 +253,19 @@ async fn default_store(config: &Config) -> Result<(Arc<dyn Store>, String)> {
             Arc::new(SqliteStore::open(&config.sqlite_path()).await?),
             "sqlite".into(),
         ),
+    })
+}
+
+/// The object store when `OFFICE_ARTIFACTS_URL` is set, else folders under `DATA_DIR`.
+fn default_artifacts(config: &Config) -> Result<(Arc<dyn ArtifactStorage>, String)> {
+    Ok(match &config.artifacts {
+        ArtifactsLocation::Folder => (
+            Arc::new(FsArtifacts::new(config.jobs_dir())),
+            "folder".into(),
+        ),
+        ArtifactsLocation::S3(settings) => {
+            (Arc::new(S3Artifacts::connect(settings)?), settings.url())
+        }
     })
 }
 
@@ -870,6 +887,26 @@ impl Engine {
         Ok((artifact, data))
     }
 
+    /// An artifact the job produced, by its listed name, as a stream of chunks: a large
+    /// file on an object store is passed on as it arrives, never held whole. Not found
+    /// (or the store down) is an error before the first chunk.
+    pub async fn open_artifact(&self, job: &Job, name: &str) -> Result<(Artifact, ArtifactStream)> {
+        let artifact = job.artifact(name).cloned().ok_or_else(|| {
+            Error::not_found(format!("job {} has no artifact named {name:?}", job.id))
+        })?;
+        let stream = self
+            .inner
+            .artifacts
+            .open(job.id, &storage_key(artifact.kind, &artifact.name))
+            .await?;
+        Ok((artifact, stream))
+    }
+
+    /// Whether the artifact storage answers (an object store may be down).
+    pub async fn check_artifacts(&self) -> Result<()> {
+        self.inner.artifacts.check().await
+    }
+
     /// The program that ran (or was rejected).
     pub async fn code(&self, job: &Job) -> Result<String> {
         if job.artifact(CODE_FILE).is_none() {
@@ -890,19 +927,14 @@ impl Engine {
 
     /// The workbook a succeeded job produced.
     pub async fn output(&self, job: &Job) -> Result<(Artifact, Bytes)> {
-        let found = job
-            .artifacts
-            .iter()
-            .find(|a| a.kind == ArtifactKind::Workbook)
-            .map(|a| a.name.clone());
-        match (job.status, found) {
-            (JobStatus::Succeeded, Some(name)) => self.read_artifact(job, &name).await,
-            (JobStatus::Succeeded, None) => Err(Error::not_found(format!(
-                "job {} produced no workbook",
-                job.id
-            ))),
-            _ => Err(not_ready(job, "output")),
-        }
+        let name = output_name(job)?;
+        self.read_artifact(job, &name).await
+    }
+
+    /// The workbook a succeeded job produced, as a stream (see `open_artifact`).
+    pub async fn open_output(&self, job: &Job) -> Result<(Artifact, ArtifactStream)> {
+        let name = output_name(job)?;
+        self.open_artifact(job, &name).await
     }
 
     /// Makes jobs left behind by an earlier process of this engine end well (see
@@ -934,6 +966,23 @@ impl Drop for RemoveFilesOnDrop {
                 let _ = artifacts.delete_job(job).await;
             });
         }
+    }
+}
+
+/// The name of the workbook a succeeded job produced.
+fn output_name(job: &Job) -> Result<String> {
+    let found = job
+        .artifacts
+        .iter()
+        .find(|a| a.kind == ArtifactKind::Workbook)
+        .map(|a| a.name.clone());
+    match (job.status, found) {
+        (JobStatus::Succeeded, Some(name)) => Ok(name),
+        (JobStatus::Succeeded, None) => Err(Error::not_found(format!(
+            "job {} produced no workbook",
+            job.id
+        ))),
+        _ => Err(not_ready(job, "output")),
     }
 }
 

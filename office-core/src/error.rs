@@ -50,6 +50,10 @@ pub enum Error {
     /// The job store failed (a database error).
     #[error("storage error: {0}")]
     Storage(String),
+    /// The artifact store (an object store) failed or did not answer; the message names
+    /// it. Worth trying again later: nothing was half-stored.
+    #[error("{0}")]
+    ArtifactStore(String),
     /// The work queue failed (a Redis error).
     #[error("queue error: {0}")]
     Queue(String),

@@ -72,7 +72,8 @@ pub(crate) mod worker;
 
 // The engine, its builder and configuration.
 pub use config::{
-    ApiKey, Config, Limits, LlmConfig, Paper, ReportSettings, SandboxMode, SandboxSettings,
+    ApiKey, ArtifactsLocation, Config, Limits, LlmConfig, Paper, ReportSettings, S3Settings,
+    SandboxMode, SandboxSettings,
 };
 pub use engine::{Backends, Engine, EngineBuilder, RecoveryReport, RuntimeStatus};
 pub use error::{Error, Result};
@@ -100,7 +101,7 @@ pub use cells::{
 pub use report::render::ReportFormat;
 
 // Backends: metadata, work queue, job files.
-pub use artifacts::{ArtifactStorage, FsArtifacts, MemoryArtifacts};
+pub use artifacts::{ArtifactStorage, ArtifactStream, FsArtifacts, MemoryArtifacts, S3Artifacts};
 pub use queue::{Lease, MemoryQueue, Queue, RedisQueue};
 pub use store::{MemoryStore, PostgresStore, SqliteStore, Store};
 
@@ -139,6 +140,11 @@ pub use execute::{
 /// `test-utils` feature.
 #[doc(hidden)]
 pub mod test_support {
+    #[cfg(any(test, feature = "test-utils"))]
+    pub use crate::artifacts::conformance as artifact_conformance;
+    /// The S3-compatible test server (moto on loopback): buckets, a proxy to cut.
+    #[cfg(any(test, feature = "test-utils"))]
+    pub use crate::artifacts::s3_testing as s3;
     pub use crate::collect::external::{Budget, ExternalReference, scan_workbook};
     /// The host SysV segment the self-test offers to jobs, for the containment tests.
     pub use crate::execute::sysv;

@@ -73,6 +73,8 @@ pub struct Health {
     pub store: String,
     /// The work queue (`in-process`, `redis`).
     pub queue: String,
+    /// Where job files are (`folder`, or the object store's `s3://bucket/prefix`).
+    pub artifacts: String,
     /// What `generator=auto` picks.
     pub generator: String,
     /// The interpreter's version, or why it cannot run.

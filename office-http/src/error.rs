@@ -67,6 +67,15 @@ impl IntoResponse for ApiError {
                     StatusCode::INSUFFICIENT_STORAGE,
                     Value::String(e.to_string()),
                 ),
+                // The store is named (no credentials are in the message): an operator
+                // sees at once what is down, a client that it may try again.
+                Error::ArtifactStore(_) => {
+                    tracing::warn!(error = %e, "the artifact store failed a request");
+                    (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        Value::String(e.to_string()),
+                    )
+                }
                 Error::Rejected { violations } => (
                     StatusCode::UNPROCESSABLE_ENTITY,
                     json!({ "message": e.to_string(), "violations": violations }),

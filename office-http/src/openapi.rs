@@ -151,6 +151,9 @@ impl Describe for OperationBuilder {
                 413 => "The upload is larger than the server's limit.",
                 422 => "A field is missing or invalid, or the program was rejected.",
                 507 => "The server's disk is full: nothing was stored.",
+                503 => {
+                    "The artifact store (an object store) is not answering; the message names it. Try again later."
+                }
                 _ => "An error.",
             };
             self = self.json::<bodies::ErrorBody>(*status, description);

@@ -1,11 +1,17 @@
 //! Scale-out as an operator runs it: `office serve --no-worker` and `office worker` as
 //! separate OS processes sharing the real PostgreSQL (127.0.0.1:5432, database `test`)
-//! and Redis (127.0.0.1:6379) and one DATA_DIR, driven over HTTP.
+//! and Redis (127.0.0.1:6379), driven over HTTP. Each test runs twice: the processes
+//! sharing one DATA_DIR, and (`_on_s3`) each with its own DATA_DIR and the job files on
+//! an S3-compatible store (the moto server `.ci/run` starts, `OFFICE_TEST_S3_ENDPOINT`),
+//! sharing no folder at all.
 //!
-//! Each test has its own PostgreSQL schema, Redis key prefix and data folder (random,
-//! removed after), so tests run in parallel and repeated runs never meet. The servers
-//! must be up (`.ci/run` starts them); a test fails rather than skips when they are not.
+//! Each test has its own PostgreSQL schema, Redis key prefix, data folder and bucket
+//! (random, removed after), so tests run in parallel and repeated runs never meet. The
+//! servers must be up (`.ci/run` starts them); a test fails rather than skips when they
+//! are not.
 
+use office_core::S3Settings;
+use office_core::test_support::s3;
 use redis::AsyncCommands;
 use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
@@ -33,9 +39,18 @@ struct Cluster {
     prefix: String,
     port: u16,
     http: reqwest::Client,
+    /// The bucket job files go to; `None`: one DATA_DIR shared by every process.
+    bucket: Option<S3Settings>,
 }
 
 impl Cluster {
+    /// Processes whose job files are on a fresh bucket, each with its own DATA_DIR.
+    async fn on_s3() -> Cluster {
+        let mut cluster = Cluster::new().await;
+        cluster.bucket = Some(s3::fresh_bucket().await);
+        cluster
+    }
+
     async fn new() -> Cluster {
         let id = uuid::Uuid::now_v7().simple().to_string();
         let schema = format!("office_scale_{id}");
@@ -58,6 +73,7 @@ impl Cluster {
             prefix: format!("office-scale-{id}"),
             port,
             http: reqwest::Client::new(),
+            bucket: None,
         }
     }
 
@@ -72,9 +88,19 @@ impl Cluster {
     /// Starts `office <args>` on the shared backends, its log in the data folder.
     fn spawn(&self, name: &str, args: &[&str]) -> Process {
         let log = self.dir.path().join(format!("{name}.log"));
-        let child = Command::new(env!("CARGO_BIN_EXE_office"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_office"));
+        match &self.bucket {
+            None => command.env("DATA_DIR", self.dir.path().join("data")),
+            Some(bucket) => command
+                .env("DATA_DIR", self.dir.path().join(format!("data-{name}")))
+                .env("OFFICE_ARTIFACTS_URL", bucket.url())
+                .env("AWS_ENDPOINT_URL", bucket.endpoint.as_deref().unwrap())
+                .env("AWS_REGION", &bucket.region)
+                .env("AWS_ACCESS_KEY_ID", "testing")
+                .env("AWS_SECRET_ACCESS_KEY", "testing"),
+        };
+        let child = command
             .args(args)
-            .env("DATA_DIR", self.dir.path().join("data"))
             .env("DATABASE_URL", self.database_url())
             .env("REDIS_URL", REDIS)
             .env("OFFICE_REDIS_PREFIX", &self.prefix)
@@ -108,6 +134,8 @@ impl Cluster {
                     (Some("postgres"), Some("redis")),
                     "{health}"
                 );
+                let artifacts = self.bucket.as_ref().map_or("folder".into(), |b| b.url());
+                assert_eq!(health["artifacts"], artifacts, "{health}");
                 return;
             }
             if let Some(status) = api.child.try_wait().unwrap() {
@@ -188,6 +216,33 @@ impl Cluster {
             }
             sleep(Duration::from_millis(500)).await;
         }
+    }
+
+    /// With S3: no process wrote job files to its own folder, every job's output is in
+    /// the bucket, and the API process serves it from there.
+    async fn check_files_only_in_bucket(&self, ids: &[String]) {
+        let Some(bucket) = &self.bucket else { return };
+        for entry in std::fs::read_dir(self.dir.path()).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                let jobs = path.join("jobs");
+                assert!(!jobs.exists(), "{} holds job files", jobs.display());
+            }
+        }
+        let keys = s3::list_keys(bucket).await;
+        for id in ids {
+            let output = format!("office/jobs/{id}/outputs/output.xlsx");
+            assert!(keys.contains(&output), "{output} is not in the bucket");
+        }
+        let response = self
+            .http
+            .get(self.url(&format!("/api/excel/jobs/{}/download", ids[0])))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let workbook = response.bytes().await.unwrap();
+        assert_eq!(&workbook[..2], b"PK", "not a workbook");
     }
 
     async fn postgres(&self) -> PgConnection {
@@ -329,16 +384,25 @@ fn status(job: &serde_json::Value) -> &str {
 /// job the dead worker held is finished by the other worker.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_workers_one_killed_every_job_finishes_once() {
-    const JOBS: usize = 200;
-    let cluster = Cluster::new().await;
+    two_workers_one_killed(Cluster::new().await, 200).await;
+}
+
+/// The same with the job files on S3 and no shared folder (fewer jobs: each one's files
+/// make a round trip to the store).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_workers_one_killed_every_job_finishes_once_on_s3() {
+    two_workers_one_killed(Cluster::on_s3().await, 100).await;
+}
+
+async fn two_workers_one_killed(cluster: Cluster, count: usize) {
     let mut api = cluster.spawn("api", &["serve", "--no-worker"]);
     cluster.wait_healthy(&mut api).await;
     let mut doomed = cluster.spawn("worker-1", &["worker", "--concurrency", "2"]);
     let survivor = cluster.spawn("worker-2", &["worker", "--concurrency", "2"]);
 
     let prompts = ["sort by amount descending", "total amount by region"];
-    let mut ids = Vec::with_capacity(JOBS);
-    for n in 0..JOBS {
+    let mut ids = Vec::with_capacity(count);
+    for n in 0..count {
         ids.push(cluster.submit(SMALL_CSV, prompts[n % 2]).await);
     }
 
@@ -346,7 +410,7 @@ async fn two_workers_one_killed_every_job_finishes_once() {
     let deadline = Instant::now() + Duration::from_secs(300);
     loop {
         let jobs = cluster.jobs().await;
-        if jobs.iter().filter(|j| status(j) == "succeeded").count() >= JOBS / 10 {
+        if jobs.iter().filter(|j| status(j) == "succeeded").count() >= count / 10 {
             break;
         }
         assert!(
@@ -370,7 +434,7 @@ async fn two_workers_one_killed_every_job_finishes_once() {
     doomed.kill_9();
 
     let jobs = cluster
-        .wait_all_final(JOBS, Duration::from_secs(600), &[&api, &survivor])
+        .wait_all_final(count, Duration::from_secs(600), &[&api, &survivor])
         .await;
     let mut listed: Vec<&str> = jobs.iter().map(|j| j["id"].as_str().unwrap()).collect();
     listed.sort();
@@ -399,14 +463,24 @@ async fn two_workers_one_killed_every_job_finishes_once() {
         (0, 0),
         "the queue kept finished jobs"
     );
+    cluster.check_files_only_in_bucket(&ids).await;
 }
 
 /// Jobs queued while no worker runs survive a restart of the API (whose recovery hands
 /// them to the queue again without doubling them), then each runs once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_restart_with_jobs_queued() {
+    api_restart(Cluster::new().await).await;
+}
+
+/// The same with the job files on S3 and no shared folder.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_restart_with_jobs_queued_on_s3() {
+    api_restart(Cluster::on_s3().await).await;
+}
+
+async fn api_restart(cluster: Cluster) {
     const JOBS: usize = 10;
-    let cluster = Cluster::new().await;
     let mut api = cluster.spawn("api", &["serve", "--no-worker"]);
     cluster.wait_healthy(&mut api).await;
     let mut ids = Vec::new();
@@ -438,13 +512,23 @@ async fn api_restart_with_jobs_queued() {
         assert_eq!(succeeded.get(job["id"].as_str().unwrap()), Some(&1));
     }
     assert_eq!(cluster.queue_sizes().await, (0, 0));
+    cluster.check_files_only_in_bucket(&ids).await;
 }
 
 /// A cancel sent to the API process stops a job running in a worker process, and the
 /// worker goes on to run the next job.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancel_reaches_a_job_running_in_another_process() {
-    let cluster = Cluster::new().await;
+    cancel_across_processes(Cluster::new().await).await;
+}
+
+/// The same with the job files on S3 and no shared folder.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_reaches_a_job_running_in_another_process_on_s3() {
+    cancel_across_processes(Cluster::on_s3().await).await;
+}
+
+async fn cancel_across_processes(cluster: Cluster) {
     let mut api = cluster.spawn("api", &["serve", "--no-worker"]);
     cluster.wait_healthy(&mut api).await;
     let worker = cluster.spawn("worker", &["worker", "--concurrency", "1"]);
@@ -485,4 +569,5 @@ async fn cancel_reaches_a_job_running_in_another_process() {
         .wait_all_final(2, Duration::from_secs(120), &[&api, &worker])
         .await;
     assert_eq!(status(&cluster.job(&next).await), "succeeded");
+    cluster.check_files_only_in_bucket(&[next]).await;
 }

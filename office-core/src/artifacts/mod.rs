@@ -1,6 +1,7 @@
 //! Where a job's files are kept: its inputs, the code that ran, its outputs and logs.
-//! Files live under `DATA_DIR/jobs/<id>/` by default (`FsArtifacts`); the trait lets an
-//! object store serve several machines.
+//! Files live under `DATA_DIR/jobs/<id>/` by default (`FsArtifacts`); on an S3-compatible
+//! object store (`S3Artifacts`, `OFFICE_ARTIFACTS_URL`) several machines share them with
+//! no shared folder: workers copy a job's inputs to local scratch and upload its outputs.
 //!
 //! Keys are relative paths such as `inputs/sales.xlsx`, `outputs/output.xlsx`,
 //! `code/generated.py`, `logs/stderr.txt`. Keys come from the engine, never from a user
@@ -10,13 +11,23 @@ use crate::error::{Error, Result};
 use crate::job::JobId;
 use async_trait::async_trait;
 use bytes::Bytes;
+use futures::stream::BoxStream;
 use std::path::PathBuf;
 
+#[cfg(any(test, feature = "test-utils"))]
+pub mod conformance;
 mod fs;
 mod memory;
+mod s3;
+#[cfg(any(test, feature = "test-utils"))]
+pub mod s3_testing;
 
 pub use fs::FsArtifacts;
 pub use memory::MemoryArtifacts;
+pub use s3::S3Artifacts;
+
+/// A stored file as it arrives, chunk by chunk (see `ArtifactStorage::open`).
+pub type ArtifactStream = BoxStream<'static, Result<Bytes>>;
 
 /// Where a job's files live (inputs, code, outputs, summary), by job and key.
 #[async_trait]
@@ -29,6 +40,19 @@ pub trait ArtifactStorage: Send + Sync + 'static {
 
     /// Removes every file of the job. Removing a job with no files is not an error.
     async fn delete_job(&self, job: JobId) -> Result<()>;
+
+    /// The file as a stream of chunks, so a large file is served or copied without being
+    /// held whole. `Error::NotFound` (before any chunk) when there is no such file. By
+    /// default the whole file as one chunk.
+    async fn open(&self, job: JobId, key: &str) -> Result<ArtifactStream> {
+        let data = self.get(job, key).await?;
+        Ok(Box::pin(futures::stream::once(async move { Ok(data) })))
+    }
+
+    /// Whether the storage answers (for a readiness check); local storages always do.
+    async fn check(&self) -> Result<()> {
+        Ok(())
+    }
 
     /// A local path for the key when this storage keeps files on a local file system, so
     /// the executor can read inputs in place instead of copying them.

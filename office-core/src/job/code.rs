@@ -116,6 +116,9 @@ error_codes! {
     /// The server's disk (or database) was full: the job's files could not be kept. Not
     /// retried on its own: space comes back only when someone frees it.
     StorageFull => "storage_full",
+    /// The artifact store (an object store) could not be reached or refused a request,
+    /// each try; the message names it.
+    ArtifactStoreUnavailable => "artifact_store_unavailable",
     /// Something inside the engine failed; not the user's doing.
     Internal => "internal",
 }
@@ -124,7 +127,10 @@ impl ErrorCode {
     /// Worth running the job again later, unchanged: the failure was not the job's
     /// (a storage hiccup) and may pass. The worker retries these within its attempts.
     pub fn is_transient(self) -> bool {
-        matches!(self, ErrorCode::Internal)
+        matches!(
+            self,
+            ErrorCode::Internal | ErrorCode::ArtifactStoreUnavailable
+        )
     }
 
     /// A generator that learns from failures (a model) is shown this failure and asked
@@ -201,13 +207,16 @@ mod tests {
             assert!(seen.insert(s), "{s} twice");
             assert!(s.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{s}");
         }
-        assert_eq!(ErrorCode::ALL.len(), 33);
+        assert_eq!(ErrorCode::ALL.len(), 34);
     }
 
     #[test]
     fn only_internal_failures_are_retried_and_only_program_failures_repaired() {
         let retried: Vec<_> = ErrorCode::ALL.iter().filter(|c| c.is_transient()).collect();
-        assert_eq!(retried, [&ErrorCode::Internal]);
+        assert_eq!(
+            retried,
+            [&ErrorCode::ArtifactStoreUnavailable, &ErrorCode::Internal]
+        );
         assert!(ErrorCode::ExecutionFailed.is_repairable());
         assert!(ErrorCode::CodeRejected.is_repairable());
         assert!(ErrorCode::EditFailed.is_repairable());

@@ -117,7 +117,7 @@ impl Runner {
             inputs.push(
                 self.input_path(job.id, &input.name, scratch)
                     .await
-                    .map_err(internal)?,
+                    .map_err(stored)?,
             );
         }
         let output_dir = scratch.output_dir();
@@ -245,13 +245,19 @@ fn push_artifact(job: &mut Job, name: String, kind: ArtifactKind, size: u64, sha
     });
 }
 
-/// A failed write of the job's files or record: `storage_full` when the disk is full
-/// (said plainly, and not retried), else internal.
+/// A failure to read or write the job's files or record: `storage_full` when the disk
+/// is full (said plainly, and not retried), the store's own code when an object store
+/// failed (named in the message, retried later like other transient failures), else
+/// internal.
 fn stored(e: crate::error::Error) -> JobError {
     match e {
         crate::error::Error::StorageFull(message) => {
             tracing::error!("a job's files could not be kept: the disk is full");
             JobError::new(ErrorCode::StorageFull, message)
+        }
+        crate::error::Error::ArtifactStore(message) => {
+            tracing::warn!(error = %message, "the artifact store failed during a job");
+            JobError::new(ErrorCode::ArtifactStoreUnavailable, message)
         }
         e => internal(e),
     }

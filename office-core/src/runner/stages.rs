@@ -4,7 +4,7 @@
 use super::attempts::{Attempt, Failure};
 use super::record::{CollectRecord, Execution, RunRecord};
 use super::scratch::Scratch;
-use super::{PROFILES_KEY, Runner, StageResult, internal, push_artifact};
+use super::{PROFILES_KEY, Runner, StageResult, internal, push_artifact, stored};
 use crate::collect::{self, storage_key};
 use crate::error::Result;
 use crate::execute::{ExecOutcome, ExecRequest, ExitKind};
@@ -36,7 +36,7 @@ impl Runner {
             let path = self
                 .input_path(job.id, &input.name, scratch)
                 .await
-                .map_err(internal)?;
+                .map_err(stored)?;
             let name = input.name.clone();
             let profile = tokio::task::spawn_blocking(move || profile::profile_file(&path, &name))
                 .await
@@ -51,7 +51,7 @@ impl Runner {
         self.artifacts
             .put(job.id, PROFILES_KEY, data.into())
             .await
-            .map_err(internal)?;
+            .map_err(stored)?;
         Ok(profiles)
     }
 
@@ -178,7 +178,7 @@ impl Runner {
             inputs.push(
                 self.program_input_path(job.id, &input.name, scratch)
                     .await
-                    .map_err(internal)?,
+                    .map_err(stored)?,
             );
         }
         let req = ExecRequest {
@@ -307,7 +307,7 @@ impl Runner {
             self.artifacts
                 .put(job.id, &storage_key(kind, &file.name), data)
                 .await
-                .map_err(super::stored)?;
+                .map_err(stored)?;
             push_artifact(job, file.name.clone(), kind, file.size, file.sha256.clone());
         }
         // Formulas and links in produced workbooks that fetch from outside: into the
@@ -369,7 +369,9 @@ impl Runner {
         }
     }
 
-    /// A local path for an input, copied out of the artifact storage when it is remote.
+    /// A local path for an input: the file itself when the storage keeps local files,
+    /// else a copy in the run's scratch folder (staged once per run, chunk by chunk, under
+    /// a temporary name so a broken download never looks like the input).
     pub(super) async fn input_path(
         &self,
         job: JobId,
@@ -383,8 +385,32 @@ impl Runner {
         let path = scratch.inputs_dir().join(name);
         if !path.exists() {
             tokio::fs::create_dir_all(scratch.inputs_dir()).await?;
-            tokio::fs::write(&path, self.artifacts.get(job, &key).await?).await?;
+            let partial = scratch.inputs_dir().join(format!(".partial-{name}"));
+            let staged = stage(&*self.artifacts, job, &key, &partial).await;
+            if let Err(e) = staged {
+                let _ = tokio::fs::remove_file(&partial).await;
+                return Err(e);
+            }
+            tokio::fs::rename(&partial, &path).await?;
         }
         Ok(path)
     }
+}
+
+/// Copies a stored file to `dest` as it arrives.
+async fn stage(
+    artifacts: &dyn crate::artifacts::ArtifactStorage,
+    job: JobId,
+    key: &str,
+    dest: &std::path::Path,
+) -> Result<()> {
+    use futures::StreamExt;
+    use tokio::io::AsyncWriteExt;
+    let mut stream = artifacts.open(job, key).await?;
+    let mut file = tokio::fs::File::create(dest).await?;
+    while let Some(chunk) = stream.next().await {
+        file.write_all(&chunk?).await?;
+    }
+    file.flush().await?;
+    Ok(())
 }

@@ -33,7 +33,7 @@ pub fn routes(state: &AppState) -> Api {
                 .protected()
                 .form(&FORM, &["prompt"])
                 .json::<Job>(201, "The job, queued.")
-                .errors(&[400, 404, 409, 413, 422, 507]),
+                .errors(&[400, 404, 409, 413, 422, 503, 507]),
         )
         .route(
             Method::GET,
@@ -51,7 +51,7 @@ pub fn routes(state: &AppState) -> Api {
                 "The workbook (xlsx, or xlsm for a macro workbook).",
                 &[XLSX, XLSM],
             )
-            .errors(&[404, 409]),
+            .errors(&[404, 409, 503]),
         )
 }
 
@@ -73,7 +73,7 @@ async fn download(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let job = jobs::load(&state, KIND, &id).await?;
-    let (artifact, data) = state.engine.output(&job).await?;
+    let (artifact, stream) = state.engine.open_output(&job).await?;
     let stem = job
         .inputs
         .first()
@@ -92,9 +92,10 @@ async fn download(
         .rsplit_once('.')
         .map(|(_, e)| e)
         .unwrap_or("xlsx");
-    Ok(jobs::file_response(
-        &artifact.content_type,
-        data,
-        Some(&format!("{stem}_result.{ext}")),
+    let attachment = format!("{stem}_result.{ext}");
+    Ok(jobs::artifact_response(
+        &artifact,
+        stream,
+        Some(&attachment),
     ))
 }

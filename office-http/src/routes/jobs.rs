@@ -105,7 +105,7 @@ pub fn routes(kind: JobKind) -> Api {
                      theirs, ...). Without it, a job that has follow-ups is not deleted (409).",
                 )
                 .json::<bodies::Deleted>(200, "Deleted.")
-                .errors(&[404, 409, 422]),
+                .errors(&[404, 409, 422, 503]),
         )
         .route(
             Method::GET,
@@ -113,7 +113,7 @@ pub fn routes(kind: JobKind) -> Api {
             get(move |State(state), Path(id)| summary(state, kind, id)),
             doc("summary", "The run's record (summary.json)")
                 .json_object(200, "summary.json.")
-                .errors(&[404, 409]),
+                .errors(&[404, 409, 503]),
         )
         .route(
             Method::GET,
@@ -121,7 +121,7 @@ pub fn routes(kind: JobKind) -> Api {
             get(move |State(state), Path(id)| code(state, kind, id)),
             doc("code", "The generated program")
                 .json::<bodies::Code>(200, "The program.")
-                .errors(&[404, 409]),
+                .errors(&[404, 409, 503]),
         )
         .route(
             Method::GET,
@@ -141,7 +141,7 @@ pub fn routes(kind: JobKind) -> Api {
                     "The artifact's name (may contain `/`, as `inputs/a.csv`).",
                 )
                 .bytes(200, "The file, with its content type.", &["*/*"])
-                .errors(&[404]),
+                .errors(&[404, 503]),
         )
         .route(
             Method::GET,
@@ -335,7 +335,32 @@ pub async fn cancel_job(state: AppState, kind: JobKind, id: String) -> Result<Js
 
 /// A file response; `attachment` names the download the way the user's browser saves it.
 pub fn file_response(content_type: &str, data: bytes::Bytes, attachment: Option<&str>) -> Response {
-    let mut response = Response::new(Body::from(data));
+    with_file_headers(Response::new(Body::from(data)), content_type, attachment)
+}
+
+/// A stored artifact passed on as it arrives from the storage (an object store's file is
+/// never held whole), with its recorded length.
+pub fn artifact_response(
+    artifact: &office_core::Artifact,
+    stream: office_core::ArtifactStream,
+    attachment: Option<&str>,
+) -> Response {
+    let mut response = with_file_headers(
+        Response::new(Body::from_stream(stream)),
+        &artifact.content_type,
+        attachment,
+    );
+    response
+        .headers_mut()
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(artifact.size));
+    response
+}
+
+fn with_file_headers(
+    mut response: Response,
+    content_type: &str,
+    attachment: Option<&str>,
+) -> Response {
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
@@ -401,9 +426,9 @@ async fn artifact(
     name: String,
 ) -> Result<Response, ApiError> {
     let job = load(&state, kind, &id).await?;
-    let (artifact, data) = state.engine.read_artifact(&job, &name).await?;
+    let (artifact, stream) = state.engine.open_artifact(&job, &name).await?;
     let file_name = artifact.name.rsplit('/').next().unwrap_or(&artifact.name);
-    Ok(file_response(&artifact.content_type, data, Some(file_name)))
+    Ok(artifact_response(&artifact, stream, Some(file_name)))
 }
 
 pub fn list_query(query: Result<Query<ListQuery>, QueryRejection>) -> Result<ListQuery, ApiError> {

@@ -129,6 +129,7 @@ async fn health(State(state): State<AppState>) -> Json<Value> {
         "version": env!("CARGO_PKG_VERSION"),
         "store": backends.store,
         "queue": backends.queue,
+        "artifacts": backends.artifacts,
         "generator": backends.generator,
         "python": python,
         "sandbox": sandbox,
