@@ -902,11 +902,6 @@ impl Engine {
         Ok((artifact, stream))
     }
 
-    /// Whether the artifact storage answers (an object store may be down).
-    pub async fn check_artifacts(&self) -> Result<()> {
-        self.inner.artifacts.check().await
-    }
-
     /// The program that ran (or was rejected).
     pub async fn code(&self, job: &Job) -> Result<String> {
         if job.artifact(CODE_FILE).is_none() {

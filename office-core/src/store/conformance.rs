@@ -17,12 +17,11 @@
 //! `test-utils` feature.
 
 mod paging;
+mod retention;
 mod threads;
 pub use paging::*;
-pub use threads::*;
-mod retention;
-pub use paging::*;
 pub use retention::*;
+pub use threads::*;
 
 use super::Store;
 use crate::job::ErrorCode;

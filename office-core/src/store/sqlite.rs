@@ -174,6 +174,8 @@ fn summary_from_row(row: &SqliteRow) -> Result<JobSummary> {
         thread: row.try_get("thread")?,
     }
     .into_summary()
+}
+
 /// One row of a `GROUP BY kind, status` count, as both SQL stores read it.
 pub(super) fn count_from(kind: String, status: String, jobs: i64) -> Result<JobCount> {
     let bad = |e: String| Error::Storage(format!("a job count cannot be read back: {e}"));
