@@ -61,3 +61,73 @@ pub fn xlsx(sheets: &[(&str, String)]) -> Vec<u8> {
     }
     writer.finish().unwrap().into_inner()
 }
+
+/// The columns of the sales table the size benchmarks use.
+pub const SALES_COLUMNS: [&str; 10] = [
+    "Region", "Product", "Units", "Price", "Revenue", "Cost", "Tax", "Discount", "Weight", "Score",
+];
+
+/// Row `i` of the sales table: the region, the product and the eight numbers.
+pub fn sales_row(i: usize) -> (&'static str, usize, [f64; 8]) {
+    let regions = ["North", "South", "East", "West"];
+    let units = (i * 37) % 101;
+    let price = ((i * 13) % 997) as f64 / 10.0 + 0.5;
+    let numbers = [
+        units as f64,
+        price,
+        units as f64 * price,
+        price * 0.6,
+        price * 0.2,
+        (i % 7) as f64,
+        (i % 50) as f64 * 0.1,
+        ((i * 7) % 1000) as f64,
+    ];
+    (regions[i % 4], i % 300, numbers)
+}
+
+/// The same sales table as CSV text.
+pub fn sales_csv(rows: usize) -> String {
+    use std::fmt::Write;
+    let mut text = String::with_capacity(rows * 64);
+    text.push_str(&SALES_COLUMNS.join(","));
+    text.push('\n');
+    for i in 0..rows {
+        let (region, product, numbers) = sales_row(i);
+        write!(text, "{region},P{product}").unwrap();
+        for n in numbers {
+            write!(text, ",{n}").unwrap();
+        }
+        text.push('\n');
+    }
+    text
+}
+
+/// A workbook with one Data sheet: Region, Product (text), then eight number columns,
+/// Units and Revenue among them; `rows` data rows under a header.
+pub fn sales_workbook(rows: usize) -> Vec<u8> {
+    let mut sheet = String::with_capacity(rows * 420);
+    let names = SALES_COLUMNS;
+    sheet.push_str(r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1">"#);
+    for (c, name) in names.iter().enumerate() {
+        let letter = (b'A' + c as u8) as char;
+        sheet.push_str(&format!(
+            r#"<c r="{letter}1" t="inlineStr"><is><t>{name}</t></is></c>"#
+        ));
+    }
+    sheet.push_str("</row>");
+    for i in 0..rows {
+        let r = i + 2;
+        let (region, product, numbers) = sales_row(i);
+        sheet.push_str(&format!(
+            r#"<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>{}</t></is></c><c r="B{r}" t="inlineStr"><is><t>P{}</t></is></c>"#,
+            region, product
+        ));
+        for (c, n) in numbers.iter().enumerate() {
+            let letter = (b'C' + c as u8) as char;
+            sheet.push_str(&format!(r#"<c r="{letter}{r}"><v>{n}</v></c>"#));
+        }
+        sheet.push_str("</row>");
+    }
+    sheet.push_str("</sheetData></worksheet>");
+    xlsx(&[("Data", sheet)])
+}

@@ -158,16 +158,25 @@ impl Conn {
 
     /// GETs `path`: the status and the body.
     async fn get(&mut self, path: &str) -> (u16, Vec<u8>) {
+        self.try_get(path).await.unwrap()
+    }
+
+    /// GETs `path`, giving back the connection's error instead of panicking: a server
+    /// that is still binding can accept and then reset the first connection.
+    async fn try_get(&mut self, path: &str) -> std::io::Result<(u16, Vec<u8>)> {
+        let closed = || std::io::Error::from(std::io::ErrorKind::UnexpectedEof);
         let request = format!("GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n");
-        self.stream.write_all(request.as_bytes()).await.unwrap();
+        self.stream.write_all(request.as_bytes()).await?;
         self.buf.clear();
         let mut chunk = [0u8; 64 * 1024];
         let header_end = loop {
             if let Some(i) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
                 break i + 4;
             }
-            let n = self.stream.read(&mut chunk).await.unwrap();
-            assert!(n > 0, "the server closed the connection");
+            let n = self.stream.read(&mut chunk).await?;
+            if n == 0 {
+                return Err(closed());
+            }
             self.buf.extend_from_slice(&chunk[..n]);
         };
         let head = String::from_utf8_lossy(&self.buf[..header_end]).to_ascii_lowercase();
@@ -178,11 +187,13 @@ impl Conn {
             .map(|v| v.trim().parse().unwrap())
             .expect("a content-length (the bench reads no chunked bodies)");
         while self.buf.len() < header_end + length {
-            let n = self.stream.read(&mut chunk).await.unwrap();
-            assert!(n > 0, "the server closed the connection");
+            let n = self.stream.read(&mut chunk).await?;
+            if n == 0 {
+                return Err(closed());
+            }
             self.buf.extend_from_slice(&chunk[..n]);
         }
-        (status, self.buf[header_end..header_end + length].to_vec())
+        Ok((status, self.buf[header_end..header_end + length].to_vec()))
     }
 }
 
@@ -382,8 +393,10 @@ async fn binary_start_to_health(data: &std::path::Path) {
                     stream,
                     buf: Vec::new(),
                 };
-                let (_, body) = conn.get("/api/health").await;
-                break serde_json::from_slice::<serde_json::Value>(&body).unwrap();
+                // A reset or an early close while the process binds: try again.
+                if let Ok((_, body)) = conn.try_get("/api/health").await {
+                    break serde_json::from_slice::<serde_json::Value>(&body).unwrap();
+                }
             }
             assert!(clock.elapsed() < Duration::from_secs(60), "no answer");
             tokio::time::sleep(Duration::from_millis(2)).await;

@@ -12,7 +12,7 @@
 //! `cargo bench -p office-benches --bench writeback` (`OFFICE_PYTHON` or the repo's
 //! `.venv`; `WRITEBACK_ROWS` to change the size).
 
-use office_benches::xlsx;
+use office_benches::sales_workbook;
 use office_core::test_support::writeback_bench;
 use office_core::{CodeGenerator, JobKind, OfflinePlanner, PlanRequest, profile_file};
 use std::path::{Path, PathBuf};
@@ -47,52 +47,6 @@ fn python() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python"))
 }
 
-/// A Data sheet: Region, Product (text), then eight number columns, Units and Revenue
-/// among them.
-fn workbook(rows: usize) -> Vec<u8> {
-    let names = [
-        "Region", "Product", "Units", "Price", "Revenue", "Cost", "Tax", "Discount", "Weight",
-        "Score",
-    ];
-    let mut sheet = String::with_capacity(rows * 420);
-    sheet.push_str(r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1">"#);
-    for (c, name) in names.iter().enumerate() {
-        let letter = (b'A' + c as u8) as char;
-        sheet.push_str(&format!(
-            r#"<c r="{letter}1" t="inlineStr"><is><t>{name}</t></is></c>"#
-        ));
-    }
-    sheet.push_str("</row>");
-    let regions = ["North", "South", "East", "West"];
-    for i in 0..rows {
-        let r = i + 2;
-        let units = (i * 37) % 101;
-        let price = ((i * 13) % 997) as f64 / 10.0 + 0.5;
-        let numbers = [
-            units as f64,
-            price,
-            units as f64 * price,
-            price * 0.6,
-            price * 0.2,
-            (i % 7) as f64,
-            (i % 50) as f64 * 0.1,
-            ((i * 7) % 1000) as f64,
-        ];
-        sheet.push_str(&format!(
-            r#"<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>{}</t></is></c><c r="B{r}" t="inlineStr"><is><t>P{}</t></is></c>"#,
-            regions[i % 4],
-            i % 300
-        ));
-        for (c, n) in numbers.iter().enumerate() {
-            let letter = (b'C' + c as u8) as char;
-            sheet.push_str(&format!(r#"<c r="{letter}{r}"><v>{n}</v></c>"#));
-        }
-        sheet.push_str("</row>");
-    }
-    sheet.push_str("</sheetData></worksheet>");
-    xlsx(&[("Data", sheet)])
-}
-
 fn seconds_of(command: &mut Command) -> f64 {
     let clock = Instant::now();
     let out = command.output().expect("python runs");
@@ -111,7 +65,7 @@ fn main() {
         .unwrap_or(100_000);
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("big.xlsx");
-    std::fs::write(&input, workbook(rows)).unwrap();
+    std::fs::write(&input, sales_workbook(rows)).unwrap();
     let profile = profile_file(&input, "big.xlsx").expect("the workbook profiles");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()

@@ -172,10 +172,19 @@ pub mod test_support {
         /// Applies an edit script (as `edits.json` holds it) to a workbook: the output's
         /// bytes and how many changes it lists.
         pub fn apply(input: &[u8], edits_json: &str) -> Result<(Vec<u8>, usize), String> {
+            apply_named(input, "bench.xlsx", edits_json)
+        }
+
+        /// As [`apply`], for an input named `name` (`.csv` for a table file): the
+        /// output's bytes and how many changes it lists.
+        pub fn apply_named(
+            input: &[u8],
+            name: &str,
+            edits_json: &str,
+        ) -> Result<(Vec<u8>, usize), String> {
             let edits: crate::book::edits::Edits =
                 serde_json::from_str(edits_json).map_err(|e| e.to_string())?;
-            let applied =
-                crate::book::apply::apply(input, "bench.xlsx", &edits).map_err(|e| e.message)?;
+            let applied = crate::book::apply::apply(input, name, &edits).map_err(|e| e.message)?;
             Ok((applied.bytes, applied.fidelity.changes.len()))
         }
     }

@@ -169,7 +169,7 @@ pub(crate) fn apply_package(
     workbook.finish(&package, &mut out);
     let written = package.write(&out)?;
     let mut touched = out.touched();
-    let bytes = if changes_inputs_of_formulas(edits) {
+    let bytes = if changes_inputs_of_formulas(edits) && has_formulas(&written)? {
         let (bytes, note) = recalculate(written.clone());
         fidelity.lost.extend(note);
         bytes
@@ -286,6 +286,40 @@ fn changes_inputs_of_formulas(edits: &Edits) -> bool {
         let kept = edit.rows.as_ref().map(Vec::len);
         let table_rows = (edit.table.last_row + 1).saturating_sub(edit.table.first_row) as usize;
         kept.is_some_and(|kept| kept < table_rows) || !edit.set_cells.is_empty()
+    })
+}
+
+/// Whether any part of the package holds a formula element (`<f>`, with or without a
+/// prefix; a chart's series reference counts too). A workbook without one has nothing to
+/// recalculate: the engine would load every cell only to write the same bytes back.
+pub(super) fn has_formulas(xlsx: &[u8]) -> Result<bool, EditError> {
+    let mut package = Package::read(xlsx, "the output")?;
+    let parts: Vec<String> = package
+        .entries()
+        .iter()
+        .map(|e| e.name.clone())
+        // Every part that can be XML (worksheets may have any name); not images,
+        // embedded binaries or relationships.
+        .filter(|name| {
+            let lower = name.to_ascii_lowercase();
+            !(lower.ends_with(".rels") || lower.ends_with(".bin") || lower.contains("/media/"))
+        })
+        .collect();
+    for part in parts {
+        let xml = package.part(&part)?;
+        if formula_tag(&xml) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// An `f` element's start tag in XML bytes: `<f` or `:f` followed by `>`, `/` or a space.
+pub(super) fn formula_tag(xml: &[u8]) -> bool {
+    xml.windows(3).any(|w| {
+        (w[0] == b'<' || w[0] == b':')
+            && w[1] == b'f'
+            && matches!(w[2], b'>' | b'/' | b' ' | b'\t' | b'\r' | b'\n')
     })
 }
 

@@ -423,6 +423,27 @@ fn an_xls_input_comes_back_as_xlsx_with_a_note() {
     assert_eq!(read.trim(), "['Sheet1', 'Summary']");
 }
 
+#[test]
+fn formulas_are_found_in_any_part_and_only_as_elements() {
+    assert!(apply::formula_tag(
+        b"<c r=\"A1\"><f>SUM(B:B)</f><v>3</v></c>"
+    ));
+    assert!(apply::formula_tag(
+        b"<x:c r=\"A1\"><x:f t=\"shared\" si=\"0\"/></x:c>"
+    ));
+    assert!(apply::formula_tag(
+        b"<c:ser><c:f>Data!$B$2:$B$9</c:f></c:ser>"
+    ));
+    assert!(!apply::formula_tag(
+        b"<fonts count=\"1\"><font/></fonts><fills><fill/></fills><v>f</v>"
+    ));
+    // Workbooks with formulas (cells or charts) are recalculated after a filter; one of
+    // values only is not, since nothing in it can change.
+    assert!(apply::has_formulas(&fixture("formula_stress_test.xlsx")).unwrap());
+    assert!(apply::has_formulas(&fixture("pivots.xlsx")).unwrap());
+    assert!(!apply::has_formulas(&fixture("date_1904.xlsx")).unwrap());
+}
+
 // The tests that move or remove rows (they need the worksheet rewrite).
 #[path = "apply_tests_rows.rs"]
 mod rows;
