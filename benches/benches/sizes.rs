@@ -82,6 +82,7 @@ fn plan(prompt: &str, input: &Path, name: &str) -> (f64, String) {
         previous_error: None,
         previous_code: None,
         calls: None,
+        parent: None,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()

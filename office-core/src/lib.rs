@@ -87,7 +87,8 @@ pub use worker::WorkerPool;
 // The job model.
 pub use job::{
     Artifact, ArtifactKind, ErrorCode, EventBody, InputFile, Job, JobCount, JobCounts, JobError,
-    JobEvent, JobFilter, JobId, JobKind, JobStatus, LogLevel, ParentContext, Stage, StageTiming, Thread,
+    JobEvent, JobFilter, JobId, JobKind, JobStatus, LogLevel, ParentContext, Stage, StageTiming,
+    Thread,
 };
 // Job lists, a page at a time.
 pub use job::{

@@ -54,8 +54,7 @@ pub fn to_py(py: Python<'_>, e: Error) -> PyErr {
             }
             raise(py, "ValidationError", (message, findings))
         }
-        Error::Storage(_) | Error::Queue(_) | Error::StorageFull(_)
-        | Error::ArtifactStore(_) => {
+        Error::Storage(_) | Error::Queue(_) | Error::StorageFull(_) | Error::ArtifactStore(_) => {
             office_error(py, "BackendError", message)
         }
         Error::Io(_) | Error::Internal(_) => office_error(py, "InternalError", message),
