@@ -1,6 +1,7 @@
-//! A report's documents (report.html, report.docx, report.pdf) for a large report: 50
-//! sections, each with a paragraph and a table, and 30 real matplotlib charts. Target:
-//! all three in at most 5 s here.
+//! A report's documents (report.html, report.docx, report.pdf, report.xlsx) for a large
+//! report: 50 sections, each with a paragraph and a table, and 30 real matplotlib charts
+//! with their data (`charts.json`, so the workbook draws 30 native charts). Target: all
+//! of them in at most 5 s here.
 //!
 //! `cargo bench -p office-benches --bench report_documents`
 
@@ -31,6 +32,24 @@ fn main() {
         .status()
         .unwrap();
     assert!(status.success());
+    // The charts' data, as the planner's chart helpers record it.
+    let charts: serde_json::Map<String, serde_json::Value> = (1..=30)
+        .map(|i: u32| {
+            let values: Vec<u32> = (0..50).map(|x| (x * i) % 17).collect();
+            let categories: Vec<String> = (0..50).map(|x| x.to_string()).collect();
+            (
+                format!("chart_{i}.png"),
+                serde_json::json!({"kind": "line", "title": format!("Chart {i}"),
+                    "x_title": "x", "y_title": "y", "categories": categories,
+                    "series": [{"name": "y", "values": values}]}),
+            )
+        })
+        .collect();
+    std::fs::write(
+        dir.path().join("charts.json"),
+        serde_json::to_vec(&charts).unwrap(),
+    )
+    .unwrap();
     let mut md = String::from("# Annual review: 50 sections, 30 charts\n\n");
     for s in 1..=50 {
         md.push_str(&format!(
@@ -57,7 +76,13 @@ fn main() {
             let bytes = result
                 .as_ref()
                 .unwrap_or_else(|e| panic!("{format:?}: {e}"));
-            assert!(bytes.len() > 100_000, "{format:?}");
+            // The workbook holds numbers and chart XML, no pictures: it is smaller.
+            let least = if *format == ReportFormat::Xlsx {
+                50_000
+            } else {
+                100_000
+            };
+            assert!(bytes.len() > least, "{format:?}: {} bytes", bytes.len());
         }
         made
     };
@@ -78,7 +103,7 @@ fn main() {
         .collect();
     samples.sort_by(f64::total_cmp);
     println!(
-        "all three documents, 50 sections / 30 charts: p50 {:.0} ms, max {:.0} ms (target <= 5000 ms)",
+        "all four documents, 50 sections / 30 charts: p50 {:.0} ms, max {:.0} ms (target <= 5000 ms)",
         percentile(&samples, 50.0),
         samples[samples.len() - 1]
     );

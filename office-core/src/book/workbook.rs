@@ -411,6 +411,50 @@ pub(crate) fn eq_names(a: &str, b: &str) -> bool {
     a.to_lowercase() == b.to_lowercase()
 }
 
+/// A name for a new sheet by Excel's rules, from `wanted`: at most 31 characters, none of
+/// `[]:*?/\\` (each becomes a space), no leading or trailing apostrophe, not `History`,
+/// unique (case-insensitively) among `taken` by a ` (2)`, ` (3)`… suffix; `fallback` when
+/// nothing of `wanted` can stay.
+pub(crate) fn unique_sheet_name(wanted: &str, taken: &[String], fallback: &str) -> String {
+    let cleaned: String = wanted
+        .chars()
+        .map(|c| {
+            if "[]:*?/\\".contains(c) || c.is_control() {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    let cleaned = cleaned.split_whitespace().collect::<Vec<_>>().join(" ");
+    let cleaned = cleaned.trim_matches('\'').trim().to_string();
+    let base = if cleaned.is_empty() || cleaned.eq_ignore_ascii_case("history") {
+        fallback.to_string()
+    } else {
+        cleaned
+    };
+    let truncate = |n: usize| {
+        let head: String = base.chars().take(n).collect();
+        head.trim_end().trim_end_matches('\'').to_string()
+    };
+    let is_taken = |name: &str| {
+        taken
+            .iter()
+            .any(|t| t.to_lowercase() == name.to_lowercase())
+    };
+    let first = truncate(31);
+    if !is_taken(&first) {
+        return first;
+    }
+    (2..)
+        .map(|k| {
+            let suffix = format!(" ({k})");
+            format!("{}{suffix}", truncate(31 - suffix.chars().count()))
+        })
+        .find(|name| !is_taken(name))
+        .unwrap_or(first)
+}
+
 /// Excel's rules for a sheet name.
 pub(crate) fn check_sheet_name(name: &str) -> Result<(), EditError> {
     let bad = |why: &str| {

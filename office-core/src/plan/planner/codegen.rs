@@ -58,43 +58,10 @@ pub(crate) fn py_list(items: &[String]) -> String {
     format!("[{}]", quoted.join(", "))
 }
 
-/// Excel's rules for a sheet name: at most 31 characters, none of `[]:*?/\`, not
-/// empty, no leading or trailing apostrophe, unique (case-insensitively) in the book.
+/// Excel's rules for a sheet name, unique (case-insensitively) among `taken`; `Sheet`
+/// when nothing of `wanted` can stay.
 pub(crate) fn sheet_name(wanted: &str, taken: &[String]) -> String {
-    let cleaned: String = wanted
-        .chars()
-        .map(|c| {
-            if "[]:*?/\\".contains(c) || c.is_control() {
-                ' '
-            } else {
-                c
-            }
-        })
-        .collect();
-    let cleaned = cleaned.split_whitespace().collect::<Vec<_>>().join(" ");
-    let cleaned = cleaned.trim_matches('\'').trim().to_string();
-    let base = if cleaned.is_empty() {
-        "Sheet".to_string()
-    } else {
-        cleaned
-    };
-    let truncate = |s: &str, n: usize| s.chars().take(n).collect::<String>().trim_end().to_string();
-    let is_taken = |name: &str| {
-        taken
-            .iter()
-            .any(|t| t.to_lowercase() == name.to_lowercase())
-    };
-    let first = truncate(&base, 31);
-    if !is_taken(&first) {
-        return first;
-    }
-    (2..)
-        .map(|k| {
-            let suffix = format!(" ({k})");
-            format!("{}{suffix}", truncate(&base, 31 - suffix.chars().count()))
-        })
-        .find(|name| !is_taken(name))
-        .unwrap_or(first)
+    crate::book::workbook::unique_sheet_name(wanted, taken, "Sheet")
 }
 
 /// The header cells the raw sheet holds for the profile's column names, as Python

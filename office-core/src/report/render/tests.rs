@@ -52,6 +52,24 @@ fn chart(dir: &Path) {
     );
 }
 
+/// Runs a Python script on `file` with the test-only packages (python-docx) on the path;
+/// returns what it printed.
+fn run_python(script: &str, file: &Path) -> String {
+    let out = Command::new(python())
+        .env("PYTHONPATH", repo().join("target/test-python"))
+        .arg("-c")
+        .arg(script)
+        .arg(file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
 fn tool(program: &str, args: &[&str]) -> String {
     let out = Command::new(program)
         .args(args)
@@ -299,19 +317,7 @@ print(json.dumps({
   "picture_width": d.inline_shapes[0].width,
 }))
 "#;
-    let out = Command::new(python())
-        .env("PYTHONPATH", &site)
-        .arg("-c")
-        .arg(script)
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let got: serde_json::Value = serde_json::from_str(&run_python(script, &path)).unwrap();
     assert_eq!(got["title"], "Quarterly review");
     let styles: Vec<&str> = got["styles"]
         .as_array()
@@ -428,18 +434,7 @@ for ws in wb.worksheets:
     }
 print(json.dumps(out))
 "#;
-    let out = Command::new(python())
-        .arg("-c")
-        .arg(script)
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let got: serde_json::Value = serde_json::from_str(&run_python(script, &path)).unwrap();
     let names: Vec<&str> = got
         .as_object()
         .unwrap()
@@ -507,7 +502,6 @@ fn the_word_document_has_the_configured_paper() {
     let tmp = tempfile::tempdir().unwrap();
     chart(tmp.path());
     let md = long_report();
-    let site = repo().join("target/test-python");
     let script = "import sys, docx\ns = docx.Document(sys.argv[1]).sections[0]\n\
                   print(s.page_width, s.page_height)\n";
     for (paper, expected) in [
@@ -520,22 +514,6 @@ fn the_word_document_has_the_configured_paper() {
             render_one(&md, tmp.path(), ReportFormat::Docx, paper),
         )
         .unwrap();
-        let out = Command::new(python())
-            .env("PYTHONPATH", &site)
-            .arg("-c")
-            .arg(script)
-            .arg(&path)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert_eq!(
-            String::from_utf8_lossy(&out.stdout).trim(),
-            expected,
-            "{paper:?}"
-        );
+        assert_eq!(run_python(script, &path).trim(), expected, "{paper:?}");
     }
 }

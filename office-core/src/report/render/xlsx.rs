@@ -12,6 +12,7 @@ use super::model::{Block, Document, plain};
 use crate::book::chart::{Chart, ChartKind, Series};
 use crate::book::edits::{CellValue, NewSheet};
 use crate::book::new_book::{BookSheet, build_book};
+use crate::book::workbook::unique_sheet_name;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -372,39 +373,9 @@ struct SheetNames {
 
 impl SheetNames {
     fn take(&mut self, base: &str) -> String {
-        let clean: String = base
-            .chars()
-            .map(|c| {
-                if "[]:*?/\\".contains(c) || c.is_control() {
-                    ' '
-                } else {
-                    c
-                }
-            })
-            .collect();
-        let clean = clean.split_whitespace().collect::<Vec<_>>().join(" ");
-        let clean = clean.trim_matches('\'').trim().to_string();
-        let clean = if clean.is_empty() || clean.eq_ignore_ascii_case("history") {
-            "Table".to_string()
-        } else {
-            clean
-        };
-        for n in 1.. {
-            let suffix = if n == 1 {
-                String::new()
-            } else {
-                format!(" ({n})")
-            };
-            let room = 31 - suffix.chars().count();
-            let head: String = clean.chars().take(room).collect();
-            let name = format!("{}{suffix}", head.trim_end_matches('\''));
-            let folded = name.to_lowercase();
-            if !self.taken.contains(&folded) {
-                self.taken.push(folded);
-                return name;
-            }
-        }
-        unreachable!("some suffix is free")
+        let name = unique_sheet_name(base, &self.taken, "Table");
+        self.taken.push(name.clone());
+        name
     }
 }
 
