@@ -240,11 +240,15 @@ test('a report job shows the report rendered, in a frame where no script runs', 
   await heading.waitFor();
   assert.match(await heading.textContent(), /Seattle weather/);
   const names = await page.locator('.artifact-name').allTextContents();
-  for (const name of ['report.md', 'report.html', 'report.docx', 'report.pdf']) assert.ok(names.includes(name), name);
-  // The input kept with the job is a table too.
+  for (const name of ['report.md', 'report.html', 'report.docx', 'report.pdf', 'report.xlsx']) assert.ok(names.includes(name), name);
+  // The report's own workbook is shown first: its tables, one sheet each (the statistics
+  // table of the file, under the file's section).
   await page.locator('table.sheet caption', { hasText: 'seattle-weather' }).waitFor();
-  // The sheet is paged: 1462 rows, 25 at a time.
-  assert.match(await page.locator('.pager .muted').textContent(), /Rows 1–25 of 1462/);
+  assert.equal(await page.locator('#sheet-file').inputValue(), 'report.xlsx');
+  assert.match(await page.locator('table.sheet').first().textContent(), /Median/);
+  // The input kept with the job is a table too, paged: 1462 rows, 25 at a time.
+  await page.selectOption('#sheet-file', 'inputs/seattle-weather.csv');
+  await page.locator('.pager .muted', { hasText: 'Rows 1–25 of 1462' }).waitFor();
   await page.click('.pager button:has-text("Next rows")');
   await page.locator('.pager .muted', { hasText: 'Rows 26–50 of 1462' }).waitFor();
   assert.equal(await page.locator('table.sheet tbody tr th').first().textContent(), '26');
