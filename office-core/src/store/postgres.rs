@@ -8,7 +8,7 @@
 
 use super::Store;
 use super::page::{Dialect, SummaryRow, page_sql, thread_sql};
-use super::sqlite::{EmbeddedMigrations, count_from, parse_id, parse_time, timestamp};
+use super::sqlite::{EmbeddedMigrations, job_counts, parse_id, timestamp};
 use crate::error::{Error, Result};
 use crate::job::{Job, JobCounts, JobEvent, JobFilter, JobId, JobStatus, JobSummary, PageQuery};
 use async_trait::async_trait;
@@ -310,8 +310,8 @@ impl Store for PostgresStore {
     }
 
     async fn counts(&self) -> Result<JobCounts> {
-        let rows =
-            sqlx::query("SELECT kind, status, count(*) AS jobs FROM jobs GROUP BY kind, status")
+        let rows: Vec<(String, String, i64)> =
+            sqlx::query_as("SELECT kind, status, count(*) AS jobs FROM jobs GROUP BY kind, status")
                 .fetch_all(&self.pool)
                 .await?;
         // As text: sqlx has no chrono feature here (see `page`).
@@ -321,20 +321,7 @@ impl Store for PostgresStore {
         )
         .fetch_one(&self.pool)
         .await?;
-        let counts = rows
-            .iter()
-            .map(|row| {
-                count_from(
-                    row.try_get("kind")?,
-                    row.try_get("status")?,
-                    row.try_get("jobs")?,
-                )
-            })
-            .collect::<Result<_>>()?;
-        Ok(JobCounts {
-            counts,
-            oldest_queued: oldest.as_deref().map(parse_time).transpose()?,
-        })
+        job_counts(rows, oldest)
     }
 
     async fn expired(&self, before: DateTime<Utc>, limit: u32) -> Result<Vec<JobId>> {

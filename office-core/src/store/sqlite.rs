@@ -176,8 +176,23 @@ fn summary_from_row(row: &SqliteRow) -> Result<JobSummary> {
     .into_summary()
 }
 
-/// One row of a `GROUP BY kind, status` count, as both SQL stores read it.
-pub(super) fn count_from(kind: String, status: String, jobs: i64) -> Result<JobCount> {
+/// The rows of a `GROUP BY kind, status` count and the oldest queued job's creation time
+/// (RFC 3339 text), as both SQL stores read them.
+pub(super) fn job_counts(
+    rows: Vec<(String, String, i64)>,
+    oldest_queued: Option<String>,
+) -> Result<JobCounts> {
+    Ok(JobCounts {
+        counts: rows
+            .into_iter()
+            .map(|(kind, status, jobs)| count_from(kind, status, jobs))
+            .collect::<Result<_>>()?,
+        oldest_queued: oldest_queued.as_deref().map(parse_time).transpose()?,
+    })
+}
+
+/// One row of a `GROUP BY kind, status` count.
+fn count_from(kind: String, status: String, jobs: i64) -> Result<JobCount> {
     let bad = |e: String| Error::Storage(format!("a job count cannot be read back: {e}"));
     Ok(JobCount {
         kind: kind.parse().map_err(bad)?,
@@ -393,28 +408,15 @@ impl Store for SqliteStore {
     }
 
     async fn counts(&self) -> Result<JobCounts> {
-        let rows =
-            sqlx::query("SELECT kind, status, count(*) AS jobs FROM jobs GROUP BY kind, status")
+        let rows: Vec<(String, String, i64)> =
+            sqlx::query_as("SELECT kind, status, count(*) AS jobs FROM jobs GROUP BY kind, status")
                 .fetch_all(&self.pool)
                 .await?;
         let oldest: Option<String> =
             sqlx::query_scalar("SELECT min(created_at) FROM jobs WHERE status = 'queued'")
                 .fetch_one(&self.pool)
                 .await?;
-        let counts = rows
-            .iter()
-            .map(|row| {
-                count_from(
-                    row.try_get("kind")?,
-                    row.try_get("status")?,
-                    row.try_get("jobs")?,
-                )
-            })
-            .collect::<Result<_>>()?;
-        Ok(JobCounts {
-            counts,
-            oldest_queued: oldest.as_deref().map(parse_time).transpose()?,
-        })
+        job_counts(rows, oldest)
     }
 
     async fn expired(&self, before: DateTime<Utc>, limit: u32) -> Result<Vec<JobId>> {
