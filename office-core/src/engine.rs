@@ -436,6 +436,7 @@ impl Engine {
 
         let mut job = Job::new(submission.kind, prompt);
         job.params = submission.params;
+        job.tenant = submission.tenant;
         if let Some((parent, _)) = &context {
             job.parent = Some(parent.id);
             job.thread = Some(parent.thread_id());

@@ -12,6 +12,7 @@ use uuid::Uuid;
 mod code;
 mod counts;
 mod page;
+mod tenant;
 mod thread;
 pub use code::ErrorCode;
 pub use counts::{JobCount, JobCounts};
@@ -19,6 +20,7 @@ pub(crate) use page::Cursor;
 pub use page::{
     DEFAULT_PAGE_SIZE, JobPage, JobSummary, MAX_PAGE_SIZE, PagePosition, PageQuery, PageRequest,
 };
+pub use tenant::{Caller, Quotas, TenantId};
 pub use thread::{ParentContext, Thread};
 
 /// A job's id: a UUID v7, so ids sort by creation time.
@@ -297,6 +299,10 @@ pub struct Job {
     /// up no other.
     #[serde(default)]
     pub thread: Option<JobId>,
+    /// Who the job belongs to (`default` when the engine has no tenants).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub tenant: TenantId,
 }
 
 impl Job {
@@ -320,6 +326,7 @@ impl Job {
             stages: Vec::new(),
             parent: None,
             thread: None,
+            tenant: TenantId::default(),
         }
     }
 

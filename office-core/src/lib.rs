@@ -86,9 +86,9 @@ pub use worker::WorkerPool;
 
 // The job model.
 pub use job::{
-    Artifact, ArtifactKind, ErrorCode, EventBody, InputFile, Job, JobCount, JobCounts, JobError,
-    JobEvent, JobFilter, JobId, JobKind, JobStatus, LogLevel, ParentContext, Stage, StageTiming,
-    Thread,
+    Artifact, ArtifactKind, Caller, ErrorCode, EventBody, InputFile, Job, JobCount, JobCounts,
+    JobError, JobEvent, JobFilter, JobId, JobKind, JobStatus, LogLevel, ParentContext, Quotas,
+    Stage, StageTiming, TenantId, Thread,
 };
 // Job lists, a page at a time.
 pub use job::{

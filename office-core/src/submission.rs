@@ -2,7 +2,7 @@
 //! the kind's fields. Kept apart from the engine so the kinds' intake checks can take
 //! it without depending on the engine.
 
-use crate::job::{JobId, JobKind};
+use crate::job::{JobId, JobKind, TenantId};
 use crate::plan::GeneratorChoice;
 use bytes::Bytes;
 
@@ -30,6 +30,8 @@ pub struct Submission {
     /// job's workbook; an analysis's inputs and result tables), before `files`, and its
     /// generator is told that job's request, steps and program.
     pub parent: Option<JobId>,
+    /// Who submits it: the job is recorded as theirs (`default` unless a face says).
+    pub tenant: TenantId,
 }
 
 impl Submission {
@@ -41,12 +43,19 @@ impl Submission {
             files,
             params: Default::default(),
             parent: None,
+            tenant: TenantId::default(),
         }
     }
 
     /// Follows up the job `parent` (see `parent`).
     pub fn with_parent(mut self, parent: JobId) -> Self {
         self.parent = Some(parent);
+        self
+    }
+
+    /// Submits it as `tenant`'s job.
+    pub fn with_tenant(mut self, tenant: TenantId) -> Self {
+        self.tenant = tenant;
         self
     }
 

@@ -7,13 +7,18 @@ use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
+use office_core::Caller;
 
+/// Lets the request through when it may pass, with the `Caller` it acts as in its
+/// extensions (handlers take `Extension<Caller>`).
 pub async fn require_api_key(
     State(state): State<AppState>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
     let keys = &state.engine.config().api_keys;
+    // One tenant for now: every key acts as `default` with every job in sight.
+    request.extensions_mut().insert(Caller::default());
     if keys.is_empty() {
         return Ok(next.run(request).await);
     }

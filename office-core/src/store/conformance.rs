@@ -73,6 +73,7 @@ pub fn full_job() -> Job {
     );
     job.status = JobStatus::Failed;
     job.stage = Stage::Execute;
+    job.tenant = crate::job::TenantId::new("team-b.eu").unwrap();
     job.params.insert("title".into(), "Q1 \"sales\"".into());
     job.params.insert(
         "notes".into(),

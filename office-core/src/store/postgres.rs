@@ -41,6 +41,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "retention index",
         include_str!("../../migrations/postgres/0004_retention_index.sql"),
     ),
+    (
+        5,
+        "tenants",
+        include_str!("../../migrations/postgres/0005_tenants.sql"),
+    ),
 ];
 
 /// Connections each process keeps at most, unless configured otherwise.
@@ -182,13 +187,16 @@ impl Store for PostgresStore {
         let body = serde_json::to_string(job)?;
         let query = sqlx::query(
             "INSERT INTO jobs (id, kind, status, stage, prompt, created_at, started_at, \
-             finished_at, attempts, generator, body, parent, thread) VALUES ($1, $2, $3, $4, \
-             $5, $6::timestamptz, $7::timestamptz, $8::timestamptz, $9, $10, $11, $12, $13)",
+             finished_at, attempts, generator, body, parent, thread, tenant) VALUES ($1, $2, \
+             $3, $4, $5, $6::timestamptz, $7::timestamptz, $8::timestamptz, $9, $10, $11, $12, \
+             $13, $14)",
         );
-        // A job's parent and thread never change after insert, so only insert writes them.
+        // A job's parent, thread and tenant never change after insert, so only insert
+        // writes them.
         let query = bind_job(query, job, body)
             .bind(job.parent.map(|id| id.to_string()))
-            .bind(job.thread.map(|id| id.to_string()));
+            .bind(job.thread.map(|id| id.to_string()))
+            .bind(job.tenant.as_str().to_owned());
         match query.execute(&self.pool).await {
             Ok(_) => Ok(()),
             Err(e) if is_violation(&e, true) => Err(Error::Storage(format!(

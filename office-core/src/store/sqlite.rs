@@ -47,6 +47,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "retention index",
         include_str!("../../migrations/sqlite/0004_retention_index.sql"),
     ),
+    (
+        5,
+        "tenants",
+        include_str!("../../migrations/sqlite/0005_tenants.sql"),
+    ),
 ];
 
 /// How long a writer waits for another connection's write lock before giving up. Writes
@@ -276,14 +281,16 @@ impl Store for SqliteStore {
         let body = serde_json::to_string(job)?;
         let query = sqlx::query(
             "INSERT INTO jobs (id, kind, status, stage, prompt, created_at, started_at, \
-             finished_at, attempts, generator, body, parent, thread) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             finished_at, attempts, generator, body, parent, thread, tenant) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(job.id.to_string());
-        // A job's parent and thread never change after insert, so only insert writes them.
+        // A job's parent, thread and tenant never change after insert, so only insert
+        // writes them.
         let query = bind_job(query, job, body)
             .bind(job.parent.map(|id| id.to_string()))
-            .bind(job.thread.map(|id| id.to_string()));
+            .bind(job.thread.map(|id| id.to_string()))
+            .bind(job.tenant.as_str().to_owned());
         match query.execute(&self.pool).await {
             Ok(_) => Ok(()),
             Err(e) if is_unique_violation(&e) => Err(Error::Storage(format!(
