@@ -35,9 +35,10 @@ const INDEX: &[u8] = include_bytes!("../web/index.html");
 
 /// Scripts and styles from this server only; pictures may be `blob:` (charts fetched
 /// with the key) or `data:` (inside report.html); the report is shown in a sandboxed
-/// frame. Inline styles are allowed for report.html's own `<style>`, inline scripts not.
+/// frame. Inline styles are allowed for report.html's own `<style>`, inline scripts not;
+/// fonts may be `data:` (report.html carries its own).
 const POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
-     img-src 'self' blob: data:; frame-src 'self' blob:; object-src 'none'; base-uri 'none'; \
+     img-src 'self' blob: data:; font-src 'self' data:; frame-src 'self' blob:; object-src 'none'; base-uri 'none'; \
      form-action 'none'; frame-ancestors 'none'";
 
 fn file(content_type: &'static str, data: &'static [u8]) -> Response {

@@ -263,6 +263,61 @@ test('a report job shows the report rendered, in a frame where no script runs', 
   await page.context().close();
 });
 
+test('a report titled in Chinese and Arabic is drawn with the fonts it carries', async () => {
+  const page = await newPage();
+  await page.goto(open.url);
+  await page.locator('input[name=kind][value=report]').check();
+  const title = '上半年天气报告 — تقرير الطقس';
+  await page.fill('#title', title);
+  await runJob(page, { kind: 'report', files: [WEATHER], prompt: 'Summarise the weather' });
+  const frame = page.locator('iframe.report');
+  await frame.waitFor();
+  const heading = page.frameLocator('iframe.report').locator('h1').first();
+  await heading.waitFor();
+  assert.equal((await heading.textContent()).trim(), title);
+  await page.frameLocator('iframe.report').locator('body').evaluate(() => document.fonts.ready);
+  // Which fonts the browser really drew the heading with (DevTools protocol): only the
+  // report's own @font-face subsets, the CJK one for the Chinese, none from the system.
+  // The sandboxed frame may run in a process of its own (then it has its own session).
+  const reportFrame = page.frames().find((f) => f.parentFrame() === page.mainFrame() && f.url() === 'about:srcdoc');
+  assert.ok(reportFrame, 'the report frame');
+  let cdp;
+  let own = true;
+  try {
+    cdp = await page.context().newCDPSession(reportFrame);
+  } catch {
+    cdp = await page.context().newCDPSession(page);
+    own = false;
+  }
+  await cdp.send('DOM.enable');
+  await cdp.send('CSS.enable');
+  const { root } = await cdp.send('DOM.getDocument', { depth: -1, pierce: true });
+  let doc = root;
+  if (!own) {
+    const frames = [];
+    const walk = (node) => {
+      if (node.nodeName === 'IFRAME' && node.contentDocument) frames.push(node.contentDocument);
+      for (const child of node.children || []) walk(child);
+    };
+    walk(root);
+    assert.ok(frames.length > 0, 'the report frame\'s document');
+    doc = frames[0];
+  }
+  const { nodeId } = await cdp.send('DOM.querySelector', { nodeId: doc.nodeId, selector: 'h1' });
+  assert.ok(nodeId, 'the heading in the frame');
+  const { fonts } = await cdp.send('CSS.getPlatformFontsForNode', { nodeId });
+  const byName = Object.fromEntries(fonts.map((f) => [f.familyName, f]));
+  assert.ok(byName['Office Sans CJK']?.isCustomFont, JSON.stringify(fonts));
+  assert.equal(byName['Office Sans CJK'].glyphCount, [...'上半年天气报告'].length, JSON.stringify(fonts));
+  assert.ok(byName['Office Sans']?.isCustomFont, JSON.stringify(fonts));
+  assert.deepEqual(fonts.filter((f) => !f.isCustomFont), [], 'no system font');
+  await frame.scrollIntoViewIfNeeded();
+  await page.waitForTimeout(300);
+  await frame.screenshot({ path: join(OUT, 'report-frame-cjk-arabic.png') });
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
 test('a failed job shows the server\'s sentence, and so does a refused upload', async () => {
   const page = await newPage();
   await page.goto(open.url);

@@ -2,9 +2,12 @@
 //! as `book/` writes workbooks). Real styles (Title, Heading 1–3, Quote, Caption, Table
 //! Grid), tables with a repeated header row, charts as inline pictures with a caption,
 //! Word lists, and the title and dates in the core properties. Right-to-left paragraphs
-//! are marked so Word orders and shapes them.
+//! are marked so Word orders and shapes them. The fonts travel inside (`webfont`
+//! subsets, obfuscated as the format asks), so the document shows CJK, Arabic and Hebrew
+//! on a machine without such fonts.
 
 use super::model::{Align, Block, Document, Span, is_rtl};
+use super::webfont::{self, WebFont};
 use super::{Charts, png_size};
 use std::fmt::Write as _;
 use std::io::{Cursor, Write as _};
@@ -100,7 +103,7 @@ impl<'a> Writer<'a> {
             }
             if span.style.code {
                 self.body.push_str(
-                    "<w:rFonts w:ascii=\"DejaVu Sans Mono\" w:hAnsi=\"DejaVu Sans Mono\" w:cs=\"DejaVu Sans Mono\"/>",
+                    "<w:rFonts w:ascii=\"Office Sans Mono\" w:hAnsi=\"Office Sans Mono\" w:cs=\"Office Sans Mono\"/>",
                 );
             }
             if span.style.bold {
@@ -313,7 +316,7 @@ fn styles() -> String {
     };
     let mut s = format!(
         "{HEAD}<w:styles {NS}><w:docDefaults><w:rPrDefault><w:rPr>\
-         <w:rFonts w:ascii=\"DejaVu Sans\" w:hAnsi=\"DejaVu Sans\" w:eastAsia=\"Noto Sans CJK JP\" w:cs=\"DejaVu Sans\"/>\
+         <w:rFonts w:ascii=\"Office Sans\" w:hAnsi=\"Office Sans\" w:eastAsia=\"Office Sans CJK\" w:cs=\"Office Sans\"/>\
          <w:sz w:val=\"21\"/><w:szCs w:val=\"21\"/><w:lang w:val=\"en-US\" w:eastAsia=\"ja-JP\" w:bidi=\"ar-SA\"/></w:rPr></w:rPrDefault>\
          <w:pPrDefault><w:pPr><w:spacing w:after=\"120\" w:line=\"276\" w:lineRule=\"auto\"/></w:pPr></w:pPrDefault></w:docDefaults>\
          <w:style w:type=\"paragraph\" w:default=\"1\" w:styleId=\"Normal\"><w:name w:val=\"Normal\"/><w:qFormat/></w:style>\
@@ -385,6 +388,7 @@ pub(crate) fn render(
     created: chrono::DateTime<chrono::Utc>,
     subject: &str,
     paper: super::Paper,
+    fonts: &[WebFont],
 ) -> Result<Vec<u8>, String> {
     let mut w = Writer {
         charts,
@@ -409,7 +413,9 @@ pub(crate) fn render(
     let mut rels = format!(
         "{HEAD}<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">\
          <Relationship Id=\"rIdStyles\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles\" Target=\"styles.xml\"/>\
-         <Relationship Id=\"rIdNumbering\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/numbering\" Target=\"numbering.xml\"/>"
+         <Relationship Id=\"rIdNumbering\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/numbering\" Target=\"numbering.xml\"/>\
+         <Relationship Id=\"rIdFonts\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/fontTable\" Target=\"fontTable.xml\"/>\
+         <Relationship Id=\"rIdSettings\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/settings\" Target=\"settings.xml\"/>"
     );
     for (id, kind, target, external) in &w.rels {
         let _ = write!(
@@ -444,6 +450,9 @@ pub(crate) fn render(
         "{HEAD}<Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">\
          <Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/>\
          <Default Extension=\"xml\" ContentType=\"application/xml\"/><Default Extension=\"png\" ContentType=\"image/png\"/>\
+         <Default Extension=\"odttf\" ContentType=\"application/vnd.openxmlformats-officedocument.obfuscatedFont\"/>\
+         <Override PartName=\"/word/fontTable.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.wordprocessingml.fontTable+xml\"/>\
+         <Override PartName=\"/word/settings.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.wordprocessingml.settings+xml\"/>\
          <Override PartName=\"/word/document.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml\"/>\
          <Override PartName=\"/word/styles.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.wordprocessingml.styles+xml\"/>\
          <Override PartName=\"/word/numbering.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.wordprocessingml.numbering+xml\"/>\
@@ -485,7 +494,119 @@ pub(crate) fn render(
         zip.start_file(name.as_str(), stored).map_err(failed)?;
         zip.write_all(png).map_err(|e| e.to_string())?;
     }
+    let embedded = EmbeddedFonts::new(fonts);
+    for (name, bytes) in [
+        ("word/fontTable.xml", embedded.table.as_bytes()),
+        ("word/_rels/fontTable.xml.rels", embedded.rels.as_bytes()),
+        ("word/settings.xml", settings().as_bytes()),
+    ] {
+        zip.start_file(name, deflated).map_err(failed)?;
+        zip.write_all(bytes).map_err(|e| e.to_string())?;
+    }
+    for (name, data) in &embedded.files {
+        zip.start_file(name.as_str(), deflated).map_err(failed)?;
+        zip.write_all(data).map_err(|e| e.to_string())?;
+    }
     Ok(zip.finish().map_err(failed)?.into_inner())
+}
+
+/// `settings.xml`: the fonts inside are to be used (and kept when Word saves).
+fn settings() -> String {
+    format!(
+        "{HEAD}<w:settings {NS}><w:embedTrueTypeFonts/><w:saveSubsetFonts/>\
+         <w:defaultTabStop w:val=\"720\"/><w:compat><w:compatSetting w:name=\"compatibilityMode\" \
+         w:uri=\"http://schemas.microsoft.com/office/word\" w:val=\"15\"/></w:compat></w:settings>"
+    )
+}
+
+/// The font table with each carried face as an embedded, obfuscated font.
+struct EmbeddedFonts {
+    table: String,
+    rels: String,
+    /// (part name, obfuscated bytes)
+    files: Vec<(String, Vec<u8>)>,
+}
+
+const REL_FONT: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/font";
+
+impl EmbeddedFonts {
+    fn new(fonts: &[WebFont]) -> EmbeddedFonts {
+        let mut table = format!("{HEAD}<w:fonts {NS}>");
+        let mut rels = format!(
+            "{HEAD}<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">"
+        );
+        let mut files = Vec::new();
+        for (family, pitch) in [
+            (webfont::SANS, "variable"),
+            (webfont::MONO, "fixed"),
+            (webfont::CJK, "variable"),
+        ] {
+            let _ = write!(
+                table,
+                "<w:font w:name=\"{family}\"><w:charset w:val=\"00\"/><w:family w:val=\"{}\"/><w:pitch w:val=\"{pitch}\"/>",
+                if pitch == "fixed" { "modern" } else { "swiss" }
+            );
+            for font in fonts.iter().filter(|f| f.family == family) {
+                let n = files.len() + 1;
+                let key = font_key(&font.data);
+                let element = match (font.bold, font.italic) {
+                    (true, _) => "embedBold",
+                    (false, true) => "embedItalic",
+                    (false, false) => "embedRegular",
+                };
+                let _ = write!(
+                    table,
+                    "<w:{element} r:id=\"rIdF{n}\" w:fontKey=\"{}\"/>",
+                    key_text(&key)
+                );
+                let _ = write!(
+                    rels,
+                    "<Relationship Id=\"rIdF{n}\" Type=\"{REL_FONT}\" Target=\"fonts/font{n}.odttf\"/>"
+                );
+                files.push((
+                    format!("word/fonts/font{n}.odttf"),
+                    obfuscate(&font.data, &key),
+                ));
+            }
+            table.push_str("</w:font>");
+        }
+        table.push_str("</w:fonts>");
+        rels.push_str("</Relationships>");
+        EmbeddedFonts { table, rels, files }
+    }
+}
+
+/// A font's key, a GUID: here derived from the font's bytes, so the same report makes
+/// the same file.
+fn font_key(data: &[u8]) -> [u8; 16] {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(data);
+    let mut key = [0u8; 16];
+    key.copy_from_slice(&digest[..16]);
+    key
+}
+
+/// `{XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX}`, the key's bytes in order.
+fn key_text(key: &[u8; 16]) -> String {
+    let hex: String = key.iter().map(|b| format!("{b:02X}")).collect();
+    format!(
+        "{{{}-{}-{}-{}-{}}}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+/// Font obfuscation of Office Open XML: the first 32 bytes XORed with the key's 16
+/// bytes taken from the last hex pair of the GUID to the first.
+fn obfuscate(data: &[u8], key: &[u8; 16]) -> Vec<u8> {
+    let mut out = data.to_vec();
+    for (i, byte) in out.iter_mut().take(32).enumerate() {
+        *byte ^= key[15 - (i % 16)];
+    }
+    out
 }
 
 /// The styles part, built once per process.

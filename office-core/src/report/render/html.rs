@@ -1,8 +1,10 @@
 //! `report.html`: one self-contained file (charts as `data:` URIs, the style inline, no
 //! script), readable on a phone and printable. Every text is escaped; `dir="auto"` lets
-//! the reader's browser order Arabic and Hebrew.
+//! the reader's browser order Arabic and Hebrew. The fonts travel with the page as
+//! `@font-face` subsets (`webfont`), so CJK, Arabic and Hebrew show on any browser.
 
 use super::model::{Align, Block, Document, Span};
+use super::webfont::WebFont;
 use super::{Charts, Paper};
 use std::fmt::Write as _;
 
@@ -22,8 +24,8 @@ pub(crate) fn escape(text: &str, out: &mut String) {
 
 const STYLE: &str = "\
 :root{color-scheme:light}\
-body{margin:0;background:#fff;color:#1d1d1f;font:16px/1.55 system-ui,-apple-system,'Segoe UI',\
-'DejaVu Sans','Noto Sans','Noto Sans CJK JP','Noto Sans Arabic',sans-serif}\
+body{margin:0;background:#fff;color:#1d1d1f;font:16px/1.55 'Office Sans','Office Sans CJK',\
+system-ui,-apple-system,'Segoe UI','DejaVu Sans','Noto Sans','Noto Sans CJK JP','Noto Sans Arabic',sans-serif}\
 main{max-width:48rem;margin:0 auto;padding:1.5rem 1rem 3rem}\
 h1{font-size:1.9rem;line-height:1.2;margin:0 0 1rem}\
 h2{font-size:1.35rem;margin:2rem 0 .6rem;padding-bottom:.2rem;border-bottom:1px solid #ddd}\
@@ -37,13 +39,13 @@ td.r,th.r{text-align:end;font-variant-numeric:tabular-nums}td.c,th.c{text-align:
 figure{margin:1.2rem 0;text-align:center}\
 figure img{max-width:100%;height:auto}\
 figcaption{font-size:.9rem;color:#555;margin-top:.3rem}\
-code,pre{font-family:'DejaVu Sans Mono',ui-monospace,monospace;font-size:.9em}\
+code,pre{font-family:'Office Sans Mono','Office Sans CJK','DejaVu Sans Mono',ui-monospace,monospace;font-size:.9em}\
 pre{background:#f5f7f9;padding:.6rem;overflow-x:auto}\
 @media print{main{max-width:none;padding:0}a{color:inherit}\
 h2,h3{break-after:avoid}figure,tr,blockquote{break-inside:avoid}thead{display:table-header-group}}";
 
-/// The whole HTML document.
-pub(crate) fn render(doc: &Document, charts: &Charts, paper: Paper) -> String {
+/// The whole HTML document, carrying `fonts`.
+pub(crate) fn render(doc: &Document, charts: &Charts, paper: Paper, fonts: &[WebFont]) -> String {
     let mut out = String::with_capacity(4096);
     out.push_str("<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n");
     out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
@@ -53,9 +55,22 @@ pub(crate) fn render(doc: &Document, charts: &Charts, paper: Paper) -> String {
         Paper::A4 => "A4",
         Paper::Letter => "letter",
     };
+    out.push_str("</title>\n<style>");
+    for font in fonts {
+        let _ = write!(
+            out,
+            "@font-face{{font-family:'{}';font-weight:{};font-style:{};font-display:block;\
+             src:url(data:font/ttf;base64,",
+            font.family,
+            if font.bold { 700 } else { 400 },
+            if font.italic { "italic" } else { "normal" },
+        );
+        base64(&font.data, &mut out);
+        out.push_str(") format('truetype')}\n");
+    }
     let _ = write!(
         out,
-        "</title>\n<style>{STYLE}@page{{size:{page};margin:18mm}}</style>\n</head>\n<body>\n<main>\n"
+        "{STYLE}@page{{size:{page};margin:18mm}}</style>\n</head>\n<body>\n<main>\n"
     );
     blocks(&doc.blocks, charts, &mut out);
     out.push_str("</main>\n</body>\n</html>\n");
@@ -229,11 +244,19 @@ mod tests {
     }
 
     #[test]
+    fn the_style_names_the_carried_families() {
+        use super::super::webfont::{CJK, MONO, SANS};
+        for family in [SANS, MONO, CJK] {
+            assert!(STYLE.contains(&format!("'{family}'")), "{family}");
+        }
+    }
+
+    #[test]
     fn markup_in_the_report_is_text() {
         let doc = Document::parse(
             "# T <script>alert(1)</script>\n\n<img src=x onerror=alert(1)>\n\n[x](javascript:alert(1))\n",
         );
-        let html = render(&doc, &Charts::default(), Paper::A4);
+        let html = render(&doc, &Charts::default(), Paper::A4, &[]);
         assert!(!html.contains("<script>") && !html.contains("<img src=x"));
         assert!(html.contains("&lt;script&gt;"));
         assert!(!html.contains("javascript:"));

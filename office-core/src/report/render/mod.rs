@@ -10,6 +10,7 @@
 //!
 //! - `model`: Markdown to blocks;
 //! - `html`, `docx`, `pdf`: one writer each; `text`: fonts, shaping, bidi, line breaks;
+//! - `webfont`: the fonts' subsets that the HTML page and the Word file carry;
 //! - `xlsx`: the tables and the charts' data (`charts.json`) as a workbook, through the
 //!   same new-workbook writer as the excel jobs (`book::new_book`).
 
@@ -18,6 +19,7 @@ pub(crate) mod html;
 pub(crate) mod model;
 pub(crate) mod pdf;
 pub(crate) mod text;
+pub(crate) mod webfont;
 pub(crate) mod xlsx;
 
 #[cfg(test)]
@@ -216,14 +218,30 @@ impl Renderer {
         let doc = Document::parse(markdown);
         let charts = Charts::read(&doc, output_dir);
         let created = chrono::Utc::now();
+        let fonts = text::Fonts::load(&self.font_dirs);
+        // The HTML page and the Word file carry subsets of the same fonts; without them
+        // (no font found) they name the fonts and the viewer's are used.
+        let wants_fonts = formats
+            .iter()
+            .any(|f| matches!(f, ReportFormat::Html | ReportFormat::Docx));
+        let carried = match &fonts {
+            Ok(fonts) if wants_fonts => webfont::subsets(fonts, markdown),
+            _ => Vec::new(),
+        };
         formats
             .iter()
             .map(|&format| {
                 let made = match format {
-                    ReportFormat::Html => Ok(html::render(&doc, &charts, self.paper).into_bytes()),
-                    ReportFormat::Docx => docx::render(&doc, &charts, created, subject, self.paper),
-                    ReportFormat::Pdf => text::Fonts::load(&self.font_dirs)
-                        .and_then(|fonts| pdf::render(&doc, &charts, &fonts, self.paper)),
+                    ReportFormat::Html => {
+                        Ok(html::render(&doc, &charts, self.paper, &carried).into_bytes())
+                    }
+                    ReportFormat::Docx => {
+                        docx::render(&doc, &charts, created, subject, self.paper, &carried)
+                    }
+                    ReportFormat::Pdf => match &fonts {
+                        Ok(fonts) => pdf::render(&doc, &charts, fonts, self.paper),
+                        Err(e) => Err(e.clone()),
+                    },
                     ReportFormat::Xlsx => xlsx::render(&doc, output_dir),
                 };
                 (format, made)

@@ -7,8 +7,9 @@ use super::model::{Align, Block, Document, Span, Style, plain};
 use super::text::{Fonts, Line, lines, single_line};
 use super::{Charts, Paper, png_size};
 use krilla::Document as Pdf;
+use krilla::annotation::{Annotation, LinkAnnotation, Target};
 use krilla::color::rgb;
-use krilla::destination::XyzDestination;
+use krilla::destination::{Destination, XyzDestination};
 use krilla::geom::{PathBuilder, Point, Rect, Size, Transform};
 use krilla::image::Image;
 use krilla::metadata::Metadata;
@@ -44,11 +45,13 @@ enum Op {
         w: f32,
         h: f32,
     },
-    /// A table-of-contents entry's page number, known once everything is laid out.
+    /// A table-of-contents entry's page number, known once everything is laid out; the
+    /// entry (from `top` to below `baseline`) links to its section.
     TocPage {
         section: usize,
         right: f32,
         baseline: f32,
+        top: f32,
     },
 }
 
@@ -265,8 +268,14 @@ impl Layout<'_> {
             let (x0, x1) = (self.left() + 10.0, self.right() - 36.0);
             let lines = lines(self.fonts, &[span], BODY, x1 - x0, false);
             let mut baseline = self.y;
+            let mut top = None;
             for line in lines {
+                let page = self.pages.len();
                 self.room(BODY * LEADING);
+                if self.pages.len() != page {
+                    top = None;
+                }
+                top.get_or_insert(self.y);
                 baseline = self.y + BODY * 1.1;
                 let x = if line.rtl { x1 - line.width } else { x0 };
                 self.push(Op::Text {
@@ -282,6 +291,7 @@ impl Layout<'_> {
                 section,
                 right,
                 baseline,
+                top: top.unwrap_or(baseline - BODY * 1.1),
             });
         }
         self.y += 10.0;
@@ -521,6 +531,7 @@ pub(crate) fn render(
     for (index, ops) in pages.iter().enumerate() {
         let settings = PageSettings::from_wh(width, height).ok_or("bad paper size")?;
         let mut page = pdf.start_page_with(settings);
+        let mut links = Vec::new();
         let mut surface = page.surface();
         for op in ops {
             match op {
@@ -551,8 +562,22 @@ pub(crate) fn render(
                     section,
                     right,
                     baseline,
+                    top,
                 } => {
-                    if let Some((_, page, _)) = sections.get(*section) {
+                    if let Some((_, page, y)) = sections.get(*section) {
+                        let area = Rect::from_ltrb(
+                            MARGIN,
+                            *top,
+                            *right,
+                            baseline + BODY * (LEADING - 1.1),
+                        );
+                        if let Some(area) = area {
+                            let target = XyzDestination::new(*page, Point::from_xy(MARGIN, *y));
+                            links.push(LinkAnnotation::new(
+                                area,
+                                Target::Destination(Destination::Xyz(target)),
+                            ));
+                        }
                         let label = (page + 1).to_string();
                         let line = single_line(fonts, &label, BODY, Style::default());
                         draw_line(
@@ -578,6 +603,9 @@ pub(crate) fn render(
             MUTED,
         );
         surface.finish();
+        for link in links {
+            page.add_annotation(Annotation::new_link(link, Some("Go to the section".into())));
+        }
         page.finish();
     }
     let mut outline = Outline::new();

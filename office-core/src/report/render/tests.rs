@@ -201,6 +201,26 @@ fn the_pdf_has_the_text_page_numbers_contents_and_embedded_fonts() {
         assert!(line.contains(" yes "), "not embedded: {fonts}");
     }
     assert!(fonts.contains("DejaVuSans"), "{fonts}");
+    // Each of the 6 contents lines links to its section: a link annotation whose
+    // destination is a page and a position (`[page /XYZ x y zoom]`).
+    let raw = String::from_utf8_lossy(&pdf);
+    let links: Vec<&str> = raw.split("/Subtype/Link").skip(1).collect();
+    assert_eq!(links.len(), 6, "link annotations");
+    for link in links {
+        let dest = link
+            .split("/Dest ")
+            .nth(1)
+            .and_then(|d| d.split(" 0 R").next())
+            .expect("a destination");
+        let object = raw
+            .split(&format!("\n{dest} 0 obj\n"))
+            .nth(1)
+            .expect("the destination object");
+        assert!(
+            object.starts_with('[') && object[..60.min(object.len())].contains("/XYZ"),
+            "{object:.60}"
+        );
+    }
     // An image was drawn (pdfimages would list it; its size is the chart's).
     assert!(pdf.len() > 20_000);
 
@@ -369,8 +389,243 @@ fn the_html_page_holds_its_charts_and_tables() {
     assert!(html.contains("<blockquote"));
     assert!(html.contains("@media print") && html.contains("size:A4"));
     assert!(html.contains("name=\"viewport\""));
-    // No path leaves the page: no external reference of any kind.
-    assert!(!html.contains("src=\"chart_1.png\"") && !html.contains("http"));
+    // No path leaves the page: no external reference of any kind (the embedded
+    // pictures and fonts, as base64, left out of the search).
+    let outside: String = html
+        .split("base64,")
+        .map(|part| {
+            part.trim_start_matches(|c: char| c.is_ascii_alphanumeric() || "+/=".contains(c))
+        })
+        .collect();
+    assert!(!outside.contains("src=\"chart_1.png\"") && !outside.contains("http"));
+    assert!(!outside.contains("url(http") && !outside.contains("@import"));
+}
+
+/// A report in every script the fonts cover, with code and bold text.
+const SCRIPTS_REPORT: &str = "# 上半年销售报告 — تقرير المبيعات\n\n## Summary: Продажи и Πωλήσεις\n\n\
+    Sales grew **strongly** in *every* region; see `total_sales`.\n\n\
+    > הערה נבדקה בינואר · 売上レポート · 매출 보고서\n\n\
+    | 地区 | الشمال | Сумма |\n|---|---|---:|\n| 华北 | سلم | 1,234.50 |\n";
+
+/// Reads the fonts a document carries with fontTools (matplotlib's dependency, in the
+/// runtime's venv) and prints, per font, its family, weight, italic flag and, for each
+/// code point asked for, the box of the glyph its cmap maps it to (`null` when unmapped
+/// or without outline). `mode` is `html` (the `@font-face` data URIs) or `docx` (the
+/// obfuscated parts named by `word/fontTable.xml`, the key read back from the GUID).
+fn carried_fonts(mode: &str, file: &Path, chars: &[char]) -> serde_json::Value {
+    let script = r#"
+import sys, re, io, json, base64, zipfile
+from fontTools.ttLib import TTFont
+from fontTools.pens.boundsPen import BoundsPen
+mode, path, wanted, sources = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), json.loads(sys.argv[4])
+found = []
+if mode == "html":
+    html = open(path, encoding="utf-8").read()
+    for fam, weight, style, data in re.findall(
+            r"@font-face\{font-family:'([^']+)';font-weight:(\d+);font-style:(\w+);[^}]*?base64,([A-Za-z0-9+/=]+)\)", html):
+        found.append((fam, int(weight) == 700, style == "italic", base64.b64decode(data)))
+else:
+    z = zipfile.ZipFile(path)
+    table = z.read("word/fontTable.xml").decode()
+    rels = dict(re.findall(r'Id="([^"]+)"[^>]*Target="([^"]+)"', z.read("word/_rels/fontTable.xml.rels").decode()))
+    assert "embedTrueTypeFonts" in z.read("word/settings.xml").decode()
+    for fam, body in re.findall(r'<w:font w:name="([^"]+)">(.*?)</w:font>', table):
+        for kind, rid, guid in re.findall(r'<w:embed(\w+) r:id="([^"]+)" w:fontKey="\{([0-9A-F-]+)\}"/>', body):
+            data = bytearray(z.read("word/" + rels[rid]))
+            key = bytes.fromhex(guid.replace("-", ""))[::-1]
+            for i in range(32):
+                data[i] ^= key[i % 16]
+            found.append((fam, kind == "Bold", kind == "Italic", bytes(data)))
+def boxes(font):
+    cmap = font.getBestCmap()
+    glyphs = font.getGlyphSet()
+    found = {}
+    for cp in wanted:
+        name = cmap.get(cp)
+        box = None
+        if name is not None:
+            pen = BoundsPen(glyphs)
+            glyphs[name].draw(pen)
+            box = pen.bounds
+        found[str(cp)] = box
+    return found
+out = []
+for fam, bold, italic, data in found:
+    font = TTFont(io.BytesIO(data))
+    assert font["name"].getDebugName(1) == fam, (font["name"].getDebugName(1), fam)
+    entry = {"family": fam, "bold": bold, "italic": italic, "bytes": len(data),
+             "glyphs": font["maxp"].numGlyphs, "boxes": boxes(font)}
+    if not bold and not italic and fam in sources:
+        entry["source_boxes"] = boxes(TTFont(sources[fam], fontNumber=0, lazy=True))
+    out.append(entry)
+print(json.dumps(out))
+"#;
+    let wanted: Vec<u32> = chars.iter().map(|&c| c as u32).collect();
+    let out = Command::new(python())
+        .arg("-c")
+        .arg(script)
+        .arg(mode)
+        .arg(file)
+        .arg(serde_json::to_string(&wanted).unwrap())
+        .arg(source_fonts().to_string())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The files the PDF's Regular and CJK faces come from, by the carried family.
+fn source_fonts() -> serde_json::Value {
+    let dirs = renderer().font_dirs;
+    let find = |names: &[&str]| {
+        dirs.iter()
+            .flat_map(|d| names.iter().map(move |n| d.join(n)))
+            .find(|p| p.is_file())
+            .map(|p| p.display().to_string())
+    };
+    serde_json::json!({
+        webfont::SANS: find(&["DejaVuSans.ttf"]),
+        webfont::CJK: find(&["NotoSansCJKjp-Regular.otf", "NotoSansCJK-Regular.ttc"]),
+    })
+}
+
+/// Every visible character of the report is drawn by a carried font of the family the
+/// document asks for, with the outline of the PDF's font (same box within two units:
+/// the CJK font's cubic curves become quadratic ones).
+fn assert_real_glyphs(carried: &serde_json::Value, what: &str) {
+    let fonts = Fonts::load(&renderer().font_dirs).unwrap();
+    let chars: Vec<char> = Document::parse(SCRIPTS_REPORT)
+        .text()
+        .chars()
+        .filter(|c| !c.is_whitespace() && !c.is_control())
+        .collect();
+    let list = carried.as_array().unwrap();
+    let regular = list
+        .iter()
+        .find(|f| f["family"] == webfont::SANS && f["bold"] == false && f["italic"] == false)
+        .unwrap_or_else(|| panic!("{what}: no regular face in {carried}"));
+    let cjk = list.iter().find(|f| f["family"] == webfont::CJK);
+    for face in [
+        text::Face::Regular,
+        text::Face::Bold,
+        text::Face::Italic,
+        text::Face::Mono,
+    ] {
+        let family = if face == text::Face::Mono {
+            webfont::MONO
+        } else {
+            webfont::SANS
+        };
+        let bold = face == text::Face::Bold;
+        let italic = face == text::Face::Italic;
+        assert!(
+            list.iter()
+                .any(|f| f["family"] == family && f["bold"] == bold && f["italic"] == italic),
+            "{what}: no {face:?} face"
+        );
+    }
+    for c in chars {
+        let key = (c as u32).to_string();
+        let carrier = if fonts
+            .faces()
+            .next()
+            .unwrap()
+            .shaper
+            .glyph_index(c)
+            .is_some()
+        {
+            regular
+        } else {
+            cjk.unwrap_or_else(|| panic!("{what}: {c:?} is not in the Latin face and no CJK face"))
+        };
+        let got = carrier["boxes"][&key]
+            .as_array()
+            .unwrap_or_else(|| panic!("{what}: {c:?} (U+{:04X}) is not drawn", c as u32));
+        let want = carrier["source_boxes"][&key]
+            .as_array()
+            .unwrap_or_else(|| panic!("{what}: {c:?} has no outline in the source font"));
+        for (g, w) in got.iter().zip(want) {
+            let (g, w) = (g.as_f64().unwrap(), w.as_f64().unwrap());
+            assert!(
+                (g - w).abs() <= 2.0,
+                "{what}: {c:?} box {got:?} against {want:?}"
+            );
+        }
+    }
+    // Arabic joins in a font without layout tables through its presentation forms.
+    for form in ['\u{FEB3}', '\u{FEE0}', '\u{FEE2}', '\u{FEFB}'] {
+        assert!(
+            regular["boxes"][&(form as u32).to_string()].is_array(),
+            "{what}: no presentation form U+{:04X}",
+            form as u32
+        );
+    }
+    // Subsets, not the whole fonts.
+    for f in list {
+        assert!(
+            f["glyphs"].as_u64().unwrap() < 700,
+            "{what}: {} glyphs",
+            f["glyphs"]
+        );
+    }
+}
+
+fn wanted_chars() -> Vec<char> {
+    let mut chars: Vec<char> = SCRIPTS_REPORT.chars().filter(|c| !c.is_control()).collect();
+    chars.extend(['\u{FEB3}', '\u{FEE0}', '\u{FEE2}', '\u{FEFB}']);
+    chars.sort_unstable();
+    chars.dedup();
+    chars
+}
+
+#[test]
+fn the_html_page_carries_fonts_with_real_glyphs_for_every_script() {
+    let tmp = tempfile::tempdir().unwrap();
+    let html = render_one(SCRIPTS_REPORT, tmp.path(), ReportFormat::Html, Paper::A4);
+    let path = kept("scripts").join("report.html");
+    std::fs::write(&path, &html).unwrap();
+    let carried = carried_fonts("html", &path, &wanted_chars());
+    assert_real_glyphs(&carried, "report.html");
+    let html = String::from_utf8(html).unwrap();
+    assert!(html.contains("font:16px/1.55 'Office Sans','Office Sans CJK'"));
+    // The whole page stays small: subsets, base64.
+    assert!(html.len() < 600_000, "{} bytes", html.len());
+}
+
+#[test]
+fn the_word_document_carries_obfuscated_fonts_with_real_glyphs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let docx = render_one(SCRIPTS_REPORT, tmp.path(), ReportFormat::Docx, Paper::A4);
+    let path = kept("scripts").join("report.docx");
+    std::fs::write(&path, &docx).unwrap();
+    let carried = carried_fonts("docx", &path, &wanted_chars());
+    assert_real_glyphs(&carried, "report.docx");
+    // Obfuscated as stored: the part does not start like a font file.
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(docx)).unwrap();
+    let mut part = zip.by_name("word/fonts/font1.odttf").unwrap();
+    let mut head = [0u8; 4];
+    std::io::Read::read_exact(&mut part, &mut head).unwrap();
+    assert_ne!(head, [0, 1, 0, 0]);
+}
+
+#[test]
+fn a_report_without_fonts_still_makes_its_page() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut r = renderer();
+    r.font_dirs = vec![tmp.path().join("nowhere")];
+    let made = r.render(
+        SCRIPTS_REPORT,
+        tmp.path(),
+        &[ReportFormat::Html, ReportFormat::Pdf],
+        "x",
+    );
+    let html = String::from_utf8(made[0].1.clone().unwrap()).unwrap();
+    assert!(!html.contains("@font-face") && html.contains("上半年销售报告"));
+    assert!(made[1].1.as_ref().unwrap_err().contains("DejaVuSans.ttf"));
 }
 
 #[test]

@@ -101,6 +101,11 @@ impl Fonts {
         &self.loaded[index]
     }
 
+    /// Every loaded face, Regular first.
+    pub(crate) fn faces(&self) -> impl Iterator<Item = &Loaded> {
+        self.loaded.iter()
+    }
+
     /// The face a character is drawn with: the style's face when it has the glyph,
     /// then Regular, then CJK, else the style's face (which draws its .notdef).
     fn pick(&self, style: Style, bold: bool, c: char) -> usize {
