@@ -32,6 +32,7 @@ pub use crate::worker::RecoveryReport;
 use crate::worker::{WorkerPool, Workers};
 use bytes::Bytes;
 use chrono::Utc;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -675,8 +676,9 @@ impl Engine {
 
     /// Profiles one stored upload on the blocking pool, behind the profile cap. A
     /// submission dropped while it waits for the cap (its client went away) never
-    /// starts its profile; one already running finishes on its thread, holding its
-    /// permit until then, so the cap stays true.
+    /// starts its profile; one dropped while its profile runs raises the profile's
+    /// cancel flag, and the readers stop within a few thousand cells, releasing the
+    /// permit (which the thread holds until then, so the cap stays true).
     async fn profile_upload(
         &self,
         job: JobId,
@@ -692,11 +694,23 @@ impl Engine {
             .await
             .map_err(|_| Error::internal("the profile cap was closed"))?;
         let name = name.to_string();
+        // Dropped with this future: a client that goes away stops its profile.
+        let cancel = profile::cancel::ProfileCancel::new();
+        let flag = cancel.flag();
+        let metrics = self.inner.metrics.clone();
+        let run = move |path: &Path| {
+            let _running = metrics.profile_running();
+            let profiled = profile::cancel::with_flag(flag, || profile::profile_file(path, &name));
+            if matches!(&profiled, Err(e) if e.reason == profile::CANCELLED_REASON) {
+                metrics.count_profile_cancelled();
+            }
+            profiled
+        };
         Ok(match self.inner.artifacts.local_path(job, key) {
             Some(path) => {
                 tokio::task::spawn_blocking(move || {
                     let _permit = permit;
-                    profile::profile_file(&path, &name)
+                    run(&path)
                 })
                 .await?
             }
@@ -706,7 +720,7 @@ impl Engine {
                 std::io::Write::write_all(&mut tmp, data)?;
                 tokio::task::spawn_blocking(move || {
                     let _permit = permit;
-                    profile::profile_file(tmp.path(), &name)
+                    run(tmp.path())
                 })
                 .await?
             }

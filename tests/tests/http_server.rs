@@ -263,3 +263,76 @@ async fn health_answers_while_large_uploads_are_profiled() {
         assert_eq!(submit.await.unwrap(), 201);
     }
 }
+
+/// A value of this process's `/metrics` (the engine's own exposition).
+async fn metric(server: &TestServer, name: &str) -> f64 {
+    let text = server.engine.metrics_text().await;
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{name} not in:\n{text}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_profile_stops_when_its_client_disconnects() {
+    use tokio::io::AsyncWriteExt;
+    let server = TestServer::start().await;
+    // Seconds of profiling (a million rows), sent by hand so the client can hang up
+    // once the upload is in and its profile has started.
+    let csv = big_csv(1_000_000);
+    let boundary = "office-test-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"prompt\"\r\n\r\nsort by units descending\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.csv\"\r\n\
+         Content-Type: text/csv\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(&csv);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let address = server.base.trim_start_matches("http://").to_string();
+    let mut socket = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let head = format!(
+        "POST /api/excel/jobs HTTP/1.1\r\nHost: {address}\r\n\
+         Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    socket.write_all(head.as_bytes()).await.unwrap();
+    socket.write_all(&body).await.unwrap();
+    socket.flush().await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    while metric(&server, "office_profiles_running").await < 1.0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the profile never started"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(
+        metric(&server, "office_profiles_cancelled_total").await,
+        0.0
+    );
+    drop(socket);
+    // The profile stops (it does not run to its end) and no job is recorded.
+    while metric(&server, "office_profiles_running").await > 0.0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the profile never ended"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(
+        metric(&server, "office_profiles_cancelled_total").await,
+        1.0,
+        "the profile ran to its end after its client had gone"
+    );
+    let recorded = server
+        .engine
+        .store()
+        .list(&Default::default())
+        .await
+        .unwrap();
+    assert!(recorded.is_empty(), "{recorded:?}");
+    // The server goes on serving.
+    let (status, health) = get(&server.url("/api/health")).await;
+    assert_eq!(status, 200, "{health}");
+    server.stop().await;
+}

@@ -51,6 +51,20 @@ struct Registry {
     http_seconds: BTreeMap<(String, String), Histogram>,
     /// Expired jobs the retention sweeper deleted.
     swept: u64,
+    /// Uploads being profiled now.
+    profiles_running: u64,
+    /// Profiles stopped because their submission went away.
+    profiles_cancelled: u64,
+}
+
+/// One running profile, counted while it lives.
+pub(crate) struct ProfileRunning(Metrics);
+
+impl Drop for ProfileRunning {
+    fn drop(&mut self) {
+        let mut r = self.0.registry();
+        r.profiles_running = r.profiles_running.saturating_sub(1);
+    }
 }
 
 struct ModelStats {
@@ -124,6 +138,17 @@ impl Metrics {
         stats.latency.observe(call.latency_ms / 1000.0);
     }
 
+    /// A profile starts; it is counted as running until the guard is dropped.
+    pub(crate) fn profile_running(&self) -> ProfileRunning {
+        self.registry().profiles_running += 1;
+        ProfileRunning(self.clone())
+    }
+
+    /// A profile stopped early because its submission went away.
+    pub(crate) fn count_profile_cancelled(&self) {
+        self.registry().profiles_cancelled += 1;
+    }
+
     /// The retention sweeper deleted `jobs` expired jobs.
     pub(crate) fn count_swept(&self, jobs: u64) {
         self.registry().swept += jobs;
@@ -190,6 +215,22 @@ impl Metrics {
             "Expired jobs (and their files) the retention sweeper of this process deleted.",
         );
         t.sample("office_retention_deleted_jobs_total", &[], r.swept as f64);
+        t.family(
+            "office_profiles_running",
+            "gauge",
+            "Uploads this process is profiling now.",
+        );
+        t.sample("office_profiles_running", &[], r.profiles_running as f64);
+        t.family(
+            "office_profiles_cancelled_total",
+            "counter",
+            "Profiles this process stopped because their client went away.",
+        );
+        t.sample(
+            "office_profiles_cancelled_total",
+            &[],
+            r.profiles_cancelled as f64,
+        );
         t.finish()
     }
 }

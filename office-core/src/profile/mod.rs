@@ -8,6 +8,7 @@ use std::io::Read;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 
+pub(crate) mod cancel;
 mod columns;
 pub(crate) mod formulas;
 mod header;
@@ -208,6 +209,9 @@ impl From<ProfileError> for crate::error::Error {
 /// Largest file the profiler reads; bigger uploads are refused before any parsing.
 pub(crate) const MAX_PROFILE_BYTES: u64 = 1 << 30;
 
+/// Why a profile ended early: its submission went away (the client disconnected).
+pub(crate) const CANCELLED_REASON: &str = "the profile was stopped: the submission was cancelled";
+
 const ENCRYPTED_REASON: &str =
     "the workbook is password-protected (encrypted); remove the password and upload it again";
 
@@ -279,6 +283,10 @@ pub fn profile_file(path: &Path, name: &str) -> Result<FileProfile, ProfileError
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         profile_checked(path, name, declared, size, &head)
     }));
+    // The readers stop early once cancelled: what they read is not the file's profile.
+    if cancel::cancelled() {
+        return Err(fail(CANCELLED_REASON.to_owned()));
+    }
     outcome.unwrap_or_else(|_| {
         Err(fail(damaged_reason(
             declared,

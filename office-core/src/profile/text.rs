@@ -26,6 +26,9 @@ pub(crate) fn read_text(bytes: &[u8], name: &str, format: FileFormat) -> TextCon
     let mut builder = SheetBuilder::new(sheet_name(name), true);
     let mut notes = Vec::new();
     for (row, record) in reader.records().enumerate() {
+        if super::cancel::due(row) {
+            break;
+        }
         let record = match record {
             Ok(record) => record,
             Err(error) => {

@@ -2,6 +2,7 @@
 //! grid is ever built, so a stray cell at XFD1048576 costs nothing); xls and ods come as
 //! calamine ranges. Every call into calamine is guarded against panics by the caller.
 
+use super::cancel;
 use super::columns::{RowCells, SheetBuilder};
 use super::values::{Value, is_na_string, parse_iso_datetime};
 use super::{FileFormat, ProfileError, SheetProfile};
@@ -65,9 +66,14 @@ pub(crate) fn read_workbook(
             read_sheets(&sheets, is_1904, |name| {
                 let mut reader = workbook.worksheet_cells_reader(name).map_err(xlsx_error)?;
                 let mut cells = CellCollector::default();
+                let mut seen = 0usize;
                 while let Some(cell) = reader.next_cell().map_err(xlsx_error)? {
                     let (row, col) = cell.get_position();
                     cells.push(row as usize, col as usize, cell.get_value());
+                    seen += 1;
+                    if cancel::due(seen) {
+                        break;
+                    }
                 }
                 Ok(cells)
             })
@@ -81,9 +87,14 @@ pub(crate) fn read_workbook(
             read_sheets(&sheets, is_1904, |name| {
                 let mut reader = workbook.worksheet_cells_reader(name).map_err(xlsb_error)?;
                 let mut cells = CellCollector::default();
+                let mut seen = 0usize;
                 while let Some(cell) = reader.next_cell().map_err(xlsb_error)? {
                     let (row, col) = cell.get_position();
                     cells.push(row as usize, col as usize, cell.get_value());
+                    seen += 1;
+                    if cancel::due(seen) {
+                        break;
+                    }
                 }
                 Ok(cells)
             })
@@ -260,7 +271,10 @@ impl CellCollector {
 fn range_cells(range: calamine::Range<calamine::Data>) -> Result<CellCollector, WorkbookError> {
     let (start_row, start_col) = range.start().unwrap_or((0, 0));
     let mut cells = CellCollector::default();
-    for (row, col, data) in range.used_cells() {
+    for (seen, (row, col, data)) in range.used_cells().enumerate() {
+        if cancel::due(seen) {
+            break;
+        }
         if let Some(value) = data_to_value(data) {
             cells.push_value(start_row as usize + row, start_col as usize + col, value);
         }
@@ -410,7 +424,10 @@ fn build_sheet(name: &str, collected: CellCollector) -> (SheetProfile, Vec<Strin
     cells.sort_by_key(|(row, col, _)| (*row, *col));
     let mut builder = SheetBuilder::new(name, false);
     let mut current: Option<(usize, RowCells)> = None;
-    for (row, col, value) in cells {
+    for (seen, (row, col, value)) in cells.into_iter().enumerate() {
+        if cancel::due(seen) {
+            break;
+        }
         if dropped_from_row.is_some_and(|dropped| row >= dropped) {
             builder.extend_unprofiled(row, col, col);
             continue;
