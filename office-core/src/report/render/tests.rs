@@ -772,3 +772,59 @@ fn the_word_document_has_the_configured_paper() {
         assert_eq!(run_python(script, &path).trim(), expected, "{paper:?}");
     }
 }
+
+/// LibreOffice (from Debian's packages, installed by `.ci/run` for the tests only) opens
+/// the Word file on a machine that has no CJK font and prints it with the fonts the file
+/// carries: the CJK face is embedded in the printout and the text reads back.
+#[test]
+fn the_word_document_prints_in_libreoffice_with_the_fonts_it_carries() {
+    let tmp = tempfile::tempdir().unwrap();
+    let docx = render_one(SCRIPTS_REPORT, tmp.path(), ReportFormat::Docx, Paper::A4);
+    let dir = kept("scripts-libreoffice");
+    let path = dir.join("report.docx");
+    std::fs::write(&path, &docx).unwrap();
+    let profile = format!("file://{}", tmp.path().join("lo-profile").display());
+    let out = Command::new("soffice")
+        .arg(format!("-env:UserInstallation={profile}"))
+        .args([
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+        ])
+        .arg(&dir)
+        .arg(&path)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("soffice is needed (libreoffice-writer-nogui, see .ci/run): {e}")
+        });
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pdf = dir.join("report.pdf");
+    let p = pdf.to_str().unwrap();
+    let fonts = tool("pdffonts", &[p]);
+    assert!(fonts.contains("OfficeSansCJK"), "{fonts}");
+    assert!(fonts.contains("OfficeSans-Regular"), "{fonts}");
+    let text = tool("pdftotext", &["-enc", "UTF-8", p, "-"]);
+    for expected in ["上半年销售报告", "华北", "売上レポート", "Продажи"] {
+        assert!(text.contains(expected), "{expected:?} not in:\n{text}");
+    }
+    tool(
+        "pdftoppm",
+        &[
+            "-png",
+            "-r",
+            "60",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            p,
+            dir.join("page").to_str().unwrap(),
+        ],
+    );
+}
