@@ -221,16 +221,20 @@ fn new_children_go_where_the_schema_orders_them() {
 
 #[test]
 fn ranges_outside_excel_or_the_rule_are_refused() {
-    let mut look = Look::default();
-    look.autofilter = Some(CellRange {
-        first_row: 3,
-        last_row: 2,
-        first_col: 1,
-        last_col: 1,
-    });
+    let look = Look {
+        autofilter: Some(CellRange {
+            first_row: 3,
+            last_row: 2,
+            first_col: 1,
+            last_col: 1,
+        }),
+        ..Look::default()
+    };
     assert!(check("Data", &look).is_err());
-    let mut look = Look::default();
-    look.freeze = Some(Freeze { rows: 0, cols: 0 });
+    let look = Look {
+        freeze: Some(Freeze { rows: 0, cols: 0 }),
+        ..Look::default()
+    };
     assert!(check("Data", &look).is_err());
     let edits = look_script();
     assert!(check("Data", &edits.sheets[0].look).is_ok());
