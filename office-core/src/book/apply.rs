@@ -263,8 +263,10 @@ fn apply_sheet_edit(
     } else {
         let xml = String::from_utf8(rewritten.xml)
             .map_err(|_| EditError::new(format!("sheet '{}' is not UTF-8", sheet.name)))?;
-        let (xml, changes) = super::look::restyle(&sheet.name, &xml, &edit.look, styles, date1904)?;
-        fidelity.changes.extend(changes);
+        let restyled = super::look::restyle(&sheet.name, &xml, &edit.look, styles, date1904)?;
+        fidelity.changes.extend(restyled.changes);
+        fidelity.lost.extend(restyled.not_done);
+        let xml = restyled.xml;
         let right_of = edit.table.last_col + edit.add_columns.len() as u32;
         let charts = super::look::placed(&edit.look.charts, right_of);
         let (xml, changes) =

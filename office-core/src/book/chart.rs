@@ -358,27 +358,42 @@ pub(crate) fn drawing_xml_many(anchors: &[(usize, usize, usize)]) -> String {
         r#"xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main">"#
     ));
     for &(col, row, rel) in anchors {
-        let _ = write!(
-            x,
-            concat!(
-                r#"<xdr:twoCellAnchor editAs="oneCell">"#,
-                r#"<xdr:from><xdr:col>{col}</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>{row}</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:from>"#,
-                r#"<xdr:to><xdr:col>{to_col}</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>{to_row}</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:to>"#,
-                r#"<xdr:graphicFrame macro=""><xdr:nvGraphicFramePr><xdr:cNvPr id="{id}" name="Chart {rel}"/><xdr:cNvGraphicFramePr/></xdr:nvGraphicFramePr>"#,
-                r#"<xdr:xfrm><a:off x="0" y="0"/><a:ext cx="0" cy="0"/></xdr:xfrm>"#,
-                r#"<a:graphic><a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/chart">"#,
-                r#"<c:chart xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart" "#,
-                r#"xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" r:id="rId{rel}"/>"#,
-                r#"</a:graphicData></a:graphic></xdr:graphicFrame><xdr:clientData/></xdr:twoCellAnchor>"#
-            ),
-            col = col,
-            row = row,
-            to_col = col + 9,
-            to_row = row + 20,
-            id = rel + 1,
-            rel = rel
-        );
+        x.push_str(&anchor_xml(col, row, &format!("rId{rel}"), rel + 1, false));
     }
     x.push_str("</xdr:wsDr>");
     x
+}
+
+/// One chart's anchor in a drawing: the chart of relationship `rid`, its shape `id`
+/// (unique in the drawing), its top left at the 0-based column and row. `declare`: the
+/// anchor declares its own namespaces (added to a drawing written by someone else).
+pub(crate) fn anchor_xml(col: usize, row: usize, rid: &str, id: usize, declare: bool) -> String {
+    let namespaces = if declare {
+        concat!(
+            r#" xmlns:xdr="http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing""#,
+            r#" xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main""#
+        )
+    } else {
+        ""
+    };
+    format!(
+        concat!(
+            r#"<xdr:twoCellAnchor{namespaces} editAs="oneCell">"#,
+            r#"<xdr:from><xdr:col>{col}</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>{row}</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:from>"#,
+            r#"<xdr:to><xdr:col>{to_col}</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>{to_row}</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:to>"#,
+            r#"<xdr:graphicFrame macro=""><xdr:nvGraphicFramePr><xdr:cNvPr id="{id}" name="Chart {id}"/><xdr:cNvGraphicFramePr/></xdr:nvGraphicFramePr>"#,
+            r#"<xdr:xfrm><a:off x="0" y="0"/><a:ext cx="0" cy="0"/></xdr:xfrm>"#,
+            r#"<a:graphic><a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/chart">"#,
+            r#"<c:chart xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart" "#,
+            r#"xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" r:id="{rid}"/>"#,
+            r#"</a:graphicData></a:graphic></xdr:graphicFrame><xdr:clientData/></xdr:twoCellAnchor>"#
+        ),
+        namespaces = namespaces,
+        col = col,
+        row = row,
+        to_col = col + 9,
+        to_row = row + 20,
+        id = id,
+        rid = rid
+    )
 }

@@ -138,6 +138,14 @@ pub(crate) fn check(sheet: &str, look: &Look) -> Result<(), EditError> {
     Ok(())
 }
 
+/// The worksheet with the look applied but its charts.
+pub(crate) struct Restyled {
+    pub(crate) xml: String,
+    pub(crate) changes: Vec<Change>,
+    /// What was asked for and not done, one sentence each.
+    pub(crate) not_done: Vec<String>,
+}
+
 /// The worksheet with the look applied but its charts, and the changes made.
 pub(crate) fn restyle(
     sheet: &str,
@@ -145,9 +153,10 @@ pub(crate) fn restyle(
     look: &Look,
     styles: &mut StylesXml,
     date1904: bool,
-) -> Result<(String, Vec<Change>), EditError> {
+) -> Result<Restyled, EditError> {
     let mut xml = xml.to_string();
     let mut changes = Vec::new();
+    let mut not_done = Vec::new();
     for format in &look.number_formats {
         xml = number_format(&xml, format.range, &format.format, styles);
         changes.push(Change::FormatSet {
@@ -174,13 +183,25 @@ pub(crate) fn restyle(
         });
     }
     if let Some(range) = look.autofilter {
-        xml = autofilter(&xml, range)?;
-        changes.push(Change::AutoFilterSet {
-            sheet: sheet.to_string(),
-            range: text(range),
-        });
+        // An Excel table carries its own filter buttons; a sheet filter over it is invalid.
+        if children(&xml).iter().any(|(n, ..)| n == "tableParts") {
+            not_done.push(format!(
+                "no filter was added to sheet '{sheet}': it holds an Excel table, which has \
+                 its own filter buttons"
+            ));
+        } else {
+            xml = autofilter(&xml, range)?;
+            changes.push(Change::AutoFilterSet {
+                sheet: sheet.to_string(),
+                range: text(range),
+            });
+        }
     }
-    Ok((xml, changes))
+    Ok(Restyled {
+        xml,
+        changes,
+        not_done,
+    })
 }
 
 fn text(r: CellRange) -> String {
@@ -540,9 +561,10 @@ pub(crate) fn placed(charts: &[ChartEdit], right_of: u32) -> Vec<Placed> {
         .collect()
 }
 
-/// The charts drawn on the worksheet `part` (named `sheet`, its XML `xml`): a new drawing
-/// part with an anchor per chart, a chart part each, their relationships and content
-/// types. Returns the worksheet's XML with its `<drawing>` and the changes.
+/// The charts drawn on the worksheet `part` (named `sheet`, its XML `xml`): a chart part
+/// each, anchored in the sheet's drawing (a new drawing part when it has none), with
+/// their relationships and content types. Returns the worksheet's XML (with its
+/// `<drawing>`) and the changes.
 pub(crate) fn attach_charts(
     package: &mut Package<'_>,
     workbook: &mut Workbook,
@@ -555,25 +577,66 @@ pub(crate) fn attach_charts(
     if charts.is_empty() {
         return Ok((xml.to_string(), Vec::new()));
     }
-    if children(xml).iter().any(|(n, ..)| n == "drawing") {
-        return Err(EditError::new(format!(
-            "sheet '{sheet}' already has drawings (charts, images or shapes); this writer \
-             adds charts only to a sheet without any: ask for the chart on a new sheet"
-        )));
-    }
+    let sheet_rels = rels_of(part);
+    let sheet_links = read_if_any(package, out, &sheet_rels)?;
+    let has_drawing = children(xml).iter().any(|(n, ..)| n == "drawing");
+    let existing = if has_drawing {
+        let target = sheet_links
+            .as_deref()
+            .map(|rels| relationships(rels, part))
+            .unwrap_or_default()
+            .into_iter()
+            .find(|r| r.kind == "drawing" && !r.external)
+            .map(|r| r.target)
+            .filter(|t| package.has(t) || out.get(t).is_some())
+            .ok_or_else(|| {
+                EditError::new(format!(
+                    "sheet '{sheet}' names a drawing its relationships do not hold"
+                ))
+            })?;
+        Some(target)
+    } else {
+        None
+    };
     let free = |package: &Package<'_>, out: &PartChanges, name: &str| {
         !package.has(name) && out.get(name).is_none()
     };
-    let mut d = 1;
-    while !free(package, out, &format!("xl/drawings/drawing{d}.xml")) {
-        d += 1;
-    }
-    let drawing = format!("xl/drawings/drawing{d}.xml");
-    let mut anchors = Vec::new();
-    let mut drawing_rels = String::from(concat!(
-        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>"#,
-        r#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">"#
-    ));
+    let drawing = match &existing {
+        Some(target) => target.clone(),
+        None => {
+            let mut d = 1;
+            while !free(package, out, &format!("xl/drawings/drawing{d}.xml")) {
+                d += 1;
+            }
+            format!("xl/drawings/drawing{d}.xml")
+        }
+    };
+    let drawing_rels_part = rels_of(&drawing);
+    let mut drawing_rels = read_if_any(package, out, &drawing_rels_part)?.unwrap_or_else(|| {
+        String::from(concat!(
+            r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>"#,
+            r#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"></Relationships>"#
+        ))
+    });
+    let drawing_xml = match &existing {
+        Some(target) => Some(super::parts::current(package, out, target)?),
+        None => None,
+    };
+    // Shape ids are unique in a drawing; relationship ids in its rels.
+    let mut shape_id = drawing_xml.as_deref().map_or(1, |x| {
+        tags(x)
+            .filter(|t| !t.closing && t.local() == "cNvPr")
+            .filter_map(|t| t.attr("id").and_then(|v| v.parse::<usize>().ok()))
+            .max()
+            .unwrap_or(0)
+            + 1
+    });
+    let mut rel_ids: Vec<String> = relationships(&drawing_rels, &drawing)
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    let mut anchors = String::new();
+    let mut new_rels = String::new();
     let mut changes = Vec::new();
     let mut c = 1;
     for (i, placed) in charts.into_iter().enumerate() {
@@ -584,11 +647,23 @@ pub(crate) fn attach_charts(
         let parts = placed.chart.parts_at(sheet, &placed.layout, c);
         out.put(package, &chart_part, parts.chart.into_bytes());
         workbook.add_override(&chart_part, CHART_TYPE)?;
-        drawing_rels.push_str(&format!(
-            r#"<Relationship Id="rId{}" Type="{REL}/chart" Target="../charts/chart{c}.xml"/>"#,
-            i + 1
+        let mut r = rel_ids.len() + 1;
+        while rel_ids.contains(&format!("rId{r}")) {
+            r += 1;
+        }
+        let rid = format!("rId{r}");
+        rel_ids.push(rid.clone());
+        new_rels.push_str(&format!(
+            r#"<Relationship Id="{rid}" Type="{REL}/chart" Target="../charts/chart{c}.xml"/>"#
         ));
-        anchors.push((placed.layout.anchor_col as usize, 1 + 22 * i, i + 1));
+        anchors.push_str(&super::chart::anchor_xml(
+            placed.layout.anchor_col as usize,
+            1 + 22 * i,
+            &rid,
+            shape_id,
+            existing.is_some(),
+        ));
+        shape_id += 1;
         let l = &placed.layout;
         let mut ranges = vec![range_text(
             l.category_col,
@@ -609,24 +684,59 @@ pub(crate) fn attach_charts(
         });
         c += 1;
     }
-    drawing_rels.push_str("</Relationships>");
-    out.put(
-        package,
-        &drawing,
-        super::chart::drawing_xml_many(&anchors).into_bytes(),
-    );
-    out.put(package, &rels_of(&drawing), drawing_rels.into_bytes());
-    workbook.add_override(&drawing, DRAWING_TYPE)?;
-
-    // The worksheet's relationship to its drawing.
-    let sheet_rels = rels_of(part);
-    let existing = match out.get(&sheet_rels) {
-        Some(bytes) => Some(String::from_utf8_lossy(bytes).into_owned()),
-        None if package.has(&sheet_rels) => Some(package.text(&sheet_rels)?),
-        None => None,
+    drawing_rels = insert_before_close(&drawing_rels, "Relationships", &new_rels)
+        .ok_or_else(|| EditError::new(format!("{drawing_rels_part} is damaged")))?;
+    out.put(package, &drawing_rels_part, drawing_rels.into_bytes());
+    let Some(drawing_xml) = drawing_xml else {
+        // A new drawing: its part, its content type, the sheet's relationship to it.
+        let mut fresh = super::chart::drawing_xml_many(&[]);
+        fresh = insert_before_close(&fresh, "wsDr", &anchors).unwrap_or(fresh);
+        out.put(package, &drawing, fresh.into_bytes());
+        workbook.add_override(&drawing, DRAWING_TYPE)?;
+        let xml = link_drawing(out, package, part, &sheet_rels, sheet_links, &drawing, xml)?;
+        return Ok((xml, changes));
     };
-    let target = relative(part, &drawing);
-    let (rels, rid) = match existing {
+    let drawing_xml = insert_before_close(&drawing_xml, "wsDr", &anchors)
+        .ok_or_else(|| EditError::new(format!("{drawing} is damaged")))?;
+    out.put(package, &drawing, drawing_xml.into_bytes());
+    Ok((xml.to_string(), changes))
+}
+
+/// A part's text: as this edit left it, else as the package has it, else `None`.
+fn read_if_any(
+    package: &mut Package<'_>,
+    out: &PartChanges,
+    name: &str,
+) -> Result<Option<String>, EditError> {
+    match out.get(name) {
+        Some(bytes) => Ok(Some(String::from_utf8_lossy(bytes).into_owned())),
+        None if package.has(name) => Ok(Some(package.text(name)?)),
+        None => Ok(None),
+    }
+}
+
+/// `text` inserted before the last closing tag of `root` (any prefix).
+fn insert_before_close(xml: &str, root: &str, text: &str) -> Option<String> {
+    let close = tags(xml)
+        .filter(|t| t.closing && t.local() == root)
+        .last()?;
+    let mut out = xml.to_string();
+    out.insert_str(close.start, text);
+    Some(out)
+}
+
+/// The worksheet's relationship to its new drawing, and its `<drawing>` element.
+fn link_drawing(
+    out: &mut PartChanges,
+    package: &Package<'_>,
+    part: &str,
+    sheet_rels: &str,
+    links: Option<String>,
+    drawing: &str,
+    xml: &str,
+) -> Result<String, EditError> {
+    let target = relative(part, drawing);
+    let (rels, rid) = match links {
         Some(rels) => {
             let ids: Vec<String> = relationships(&rels, part)
                 .into_iter()
@@ -637,15 +747,10 @@ pub(crate) fn attach_charts(
                 n += 1;
             }
             let rid = format!("rId{n}");
-            let close = tags(&rels)
-                .filter(|t| t.closing && t.local() == "Relationships")
-                .last()
+            let rel =
+                format!(r#"<Relationship Id="{rid}" Type="{REL}/drawing" Target="{target}"/>"#);
+            let rels = insert_before_close(&rels, "Relationships", &rel)
                 .ok_or_else(|| EditError::new(format!("{sheet_rels} is damaged")))?;
-            let mut rels = rels.clone();
-            rels.insert_str(
-                close.start,
-                &format!(r#"<Relationship Id="{rid}" Type="{REL}/drawing" Target="{target}"/>"#),
-            );
             (rels, rid)
         }
         None => (
@@ -660,7 +765,7 @@ pub(crate) fn attach_charts(
             "rId1".to_string(),
         ),
     };
-    out.put(package, &sheet_rels, rels.into_bytes());
+    out.put(package, sheet_rels, rels.into_bytes());
     let element = format!(r#"<drawing xmlns:r="{REL}" r:id="{rid}"/>"#);
     let p = prefix(xml);
     let element = if p.is_empty() {
@@ -671,7 +776,7 @@ pub(crate) fn attach_charts(
     let at = insert_at(xml, "drawing")?;
     let mut xml = xml.to_string();
     xml.insert_str(at, &element);
-    Ok((xml, changes))
+    Ok(xml)
 }
 
 /// `target`'s name relative to `part`'s folder (`../drawings/drawing1.xml`).

@@ -243,3 +243,62 @@ fn ranges_outside_excel_or_the_rule_are_refused() {
         "../drawings/drawing2.xml"
     );
 }
+
+#[test]
+fn a_chart_joins_the_drawing_a_sheet_already_has() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.xlsx");
+    let with_chart = format!(
+        "{BUILD}\nfrom openpyxl.chart import LineChart, Reference\nwb = openpyxl.load_workbook(sys.argv[1])\nws = wb['Data']\nold = LineChart()\nold.title = 'Old'\nold.add_data(Reference(ws, min_col=2, min_row=1, max_row=5), titles_from_data=True)\nws.add_chart(old, 'H2')\nwb.save(sys.argv[1])\n"
+    );
+    run_python(&with_chart, &[&input]);
+    let bytes = std::fs::read(&input).unwrap();
+    let mut edits = look_script();
+    edits.sheets[0].look = Look {
+        charts: edits.sheets[0].look.charts.clone(),
+        ..Look::default()
+    };
+    let applied = apply::apply(&bytes, "in.xlsx", &edits).unwrap();
+    let output = dir.path().join("out.xlsx");
+    std::fs::write(&output, &applied.bytes).unwrap();
+    let read = run_python(
+        r#"
+import sys, openpyxl
+ws = openpyxl.load_workbook(sys.argv[1])["Data"]
+print(sorted(type(c).__name__ for c in ws._charts))
+"#,
+        &[&output],
+    );
+    assert_eq!(read.trim(), "['BarChart', 'LineChart']");
+}
+
+#[test]
+fn a_sheet_holding_an_excel_table_keeps_the_tables_own_filter() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/book/table-multiple.xlsx");
+    let bytes = std::fs::read(path).unwrap();
+    let edits: Edits = serde_json::from_str(
+        r##"{"version": 1, "sheets": [{"sheet": "Sheet1",
+            "table": {"header_row": 1, "first_row": 2, "last_row": 5, "first_col": 1, "last_col": 3},
+            "look": {"autofilter": {"first_row": 1, "last_row": 5, "first_col": 1, "last_col": 3},
+                     "freeze": {"rows": 1}}}]}"##,
+    )
+    .unwrap();
+    let applied = apply::apply(&bytes, "table-multiple.xlsx", &edits).unwrap();
+    assert!(
+        applied
+            .fidelity
+            .lost
+            .iter()
+            .any(|l| l.contains("holds an Excel table")),
+        "{:?}",
+        applied.fidelity.lost
+    );
+    let words: Vec<String> = applied
+        .fidelity
+        .changes
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(words, vec!["Sheet1: panes frozen above and left of A2"]);
+}
