@@ -152,3 +152,44 @@ fn a_look_request_in_order_with_the_other_operations() {
     assert!(plan.steps[3].starts_with("Added a column chart 'Revenue by Region'"));
     imports(&plan.code);
 }
+
+#[test]
+fn looks_in_other_languages() {
+    for prompt in [
+        "congelar la fila de encabezado",
+        "figer la ligne d'en-tête",
+        "Kopfzeile fixieren",
+        "congelar a linha de cabeçalho",
+        "blocca la riga di intestazione",
+        "закрепить строку заголовка",
+        "冻结首行",
+        "凍結標題列",
+        "先頭行を固定",
+    ] {
+        let _: Freeze = only(prompt);
+    }
+    for prompt in [
+        "añadir un filtro",
+        "ajouter un filtre",
+        "Filter hinzufügen",
+        "adicionar um filtro",
+        "aggiungi un filtro",
+        "добавить фильтр",
+        "添加筛选",
+        "フィルターを追加",
+    ] {
+        let _: AutoFilter = only(prompt);
+    }
+    let c: ChartOp = only("gráfico de barras de Revenue por Region");
+    assert_eq!(
+        (c.kind, c.category.name.as_str()),
+        (ChartKind::Bar, "Region")
+    );
+    let c: ChartOp = only("graphique en courbes de Revenue par Order Date");
+    assert_eq!(c.kind, ChartKind::Line);
+    let h: Highlight = only("resaltar filas donde Revenue > 1000 en amarillo");
+    assert!(h.rows);
+    assert_eq!(h.fill, "FFEB9C");
+    let f: Format = only("formatear Revenue como moneda");
+    assert_eq!(f.shown.code, "$#,##0.00");
+}
