@@ -623,7 +623,7 @@ pub(crate) fn attach_charts(
         None => None,
     };
     // Shape ids are unique in a drawing; relationship ids in its rels.
-    let mut shape_id = drawing_xml.as_deref().map_or(1, |x| {
+    let first_shape = drawing_xml.as_deref().map_or(1, |x| {
         tags(x)
             .filter(|t| !t.closing && t.local() == "cNvPr")
             .filter_map(|t| t.attr("id").and_then(|v| v.parse::<usize>().ok()))
@@ -660,10 +660,9 @@ pub(crate) fn attach_charts(
             placed.layout.anchor_col as usize,
             1 + 22 * i,
             &rid,
-            shape_id,
+            first_shape + i,
             existing.is_some(),
         ));
-        shape_id += 1;
         let l = &placed.layout;
         let mut ranges = vec![range_text(
             l.category_col,
