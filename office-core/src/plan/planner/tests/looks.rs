@@ -151,6 +151,14 @@ fn a_look_request_in_order_with_the_other_operations() {
     assert!(plan.steps[2].starts_with("Highlighted rows where Cost"));
     assert!(plan.steps[3].starts_with("Added a column chart 'Revenue by Region'"));
     imports(&plan.code);
+    let plan = plan_excel(
+        "format Order Date as dd/mm/yyyy, highlight cells in Cost below 5, freeze the header, \
+         add a filter and make a pie chart of Quantity by Category on a new sheet",
+        &sales(),
+    )
+    .unwrap();
+    let violations = crate::validate::validate(&plan.code, &crate::validate::Policy::default());
+    assert!(violations.is_empty(), "{violations:?}");
 }
 
 #[test]
