@@ -69,7 +69,11 @@ for ws in wb:
     charts = []
     for ch in ws._charts:
         title = "".join(r.t for p in ch.title.tx.rich.p for r in (p.r or []))
+        def axis(a):
+            t = getattr(a, "title", None)
+            return "".join(r.t for p in t.tx.rich.p for r in (p.r or [])) if t else None
         charts.append({"type": type(ch).__name__, "title": title,
+                       "x_title": axis(ch.x_axis) if hasattr(ch, "x_axis") else None,
                        "bar_dir": getattr(ch, "barDir", None),
                        "series": [[s.cat.strRef.f if s.cat and s.cat.strRef else
                                    (s.cat.numRef.f if s.cat and s.cat.numRef else None),
@@ -203,6 +207,7 @@ fn weather_line_chart_over_the_sheets_own_rows() {
     let chart = &read["seattle-weather"]["charts"][0];
     assert_eq!(chart["type"], "LineChart");
     assert_eq!(chart["title"], "Daily high");
+    assert_eq!(chart["x_title"], "date", "the axes are labelled");
     assert_eq!(
         chart["series"][0],
         serde_json::json!([

@@ -438,6 +438,8 @@ def look_edit(frame):
             rows = frame.iloc[:last - first + 1]
             look.setdefault("charts", []).append({
                 "kind": item["chart"], "title": item["title"], "header_row": header,
+                "x_title": item["category"],
+                "y_title": item["values"][0] if len(item["values"]) == 1 else "",
                 "first_row": first, "last_row": last,
                 "category_col": column_number(item["category"]),
                 "value_cols": [column_number(v) for v in item["values"]],
