@@ -99,6 +99,7 @@ fn check_script(edits: &Edits) -> Result<(), EditError> {
         )));
     }
     for (i, edit) in edits.sheets.iter().enumerate() {
+        super::look::check(&edit.sheet, &edit.look)?;
         if edits.sheets[..i]
             .iter()
             .any(|e| eq_names(&e.sheet, &edit.sheet))
@@ -156,8 +157,27 @@ pub(crate) fn apply_package(
     for sheet in &edits.new_sheets {
         let part = workbook.add_sheet(&sheet.name, &package, &out)?;
         let built = new_sheet::build(sheet, workbook.date1904(), &mut styles)?;
-        out.put(&package, &part, built.xml);
         fidelity.changes.push(built.change);
+        let xml = match &sheet.chart {
+            Some(chart) => {
+                let placed = super::look::new_sheet_chart(sheet, chart.kind, &chart.title);
+                let xml = String::from_utf8(built.xml)
+                    .map_err(|_| EditError::new("a new sheet is not UTF-8".into()))?;
+                let (xml, changes) = super::look::attach_charts(
+                    &mut package,
+                    &mut workbook,
+                    &mut out,
+                    &part,
+                    &sheet.name,
+                    &xml,
+                    vec![placed],
+                )?;
+                fidelity.changes.extend(changes);
+                xml.into_bytes()
+            }
+            None => built.xml,
+        };
+        out.put(&package, &part, xml);
     }
     if formulas_moved {
         workbook.formulas_moved();
@@ -218,7 +238,11 @@ fn apply_sheet_edit(
         ))
     })?;
     let map = RowMap::new(&edit.table, edit.rows.as_deref())?;
-    if map.is_identity() && edit.add_columns.is_empty() && edit.set_cells.is_empty() {
+    if map.is_identity()
+        && edit.add_columns.is_empty()
+        && edit.set_cells.is_empty()
+        && edit.look.is_empty()
+    {
         return Ok(false);
     }
     let date1904 = workbook.date1904();
@@ -233,8 +257,24 @@ fn apply_sheet_edit(
         &map,
         styles,
     )?;
-    out.put(package, &part, rewritten.xml);
     fidelity.changes.extend(rewritten.changes);
+    let xml = if edit.look.is_empty() {
+        rewritten.xml
+    } else {
+        let xml = String::from_utf8(rewritten.xml)
+            .map_err(|_| EditError::new(format!("sheet '{}' is not UTF-8", sheet.name)))?;
+        let restyled = super::look::restyle(&sheet.name, &xml, &edit.look, styles, date1904)?;
+        fidelity.changes.extend(restyled.changes);
+        fidelity.lost.extend(restyled.not_done);
+        let xml = restyled.xml;
+        let right_of = edit.table.last_col + edit.add_columns.len() as u32;
+        let charts = super::look::placed(&edit.look.charts, right_of);
+        let (xml, changes) =
+            super::look::attach_charts(package, workbook, out, &part, &sheet.name, &xml, charts)?;
+        fidelity.changes.extend(changes);
+        xml.into_bytes()
+    };
+    out.put(package, &part, xml);
     broken.extend(rewritten.broken);
     fidelity.lost.extend(rewritten.lost);
     let mut formulas_changed = rewritten.formulas_changed;

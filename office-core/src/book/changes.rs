@@ -92,6 +92,49 @@ pub(crate) enum Change {
         /// The first `MAX_LISTED`, each `from -> to`.
         ranges: Vec<String>,
     },
+    /// A number format set on a range, each cell keeping the rest of its style.
+    FormatSet {
+        /// The sheet.
+        sheet: String,
+        /// The cells, as an A1 range.
+        range: String,
+        /// The number format code (`$#,##0.00`).
+        format: String,
+    },
+    /// A conditional format added.
+    ConditionalFormatAdded {
+        /// The sheet.
+        sheet: String,
+        /// Where it shows, as an A1 range.
+        range: String,
+        /// Its rule as Excel writes it (`$F2>1000`, `cell > 100`).
+        rule: String,
+    },
+    /// Rows and columns frozen at the top left.
+    PanesFrozen {
+        /// The sheet.
+        sheet: String,
+        /// The first cell that scrolls (`A2`: the header row frozen).
+        cell: String,
+    },
+    /// An autofilter set on a range.
+    AutoFilterSet {
+        /// The sheet.
+        sheet: String,
+        /// Its range, the header row first.
+        range: String,
+    },
+    /// A native chart added over the sheet's cells.
+    ChartAdded {
+        /// The sheet it is drawn on.
+        sheet: String,
+        /// `bar`, `column`, `line`, `scatter` or `pie`.
+        kind: String,
+        /// Its title.
+        title: String,
+        /// Its ranges: the categories, then each series' values.
+        ranges: Vec<String>,
+    },
     /// Many formulas on one sheet adjusted to follow the edited rows.
     FormulasAdjusted {
         /// The formulas' sheet.
@@ -171,6 +214,11 @@ fn change_sheet(change: &Change) -> &str {
         | Change::FormulaAdjusted { sheet, .. }
         | Change::RangeResized { sheet, .. }
         | Change::RangesResized { sheet, .. }
+        | Change::FormatSet { sheet, .. }
+        | Change::ConditionalFormatAdded { sheet, .. }
+        | Change::PanesFrozen { sheet, .. }
+        | Change::AutoFilterSet { sheet, .. }
+        | Change::ChartAdded { sheet, .. }
         | Change::FormulasAdjusted { sheet, .. } => sheet,
     }
 }
@@ -234,6 +282,28 @@ impl fmt::Display for Change {
                 count,
                 ranges,
             } => write!(f, "{sheet}: {count} x {what}: {}", listed(ranges, *count)),
+            Change::FormatSet {
+                sheet,
+                range,
+                format,
+            } => write!(f, "{sheet}: {range} formatted as {format}"),
+            Change::ConditionalFormatAdded { sheet, range, rule } => {
+                write!(f, "{sheet}: {range} highlighted where {rule}")
+            }
+            Change::PanesFrozen { sheet, cell } => {
+                write!(f, "{sheet}: panes frozen above and left of {cell}")
+            }
+            Change::AutoFilterSet { sheet, range } => write!(f, "{sheet}: filter on {range}"),
+            Change::ChartAdded {
+                sheet,
+                kind,
+                title,
+                ranges,
+            } => write!(
+                f,
+                "{sheet}: {kind} chart '{title}' added ({})",
+                ranges.join(", ")
+            ),
             Change::FormulasAdjusted {
                 sheet,
                 count,

@@ -9,7 +9,7 @@ use super::xml::escape;
 use std::fmt::Write;
 
 /// How the chart draws its series.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum ChartKind {
     /// Horizontal bars, the first category on top.
@@ -20,6 +20,21 @@ pub(crate) enum ChartKind {
     Line,
     /// Dots at (x, y): the categories are numbers.
     Scatter,
+    /// Slices of a circle, one per category (the first series only).
+    Pie,
+}
+
+impl ChartKind {
+    /// The kind in words, as the change log says it.
+    pub(crate) fn word(self) -> &'static str {
+        match self {
+            ChartKind::Bar => "bar",
+            ChartKind::Column => "column",
+            ChartKind::Line => "line",
+            ChartKind::Scatter => "scatter",
+            ChartKind::Pie => "pie",
+        }
+    }
 }
 
 /// One series: its name (the header of its column) and one value per category.
@@ -60,13 +75,51 @@ const COLORS: [&str; 8] = [
     "4C72B0", "DD8452", "55A868", "C44E52", "8172B3", "937860", "DA8BC3", "8C8C8C",
 ];
 
+/// Where a chart's data sits on its sheet (1-based rows and columns), and where the
+/// chart is anchored.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Layout {
+    /// The row holding the series' names.
+    pub(crate) header_row: u32,
+    /// The first data row.
+    pub(crate) first_row: u32,
+    /// The last data row.
+    pub(crate) last_row: u32,
+    /// The categories' (or a scatter's x values') column.
+    pub(crate) category_col: u32,
+    /// One column per series.
+    pub(crate) value_cols: Vec<u32>,
+    /// The 0-based column the chart's left edge sits at.
+    pub(crate) anchor_col: u32,
+}
+
+impl Layout {
+    /// A new sheet's layout: a header in row 1, the categories in column A, a series per
+    /// column after it, `columns` columns in all; the chart one column right of them.
+    pub(crate) fn new_sheet(chart: &Chart, columns: usize) -> Layout {
+        Layout {
+            header_row: 1,
+            first_row: 2,
+            last_row: chart.categories.len() as u32 + 1,
+            category_col: 1,
+            value_cols: (0..chart.series.len() as u32).map(|i| i + 2).collect(),
+            anchor_col: columns as u32 + 1,
+        }
+    }
+}
+
 impl Chart {
     /// The chart's parts; it refers to `sheet`'s cells and sits to the right of its
     /// `columns` data columns.
     pub(crate) fn parts(&self, sheet: &str, columns: usize, n: usize) -> ChartParts {
+        self.parts_at(sheet, &Layout::new_sheet(self, columns), n)
+    }
+
+    /// The chart's parts, over the cells `layout` names on `sheet`.
+    pub(crate) fn parts_at(&self, sheet: &str, layout: &Layout, n: usize) -> ChartParts {
         ChartParts {
-            chart: self.chart_xml(sheet),
-            drawing: drawing_xml(columns, n),
+            chart: self.chart_xml(sheet, layout),
+            drawing: drawing_xml(layout.anchor_col as usize),
             drawing_rels: format!(
                 concat!(
                     r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>"#,
@@ -79,12 +132,26 @@ impl Chart {
         }
     }
 
-    fn chart_xml(&self, sheet: &str) -> String {
+    fn chart_xml(&self, sheet: &str, layout: &Layout) -> String {
         let rows = self.categories.len();
         let quoted = format!("'{}'", sheet.replace('\'', "''"));
-        let range = |col: usize| {
-            let letter = column_letters(col as u32 + 1);
-            format!("{quoted}!${letter}$2:${letter}${}", rows + 1)
+        // Column `i` of the chart's data: 0 the categories, then each series.
+        let column = |i: usize| match i {
+            0 => layout.category_col,
+            i => layout.value_cols.get(i - 1).copied().unwrap_or(1),
+        };
+        let range = |i: usize| {
+            let letter = column_letters(column(i));
+            format!(
+                "{quoted}!${letter}${}:${letter}${}",
+                layout.first_row, layout.last_row
+            )
+        };
+        let pie = self.kind == ChartKind::Pie;
+        let series: &[Series] = if pie {
+            &self.series[..self.series.len().min(1)]
+        } else {
+            &self.series
         };
         let mut x = String::with_capacity(4096 + rows * 64 * (self.series.len() + 1));
         x.push_str(concat!(
@@ -109,18 +176,21 @@ impl Chart {
             ChartKind::Scatter => {
                 r#"<c:scatterChart><c:scatterStyle val="lineMarker"/><c:varyColors val="0"/>"#
             }
+            ChartKind::Pie => r#"<c:pieChart><c:varyColors val="1"/>"#,
         };
         x.push_str(open);
-        for (i, series) in self.series.iter().enumerate() {
+        for (i, series) in series.iter().enumerate() {
             let color = COLORS[i % COLORS.len()];
-            let letter = column_letters(i as u32 + 2);
+            let letter = column_letters(column(i + 1));
             let _ = write!(
                 x,
-                r#"<c:ser><c:idx val="{i}"/><c:order val="{i}"/><c:tx><c:strRef><c:f>{}!${letter}$1</c:f><c:strCache><c:ptCount val="1"/><c:pt idx="0"><c:v>{}</c:v></c:pt></c:strCache></c:strRef></c:tx>"#,
+                r#"<c:ser><c:idx val="{i}"/><c:order val="{i}"/><c:tx><c:strRef><c:f>{}!${letter}${}</c:f><c:strCache><c:ptCount val="1"/><c:pt idx="0"><c:v>{}</c:v></c:pt></c:strCache></c:strRef></c:tx>"#,
                 escape(&quoted),
+                layout.header_row,
                 escape(&series.name)
             );
             match self.kind {
+                ChartKind::Pie => {}
                 ChartKind::Bar | ChartKind::Column => {
                     let _ = write!(
                         x,
@@ -179,10 +249,13 @@ impl Chart {
                 x,
                 r#"<c:axId val="{CAT_AXIS}"/><c:axId val="{VAL_AXIS}"/></c:scatterChart>"#
             ),
+            ChartKind::Pie => write!(x, r#"<c:firstSliceAng val="0"/></c:pieChart>"#),
         };
-        x.push_str(&self.axes());
+        if !pie {
+            x.push_str(&self.axes());
+        }
         x.push_str("</c:plotArea>");
-        if self.series.len() > 1 {
+        if self.series.len() > 1 || pie {
             x.push_str(r#"<c:legend><c:legendPos val="r"/><c:overlay val="0"/></c:legend>"#);
         }
         x.push_str(
@@ -270,27 +343,57 @@ fn num_ref(range: &str, values: &[Option<f64>]) -> String {
     x
 }
 
-/// The drawing: the chart anchored one column right of the data, 9 columns by 20 rows.
-fn drawing_xml(columns: usize, n: usize) -> String {
-    let from = columns + 1;
+/// The drawing: the chart's left edge at the 0-based column `from`, 9 columns by 20 rows.
+pub(crate) fn drawing_xml(from: usize) -> String {
+    drawing_xml_many(&[(from, 1, 1)])
+}
+
+/// A drawing of several charts: each `(column, row, relationship)` anchors the chart of
+/// relationship `rId{relationship}` with its top left at the 0-based column and row, 9
+/// columns by 20 rows.
+pub(crate) fn drawing_xml_many(anchors: &[(usize, usize, usize)]) -> String {
+    let mut x = String::from(concat!(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>"#,
+        r#"<xdr:wsDr xmlns:xdr="http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing" "#,
+        r#"xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main">"#
+    ));
+    for &(col, row, rel) in anchors {
+        x.push_str(&anchor_xml(col, row, &format!("rId{rel}"), rel + 1, false));
+    }
+    x.push_str("</xdr:wsDr>");
+    x
+}
+
+/// One chart's anchor in a drawing: the chart of relationship `rid`, its shape `id`
+/// (unique in the drawing), its top left at the 0-based column and row. `declare`: the
+/// anchor declares its own namespaces (added to a drawing written by someone else).
+pub(crate) fn anchor_xml(col: usize, row: usize, rid: &str, id: usize, declare: bool) -> String {
+    let namespaces = if declare {
+        concat!(
+            r#" xmlns:xdr="http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing""#,
+            r#" xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main""#
+        )
+    } else {
+        ""
+    };
     format!(
         concat!(
-            r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>"#,
-            r#"<xdr:wsDr xmlns:xdr="http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing" "#,
-            r#"xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main">"#,
-            r#"<xdr:twoCellAnchor editAs="oneCell">"#,
-            r#"<xdr:from><xdr:col>{from}</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>1</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:from>"#,
-            r#"<xdr:to><xdr:col>{to}</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>21</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:to>"#,
-            r#"<xdr:graphicFrame macro=""><xdr:nvGraphicFramePr><xdr:cNvPr id="{id}" name="Chart {n}"/><xdr:cNvGraphicFramePr/></xdr:nvGraphicFramePr>"#,
+            r#"<xdr:twoCellAnchor{namespaces} editAs="oneCell">"#,
+            r#"<xdr:from><xdr:col>{col}</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>{row}</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:from>"#,
+            r#"<xdr:to><xdr:col>{to_col}</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>{to_row}</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:to>"#,
+            r#"<xdr:graphicFrame macro=""><xdr:nvGraphicFramePr><xdr:cNvPr id="{id}" name="Chart {id}"/><xdr:cNvGraphicFramePr/></xdr:nvGraphicFramePr>"#,
             r#"<xdr:xfrm><a:off x="0" y="0"/><a:ext cx="0" cy="0"/></xdr:xfrm>"#,
             r#"<a:graphic><a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/chart">"#,
             r#"<c:chart xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart" "#,
-            r#"xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" r:id="rId1"/>"#,
-            r#"</a:graphicData></a:graphic></xdr:graphicFrame><xdr:clientData/></xdr:twoCellAnchor></xdr:wsDr>"#
+            r#"xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" r:id="{rid}"/>"#,
+            r#"</a:graphicData></a:graphic></xdr:graphicFrame><xdr:clientData/></xdr:twoCellAnchor>"#
         ),
-        from = from,
-        to = from + 9,
-        id = n + 1,
-        n = n
+        namespaces = namespaces,
+        col = col,
+        row = row,
+        to_col = col + 9,
+        to_row = row + 20,
+        id = id,
+        rid = rid
     )
 }

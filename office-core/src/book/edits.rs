@@ -58,6 +58,169 @@ pub(crate) struct SheetEdit {
     /// coordinates).
     #[serde(default)]
     pub(crate) set_cells: Vec<CellEdit>,
+    /// How the sheet looks once its cells are in place (`book::look`): number formats,
+    /// conditional formats, frozen panes, the autofilter, charts. Output coordinates.
+    #[serde(default, skip_serializing_if = "Look::is_empty")]
+    pub(crate) look: Look,
+}
+
+/// The look of a sheet, applied after its rows and cells: every range is in output
+/// coordinates (after rows moved and columns were added).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Look {
+    /// Number formats set on ranges of cells, each cell keeping its font, fill, border
+    /// and alignment.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) number_formats: Vec<RangeFormat>,
+    /// Conditional formats added (a fill where a condition holds).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) conditional_formats: Vec<ConditionalFormat>,
+    /// Rows and columns frozen at the top and left.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) freeze: Option<Freeze>,
+    /// The range an autofilter is set on (its first row is the header).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) autofilter: Option<CellRange>,
+    /// Native charts drawn on the sheet over its own cells.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) charts: Vec<ChartEdit>,
+}
+
+impl Look {
+    /// Whether the look changes nothing.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.number_formats.is_empty()
+            && self.conditional_formats.is_empty()
+            && self.freeze.is_none()
+            && self.autofilter.is_none()
+            && self.charts.is_empty()
+    }
+}
+
+/// A rectangle of cells, 1-based and inclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CellRange {
+    /// The first row.
+    pub(crate) first_row: u32,
+    /// The last row.
+    pub(crate) last_row: u32,
+    /// The first column (A = 1).
+    pub(crate) first_col: u32,
+    /// The last column.
+    pub(crate) last_col: u32,
+}
+
+/// A number format on a range (`"$#,##0.00"`, `"dd/mm/yyyy"`, `"0.0%"`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RangeFormat {
+    /// The cells.
+    pub(crate) range: CellRange,
+    /// An Excel number format code.
+    pub(crate) format: String,
+}
+
+/// A comparison a conditional format tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Compare {
+    /// `=`.
+    Equal,
+    /// `<>`.
+    NotEqual,
+    /// `>`.
+    GreaterThan,
+    /// `>=`.
+    GreaterThanOrEqual,
+    /// `<`.
+    LessThan,
+    /// `<=`.
+    LessThanOrEqual,
+    /// The text holds the value (ignoring case).
+    Contains,
+    /// The text does not hold the value.
+    NotContains,
+}
+
+/// A fill shown where the cell in `column` of a row compares true with `value`: on that
+/// cell alone when `range` is that column, on the whole row of `range` otherwise.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ConditionalFormat {
+    /// Where the format shows.
+    pub(crate) range: CellRange,
+    /// The column tested (inside `range`).
+    pub(crate) column: u32,
+    /// The comparison.
+    pub(crate) compare: Compare,
+    /// What the cell is compared with: a number, a text, a date or a boolean.
+    pub(crate) value: CellValue,
+    /// The fill colour, six hex digits (`"FFC7CE"`).
+    #[serde(default = "default_fill")]
+    pub(crate) fill: String,
+}
+
+/// Excel's "light red fill".
+pub(crate) fn default_fill() -> String {
+    "FFC7CE".into()
+}
+
+/// Frozen rows (at the top) and columns (at the left).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Freeze {
+    /// Rows frozen (1: the header row).
+    #[serde(default)]
+    pub(crate) rows: u32,
+    /// Columns frozen.
+    #[serde(default)]
+    pub(crate) cols: u32,
+}
+
+/// A native chart over the sheet's cells: the categories (or a scatter's x values) in
+/// one column, a series per value column, over the same rows; each series named by its
+/// header cell.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ChartEdit {
+    /// How it draws.
+    pub(crate) kind: crate::book::chart::ChartKind,
+    /// The chart's title.
+    pub(crate) title: String,
+    /// The header row the series names are read from.
+    pub(crate) header_row: u32,
+    /// The first and last data rows.
+    pub(crate) first_row: u32,
+    /// See `first_row`.
+    pub(crate) last_row: u32,
+    /// The categories' column.
+    pub(crate) category_col: u32,
+    /// One column per series.
+    pub(crate) value_cols: Vec<u32>,
+    /// The categories as shown (cached in the chart).
+    #[serde(default)]
+    pub(crate) categories: Vec<String>,
+    /// Each series' name and values, as cached in the chart.
+    #[serde(default)]
+    pub(crate) series: Vec<SeriesCache>,
+    /// The category axis' title.
+    #[serde(default)]
+    pub(crate) x_title: String,
+    /// The value axis' title.
+    #[serde(default)]
+    pub(crate) y_title: String,
+}
+
+/// A series' name and values as the chart caches them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SeriesCache {
+    /// The header of its column.
+    pub(crate) name: String,
+    /// One value per row (`null`: no number).
+    pub(crate) values: Vec<Option<f64>>,
 }
 
 /// A table's place on its sheet, 1-based and inclusive.
@@ -127,6 +290,20 @@ pub(crate) struct NewSheet {
     /// A number format per column (`None`: General; dates get a date format anyway).
     #[serde(default)]
     pub(crate) number_formats: Vec<Option<String>>,
+    /// A native chart beside the data: the first column's values as categories, a
+    /// series per other column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) chart: Option<SheetChart>,
+}
+
+/// A chart a new sheet draws of its own data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SheetChart {
+    /// How it draws.
+    pub(crate) kind: crate::book::chart::ChartKind,
+    /// Its title.
+    pub(crate) title: String,
 }
 
 /// A cell's value as the script gives it. Text is always text: it is never read as a

@@ -9,6 +9,7 @@ pub(crate) mod changes;
 pub(crate) mod chart;
 pub(crate) mod edits;
 pub(crate) mod formula;
+pub(crate) mod look;
 pub(crate) mod new_book;
 pub(crate) mod new_sheet;
 pub(crate) mod package;

@@ -69,6 +69,9 @@ pub(crate) struct StylesXml {
     new_formats: Vec<(u32, String)>,
     new_fonts: Vec<String>,
     new_xfs: Vec<String>,
+    /// Differential formats (conditional formats' looks) in the part, and appended.
+    dxfs: usize,
+    new_dxfs: Vec<String>,
     made: HashMap<(u32, Wanted), u32>,
 }
 
@@ -95,6 +98,7 @@ impl StylesXml {
                 "the workbook's styles part has no cell formats".into(),
             ));
         }
+        let dxfs = elements(&xml, &all, "dxfs", "dxf").len();
         Ok(StylesXml {
             xml,
             formats,
@@ -103,6 +107,8 @@ impl StylesXml {
             new_formats: Vec::new(),
             new_fonts: Vec::new(),
             new_xfs: Vec::new(),
+            dxfs,
+            new_dxfs: Vec::new(),
             made: HashMap::new(),
         })
     }
@@ -131,7 +137,26 @@ impl StylesXml {
 
     /// Whether anything was appended.
     pub(crate) fn changed(&self) -> bool {
-        !self.new_xfs.is_empty()
+        !self.new_xfs.is_empty() || !self.new_dxfs.is_empty()
+    }
+
+    /// The index of a differential format that fills a cell with `rgb` (six hex digits)
+    /// and writes its text in a darker shade, as Excel's highlight presets do.
+    pub(crate) fn fill_dxf(&mut self, rgb: &str) -> u32 {
+        let text = match rgb {
+            "FFC7CE" => "9C0006",
+            "C6EFCE" => "006100",
+            "FFEB9C" => "9C5700",
+            _ => "000000",
+        };
+        let dxf = format!(
+            "<dxf><font><color rgb=\"FF{text}\"/></font><fill><patternFill><bgColor rgb=\"FF{rgb}\"/></patternFill></fill></dxf>"
+        );
+        if let Some(i) = self.new_dxfs.iter().position(|d| *d == dxf) {
+            return (self.dxfs + i) as u32;
+        }
+        self.new_dxfs.push(dxf);
+        (self.dxfs + self.new_dxfs.len() - 1) as u32
     }
 
     /// The part rewritten with what was appended; `None` when nothing was.
@@ -172,6 +197,28 @@ impl StylesXml {
             self.fonts.len(),
         );
         append(&all, &mut splices, "cellXfs", &self.new_xfs, self.xfs.len());
+        if !append(&all, &mut splices, "dxfs", &self.new_dxfs, self.dxfs) {
+            // No dxfs list yet: it follows cellStyles (or cellXfs).
+            let after = ["cellStyles", "cellXfs"].iter().find_map(|list| {
+                let open = all.iter().find(|t| !t.closing && t.local() == *list)?;
+                if open.empty {
+                    return Some(open.end);
+                }
+                all.iter()
+                    .find(|t| t.closing && t.local() == *list && t.start > open.start)
+                    .map(|t| t.end)
+            });
+            if let Some(at) = after {
+                splices.insert(
+                    at,
+                    format!(
+                        "<dxfs count=\"{}\">{}</dxfs>",
+                        self.new_dxfs.len(),
+                        self.new_dxfs.concat()
+                    ),
+                );
+            }
+        }
         Some(splices.apply(&self.xml))
     }
 

@@ -209,6 +209,7 @@ pub(crate) fn build_workbook(
                     rows: grid,
                     formulas: Vec::new(),
                     number_formats: Vec::new(),
+                    chart: None,
                 },
                 chart: None,
             }

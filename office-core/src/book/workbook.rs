@@ -360,6 +360,17 @@ impl Workbook {
         self.edited.xml = true;
     }
 
+    /// Declares a new part's content type (`[Content_Types].xml` gets an `Override`).
+    pub(crate) fn add_override(&mut self, part: &str, content_type: &str) -> Result<(), EditError> {
+        let close = tags(&self.types)
+            .find(|t| t.closing && t.local() == "Types")
+            .ok_or_else(|| EditError::new("the package's [Content_Types].xml is damaged".into()))?;
+        let over = format!("<Override PartName=\"/{part}\" ContentType=\"{content_type}\"/>");
+        self.types.insert_str(close.start, &over);
+        self.edited.types = true;
+        Ok(())
+    }
+
     /// The workbook's parts this edit changed or removed, put into `changes`.
     pub(crate) fn finish(self, package: &Package<'_>, changes: &mut PartChanges) {
         if self.edited.xml {

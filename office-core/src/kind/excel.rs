@@ -96,9 +96,19 @@ impl Kind for Excel {
                      output order]|null, \"add_columns\": [{\"header\": s, \"formula\": \
                      \"=F{r}*G{r}\"|null, \"values\": [cached result per output row], \
                      \"number_format\": \"0.00\"|null}], \"set_cells\": [{\"cell\": \"B3\", \
-                     \"value\": v, \"formula\": s|null}]}], \"new_sheets\": [{\"name\": s, \
-                     \"columns\": [s], \"rows\": [[v]], \"formulas\": [[s|null]], \
-                     \"number_formats\": [s|null]}]}. Rows and columns are 1-based sheet \
+                     \"value\": v, \"formula\": s|null}], \"look\": {\"number_formats\": \
+                     [{\"range\": R, \"format\": \"$#,##0.00\"}], \"conditional_formats\": \
+                     [{\"range\": R, \"column\": n, \"compare\": \"greater_than\"|\"less_than\"|\
+                     \"greater_than_or_equal\"|\"less_than_or_equal\"|\"equal\"|\"not_equal\"|\
+                     \"contains\"|\"not_contains\", \"value\": v, \"fill\": \"FFC7CE\"}], \
+                     \"freeze\": {\"rows\": n, \"cols\": n}, \"autofilter\": R, \"charts\": \
+                     [{\"kind\": \"bar\"|\"column\"|\"line\"|\"pie\"|\"scatter\", \"title\": s, \
+                     \"header_row\": n, \"first_row\": n, \"last_row\": n, \"category_col\": n, \
+                     \"value_cols\": [n]}]} (R is {\"first_row\": n, \"last_row\": n, \
+                     \"first_col\": n, \"last_col\": n}, in output coordinates)}], \
+                     \"new_sheets\": [{\"name\": s, \"columns\": [s], \"rows\": [[v]], \
+                     \"formulas\": [[s|null]], \"number_formats\": [s|null], \"chart\": \
+                     {\"kind\": k, \"title\": s}|null}]}. Rows and columns are 1-based sheet \
                      coordinates (A=1); `{r}` is the row's own output row; formulas on new \
                      sheets point at output rows (SUMIFS over the kept range). A value v is null, \
                      a bool, a number, a string (always text, as typed), {\"date\": \

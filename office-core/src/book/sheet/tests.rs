@@ -85,6 +85,7 @@ pub(super) fn edit(rows: Option<Vec<u32>>) -> SheetEdit {
         rows,
         add_columns: Vec::new(),
         set_cells: Vec::new(),
+        look: Default::default(),
     }
 }
 

@@ -143,7 +143,10 @@ pub(crate) fn build_plan(
         "\n\n# Read the table: each row indexed by its sheet row, each column with its letter.\n",
     );
     code.push_str("df, PLACE = sheet_table(INPUT_PATH, TABLE)\n");
-    code.push_str("steps = []\nadded = []  # columns right of the table\nnew_sheets = []\n");
+    code.push_str(
+        "steps = []\nadded = []  # columns right of the table\nnew_sheets = []\n\
+         looks = []  # formats, highlights, panes, the filter, charts\n",
+    );
 
     for (number, op) in operations.iter().enumerate() {
         let mut body = String::new();

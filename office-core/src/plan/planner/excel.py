@@ -358,6 +358,99 @@ def describe_formulas(sheet, frame):
     return formulas
 
 
+# ---------------------------------------------------------------------------------
+# How the sheet looks: number formats, highlights, frozen panes, the filter, charts.
+# Steps ask for them by column name (`looks`); they are placed on the output's rows
+# when the script is written, after every step has moved or removed rows.
+# ---------------------------------------------------------------------------------
+
+
+def column_number(name):
+    """The 1-based column of `name` (an input column or one added)."""
+    number = 0
+    for ch in PLACE["letters"][name]:
+        number = number * 26 + ord(ch) - 64
+    return number
+
+
+def span(first_row, last_row, first_col, last_col):
+    return {"first_row": first_row, "last_row": last_row, "first_col": first_col,
+            "last_col": last_col}
+
+
+def chart_text(value):
+    """A category as the chart's cache shows it."""
+    value = cell_value(value)
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        return str(value.get("date", value.get("error", "")))
+    return str(value)
+
+
+def chart_step(frame, kind, category, values, title, sheet, new_sheet, step):
+    """A chart of `values` by `category`: over the sheet's own rows when each category
+    holds one row, else (or when asked) over a new sheet `sheet` with the first value
+    summed per category (SUMIFS formulas, so the chart follows the data)."""
+    keys = frame[category]
+    unique = bool(keys.notna().all()) and not keys.map(text_key).duplicated().any()
+    if unique and not new_sheet:
+        looks.append({"kind": "chart", "chart": kind, "title": title, "category": category,
+                      "values": list(values)})
+        return
+    name = sheet
+    group_sheet(frame, name, category, values[0], "sum", "Total " + values[0], sort=not unique,
+                dates=False, step=step)
+    new_sheets[-1]["chart"] = {"kind": kind, "title": title}
+    steps[step] += " (" + values[0] + " summed per " + category + " on sheet " + repr(name) + ")"
+
+
+def look_edit(frame):
+    """The looks asked for, on the output's data rows and columns."""
+    first = PLACE["first_row"]
+    last = first + PLACE["range_rows"] - 1
+    right = PLACE["last_col"] + len(added)
+    header = PLACE["header_row"]
+    look = {}
+    for item in looks:
+        kind = item["kind"]
+        if kind == "freeze":
+            old = look.get("freeze", {"rows": 0, "cols": 0})
+            rows, cols = max(old["rows"], item["rows"]), max(old["cols"], item["cols"])
+            if rows or cols:
+                look["freeze"] = {"rows": rows, "cols": cols}
+            continue
+        if last < first:
+            continue
+        if kind == "format":
+            col = column_number(item["column"])
+            look.setdefault("number_formats", []).append(
+                {"range": span(first, last, col, col), "format": item["format"]})
+        elif kind == "highlight":
+            col = column_number(item["column"])
+            lo, hi = (PLACE["first_col"], right) if item["rows"] else (col, col)
+            look.setdefault("conditional_formats", []).append(
+                {"range": span(first, last, lo, hi), "column": col, "compare": item["compare"],
+                 "value": item["value"], "fill": item["fill"]})
+        elif kind == "filter" and header is not None:
+            look["autofilter"] = span(header, last, PLACE["first_col"], right)
+        elif kind == "chart" and header is not None:
+            rows = frame.iloc[:last - first + 1]
+            look.setdefault("charts", []).append({
+                "kind": item["chart"], "title": item["title"], "header_row": header,
+                "x_title": item["category"],
+                "y_title": item["values"][0] if len(item["values"]) == 1 else "",
+                "first_row": first, "last_row": last,
+                "category_col": column_number(item["category"]),
+                "value_cols": [column_number(v) for v in item["values"]],
+                "categories": [chart_text(v) for v in rows[item["category"]]],
+                "series": [{"name": v, "values": [None if pd.isna(x) else float(x)
+                                                  for x in as_number(rows[v])]}
+                           for v in item["values"]],
+            })
+    return look
+
+
 def new_sheet_edit(sheet, frame):
     if sheet["kind"] == "group":
         rows = [[cell_value(k), cell_value(r)] for k, r in zip(sheet["keys"], sheet["results"])]
@@ -369,6 +462,8 @@ def new_sheet_edit(sheet, frame):
     edit = {"name": sheet["name"], "columns": sheet["columns"], "rows": rows}
     if formulas is not None and any(any(line) for line in formulas):
         edit["formulas"] = formulas
+    if "chart" in sheet:
+        edit["chart"] = sheet["chart"]
     return edit
 
 
@@ -387,6 +482,9 @@ def write_edits(frame):
             {"header": c["header"], "formula": c["formula"], "values": [c["values"][r] for r in out_rows]}
             for c in added
         ]
+    look = look_edit(frame)
+    if look:
+        sheet["look"] = look
     sheets_added = [new_sheet_edit(s, frame) for s in new_sheets]
     edits = {"version": 1, "steps": steps, "sheets": [sheet] if len(sheet) > 2 else [],
              "new_sheets": sheets_added}

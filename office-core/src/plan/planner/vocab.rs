@@ -6,7 +6,9 @@
 //! per value: `(value, &[phrases])`. Where several phrases match at one place, the
 //! longest wins (see `tokens::longest_prefix`).
 
+use super::ops::chart::ChartWord;
 use super::ops::filter::CmpOp;
+use super::ops::format::NumberFormat;
 
 // ---------------------------------------------------------------------------------------
 // Aggregates, shared by every reader
@@ -294,6 +296,200 @@ pub(crate) const OPERATORS: &[(CmpOp, &[&str])] = &[
 /// Words for true and false in a condition on a true/false column.
 pub(crate) const TRUE_WORDS: &[&str] = &["true", "yes", "y", "1"];
 pub(crate) const FALSE_WORDS: &[&str] = &["false", "no", "n", "0"];
+
+// ---------------------------------------------------------------------------------------
+// number and date formats
+
+/// The verbs of a format: "format Revenue as currency", "show Day as dd/mm/yyyy".
+#[rustfmt::skip]
+pub(crate) const FORMAT_VERBS: &[&str] = &[
+    "format", "reformat", "show", "display", "set", "make", "apply", "change", "convert",
+    "present", "write", "put", "add", "use", "give",
+];
+
+/// Between the column and its format ("as currency", "in dd/mm/yyyy", "with commas").
+#[rustfmt::skip]
+pub(crate) const FORMAT_JOINS: &[&str] = &[
+    "as", "in", "with", "to", "into", "using", "the format", "in the format", "to the format",
+    "as a", "as an", "in a", "with a", "formatted as", "number format", "format",
+];
+
+/// Before the column when the format comes first ("add thousands separators to Sales").
+pub(crate) const FORMAT_ON: &[&str] = &["to", "on", "for", "in", "of"];
+
+/// Named formats. Date patterns ("dd/mm/yyyy") are read as written.
+#[rustfmt::skip]
+pub(crate) const NUMBER_FORMATS: &[(NumberFormat, &[&str])] = &[
+    (NumberFormat::Currency, &[
+        "currency", "dollars", "dollar", "usd", "money", "$", "us dollars", "dollar amounts",
+        "a currency", "currency format", "dollar format", "accounting",
+    ]),
+    (NumberFormat::Euro, &["euro", "euros", "eur", "€", "euro currency"]),
+    (NumberFormat::Pound, &["gbp", "£", "british pounds"]),
+    (NumberFormat::Percent, &[
+        "percent", "percentage", "percentages", "%", "a percentage", "percent format",
+        "percentage format", "percents",
+    ]),
+    (NumberFormat::Thousands, &[
+        "thousands separator", "thousands separators", "thousand separator",
+        "thousand separators", "thousands separator format", "comma separator",
+        "comma separators", "commas", "comma style", "comma", "a thousands separator",
+    ]),
+    (NumberFormat::Integer, &[
+        "integers", "integer", "no decimals",
+        "no decimal places", "0 decimals", "0 decimal places",
+    ]),
+    (NumberFormat::Scientific, &["scientific", "scientific notation"]),
+    (NumberFormat::IsoDate, &["iso dates", "iso date", "iso", "iso 8601"]),
+    (NumberFormat::LongDate, &["long date", "long dates"]),
+    (NumberFormat::Text, &["text", "plain text"]),
+];
+
+/// "2 decimals", "two decimal places".
+pub(crate) const DECIMALS_WORDS: &[&str] = &[
+    "decimals",
+    "decimal",
+    "decimal places",
+    "decimal place",
+    "dp",
+    "digits",
+];
+
+/// Small numbers in words.
+#[rustfmt::skip]
+pub(crate) const SMALL_NUMBERS: &[(u32, &[&str])] = &[
+    (0, &["zero", "no"]), (1, &["one", "a single"]), (2, &["two"]), (3, &["three"]),
+    (4, &["four"]), (5, &["five"]), (6, &["six"]),
+];
+
+// ---------------------------------------------------------------------------------------
+// highlight (a conditional format)
+
+#[rustfmt::skip]
+pub(crate) const HIGHLIGHT_VERBS: &[&str] = &[
+    "highlight", "highlights", "color", "colour", "mark", "shade", "flag", "emphasize",
+    "emphasise", "fill", "paint", "conditional format", "conditionally format",
+    "apply conditional formatting to", "add conditional formatting to", "use conditional formatting to highlight",
+];
+
+/// Words saying the whole row is highlighted.
+pub(crate) const HIGHLIGHT_ROWS: &[&str] = &[
+    "rows",
+    "row",
+    "records",
+    "entries",
+    "lines",
+    "the rows",
+    "the row",
+    "all rows",
+    "whole rows",
+    "entire rows",
+    "entire row",
+    "whole row",
+];
+/// Words saying the tested cells alone are highlighted.
+#[rustfmt::skip]
+pub(crate) const HIGHLIGHT_CELLS: &[&str] = &[
+    "cells", "cell", "the cells", "values", "the values", "cells in", "cells of", "the cells in",
+    "the cells of", "values in", "the values in", "values of", "the values of", "cells where",
+    "numbers in", "entries in",
+];
+
+/// Colours a highlight may ask for, as fills (six hex digits).
+#[rustfmt::skip]
+pub(crate) const COLORS: &[(&str, &[&str])] = &[
+    ("FFC7CE", &["red", "pink"]),
+    ("C6EFCE", &["green"]),
+    ("FFEB9C", &["yellow"]),
+    ("BDD7EE", &["blue"]),
+    ("F8CBAD", &["orange"]),
+    ("D9D9D9", &["gray", "grey"]),
+    ("E4DFEC", &["purple"]),
+];
+
+/// Before a colour: "in yellow", "with a green fill".
+#[rustfmt::skip]
+pub(crate) const COLOR_LEAD: &[&str] = &["in", "with", "as", "using", "with a", "in a", "to", "by"];
+pub(crate) const COLOR_TRAIL: &[&str] = &["fill", "color", "colour", "background", "highlight"];
+
+// ---------------------------------------------------------------------------------------
+// freeze panes and the filter
+
+/// A freeze of the header row ("freeze the header").
+#[rustfmt::skip]
+pub(crate) const FREEZE_HEADER: &[&str] = &[
+    "freeze the header", "freeze header", "freeze the header row", "freeze header row",
+    "freeze the top row", "freeze top row", "freeze the first row", "freeze first row",
+    "freeze panes", "freeze the panes", "freeze the headers", "freeze headers",
+    "freeze the title row", "freeze row 1", "lock the header", "lock the header row",
+    "lock the top row", "keep the header visible", "keep the header row visible",
+    "pin the header", "pin the header row", "freeze the column headers",
+    "freeze the first row of the sheet", "freeze the heading row", "freeze the headings",
+];
+
+/// A freeze of the first column.
+#[rustfmt::skip]
+pub(crate) const FREEZE_COLUMN: &[&str] = &[
+    "freeze the first column", "freeze first column", "freeze column a", "lock the first column",
+    "freeze the left column", "pin the first column", "the first column", "first column",
+];
+
+/// An autofilter on the table ("add a filter").
+#[rustfmt::skip]
+pub(crate) const AUTOFILTER: &[&str] = &[
+    "add a filter", "add filters", "add filter", "add an autofilter", "add autofilter",
+    "add an auto filter", "add auto filter", "autofilter", "auto filter", "apply a filter",
+    "apply filters", "apply autofilter", "turn on the filter", "turn on filters",
+    "turn on filtering", "turn on autofilter", "enable filters", "enable filter",
+    "enable the filter", "enable autofilter", "enable filtering", "add filter buttons",
+    "add filter dropdowns", "add filters to the header", "add a filter to the header",
+    "add filters to the header row", "add a filter to the header row", "filter buttons",
+    "a filter", "filters", "put filters on the header", "set up filters", "set a filter",
+    "add dropdown filters", "add drop-down filters", "make the table filterable",
+    "make the data filterable", "insert a filter", "insert filters", "create a filter",
+];
+
+// ---------------------------------------------------------------------------------------
+// charts
+
+/// The words of a chart request and what they ask for.
+#[rustfmt::skip]
+pub(crate) const CHART_WORDS: &[(ChartWord, &[&str])] = &[
+    (ChartWord::Bar, &["bar chart", "bar graph", "horizontal bar chart", "bar plot", "bars", "bar"]),
+    (ChartWord::Column, &[
+        "column chart", "column graph", "vertical bar chart", "histogram chart", "columns chart",
+    ]),
+    (ChartWord::Line, &["line chart", "line graph", "line plot", "trend line", "line"]),
+    (ChartWord::Pie, &["pie chart", "pie graph", "pie"]),
+    (ChartWord::Scatter, &["scatter plot", "scatter chart", "scatter graph", "scatterplot", "scatter", "xy chart"]),
+    (ChartWord::Any, &["chart", "graph", "plot", "visualize", "visualise", "charts"]),
+];
+
+/// Words before a chart's values: "create a bar chart of", "plot".
+#[rustfmt::skip]
+pub(crate) const CHART_LEAD: &[&str] = &[
+    "create", "make", "add", "draw", "insert", "build", "generate", "produce", "show", "give",
+    "display", "plot", "chart", "graph", "a", "an", "the", "me", "of", "for", "showing", "that shows",
+    "which shows", "with", "to show", "comparing", "to compare", "visualizing", "on", "using",
+    "new", "native", "excel",
+];
+
+/// Between a chart's values and its categories.
+#[rustfmt::skip]
+pub(crate) const CHART_BY: &[&str] = &[
+    "by", "per", "for each", "for every", "across", "over", "against", "vs", "vs.", "versus",
+    "broken down by", "grouped by", "by each", "in each", "of each", "along",
+];
+
+/// Before a chart's own title.
+pub(crate) const CHART_TITLED: &[&str] = &[
+    "titled",
+    "entitled",
+    "called",
+    "named",
+    "with title",
+    "with the title",
+];
 
 // ---------------------------------------------------------------------------------------
 // The analytics question

@@ -125,6 +125,7 @@ fn table_sheet(name: String, head: Vec<String>, rows: Vec<Vec<String>>) -> BookS
                 .collect(),
             formulas: Vec::new(),
             number_formats,
+            chart: None,
         },
         chart: None,
     }
@@ -329,6 +330,7 @@ fn chart_sheet(data: &ChartData, name: &str) -> BookSheet {
             rows,
             formulas: Vec::new(),
             number_formats: Vec::new(),
+            chart: None,
         },
         chart: Some(Chart {
             kind: data.kind,

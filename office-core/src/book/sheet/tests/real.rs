@@ -55,6 +55,7 @@ fn every_real_worksheet_round_trips_byte_for_byte() {
                 rows: None,
                 add_columns: Vec::new(),
                 set_cells: Vec::new(),
+                look: Default::default(),
             };
             let map = RowMap::new(&identity.table, None).unwrap();
             let sheet = SheetXml {
@@ -133,6 +134,7 @@ fn a_real_sheet_sorted_in_place_reads_back_in_openpyxl() {
         rows: Some(order.clone()),
         add_columns: Vec::new(),
         set_cells: Vec::new(),
+        look: Default::default(),
     };
     let map = RowMap::new(&edit.table, edit.rows.as_deref()).unwrap();
     let sheet = SheetXml {
@@ -269,6 +271,7 @@ fn a_real_sheet_sorted_and_filtered_keeps_its_merges_in_step() {
             rows: Some(rows),
             add_columns: Vec::new(),
             set_cells: Vec::new(),
+            look: Default::default(),
         };
         let map = RowMap::new(&edit.table, edit.rows.as_deref()).unwrap();
         let sheet = SheetXml {

@@ -91,4 +91,17 @@ pub(crate) const PHRASES: &[(&str, &str)] = &[
     ("と", "and"),
     ("その後", "then"),
     ("次に", "then"),
+    // looks: formats, highlights, panes, the filter, charts
+    ("先頭行を固定", "freeze the top row"),
+    ("見出し行を固定", "freeze the header row"),
+    ("フィルターを追加", "add a filter"),
+    ("フィルターを設定", "add a filter"),
+    ("強調表示", "highlight"),
+    ("ハイライト", "highlight"),
+    ("棒グラフ", "bar chart"),
+    ("縦棒グラフ", "column chart"),
+    ("折れ線グラフ", "line chart"),
+    ("円グラフ", "pie chart"),
+    ("散布図", "scatter plot"),
+    ("グラフ", "chart"),
 ];

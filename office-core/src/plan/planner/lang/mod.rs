@@ -172,6 +172,21 @@ fn english_phrases() -> Vec<&'static str> {
         vocab::QUESTION_BY_END,
         vocab::QUESTION_BY_PHRASES,
         vocab::QUESTION_UNSUPPORTED,
+        vocab::FORMAT_VERBS,
+        vocab::FORMAT_JOINS,
+        vocab::FORMAT_ON,
+        vocab::DECIMALS_WORDS,
+        vocab::HIGHLIGHT_VERBS,
+        vocab::HIGHLIGHT_ROWS,
+        vocab::HIGHLIGHT_CELLS,
+        vocab::COLOR_LEAD,
+        vocab::COLOR_TRAIL,
+        vocab::FREEZE_HEADER,
+        vocab::FREEZE_COLUMN,
+        vocab::AUTOFILTER,
+        vocab::CHART_LEAD,
+        vocab::CHART_BY,
+        vocab::CHART_TITLED,
     ];
     let mut out: Vec<&'static str> = lists.iter().flat_map(|l| l.iter().copied()).collect();
     out.extend(vocab::phrases(vocab::AGGREGATES));
@@ -179,6 +194,10 @@ fn english_phrases() -> Vec<&'static str> {
     out.extend(vocab::phrases(vocab::SORT_VERBS));
     out.extend(vocab::phrases(vocab::OPERATORS));
     out.extend(vocab::phrases(vocab::PERIODS));
+    out.extend(vocab::phrases(vocab::NUMBER_FORMATS));
+    out.extend(vocab::phrases(vocab::SMALL_NUMBERS));
+    out.extend(vocab::phrases(vocab::COLORS));
+    out.extend(vocab::phrases(vocab::CHART_WORDS));
     out
 }
 

@@ -95,7 +95,7 @@ pub(crate) struct Filter {
     pub(crate) keep: bool,
 }
 
-const PYTHON: &str = r#"
+pub(crate) const PYTHON: &str = r#"
 
 def rows_where(frame, condition, keep, empty_matches):
     """The rows where `condition` holds (keep) or does not (remove). An empty cell
@@ -157,7 +157,7 @@ impl Operation for Filter {
 
 impl Filter {
     /// The condition as a pandas expression over `df`.
-    fn condition(&self) -> String {
+    pub(crate) fn condition(&self) -> String {
         let column = col(&self.column.name);
         let op = self.op.python().unwrap_or("==");
         let condition = match (&self.value, self.op) {
@@ -194,6 +194,15 @@ fn recognise(tokens: &[Token], columns: &[Column]) -> Recognised {
         None => (true, tokens),
     };
     let rest = strip_leading(rest, vocab::FILTER_LEAD);
+    match condition(rest, columns)? {
+        Ok(filter) => found(Filter { keep, ..filter }),
+        Err(e) => Some(Err(e)),
+    }
+}
+
+/// A condition on one column, "revenue > 1000", "city contains york", as the rows it
+/// keeps; `None` when the tokens hold no comparison.
+pub(crate) fn condition(rest: &[Token], columns: &[Column]) -> Option<Result<Filter, ClauseError>> {
     // An operator with nothing on its left (a column named "Over" 18?) is not a condition.
     let candidates: Vec<_> = find_entries(rest, vocab::OPERATORS)
         .into_iter()
@@ -208,15 +217,12 @@ fn recognise(tokens: &[Token], columns: &[Column]) -> Recognised {
         let left = strip_column_words(&rest[..at]);
         match column_result(left, columns) {
             Ok(column) => {
-                return match parse_value(&rest[at + n..], &column, op) {
-                    Ok(value) => found(Filter {
-                        column,
-                        op,
-                        value,
-                        keep,
-                    }),
-                    Err(e) => Some(Err(e)),
-                };
+                return Some(parse_value(&rest[at + n..], &column, op).map(|value| Filter {
+                    column,
+                    op,
+                    value,
+                    keep: true,
+                }));
             }
             Err(e) => {
                 first_error.get_or_insert(e);

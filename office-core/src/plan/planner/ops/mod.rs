@@ -77,6 +77,11 @@ operations! {
     compute,
     aggregate,
     describe,
+    format,
+    highlight,
+    freeze,
+    autofilter,
+    chart,
 }
 
 /// The names of `REGISTRY`, in its order.

@@ -191,6 +191,7 @@ fn imports(code: &str) -> Vec<String> {
     names
 }
 
+mod looks;
 mod new_operation;
 mod phrasings;
 mod programs;

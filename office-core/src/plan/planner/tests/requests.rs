@@ -230,8 +230,16 @@ fn cases() -> Vec<Case> {
         (HOTELS, "fr", "describe", "statistiques descriptives de RevPAR", Plan(&["summary statistics of RevPAR"])),
         // --- Out of scope: a clear failure, no phantom column -------------------------
         (WEATHER, "en", "out of scope", "translate the weather column to French", Fails { code: "request_not_understood", says: &["could not understand"] }),
-        (WEATHER, "en", "out of scope", "highlight cells where wind > 5", Fails { code: "request_not_understood", says: &["found the column 'wind'", "'highlight cells'"] }),
-        (WEATHER, "en", "out of scope", "freeze the header row", Fails { code: "request_not_understood", says: &["could not understand 'freeze the header row'"] }),
+        // --- Looks: formats, highlights, panes, the filter, charts -----------------------
+        (WEATHER, "en", "highlight", "highlight cells where wind > 5", Plan(&["highlight cells where wind is greater than 5"])),
+        (WEATHER, "en", "highlight", "highlight rows where precipitation is above 10 in yellow", Plan(&["highlight rows where precipitation is greater than 10 in yellow"])),
+        (WEATHER, "en", "freeze", "freeze the header row", Plan(&["freeze the header row"])),
+        (WEATHER, "en", "add a filter", "freeze the header and add a filter", Plan(&["freeze the header row", "add a filter to the header row"])),
+        (WEATHER, "en", "format", "format wind with 2 decimals", Plan(&["format wind as numbers with 2 decimals"])),
+        (WEATHER, "en", "format", "add thousands separators to precipitation", Plan(&["format precipitation as numbers with thousands separators"])),
+        (WEATHER, "en", "chart", "chart precipitation by weather", Plan(&["column chart of precipitation by weather"])),
+        (WEATHER, "en", "chart", "line chart of temp max by date", Plan(&["line chart of temp_max by date"])),
+        (WEATHER, "en", "out of scope", "highlight the rainy days", Fails { code: "request_not_understood", says: &["needs a condition"] }),
         (WEATHER, "en", "out of scope", "sort by humidity", Fails { code: "column_not_found", says: &["'humidity'"] }),
         (WEATHER, "en", "out of scope", "average temp by weather", Fails { code: "ambiguous_column", says: &["temp_max", "temp_min"] }),
         (WEATHER, "en", "out of scope", "sort by wind and then email everyone", Fails { code: "request_not_understood", says: &["I understood: sort by wind"] }),
