@@ -355,3 +355,49 @@ fn keys_are_added_listed_and_revoked() {
     assert_ne!(code, Some(0));
     assert!(stderr.contains("tenant name"), "{stderr}");
 }
+
+/// `office run --tenant`: the job is that tenant's, and another tenant cannot follow it
+/// up (its id is not found for them), while the same tenant can.
+#[test]
+fn run_records_the_tenant_and_keeps_follow_ups_in_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("sales.csv");
+    std::fs::write(&input, "Product,Units\nA,5\nB,12\nC,8\n").unwrap();
+    let run = |args: &[&str]| {
+        let out = office()
+            .current_dir(dir.path())
+            .env("DATA_DIR", dir.path().join("data"))
+            .arg("run")
+            .args(args)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        (out.status.code(), stdout, stderr)
+    };
+    let (code, stdout, stderr) = run(&[
+        "--tenant",
+        "acme",
+        "--file",
+        input.to_str().unwrap(),
+        "--prompt",
+        "sort by Units descending",
+    ]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    let id = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("job "))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no job id in {stdout}"))
+        .to_string();
+    let follow_up = ["--parent", &id, "--prompt", "sort by Product"];
+    let (code, _, stderr) = run(&[&["--tenant", "other"], &follow_up[..]].concat());
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("parent job {id} not found")),
+        "{stderr}"
+    );
+    let (code, stdout, stderr) = run(&[&["--tenant", "acme"], &follow_up[..]].concat());
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains(&format!("follows up job {id}")), "{stdout}");
+}
