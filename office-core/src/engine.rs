@@ -8,11 +8,10 @@ use crate::config::{ArtifactsLocation, Config};
 use crate::error::{Error, Result};
 use crate::events::{EventBus, NotifyingStore, NumberedEvent};
 use crate::execute::Executor;
-use crate::job::Caller;
 use crate::job::{
-    Artifact, ArtifactKind, Cursor, DEFAULT_PAGE_SIZE, ErrorCode, EventBody, InputFile, Job,
-    JobError, JobEvent, JobFilter, JobId, JobKind, JobPage, JobStatus, MAX_PAGE_SIZE, PagePosition,
-    PageQuery, PageRequest,
+    Artifact, ArtifactKind, Caller, Cursor, DEFAULT_PAGE_SIZE, ErrorCode, EventBody, InputFile,
+    Job, JobError, JobEvent, JobFilter, JobId, JobKind, JobPage, JobStatus, MAX_PAGE_SIZE,
+    PagePosition, PageQuery, PageRequest, TenantId,
 };
 use crate::keys::Keyring;
 use crate::kind::{CODE_FILE, SUMMARY_FILE};
@@ -760,10 +759,7 @@ impl Engine {
 
     /// The tenant a list is narrowed to: the caller's own, or for an admin the one asked
     /// for (`None`: every tenant's).
-    fn list_tenant(
-        caller: &Caller,
-        asked: Option<&crate::job::TenantId>,
-    ) -> Option<crate::job::TenantId> {
+    fn list_tenant(caller: &Caller, asked: Option<&TenantId>) -> Option<TenantId> {
         if caller.admin {
             asked.cloned()
         } else {
