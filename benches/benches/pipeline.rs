@@ -61,7 +61,11 @@ async fn main() -> anyhow::Result<()> {
     // Check the result once before timing anything.
     let first = engine.submit(submit("sort by units descending")).await?;
     let first = engine
-        .wait(first.id, Some(Duration::from_secs(120)))
+        .wait(
+            &office_core::Caller::default(),
+            first.id,
+            Some(Duration::from_secs(120)),
+        )
         .await?;
     assert_eq!(
         first.status,
@@ -75,7 +79,13 @@ async fn main() -> anyhow::Result<()> {
     for _ in 0..JOBS {
         let clock = Instant::now();
         let job = engine.submit(submit("sort by units descending")).await?;
-        let job = engine.wait(job.id, Some(Duration::from_secs(120))).await?;
+        let job = engine
+            .wait(
+                &office_core::Caller::default(),
+                job.id,
+                Some(Duration::from_secs(120)),
+            )
+            .await?;
         totals.push(clock.elapsed().as_secs_f64() * 1000.0);
         assert_eq!(job.status, JobStatus::Succeeded);
         for s in &job.stages {

@@ -58,7 +58,13 @@ async fn throughput(api: &Engine) -> anyhow::Result<f64> {
         ids.push(job.id);
     }
     for id in ids {
-        let job = api.wait(id, Some(Duration::from_secs(300))).await?;
+        let job = api
+            .wait(
+                &office_core::Caller::default(),
+                id,
+                Some(Duration::from_secs(300)),
+            )
+            .await?;
         anyhow::ensure!(
             job.status == JobStatus::Succeeded,
             "job {id} {}: {:?}",

@@ -36,7 +36,13 @@ async fn run_one_job(engine: &Engine) -> anyhow::Result<()> {
         .await?;
     println!("submitted job {}", job.id);
 
-    let job = engine.wait(job.id, Some(Duration::from_secs(120))).await?;
+    let job = engine
+        .wait(
+            &office_core::Caller::default(),
+            job.id,
+            Some(Duration::from_secs(120)),
+        )
+        .await?;
     println!(
         "job {} {} (generator: {})",
         job.id,

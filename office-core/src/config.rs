@@ -174,6 +174,9 @@ pub struct Config {
     pub port: u16,
     /// Bearer tokens accepted by the REST face; empty means no authentication.
     pub api_keys: Vec<String>,
+    /// The keys file (`OFFICE_API_KEYS_FILE`): tenants, their key hashes, admin flags and
+    /// quotas, reloaded when it changes. Beside `api_keys`, not instead of them.
+    pub api_keys_file: Option<PathBuf>,
     /// The OpenAI-compatible model that writes programs, when one is configured.
     pub llm: Option<LlmConfig>,
     /// How report documents are made (`OFFICE_REPORT_PAPER`, `OFFICE_REPORT_FONTS`).
@@ -500,6 +503,7 @@ impl Config {
             host: "127.0.0.1".into(),
             port: 8000,
             api_keys: Vec::new(),
+            api_keys_file: None,
             llm: None,
             report: ReportSettings::default(),
             retention: None,
@@ -582,6 +586,7 @@ impl Config {
                 .map(String::from)
                 .collect();
         }
+        c.api_keys_file = var("OFFICE_API_KEYS_FILE").map(PathBuf::from);
         c.llm = LlmConfig::from_env()?;
         if let Some(paper) = parse::<Paper>("OFFICE_REPORT_PAPER")? {
             c.report.paper = paper;

@@ -9,10 +9,11 @@ use crate::error::{Error, Result};
 use crate::events::{EventBus, NotifyingStore, NumberedEvent};
 use crate::execute::Executor;
 use crate::job::{
-    Artifact, ArtifactKind, Cursor, DEFAULT_PAGE_SIZE, ErrorCode, EventBody, InputFile, Job,
-    JobError, JobEvent, JobFilter, JobId, JobKind, JobPage, JobStatus, MAX_PAGE_SIZE, PagePosition,
-    PageQuery, PageRequest,
+    Artifact, ArtifactKind, Caller, Cursor, DEFAULT_PAGE_SIZE, ErrorCode, EventBody, InputFile,
+    Job, JobError, JobEvent, JobFilter, JobId, JobKind, JobPage, JobStatus, MAX_PAGE_SIZE,
+    PagePosition, PageQuery, PageRequest, TenantId,
 };
+use crate::keys::Keyring;
 use crate::kind::{CODE_FILE, SUMMARY_FILE};
 use crate::metrics::{Metrics, Scrape};
 use crate::plan::llm::LlmGenerator;
@@ -82,6 +83,8 @@ struct Inner {
     metrics: Metrics,
     /// Deletes expired jobs (`sweep_expired`, and beside the workers).
     sweeper: Sweeper,
+    /// The API keys and the tenant each acts as (`authenticate`).
+    keys: Keyring,
 }
 
 /// Builds an engine; every backend defaults to the embedded one.
@@ -208,6 +211,7 @@ impl EngineBuilder {
             artifacts: artifacts.clone(),
             metrics: metrics.clone(),
         };
+        let keys = Keyring::new(&config.api_keys, config.api_keys_file.as_deref())?;
         let (finished, _) = watch::channel(0);
         let workers = Workers {
             store: store.clone(),
@@ -238,6 +242,7 @@ impl EngineBuilder {
                 )),
                 metrics,
                 sweeper,
+                keys,
             }),
         })
     }
@@ -304,6 +309,19 @@ impl Engine {
     /// The configuration it was built with.
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    /// Whether callers must present an API key (`OFFICE_API_KEYS` or
+    /// `OFFICE_API_KEYS_FILE` is set); when not, every caller is `Caller::default()`.
+    pub fn requires_key(&self) -> bool {
+        self.inner.keys.is_required()
+    }
+
+    /// The caller an API key acts as: its tenant, and whether it is an admin. `None`
+    /// when no tenant has the key (or it was revoked: the keys file is read again when
+    /// it changes).
+    pub fn authenticate(&self, key: &str) -> Option<Caller> {
+        self.inner.keys.authenticate(key)
     }
 
     /// Which backends it runs on.
@@ -377,7 +395,7 @@ impl Engine {
     /// given; see `Submission::parent`.
     pub async fn submit(&self, mut submission: Submission) -> Result<Job> {
         let follow_up = match submission.parent {
-            Some(parent) => Some(self.follow_up_of(parent).await?),
+            Some(parent) => Some(self.follow_up_of(&submission.tenant, parent).await?),
             None => None,
         };
         let context = match follow_up {
@@ -727,35 +745,65 @@ impl Engine {
         })
     }
 
-    /// The job `id`; `NotFound` when there is none.
-    pub async fn get(&self, id: JobId) -> Result<Job> {
-        self.inner
-            .store
-            .get(id)
+    /// The job `id` as `caller` may see it; `NotFound` when there is none, and just the
+    /// same when it is another tenant's (for a caller that is not an admin).
+    pub async fn get(&self, caller: &Caller, id: JobId) -> Result<Job> {
+        self.find(caller, id)
             .await?
             .ok_or_else(|| Error::not_found(format!("job {id} not found")))
     }
 
-    /// Like `get`, but a job of another kind is "not found" (each REST route sees its own kind).
-    pub async fn get_kind(&self, id: JobId, kind: JobKind) -> Result<Job> {
-        let job = self.get(id).await?;
-        if job.kind != kind {
-            return Err(Error::not_found(format!("{kind} job {id} not found")));
+    /// The job `id` when `caller` may see it: one store lookup on id and tenant together
+    /// (`Store::get_owned`), so another tenant's job reads as no job at all.
+    async fn find(&self, caller: &Caller, id: JobId) -> Result<Option<Job>> {
+        if caller.admin {
+            self.inner.store.get(id).await
+        } else {
+            self.inner.store.get_owned(id, &caller.tenant).await
         }
-        Ok(job)
     }
 
-    /// Jobs matching `filter`, newest first; at most 1000 (100 when `limit` is not set).
-    pub async fn list(&self, filter: &JobFilter) -> Result<Vec<Job>> {
+    /// Like `get`, but a job of another kind is "not found" (each REST route sees its own kind).
+    pub async fn get_kind(&self, caller: &Caller, id: JobId, kind: JobKind) -> Result<Job> {
+        match self.find(caller, id).await? {
+            Some(job) if job.kind == kind => Ok(job),
+            _ => Err(Error::not_found(format!("{kind} job {id} not found"))),
+        }
+    }
+
+    /// The tenant a list is narrowed to: the caller's own, or for an admin the one asked
+    /// for (`None`: every tenant's).
+    fn list_tenant(caller: &Caller, asked: Option<&TenantId>) -> Option<TenantId> {
+        if caller.admin {
+            asked.cloned()
+        } else {
+            Some(caller.tenant.clone())
+        }
+    }
+
+    /// Jobs matching `filter` that `caller` may see, newest first; at most 1000 (100 when
+    /// `limit` is not set). `filter.tenant` narrows an admin's list; every other caller
+    /// sees only its own tenant's jobs.
+    pub async fn list(&self, caller: &Caller, filter: &JobFilter) -> Result<Vec<Job>> {
         let mut filter = filter.clone();
         filter.limit = Some(filter.limit.unwrap_or(100).clamp(1, 1000));
+        filter.tenant = Self::list_tenant(caller, filter.tenant.as_ref());
         self.inner.store.list(&filter).await
     }
 
     /// One page of a job list, newest first, as light items (`get` has the whole job).
     /// `limit` outside 1 to `MAX_PAGE_SIZE`, or a cursor not given out for this same
     /// list (another kind or status), is `InvalidInput` with a sentence saying so.
-    pub async fn page(&self, request: &PageRequest) -> Result<JobPage> {
+    /// `caller` sees only its own tenant's jobs; an admin every tenant's, or those of
+    /// `request.tenant`.
+    pub async fn page(&self, caller: &Caller, request: &PageRequest) -> Result<JobPage> {
+        // Only an admin's own filter is in the cursor; a caller's tenant is applied anew
+        // on every page.
+        let filter = if caller.admin {
+            request.tenant.clone()
+        } else {
+            None
+        };
         let limit = request.limit.unwrap_or(DEFAULT_PAGE_SIZE);
         if !(1..=MAX_PAGE_SIZE).contains(&limit) {
             return Err(Error::invalid(format!(
@@ -766,7 +814,7 @@ impl Engine {
             None | Some("") => None,
             Some(text) => {
                 let cursor = Cursor::decode(text)?;
-                cursor.check_list(request.kind, request.status)?;
+                cursor.check_list(filter.as_ref(), request.kind, request.status)?;
                 Some(cursor.position)
             }
         };
@@ -775,6 +823,7 @@ impl Engine {
             .inner
             .store
             .page(&PageQuery {
+                tenant: Self::list_tenant(caller, request.tenant.as_ref()),
                 kind: request.kind,
                 status: request.status,
                 limit: limit + 1,
@@ -786,6 +835,7 @@ impl Engine {
         let next = match jobs.last() {
             Some(last) if more => Some(
                 Cursor {
+                    tenant: filter,
                     kind: request.kind,
                     status: request.status,
                     position: PagePosition {
@@ -801,15 +851,20 @@ impl Engine {
     }
 
     /// The job's events in order; `NotFound` when there is no such job.
-    pub async fn events(&self, id: JobId) -> Result<Vec<JobEvent>> {
-        self.get(id).await?;
+    pub async fn events(&self, caller: &Caller, id: JobId) -> Result<Vec<JobEvent>> {
+        self.get(caller, id).await?;
         self.inner.store.events(id).await
     }
 
     /// The job's events after id `after` (0 for all), each with its id; `NotFound` when
     /// there is no such job.
-    pub async fn events_after(&self, id: JobId, after: u64) -> Result<Vec<NumberedEvent>> {
-        self.get(id).await?;
+    pub async fn events_after(
+        &self,
+        caller: &Caller,
+        id: JobId,
+        after: u64,
+    ) -> Result<Vec<NumberedEvent>> {
+        self.get(caller, id).await?;
         crate::events::after(&*self.inner.store, id, after).await
     }
 
@@ -818,10 +873,11 @@ impl Engine {
     /// job is deleted. `NotFound` when there is no such job.
     pub async fn follow_events(
         &self,
+        caller: &Caller,
         id: JobId,
         after: u64,
     ) -> Result<futures::stream::BoxStream<'static, Result<NumberedEvent>>> {
-        self.get(id).await?;
+        self.get(caller, id).await?;
         Ok(crate::events::follow(
             self.inner.store.clone(),
             &self.inner.events,
@@ -832,8 +888,8 @@ impl Engine {
 
     /// Cancels a job that has not finished: a queued job ends now, a running one as soon
     /// as its worker notices (within a fraction of a second). A final job is left as is.
-    pub async fn cancel(&self, id: JobId) -> Result<Job> {
-        let mut job = self.get(id).await?;
+    pub async fn cancel(&self, caller: &Caller, id: JobId) -> Result<Job> {
+        let mut job = self.get(caller, id).await?;
         if job.status.is_final() {
             return Ok(job);
         }
@@ -855,26 +911,27 @@ impl Engine {
                 self.notify_finished();
             }
         }
-        self.get(id).await
+        self.get(caller, id).await
     }
 
     /// Removes one job, its events and its files, whatever follows it up.
-    async fn delete_one(&self, id: JobId) -> Result<()> {
-        let job = self.cancel(id).await?;
+    async fn delete_one(&self, caller: &Caller, id: JobId) -> Result<()> {
+        let job = self.cancel(caller, id).await?;
         if !job.status.is_final() {
             // Give the worker a moment to stop the program before its files go.
-            let _ = self.wait(id, Some(Duration::from_secs(10))).await;
+            let _ = self.wait(caller, id, Some(Duration::from_secs(10))).await;
         }
         self.inner.store.delete(id).await?;
         self.inner.artifacts.delete_job(id).await
     }
 
     /// Waits until the job is final (or `timeout` passes) and returns it as it is then.
-    pub async fn wait(&self, id: JobId, timeout: Option<Duration>) -> Result<Job> {
+    /// `NotFound` when `caller` may not see it.
+    pub async fn wait(&self, caller: &Caller, id: JobId, timeout: Option<Duration>) -> Result<Job> {
         let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
         let mut finished = self.inner.finished.subscribe();
         loop {
-            let job = self.get(id).await?;
+            let job = self.get(caller, id).await?;
             if job.status.is_final() {
                 return Ok(job);
             }

@@ -210,6 +210,10 @@ impl Store for NotifyingStore {
         self.inner.get(id).await
     }
 
+    async fn get_owned(&self, id: JobId, tenant: &crate::job::TenantId) -> Result<Option<Job>> {
+        self.inner.get_owned(id, tenant).await
+    }
+
     async fn list(&self, filter: &JobFilter) -> Result<Vec<Job>> {
         self.inner.list(filter).await
     }

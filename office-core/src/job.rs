@@ -394,6 +394,8 @@ pub enum LogLevel {
 /// The filter for listing jobs; newest first.
 #[derive(Debug, Clone, Default)]
 pub struct JobFilter {
+    /// Only this tenant's jobs.
+    pub tenant: Option<TenantId>,
     /// Only jobs of this kind.
     pub kind: Option<JobKind>,
     /// Only jobs in this status.

@@ -53,6 +53,7 @@ pub(crate) mod error;
 pub(crate) mod events;
 pub(crate) mod execute;
 pub(crate) mod job;
+pub(crate) mod keys;
 pub(crate) mod kind;
 pub(crate) mod metrics;
 #[cfg(feature = "openapi")]
@@ -78,6 +79,7 @@ pub use config::{
 pub use engine::{Backends, Engine, EngineBuilder, RecoveryReport, RuntimeStatus};
 pub use error::{Error, Result};
 pub use events::NumberedEvent;
+pub use keys::{KeyHash, Keyring, KeysFile, TenantKeys};
 pub use metrics::Metrics;
 pub use metrics::text::CONTENT_TYPE as METRICS_CONTENT_TYPE;
 pub use readiness::{Readiness, ReadinessCheck};

@@ -127,7 +127,10 @@ async fn recovery_leaves_a_live_workers_job_alone() {
     let second = Engine::open(shared.config.clone()).await.unwrap();
     let report = second.recover().await.unwrap();
     assert_eq!((report.resumed, report.failed), (0, 0), "{report:?}");
-    let after = second.get(job.id).await.unwrap();
+    let after = second
+        .get(&office_core::Caller::default(), job.id)
+        .await
+        .unwrap();
     assert_eq!((after.status, after.attempts), (JobStatus::Running, 1));
     assert_eq!(second.queue().pending().await.unwrap(), 0);
     assert_eq!(
@@ -161,7 +164,11 @@ async fn a_dead_workers_job_is_finished_by_another_process() {
     worker.recover().await.unwrap();
     let _pool = worker.start_workers(1);
     let done = api
-        .wait(job.id, Some(Duration::from_secs(120)))
+        .wait(
+            &office_core::Caller::default(),
+            job.id,
+            Some(Duration::from_secs(120)),
+        )
         .await
         .unwrap();
     assert_eq!(done.status, JobStatus::Succeeded, "{:?}", done.error);
@@ -183,7 +190,11 @@ async fn recovery_gives_a_forgotten_job_back_to_the_queue() {
     assert_eq!(worker.queue().pending().await.unwrap(), 1);
     let _pool = worker.start_workers(1);
     let done = api
-        .wait(job.id, Some(Duration::from_secs(120)))
+        .wait(
+            &office_core::Caller::default(),
+            job.id,
+            Some(Duration::from_secs(120)),
+        )
         .await
         .unwrap();
     assert_eq!(done.status, JobStatus::Succeeded, "{:?}", done.error);
@@ -207,7 +218,11 @@ async fn a_job_that_keeps_losing_its_worker_fails_saying_so() {
     let worker = Engine::open(shared.config.clone()).await.unwrap();
     let _pool = worker.start_workers(1);
     let done = api
-        .wait(job.id, Some(Duration::from_secs(60)))
+        .wait(
+            &office_core::Caller::default(),
+            job.id,
+            Some(Duration::from_secs(60)),
+        )
         .await
         .unwrap();
     assert_eq!(done.status, JobStatus::Failed);

@@ -120,7 +120,11 @@ async fn a_computed_column_over_a_formula_column_works() {
         .await
         .unwrap();
     let job = engine
-        .wait(job.id, Some(Duration::from_secs(120)))
+        .wait(
+            &office_core::Caller::default(),
+            job.id,
+            Some(Duration::from_secs(120)),
+        )
         .await
         .unwrap();
     assert_eq!(job.status, JobStatus::Succeeded, "{:#?}", job.error);

@@ -1,5 +1,6 @@
-//! Optional bearer-token authentication: when `OFFICE_API_KEYS` lists tokens, every API
-//! request but the health check must carry one of them.
+//! Optional bearer-token authentication: when `OFFICE_API_KEYS` or `OFFICE_API_KEYS_FILE`
+//! gives keys, every API request but the health checks must carry one, and acts as the
+//! tenant the key belongs to. Without keys, every request is `Caller::default()`.
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -16,37 +17,30 @@ pub async fn require_api_key(
     mut request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    let keys = &state.engine.config().api_keys;
-    // One tenant for now: every key acts as `default` with every job in sight.
-    request.extensions_mut().insert(Caller::default());
-    if keys.is_empty() {
-        return Ok(next.run(request).await);
-    }
-    let presented = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
-    match presented {
-        Some(token)
-            if keys
-                .iter()
-                .any(|k| constant_time_eq(k.as_bytes(), token.as_bytes())) =>
-        {
+    let engine = &state.engine;
+    let caller = if engine.requires_key() {
+        bearer(&request).and_then(|key| engine.authenticate(key))
+    } else {
+        Some(Caller::default())
+    };
+    match caller {
+        Some(caller) => {
+            request.extensions_mut().insert(caller);
             Ok(next.run(request).await)
         }
-        _ => Err(ApiError::Status(
+        None => Err(ApiError::Status(
             StatusCode::UNAUTHORIZED,
             "Not authenticated".into(),
         )),
     }
 }
 
-/// Compares without returning early, so response times do not leak how much matched.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+/// The key of an `Authorization: Bearer <key>` header.
+fn bearer(request: &Request) -> Option<&str> {
+    request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
 }

@@ -6,7 +6,8 @@
 //!   handlers all kinds share (`jobs`) and the health check.
 //! - `form`: multipart parsing with FastAPI-compatible complaints about missing fields.
 //! - `error`: the one error type and its mapping to statuses and `{"detail": ...}` bodies.
-//! - `auth`: optional bearer tokens (`OFFICE_API_KEYS`).
+//! - `auth`: optional bearer tokens (`OFFICE_API_KEYS`, `OFFICE_API_KEYS_FILE`), each
+//!   request's `Caller` (its tenant).
 //! - `web`: the web page at `/`, its files built into the binary (`office-http/web/`).
 //!
 //! Handlers only extract, call the engine and shape the answer; no logic lives here that

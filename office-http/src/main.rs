@@ -8,6 +8,8 @@ use office_core::{Config, Engine, JobKind, JobStatus, Submission, Upload};
 use office_http::AppState;
 use std::path::PathBuf;
 
+mod keys_cli;
+
 #[derive(Parser)]
 #[command(
     name = "office",
@@ -58,6 +60,17 @@ enum Command {
         /// Who writes the program: auto (the model when one is configured), planner, llm.
         #[arg(long, default_value = "auto")]
         generator: office_core::GeneratorChoice,
+        /// The tenant the job is recorded for (a --parent must be this tenant's job).
+        #[arg(long, default_value = office_core::TenantId::DEFAULT)]
+        tenant: office_core::TenantId,
+    },
+    /// Manage the API keys file: add a key (printed once), list, revoke.
+    Keys {
+        /// The keys file [env: OFFICE_API_KEYS_FILE].
+        #[arg(long, global = true)]
+        file: Option<PathBuf>,
+        #[command(subcommand)]
+        command: keys_cli::KeysCommand,
     },
     /// Check a Python program against the code policy; prints the findings as JSON.
     /// Exits 1 when the program is rejected. `--explain OFF111` prints a rule's documentation.
@@ -172,7 +185,9 @@ async fn run(command: Command) -> Result<i32> {
             prompt,
             out,
             generator,
-        } => run_one(file, parent, prompt, out, generator).await,
+            tenant,
+        } => run_one(file, parent, prompt, out, generator, tenant).await,
+        Command::Keys { file, command } => keys_cli::run(command, file),
         Command::Validate {
             explain: Some(rule),
             ..
@@ -256,6 +271,7 @@ async fn run_one(
     prompt: String,
     out: Option<PathBuf>,
     generator: office_core::GeneratorChoice,
+    tenant: office_core::TenantId,
 ) -> Result<i32> {
     let config = Config::from_env()?;
     let mut uploads = Vec::new();
@@ -273,7 +289,13 @@ async fn run_one(
         });
     }
     let engine = Engine::open(config).await?;
-    let mut submission = Submission::new(JobKind::Excel, prompt, uploads).with_generator(generator);
+    let caller = office_core::Caller {
+        tenant: tenant.clone(),
+        admin: false,
+    };
+    let mut submission = Submission::new(JobKind::Excel, prompt, uploads)
+        .with_generator(generator)
+        .with_tenant(tenant);
     if let Some(parent) = parent {
         submission = submission.with_parent(parent);
     }
@@ -281,7 +303,7 @@ async fn run_one(
     let job = engine
         .run_workers(1, async {
             let job = engine.submit(submission).await?;
-            engine.wait(job.id, None).await
+            engine.wait(&caller, job.id, None).await
         })
         .await??;
 

@@ -48,7 +48,8 @@ pub trait Describe: Sized {
     fn errors(self, statuses: &[u16]) -> Self;
     /// A `multipart/form-data` body with the fields `spec` accepts.
     fn form(self, spec: &FormSpec, required: &[&str]) -> Self;
-    /// Needs a bearer key when the server has `OFFICE_API_KEYS` (401 otherwise).
+    /// Needs a bearer key when the server has `OFFICE_API_KEYS` or `OFFICE_API_KEYS_FILE`
+    /// (401 otherwise).
     fn protected(self) -> Self;
 }
 
@@ -145,8 +146,10 @@ impl Describe for OperationBuilder {
         for status in statuses {
             let description = match status {
                 400 => "A file cannot be read (corrupt, encrypted, empty, unsupported).",
-                401 => "No valid bearer key (only when the server has OFFICE_API_KEYS).",
-                404 => "No such job of this kind, or no such artifact.",
+                401 => {
+                    "No valid bearer key (only when the server has OFFICE_API_KEYS or OFFICE_API_KEYS_FILE)."
+                }
+                404 => "No such job of this kind (or another tenant's), or no such artifact.",
                 409 => "The job has not made this yet (it is still running, or failed).",
                 413 => "The upload is larger than the server's limit.",
                 422 => "A field is missing or invalid, or the program was rejected.",

@@ -294,3 +294,110 @@ fn run_follows_up_an_earlier_job_with_parent() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("not found"), "{stderr}");
 }
+
+/// `office keys add|list|revoke` on a keys file: the key is printed once and only its
+/// hash is kept; list shows the tenants and their hash prefixes; revoke takes a tenant
+/// or a hash prefix.
+#[test]
+fn keys_are_added_listed_and_revoked() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("keys.json");
+    let keys = |args: &[&str]| {
+        let out = office()
+            .arg("keys")
+            .args(args)
+            .arg("--file")
+            .arg(&file)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        (out.status.code(), stdout, stderr)
+    };
+    let (code, key, stderr) = keys(&["add", "acme"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let key = key.trim().to_string();
+    assert!(key.starts_with("office_") && key.len() > 40, "{key}");
+    let (code, admin_key, _) = keys(&["add", "ops", "--admin"]);
+    assert_eq!(code, Some(0));
+    let (_, second, _) = keys(&["add", "acme"]);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        !text.contains(&key) && !text.contains(admin_key.trim()),
+        "{text}"
+    );
+    let parsed = office_core::KeysFile::read(&file).unwrap();
+    assert_eq!(parsed.tenants.len(), 2);
+    assert_eq!(parsed.tenants[0].keys.len(), 2);
+    assert!(parsed.tenants[1].admin);
+
+    let hash = office_core::KeyHash::of(second.trim()).to_hex();
+    let (code, list, _) = keys(&["list"]);
+    assert_eq!(code, Some(0));
+    assert!(
+        list.contains("acme") && list.contains("ops (admin)"),
+        "{list}"
+    );
+    assert!(list.contains(&hash[..12]), "{list}");
+
+    let (code, said, _) = keys(&["revoke", &hash[..8]]);
+    assert_eq!(code, Some(0), "{said}");
+    assert!(said.contains("acme"), "{said}");
+    let (code, said, _) = keys(&["revoke", "ops"]);
+    assert_eq!(code, Some(0), "{said}");
+    let parsed = office_core::KeysFile::read(&file).unwrap();
+    assert_eq!(parsed.tenants.len(), 1);
+    assert_eq!(parsed.tenants[0].keys, vec![office_core::KeyHash::of(&key)]);
+    let (code, _, stderr) = keys(&["revoke", "nobody"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("nobody"), "{stderr}");
+    let (code, _, stderr) = keys(&["add", "not a name"]);
+    assert_ne!(code, Some(0));
+    assert!(stderr.contains("tenant name"), "{stderr}");
+}
+
+/// `office run --tenant`: the job is that tenant's, and another tenant cannot follow it
+/// up (its id is not found for them), while the same tenant can.
+#[test]
+fn run_records_the_tenant_and_keeps_follow_ups_in_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("sales.csv");
+    std::fs::write(&input, "Product,Units\nA,5\nB,12\nC,8\n").unwrap();
+    let run = |args: &[&str]| {
+        let out = office()
+            .current_dir(dir.path())
+            .env("DATA_DIR", dir.path().join("data"))
+            .arg("run")
+            .args(args)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        (out.status.code(), stdout, stderr)
+    };
+    let (code, stdout, stderr) = run(&[
+        "--tenant",
+        "acme",
+        "--file",
+        input.to_str().unwrap(),
+        "--prompt",
+        "sort by Units descending",
+    ]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    let id = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("job "))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no job id in {stdout}"))
+        .to_string();
+    let follow_up = ["--parent", &id, "--prompt", "sort by Product"];
+    let (code, _, stderr) = run(&[&["--tenant", "other"], &follow_up[..]].concat());
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("parent job {id} not found")),
+        "{stderr}"
+    );
+    let (code, stdout, stderr) = run(&[&["--tenant", "acme"], &follow_up[..]].concat());
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains(&format!("follows up job {id}")), "{stdout}");
+}

@@ -76,7 +76,7 @@ pub fn serve(
         config.port = p;
     }
     let addr = format!("{}:{}", config.host, config.port);
-    let shared = Shared::open(py, config)?;
+    let shared = Shared::open(py, config, office_core::Caller::default())?;
     let runtime = shared.runtime();
     let listener = py
         .detach(|| runtime.block_on(tokio::net::TcpListener::bind(&addr)))

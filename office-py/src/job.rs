@@ -105,7 +105,9 @@ impl PyJob {
     /// The job as the store has it now.
     fn reload(&self, py: Python<'_>) -> PyResult<Job> {
         let id = self.snapshot().id;
-        let job = self.shared.block(py, self.shared.engine.get(id))?;
+        let job = self
+            .shared
+            .block(py, self.shared.engine.get(&self.shared.caller, id))?;
         self.replace(job.clone());
         Ok(job)
     }
@@ -286,7 +288,7 @@ impl PyJob {
                 Some(d) => d.saturating_duration_since(Instant::now()).min(WAIT_SLICE),
                 None => WAIT_SLICE,
             };
-            let job = shared.block(py, shared.engine.wait(id, Some(slice)))?;
+            let job = shared.block(py, shared.engine.wait(&shared.caller, id, Some(slice)))?;
             let status = job.status;
             this.replace(job);
             if status.is_final() {
@@ -321,7 +323,9 @@ impl PyJob {
     fn cancel(slf: Py<Self>, py: Python<'_>) -> PyResult<Py<Self>> {
         let this = slf.get();
         let id = this.snapshot().id;
-        let job = this.shared.block(py, this.shared.engine.cancel(id))?;
+        let job = this
+            .shared
+            .block(py, this.shared.engine.cancel(&this.shared.caller, id))?;
         this.replace(job);
         Ok(slf)
     }

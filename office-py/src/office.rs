@@ -6,7 +6,7 @@ use crate::files::FileArg;
 use crate::job::{PyJob, parse_id};
 use office_core::JobFilter;
 use office_core::WorkerPool;
-use office_core::{Config, Engine, JobKind, JobStatus, Submission};
+use office_core::{Caller, Config, Engine, JobKind, JobStatus, Submission, TenantId};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use std::future::Future;
@@ -21,6 +21,9 @@ pub struct Shared {
     /// on a blocking task.
     runtime: Option<tokio::runtime::Runtime>,
     pub engine: Engine,
+    /// Who this `Office` acts as: the `tenant=` it was opened with (its own jobs only),
+    /// else `Caller::default()` (every job).
+    pub caller: Caller,
     /// Taken by `close()`; a std mutex, held only to take the pool out.
     pool: Mutex<Option<WorkerPool>>,
     closed: AtomicBool,
@@ -100,7 +103,7 @@ fn current_interpreter_with_pandas(py: Python<'_>) -> PyResult<Option<PathBuf>> 
 
 impl Shared {
     /// Opens the engine (recovering jobs an earlier process left) and starts `workers`.
-    pub fn open(py: Python<'_>, config: Config) -> PyResult<Arc<Shared>> {
+    pub fn open(py: Python<'_>, config: Config, caller: Caller) -> PyResult<Arc<Shared>> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("office")
@@ -119,6 +122,7 @@ impl Shared {
         Ok(Arc::new(Shared {
             runtime: Some(runtime),
             engine,
+            caller,
             pool: Mutex::new(Some(pool)),
             closed: AtomicBool::new(false),
         }))
@@ -194,7 +198,7 @@ impl Drop for Shared {
 /// Office files plus a request in plain language, turned into results.
 ///
 /// Office(data_dir=None, *, database_url=None, redis_url=None, python=None, workers=None,
-///        job_timeout=None)
+///        job_timeout=None, tenant=None)
 ///
 /// Opens the job store under `data_dir` (default: the DATA_DIR environment variable, else
 /// ./data) and starts `workers` in-process workers (default: OFFICE_WORKERS, else 2; 0 runs
@@ -208,6 +212,10 @@ impl Drop for Shared {
 /// database_url / redis_url select PostgreSQL and Redis instead of SQLite and the
 /// in-process queue. `job_timeout` is each program's wall-clock limit in seconds.
 ///
+/// `tenant` records every job it submits for that tenant, and lets it see, list, cancel
+/// and delete only that tenant's jobs (another tenant's id raises NotFound). Without it,
+/// jobs are the "default" tenant's and every job is in sight.
+///
 /// Use it as a context manager, or call close(), to let running jobs finish before the
 /// process ends; jobs left queued run at the next open of the same data_dir.
 #[pyclass(name = "Office", module = "office", frozen)]
@@ -218,7 +226,8 @@ pub struct PyOffice {
 #[pymethods]
 impl PyOffice {
     #[new]
-    #[pyo3(signature = (data_dir=None, *, database_url=None, redis_url=None, python=None, workers=None, job_timeout=None))]
+    #[pyo3(signature = (data_dir=None, *, database_url=None, redis_url=None, python=None, workers=None, job_timeout=None, tenant=None))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         data_dir: Option<PathBuf>,
@@ -227,7 +236,16 @@ impl PyOffice {
         python: Option<PathBuf>,
         workers: Option<usize>,
         job_timeout: Option<f64>,
+        tenant: Option<String>,
     ) -> PyResult<Self> {
+        let caller = match tenant {
+            None => Caller::default(),
+            Some(name) => Caller {
+                tenant: TenantId::new(name)
+                    .map_err(|e| to_py(py, office_core::Error::invalid(e)))?,
+                admin: false,
+            },
+        };
         let options = Options {
             data_dir,
             database_url,
@@ -238,7 +256,7 @@ impl PyOffice {
         };
         let config = options.config(py)?;
         Ok(PyOffice {
-            shared: Shared::open(py, config)?,
+            shared: Shared::open(py, config, caller)?,
         })
     }
 
@@ -331,9 +349,12 @@ impl PyOffice {
                 .map(|s| parse_name(py, "status", s, JobStatus::ALL))
                 .transpose()?,
             limit,
+            tenant: None,
         };
         let engine = &self.shared.engine;
-        let jobs = self.shared.block(py, engine.list(&filter))?;
+        let jobs = self
+            .shared
+            .block(py, engine.list(&self.shared.caller, &filter))?;
         jobs.into_iter()
             .map(|j| PyJob::new(py, self.shared.clone(), j))
             .collect()
@@ -342,7 +363,9 @@ impl PyOffice {
     /// The job with this id (a str, or a Job to reload). Raises NotFound.
     fn get(&self, py: Python<'_>, id: &Bound<'_, PyAny>) -> PyResult<Py<PyJob>> {
         let id = parse_id(id)?;
-        let job = self.shared.block(py, self.shared.engine.get(id))?;
+        let job = self
+            .shared
+            .block(py, self.shared.engine.get(&self.shared.caller, id))?;
         PyJob::new(py, self.shared.clone(), job)
     }
 
@@ -352,12 +375,12 @@ impl PyOffice {
     #[pyo3(signature = (id, *, cascade=false))]
     fn delete(&self, py: Python<'_>, id: &Bound<'_, PyAny>, cascade: bool) -> PyResult<()> {
         let id = parse_id(id)?;
-        let engine = &self.shared.engine;
+        let (engine, caller) = (&self.shared.engine, &self.shared.caller);
         self.shared.block(py, async move {
             if cascade {
-                engine.delete_cascade(id).await.map(|_| ())
+                engine.delete_cascade(caller, id).await.map(|_| ())
             } else {
-                engine.delete(id).await
+                engine.delete(caller, id).await
             }
         })
     }
@@ -366,12 +389,12 @@ impl PyOffice {
     /// job, then its follow-ups. Raises NotFound.
     fn thread(&self, py: Python<'_>, id: &Bound<'_, PyAny>) -> PyResult<Vec<Py<PyJob>>> {
         let id = parse_id(id)?;
-        let engine = &self.shared.engine;
+        let (engine, caller) = (&self.shared.engine, &self.shared.caller);
         let jobs = self.shared.block(py, async move {
-            let thread = engine.thread(id).await?;
+            let thread = engine.thread(caller, id).await?;
             let mut jobs = Vec::with_capacity(thread.jobs.len());
             for summary in thread.jobs {
-                jobs.push(engine.get(summary.id).await?);
+                jobs.push(engine.get(caller, summary.id).await?);
             }
             Ok::<_, office_core::Error>(jobs)
         })?;
@@ -466,7 +489,7 @@ impl PyOffice {
         params: serde_json::Map<String, serde_json::Value>,
     ) -> PyResult<Py<PyJob>> {
         self.shared.check_open(py)?;
-        let engine = &self.shared.engine;
+        let (engine, tenant) = (&self.shared.engine, self.shared.caller.tenant.clone());
         let job = self.shared.block(py, async move {
             let files = files
                 .into_iter()
@@ -474,7 +497,7 @@ impl PyOffice {
                 .collect::<office_core::Result<Vec<_>>>()?;
             let mut submission = Submission::new(kind, prompt, files);
             submission.params = params;
-            engine.submit(submission).await
+            engine.submit(submission.with_tenant(tenant)).await
         })?;
         PyJob::new(py, self.shared.clone(), job)
     }

@@ -217,3 +217,22 @@ def test_relative_data_dir_is_kept_absolute(tmp_path: Path, monkeypatch: pytest.
         job = o.excel(sales_csv, "sort by revenue")
         monkeypatch.chdir("/")
         assert job.wait(timeout=60).read_artifact("output.xlsx")[:2] == b"PK"
+
+
+def test_a_tenant_sees_only_its_own_jobs(tmp_path: Path, sales_csv: Path) -> None:
+    data = tmp_path / "data"
+    with office.Office(data, python=PYTHON, workers=0, tenant="a") as a:
+        job = a.excel(sales_csv, "sort by revenue")
+        assert [j.id for j in a.jobs()] == [job.id]
+    with office.Office(data, python=PYTHON, workers=0, tenant="b") as b:
+        assert b.jobs() == []
+        with pytest.raises(office.NotFound, match=job.id):
+            b.get(job.id)
+        with pytest.raises(office.NotFound):
+            b.delete(job.id)
+        with pytest.raises(office.NotFound):
+            b.thread(job.id)
+    with office.Office(data, python=PYTHON, workers=0) as everyone:
+        assert everyone.get(job.id).status == "queued", "b's delete left a's job"
+    with pytest.raises(office.InvalidInput, match="tenant name"):
+        office.Office(data, python=PYTHON, workers=0, tenant="a b")

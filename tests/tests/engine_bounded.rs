@@ -97,7 +97,11 @@ async fn run(engine: &Engine, prompt: &str) -> (Job, Duration) {
         .await
         .unwrap();
     let job = engine
-        .wait(job.id, Some(Duration::from_secs(300)))
+        .wait(
+            &office_core::Caller::default(),
+            job.id,
+            Some(Duration::from_secs(300)),
+        )
         .await
         .unwrap();
     (job, started.elapsed())

@@ -50,14 +50,24 @@ async fn submit_and_wait(engine: &Engine, prompt: &str, secs: u64) -> office_cor
         .await
         .unwrap();
     engine
-        .wait(job.id, Some(Duration::from_secs(secs)))
+        .wait(
+            &office_core::Caller::default(),
+            job.id,
+            Some(Duration::from_secs(secs)),
+        )
         .await
         .unwrap()
 }
 
 async fn wait_for_stage(engine: &Engine, id: office_core::JobId, stage: Stage) {
     for _ in 0..600 {
-        if engine.get(id).await.unwrap().stage == stage {
+        if engine
+            .get(&office_core::Caller::default(), id)
+            .await
+            .unwrap()
+            .stage
+            == stage
+        {
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -76,9 +86,16 @@ async fn cancelling_a_running_job_stops_it() {
         .unwrap();
     wait_for_stage(&engine, job.id, Stage::Execute).await;
 
-    engine.cancel(job.id).await.unwrap();
+    engine
+        .cancel(&office_core::Caller::default(), job.id)
+        .await
+        .unwrap();
     let job = engine
-        .wait(job.id, Some(Duration::from_secs(10)))
+        .wait(
+            &office_core::Caller::default(),
+            job.id,
+            Some(Duration::from_secs(10)),
+        )
         .await
         .unwrap();
     assert_eq!(job.status, JobStatus::Cancelled);
@@ -98,9 +115,12 @@ async fn deleting_a_running_job_cancels_it_and_removes_its_files() {
         .unwrap();
     wait_for_stage(&engine, job.id, Stage::Execute).await;
 
-    engine.delete(job.id).await.unwrap();
+    engine
+        .delete(&office_core::Caller::default(), job.id)
+        .await
+        .unwrap();
     assert!(matches!(
-        engine.get(job.id).await,
+        engine.get(&office_core::Caller::default(), job.id).await,
         Err(office_core::Error::NotFound(_))
     ));
     assert!(!dir.path().join("jobs").join(job.id.to_string()).exists());
@@ -111,7 +131,10 @@ async fn deleting_a_running_job_cancels_it_and_removes_its_files() {
         .await
         .unwrap();
     wait_for_stage(&engine2, next.id, Stage::Execute).await;
-    engine2.cancel(next.id).await.unwrap();
+    engine2
+        .cancel(&office_core::Caller::default(), next.id)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -225,15 +248,25 @@ async fn jobs_left_by_a_stopped_process_are_resumed_or_failed() {
     let _workers = engine.start_workers(2);
     for id in [queued, running] {
         let job = engine
-            .wait(id, Some(Duration::from_secs(60)))
+            .wait(
+                &office_core::Caller::default(),
+                id,
+                Some(Duration::from_secs(60)),
+            )
             .await
             .unwrap();
         assert_eq!(job.status, JobStatus::Succeeded, "{:?}", job.error);
     }
-    let job = engine.get(exhausted).await.unwrap();
+    let job = engine
+        .get(&office_core::Caller::default(), exhausted)
+        .await
+        .unwrap();
     assert_eq!(job.status, JobStatus::Failed);
     assert_eq!(job.error.unwrap().code, "interrupted");
-    let events = engine.events(running).await.unwrap();
+    let events = engine
+        .events(&office_core::Caller::default(), running)
+        .await
+        .unwrap();
     assert!(
         events
             .iter()

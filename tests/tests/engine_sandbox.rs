@@ -58,7 +58,11 @@ async fn formulas_that_fetch_from_outside_are_reported_in_the_summary() {
         .await
         .unwrap();
     let job = engine
-        .wait(job.id, Some(Duration::from_secs(90)))
+        .wait(
+            &office_core::Caller::default(),
+            job.id,
+            Some(Duration::from_secs(90)),
+        )
         .await
         .unwrap();
     assert_eq!(job.status, JobStatus::Succeeded, "{:?}", job.error);

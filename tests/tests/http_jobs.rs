@@ -200,7 +200,7 @@ async fn a_prompt_that_is_not_utf8_answers_422() {
     assert!(
         server
             .engine
-            .list(&Default::default())
+            .list(&office_core::Caller::default(), &Default::default())
             .await
             .unwrap()
             .is_empty(),

@@ -466,7 +466,10 @@ async fn a_narrators_invented_numbers_are_dropped_and_reported() {
     );
     submission.params.insert("title".into(), "Targets".into());
     let job = engine.submit(submission).await.unwrap();
-    let job = engine.wait(job.id, Some(JOB_TIMEOUT)).await.unwrap();
+    let job = engine
+        .wait(&office_core::Caller::default(), job.id, Some(JOB_TIMEOUT))
+        .await
+        .unwrap();
     assert_eq!(job.status, JobStatus::Succeeded, "{:?}", job.error);
     let (_, md) = engine.read_artifact(&job, "report.md").await.unwrap();
     let md = String::from_utf8(md.to_vec()).unwrap();
@@ -477,7 +480,10 @@ async fn a_narrators_invented_numbers_are_dropped_and_reported() {
     let dropped = &summary["report"]["dropped_sentences"][0];
     assert_eq!(dropped["sentence"], "Sales will reach 987654 next year.");
     assert_eq!(dropped["unsupported"][0], "987654");
-    let events = engine.events(job.id).await.unwrap();
+    let events = engine
+        .events(&office_core::Caller::default(), job.id)
+        .await
+        .unwrap();
     assert!(
         serde_json::to_string(&events).unwrap().contains("987654"),
         "the job's log names the dropped sentence"

@@ -103,7 +103,11 @@ fn upload() -> Vec<Upload> {
 async fn run(s: &Setup, submission: Submission) -> Job {
     let job = s.engine.submit(submission).await.unwrap();
     s.engine
-        .wait(job.id, Some(Duration::from_secs(90)))
+        .wait(
+            &office_core::Caller::default(),
+            job.id,
+            Some(Duration::from_secs(90)),
+        )
         .await
         .unwrap()
 }
@@ -127,7 +131,7 @@ async fn summary(s: &Setup, job: &Job) -> Value {
 
 async fn event_messages(s: &Setup, job: &Job) -> Vec<String> {
     s.engine
-        .events(job.id)
+        .events(&office_core::Caller::default(), job.id)
         .await
         .unwrap()
         .into_iter()
@@ -536,9 +540,19 @@ async fn the_api_key_is_never_stored_or_logged() {
     let failed = run_excel(&s).await;
     assert_eq!(failed.error.as_ref().unwrap().code, "llm_error");
     for id in [job.id, failed.id] {
-        let job = s.engine.get(id).await.unwrap();
+        let job = s
+            .engine
+            .get(&office_core::Caller::default(), id)
+            .await
+            .unwrap();
         assert!(!serde_json::to_string(&job).unwrap().contains(KEY));
-        let events = serde_json::to_string(&s.engine.events(id).await.unwrap()).unwrap();
+        let events = serde_json::to_string(
+            &s.engine
+                .events(&office_core::Caller::default(), id)
+                .await
+                .unwrap(),
+        )
+        .unwrap();
         assert!(!events.contains(KEY));
     }
     // The key went out, in the header only.
@@ -610,7 +624,11 @@ async fn a_one_attempt_generator_is_not_repaired() {
         .await
         .unwrap();
     let job = engine
-        .wait(job.id, Some(Duration::from_secs(60)))
+        .wait(
+            &office_core::Caller::default(),
+            job.id,
+            Some(Duration::from_secs(60)),
+        )
         .await
         .unwrap();
     let error = job.error.clone().unwrap();
@@ -622,7 +640,13 @@ async fn a_one_attempt_generator_is_not_repaired() {
     );
     assert!(error.details.get("attempts").is_none());
     assert!(job.artifact("attempt-1.py").is_none());
-    let events = serde_json::to_string(&engine.events(job.id).await.unwrap()).unwrap();
+    let events = serde_json::to_string(
+        &engine
+            .events(&office_core::Caller::default(), job.id)
+            .await
+            .unwrap(),
+    )
+    .unwrap();
     assert!(!events.contains("attempt 1"), "{events}");
     let summary = engine.summary(&job).await.unwrap();
     assert_eq!(outcomes(&summary), ["code_rejected"]);

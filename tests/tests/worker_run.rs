@@ -52,7 +52,14 @@ async fn run_workers_recovers_before_the_signal_and_returns_its_output() {
     };
     let engine = Engine::open(config).await.unwrap();
     let job = engine
-        .run_workers(1, engine.wait(left, Some(Duration::from_secs(120))))
+        .run_workers(
+            1,
+            engine.wait(
+                &office_core::Caller::default(),
+                left,
+                Some(Duration::from_secs(120)),
+            ),
+        )
         .await
         .unwrap()
         .unwrap();
@@ -78,7 +85,10 @@ async fn stopping_waits_no_longer_than_the_configured_grace() {
         .run_workers(1, async {
             let job = engine.submit(slow).await.unwrap();
             loop {
-                let now = engine.get(job.id).await.unwrap();
+                let now = engine
+                    .get(&office_core::Caller::default(), job.id)
+                    .await
+                    .unwrap();
                 if now.status != JobStatus::Queued {
                     break;
                 }

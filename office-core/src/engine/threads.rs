@@ -8,7 +8,7 @@
 use super::{Engine, Upload};
 use crate::artifacts::safe_file_name;
 use crate::error::{Error, Result};
-use crate::job::{Job, JobId, JobKind, JobStatus, ParentContext, Thread};
+use crate::job::{Caller, Job, JobId, JobKind, JobStatus, ParentContext, TenantId, Thread};
 use crate::profile::FileFormat;
 use bytes::Bytes;
 use serde_json::Value;
@@ -33,13 +33,19 @@ pub(super) struct FollowUp {
 impl Engine {
     /// The parent `id` of a follow-up, checked, with what the follow-up takes from it.
     /// An unknown (or deleted) parent is `NotFound`; one that failed, was cancelled or
-    /// has not finished is a `Conflict` saying so.
-    pub(super) async fn follow_up_of(&self, id: JobId) -> Result<FollowUp> {
-        let parent = self.inner.store.get(id).await?.ok_or_else(|| {
-            Error::not_found(format!(
-                "parent job {id} not found: there is no such job, or it was deleted"
-            ))
-        })?;
+    /// has not finished is a `Conflict` saying so. A follow-up stays in its tenant: the
+    /// parent of another tenant's job is not found either, so a thread is one tenant's.
+    pub(super) async fn follow_up_of(&self, tenant: &TenantId, id: JobId) -> Result<FollowUp> {
+        let parent = self
+            .inner
+            .store
+            .get_owned(id, tenant)
+            .await?
+            .ok_or_else(|| {
+                Error::not_found(format!(
+                    "parent job {id} not found: there is no such job, or it was deleted"
+                ))
+            })?;
         match parent.status {
             JobStatus::Succeeded => {}
             JobStatus::Queued | JobStatus::Running => {
@@ -159,8 +165,10 @@ impl Engine {
     }
 
     /// The jobs of the thread `id` belongs to (`id` may be any of them), oldest first.
-    pub async fn thread(&self, id: JobId) -> Result<Thread> {
-        let job = self.get(id).await?;
+    /// `NotFound` when `caller` may not see job `id`; every job of a thread is of the
+    /// same tenant (see `follow_up_of`).
+    pub async fn thread(&self, caller: &Caller, id: JobId) -> Result<Thread> {
+        let job = self.get(caller, id).await?;
         let thread = job.thread_id();
         let jobs = self.inner.store.thread(thread).await?;
         Ok(Thread { thread, jobs })
@@ -186,8 +194,8 @@ impl Engine {
 
     /// Removes a job, its events and its files; a job still running is cancelled first.
     /// A job that other jobs follow up is a `Conflict` naming them (see `delete_cascade`).
-    pub async fn delete(&self, id: JobId) -> Result<()> {
-        let job = self.get(id).await?;
+    pub async fn delete(&self, caller: &Caller, id: JobId) -> Result<()> {
+        let job = self.get(caller, id).await?;
         let below = self.descendants(&job).await?;
         if !below.is_empty() {
             let children: Vec<String> = self
@@ -205,18 +213,18 @@ impl Engine {
                 children.join(", ")
             )));
         }
-        self.delete_one(id).await
+        self.delete_one(caller, id).await
     }
 
     /// Removes a job and every job that follows from it, newest first, with their events
     /// and files. Returns the ids removed, the job's own last.
-    pub async fn delete_cascade(&self, id: JobId) -> Result<Vec<JobId>> {
-        let job = self.get(id).await?;
+    pub async fn delete_cascade(&self, caller: &Caller, id: JobId) -> Result<Vec<JobId>> {
+        let job = self.get(caller, id).await?;
         let mut doomed = self.descendants(&job).await?;
         doomed.reverse();
         doomed.push(id);
         for job in &doomed {
-            self.delete_one(*job).await?;
+            self.delete_one(caller, *job).await?;
         }
         Ok(doomed)
     }

@@ -76,6 +76,8 @@ pub struct PagePosition {
 /// What a store is asked for: one page, already checked by the engine.
 #[derive(Debug, Clone)]
 pub struct PageQuery {
+    /// Only this tenant's jobs.
+    pub tenant: Option<super::TenantId>,
     /// Only jobs of this kind.
     pub kind: Option<JobKind>,
     /// Only jobs in this status.
@@ -89,6 +91,9 @@ pub struct PageQuery {
 /// What a face asks for: a filter, a size and where the previous page ended.
 #[derive(Debug, Clone, Default)]
 pub struct PageRequest {
+    /// Only this tenant's jobs: what an admin may ask for (every other caller sees only
+    /// its own tenant's, whatever this says).
+    pub tenant: Option<super::TenantId>,
     /// Only jobs of this kind.
     pub kind: Option<JobKind>,
     /// Only jobs in this status.
@@ -108,22 +113,26 @@ pub struct JobPage {
     pub next: Option<String>,
 }
 
-/// What a cursor holds: the list it belongs to (kind and status filter) and its place.
-/// Given out as hex so that clients treat it as opaque.
+/// What a cursor holds: the list it belongs to (tenant, kind and status filter) and its
+/// place. Given out as hex so that clients treat it as opaque.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Cursor {
+    /// The tenant filter an admin asked for (`None` for every other list: a caller's own
+    /// tenant is not in its cursors, it is applied on every page).
+    pub(crate) tenant: Option<super::TenantId>,
     pub(crate) kind: Option<JobKind>,
     pub(crate) status: Option<JobStatus>,
     pub(crate) position: PagePosition,
 }
 
 /// Bumped if the layout below changes, so an old cursor is refused, not misread.
-const CURSOR_VERSION: &str = "c1";
+const CURSOR_VERSION: &str = "c2";
 
 impl Cursor {
     pub(crate) fn encode(&self) -> String {
         let text = [
             CURSOR_VERSION,
+            self.tenant.as_ref().map_or("", super::TenantId::as_str),
             self.kind.map_or("", JobKind::as_str),
             self.status.map_or("", JobStatus::as_str),
             &self
@@ -149,12 +158,16 @@ impl Cursor {
         let bytes = hex::decode(cursor).map_err(|_| invalid())?;
         let text = String::from_utf8(bytes).map_err(|_| invalid())?;
         let parts: Vec<&str> = text.split(' ').collect();
-        let [version, kind, status, nanos, id] = parts[..] else {
+        let [version, tenant, kind, status, nanos, id] = parts[..] else {
             return Err(invalid());
         };
         if version != CURSOR_VERSION {
             return Err(invalid());
         }
+        let tenant = match tenant {
+            "" => None,
+            t => Some(t.parse::<super::TenantId>().map_err(|_| invalid())?),
+        };
         let kind = match kind {
             "" => None,
             k => Some(k.parse::<JobKind>().map_err(|_| invalid())?),
@@ -166,6 +179,7 @@ impl Cursor {
         let nanos: i64 = nanos.parse().map_err(|_| invalid())?;
         let id = id.parse::<JobId>().map_err(|_| invalid())?;
         Ok(Cursor {
+            tenant,
             kind,
             status,
             position: PagePosition {
@@ -175,12 +189,19 @@ impl Cursor {
         })
     }
 
-    /// Refuses a cursor given out for another list: of another kind, or another status.
+    /// Refuses a cursor given out for another list: of another tenant, kind or status.
     pub(crate) fn check_list(
         &self,
+        tenant: Option<&super::TenantId>,
         kind: Option<JobKind>,
         status: Option<JobStatus>,
     ) -> Result<()> {
+        if self.tenant.as_ref() != tenant {
+            return Err(Error::invalid(
+                "this cursor belongs to the list of another tenant filter: start again \
+                 without a cursor",
+            ));
+        }
         let name = |kind: Option<JobKind>, status: Option<JobStatus>| {
             let kind = kind.map_or("all".to_string(), |k| k.to_string());
             match status {
@@ -207,6 +228,7 @@ mod tests {
     #[test]
     fn a_cursor_round_trips_and_names_its_list() {
         let cursor = Cursor {
+            tenant: None,
             kind: Some(JobKind::Excel),
             status: None,
             position: PagePosition {
@@ -220,9 +242,9 @@ mod tests {
         assert!(text.bytes().all(|b| b.is_ascii_hexdigit()), "{text}");
         let back = Cursor::decode(&text).unwrap();
         assert_eq!(back, cursor);
-        back.check_list(Some(JobKind::Excel), None).unwrap();
+        back.check_list(None, Some(JobKind::Excel), None).unwrap();
         let other = back
-            .check_list(Some(JobKind::Report), None)
+            .check_list(None, Some(JobKind::Report), None)
             .unwrap_err()
             .to_string();
         assert!(
@@ -230,9 +252,23 @@ mod tests {
             "{other}"
         );
         assert!(
-            back.check_list(Some(JobKind::Excel), Some(JobStatus::Failed))
+            back.check_list(None, Some(JobKind::Excel), Some(JobStatus::Failed))
                 .is_err()
         );
+        let acme = super::super::TenantId::new("acme").unwrap();
+        assert!(
+            back.check_list(Some(&acme), Some(JobKind::Excel), None)
+                .is_err()
+        );
+        let filtered = Cursor {
+            tenant: Some(acme.clone()),
+            ..cursor
+        };
+        let back = Cursor::decode(&filtered.encode()).unwrap();
+        assert_eq!(back, filtered);
+        back.check_list(Some(&acme), Some(JobKind::Excel), None)
+            .unwrap();
+        assert!(back.check_list(None, Some(JobKind::Excel), None).is_err());
     }
 
     #[test]

@@ -18,9 +18,11 @@
 
 mod paging;
 mod retention;
+mod tenants;
 mod threads;
 pub use paging::*;
 pub use retention::*;
+pub use tenants::*;
 pub use threads::*;
 
 use super::Store;
@@ -237,6 +239,7 @@ pub async fn case_list_newest_first_with_filters(store: &dyn Store) {
         kind: Some(JobKind::Report),
         status: Some(JobStatus::Failed),
         limit: None,
+        tenant: None,
     };
     assert!(store.list(&no_reports_failed).await.unwrap().is_empty());
 }
@@ -617,6 +620,8 @@ macro_rules! store_conformance_tests {
             case_thread_lists_its_jobs_oldest_first,
             case_counts_by_kind_and_status,
             case_expired_only_final_jobs_finished_before,
+            case_get_owned_only_the_tenants_job,
+            case_list_and_page_by_tenant,
         );
         $crate::store_conformance_tests!(@shared $setup;
             case_concurrent_finishers,
@@ -624,6 +629,7 @@ macro_rules! store_conformance_tests {
             case_concurrent_claims_of_one_job,
             case_page_stable_while_inserting,
             case_engine_page_cursor_belongs_to_its_list,
+            case_engine_scopes_to_the_caller,
         );
     };
     (@by_ref $setup:expr; $($case:ident),+ $(,)?) => {$(

@@ -5,6 +5,7 @@ use super::Store;
 use crate::error::{Error, Result};
 use crate::job::{
     Job, JobCount, JobCounts, JobEvent, JobFilter, JobId, JobStatus, JobSummary, PageQuery,
+    TenantId,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -61,11 +62,21 @@ impl Store for MemoryStore {
         Ok(self.state().jobs.get(&id).cloned())
     }
 
+    async fn get_owned(&self, id: JobId, tenant: &TenantId) -> Result<Option<Job>> {
+        Ok(self
+            .state()
+            .jobs
+            .get(&id)
+            .filter(|job| &job.tenant == tenant)
+            .cloned())
+    }
+
     async fn list(&self, filter: &JobFilter) -> Result<Vec<Job>> {
         let state = self.state();
         let mut jobs: Vec<&Job> = state
             .jobs
             .values()
+            .filter(|job| filter.tenant.as_ref().is_none_or(|t| &job.tenant == t))
             .filter(|job| filter.kind.is_none_or(|kind| job.kind == kind))
             .filter(|job| filter.status.is_none_or(|status| job.status == status))
             .collect();
@@ -81,6 +92,7 @@ impl Store for MemoryStore {
         let mut jobs: Vec<&Job> = state
             .jobs
             .values()
+            .filter(|job| query.tenant.as_ref().is_none_or(|t| &job.tenant == t))
             .filter(|job| query.kind.is_none_or(|kind| job.kind == kind))
             .filter(|job| query.status.is_none_or(|status| job.status == status))
             .filter(|job| after.is_none_or(|after| (job.created_at, job.id) < after))

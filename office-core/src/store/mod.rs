@@ -6,7 +6,9 @@
 //! never touch a job that is already final, whoever else raced to finish it.
 
 use crate::error::Result;
-use crate::job::{EventBody, Job, JobCounts, JobEvent, JobFilter, JobId, JobSummary, PageQuery};
+use crate::job::{
+    EventBody, Job, JobCounts, JobEvent, JobFilter, JobId, JobSummary, PageQuery, TenantId,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -19,11 +21,16 @@ pub trait Store: Send + Sync + 'static {
     /// The job `id`, or `None` when there is none.
     async fn get(&self, id: JobId) -> Result<Option<Job>>;
 
-    /// Jobs matching the filter, newest first.
+    /// The job `id` when it is `tenant`'s; `None` both when there is no such job and when
+    /// it is another tenant's. One lookup on id and tenant together, so the two answers
+    /// cannot be told apart, not even by the time they take.
+    async fn get_owned(&self, id: JobId, tenant: &TenantId) -> Result<Option<Job>>;
+
+    /// Jobs matching the filter (its tenant too, when it names one), newest first.
     async fn list(&self, filter: &JobFilter) -> Result<Vec<Job>>;
 
     /// One page of a job list: at most `query.limit` summaries of the jobs matching its
-    /// kind and status, newest first by `(created_at, id)`, all strictly after
+    /// tenant, kind and status, newest first by `(created_at, id)`, all strictly after
     /// `query.after` in that order when it is set. Reads no more than the page needs
     /// (the database stores use an index on `(kind, [status,] created_at, id)`).
     async fn page(&self, query: &PageQuery) -> Result<Vec<JobSummary>>;

@@ -1,7 +1,7 @@
 //! The page query both SQL stores run (`Store::page`): only the columns a list item has
 //! (never `body`), one statement per combination of filters so each is an index scan
-//! (see migrations 0002), parameters bound in the order `kind, status, after's
-//! created_at, after's id, limit`, each only when present.
+//! (see migrations 0002 and 0005), parameters bound in the order `tenant, kind, status,
+//! after's created_at, after's id, limit`, each only when present.
 
 use crate::error::{Error, Result};
 use crate::job::{JobSummary, PageQuery};
@@ -25,6 +25,9 @@ pub(super) fn page_sql(dialect: Dialect, query: &PageQuery) -> String {
         }
     };
     let mut conditions = Vec::new();
+    if query.tenant.is_some() {
+        conditions.push(format!("tenant = {}", next()));
+    }
     if query.kind.is_some() {
         conditions.push(format!("kind = {}", next()));
     }
@@ -152,6 +155,7 @@ mod tests {
     #[test]
     fn only_the_filters_given_are_bound() {
         let mut query = PageQuery {
+            tenant: None,
             kind: Some(JobKind::Excel),
             status: None,
             limit: 51,
@@ -171,5 +175,11 @@ mod tests {
             "{sql}"
         );
         assert!(sql.ends_with("LIMIT $4"), "{sql}");
+        query.tenant = Some(crate::job::TenantId::new("acme").unwrap());
+        let sql = page_sql(Dialect::Sqlite, &query);
+        assert!(
+            sql.contains("WHERE tenant = ?1 AND kind = ?2 AND (created_at, id) < (?3, ?4)"),
+            "{sql}"
+        );
     }
 }

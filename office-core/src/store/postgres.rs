@@ -10,7 +10,9 @@ use super::Store;
 use super::page::{Dialect, SummaryRow, page_sql, thread_sql};
 use super::sqlite::{EmbeddedMigrations, job_counts, parse_id, timestamp};
 use crate::error::{Error, Result};
-use crate::job::{Job, JobCounts, JobEvent, JobFilter, JobId, JobStatus, JobSummary, PageQuery};
+use crate::job::{
+    Job, JobCounts, JobEvent, JobFilter, JobId, JobStatus, JobSummary, PageQuery, TenantId,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::migrate::Migrator;
@@ -215,16 +217,27 @@ impl Store for PostgresStore {
         row.as_ref().map(job_from_row).transpose()
     }
 
+    async fn get_owned(&self, id: JobId, tenant: &TenantId) -> Result<Option<Job>> {
+        let row = sqlx::query("SELECT id, body FROM jobs WHERE id = $1 AND tenant = $2")
+            .bind(id.to_string())
+            .bind(tenant.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(job_from_row).transpose()
+    }
+
     async fn list(&self, filter: &JobFilter) -> Result<Vec<Job>> {
         let rows = sqlx::query(
             "SELECT id, body FROM jobs \
              WHERE ($1::text IS NULL OR kind = $1) AND ($2::text IS NULL OR status = $2) \
+             AND ($4::text IS NULL OR tenant = $4) \
              ORDER BY created_at DESC, id DESC LIMIT $3",
         )
         .bind(filter.kind.map(|kind| kind.as_str()))
         .bind(filter.status.map(|status| status.as_str()))
         // NULL means no limit to PostgreSQL.
         .bind(filter.limit.map(i64::from))
+        .bind(filter.tenant.as_ref().map(TenantId::as_str))
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(job_from_row).collect()
@@ -233,6 +246,9 @@ impl Store for PostgresStore {
     async fn page(&self, query: &PageQuery) -> Result<Vec<JobSummary>> {
         let sql = page_sql(Dialect::Postgres, query);
         let mut statement = sqlx::query(&sql);
+        if let Some(tenant) = &query.tenant {
+            statement = statement.bind(tenant.as_str());
+        }
         if let Some(kind) = query.kind {
             statement = statement.bind(kind.as_str());
         }

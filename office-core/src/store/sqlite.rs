@@ -9,6 +9,7 @@ use super::page::{Dialect, SummaryRow, page_sql, thread_sql};
 use crate::error::{Error, Result};
 use crate::job::{
     Job, JobCount, JobCounts, JobEvent, JobFilter, JobId, JobStatus, JobSummary, PageQuery,
+    TenantId,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -309,18 +310,29 @@ impl Store for SqliteStore {
         row.as_ref().map(job_from_row).transpose()
     }
 
+    async fn get_owned(&self, id: JobId, tenant: &TenantId) -> Result<Option<Job>> {
+        let row = sqlx::query("SELECT id, body FROM jobs WHERE id = ?1 AND tenant = ?2")
+            .bind(id.to_string())
+            .bind(tenant.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(job_from_row).transpose()
+    }
+
     async fn list(&self, filter: &JobFilter) -> Result<Vec<Job>> {
         // `? IS NULL OR column = ?` keeps one statement (and one cached plan) for every
         // combination of filters.
         let rows = sqlx::query(
             "SELECT id, body FROM jobs \
              WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR status = ?2) \
+             AND (?4 IS NULL OR tenant = ?4) \
              ORDER BY created_at DESC, id DESC LIMIT ?3",
         )
         .bind(filter.kind.map(|kind| kind.as_str()))
         .bind(filter.status.map(|status| status.as_str()))
         // A negative limit means no limit to SQLite.
         .bind(filter.limit.map_or(-1, i64::from))
+        .bind(filter.tenant.as_ref().map(TenantId::as_str))
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(job_from_row).collect()
@@ -329,6 +341,9 @@ impl Store for SqliteStore {
     async fn page(&self, query: &PageQuery) -> Result<Vec<JobSummary>> {
         let sql = page_sql(Dialect::Sqlite, query);
         let mut statement = sqlx::query(&sql);
+        if let Some(tenant) = &query.tenant {
+            statement = statement.bind(tenant.as_str());
+        }
         if let Some(kind) = query.kind {
             statement = statement.bind(kind.as_str());
         }

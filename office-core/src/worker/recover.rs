@@ -79,6 +79,7 @@ async fn list_all(workers: &Workers, status: JobStatus) -> Result<Vec<Job>> {
         status: Some(status),
         kind: None,
         limit: Some(u32::MAX),
+        tenant: None,
     };
     workers.store.list(&filter).await
 }

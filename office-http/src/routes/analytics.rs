@@ -8,11 +8,11 @@ use crate::api::Api;
 use crate::error::ApiError;
 use crate::form::{Form, FormSpec, GENERATOR_FIELD, PARENT_FIELD};
 use crate::openapi::{Describe, op};
-use axum::Json;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, State};
 use axum::http::{Method, StatusCode};
-use office_core::{Job, JobKind, Submission};
+use axum::{Extension, Json};
+use office_core::{Caller, Job, JobKind, Submission};
 
 const KIND: JobKind = JobKind::Analytics;
 const FORM: FormSpec = FormSpec {
@@ -39,6 +39,7 @@ pub fn routes(state: &AppState) -> Api {
 
 async fn create(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<(StatusCode, Json<Job>), ApiError> {
     let mut form = Form::read(multipart, &FORM).await?;
@@ -46,6 +47,9 @@ async fn create(
     let prompt = form.required_text("prompt")?;
     let submission = form.apply_generator(Submission::new(KIND, prompt, files))?;
     let submission = form.apply_parent(submission)?;
-    let job = state.engine.submit(submission).await?;
+    let job = state
+        .engine
+        .submit(submission.with_tenant(caller.tenant))
+        .await?;
     Ok((StatusCode::CREATED, Json(job)))
 }

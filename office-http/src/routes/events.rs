@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
-use office_core::{Error, JobKind, NumberedEvent};
+use office_core::{Caller, Error, JobKind, NumberedEvent};
 use std::convert::Infallible;
 
 /// The header an SSE client sends when it reconnects (and any client may send).
@@ -20,21 +20,22 @@ const LAST_EVENT_ID: &str = "last-event-id";
 
 pub async fn job_events(
     state: AppState,
+    caller: Caller,
     kind: JobKind,
     id: String,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let job = jobs::load(&state, kind, &id).await?;
+    let job = jobs::load(&state, &caller, kind, &id).await?;
     let after = last_event_id(&headers)?;
     if !wants_stream(&headers) {
-        let events = state.engine.events_after(job.id, after).await?;
+        let events = state.engine.events_after(&caller, job.id, after).await?;
         return Ok(Json(EventList {
             job_id: job.id,
             events,
         })
         .into_response());
     }
-    let events = state.engine.follow_events(job.id, after).await?;
+    let events = state.engine.follow_events(&caller, job.id, after).await?;
     let stream = events.map(|event| Ok::<_, Infallible>(sse_event(event)));
     Ok(Sse::new(stream)
         .keep_alive(KeepAlive::default())

@@ -7,13 +7,13 @@ use crate::api::Api;
 use crate::error::ApiError;
 use crate::form::{Form, FormSpec, GENERATOR_FIELD, PARENT_FIELD};
 use crate::openapi::{Describe, op};
-use axum::Json;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
-use office_core::{Job, JobKind, Submission};
+use axum::{Extension, Json};
+use office_core::{Caller, Job, JobKind, Submission};
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 const XLSM: &str = "application/vnd.ms-excel.sheet.macroEnabled.12";
@@ -57,6 +57,7 @@ pub fn routes(state: &AppState) -> Api {
 
 async fn create(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<(StatusCode, Json<Job>), ApiError> {
     let mut form = Form::read(multipart, &FORM).await?;
@@ -64,15 +65,19 @@ async fn create(
     let prompt = form.required_text("prompt")?;
     let submission = form.apply_generator(Submission::new(KIND, prompt, files))?;
     let submission = form.apply_parent(submission)?;
-    let job = state.engine.submit(submission).await?;
+    let job = state
+        .engine
+        .submit(submission.with_tenant(caller.tenant))
+        .await?;
     Ok((StatusCode::CREATED, Json(job)))
 }
 
 async fn download(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let job = jobs::load(&state, KIND, &id).await?;
+    let job = jobs::load(&state, &caller, KIND, &id).await?;
     let (artifact, stream) = state.engine.open_output(&job).await?;
     let stem = job
         .inputs

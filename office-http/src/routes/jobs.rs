@@ -8,7 +8,6 @@ use crate::api::Api;
 use crate::bodies;
 use crate::error::ApiError;
 use crate::openapi::{self, Describe, op};
-use axum::Json;
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
@@ -19,8 +18,10 @@ use axum::middleware::{self, Next};
 use axum::response::IntoResponse;
 use axum::response::Response;
 use axum::routing::{MethodRouter, delete, get, post};
+use axum::{Extension, Json};
 use office_core::{
-    DEFAULT_PAGE_SIZE, Error, Job, JobId, JobKind, JobStatus, MAX_PAGE_SIZE, PageRequest,
+    Caller, DEFAULT_PAGE_SIZE, Error, Job, JobId, JobKind, JobStatus, MAX_PAGE_SIZE, PageRequest,
+    TenantId,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -33,6 +34,7 @@ pub struct ListQuery {
     pub status: Option<String>,
     pub limit: Option<String>,
     pub cursor: Option<String>,
+    pub tenant: Option<String>,
 }
 
 /// The shared endpoints for one kind, under `/jobs`, each with its description.
@@ -49,8 +51,9 @@ pub fn routes(kind: JobKind) -> Api {
             "/jobs",
             get(
                 move |State(state): State<AppState>,
+                      Extension(caller): Extension<Caller>,
                       query: Result<Query<ListQuery>, QueryRejection>| async move {
-                    list_jobs(state, kind, list_query(query)?).await
+                    list_jobs(state, caller, kind, list_query(query)?).await
                 },
             ),
             op(
@@ -76,13 +79,20 @@ pub fn routes(kind: JobKind) -> Api {
                 openapi::text(),
                 "The `next` of the previous page, as it was given out.",
             )
+            .query_param(
+                "tenant",
+                openapi::text(),
+                "Only this tenant's jobs (for an admin key; every other key sees only its own).",
+            )
             .json::<bodies::JobList>(200, "The jobs.")
             .errors(&[422]),
         )
         .route(
             Method::GET,
             "/jobs/{id}",
-            get(move |State(state), Path(id)| get_job(state, kind, id)),
+            get(move |State(state), Extension(caller), Path(id)| {
+                get_job(state, caller, kind, id)
+            }),
             doc("get_job", "A job")
                 .json::<Job>(200, "The job.")
                 .errors(&[404]),
@@ -92,9 +102,10 @@ pub fn routes(kind: JobKind) -> Api {
             "/jobs/{id}",
             delete(
                 move |State(state),
+                      Extension(caller),
                       Path(id),
                       query: Result<Query<DeleteQuery>, QueryRejection>| async move {
-                    delete_job(state, kind, id, delete_query(query)?).await
+                    delete_job(state, caller, kind, id, delete_query(query)?).await
                 },
             ),
             doc("delete_job", "Delete a job, its files and its events")
@@ -110,7 +121,9 @@ pub fn routes(kind: JobKind) -> Api {
         .route(
             Method::GET,
             "/jobs/{id}/summary",
-            get(move |State(state), Path(id)| summary(state, kind, id)),
+            get(move |State(state), Extension(caller), Path(id)| {
+                summary(state, caller, kind, id)
+            }),
             doc("summary", "The run's record (summary.json)")
                 .json_object(200, "summary.json.")
                 .errors(&[404, 409, 503]),
@@ -118,7 +131,9 @@ pub fn routes(kind: JobKind) -> Api {
         .route(
             Method::GET,
             "/jobs/{id}/code",
-            get(move |State(state), Path(id)| code(state, kind, id)),
+            get(move |State(state), Extension(caller), Path(id)| {
+                code(state, caller, kind, id)
+            }),
             doc("code", "The generated program")
                 .json::<bodies::Code>(200, "The program.")
                 .errors(&[404, 409, 503]),
@@ -126,7 +141,9 @@ pub fn routes(kind: JobKind) -> Api {
         .route(
             Method::GET,
             "/jobs/{id}/artifacts",
-            get(move |State(state), Path(id)| list_artifacts(state, kind, id)),
+            get(move |State(state), Extension(caller), Path(id)| {
+                list_artifacts(state, caller, kind, id)
+            }),
             doc("artifacts", "What the job made")
                 .json::<bodies::ArtifactList>(200, "The artifacts.")
                 .errors(&[404]),
@@ -134,7 +151,9 @@ pub fn routes(kind: JobKind) -> Api {
         .route(
             Method::GET,
             "/jobs/{id}/artifacts/{*name}",
-            get(move |State(state), Path((id, name))| artifact(state, kind, id, name)),
+            get(move |State(state), Extension(caller), Path((id, name))| {
+                artifact(state, caller, kind, id, name)
+            }),
             doc("artifact", "One artifact, by the name the job lists")
                 .path_param(
                     "name",
@@ -146,8 +165,8 @@ pub fn routes(kind: JobKind) -> Api {
         .route(
             Method::GET,
             "/jobs/{id}/events",
-            get(move |State(state), Path(id), headers| {
-                events::job_events(state, kind, id, headers)
+            get(move |State(state), Extension(caller), Path(id), headers| {
+                events::job_events(state, caller, kind, id, headers)
             }),
             openapi::events_responses(doc("events", "The job's events, as a list or live"))
                 .header_param(
@@ -159,7 +178,9 @@ pub fn routes(kind: JobKind) -> Api {
         .route(
             Method::POST,
             "/jobs/{id}/cancel",
-            post(move |State(state), Path(id)| cancel_job(state, kind, id)),
+            post(move |State(state), Extension(caller), Path(id)| {
+                cancel_job(state, caller, kind, id)
+            }),
             doc("cancel", "Cancel a job that has not finished")
                 .json::<Job>(200, "The job (final jobs are left as they are).")
                 .errors(&[404]),
@@ -228,18 +249,29 @@ pub fn parse_id(id: &str) -> Result<JobId, ApiError> {
         .map_err(|_| ApiError::Core(Error::not_found(format!("job {id} not found"))))
 }
 
-pub async fn load(state: &AppState, kind: JobKind, id: &str) -> Result<Job, ApiError> {
-    Ok(state.engine.get_kind(parse_id(id)?, kind).await?)
+pub async fn load(
+    state: &AppState,
+    caller: &Caller,
+    kind: JobKind,
+    id: &str,
+) -> Result<Job, ApiError> {
+    Ok(state.engine.get_kind(caller, parse_id(id)?, kind).await?)
 }
 
-pub async fn get_job(state: AppState, kind: JobKind, id: String) -> Result<Json<Job>, ApiError> {
-    Ok(Json(load(&state, kind, &id).await?))
+pub async fn get_job(
+    state: AppState,
+    caller: Caller,
+    kind: JobKind,
+    id: String,
+) -> Result<Json<Job>, ApiError> {
+    Ok(Json(load(&state, &caller, kind, &id).await?))
 }
 
 /// One page of the kind's jobs, newest first, as light items: `{"jobs": [...], "count":
 /// n, "next": cursor | null}` (see `Engine::page`).
 pub async fn list_jobs(
     state: AppState,
+    caller: Caller,
     kind: JobKind,
     query: ListQuery,
 ) -> Result<Json<bodies::JobList>, ApiError> {
@@ -258,15 +290,18 @@ pub async fn list_jobs(
             ))
         })?),
     };
-    let page = state
-        .engine
-        .page(&PageRequest {
-            kind: Some(kind),
-            status,
-            limit,
-            cursor: query.cursor,
-        })
-        .await?;
+    let tenant = match query.tenant.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(t) => Some(t.parse::<TenantId>().map_err(Error::invalid)?),
+    };
+    let request = PageRequest {
+        tenant,
+        kind: Some(kind),
+        status,
+        limit,
+        cursor: query.cursor,
+    };
+    let page = state.engine.page(&caller, &request).await?;
     Ok(Json(bodies::JobList {
         count: page.jobs.len(),
         jobs: page.jobs,
@@ -276,10 +311,11 @@ pub async fn list_jobs(
 
 pub async fn list_artifacts(
     state: AppState,
+    caller: Caller,
     kind: JobKind,
     id: String,
 ) -> Result<Json<bodies::ArtifactList>, ApiError> {
-    let job = load(&state, kind, &id).await?;
+    let job = load(&state, &caller, kind, &id).await?;
     Ok(Json(bodies::ArtifactList {
         job_id: job.id,
         status: job.status,
@@ -310,15 +346,16 @@ fn delete_query(query: Result<Query<DeleteQuery>, QueryRejection>) -> Result<boo
 /// Deletes the job; a job with follow-ups only with `cascade` (409 naming them otherwise).
 pub async fn delete_job(
     state: AppState,
+    caller: Caller,
     kind: JobKind,
     id: String,
     cascade: bool,
 ) -> Result<Json<bodies::Deleted>, ApiError> {
-    let job = load(&state, kind, &id).await?;
+    let job = load(&state, &caller, kind, &id).await?;
     let jobs = if cascade {
-        state.engine.delete_cascade(job.id).await?
+        state.engine.delete_cascade(&caller, job.id).await?
     } else {
-        state.engine.delete(job.id).await?;
+        state.engine.delete(&caller, job.id).await?;
         vec![job.id]
     };
     Ok(Json(bodies::Deleted {
@@ -328,9 +365,14 @@ pub async fn delete_job(
     }))
 }
 
-pub async fn cancel_job(state: AppState, kind: JobKind, id: String) -> Result<Json<Job>, ApiError> {
-    let job = load(&state, kind, &id).await?;
-    Ok(Json(state.engine.cancel(job.id).await?))
+pub async fn cancel_job(
+    state: AppState,
+    caller: Caller,
+    kind: JobKind,
+    id: String,
+) -> Result<Json<Job>, ApiError> {
+    let job = load(&state, &caller, kind, &id).await?;
+    Ok(Json(state.engine.cancel(&caller, job.id).await?))
 }
 
 /// A file response; `attachment` names the download the way the user's browser saves it.
@@ -402,13 +444,23 @@ pub fn content_disposition(name: &str) -> String {
     format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
 }
 
-async fn summary(state: AppState, kind: JobKind, id: String) -> Result<Json<Value>, ApiError> {
-    let job = load(&state, kind, &id).await?;
+async fn summary(
+    state: AppState,
+    caller: Caller,
+    kind: JobKind,
+    id: String,
+) -> Result<Json<Value>, ApiError> {
+    let job = load(&state, &caller, kind, &id).await?;
     Ok(Json(state.engine.summary(&job).await?))
 }
 
-async fn code(state: AppState, kind: JobKind, id: String) -> Result<Json<bodies::Code>, ApiError> {
-    let job = load(&state, kind, &id).await?;
+async fn code(
+    state: AppState,
+    caller: Caller,
+    kind: JobKind,
+    id: String,
+) -> Result<Json<bodies::Code>, ApiError> {
+    let job = load(&state, &caller, kind, &id).await?;
     let code = state.engine.code(&job).await?;
     Ok(Json(bodies::Code {
         job_id: job.id,
@@ -421,11 +473,12 @@ async fn code(state: AppState, kind: JobKind, id: String) -> Result<Json<bodies:
 /// not found.
 async fn artifact(
     state: AppState,
+    caller: Caller,
     kind: JobKind,
     id: String,
     name: String,
 ) -> Result<Response, ApiError> {
-    let job = load(&state, kind, &id).await?;
+    let job = load(&state, &caller, kind, &id).await?;
     let (artifact, stream) = state.engine.open_artifact(&job, &name).await?;
     let file_name = artifact.name.rsplit('/').next().unwrap_or(&artifact.name);
     Ok(artifact_response(&artifact, stream, Some(file_name)))

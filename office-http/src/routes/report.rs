@@ -9,11 +9,11 @@ use crate::api::Api;
 use crate::error::ApiError;
 use crate::form::{Form, FormSpec, GENERATOR_FIELD, PARENT_FIELD};
 use crate::openapi::{Describe, op};
-use axum::Json;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, State};
 use axum::http::{Method, StatusCode};
-use office_core::{Job, JobKind, ReportParams, Submission};
+use axum::{Extension, Json};
+use office_core::{Caller, Job, JobKind, ReportParams, Submission};
 
 const KIND: JobKind = JobKind::Report;
 const FORM: FormSpec = FormSpec {
@@ -45,6 +45,7 @@ pub fn routes(state: &AppState) -> Api {
 
 async fn create(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<(StatusCode, Json<Job>), ApiError> {
     let mut form = Form::read(multipart, &FORM).await?;
@@ -65,6 +66,9 @@ async fn create(
         formats: ReportParams::parse_formats(form.text("formats").unwrap_or(""))?,
     }
     .apply(&mut submission.params);
-    let job = state.engine.submit(submission).await?;
+    let job = state
+        .engine
+        .submit(submission.with_tenant(caller.tenant))
+        .await?;
     Ok((StatusCode::CREATED, Json(job)))
 }

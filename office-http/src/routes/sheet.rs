@@ -8,12 +8,14 @@ use crate::api::Api;
 use crate::bodies;
 use crate::error::ApiError;
 use crate::openapi::{self, Describe, op};
-use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::Method;
 use axum::routing::get;
-use office_core::{DEFAULT_SHEET_ROWS, Error, JobKind, MAX_SHEET_ROWS, SheetPage, SheetRequest};
+use axum::{Extension, Json};
+use office_core::{
+    Caller, DEFAULT_SHEET_ROWS, Error, JobKind, MAX_SHEET_ROWS, SheetPage, SheetRequest,
+};
 use serde::Deserialize;
 
 /// `?artifact=..&sheet=..&offset=..&limit=..`; numbers as text so that a bad one is
@@ -35,9 +37,10 @@ pub fn routes(kind: JobKind) -> Api {
             "/jobs/{id}/sheet",
             get(
                 move |State(state): State<AppState>,
+                      Extension(caller): Extension<Caller>,
                       Path(id): Path<String>,
                       query: Result<Query<SheetQuery>, QueryRejection>| async move {
-                    sheet(state, kind, id, query).await
+                    sheet(state, caller, kind, id, query).await
                 },
             ),
             op(
@@ -89,13 +92,14 @@ pub fn routes(kind: JobKind) -> Api {
 
 async fn sheet(
     state: AppState,
+    caller: Caller,
     kind: JobKind,
     id: String,
     query: Result<Query<SheetQuery>, QueryRejection>,
 ) -> Result<Json<SheetPage>, ApiError> {
     let Query(query) = query
         .map_err(|e| ApiError::Core(Error::invalid(format!("invalid query: {}", e.body_text()))))?;
-    let job = jobs::load(&state, kind, &id).await?;
+    let job = jobs::load(&state, &caller, kind, &id).await?;
     let request = SheetRequest {
         artifact: query.artifact.filter(|a| !a.is_empty()),
         sheet: query.sheet.filter(|s| !s.is_empty()),

@@ -6,11 +6,11 @@ use crate::AppState;
 use crate::api::Api;
 use crate::error::ApiError;
 use crate::openapi::{Describe, op};
-use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::Method;
 use axum::routing::get;
-use office_core::Thread;
+use axum::{Extension, Json};
+use office_core::{Caller, Thread};
 
 pub fn routes() -> Api {
     Api::new().route(
@@ -34,7 +34,8 @@ pub fn routes() -> Api {
 
 async fn thread(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<Json<Thread>, ApiError> {
-    Ok(Json(state.engine.thread(parse_id(&id)?).await?))
+    Ok(Json(state.engine.thread(&caller, parse_id(&id)?).await?))
 }

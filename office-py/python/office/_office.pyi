@@ -113,6 +113,7 @@ class Office:
         python: Union[str, "os.PathLike[str]", None] = None,
         workers: Optional[int] = None,
         job_timeout: Optional[float] = None,
+        tenant: Optional[str] = None,
     ) -> "Office": ...
     def excel(self, file: _FileInput, prompt: str, *, filename: Optional[str] = None) -> Job:
         """Raises: InvalidInput, UnreadableFile, TooLarge, TypeError."""

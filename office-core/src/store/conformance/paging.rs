@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 fn query(kind: Option<JobKind>, status: Option<JobStatus>, limit: u32) -> PageQuery {
     PageQuery {
+        tenant: None,
         kind,
         status,
         limit,
@@ -182,7 +183,7 @@ pub async fn case_page_stable_while_inserting(store: Arc<dyn Store>) {
 }
 
 /// An executor that never runs anything: the paging case needs an engine, not jobs run.
-struct NoExecutor;
+pub(super) struct NoExecutor;
 
 #[async_trait::async_trait]
 impl Executor for NoExecutor {
@@ -213,6 +214,7 @@ pub async fn case_engine_page_cursor_belongs_to_its_list(store: Arc<dyn Store>) 
             .unwrap();
     }
     let excel = |limit, cursor: Option<String>| PageRequest {
+        tenant: None,
         kind: Some(JobKind::Excel),
         status: None,
         limit,
@@ -222,7 +224,13 @@ pub async fn case_engine_page_cursor_belongs_to_its_list(store: Arc<dyn Store>) 
     let mut cursor = None;
     let mut pages = 0;
     loop {
-        let page = engine.page(&excel(Some(2), cursor.clone())).await.unwrap();
+        let page = engine
+            .page(
+                &crate::job::Caller::default(),
+                &excel(Some(2), cursor.clone()),
+            )
+            .await
+            .unwrap();
         pages += 1;
         seen.extend(ids(&page.jobs));
         match page.next {
@@ -231,10 +239,16 @@ pub async fn case_engine_page_cursor_belongs_to_its_list(store: Arc<dyn Store>) 
         }
     }
     assert_eq!((seen.len(), pages), (5, 3), "2 + 2 + 1, no empty last page");
-    let default = engine.page(&excel(None, None)).await.unwrap();
+    let default = engine
+        .page(&crate::job::Caller::default(), &excel(None, None))
+        .await
+        .unwrap();
     assert_eq!((default.jobs.len(), default.next), (5, None));
 
-    let first = engine.page(&excel(Some(2), None)).await.unwrap();
+    let first = engine
+        .page(&crate::job::Caller::default(), &excel(Some(2), None))
+        .await
+        .unwrap();
     let next = first.next.expect("a second page");
     let refused = |result: crate::error::Result<crate::job::JobPage>| match result {
         Err(Error::InvalidInput(why)) => why,
@@ -244,7 +258,11 @@ pub async fn case_engine_page_cursor_belongs_to_its_list(store: Arc<dyn Store>) 
         kind: Some(JobKind::Report),
         ..excel(Some(2), Some(next.clone()))
     };
-    let why = refused(engine.page(&other_kind).await);
+    let why = refused(
+        engine
+            .page(&crate::job::Caller::default(), &other_kind)
+            .await,
+    );
     assert!(
         why.contains("excel jobs") && why.contains("report jobs"),
         "{why}"
@@ -253,15 +271,26 @@ pub async fn case_engine_page_cursor_belongs_to_its_list(store: Arc<dyn Store>) 
         status: Some(JobStatus::Failed),
         ..excel(Some(2), Some(next.clone()))
     };
-    refused(engine.page(&other_status).await);
+    refused(
+        engine
+            .page(&crate::job::Caller::default(), &other_status)
+            .await,
+    );
     let why = refused(
         engine
-            .page(&excel(Some(2), Some("0badc0ffee".into())))
+            .page(
+                &crate::job::Caller::default(),
+                &excel(Some(2), Some("0badc0ffee".into())),
+            )
             .await,
     );
     assert!(why.contains("not one this server gave out"), "{why}");
     for limit in [0, crate::job::MAX_PAGE_SIZE + 1] {
-        let why = refused(engine.page(&excel(Some(limit), None)).await);
+        let why = refused(
+            engine
+                .page(&crate::job::Caller::default(), &excel(Some(limit), None))
+                .await,
+        );
         assert!(why.contains("limit must be between 1 and"), "{why}");
     }
 }

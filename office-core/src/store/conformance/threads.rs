@@ -58,6 +58,7 @@ pub async fn case_thread_lists_its_jobs_oldest_first(store: &dyn Store) {
     assert_eq!(store.get(deeper.id).await.unwrap().unwrap(), deeper);
     let page = store
         .page(&crate::job::PageQuery {
+            tenant: None,
             kind: Some(JobKind::Report),
             status: None,
             limit: 10,
