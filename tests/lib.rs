@@ -187,3 +187,58 @@ pub fn read_plain_csv(path: &std::path::Path) -> (Vec<String>, Vec<Vec<String>>)
 pub async fn get_json(url: &str) -> serde_json::Value {
     reqwest::get(url).await.unwrap().json().await.unwrap()
 }
+
+/// The PostgreSQL the tests use (`.ci/run` starts it when it is down).
+pub const POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// A PostgreSQL schema of its own, dropped (with everything in it) when this is dropped.
+pub struct PgSchema(String);
+
+impl PgSchema {
+    /// A new schema named `<prefix>_<random>`.
+    pub async fn create(prefix: &str) -> PgSchema {
+        use sqlx::Connection;
+        let name = format!("{prefix}_{}", office_core::JobId::new().0.simple());
+        let mut pg = sqlx::postgres::PgConnection::connect(POSTGRES)
+            .await
+            .expect("PostgreSQL is reachable on 127.0.0.1:5432 (is it running?)");
+        sqlx::query(&format!("CREATE SCHEMA {name}"))
+            .execute(&mut pg)
+            .await
+            .unwrap();
+        PgSchema(name)
+    }
+
+    /// The database URL that puts this schema first on the search path.
+    pub fn url(&self) -> String {
+        format!("{POSTGRES}?options[search_path]={}", self.0)
+    }
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        use sqlx::Connection;
+        let name = self.0.clone();
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                if let Ok(mut pg) = sqlx::postgres::PgConnection::connect(POSTGRES).await {
+                    let _ = sqlx::query(&format!("DROP SCHEMA {name} CASCADE"))
+                        .execute(&mut pg)
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// The store a test server runs on.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}

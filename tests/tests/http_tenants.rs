@@ -11,57 +11,12 @@ use office_tests::*;
 use reqwest::multipart::{Form, Part};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
-use sqlx::Connection;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
 const JOB_TIMEOUT: Duration = Duration::from_secs(120);
-const POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
 const SALES: &str = "Product,Units,Revenue\nA,5,100\nB,12,40\nC,8,300\nD,1,50\n";
-
-/// A PostgreSQL schema of its own, dropped (with everything in it) when this is dropped.
-struct Schema(String);
-
-impl Schema {
-    async fn create() -> Schema {
-        let name = format!("office_tenants_{}", JobId::new().0.simple());
-        let mut pg = sqlx::postgres::PgConnection::connect(POSTGRES)
-            .await
-            .expect("PostgreSQL is reachable on 127.0.0.1:5432 (is it running?)");
-        sqlx::query(&format!("CREATE SCHEMA {name}"))
-            .execute(&mut pg)
-            .await
-            .unwrap();
-        Schema(name)
-    }
-}
-
-impl Drop for Schema {
-    fn drop(&mut self) {
-        let name = self.0.clone();
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async {
-                if let Ok(mut pg) = sqlx::postgres::PgConnection::connect(POSTGRES).await {
-                    let _ = sqlx::query(&format!("DROP SCHEMA {name} CASCADE"))
-                        .execute(&mut pg)
-                        .await;
-                }
-            });
-        })
-        .join();
-    }
-}
-
-#[derive(Clone, Copy, PartialEq)]
-enum Backend {
-    Sqlite,
-    Postgres,
-}
 
 /// A server with a keys file of tenants `a`, `b`, `c` and the admin `ops`.
 struct Setup {
@@ -72,7 +27,7 @@ struct Setup {
     /// Each tenant's key, by tenant name.
     keys: HashMap<&'static str, String>,
     _keys_dir: tempfile::TempDir,
-    _schema: Option<Schema>,
+    _schema: Option<PgSchema>,
 }
 
 /// One answer: status and body, the body with the job id asked for replaced by `<id>`.
@@ -97,11 +52,9 @@ impl Setup {
         keys_file.write(&keys_path).unwrap();
         let schema = match backend {
             Backend::Sqlite => None,
-            Backend::Postgres => Some(Schema::create().await),
+            Backend::Postgres => Some(PgSchema::create("office_tenants").await),
         };
-        let url = schema
-            .as_ref()
-            .map(|s| format!("{POSTGRES}?options[search_path]={}", s.0));
+        let url = schema.as_ref().map(PgSchema::url);
         let path = keys_path.clone();
         let server = TestServer::start_with(move |c| {
             c.database_url = url;

@@ -4,77 +4,29 @@
 //! analytics follow-up on its parent's answer, the thread listing, the delete rules,
 //! and the refusals for parents that failed, have not finished or do not exist.
 
-use office_core::JobId;
 use office_tests::*;
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;
-use sqlx::Connection;
 use std::time::Duration;
 
 const JOB_TIMEOUT: Duration = Duration::from_secs(120);
-const POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
 const SALES: &str = "Product,Units,Revenue\nA,5,100\nB,12,40\nC,8,300\nD,1,50\n";
 const REGIONS: &str = "Region,Revenue\nNorth,10\nSouth,5\nNorth,7\nEast,3\nSouth,1\nNorth,2\n";
-
-/// A PostgreSQL schema of its own, dropped (with everything in it) when this is dropped.
-struct Schema(String);
-
-impl Schema {
-    async fn create() -> Schema {
-        let name = format!("office_threads_{}", JobId::new().0.simple());
-        let mut pg = sqlx::postgres::PgConnection::connect(POSTGRES)
-            .await
-            .expect("PostgreSQL is reachable on 127.0.0.1:5432 (is it running?)");
-        sqlx::query(&format!("CREATE SCHEMA {name}"))
-            .execute(&mut pg)
-            .await
-            .unwrap();
-        Schema(name)
-    }
-}
-
-impl Drop for Schema {
-    fn drop(&mut self) {
-        let name = self.0.clone();
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async {
-                if let Ok(mut pg) = sqlx::postgres::PgConnection::connect(POSTGRES).await {
-                    let _ = sqlx::query(&format!("DROP SCHEMA {name} CASCADE"))
-                        .execute(&mut pg)
-                        .await;
-                }
-            });
-        })
-        .join();
-    }
-}
-
-#[derive(Clone, Copy, PartialEq)]
-enum Backend {
-    Sqlite,
-    Postgres,
-}
 
 /// A server on `backend` with `workers` workers (0: jobs stay queued).
 struct Setup {
     server: TestServer,
     http: reqwest::Client,
-    _schema: Option<Schema>,
+    _schema: Option<PgSchema>,
 }
 
 impl Setup {
     async fn start(backend: Backend, workers: usize) -> Setup {
         let schema = match backend {
             Backend::Sqlite => None,
-            Backend::Postgres => Some(Schema::create().await),
+            Backend::Postgres => Some(PgSchema::create("office_threads").await),
         };
-        let url = schema
-            .as_ref()
-            .map(|s| format!("{POSTGRES}?options[search_path]={}", s.0));
+        let url = schema.as_ref().map(PgSchema::url);
         let server = TestServer::start_with(move |c| {
             c.database_url = url;
             c.workers = workers;
