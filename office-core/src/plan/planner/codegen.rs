@@ -145,7 +145,8 @@ pub(crate) fn build_plan(
     code.push_str("df, PLACE = sheet_table(INPUT_PATH, TABLE)\n");
     code.push_str(
         "steps = []\nadded = []  # columns right of the table\nnew_sheets = []\n\
-         looks = []  # formats, highlights, panes, the filter, charts\n",
+         looks = []  # formats, highlights, panes, the filter, charts\n\
+         totals = []  # rows of totals below the table\n",
     );
 
     for (number, op) in operations.iter().enumerate() {

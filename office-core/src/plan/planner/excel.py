@@ -467,6 +467,56 @@ def new_sheet_edit(sheet, frame):
     return edit
 
 
+def total_value(function, cells):
+    """What Excel's function gives over these cells: SUM, AVERAGE, MEDIAN, MIN, MAX and
+    COUNT read the numbers only (text, booleans and empty cells are skipped), COUNTA
+    every cell that is not empty."""
+    if function == "COUNTA":
+        return sum(1 for v in cells if v is not None and not is_number_like_nan(v))
+    numbers = [float(v) for v in cells if is_number(v)]
+    if function == "COUNT":
+        return len(numbers)
+    if function == "SUM":
+        return float(sum(numbers))
+    if not numbers:
+        return {"error": "#DIV/0!"} if function in ("AVERAGE", "MEDIAN") else 0
+    if function == "AVERAGE":
+        return sum(numbers) / len(numbers)
+    if function == "MEDIAN":
+        return float(np.median(numbers))
+    return min(numbers) if function == "MIN" else max(numbers)
+
+
+def is_number_like_nan(value):
+    return isinstance(value, float) and np.isnan(value)
+
+
+def total_cells(frame, out_rows):
+    """The rows of totals, one below the other under the output's rows: the label, and
+    each column's function over its data rows as a formula with its result cached."""
+    cells = []
+    row = PLACE["first_row"] + len(out_rows)
+    first, last = PLACE["first_row"], PLACE["first_row"] + PLACE["range_rows"] - 1
+    for total in totals:
+        if last < first:
+            steps[total["step"]] += " (no row to total)"
+            continue
+        if total["label_column"] is not None:
+            cells.append({"cell": PLACE["letters"][total["label_column"]] + str(row),
+                          "value": total["label"]})
+        for name, function in zip(total["columns"], total["functions"]):
+            letter = PLACE["letters"][name]
+            values = list(frame[name])
+            if PLACE["blanks_in_range"]:
+                values += list(PLACE["blank_frame"][name])
+            cells.append({"cell": letter + str(row),
+                          "formula": "=" + function + "(" + letter + str(first) + ":" + letter
+                          + str(last) + ")",
+                          "value": cell_value(total_value(function, values))})
+        row += 1
+    return cells
+
+
 def write_edits(frame):
     """edits.json: the data sheet's rows in output order (rows with no cell in the table
     stay, at its end), the columns added, the new sheets; and result.json, the run's
@@ -482,6 +532,9 @@ def write_edits(frame):
             {"header": c["header"], "formula": c["formula"], "values": [c["values"][r] for r in out_rows]}
             for c in added
         ]
+    cells = total_cells(frame, out_rows)
+    if cells:
+        sheet["set_cells"] = cells
     look = look_edit(frame)
     if look:
         sheet["look"] = look

@@ -211,10 +211,82 @@ pub(crate) const COMPUTE_SEPARATORS: &[&str] = &[
     "with values", "with the value", "containing", "holding", "with",
 ];
 
+/// Arithmetic said as a verb: "add 1 to Rate", "subtracting COGS from Sales",
+/// "multiply Price by Quantity", "divide Cost by Units". Each entry: the operator, its
+/// verbs, the words between the two operands, and whether the result reads the second
+/// operand first ("subtract X from Y" is Y - X).
+#[rustfmt::skip]
+pub(crate) const WORDED_ARITHMETIC: &[(char, &[&str], &[&str], bool)] = &[
+    ('+', &["add", "adding", "adds", "increase", "increasing", "increment", "incrementing"], &["to", "by"], true),
+    ('-', &["subtract", "subtracting", "deduct", "deducting", "take away", "taking away", "remove", "removing"], &["from"], true),
+    ('*', &["multiply", "multiplying", "multiplies"], &["by", "with", "and"], false),
+    ('/', &["divide", "dividing", "divides"], &["by", "into"], false),
+];
+
+/// Words before an operand that mean "the column, row by row": "each value in Rate".
+#[rustfmt::skip]
+pub(crate) const EACH_VALUE_OF: &[&str] = &[
+    "each value in", "each value of", "every value in", "every value of", "all values in",
+    "all values of", "the values in", "the values of", "values in", "values of", "each cell in",
+    "every cell in", "each", "every",
+];
+
+/// Where a new column goes, before its name: "... in a new column named Profit".
+#[rustfmt::skip]
+pub(crate) const INTO_NEW_COLUMN: &[&str] = &[
+    "in a new column", "into a new column", "as a new column", "to a new column",
+    "in new column", "into new column", "in a column", "into a column", "as a column",
+    "in the new column", "into the new column",
+];
+
+/// After the formula, the new column again: "... by subtracting COGS from Sales in that column".
+#[rustfmt::skip]
+pub(crate) const IN_THAT_COLUMN: &[&str] = &[
+    "in that column", "in this column", "in the column", "in it", "there", "into it",
+    "for each row", "per row", "in each row", "for every row",
+];
+
 #[rustfmt::skip]
 pub(crate) const PER_ROW: &[&str] = &[
     "for each row", "per row", "in each row", "on each row", "for every row",
 ];
+
+// ---------------------------------------------------------------------------------------
+// a total row below the table
+
+/// Where a row of totals goes: "sum Sales in a new row called Total".
+#[rustfmt::skip]
+pub(crate) const TOTAL_ROW_PLACES: &[&str] = &[
+    "in a new row", "in an underneath row", "in a row underneath", "in a row below",
+    "in the row below", "in a new row below", "in a new row at the bottom", "at the bottom",
+    "below the table", "under the table", "underneath the table", "as a new row", "in a new line",
+    "into a new row", "in a row at the bottom", "in a last row", "in a final row", "in the last row",
+    "in a row beneath", "beneath the table", "in an extra row",
+];
+
+/// A row named by what it holds: "add a total row", "add a row of averages".
+#[rustfmt::skip]
+pub(crate) const TOTAL_ROW_NOUNS: &[(AggFunc, &[&str])] = &[
+    (AggFunc::Sum, &["total row", "totals row", "row of totals", "sum row", "grand total row", "total line", "totals line", "summary row"]),
+    (AggFunc::Mean, &["average row", "averages row", "row of averages", "mean row"]),
+    (AggFunc::Count, &["count row", "row of counts"]),
+    (AggFunc::Min, &["minimum row", "min row"]),
+    (AggFunc::Max, &["maximum row", "max row"]),
+];
+
+/// Verbs and articles before a total row's function or noun.
+#[rustfmt::skip]
+pub(crate) const TOTAL_ROW_LEAD: &[&str] = &[
+    "add", "insert", "append", "put", "create", "write", "show", "compute", "calculate",
+    "give", "get", "make", "a", "an", "the", "new", "me",
+];
+
+/// Words that end the columns of a total row and mean every row: "for all weeks".
+pub(crate) const ALL_ROWS_LEAD: &[&str] = &["for", "over", "across", "of", "in"];
+pub(crate) const ALL_ROWS_WORDS: &[&str] = &["all", "every", "each", "the whole"];
+
+/// Between a total row's noun and its columns: "a total row for Sales and COGS".
+pub(crate) const TOTAL_ROW_OF: &[&str] = &["for", "of", "with", "over", "summing", "on"];
 
 // ---------------------------------------------------------------------------------------
 // group and aggregate

@@ -6,7 +6,7 @@ use crate::plan::planner::codegen::{py_list, py_str};
 use crate::plan::planner::columns::{Column, ColumnMatch, find_column};
 use crate::plan::planner::parse::{ClauseError, FailCode, column_result, strip_column_words};
 use crate::plan::planner::tokens::{
-    Kind, Token, find_phrases, is_number_literal, joined, parse_number, strip_leading,
+    Kind, Token, find_phrases, is_number_literal, joined, longest_prefix, parse_number, strip_leading,
     strip_trailing,
 };
 use crate::plan::planner::vocab;
@@ -160,6 +160,9 @@ impl Operation for Compute {
 }
 
 fn recognise(tokens: &[Token], columns: &[Column]) -> Recognised {
+    if let Some(found) = recognise_worded(tokens, columns) {
+        return Some(found);
+    }
     let first = tokens.first()?;
     if !vocab::COMPUTE_VERBS.contains(&first.lower.as_str()) {
         return None;
@@ -226,6 +229,145 @@ fn recognise(tokens: &[Token], columns: &[Column]) -> Recognised {
         )));
     }
     found(Compute { name, expr })
+}
+
+/// The new column's name: one quoted text, or the words up to a comma or 'and'. Returns
+/// the name and how many tokens it took.
+fn column_name(tokens: &[Token]) -> Option<(String, usize)> {
+    let first = tokens.first()?;
+    if first.kind == Kind::Quoted {
+        return Some((first.text.trim().to_string(), 1));
+    }
+    let n = tokens
+        .iter()
+        .position(|t| t.kind == Kind::Comma || t.is_word("and"))
+        .unwrap_or(tokens.len());
+    let words = &tokens[..n];
+    if words.is_empty() || words.iter().any(|t| t.kind != Kind::Word) {
+        return None;
+    }
+    Some((joined(words), n))
+}
+
+/// A new column whose formula is said in words, with the column named apart from it:
+/// "add 1.0 to each value in Rate in a new column named Adjusted", "add a new column
+/// named Profit and calculate it by subtracting COGS from Sales", "in a new column
+/// called Ratio, divide Cost by Units", "Sales minus COGS in a new column named Profit".
+fn recognise_worded(tokens: &[Token], columns: &[Column]) -> Recognised {
+    let (name, formula): (String, Vec<Token>) =
+        if let Some(&(at, _, n)) = find_phrases(tokens, vocab::INTO_NEW_COLUMN).first() {
+            let after = strip_leading(&tokens[at + n..], vocab::COMPUTE_NAMED);
+            let (name, used) = column_name(after)?;
+            let mut rest = &after[used..];
+            while rest
+                .first()
+                .is_some_and(|t| t.kind == Kind::Comma || t.is_word("and"))
+            {
+                rest = &rest[1..];
+            }
+            let mut formula = tokens[..at].to_vec();
+            formula.extend_from_slice(rest);
+            (name, formula)
+        } else {
+            // "add a new column named Profit and ...": the name first, then the formula.
+            let first = tokens.first()?;
+            if !vocab::COMPUTE_VERBS.contains(&first.lower.as_str()) {
+                return None;
+            }
+            let rest = strip_leading(&tokens[1..], vocab::COMPUTE_ARTICLES);
+            let column_word = |t: &Token| t.is_word("column") || t.is_word("col");
+            if !rest.first().is_some_and(column_word) {
+                return None;
+            }
+            let rest = strip_leading(&rest[1..], vocab::COMPUTE_NAMED);
+            let (name, used) = column_name(rest)?;
+            let after = &rest[used..];
+            if !after
+                .first()
+                .is_some_and(|t| t.kind == Kind::Comma || t.is_word("and"))
+            {
+                return None;
+            }
+            let formula = strip_leading(&after[1..], &["and"]);
+            (name, formula.to_vec())
+        };
+    let formula = strip_trailing(&formula, vocab::IN_THAT_COLUMN);
+    if formula.is_empty() || name.is_empty() {
+        return None;
+    }
+    let expr = match worded_expression(formula, columns)? {
+        Ok(expr) => expr,
+        Err(e) => return Some(Err(e)),
+    };
+    if let Some(existing) = columns
+        .iter()
+        .find(|c| c.name.trim().eq_ignore_ascii_case(name.trim()))
+    {
+        return Some(Err(ClauseError::new(
+            FailCode::InvalidOperation,
+            format!(
+                "a column named '{}' already exists; choose a new name for the computed column",
+                existing.name
+            ),
+        )));
+    }
+    found(Compute { name, expr })
+}
+
+/// A formula in words: a verb and its two operands ("subtract COGS from Sales", after
+/// any lead-in ending in 'by': "calculate the profit by subtracting ..."), or an
+/// expression ("Sales minus COGS", "compute Price times Quantity"). `None`: not a
+/// formula at all.
+fn worded_expression(tokens: &[Token], columns: &[Column]) -> Option<Result<Expr, ClauseError>> {
+    let verb = (0..tokens.len()).find_map(|i| {
+        vocab::WORDED_ARITHMETIC
+            .iter()
+            .find_map(|entry| longest_prefix(&tokens[i..], entry.1).map(|(_, n)| (i, n, entry)))
+            .filter(|_| i == 0 || tokens[i - 1].is_word("by"))
+    });
+    let Some((at, n, &(op, _, joins, swapped))) = verb else {
+        let rest = strip_leading(tokens, vocab::COMPUTE_VERBS);
+        let rest = strip_leading(rest, vocab::COMPUTE_ARTICLES);
+        let parsed = parse_expression(rest, columns).ok()?;
+        return parsed.mentions_column().then_some(Ok(parsed));
+    };
+    let operands = &tokens[at + n..];
+    // The join word that leaves an operand on each side ("multiply A by B").
+    let split = (1..operands.len().saturating_sub(1))
+        .find(|&j| joins.iter().any(|w| operands[j].is_word(w)));
+    let Some(j) = split else {
+        return Some(Err(ClauseError::new(
+            FailCode::NotUnderstood,
+            format!(
+                "I could not find the two values in '{}' (like 'subtract COGS from Sales')",
+                joined(tokens)
+            ),
+        )));
+    };
+    let operand = |part: &[Token]| parse_expression(strip_leading(part, vocab::EACH_VALUE_OF), columns);
+    let first = match operand(&operands[..j]) {
+        Ok(e) => e,
+        Err(e) => return Some(Err(e)),
+    };
+    let second = match operand(&operands[j + 1..]) {
+        Ok(e) => e,
+        Err(e) => return Some(Err(e)),
+    };
+    let (left, right) = if swapped { (second, first) } else { (first, second) };
+    if op == '/' && right == Expr::Number(0.0) {
+        return Some(Err(ClauseError::new(
+            FailCode::InvalidOperation,
+            "the formula divides by zero".into(),
+        )));
+    }
+    let expr = Expr::Binary(Box::new(left), op, Box::new(right));
+    if !expr.mentions_column() {
+        return Some(Err(ClauseError::new(
+            FailCode::NotUnderstood,
+            "the formula names no column".into(),
+        )));
+    }
+    Some(Ok(expr))
 }
 
 /// Arithmetic over numbers and numeric columns: + - * / with words (plus, minus,

@@ -82,6 +82,7 @@ operations! {
     freeze,
     autofilter,
     chart,
+    total_row,
 }
 
 /// The names of `REGISTRY`, in its order.

@@ -198,3 +198,4 @@ mod programs;
 mod refusals;
 mod requests;
 mod vocabulary;
+mod worded;
