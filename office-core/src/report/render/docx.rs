@@ -586,7 +586,7 @@ fn font_key(data: &[u8]) -> [u8; 16] {
     key
 }
 
-/// `{XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX}`, the key's bytes in order.
+/// The key as a braced GUID (hex groups of 8, 4, 4, 4 and 12 digits), its bytes in order.
 fn key_text(key: &[u8; 16]) -> String {
     let hex: String = key.iter().map(|b| format!("{b:02X}")).collect();
     format!(
