@@ -12,6 +12,7 @@ use uuid::Uuid;
 mod code;
 mod counts;
 mod page;
+pub(crate) mod rfc3339;
 mod tenant;
 mod thread;
 pub use code::ErrorCode;
@@ -249,6 +250,10 @@ pub struct StageTiming {
     /// The stage timed.
     pub stage: Stage,
     /// When it started.
+    #[serde(
+        serialize_with = "rfc3339::serialize",
+        deserialize_with = "rfc3339::deserialize"
+    )]
     pub started_at: DateTime<Utc>,
     /// How long it ran, in milliseconds.
     pub duration_ms: f64,
@@ -278,10 +283,24 @@ pub struct Job {
     #[serde(default)]
     pub artifacts: Vec<Artifact>,
     /// When it was submitted.
+    #[serde(
+        serialize_with = "rfc3339::serialize",
+        deserialize_with = "rfc3339::deserialize"
+    )]
     pub created_at: DateTime<Utc>,
     /// When a worker first started it.
+    #[serde(
+        default,
+        serialize_with = "rfc3339::serialize_option",
+        deserialize_with = "rfc3339::deserialize_option"
+    )]
     pub started_at: Option<DateTime<Utc>>,
     /// When it reached its final status.
+    #[serde(
+        default,
+        serialize_with = "rfc3339::serialize_option",
+        deserialize_with = "rfc3339::deserialize_option"
+    )]
     pub finished_at: Option<DateTime<Utc>>,
     /// Why it failed; `None` unless `status` is `Failed`.
     pub error: Option<JobError>,

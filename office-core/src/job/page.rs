@@ -29,10 +29,24 @@ pub struct JobSummary {
     /// The request in plain language.
     pub prompt: String,
     /// When it was submitted (to the microsecond in PostgreSQL).
+    #[serde(
+        serialize_with = "super::rfc3339::serialize",
+        deserialize_with = "super::rfc3339::deserialize"
+    )]
     pub created_at: DateTime<Utc>,
     /// When a worker first started it.
+    #[serde(
+        default,
+        serialize_with = "super::rfc3339::serialize_option",
+        deserialize_with = "super::rfc3339::deserialize_option"
+    )]
     pub started_at: Option<DateTime<Utc>>,
     /// When it reached its final status.
+    #[serde(
+        default,
+        serialize_with = "super::rfc3339::serialize_option",
+        deserialize_with = "super::rfc3339::deserialize_option"
+    )]
     pub finished_at: Option<DateTime<Utc>>,
     /// How many times a worker has started it.
     pub attempts: u32,

@@ -99,6 +99,7 @@ mod memory;
 mod page;
 mod postgres;
 mod sqlite;
+mod sqlite_readers;
 
 pub use memory::MemoryStore;
 pub(crate) use postgres::DEFAULT_POOL_SIZE;

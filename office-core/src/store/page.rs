@@ -5,7 +5,6 @@
 
 use crate::error::{Error, Result};
 use crate::job::{JobSummary, PageQuery};
-use chrono::{DateTime, Utc};
 
 /// Which SQL the statement is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,9 +111,7 @@ impl SummaryRow {
             ))
         };
         let time = |what: &str, text: &str| {
-            DateTime::parse_from_rfc3339(text)
-                .map(|t| t.with_timezone(&Utc))
-                .map_err(|e| bad(what, e.to_string()))
+            crate::job::rfc3339::parse(text).map_err(|e| bad(what, e.to_string()))
         };
         let job_id = |what: &str, text: Option<String>| {
             text.map(|t| t.parse().map_err(|e: uuid::Error| bad(what, e.to_string())))
@@ -151,6 +148,7 @@ impl SummaryRow {
 mod tests {
     use super::*;
     use crate::job::{JobId, JobKind, PagePosition};
+    use chrono::Utc;
 
     #[test]
     fn only_the_filters_given_are_bound() {

@@ -6,6 +6,7 @@
 
 use super::Store;
 use super::page::{Dialect, SummaryRow, page_sql, thread_sql};
+use super::sqlite_readers::{Reader, Readers};
 use crate::error::{Error, Result};
 use crate::job::{
     Job, JobCount, JobCounts, JobEvent, JobFilter, JobId, JobStatus, JobSummary, PageQuery,
@@ -23,6 +24,7 @@ use sqlx::sqlite::{
 use sqlx::{Row, Sqlite};
 use std::borrow::Cow;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The schema, oldest first. Embedded as text because the `sqlx::migrate!` macro would
@@ -61,6 +63,9 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 const POOL_SIZE: u32 = 6;
 
+/// Connections kept for reads, beside the pool (see `sqlite_readers`).
+const READERS: usize = 4;
+
 /// The `WHERE` condition that keeps a final job from ever changing again.
 const NOT_FINAL: &str = "status NOT IN ('succeeded', 'failed', 'cancelled')";
 
@@ -68,6 +73,9 @@ const NOT_FINAL: &str = "status NOT IN ('succeeded', 'failed', 'cancelled')";
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// For the hot reads (a job, a page, a thread); `None` for a database in memory,
+    /// which exists only on the pool's one connection.
+    readers: Option<Arc<Readers>>,
 }
 
 impl SqliteStore {
@@ -92,7 +100,10 @@ impl SqliteStore {
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(POOL_SIZE)
-            .connect_with(options)
+            // A ping on every acquire is a round trip to the connection's thread for a
+            // file that cannot hang up.
+            .test_before_acquire(false)
+            .connect_with(options.clone())
             .await
             .map_err(|e| {
                 Error::Storage(format!(
@@ -100,7 +111,15 @@ impl SqliteStore {
                     path.display()
                 ))
             })?;
-        Self::from_pool(pool).await
+        let mut store = Self::from_pool(pool).await?;
+        let readers = Readers::open(&options, READERS).await.map_err(|e| {
+            Error::Storage(format!(
+                "cannot open the job database {}: {e}",
+                path.display()
+            ))
+        })?;
+        store.readers = Some(Arc::new(readers));
+        Ok(store)
     }
 
     /// A private database that lives as long as the store, for tests.
@@ -125,12 +144,26 @@ impl SqliteStore {
             .await?
             .run(&pool)
             .await?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore {
+            pool,
+            readers: None,
+        })
     }
 
     /// Closes every connection, waiting for queries in flight.
     pub async fn close(&self) {
+        if let Some(readers) = &self.readers {
+            readers.close().await;
+        }
         self.pool.close().await;
+    }
+
+    /// A connection for one read.
+    async fn reader(&self) -> Result<Reader<'_>> {
+        Ok(match &self.readers {
+            Some(readers) => readers.get(&self.pool).await?,
+            None => Reader::Pooled(self.pool.acquire().await?),
+        })
     }
 }
 
@@ -163,23 +196,55 @@ pub(super) fn timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Nanos, true)
 }
 
-/// A list item from a row of `page_sql` or `thread_sql`.
-fn summary_from_row(row: &SqliteRow) -> Result<JobSummary> {
-    SummaryRow {
-        id: row.try_get("id")?,
-        kind: row.try_get("kind")?,
-        status: row.try_get("status")?,
-        stage: row.try_get("stage")?,
-        prompt: row.try_get("prompt")?,
-        created_at: row.try_get("created_at")?,
-        started_at: row.try_get("started_at")?,
-        finished_at: row.try_get("finished_at")?,
-        attempts: row.try_get("attempts")?,
-        generator: row.try_get("generator")?,
-        parent: row.try_get("parent")?,
-        thread: row.try_get("thread")?,
-    }
-    .into_summary()
+/// A list of summaries (`page_sql`, `thread_sql`), its rows gathered by SQLite into one
+/// JSON array of arrays in `order`. sqlx hands each row of a result from its connection
+/// thread to the caller's task on its own, a wake-up per row; one row per list is what
+/// lets a page of 50 cost about what one job's lookup costs.
+fn as_one_row(list: &str, order: &str) -> String {
+    format!(
+        "SELECT json_group_array(json_array(id, kind, status, stage, prompt, created_at, \
+         started_at, finished_at, attempts, generator, parent, thread) ORDER BY {order}) \
+         FROM ({list})"
+    )
+}
+
+/// A list's rows as `as_one_row` gathers them.
+fn summaries_from_json(page: &str) -> Result<Vec<JobSummary>> {
+    type Columns = (
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        i64,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+    let rows: Vec<Columns> = serde_json::from_str(page)
+        .map_err(|e| Error::Storage(format!("a page of jobs cannot be read back: {e}")))?;
+    rows.into_iter()
+        .map(|r| {
+            SummaryRow {
+                id: r.0,
+                kind: r.1,
+                status: r.2,
+                stage: r.3,
+                prompt: r.4,
+                created_at: r.5,
+                started_at: r.6,
+                finished_at: r.7,
+                attempts: r.8,
+                generator: r.9,
+                parent: r.10,
+                thread: r.11,
+            }
+            .into_summary()
+        })
+        .collect()
 }
 
 /// The rows of a `GROUP BY kind, status` count and the oldest queued job's creation time
@@ -305,7 +370,7 @@ impl Store for SqliteStore {
     async fn get(&self, id: JobId) -> Result<Option<Job>> {
         let row = sqlx::query("SELECT id, body FROM jobs WHERE id = ?")
             .bind(id.to_string())
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.reader().await?)
             .await?;
         row.as_ref().map(job_from_row).transpose()
     }
@@ -314,7 +379,7 @@ impl Store for SqliteStore {
         let row = sqlx::query("SELECT id, body FROM jobs WHERE id = ?1 AND tenant = ?2")
             .bind(id.to_string())
             .bind(tenant.as_str())
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.reader().await?)
             .await?;
         row.as_ref().map(job_from_row).transpose()
     }
@@ -339,7 +404,10 @@ impl Store for SqliteStore {
     }
 
     async fn page(&self, query: &PageQuery) -> Result<Vec<JobSummary>> {
-        let sql = page_sql(Dialect::Sqlite, query);
+        let sql = as_one_row(
+            &page_sql(Dialect::Sqlite, query),
+            "created_at DESC, id DESC",
+        );
         let mut statement = sqlx::query(&sql);
         if let Some(tenant) = &query.tenant {
             statement = statement.bind(tenant.as_str());
@@ -355,19 +423,22 @@ impl Store for SqliteStore {
                 .bind(timestamp(after.created_at))
                 .bind(after.id.to_string());
         }
-        let rows = statement
+        let page: String = statement
             .bind(i64::from(query.limit))
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(summary_from_row).collect()
+            .fetch_one(&mut *self.reader().await?)
+            .await?
+            .try_get(0)?;
+        summaries_from_json(&page)
     }
 
     async fn thread(&self, thread: JobId) -> Result<Vec<JobSummary>> {
-        let rows = sqlx::query(&thread_sql(Dialect::Sqlite))
+        let sql = as_one_row(&thread_sql(Dialect::Sqlite), "created_at, id");
+        let jobs: String = sqlx::query(&sql)
             .bind(thread.to_string())
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(summary_from_row).collect()
+            .fetch_one(&mut *self.reader().await?)
+            .await?
+            .try_get(0)?;
+        summaries_from_json(&jobs)
     }
 
     async fn update(&self, job: &Job) -> Result<bool> {
