@@ -17,6 +17,8 @@ mod text;
 mod values;
 mod workbook;
 
+pub(crate) use values::reads_day_first;
+
 /// A file format the profiler reads, from the name's extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -43,7 +43,7 @@ ONLY_NUMBERS = ("floating", "integer", "mixed-integer-float")
 def as_date(values):
     """Dates; cells that do not hold a date become empty."""
     dates = values.map(lambda v: v if isinstance(v, (pd.Timestamp, str)) else None)
-    return pd.to_datetime(dates, errors="coerce")
+    return read_dates(dates, values.name in TABLE["dayfirst"])
 
 
 def as_text(values):

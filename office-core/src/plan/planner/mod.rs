@@ -32,6 +32,7 @@ mod parse;
 pub(crate) mod report;
 mod tables;
 mod tokens;
+mod values;
 mod vocab;
 
 use crate::job::ErrorCode;
@@ -121,7 +122,7 @@ fn plan_excel_with(
     let mut first_sheet_operations: Option<Vec<Box<dyn ops::Operation>>> = None;
     let mut best_failure: Option<(parse::Failure, &SheetProfile)> = None;
     for (position, sheet) in sheets.iter().enumerate() {
-        match parse::parse_request(prompt, &sheet_columns(sheet), registry) {
+        match parse::parse_request(prompt, &file_columns(file, sheet), registry) {
             Ok(parsed) if parsed.names_a_column => {
                 return Ok(codegen::build_plan(file, sheet, &parsed.operations, prompt));
             }
@@ -166,8 +167,25 @@ fn sheet_columns(sheet: &SheetProfile) -> Vec<Column> {
             name: c.name.clone(),
             dtype: c.dtype,
             has_numbers: c.dtype == ColumnType::Mixed && (c.min.is_some() || c.max.is_some()),
+            seen: columns::Seen {
+                samples: c.samples.clone(),
+                min: c.min,
+                max: c.max,
+                decimal_comma: false,
+                index: Some(c.index),
+            },
         })
         .collect()
+}
+
+/// `sheet_columns` of a sheet of `file`, with the file's decimal mark.
+fn file_columns(file: &FileProfile, sheet: &SheetProfile) -> Vec<Column> {
+    let decimal_comma = file.csv.as_ref().is_some_and(|d| d.decimal == ',');
+    let mut columns = sheet_columns(sheet);
+    for column in &mut columns {
+        column.seen.decimal_comma = decimal_comma;
+    }
+    columns
 }
 
 fn operation_names() -> Vec<String> {

@@ -228,7 +228,8 @@ pub(crate) const WORDED_ARITHMETIC: &[(char, &[&str], &[&str], bool)] = &[
 pub(crate) const EACH_VALUE_OF: &[&str] = &[
     "each value in", "each value of", "every value in", "every value of", "all values in",
     "all values of", "the values in", "the values of", "values in", "values of", "each cell in",
-    "every cell in", "each", "every",
+    "every cell in", "each cell value in", "each cell value of", "every cell value in",
+    "the cell values in", "the cell values of", "the cells in", "the cells of", "each", "every",
 ];
 
 /// Where a new column goes, before its name: "... in a new column named Profit".
@@ -250,6 +251,109 @@ pub(crate) const IN_THAT_COLUMN: &[&str] = &[
 pub(crate) const PER_ROW: &[&str] = &[
     "for each row", "per row", "in each row", "on each row", "for every row",
 ];
+
+/// A later clause that names the column the step before added: "Write the results in
+/// column F named Summary", "name the new column Total". The words before the name.
+#[rustfmt::skip]
+pub(crate) const NAME_RESULT_LEAD: &[&str] = &[
+    "write the results in", "write the result in", "put the results in", "put the result in",
+    "store the results in", "store the result in", "place the results in", "place the result in",
+    "save the results in", "write them in", "put them in", "write it in", "put it in",
+    "name it", "call it", "name the new column", "call the new column", "name the column",
+    "call the column", "and name it", "and call it", "output the results in",
+];
+
+/// Clauses that only say "every row", after a step that works on every row anyway.
+#[rustfmt::skip]
+pub(crate) const ALL_ROWS_CLAUSES: &[&str] = &[
+    "do this for all rows", "do it for all rows", "do this for every row", "do it for every row",
+    "do this for each row", "do it for each row", "for all rows", "for every row", "for each row",
+    "apply this to all rows", "apply it to all rows", "fill it down", "fill down",
+    "fill the formula down", "do the same for all rows", "repeat for all rows",
+];
+
+/// Where the new column goes, when the request says: "right after column E", "after
+/// the Price column". The planner adds columns right of the table only.
+#[rustfmt::skip]
+pub(crate) const PLACE_AFTER: &[&str] = &[
+    "right after", "directly after", "immediately after", "just after", "after", "next to",
+    "right of", "to the right of", "right next to", "following",
+];
+
+// ---------------------------------------------------------------------------------------
+// concatenate columns
+
+#[rustfmt::skip]
+pub(crate) const CONCAT_VERBS: &[&str] = &[
+    "concatenate", "concat", "concatenating", "combine", "join", "merge", "glue", "put together",
+    "join together", "combine together", "link",
+];
+
+/// "... for all rows" at the end of the columns.
+#[rustfmt::skip]
+pub(crate) const CONCAT_ALL_ROWS: &[&str] = &[
+    "for all rows", "for every row", "for each row", "in all rows", "in every row", "in each row",
+    "row by row",
+];
+
+/// Between the columns and a new name given at the end: "... into a column named X".
+#[rustfmt::skip]
+pub(crate) const CONCAT_INTO: &[&str] = &[
+    "into a new column", "in a new column", "as a new column", "into a column", "in a column",
+    "into", "as", "in",
+];
+
+/// Before a pattern in quotes: "into the pattern "Week: [Week]"".
+#[rustfmt::skip]
+pub(crate) const CONCAT_PATTERN: &[&str] = &[
+    "into the pattern", "in the pattern", "with the pattern", "using the pattern",
+    "following the pattern", "in the format", "in the following format", "into the format",
+    "with the format", "using the format", "following the format", "in the form", "as",
+    "like", "into", "in this format", "in the following pattern", "into the following pattern",
+    "according to the pattern", "according to the format", "formatted as",
+];
+
+/// Before a separator: "with a space", "separated by “-”", "using ", " as separator".
+#[rustfmt::skip]
+pub(crate) const CONCAT_WITH: &[&str] = &[
+    "with", "separated by", "separated with", "using", "joined by", "joined with", "delimited by",
+    "split by", "and a", "with a", "putting", "inserting",
+];
+
+/// Separators said in words.
+#[rustfmt::skip]
+pub(crate) const SEPARATOR_WORDS: &[(&str, &[&str])] = &[
+    (" ", &["space", "blank", "single space", "spaces", "a space"]),
+    (", ", &["comma", "a comma", "comma and a space", "comma and space"]),
+    ("-", &["dash", "hyphen", "a dash", "a hyphen", "minus sign"]),
+    (" - ", &["spaced dash", "dash with spaces"]),
+    ("_", &["underscore", "an underscore"]),
+    ("/", &["slash", "a slash", "forward slash"]),
+    ("; ", &["semicolon", "a semicolon"]),
+    ("", &["nothing", "no space", "no separator", "nothing in between"]),
+    ("\n", &["new line", "line break", "newline"]),
+];
+
+/// "the header and the value of each column": each value with its header before it.
+#[rustfmt::skip]
+pub(crate) const CONCAT_HEADER_AND_VALUE: &[&str] = &[
+    "the header and the value of", "the header and value of", "header and value of",
+    "the headers and the values of", "the headers and values of", "headers and values of",
+    "the column name and the value of", "the name and the value of", "the name and value of",
+];
+
+/// Before a range of column letters: "each column from A to E", "columns A through E".
+#[rustfmt::skip]
+pub(crate) const CONCAT_RANGE_LEAD: &[&str] = &[
+    "each column from", "every column from", "all columns from", "the columns from",
+    "columns from", "column from", "each column", "every column", "all columns", "the columns",
+    "columns", "column", "from", "the", "of",
+];
+
+/// Pattern placeholders: "[Header of Week]", "Header A" (a header), "[Week Value]",
+/// "Value A" (a value).
+pub(crate) const PATTERN_HEADER_WORDS: &[&str] = &["header", "heading", "column name", "title"];
+pub(crate) const PATTERN_VALUE_WORDS: &[&str] = &["value", "values", "cell value", "cell", "data"];
 
 // ---------------------------------------------------------------------------------------
 // a total row below the table
@@ -364,6 +468,73 @@ pub(crate) const OPERATORS: &[(CmpOp, &[&str])] = &[
         "not containing", "does not include", "doesn't include", "without",
     ]),
 ];
+
+/// Words that compare a date column with a period: "where Date is in 2012", "orders
+/// during March 2012". Read only where the column before them holds dates.
+#[rustfmt::skip]
+pub(crate) const DATE_IN: &[&str] = &[
+    "in", "is in", "during", "is during", "within", "is within", "from", "is from", "dated",
+];
+
+// ---------------------------------------------------------------------------------------
+// values in a request (see `values`)
+
+/// Words after a number that multiply it: "1k", "2.5 million", "3 mio".
+#[rustfmt::skip]
+pub(crate) const NUMBER_SCALES: &[(f64, &[&str])] = &[
+    (1e3, &["k", "thousand", "thousands", "mil", "mille", "tausend", "mila", "тыс", "千"]),
+    (1e4, &["万"]),
+    (1e6, &[
+        "m", "mn", "mm", "million", "millions", "mio", "millón", "millones", "millionen",
+        "milione", "milioni", "milhão", "milhões", "млн", "百万",
+    ]),
+    (1e8, &["亿", "億"]),
+    (1e9, &["b", "bn", "billion", "billions", "mrd", "milliard", "milliarde", "millardo", "млрд"]),
+];
+
+/// Currency symbols and words around a number: "$2,000", "2.000 €", "USD 12".
+#[rustfmt::skip]
+pub(crate) const CURRENCY_WORDS: &[&str] = &[
+    "$", "us$", "€", "£", "¥", "₹", "₽", "usd", "eur", "gbp", "jpy", "cny", "rmb", "chf",
+    "dollars", "dollar", "euros", "euro", "pounds", "yen", "yuan", "rubles", "руб", "元", "円",
+];
+
+/// Words after a number that make it a percent: "10%", "10 percent".
+#[rustfmt::skip]
+pub(crate) const PERCENT_WORDS: &[&str] = &[
+    "%", "per cent", "percent", "pct", "por ciento", "pour cent", "prozent", "per cento",
+    "por cento", "процентов", "процента", "процент",
+];
+
+/// Month names, in the languages of `lang/`, for periods ("March 2012").
+#[rustfmt::skip]
+pub(crate) const MONTHS: &[(u32, &[&str])] = &[
+    (1, &["january", "jan", "enero", "janvier", "januar", "gennaio", "janeiro", "январь", "января"]),
+    (2, &["february", "feb", "febrero", "février", "fevrier", "februar", "febbraio", "fevereiro", "февраль", "февраля"]),
+    (3, &["march", "mar", "marzo", "mars", "märz", "marz", "março", "marco", "март", "марта"]),
+    (4, &["april", "apr", "abril", "avril", "aprile", "апрель", "апреля"]),
+    (5, &["may", "mayo", "mai", "maggio", "maio", "май", "мая"]),
+    (6, &["june", "jun", "junio", "juin", "juni", "giugno", "junho", "июнь", "июня"]),
+    (7, &["july", "jul", "julio", "juillet", "juli", "luglio", "julho", "июль", "июля"]),
+    (8, &["august", "aug", "agosto", "août", "aout", "августа", "август"]),
+    (9, &["september", "sep", "sept", "septiembre", "septembre", "settembre", "setembro", "сентябрь", "сентября"]),
+    (10, &["october", "oct", "octubre", "octobre", "oktober", "ottobre", "outubro", "октябрь", "октября"]),
+    (11, &["november", "nov", "noviembre", "novembre", "novembro", "ноябрь", "ноября"]),
+    (12, &["december", "dec", "diciembre", "décembre", "decembre", "dezember", "dicembre", "dezembro", "декабрь", "декабря"]),
+];
+
+/// Whether a word is part of a value (a month, a scale, a currency, a percent), which
+/// the typo corrector leaves as it is.
+pub(crate) fn is_value_word(word: &str) -> bool {
+    vocab_value_lists().any(|w| w == word)
+}
+
+fn vocab_value_lists() -> impl Iterator<Item = &'static str> {
+    phrases(MONTHS)
+        .chain(phrases(NUMBER_SCALES))
+        .chain(CURRENCY_WORDS.iter().copied())
+        .chain(PERCENT_WORDS.iter().copied())
+}
 
 /// Words for true and false in a condition on a true/false column.
 pub(crate) const TRUE_WORDS: &[&str] = &["true", "yes", "y", "1"];

@@ -135,7 +135,13 @@ impl Operation for Compute {
             name: self.name.clone(),
             dtype: ColumnType::Float,
             has_numbers: true,
+            seen: Default::default(),
         })
+    }
+
+    fn rename_new_column(&mut self, name: &str) -> bool {
+        self.name = name.to_string();
+        true
     }
 
     /// A formula per row (`=F{r}-G{r}`) with its values cached as Excel computes them

@@ -107,6 +107,7 @@ fn value(literal: &Literal) -> String {
         Literal::Number(n) => format_number(*n),
         Literal::Text(t) => py_str(t),
         Literal::Date(d) => format!("{{\"date\": {}}}", py_str(d)),
+        Literal::Period(p) => format!("{{\"date\": {}}}", py_str(&p.start)),
         Literal::Bool(b) => py_bool(*b).to_string(),
     }
 }
@@ -169,6 +170,16 @@ fn recognise(tokens: &[Token], columns: &[Column]) -> Recognised {
             )));
         }
     };
+    if let Literal::Period(p) = &condition.value {
+        return Some(Err(ClauseError::new(
+            FailCode::InvalidOperation,
+            format!(
+                "a highlight compares with one date; say 'on or after {}' and 'before {}' \
+                 rather than '{}'",
+                p.start, p.end, p.label
+            ),
+        )));
+    }
     let (fill, color) = match colour {
         Some((fill, name)) => (fill, Some(name)),
         None => ("FFC7CE", None),

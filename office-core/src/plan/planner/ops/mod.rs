@@ -33,6 +33,12 @@ pub(crate) trait Operation: fmt::Debug + Any + Send + Sync {
         None
     }
 
+    /// Names the column the operation adds, from a later clause ("Write the results in
+    /// column F named Summary"); false when it adds none.
+    fn rename_new_column(&mut self, _name: &str) -> bool {
+        false
+    }
+
     /// Python functions the emitted code calls (defined once per program).
     fn python(&self) -> &'static str {
         ""
@@ -83,6 +89,7 @@ operations! {
     autofilter,
     chart,
     total_row,
+    concat,
 }
 
 /// The names of `REGISTRY`, in its order.
