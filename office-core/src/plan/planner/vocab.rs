@@ -223,6 +223,17 @@ pub(crate) const WORDED_ARITHMETIC: &[(char, &[&str], &[&str], bool)] = &[
     ('/', &["divide", "dividing", "divides"], &["by", "into"], false),
 ];
 
+/// "calculate the Future Value column by multiplying ...": before the worded formula.
+pub(crate) const COMPUTE_BY: &[&str] = &["by", "by means of"];
+
+/// A power in words: "(1 + Rate) raised to the power of Years", "Rate to the power 2".
+#[rustfmt::skip]
+pub(crate) const POWER_WORDS: &[&str] = &[
+    "raised to the power of", "raised to the power", "to the power of", "to the power",
+    "raised to", "elevated to", "elevado a", "à la puissance",
+    "hoch", "elevato a", "в степени",
+];
+
 /// Words before an operand that mean "the column, row by row": "each value in Rate".
 #[rustfmt::skip]
 pub(crate) const EACH_VALUE_OF: &[&str] = &[
@@ -278,6 +289,25 @@ pub(crate) const ALL_ROWS_CLAUSES: &[&str] = &[
 pub(crate) const PLACE_AFTER: &[&str] = &[
     "right after", "directly after", "immediately after", "just after", "after", "next to",
     "right of", "to the right of", "right next to", "following",
+];
+
+// ---------------------------------------------------------------------------------------
+// a true/false column
+
+/// Verbs of a true/false column: "mark the rows whose ... with True".
+#[rustfmt::skip]
+pub(crate) const FLAG_VERBS: &[&str] = &[
+    "mark", "flag", "label", "tag", "indicate", "mark with true", "set true for", "put true for",
+    "write true for", "check", "test", "say whether", "show whether", "indicate whether",
+    "mark whether", "flag whether", "true if", "true when", "true where",
+];
+
+/// After the condition: "... with True", "as TRUE and the others as FALSE".
+#[rustfmt::skip]
+pub(crate) const FLAG_TRUE_TRAIL: &[&str] = &[
+    "with true", "as true", "with a true", "with yes", "as yes", "true", "with true and the others with false",
+    "with true and the rest with false", "with true and others with false", "as true and the others as false",
+    "as true and the rest as false", "with true or false", "as true or false", "with true otherwise false",
 ];
 
 // ---------------------------------------------------------------------------------------

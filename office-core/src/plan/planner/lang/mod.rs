@@ -202,6 +202,10 @@ fn english_phrases() -> Vec<&'static str> {
         vocab::PATTERN_VALUE_WORDS,
         vocab::EACH_VALUE_OF,
         vocab::INTO_NEW_COLUMN,
+        vocab::POWER_WORDS,
+        vocab::COMPUTE_BY,
+        vocab::FLAG_VERBS,
+        vocab::FLAG_TRUE_TRAIL,
     ];
     let mut out: Vec<&'static str> = lists.iter().flat_map(|l| l.iter().copied()).collect();
     out.extend(vocab::phrases(vocab::AGGREGATES));

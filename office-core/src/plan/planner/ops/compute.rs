@@ -68,6 +68,7 @@ impl Expr {
             Expr::Number(n) => format_number(*n),
             Expr::Column(name) => format!("n[{}]", py_str(name)),
             Expr::Negate(inner) => format!("(-{})", inner.python()),
+            Expr::Binary(a, '^', b) => format!("({} ** {})", a.python(), b.python()),
             Expr::Binary(a, op, b) => format!("({} {op} {})", a.python(), b.python()),
         }
     }
@@ -282,6 +283,17 @@ fn recognise_worded(tokens: &[Token], columns: &[Column]) -> Recognised {
             }
             let rest = strip_leading(&tokens[1..], vocab::COMPUTE_ARTICLES);
             let column_word = |t: &Token| t.is_word("column") || t.is_word("col");
+            // "calculate the Future Value column by multiplying A with B".
+            if let Some(k) = rest.iter().position(column_word).filter(|&k| k > 0)
+                && let Some((_, n)) = longest_prefix(&rest[k + 1..], vocab::COMPUTE_BY)
+                && rest[..k].iter().all(|t| matches!(t.kind, Kind::Word | Kind::Quoted))
+            {
+                let name = match &rest[..k] {
+                    [t] if t.kind == Kind::Quoted => t.text.trim().to_string(),
+                    words => joined(words),
+                };
+                return worded_column(name, rest[k + 1 + n..].to_vec(), columns);
+            }
             if !rest.first().is_some_and(column_word) {
                 return None;
             }
@@ -297,6 +309,11 @@ fn recognise_worded(tokens: &[Token], columns: &[Column]) -> Recognised {
             let formula = strip_leading(&after[1..], &["and"]);
             (name, formula.to_vec())
         };
+    worded_column(name, formula, columns)
+}
+
+/// The new column `name` with the formula said in `formula`.
+fn worded_column(name: String, formula: Vec<Token>, columns: &[Column]) -> Recognised {
     let formula = strip_trailing(&formula, vocab::IN_THAT_COLUMN);
     if formula.is_empty() || name.is_empty() {
         return None;
@@ -393,6 +410,19 @@ fn parse_expression(tokens: &[Token], columns: &[Column]) -> Result<Expr, Clause
                 i += 2;
                 continue;
             }
+            _ if longest_prefix(&tokens[i..], vocab::POWER_WORDS).is_some() => {
+                let (_, n) = longest_prefix(&tokens[i..], vocab::POWER_WORDS).unwrap_or((0, 1));
+                normalized.push(Token::new(Kind::Symbol, "^".into()));
+                i += n;
+                continue;
+            }
+            ("squared", _) | ("cubed", _) => {
+                normalized.push(Token::new(Kind::Symbol, "^".into()));
+                let exponent = if t.lower == "squared" { "2" } else { "3" };
+                normalized.push(Token::new(Kind::Number, exponent.into()));
+                i += 1;
+                continue;
+            }
             ("plus", _) => Some("+"),
             ("minus", _) | ("less", _) => Some("-"),
             ("times", _) | ("x", _) => Some("*"),
@@ -477,11 +507,11 @@ impl ExprParser<'_> {
     }
 
     fn product(&mut self) -> Result<Expr, ClauseError> {
-        let mut left = self.factor()?;
+        let mut left = self.power()?;
         while let Some(op @ ("*" | "/")) = self.peek_symbol() {
             let op = op.chars().next().unwrap_or('*');
             self.at += 1;
-            let right = self.factor()?;
+            let right = self.power()?;
             if op == '/' && right == Expr::Number(0.0) {
                 return Err(ClauseError::new(
                     FailCode::InvalidOperation,
@@ -491,6 +521,18 @@ impl ExprParser<'_> {
             left = Expr::Binary(Box::new(left), op, Box::new(right));
         }
         Ok(left)
+    }
+
+    /// `a ^ b`, right to left as in Excel (`2^3^2` is 2^9); a minus before `a` belongs
+    /// to `a`, as in Excel (`-2^2` is 4).
+    fn power(&mut self) -> Result<Expr, ClauseError> {
+        let base = self.factor()?;
+        if self.peek_symbol() == Some("^") {
+            self.at += 1;
+            let exponent = self.power()?;
+            return Ok(Expr::Binary(Box::new(base), '^', Box::new(exponent)));
+        }
+        Ok(base)
     }
 
     fn factor(&mut self) -> Result<Expr, ClauseError> {

@@ -90,6 +90,7 @@ operations! {
     chart,
     total_row,
     concat,
+    flag,
 }
 
 /// The names of `REGISTRY`, in its order.

@@ -197,5 +197,6 @@ mod phrasings;
 mod programs;
 mod refusals;
 mod requests;
+mod sheet_ops;
 mod vocabulary;
 mod worded;
