@@ -176,6 +176,14 @@ fn a_true_false_column_marks_the_rows_of_a_condition() {
         );
         assert_eq!(values[format!("F{r}")], row.1 >= 7.0, "F{r}");
     }
+    let (formulas, values, _) = job(
+        "In a new column titled \"Many\", mark the rows whose Units is at least 7 with True and \
+         count them in an underneath row",
+    );
+    assert_eq!(formulas["F6"], "=COUNTIF(F2:F5,TRUE)");
+    let many = ROWS.iter().filter(|r| r.1 >= 7.0).count();
+    assert_eq!(values["F6"], many);
+    assert!(formulas.get("A6").is_none(), "no label asked for");
     let (formulas, values, _) =
         job("flag rows where Item contains 'p' in a new column named \"Has P\"");
     assert_eq!(formulas["F2"], "=ISNUMBER(SEARCH(\"p\",A2))");

@@ -470,7 +470,9 @@ def new_sheet_edit(sheet, frame):
 def total_value(function, cells):
     """What Excel's function gives over these cells: SUM, AVERAGE, MEDIAN, MIN, MAX and
     COUNT read the numbers only (text, booleans and empty cells are skipped), COUNTA
-    every cell that is not empty."""
+    every cell that is not empty, COUNTIF (with TRUE) the TRUE cells."""
+    if function == "COUNTIF":  # COUNTIF(range, TRUE): the TRUE cells
+        return sum(1 for v in cells if isinstance(v, (bool, np.bool_)) and bool(v))
     if function == "COUNTA":
         return sum(1 for v in cells if v is not None and not is_number_like_nan(v))
     numbers = [float(v) for v in cells if is_number(v)]
@@ -511,7 +513,7 @@ def total_cells(frame, out_rows):
                 values += list(PLACE["blank_frame"][name])
             cells.append({"cell": letter + str(row),
                           "formula": "=" + function + "(" + letter + str(first) + ":" + letter
-                          + str(last) + ")",
+                          + str(last) + (",TRUE)" if function == "COUNTIF" else ")"),
                           "value": cell_value(total_value(function, values))})
         row += 1
     return cells

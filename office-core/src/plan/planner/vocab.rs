@@ -415,6 +415,21 @@ pub(crate) const TOTAL_ROW_LEAD: &[&str] = &[
     "give", "get", "make", "a", "an", "the", "new", "me",
 ];
 
+/// A total row of the column the step before added: "count them in an underneath row".
+#[rustfmt::skip]
+pub(crate) const TOTAL_ROW_THEM: &[&str] = &[
+    "them", "those", "these", "it", "them all", "the marked rows", "the true values",
+    "the true cells", "the trues", "the flagged rows", "the new column",
+];
+
+/// After a total row's place, what it is for (not its label): "... to get the total
+/// number of high periods".
+#[rustfmt::skip]
+pub(crate) const TOTAL_ROW_PURPOSE: &[&str] = &[
+    "to get", "to show", "to find", "to count", "to see", "giving", "that gives", "which gives",
+    "so as to get", "in order to get",
+];
+
 /// Words that end the columns of a total row and mean every row: "for all weeks".
 pub(crate) const ALL_ROWS_LEAD: &[&str] = &["for", "over", "across", "of", "in"];
 pub(crate) const ALL_ROWS_WORDS: &[&str] = &["all", "every", "each", "the whole"];

@@ -205,6 +205,8 @@ fn english_phrases() -> Vec<&'static str> {
         vocab::POWER_WORDS,
         vocab::COMPUTE_BY,
         vocab::FLAG_VERBS,
+        vocab::TOTAL_ROW_THEM,
+        vocab::TOTAL_ROW_PURPOSE,
         vocab::FLAG_TRUE_TRAIL,
     ];
     let mut out: Vec<&'static str> = lists.iter().flat_map(|l| l.iter().copied()).collect();

@@ -126,6 +126,18 @@ fn true_false_columns_from_a_condition() {
     assert_eq!(f.condition.value, Literal::Number(5.0));
     let f: Flag = only("flag rows where region is north in a new column named Northern");
     assert_eq!(f.condition.value, Literal::Text("north".into()));
+    // "count them": the TRUE cells of the column just added, in a row below.
+    let ops = all(
+        "In a new column titled \"Many\", mark the rows whose Quantity is no less than 5 with \
+         True and count them in an underneath row to get the total number of many",
+    );
+    assert_eq!(ops.len(), 2);
+    let total = ops[1]
+        .downcast_ref::<crate::plan::planner::ops::total_row::TotalRow>()
+        .unwrap();
+    assert!(total.trues);
+    assert_eq!(total.columns[0].name, "Many");
+    assert_eq!(total.label_column, None);
     // Without a new column, marking rows is a highlight.
     let h: Highlight = only("mark the rows whose Quantity is at least 5");
     assert!(h.rows);
