@@ -15,9 +15,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use support::*;
 
+/// One row: item, units, price, added, list price as text.
+type Row = (&'static str, f64, f64, &'static str, &'static str);
+
 /// (item, units, price, added); the header is in row 1, data in rows 2..=5. Prices as
 /// text ("$1,250.00") in the last column, typed as numbers by the profile.
-const ROWS: &[(&str, f64, f64, &str, &str)] = &[
+const ROWS: &[Row] = &[
     ("Pens", 12.0, 1.25, "2023-11-30", "$1,250.00"),
     ("Paper", 3.0, 1.0 / 3.0, "2024-01-02", "$980.50"),
     ("Ink", 7.0, 19.99, "2024-06-15", "$2,000.00"),
@@ -223,7 +226,7 @@ fn values_said_as_people_say_them_keep_the_right_rows() {
             .map(str::to_string)
             .collect()
     };
-    let expect = |keep: &dyn Fn(&(&str, f64, f64, &str, &str)) -> bool| -> Vec<String> {
+    let expect = |keep: &dyn Fn(&Row) -> bool| -> Vec<String> {
         ROWS.iter()
             .filter(|r| keep(r))
             .map(|r| r.0.to_string())
@@ -234,7 +237,7 @@ fn values_said_as_people_say_them_keep_the_right_rows() {
     let (formulas, _, _) = job("remove rows where Added is before 2024");
     assert_eq!(items(&formulas), expect(&|r| r.3 >= "2024"));
     let (formulas, _, _) = job("keep rows where List is more than $1k");
-    let listed = |r: &(&str, f64, f64, &str, &str)| {
+    let listed = |r: &Row| {
         r.4.trim_start_matches('$')
             .replace(',', "")
             .parse::<f64>()

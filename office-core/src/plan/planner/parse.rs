@@ -336,7 +336,7 @@ fn naming_clause(tokens: &[Token]) -> Option<(Option<String>, String)> {
 /// Names the column the last operation added, in the column `letter` when said.
 fn name_last_column(
     operations: &mut [Box<dyn Operation>],
-    columns: &mut Vec<Column>,
+    columns: &mut [Column],
     letter: Option<String>,
     name: &str,
 ) -> Result<(), ClauseError> {

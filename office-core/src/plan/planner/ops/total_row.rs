@@ -181,13 +181,10 @@ fn recognise(tokens: &[Token], columns: &[Column]) -> Recognised {
     let them = longest_prefix(value_tokens, vocab::TOTAL_ROW_THEM)
         .is_some_and(|(_, n)| n == value_tokens.len());
     if them {
-        let Some(last) = columns
+        let last = columns
             .iter()
             .filter(|c| c.seen.index.is_some())
-            .max_by_key(|c| c.seen.index)
-        else {
-            return None;
-        };
+            .max_by_key(|c| c.seen.index)?;
         // Labelled only when the request names the row.
         let (label, label_column) = match label_of(label_tokens) {
             Some(Some(label)) => (label, label_column_for(columns, std::slice::from_ref(last))),
