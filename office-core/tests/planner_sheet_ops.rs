@@ -247,3 +247,21 @@ fn values_said_as_people_say_them_keep_the_right_rows() {
     let (formulas, _, _) = job("keep rows where item is PAPER");
     assert_eq!(items(&formulas), ["Paper"]);
 }
+
+#[test]
+fn a_renamed_column_keeps_its_cells_and_later_steps_use_the_new_name() {
+    let (formulas, values, steps) =
+        job("rename Price to Unit Price, then sort by unit price descending");
+    assert_eq!(steps.len(), 2, "{steps:?}");
+    assert_eq!(formulas["C1"], "Unit Price");
+    assert_eq!(formulas["A1"], "Item");
+    let mut prices: Vec<f64> = ROWS.iter().map(|r| r.2).collect();
+    prices.sort_by(|a, b| b.total_cmp(a));
+    for (k, price) in prices.iter().enumerate() {
+        close(&values[format!("C{}", k + 2)], *price, "C");
+    }
+    // A column added by a step before is renamed where it is added.
+    let (formulas, _, _) = job("add column Twice = Units * 2, then rename Twice to Double");
+    assert_eq!(formulas["F1"], "Double");
+    assert_eq!(formulas["F2"], "=B2*2");
+}

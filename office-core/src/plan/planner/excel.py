@@ -534,7 +534,7 @@ def write_edits(frame):
             {"header": c["header"], "formula": c["formula"], "values": [c["values"][r] for r in out_rows]}
             for c in added
         ]
-    cells = total_cells(frame, out_rows)
+    cells = header_cells + total_cells(frame, out_rows)
     if cells:
         sheet["set_cells"] = cells
     look = look_edit(frame)

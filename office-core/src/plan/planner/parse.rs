@@ -244,6 +244,11 @@ pub(crate) fn parse_request(
                 let span = &segment[bounds[part].0..bounds[last].1];
                 match parse_clause(span, &columns, &kinds) {
                     Ok(Clause::Op(op)) => {
+                        if let Some((old, new)) = op.renamed() {
+                            for column in columns.iter_mut().filter(|c| c.name == old) {
+                                column.name = new.clone();
+                            }
+                        }
                         if let Some(mut column) = op.new_column() {
                             column.seen.index = Some(next_index(&columns));
                             columns.push(column);

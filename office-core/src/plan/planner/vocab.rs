@@ -292,6 +292,20 @@ pub(crate) const PLACE_AFTER: &[&str] = &[
 ];
 
 // ---------------------------------------------------------------------------------------
+// rename a column
+
+#[rustfmt::skip]
+pub(crate) const RENAME_VERBS: &[&str] = &[
+    "rename", "rename column", "rename the column", "rename the header", "rename header",
+    "change the name of", "change the name of column", "change the name of the column",
+    "change the header of", "change the column name", "change the column name of", "retitle",
+    "relabel", "rename the field",
+];
+
+/// Between the column and its new name: "rename Cost to Unit Cost".
+pub(crate) const RENAME_TO: &[&str] = &["to", "as", "into"];
+
+// ---------------------------------------------------------------------------------------
 // a true/false column
 
 /// Verbs of a true/false column: "mark the rows whose ... with True".

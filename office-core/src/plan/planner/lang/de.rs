@@ -110,4 +110,7 @@ pub(crate) const PHRASES: &[(&str, &str)] = &[
     ("kreisdiagramm", "pie chart"),
     ("streudiagramm", "scatter plot"),
     ("diagramm", "chart"),
+    // rename a column
+    ("umbenennen", "rename"),
+    ("benenne", "rename"),
 ];

@@ -123,4 +123,11 @@ pub(crate) const PHRASES: &[(&str, &str)] = &[
     ("gráfico circular", "pie chart"),
     ("gráfico de dispersión", "scatter plot"),
     ("gráfico", "chart"),
+    // rename a column
+    ("renombrar", "rename"),
+    ("renombra", "rename"),
+    ("renombre", "rename"),
+    ("cambiar el nombre de", "rename"),
+    ("cambia el nombre de", "rename"),
+    ("como", "as"),
 ];

@@ -112,4 +112,8 @@ pub(crate) const PHRASES: &[(&str, &str)] = &[
     ("camembert", "pie chart"),
     ("nuage de points", "scatter plot"),
     ("graphique", "chart"),
+    // rename a column
+    ("renommer", "rename"),
+    ("renomme", "rename"),
+    ("renommez", "rename"),
 ];

@@ -111,4 +111,8 @@ pub(crate) const PHRASES: &[(&str, &str)] = &[
     ("grafico a torta", "pie chart"),
     ("grafico a dispersione", "scatter plot"),
     ("grafico", "chart"),
+    // rename a column
+    ("rinominare", "rename"),
+    ("rinomina", "rename"),
+    ("come", "as"),
 ];

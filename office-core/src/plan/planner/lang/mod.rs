@@ -205,6 +205,8 @@ fn english_phrases() -> Vec<&'static str> {
         vocab::POWER_WORDS,
         vocab::COMPUTE_BY,
         vocab::FLAG_VERBS,
+        vocab::RENAME_VERBS,
+        vocab::RENAME_TO,
         vocab::TOTAL_ROW_THEM,
         vocab::TOTAL_ROW_PURPOSE,
         vocab::FLAG_TRUE_TRAIL,

@@ -108,4 +108,9 @@ pub(crate) const PHRASES: &[(&str, &str)] = &[
     ("gráfico de pizza", "pie chart"),
     ("gráfico de dispersão", "scatter plot"),
     ("gráfico", "chart"),
+    // rename a column
+    ("renomear", "rename"),
+    ("renomeie", "rename"),
+    ("renomeia", "rename"),
+    ("como", "as"),
 ];

@@ -39,6 +39,11 @@ pub(crate) trait Operation: fmt::Debug + Any + Send + Sync {
         false
     }
 
+    /// The column the operation renames, and its new name.
+    fn renamed(&self) -> Option<(String, String)> {
+        None
+    }
+
     /// Python functions the emitted code calls (defined once per program).
     fn python(&self) -> &'static str {
         ""
@@ -91,6 +96,7 @@ operations! {
     total_row,
     concat,
     flag,
+    rename,
 }
 
 /// The names of `REGISTRY`, in its order.

@@ -227,3 +227,24 @@ fn decimal_commas_of_the_file_and_the_datas_spelling() {
     );
     assert!(plan.code.contains("text_key(\"North\")"), "{}", plan.code);
 }
+
+#[test]
+fn renaming_a_column_in_several_languages() {
+    use crate::plan::planner::ops::rename::Rename;
+    for prompt in [
+        "rename Cost to Unit Cost",
+        "rename the column cost as \"Unit Cost\"",
+        "change the name of Cost to Unit Cost",
+        "renombrar Cost como Unit Cost",
+        "rinomina Cost come Unit Cost",
+    ] {
+        let r: Rename = only(prompt);
+        assert_eq!(r.column.name, "Cost", "{prompt}");
+        assert_eq!(r.name, "Unit Cost", "{prompt}");
+    }
+    // Later steps know the column by its new name.
+    let ops = all("rename Cost to Spend, then sort by spend descending");
+    assert_eq!(ops.len(), 2);
+    let why = refused("rename Cost to Revenue");
+    assert!(why.contains("already exists"), "{why}");
+}
