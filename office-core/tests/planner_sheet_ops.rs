@@ -265,3 +265,62 @@ fn a_renamed_column_keeps_its_cells_and_later_steps_use_the_new_name() {
     assert_eq!(formulas["F1"], "Double");
     assert_eq!(formulas["F2"], "=B2*2");
 }
+
+#[test]
+fn empty_cells_are_filled_as_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("gaps.xlsx");
+    run_helper(
+        r#"
+import sys, openpyxl
+wb = openpyxl.Workbook()
+ws = wb.active
+ws.title = "Gaps"
+ws.append(["Region", "Sales"])
+for row in [["North", 10], [None, 20], ["South", None], [None, 41], ["East", 30]]:
+    ws.append(row)
+wb.save(sys.argv[1])
+"#,
+        &[input.to_str().unwrap()],
+    );
+    let read = |prompt: &str| -> Value {
+        let profile = profile_file(&input, "gaps.xlsx").unwrap();
+        let plan = plan_excel(prompt, &[profile])
+            .unwrap_or_else(|e| panic!("'{prompt}' was not planned: {}", e.message));
+        let out = run(&plan, &input, dir.path());
+        let edits = read_edits(&out);
+        let bytes = std::fs::read(&input).unwrap();
+        let (written, _) = apply_named(&bytes, "gaps.xlsx", &edits.to_string()).unwrap();
+        let output = dir.path().join("output.xlsx");
+        std::fs::write(&output, written).unwrap();
+        let got = Command::new(python())
+            .arg("-c")
+            .arg(
+                "import sys, json, openpyxl\n\
+                 ws = openpyxl.load_workbook(sys.argv[1])['Gaps']\n\
+                 print(json.dumps([[c.value for c in r] for r in ws.iter_rows(min_row=2)]))",
+            )
+            .arg(&output)
+            .output()
+            .unwrap();
+        serde_json::from_slice(&got.stdout).unwrap()
+    };
+    let rows = read("fill down Region, then fill missing Sales with the mean");
+    // The mean of the four numbers, computed here.
+    let mean = (10.0 + 20.0 + 41.0 + 30.0) / 4.0;
+    assert_eq!(
+        rows,
+        serde_json::json!([
+            ["North", 10],
+            ["North", 20],
+            ["South", mean],
+            ["South", 41],
+            ["East", 30]
+        ])
+    );
+    let rows = read("fill the blanks in Region with 'Unknown', then keep rows where Sales > 15");
+    assert_eq!(
+        rows,
+        serde_json::json!([["Unknown", 20], ["Unknown", 41], ["East", 30]])
+    );
+}

@@ -519,6 +519,18 @@ def total_cells(frame, out_rows):
     return cells
 
 
+def filled_cells(out_rows):
+    """The cells empty cells were filled with, at their output rows (rows a later step
+    removed are left out)."""
+    position = {row: PLACE["first_row"] + i for i, row in enumerate(out_rows)}
+    cells = []
+    for fill in fills:
+        for row, value in fill["rows"].items():
+            if row in position:
+                cells.append({"cell": fill["letter"] + str(position[row]), "value": cell_value(value)})
+    return cells
+
+
 def write_edits(frame):
     """edits.json: the data sheet's rows in output order (rows with no cell in the table
     stay, at its end), the columns added, the new sheets; and result.json, the run's
@@ -534,7 +546,7 @@ def write_edits(frame):
             {"header": c["header"], "formula": c["formula"], "values": [c["values"][r] for r in out_rows]}
             for c in added
         ]
-    cells = header_cells + total_cells(frame, out_rows)
+    cells = header_cells + filled_cells(out_rows) + total_cells(frame, out_rows)
     if cells:
         sheet["set_cells"] = cells
     look = look_edit(frame)

@@ -7,6 +7,7 @@
 //! longest wins (see `tokens::longest_prefix`).
 
 use super::ops::chart::ChartWord;
+use super::ops::fill::FillWith;
 use super::ops::filter::CmpOp;
 use super::ops::format::NumberFormat;
 
@@ -289,6 +290,67 @@ pub(crate) const ALL_ROWS_CLAUSES: &[&str] = &[
 pub(crate) const PLACE_AFTER: &[&str] = &[
     "right after", "directly after", "immediately after", "just after", "after", "next to",
     "right of", "to the right of", "right next to", "following",
+];
+
+// ---------------------------------------------------------------------------------------
+// fill missing values
+
+#[rustfmt::skip]
+pub(crate) const FILL_VERBS: &[&str] = &[
+    "fill", "fill in", "replace", "impute", "populate", "complete", "fill up the",
+];
+
+/// The empty cells, before their column: "fill missing values in Price with 0".
+#[rustfmt::skip]
+pub(crate) const FILL_EMPTY_WORDS: &[&str] = &[
+    "missing values in", "the missing values in", "missing values of", "the missing values of",
+    "missing values", "the missing values", "missing", "the missing", "empty cells in",
+    "the empty cells in", "empty cells of", "the empty cells of", "empty cells", "empty",
+    "the empty", "blank cells in", "the blank cells in", "blank cells", "blanks in",
+    "the blanks in", "blank", "the blank", "gaps in", "the gaps in", "nulls in", "the nulls in",
+    "null values in", "na values in", "nan values in", "empty values in", "missing data in",
+    "missing entries in", "the missing entries in", "missing cells in", "the missing cells in",
+];
+
+/// Between the column and what fills it.
+pub(crate) const FILL_WITH: &[&str] = &["with", "using", "by", "as"];
+
+/// What fills the empty cells, said as a way: "with the previous value", "with the mean".
+#[rustfmt::skip]
+pub(crate) const FILL_WAYS: &[(FillWith, &[&str])] = &[
+    (FillWith::Previous, &[
+        "the previous value", "previous value", "the value above", "the last value",
+        "the previous row", "the last known value", "the one above", "the cell above",
+        "the previous values", "previous values", "the values above", "the last valid value",
+    ]),
+    (FillWith::Next, &[
+        "the next value", "next value", "the value below", "the next row", "the cell below",
+        "the one below", "the next values", "the values below", "the next valid value",
+    ]),
+    (FillWith::Mean, &[
+        "the mean", "mean", "the average", "average", "the column mean", "the column average",
+        "its mean", "its average", "the mean value", "the average value", "the mean of the column",
+    ]),
+    (FillWith::Median, &["the median", "median", "the column median", "its median", "the median value"]),
+];
+
+/// The way said first: "forward fill Region", "fill down Date".
+#[rustfmt::skip]
+pub(crate) const FILL_WAY_FIRST: &[(FillWith, &[&str])] = &[
+    (FillWith::Previous, &["forward fill", "forward-fill", "ffill", "fill down", "fill forward", "carry forward"]),
+    (FillWith::Next, &["backward fill", "backward-fill", "bfill", "back fill", "backfill", "fill backward", "fill upward"]),
+];
+
+/// The way said after the column: "fill Region down".
+pub(crate) const FILL_WAY_AFTER: &[(FillWith, &[&str])] = &[
+    (
+        FillWith::Previous,
+        &["down", "forward", "downward", "downwards"],
+    ),
+    (
+        FillWith::Next,
+        &["up", "backward", "backwards", "upward", "upwards"],
+    ),
 ];
 
 // ---------------------------------------------------------------------------------------

@@ -206,6 +206,9 @@ fn english_phrases() -> Vec<&'static str> {
         vocab::COMPUTE_BY,
         vocab::FLAG_VERBS,
         vocab::RENAME_VERBS,
+        vocab::FILL_VERBS,
+        vocab::FILL_EMPTY_WORDS,
+        vocab::FILL_WITH,
         vocab::RENAME_TO,
         vocab::TOTAL_ROW_THEM,
         vocab::TOTAL_ROW_PURPOSE,
@@ -222,6 +225,9 @@ fn english_phrases() -> Vec<&'static str> {
     out.extend(vocab::phrases(vocab::COLORS));
     out.extend(vocab::phrases(vocab::CHART_WORDS));
     out.extend(vocab::phrases(vocab::SEPARATOR_WORDS));
+    out.extend(vocab::phrases(vocab::FILL_WAYS));
+    out.extend(vocab::phrases(vocab::FILL_WAY_FIRST));
+    out.extend(vocab::phrases(vocab::FILL_WAY_AFTER));
     out
 }
 

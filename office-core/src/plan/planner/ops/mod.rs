@@ -97,6 +97,7 @@ operations! {
     concat,
     flag,
     rename,
+    fill,
 }
 
 /// The names of `REGISTRY`, in its order.

@@ -248,3 +248,58 @@ fn renaming_a_column_in_several_languages() {
     let why = refused("rename Cost to Revenue");
     assert!(why.contains("already exists"), "{why}");
 }
+
+#[test]
+fn filling_empty_cells_by_value_or_way() {
+    use crate::plan::planner::ops::fill::{Fill, FillWith, Filler};
+    let cases = [
+        (
+            "fill missing values in Revenue with 0",
+            "Revenue",
+            Filler::Number(0.0),
+        ),
+        (
+            "fill the blanks in region with 'Unknown'",
+            "Region",
+            Filler::Text("Unknown".into()),
+        ),
+        (
+            "replace empty cells in Cost with the median",
+            "Cost",
+            Filler::Way(FillWith::Median),
+        ),
+        (
+            "fill missing quantity with the average",
+            "Quantity",
+            Filler::Way(FillWith::Mean),
+        ),
+        (
+            "fill down Region",
+            "Region",
+            Filler::Way(FillWith::Previous),
+        ),
+        ("fill Region up", "Region", Filler::Way(FillWith::Next)),
+        (
+            "fill empty cells in Order Date with the previous value",
+            "Order Date",
+            Filler::Way(FillWith::Previous),
+        ),
+        (
+            "fill missing Revenue with $1k",
+            "Revenue",
+            Filler::Number(1000.0),
+        ),
+    ];
+    for (prompt, column, with) in cases {
+        let f: Fill = only(prompt);
+        assert_eq!(f.column.name, column, "{prompt}");
+        assert_eq!(f.with, with, "{prompt}");
+    }
+    let why = refused("fill missing region with the mean");
+    assert!(why.contains("no mean or median"), "{why}");
+    let why = refused("fill missing values in Revenue");
+    assert!(why.contains("say what fills"), "{why}");
+    // "fill" still colours rows.
+    let h: Highlight = only("fill rows where revenue > 1000 in green");
+    assert_eq!(h.fill, "C6EFCE");
+}
