@@ -318,9 +318,36 @@ wb.save(sys.argv[1])
             ["East", 30]
         ])
     );
+    // Per group, groups in the order they first appear (the empty one too), each
+    // ranked; the South row has no number and is left out.
+    let rows = read("top 1 sales per region");
+    assert_eq!(
+        rows,
+        serde_json::json!([["North", 10], [null, 41], ["East", 30]])
+    );
     let rows = read("fill the blanks in Region with 'Unknown', then keep rows where Sales > 15");
     assert_eq!(
         rows,
         serde_json::json!([["Unknown", 20], ["Unknown", 41], ["East", 30]])
     );
+}
+
+#[test]
+fn the_top_rows_overall_and_per_group_come_out_ranked() {
+    let items = |formulas: &Value| -> Vec<String> {
+        (2..=5)
+            .filter_map(|r| formulas.get(format!("A{r}")).and_then(Value::as_str))
+            .map(str::to_string)
+            .collect()
+    };
+    // Ranked here by price, largest first.
+    let mut ranked: Vec<&Row> = ROWS.iter().collect();
+    ranked.sort_by(|a, b| b.2.total_cmp(&a.2));
+    let (formulas, _, _) = job("top 2 items by price");
+    let expected: Vec<String> = ranked.iter().take(2).map(|r| r.0.to_string()).collect();
+    assert_eq!(items(&formulas), expected);
+    // Per group (the year added, as text in no column): per Item, each row is its group.
+    let (formulas, _, _) = job("bottom 1 units per item");
+    let expected: Vec<String> = ROWS.iter().map(|r| r.0.to_string()).collect();
+    assert_eq!(items(&formulas), expected);
 }

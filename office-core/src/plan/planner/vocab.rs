@@ -293,6 +293,37 @@ pub(crate) const PLACE_AFTER: &[&str] = &[
 ];
 
 // ---------------------------------------------------------------------------------------
+// top or bottom rows
+
+/// Before the top rows: "show the top 3 ...".
+#[rustfmt::skip]
+pub(crate) const TOP_LEAD: &[&str] = &[
+    "show", "show me", "keep", "keep only", "only keep", "get", "give me", "list", "find",
+    "select", "return", "filter to", "the", "only", "just", "pick", "extract",
+];
+
+/// Top (true) or bottom (false), next to the count: "top 3", "3 lowest".
+#[rustfmt::skip]
+pub(crate) const TOP_WORDS: &[(bool, &[&str])] = &[
+    (true, &["top", "highest", "largest", "biggest", "greatest", "best", "most", "the top"]),
+    (false, &["bottom", "lowest", "smallest", "least", "worst", "the bottom"]),
+];
+
+/// Before the ranked column: "top 3 products by revenue".
+#[rustfmt::skip]
+pub(crate) const TOP_BY: &[&str] = &[
+    "by", "based on", "according to", "in terms of", "ranked by", "sorted by", "on", "with the highest",
+    "with the lowest", "with the most", "with the largest", "with the smallest",
+];
+
+/// Before the group: "top 2 by sales per region".
+#[rustfmt::skip]
+pub(crate) const TOP_GROUP: &[&str] = &[
+    "per", "for each", "in each", "within each", "of each", "by each", "for every", "in every",
+    "per each", "for each of the", "grouped by", "for each different", "within every",
+];
+
+// ---------------------------------------------------------------------------------------
 // fill missing values
 
 #[rustfmt::skip]

@@ -206,6 +206,9 @@ fn english_phrases() -> Vec<&'static str> {
         vocab::COMPUTE_BY,
         vocab::FLAG_VERBS,
         vocab::RENAME_VERBS,
+        vocab::TOP_LEAD,
+        vocab::TOP_BY,
+        vocab::TOP_GROUP,
         vocab::FILL_VERBS,
         vocab::FILL_EMPTY_WORDS,
         vocab::FILL_WITH,
@@ -226,6 +229,7 @@ fn english_phrases() -> Vec<&'static str> {
     out.extend(vocab::phrases(vocab::CHART_WORDS));
     out.extend(vocab::phrases(vocab::SEPARATOR_WORDS));
     out.extend(vocab::phrases(vocab::FILL_WAYS));
+    out.extend(vocab::phrases(vocab::TOP_WORDS));
     out.extend(vocab::phrases(vocab::FILL_WAY_FIRST));
     out.extend(vocab::phrases(vocab::FILL_WAY_AFTER));
     out

@@ -98,6 +98,7 @@ operations! {
     flag,
     rename,
     fill,
+    top,
 }
 
 /// The names of `REGISTRY`, in its order.

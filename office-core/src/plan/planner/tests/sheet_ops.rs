@@ -303,3 +303,46 @@ fn filling_empty_cells_by_value_or_way() {
     let h: Highlight = only("fill rows where revenue > 1000 in green");
     assert_eq!(h.fill, "C6EFCE");
 }
+
+#[test]
+fn top_and_bottom_rows_overall_and_per_group() {
+    use crate::plan::planner::ops::top::Top;
+    let cases: &[(&str, usize, bool, &str, Option<&str>)] = &[
+        ("top 3 products by revenue", 3, true, "Revenue", None),
+        ("show the 5 lowest cost rows", 5, false, "Cost", None),
+        (
+            "top 2 by quantity per region",
+            2,
+            true,
+            "Quantity",
+            Some("Region"),
+        ),
+        (
+            "bottom three revenue for each category",
+            3,
+            false,
+            "Revenue",
+            Some("Category"),
+        ),
+        (
+            "keep the top 3 revenue by region",
+            3,
+            true,
+            "Revenue",
+            Some("Region"),
+        ),
+    ];
+    for (prompt, n, largest, column, group) in cases {
+        let t: Top = only(prompt);
+        assert_eq!((t.n, t.largest), (*n, *largest), "{prompt}");
+        assert_eq!(t.column.name, *column, "{prompt}");
+        assert_eq!(t.group.map(|g| g.name).as_deref(), *group, "{prompt}");
+    }
+    let why = refused("top 3 by region");
+    assert!(why.contains("does not hold numbers"), "{why}");
+    // Without a count, "highest revenue by region" is still the aggregate.
+    assert!(matches!(
+        one("highest revenue by region"),
+        Operation::Aggregate(_)
+    ));
+}
