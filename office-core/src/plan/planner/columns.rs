@@ -48,6 +48,16 @@ pub(crate) struct Seen {
     /// Its absolute 0-based position in the sheet (A is 0); for a column a request adds,
     /// where it goes.
     pub index: Option<usize>,
+    /// A quantity the request's context defines ("Profit = Sales - COGS"), not a column
+    /// of the sheet: its formula, which a computed column may use by name.
+    pub definition: Option<super::ops::compute::Expr>,
+}
+
+impl Column {
+    /// Whether it is a definition from the context rather than a column.
+    pub(crate) fn is_defined_only(&self) -> bool {
+        self.seen.definition.is_some()
+    }
 }
 
 impl Column {

@@ -251,6 +251,11 @@ pub(crate) fn parse_request(
                         }
                         if let Some(mut column) = op.new_column() {
                             column.seen.index = Some(next_index(&columns));
+                            // The column now holds what the context defined by its name.
+                            columns.retain(|c| {
+                                !(c.is_defined_only()
+                                    && c.name.trim().eq_ignore_ascii_case(column.name.trim()))
+                            });
                             columns.push(column);
                         }
                         operations.push(op);
@@ -290,6 +295,26 @@ pub(crate) fn parse_request(
             ),
             &operations,
         ));
+    }
+    // A quantity the context defines is used through a computed column only.
+    for op in &operations {
+        for used in op.columns_used() {
+            if columns
+                .iter()
+                .any(|c| c.is_defined_only() && c.name == used)
+            {
+                return Err(fail(
+                    ClauseError::new(
+                        FailCode::InvalidOperation,
+                        format!(
+                            "'{used}' is a formula of the context, not a column yet; add it as \
+                             a column first"
+                        ),
+                    ),
+                    &operations,
+                ));
+            }
+        }
     }
     let names_a_column = operations.iter().any(|op| op.names_a_column());
     Ok(ParsedRequest {
@@ -386,6 +411,39 @@ fn name_last_column(
     column.seen.index = index;
     columns[at] = column;
     Ok(())
+}
+
+/// "... in column F named X": the new column in the letter it gets (right of the table),
+/// read as "in a new column named X"; another letter is an error.
+fn in_column_letter(
+    tokens: &[Token],
+    columns: &[Column],
+) -> Option<Result<Vec<Token>, ClauseError>> {
+    let at = (0..tokens.len().saturating_sub(3)).find(|&i| {
+        ["in", "into", "to"].iter().any(|w| tokens[i].is_word(w))
+            && tokens[i + 1].is_word("column")
+            && tokens[i + 2].kind == Kind::Word
+            && tokens[i + 2].text.len() <= 2
+            && tokens[i + 2].text.chars().all(|c| c.is_ascii_uppercase())
+            && vocab::COMPUTE_NAMED
+                .iter()
+                .any(|w| tokens[i + 3].is_word(w))
+    })?;
+    let letter = &tokens[at + 2].text;
+    let goes = super::ops::concat::column_letter(next_index(columns));
+    if *letter != goes {
+        return Some(Err(ClauseError::new(
+            FailCode::InvalidOperation,
+            format!(
+                "the new column goes right of the table, in column {goes}; I cannot put it in \
+                 column {letter}"
+            ),
+        )));
+    }
+    let mut rest = tokens[..at].to_vec();
+    rest.extend(tokenize("in a new column"));
+    rest.extend_from_slice(&tokens[at + 3..]);
+    Some(Ok(rest))
 }
 
 /// "right after column E", "after the Price column": where a new column goes. Taken out
@@ -491,6 +549,12 @@ fn parse_clause(tokens: &[Token], columns: &[Column], kinds: &[&OpKind]) -> Clau
             || (t.kind == Kind::Word && vocab::FILLER_WORDS.contains(&t.lower.as_str()))
     }) {
         return Ok(Clause::Filler);
+    }
+    if let Some(rest) = in_column_letter(tokens, columns) {
+        return match rest {
+            Ok(rest) => parse_clause(&rest, columns, kinds),
+            Err(e) => Err(e),
+        };
     }
     if longest_prefix(tokens, vocab::ALL_ROWS_CLAUSES).is_some_and(|(_, n)| n == tokens.len()) {
         return Ok(Clause::Filler);

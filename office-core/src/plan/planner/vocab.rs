@@ -256,7 +256,21 @@ pub(crate) const INTO_NEW_COLUMN: &[&str] = &[
 #[rustfmt::skip]
 pub(crate) const IN_THAT_COLUMN: &[&str] = &[
     "in that column", "in this column", "in the column", "in it", "there", "into it",
-    "for each row", "per row", "in each row", "for every row",
+    "for each row", "per row", "in each row", "for every row", "for all rows",
+    "using the provided formula", "using the formula", "using the given formula",
+    "with the provided formula", "with the given formula", "using the formula provided",
+    "according to the formula", "by the formula", "using the formula above",
+    "with the formula", "as defined", "as defined above",
+];
+
+/// "... for each week", "... of each investment": every row, said by what a row is.
+pub(crate) const EACH_ROW_LEAD: &[&str] = &["for", "of", "in", "per", "across"];
+
+/// Words that end a defined quantity's name on its left: "the formula is Profit = ...".
+#[rustfmt::skip]
+pub(crate) const DEFINITION_STOP: &[&str] = &[
+    "formula", "formulas", "is", "are", "as", "the", "following", "by", "that", "so", "calculated",
+    "defined", "computed", "equation", "where", "and", "then", "given", "rule",
 ];
 
 #[rustfmt::skip]

@@ -206,6 +206,8 @@ fn english_phrases() -> Vec<&'static str> {
         vocab::COMPUTE_BY,
         vocab::FLAG_VERBS,
         vocab::RENAME_VERBS,
+        vocab::IN_THAT_COLUMN,
+        vocab::EACH_ROW_LEAD,
         vocab::TOP_LEAD,
         vocab::TOP_BY,
         vocab::TOP_GROUP,

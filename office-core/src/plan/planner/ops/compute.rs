@@ -225,7 +225,7 @@ fn recognise(tokens: &[Token], columns: &[Column]) -> Recognised {
     };
     if let Some(existing) = columns
         .iter()
-        .find(|c| c.name.trim().eq_ignore_ascii_case(name.trim()))
+        .find(|c| !c.is_defined_only() && c.name.trim().eq_ignore_ascii_case(name.trim()))
     {
         return Some(Err(ClauseError::new(
             FailCode::InvalidOperation,
@@ -315,6 +315,7 @@ fn recognise_worded(tokens: &[Token], columns: &[Column]) -> Recognised {
 /// The new column `name` with the formula said in `formula`.
 fn worded_column(name: String, formula: Vec<Token>, columns: &[Column]) -> Recognised {
     let formula = strip_trailing(&formula, vocab::IN_THAT_COLUMN);
+    let formula = strip_each_row(formula);
     if formula.is_empty() || name.is_empty() {
         return None;
     }
@@ -324,7 +325,7 @@ fn worded_column(name: String, formula: Vec<Token>, columns: &[Column]) -> Recog
     };
     if let Some(existing) = columns
         .iter()
-        .find(|c| c.name.trim().eq_ignore_ascii_case(name.trim()))
+        .find(|c| !c.is_defined_only() && c.name.trim().eq_ignore_ascii_case(name.trim()))
     {
         return Some(Err(ClauseError::new(
             FailCode::InvalidOperation,
@@ -335,6 +336,64 @@ fn worded_column(name: String, formula: Vec<Token>, columns: &[Column]) -> Recog
         )));
     }
     found(Compute { name, expr })
+}
+
+/// The formula without a closing "for each week", "of each investment" (every row).
+fn strip_each_row(tokens: &[Token]) -> &[Token] {
+    let n = tokens.len();
+    if n >= 4
+        && vocab::EACH_ROW_LEAD.iter().any(|w| tokens[n - 3].is_word(w))
+        && ["each", "every", "all"].iter().any(|w| tokens[n - 2].is_word(w))
+        && tokens[n - 1].kind == Kind::Word
+    {
+        return &tokens[..n - 3];
+    }
+    tokens
+}
+
+/// The quantities a request's context defines: "The necessary formula is Profit = Sales
+/// - COGS", "according to the formula Future value = Present value * (1 + Rate) ^
+/// Years". Each sentence with an `=` whose right side reads as a formula over the
+/// columns gives one, named by the words right before the `=`.
+pub(crate) fn definitions(context: &str, columns: &[Column]) -> Vec<Column> {
+    let tokens = crate::plan::planner::tokens::tokenize(context);
+    let mut out: Vec<Column> = Vec::new();
+    for sentence in tokens.split(|t| t.kind == Kind::Stop) {
+        let Some(eq) = sentence.iter().position(|t| t.is_word("=")) else {
+            continue;
+        };
+        let start = sentence[..eq]
+            .iter()
+            .rposition(|t| {
+                t.kind != Kind::Word || vocab::DEFINITION_STOP.iter().any(|w| t.is_word(w))
+            })
+            .map_or(0, |i| i + 1);
+        let name = joined(&sentence[start..eq]);
+        // A name that is a column's own (not one that shares a word with it).
+        let key = crate::plan::planner::columns::normalize(&name);
+        if name.is_empty()
+            || columns
+                .iter()
+                .any(|c| crate::plan::planner::columns::normalize(&c.name) == key)
+        {
+            continue;
+        }
+        let Ok(expr) = parse_expression(&sentence[eq + 1..], columns) else {
+            continue;
+        };
+        if expr.mentions_column() {
+            out.push(Column {
+                name,
+                dtype: ColumnType::Float,
+                has_numbers: true,
+                seen: crate::plan::planner::columns::Seen {
+                    definition: Some(expr),
+                    ..Default::default()
+                },
+            });
+        }
+    }
+    out
 }
 
 /// A formula in words: a verb and its two operands ("subtract COGS from Sales", after
@@ -583,6 +642,10 @@ impl ExprParser<'_> {
         }
         let phrase = strip_column_words(&self.tokens[start..self.at]);
         let column = column_result(phrase, self.columns)?;
+        // A quantity the context defines: its formula.
+        if let Some(expr) = &column.seen.definition {
+            return Ok(expr.clone());
+        }
         if !column.is_numeric() {
             return Err(ClauseError::new(
                 FailCode::InvalidOperation,

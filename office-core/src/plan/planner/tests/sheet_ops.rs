@@ -346,3 +346,48 @@ fn top_and_bottom_rows_overall_and_per_group() {
         Operation::Aggregate(_)
     ));
 }
+
+#[test]
+fn formulas_defined_in_the_context_make_columns_by_name() {
+    let context = "My workbook records orders. The necessary formula is Margin = Revenue - Cost. \
+                   Growth = Revenue * (1 + Cost / 100) ^ Quantity.";
+    let plan = plan_excel_in(
+        "Calculate the margin for each order in a new column named \"Margin\".",
+        Some(context),
+        &sales(),
+    )
+    .unwrap_or_else(|e| panic!("{}", e.message));
+    assert_eq!(plan.steps, ["Added column Margin = Revenue - Cost"]);
+    let plan = plan_excel_in(
+        "Compute the growth of each order in column N named \"Growth\" using the provided formula.",
+        Some(context),
+        &sales(),
+    )
+    .unwrap_or_else(|e| panic!("{}", e.message));
+    assert_eq!(
+        plan.steps,
+        ["Added column Growth = Revenue * ((1 + (Cost / 100)) ^ Quantity)"]
+    );
+    // The letter must be where the column goes; a definition is no column to sort by;
+    // without the context the words name nothing.
+    let wrong = plan_excel_in(
+        "Compute the growth of each order in column F named \"Growth\" using the provided formula.",
+        Some(context),
+        &sales(),
+    )
+    .unwrap_err();
+    assert!(wrong.message.contains("in column N"), "{}", wrong.message);
+    let sort = plan_excel_in("sort by margin", Some(context), &sales()).unwrap_err();
+    assert!(
+        sort.message.contains("not a column yet"),
+        "{}",
+        sort.message
+    );
+    assert!(
+        plan_excel(
+            "Calculate the margin for each order in a new column named Margin",
+            &sales()
+        )
+        .is_err()
+    );
+}
