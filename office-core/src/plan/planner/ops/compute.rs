@@ -351,10 +351,10 @@ fn strip_each_row(tokens: &[Token]) -> &[Token] {
     tokens
 }
 
-/// The quantities a request's context defines: "The necessary formula is Profit = Sales
-/// - COGS", "according to the formula Future value = Present value * (1 + Rate) ^
-/// Years". Each sentence with an `=` whose right side reads as a formula over the
-/// columns gives one, named by the words right before the `=`.
+/// The quantities a request's context defines ("The necessary formula is Profit =
+/// Sales minus COGS", "according to the formula Future value = Present value * (1 +
+/// Rate) ^ Years"): each sentence with an `=` whose right side reads as a formula over
+/// the columns gives one, named by the words right before the `=`.
 pub(crate) fn definitions(context: &str, columns: &[Column]) -> Vec<Column> {
     let tokens = crate::plan::planner::tokens::tokenize(context);
     let mut out: Vec<Column> = Vec::new();

@@ -158,8 +158,7 @@ fn recognise(tokens: &[Token], columns: &[Column]) -> Recognised {
     // The column, then "with" and what: the last "with" that leaves words on its left.
     let with_at = find_phrases(rest, vocab::FILL_WITH)
         .into_iter()
-        .filter(|&(at, _, _)| at > 0)
-        .last();
+        .rfind(|&(at, _, _)| at > 0);
     let (target, how) = match with_at {
         Some((at, _, n)) => (&rest[..at], Some(&rest[at + n..])),
         None => (rest, None),
