@@ -113,4 +113,12 @@ pub(crate) const PHRASES: &[(&str, &str)] = &[
     // rename a column
     ("umbenennen", "rename"),
     ("benenne", "rename"),
+    // concatenate, fill
+    ("verketten", "concatenate"),
+    ("verkette", "concatenate"),
+    ("kombinieren", "combine"),
+    ("auffüllen", "fill"),
+    ("fülle", "fill"),
+    ("fehlende werte in", "missing values in"),
+    ("leere zellen in", "empty cells in"),
 ];

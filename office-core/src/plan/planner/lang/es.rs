@@ -130,4 +130,13 @@ pub(crate) const PHRASES: &[(&str, &str)] = &[
     ("cambiar el nombre de", "rename"),
     ("cambia el nombre de", "rename"),
     ("como", "as"),
+    // concatenate, fill
+    ("concatenar", "concatenate"),
+    ("concatena", "concatenate"),
+    ("combinar", "combine"),
+    ("combina", "combine"),
+    ("rellenar", "fill"),
+    ("rellena", "fill"),
+    ("valores faltantes de", "missing values in"),
+    ("celdas vacías de", "empty cells in"),
 ];

@@ -116,4 +116,12 @@ pub(crate) const PHRASES: &[(&str, &str)] = &[
     ("renommer", "rename"),
     ("renomme", "rename"),
     ("renommez", "rename"),
+    // concatenate, fill
+    ("concaténer", "concatenate"),
+    ("concatène", "concatenate"),
+    ("combiner", "combine"),
+    ("remplir", "fill"),
+    ("remplis", "fill"),
+    ("valeurs manquantes de", "missing values in"),
+    ("cellules vides de", "empty cells in"),
 ];

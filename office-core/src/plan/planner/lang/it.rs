@@ -115,4 +115,12 @@ pub(crate) const PHRASES: &[(&str, &str)] = &[
     ("rinominare", "rename"),
     ("rinomina", "rename"),
     ("come", "as"),
+    // concatenate, fill
+    ("concatenare", "concatenate"),
+    ("concatena", "concatenate"),
+    ("combinare", "combine"),
+    ("riempire", "fill"),
+    ("riempi", "fill"),
+    ("valori mancanti di", "missing values in"),
+    ("celle vuote di", "empty cells in"),
 ];

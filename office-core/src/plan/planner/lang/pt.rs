@@ -113,4 +113,12 @@ pub(crate) const PHRASES: &[(&str, &str)] = &[
     ("renomeie", "rename"),
     ("renomeia", "rename"),
     ("como", "as"),
+    // concatenate, fill
+    ("concatenar", "concatenate"),
+    ("concatene", "concatenate"),
+    ("combinar", "combine"),
+    ("preencher", "fill"),
+    ("preencha", "fill"),
+    ("valores ausentes de", "missing values in"),
+    ("células vazias de", "empty cells in"),
 ];

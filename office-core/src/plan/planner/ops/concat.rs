@@ -60,7 +60,7 @@ def excel_text(value):
         rounded = float("%.15g" % number)
         if 1e-9 <= abs(rounded) < 1e15:
             return np.format_float_positional(rounded, trim="-")
-        return ("%.15G" % number).replace("E+", "E+").replace("E-0", "E-").replace("E+0", "E+")
+        return ("%.15G" % number).replace("E-0", "E-").replace("E+0", "E+")
     if isinstance(value, float) and np.isnan(value):
         return ""
     return str(value)

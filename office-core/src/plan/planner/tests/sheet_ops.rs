@@ -391,3 +391,22 @@ fn formulas_defined_in_the_context_make_columns_by_name() {
         .is_err()
     );
 }
+
+#[test]
+fn joining_and_filling_in_other_languages() {
+    use crate::plan::planner::ops::fill::{Fill, Filler};
+    let c: Concat = only("concatenar City y Region con \"-\"");
+    assert_eq!(c.pieces, [value("City"), text("-"), value("Region")]);
+    let c: Concat = only("verkette City und Region mit \"/\"");
+    assert_eq!(c.pieces, [value("City"), text("/"), value("Region")]);
+    let f: Fill = only("rellenar valores faltantes de Revenue con 0");
+    assert_eq!(
+        (f.column.name.as_str(), f.with),
+        ("Revenue", Filler::Number(0.0))
+    );
+    let f: Fill = only("remplir les valeurs manquantes de Cost avec 5");
+    assert_eq!(
+        (f.column.name.as_str(), f.with),
+        ("Cost", Filler::Number(5.0))
+    );
+}
