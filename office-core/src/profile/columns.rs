@@ -233,6 +233,13 @@ impl ColumnAccumulator {
             (ColumnType::Date, None) => (self.date_min, self.date_max),
             _ => (None, None),
         };
+        // The order every date text was read in, when the column holds date texts.
+        let day_first = dtype == ColumnType::Date
+            && text_date_range.is_some()
+            && self
+                .text_dates
+                .first()
+                .is_some_and(|(order, _)| order.day_first());
         let (distinct, distinct_estimated) = self.distinct.count();
         ColumnProfile {
             index,
@@ -255,6 +262,7 @@ impl ColumnAccumulator {
                     None => s,
                 })
                 .collect(),
+            day_first,
         }
     }
 }
@@ -547,6 +555,34 @@ mod tests {
         assert_eq!(sheet.columns[1].dtype, ColumnType::Float);
         assert_eq!(sheet.columns[1].min, Some(0.055));
         assert_eq!(sheet.columns[2].dtype, ColumnType::Text);
+    }
+
+    #[test]
+    fn date_texts_are_day_first_only_when_every_one_reads_so() {
+        let profile = |dates: &[&str]| {
+            let mut builder = SheetBuilder::new("S", true);
+            builder.push_row(0, vec![(0, text("When"))]);
+            for (row, date) in dates.iter().enumerate() {
+                builder.push_row(row + 1, vec![(0, text(date))]);
+            }
+            builder.finish().0.columns.remove(0)
+        };
+        let column = profile(&["01/02/2024", "13/02/2024"]);
+        assert_eq!(column.dtype, ColumnType::Date);
+        assert!(column.day_first);
+        // Month first: the early days read either way, the 13th only month first.
+        let column = profile(&[
+            "01/02/2024",
+            "01/03/2024",
+            "01/04/2024",
+            "01/05/2024",
+            "01/06/2024",
+            "01/13/2024",
+        ]);
+        assert_eq!(column.dtype, ColumnType::Date);
+        assert!(!column.day_first);
+        assert_eq!(column.date_max.as_deref(), Some("2024-01-13"));
+        assert!(!profile(&["2024-01-31", "2024-02-29"]).day_first);
     }
 
     #[test]

@@ -239,18 +239,14 @@ pub(crate) fn formatted_number(text: &str, decimal_comma: bool) -> Option<f64> {
 /// Currency signs a formatted number may carry.
 const CURRENCY_SIGNS: &[&str] = &["US$", "$", "€", "£", "¥", "₹", "₽", "CHF"];
 
-/// Whether the profile reads these date texts day first ("01/02/2024" is 1 February):
-/// the first of `DATE_ORDERS` that reads them all is a day-first one.
-pub(crate) fn reads_day_first(texts: &[String]) -> bool {
-    DATE_ORDERS
-        .iter()
-        .find(|(_, format)| texts.iter().all(|t| parse_date_as(t, format).is_some()))
-        .is_some_and(|(order, _)| {
-            matches!(
-                order,
-                DateOrder::DayFirstSlash | DateOrder::DayFirstDot | DateOrder::DayFirstDash
-            )
-        })
+impl DateOrder {
+    /// Whether the day comes before the month ("01/02/2024" is 1 February).
+    pub(crate) fn day_first(self) -> bool {
+        matches!(
+            self,
+            DateOrder::DayFirstSlash | DateOrder::DayFirstDot | DateOrder::DayFirstDash
+        )
+    }
 }
 
 /// `-12,5` style: digits, one comma, digits.
@@ -330,14 +326,5 @@ mod tests {
         for (text, decimal_comma, expected) in cases {
             assert_eq!(formatted_number(text, decimal_comma), expected, "{text}");
         }
-    }
-
-    #[test]
-    fn day_first_when_the_first_order_that_reads_all_is() {
-        let texts = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert!(reads_day_first(&texts(&["01/02/2024", "13/02/2024"])));
-        assert!(!reads_day_first(&texts(&["01/13/2024"])));
-        assert!(!reads_day_first(&texts(&["2024-01-31", "19-Jan-18"])));
-        assert!(!reads_day_first(&texts(&["19-Jan-18"])));
     }
 }

@@ -84,7 +84,7 @@ fn location_fields(
     // Date columns whose texts the profile read day first ("01/02/2024").
     let dayfirst: Vec<String> = columns
         .iter()
-        .filter(|c| c.dtype == ColumnType::Date && crate::profile::reads_day_first(&c.samples))
+        .filter(|c| c.dtype == ColumnType::Date && c.day_first)
         .map(|c| c.name.clone())
         .collect();
     let (delimiter, quote, encoding, decimal) = text_dialect(file);
