@@ -175,7 +175,7 @@ fn a_true_false_column_marks_the_rows_of_a_condition() {
         let r = k + 2;
         assert_eq!(
             formulas[format!("F{r}")],
-            format!("=AND(ISNUMBER(B{r}),B{r}>=7)")
+            format!("=IFERROR(AND(B{r}<>\"\",--B{r}>=7),FALSE)")
         );
         assert_eq!(values[format!("F{r}")], row.1 >= 7.0, "F{r}");
     }
@@ -187,6 +187,19 @@ fn a_true_false_column_marks_the_rows_of_a_condition() {
     let many = ROWS.iter().filter(|r| r.1 >= 7.0).count();
     assert_eq!(values["F6"], many);
     assert!(formulas.get("A6").is_none(), "no label asked for");
+    // Numbers written as text are compared as numbers, in the formula as in the values.
+    let (formulas, values, _) =
+        job("flag rows where List is over $1k in a new column named \"Big\"");
+    assert_eq!(formulas["F2"], "=IFERROR(AND(E2<>\"\",--E2>1000),FALSE)");
+    for (k, row) in ROWS.iter().enumerate() {
+        let listed: f64 = row
+            .4
+            .trim_start_matches('$')
+            .replace(',', "")
+            .parse()
+            .unwrap();
+        assert_eq!(values[format!("F{}", k + 2)], listed > 1000.0);
+    }
     let (formulas, values, _) =
         job("flag rows where Item contains 'p' in a new column named \"Has P\"");
     assert_eq!(formulas["F2"], "=ISNUMBER(SEARCH(\"p\",A2))");

@@ -1,5 +1,5 @@
 //! A TRUE/FALSE column saying per row whether a condition holds, as a formula
-//! (`=AND(ISNUMBER(B2),B2>=5)`): "in a new column titled High, mark the rows whose Period
+//! (`=IFERROR(AND(B2<>"",--B2>=5),FALSE)`): "in a new column titled High, mark the rows whose Period
 //! per year is no less than 5 with True", "flag rows where Region is North in a new
 //! column named Northern". The condition is read as a filter's is; empty cells match
 //! only "not equal" and "does not contain", in the formula as in the cached values.
@@ -149,28 +149,30 @@ impl Flag {
                 parts.push(cell.clone());
                 parts.push(text(&format!("){excel_op}{}", excel_string(t))));
             }
+            // `--B2` reads numbers and dates written as text ("$1,200", "2024-01-31") as
+            // the program does; an empty cell or other text is FALSE.
             Literal::Number(n) => {
-                parts.push(text("AND(ISNUMBER("));
+                parts.push(text("IFERROR(AND("));
                 parts.push(cell.clone());
-                parts.push(text("),"));
+                parts.push(text("<>\"\",--"));
                 parts.push(cell.clone());
-                parts.push(text(&format!("{excel_op}{})", format_number(*n))));
+                parts.push(text(&format!("{excel_op}{}),FALSE)", format_number(*n))));
             }
             Literal::Date(d) => {
-                parts.push(text("AND(ISNUMBER("));
+                parts.push(text("IFERROR(AND("));
                 parts.push(cell.clone());
-                parts.push(text("),INT("));
+                parts.push(text("<>\"\",INT(--"));
                 parts.push(cell.clone());
-                parts.push(text(&format!("){excel_op}{})", excel_date(d))));
+                parts.push(text(&format!("){excel_op}{}),FALSE)", excel_date(d))));
             }
             Literal::Period(p) => {
-                parts.push(text("AND(ISNUMBER("));
+                parts.push(text("IFERROR(AND("));
                 parts.push(cell.clone());
-                parts.push(text("),"));
+                parts.push(text("<>\"\",--"));
                 parts.push(cell.clone());
-                parts.push(text(&format!(">={},", excel_date(&p.start))));
+                parts.push(text(&format!(">={},--", excel_date(&p.start))));
                 parts.push(cell.clone());
-                parts.push(text(&format!("<{})", excel_date(&p.end))));
+                parts.push(text(&format!("<{}),FALSE)", excel_date(&p.end))));
             }
             Literal::Bool(b) => {
                 parts.push(cell.clone());

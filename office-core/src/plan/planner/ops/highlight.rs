@@ -170,6 +170,25 @@ fn recognise(tokens: &[Token], columns: &[Column]) -> Recognised {
             )));
         }
     };
+    // Excel compares text with a number as greater, whatever it reads: a format by value
+    // over numbers written as text ("$1,200") would colour every such cell.
+    if let Literal::Number(_) = condition.value
+        && let Some(sample) = condition
+            .column
+            .seen
+            .samples
+            .iter()
+            .find(|s| s.trim().parse::<f64>().is_err())
+    {
+        return Some(Err(ClauseError::new(
+            FailCode::InvalidOperation,
+            format!(
+                "'{}' holds numbers written as text ('{sample}'), which Excel's conditional \
+                 formats compare as text; a highlight by value would be wrong there",
+                condition.column.name
+            ),
+        )));
+    }
     if let Literal::Period(p) = &condition.value {
         return Some(Err(ClauseError::new(
             FailCode::InvalidOperation,

@@ -410,3 +410,23 @@ fn joining_and_filling_in_other_languages() {
         ("Cost", Filler::Number(5.0))
     );
 }
+
+#[test]
+fn no_highlight_by_value_over_numbers_written_as_text() {
+    let mut sheet = sales_sheet();
+    sheet.columns[7].samples = vec!["$1,200.00".into(), "950".into()];
+    let columns = sheet_columns(&sheet);
+    let failure = parse_request(
+        "highlight rows where revenue > 1000",
+        &columns,
+        ops::REGISTRY,
+    )
+    .unwrap_err();
+    assert!(
+        failure.reason.contains("written as text"),
+        "{}",
+        failure.reason
+    );
+    // Filters read them as numbers.
+    assert!(parse_request("keep rows where revenue > 1000", &columns, ops::REGISTRY).is_ok());
+}
