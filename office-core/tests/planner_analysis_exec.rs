@@ -449,6 +449,75 @@ fn monthly_average_on_a_csv_whose_dates_read_19_jan_18() {
     }
 }
 
+/// "$1,234.50" for 1234.5, "-$110.00" for -110: the currency and thousands a sheet's
+/// text cells show.
+fn dollars(value: f64) -> String {
+    if value < 0.0 {
+        return format!("-{}", dollars(-value));
+    }
+    let cents = (value * 100.0).round() as i64;
+    let whole = (cents / 100).to_string();
+    let mut grouped = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("${grouped}.{:02}", cents % 100)
+}
+
+#[test]
+fn monthly_average_of_dollar_text_over_day_first_date_text() {
+    // Dates typed as 01/02/2012 (1 February) and amounts typed as "$1,234.50": the
+    // profile types both, and the program reads them as the profile did.
+    let days = weather_days(91);
+    let dir = tempfile::tempdir().unwrap();
+    let book = dir.path().join("sales-text.xlsx");
+    let rows: Vec<String> = days
+        .iter()
+        .map(|(d, t)| {
+            let date = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap();
+            format!("{}|{}", date.format("%d/%m/%Y"), dollars(t * 100.0))
+        })
+        .collect();
+    planner::run_helper(
+        "import sys, openpyxl\n\
+         wb = openpyxl.Workbook(); ws = wb.active; ws.title = 'sales'\n\
+         ws.append(['Day', 'Sales'])\n\
+         for line in sys.argv[2].split(';'):\n\
+         \x20   ws.append(line.split('|'))\n\
+         wb.save(sys.argv[1])\n",
+        &[book.to_str().unwrap(), &rows.join(";")],
+    );
+    let files = [book];
+    let (plan, profiles) = plan(
+        JobKind::Analytics,
+        "plot the average Sales per month",
+        &files,
+        "",
+    );
+    let columns = &profiles[0].sheets[0].columns;
+    assert_eq!(
+        columns[0].dtype,
+        office_core::ColumnType::Date,
+        "{:?}",
+        columns[0]
+    );
+    assert!(columns[1].dtype.is_numeric(), "{:?}", columns[1]);
+    let (out, _) = run(&plan, &files);
+    let cents: Vec<(String, f64)> = days
+        .iter()
+        .map(|(d, t)| (d.clone(), (t * 100.0 * 100.0).round() / 100.0))
+        .collect();
+    let expected: Vec<f64> = monthly_means(&cents).into_iter().map(|(_, m)| m).collect();
+    let got = answer_values(&read_json(out.path(), "results.json"));
+    assert_eq!(got.len(), 3, "{got:?}");
+    for (g, e) in got.iter().zip(&expected) {
+        assert!((g - e).abs() < 0.01, "{got:?} vs {expected:?}");
+    }
+}
+
 #[test]
 fn an_analytics_request_in_chinese_is_answered() {
     let files = [fixture("real/vega/seattle-weather.csv")];

@@ -44,6 +44,7 @@ fn column(index: usize, name: &str, dtype: ColumnType) -> ColumnProfile {
         date_min: None,
         date_max: None,
         samples: Vec::new(),
+        day_first: false,
     }
 }
 

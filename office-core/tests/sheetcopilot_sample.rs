@@ -178,8 +178,9 @@ fn check_items(check: &Value) -> (Vec<String>, Vec<String>) {
     (scored, not)
 }
 
-/// One task: `Ok(())` when done and matching, else the message.
-fn run_task(root: &Path, task: &Value) -> Result<(), String> {
+/// One task: `Ok(())` when done and matching, else the message. With `context`, the
+/// task's context goes with the instruction (read for the formulas it defines only).
+fn run_task(root: &Path, task: &Value, context: bool) -> Result<(), String> {
     let dir = tempfile::tempdir().unwrap();
     let input_rel = task["input"].as_str().unwrap();
     let name = Path::new(input_rel)
@@ -191,7 +192,12 @@ fn run_task(root: &Path, task: &Value) -> Result<(), String> {
     std::fs::copy(root.join(input_rel), &input).unwrap();
     let profile = profile_file(&input, &name).map_err(|e| format!("profile: {e}"))?;
     let prompt = task["instruction"].as_str().unwrap();
-    let plan = plan_excel(prompt, &[profile]).map_err(|e| format!("refused: {}", e.message))?;
+    let mut params = serde_json::Map::new();
+    if context && let Some(text) = task["context"].as_str() {
+        params.insert("context".into(), Value::String(text.into()));
+    }
+    let plan = offline_plan(office_core::JobKind::Excel, prompt, &[profile], &params)
+        .map_err(|e| format!("refused: {}", e.message))?;
     let out = run(&plan, &input, dir.path());
     let edits = read_edits(&out);
     let bytes = std::fs::read(&input).unwrap();
@@ -261,7 +267,7 @@ fn sheetcopilot_sample_tasks_through_the_planner() {
     let mut done = 0;
     for task in &tasks {
         let id = task["id"].as_str().unwrap();
-        match run_task(&root, task) {
+        match run_task(&root, task, false) {
             Ok(()) => {
                 done += 1;
                 println!("{id}: done");
@@ -270,6 +276,24 @@ fn sheetcopilot_sample_tasks_through_the_planner() {
         }
     }
     println!("SheetCopilot sample: {done} of {} tasks done", tasks.len());
+    // The same with each task's context (the formulas it defines), counted apart: the
+    // score above is the instruction alone.
+    let mut with_context = 0;
+    for task in &tasks {
+        let id = task["id"].as_str().unwrap();
+        match run_task(&root, task, true) {
+            Ok(()) => {
+                with_context += 1;
+                println!("{id} (with its context): done");
+            }
+            Err(message) => println!("{id} (with its context): {message}"),
+        }
+    }
+    println!(
+        "SheetCopilot sample with the tasks' context: {with_context} of {} tasks done",
+        tasks.len()
+    );
+    assert!(with_context >= done, "the context lost a task");
     // The sort task is the one the planner has always done; it must stay done.
     assert!(done >= 1, "no task of the sample is done any more");
 }

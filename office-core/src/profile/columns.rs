@@ -6,7 +6,7 @@
 //! increasing order), so memory stays bounded by the number of columns, not of rows.
 
 use super::header::{HEADER_LOOKAHEAD_ROWS, HEADER_SEARCH_ROWS, guess_header};
-use super::values::{DATE_ORDERS, DateOrder, Value, iso_date, parse_date_as};
+use super::values::{DATE_ORDERS, DateOrder, Value, formatted_number, iso_date, parse_date_as};
 use super::{ColumnProfile, ColumnType, SheetProfile};
 use chrono::NaiveDateTime;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -97,6 +97,11 @@ struct ColumnAccumulator {
     bools: usize,
     dates: usize,
     texts: usize,
+    /// Texts that read as formatted numbers ("$1,200", "18%"), whole and not.
+    text_ints: usize,
+    text_floats: usize,
+    /// The file writes numbers with a decimal comma.
+    decimal_comma: bool,
     numeric_min: f64,
     numeric_max: f64,
     numeric_sum: f64,
@@ -109,7 +114,7 @@ struct ColumnAccumulator {
 }
 
 impl ColumnAccumulator {
-    fn new() -> Self {
+    fn new(decimal_comma: bool) -> Self {
         ColumnAccumulator {
             non_null: 0,
             ints: 0,
@@ -117,6 +122,9 @@ impl ColumnAccumulator {
             bools: 0,
             dates: 0,
             texts: 0,
+            text_ints: 0,
+            text_floats: 0,
+            decimal_comma,
             numeric_min: f64::INFINITY,
             numeric_max: f64::NEG_INFINITY,
             numeric_sum: 0.0,
@@ -151,6 +159,14 @@ impl ColumnAccumulator {
             }
             Value::Text(text) => {
                 self.texts += 1;
+                if let Some(number) = formatted_number(text, self.decimal_comma) {
+                    if number.fract() == 0.0 {
+                        self.text_ints += 1;
+                    } else {
+                        self.text_floats += 1;
+                    }
+                    self.push_number(number);
+                }
                 self.text_dates.retain_mut(|(order, range)| {
                     let format = DATE_ORDERS
                         .iter()
@@ -182,7 +198,8 @@ impl ColumnAccumulator {
     }
 
     fn finish(self, index: usize, name: String, profiled_rows: usize) -> ColumnProfile {
-        let numbers = self.ints + self.floats;
+        // Formatted numbers in text ("$1,200") count as numbers when every value is one.
+        let numbers = self.ints + self.floats + self.text_ints + self.text_floats;
         // Text dates, maybe among real date cells: one range over both.
         let text_date_range = if self.texts > 0 && self.texts + self.dates == self.non_null {
             self.text_dates
@@ -197,7 +214,7 @@ impl ColumnAccumulator {
         };
         let dtype = if self.non_null == 0 {
             ColumnType::Empty
-        } else if self.ints == self.non_null {
+        } else if self.ints + self.text_ints == self.non_null {
             ColumnType::Integer
         } else if numbers == self.non_null {
             ColumnType::Float
@@ -216,6 +233,13 @@ impl ColumnAccumulator {
             (ColumnType::Date, None) => (self.date_min, self.date_max),
             _ => (None, None),
         };
+        // The order every date text was read in, when the column holds date texts.
+        let day_first = dtype == ColumnType::Date
+            && text_date_range.is_some()
+            && self
+                .text_dates
+                .first()
+                .is_some_and(|(order, _)| order.day_first());
         let (distinct, distinct_estimated) = self.distinct.count();
         ColumnProfile {
             index,
@@ -238,6 +262,7 @@ impl ColumnAccumulator {
                     None => s,
                 })
                 .collect(),
+            day_first,
         }
     }
 }
@@ -250,6 +275,8 @@ pub(crate) struct SheetBuilder {
     name: String,
     /// Text files: numbers in text are numbers already; dates are recognised per column.
     text_mode: bool,
+    /// The file writes numbers with a decimal comma (formatted numbers in text).
+    decimal_comma: bool,
     first_row: Option<usize>,
     last_row: usize,
     first_col: usize,
@@ -274,6 +301,7 @@ impl SheetBuilder {
         SheetBuilder {
             name: name.into(),
             text_mode,
+            decimal_comma: false,
             first_row: None,
             last_row: 0,
             first_col: usize::MAX,
@@ -284,6 +312,12 @@ impl SheetBuilder {
             profiled_limit: MAX_PROFILED_ROWS,
             unprofiled_from: None,
         }
+    }
+
+    /// Formatted numbers in text are read with a decimal comma ("1.234,5").
+    pub(crate) fn with_decimal_comma(mut self, decimal_comma: bool) -> Self {
+        self.decimal_comma = decimal_comma;
+        self
     }
 
     #[cfg(test)]
@@ -349,12 +383,13 @@ impl SheetBuilder {
         if row < data_start || row - data_start >= self.profiled_limit {
             return;
         }
+        let decimal_comma = self.decimal_comma;
         for (col, value) in cells {
             if self.columns.len() <= *col {
                 self.columns.resize_with(col + 1, || None);
             }
             self.columns[*col]
-                .get_or_insert_with(ColumnAccumulator::new)
+                .get_or_insert_with(|| ColumnAccumulator::new(decimal_comma))
                 .push(value);
         }
     }
@@ -422,7 +457,7 @@ impl SheetBuilder {
                 accumulators
                     .get_mut(col)
                     .and_then(Option::take)
-                    .unwrap_or_else(ColumnAccumulator::new)
+                    .unwrap_or_else(|| ColumnAccumulator::new(self.decimal_comma))
                     .finish(col, name, profiled_rows)
             })
             .collect();
@@ -492,6 +527,62 @@ mod tests {
         assert_eq!(sheet.columns[1].mean, Some(3.75));
         assert_eq!(sheet.columns[2].dtype, ColumnType::Date);
         assert_eq!(sheet.columns[2].date_max.as_deref(), Some("2024-02-29"));
+    }
+
+    #[test]
+    fn formatted_numbers_in_text_make_a_number_column() {
+        let mut builder = SheetBuilder::new("S", false);
+        builder.push_row(
+            0,
+            vec![(0, text("Price")), (1, text("Share")), (2, text("Code"))],
+        );
+        let rows = [
+            ("$1,200", "18%", "00123"),
+            ("950", "5.5%", "42"),
+            ("$2,000.50", "100%", "7"),
+        ];
+        for (row, (price, share, code)) in rows.iter().enumerate() {
+            let price = if *price == "950" {
+                Value::Int(950)
+            } else {
+                text(price)
+            };
+            builder.push_row(row + 1, vec![(0, price), (1, text(share)), (2, text(code))]);
+        }
+        let (sheet, _) = builder.finish();
+        assert_eq!(sheet.columns[0].dtype, ColumnType::Float);
+        assert_eq!(sheet.columns[0].max, Some(2000.5));
+        assert_eq!(sheet.columns[1].dtype, ColumnType::Float);
+        assert_eq!(sheet.columns[1].min, Some(0.055));
+        assert_eq!(sheet.columns[2].dtype, ColumnType::Text);
+    }
+
+    #[test]
+    fn date_texts_are_day_first_only_when_every_one_reads_so() {
+        let profile = |dates: &[&str]| {
+            let mut builder = SheetBuilder::new("S", true);
+            builder.push_row(0, vec![(0, text("When"))]);
+            for (row, date) in dates.iter().enumerate() {
+                builder.push_row(row + 1, vec![(0, text(date))]);
+            }
+            builder.finish().0.columns.remove(0)
+        };
+        let column = profile(&["01/02/2024", "13/02/2024"]);
+        assert_eq!(column.dtype, ColumnType::Date);
+        assert!(column.day_first);
+        // Month first: the early days read either way, the 13th only month first.
+        let column = profile(&[
+            "01/02/2024",
+            "01/03/2024",
+            "01/04/2024",
+            "01/05/2024",
+            "01/06/2024",
+            "01/13/2024",
+        ]);
+        assert_eq!(column.dtype, ColumnType::Date);
+        assert!(!column.day_first);
+        assert_eq!(column.date_max.as_deref(), Some("2024-01-13"));
+        assert!(!profile(&["2024-01-31", "2024-02-29"]).day_first);
     }
 
     #[test]

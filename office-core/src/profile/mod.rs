@@ -185,6 +185,10 @@ pub struct ColumnProfile {
     pub date_max: Option<String>,
     /// A few distinct values as text.
     pub samples: Vec<String>,
+    /// A date column whose texts read day first ("01/02/2024" is 1 February), as the
+    /// profile read every one of them.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub day_first: bool,
 }
 
 /// Why a file could not be profiled, said so a person understands it.

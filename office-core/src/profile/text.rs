@@ -23,7 +23,7 @@ pub(crate) fn read_text(bytes: &[u8], name: &str, format: FileFormat) -> TextCon
         .has_headers(false)
         .flexible(true)
         .from_reader(decoded.text.as_bytes());
-    let mut builder = SheetBuilder::new(sheet_name(name), true);
+    let mut builder = SheetBuilder::new(sheet_name(name), true).with_decimal_comma(decimal_comma);
     let mut notes = Vec::new();
     for (row, record) in reader.records().enumerate() {
         if super::cancel::due(row) {

@@ -167,6 +167,88 @@ pub(crate) fn parse_text_field(field: &str, decimal_comma: bool) -> Option<Value
     Some(Value::Text(field.to_owned()))
 }
 
+/// A number written as formatted text, as people type them into cells: thousands
+/// separators ("1,234.5"; "1.234,5" with a decimal comma), a currency sign ("$1,200",
+/// "-€5", "12 €") or a percent ("18%" is 0.18). Text without any of these marks stays
+/// text: digits typed as text ("00123", "42") are codes, not numbers.
+pub(crate) fn formatted_number(text: &str, decimal_comma: bool) -> Option<f64> {
+    let mut rest = text.trim();
+    let mut marked = false;
+    let percent = rest.ends_with('%');
+    if percent {
+        rest = rest[..rest.len() - 1].trim_end();
+        marked = true;
+    }
+    let mut negative = false;
+    if let Some(r) = rest.strip_prefix('-') {
+        negative = true;
+        rest = r.trim_start();
+    }
+    for sign in CURRENCY_SIGNS {
+        if let Some(r) = rest.strip_prefix(sign) {
+            rest = r.trim_start();
+            marked = true;
+        } else if let Some(r) = rest.strip_suffix(sign) {
+            rest = r.trim_end();
+            marked = true;
+        }
+    }
+    if !negative && let Some(r) = rest.strip_prefix('-') {
+        negative = true;
+        rest = r.trim_start();
+    }
+    let (thousands, decimal) = if decimal_comma {
+        ('.', ',')
+    } else {
+        (',', '.')
+    };
+    if rest.is_empty()
+        || !rest
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == thousands || c == decimal)
+    {
+        return None;
+    }
+    let (whole, fraction) = match rest.split_once(decimal) {
+        Some((w, f)) if !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()) => (w, Some(f)),
+        Some(_) => return None,
+        None => (rest, None),
+    };
+    let groups: Vec<&str> = whole.split(thousands).collect();
+    if groups.len() > 1 {
+        let grouped = !groups[0].is_empty()
+            && groups[0].len() <= 3
+            && groups[1..].iter().all(|g| g.len() == 3);
+        if !grouped {
+            return None;
+        }
+        marked = true;
+    }
+    if !marked || groups.concat().is_empty() {
+        return None;
+    }
+    let plain = match fraction {
+        Some(f) => format!("{}.{f}", groups.concat()),
+        None => groups.concat(),
+    };
+    let number: f64 = plain.parse().ok()?;
+    let number = if negative { -number } else { number };
+    Some(if percent { number / 100.0 } else { number })
+}
+
+/// Currency signs a formatted number may carry.
+const CURRENCY_SIGNS: &[&str] = &["US$", "$", "€", "£", "¥", "₹", "₽", "CHF"];
+
+impl DateOrder {
+    /// Whether the day comes before the month ("01/02/2024" is 1 February).
+    pub(crate) fn day_first(self) -> bool {
+        matches!(
+            self,
+            DateOrder::DayFirstSlash | DateOrder::DayFirstDot | DateOrder::DayFirstDash
+        )
+    }
+}
+
 /// `-12,5` style: digits, one comma, digits.
 pub(crate) fn is_decimal_comma_number(text: &str) -> bool {
     let unsigned = text.strip_prefix('-').unwrap_or(text);
@@ -217,5 +299,32 @@ mod tests {
         assert_eq!(parse_text_field("0,5", false), Some(text("0,5")));
         assert_eq!(parse_text_field("0,5", true), Some(Value::Float(0.5)));
         assert_eq!(parse_text_field("inf", false), Some(text("inf")));
+    }
+
+    #[test]
+    fn formatted_numbers_in_text() {
+        let cases = [
+            ("1,234", false, Some(1234.0)),
+            ("1,234.5", false, Some(1234.5)),
+            ("$1,200", false, Some(1200.0)),
+            ("-$5.25", false, Some(-5.25)),
+            ("$-5", false, Some(-5.0)),
+            ("12 €", false, Some(12.0)),
+            ("18%", false, Some(0.18)),
+            ("-2.5 %", false, Some(-0.025)),
+            ("1.234,5", true, Some(1234.5)),
+            ("12,5 €", true, Some(12.5)),
+            ("42", false, None),
+            ("00123", false, None),
+            ("1,23", false, None),
+            ("12,34,567", false, None),
+            ("$", false, None),
+            ("%", false, None),
+            ("1.234,5", false, None),
+            ("Week 1", false, None),
+        ];
+        for (text, decimal_comma, expected) in cases {
+            assert_eq!(formatted_number(text, decimal_comma), expected, "{text}");
+        }
     }
 }

@@ -376,6 +376,7 @@ mod tests {
             date_min: None,
             date_max: None,
             samples: vec!["1.5".into(), "2.5".into(), "3.5".into()],
+            day_first: false,
         }
     }
 

@@ -49,6 +49,7 @@ fn profiles() -> Vec<FileProfile> {
                 date_min: None,
                 date_max: None,
                 samples: vec!["Nord".into()],
+                day_first: false,
             }],
         }],
         csv: None,

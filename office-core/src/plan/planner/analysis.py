@@ -17,7 +17,7 @@ def load_table(spec):
         # Mixed date formats: pandas warns, parses what it can; empty where it cannot.
         warnings.simplefilter("ignore")
         for name in spec["dates"]:
-            table[name] = pd.to_datetime(table[name], errors="coerce")
+            table[name] = read_dates(table[name], name in spec["dayfirst"])
     return table
 
 

@@ -435,6 +435,7 @@ mod tests {
             name: name.into(),
             dtype,
             has_numbers: false,
+            seen: Default::default(),
         };
         vec![
             c("Order Date", ColumnType::Date),
@@ -485,6 +486,7 @@ mod tests {
             name: "temp_max".into(),
             dtype: ColumnType::Float,
             has_numbers: false,
+            seen: Default::default(),
         });
         let q = read_question(
             "plot monthly temp_max by region",

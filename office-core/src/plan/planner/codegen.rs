@@ -146,7 +146,9 @@ pub(crate) fn build_plan(
     code.push_str(
         "steps = []\nadded = []  # columns right of the table\nnew_sheets = []\n\
          looks = []  # formats, highlights, panes, the filter, charts\n\
-         totals = []  # rows of totals below the table\n",
+         totals = []  # rows of totals below the table\n\
+         header_cells = []  # header cells renamed\n\
+         fills = []  # empty cells filled, by input row\n",
     );
 
     for (number, op) in operations.iter().enumerate() {

@@ -32,6 +32,32 @@ pub(crate) struct Column {
     pub dtype: ColumnType,
     /// True when a `Mixed` column holds numbers (the profiler saw a numeric min/max).
     pub has_numbers: bool,
+    /// What the profile saw of its values, to read the values a request compares it with.
+    pub seen: Seen,
+}
+
+/// What the profile saw of a column's values (empty for columns a request adds).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct Seen {
+    /// A few distinct values, as text.
+    pub samples: Vec<String>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    /// The file writes numbers with a decimal comma ("1,5").
+    pub decimal_comma: bool,
+    /// Its absolute 0-based position in the sheet (A is 0); for a column a request adds,
+    /// where it goes.
+    pub index: Option<usize>,
+    /// A quantity the request's context defines ("Profit = Sales - COGS"), not a column
+    /// of the sheet: its formula, which a computed column may use by name.
+    pub definition: Option<super::ops::compute::Expr>,
+}
+
+impl Column {
+    /// Whether it is a definition from the context rather than a column.
+    pub(crate) fn is_defined_only(&self) -> bool {
+        self.seen.definition.is_some()
+    }
 }
 
 impl Column {
@@ -420,6 +446,7 @@ mod tests {
                 name: n.to_string(),
                 dtype: ColumnType::Float,
                 has_numbers: true,
+                seen: Seen::default(),
             })
             .collect()
     }

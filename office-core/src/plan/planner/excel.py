@@ -43,7 +43,7 @@ ONLY_NUMBERS = ("floating", "integer", "mixed-integer-float")
 def as_date(values):
     """Dates; cells that do not hold a date become empty."""
     dates = values.map(lambda v: v if isinstance(v, (pd.Timestamp, str)) else None)
-    return pd.to_datetime(dates, errors="coerce")
+    return read_dates(dates, values.name in TABLE["dayfirst"])
 
 
 def as_text(values):
@@ -470,7 +470,9 @@ def new_sheet_edit(sheet, frame):
 def total_value(function, cells):
     """What Excel's function gives over these cells: SUM, AVERAGE, MEDIAN, MIN, MAX and
     COUNT read the numbers only (text, booleans and empty cells are skipped), COUNTA
-    every cell that is not empty."""
+    every cell that is not empty, COUNTIF (with TRUE) the TRUE cells."""
+    if function == "COUNTIF":  # COUNTIF(range, TRUE): the TRUE cells
+        return sum(1 for v in cells if isinstance(v, (bool, np.bool_)) and bool(v))
     if function == "COUNTA":
         return sum(1 for v in cells if v is not None and not is_number_like_nan(v))
     numbers = [float(v) for v in cells if is_number(v)]
@@ -511,9 +513,21 @@ def total_cells(frame, out_rows):
                 values += list(PLACE["blank_frame"][name])
             cells.append({"cell": letter + str(row),
                           "formula": "=" + function + "(" + letter + str(first) + ":" + letter
-                          + str(last) + ")",
+                          + str(last) + (",TRUE)" if function == "COUNTIF" else ")"),
                           "value": cell_value(total_value(function, values))})
         row += 1
+    return cells
+
+
+def filled_cells(out_rows):
+    """The cells empty cells were filled with, at their output rows (rows a later step
+    removed are left out)."""
+    position = {row: PLACE["first_row"] + i for i, row in enumerate(out_rows)}
+    cells = []
+    for fill in fills:
+        for row, value in fill["rows"].items():
+            if row in position:
+                cells.append({"cell": fill["letter"] + str(position[row]), "value": cell_value(value)})
     return cells
 
 
@@ -532,7 +546,7 @@ def write_edits(frame):
             {"header": c["header"], "formula": c["formula"], "values": [c["values"][r] for r in out_rows]}
             for c in added
         ]
-    cells = total_cells(frame, out_rows)
+    cells = header_cells + filled_cells(out_rows) + total_cells(frame, out_rows)
     if cells:
         sheet["set_cells"] = cells
     look = look_edit(frame)

@@ -32,6 +32,7 @@ mod parse;
 pub(crate) mod report;
 mod tables;
 mod tokens;
+mod values;
 mod vocab;
 
 use crate::job::ErrorCode;
@@ -63,7 +64,11 @@ impl CodeGenerator for OfflinePlanner {
     /// planned on them as it is; its steps say what it built on.
     async fn generate(&self, req: &PlanRequest<'_>) -> Result<Plan, PlanError> {
         let mut plan = match req.kind {
-            JobKind::Excel => plan_excel(req.prompt, req.profiles),
+            JobKind::Excel => plan_excel_in(
+                req.prompt,
+                req.params.get("context").and_then(|c| c.as_str()),
+                req.profiles,
+            ),
             JobKind::Analytics => analytics::plan_analytics(req.prompt, req.profiles),
             JobKind::Report => report::plan_report(req.prompt, req.profiles, req.params),
         }?;
@@ -86,13 +91,25 @@ impl CodeGenerator for OfflinePlanner {
 /// The target sheet is the first sheet whose columns the request's clauses all map to
 /// and that the request names at least one column of; a request that names no column
 /// ("describe", "remove duplicates") works on the first sheet.
+#[cfg(test)]
 pub(crate) fn plan_excel(prompt: &str, profiles: &[FileProfile]) -> Result<Plan, PlanError> {
-    plan_excel_with(prompt, profiles, ops::REGISTRY)
+    plan_excel_with(prompt, None, profiles, ops::REGISTRY)
+}
+
+/// `plan_excel` with the request's context (what the workbook holds, formulas it
+/// defines: "Profit = Sales - COGS"), which is read for definitions only, never as steps.
+pub(crate) fn plan_excel_in(
+    prompt: &str,
+    context: Option<&str>,
+    profiles: &[FileProfile],
+) -> Result<Plan, PlanError> {
+    plan_excel_with(prompt, context, profiles, ops::REGISTRY)
 }
 
 /// `plan_excel` with the operations of `registry`.
 fn plan_excel_with(
     prompt: &str,
+    context: Option<&str>,
     profiles: &[FileProfile],
     registry: &[ops::OpKind],
 ) -> Result<Plan, PlanError> {
@@ -121,7 +138,12 @@ fn plan_excel_with(
     let mut first_sheet_operations: Option<Vec<Box<dyn ops::Operation>>> = None;
     let mut best_failure: Option<(parse::Failure, &SheetProfile)> = None;
     for (position, sheet) in sheets.iter().enumerate() {
-        match parse::parse_request(prompt, &sheet_columns(sheet), registry) {
+        let mut columns = file_columns(file, sheet);
+        if let Some(context) = context {
+            let defined = ops::compute::definitions(context, &columns);
+            columns.extend(defined);
+        }
+        match parse::parse_request(prompt, &columns, registry) {
             Ok(parsed) if parsed.names_a_column => {
                 return Ok(codegen::build_plan(file, sheet, &parsed.operations, prompt));
             }
@@ -166,8 +188,26 @@ fn sheet_columns(sheet: &SheetProfile) -> Vec<Column> {
             name: c.name.clone(),
             dtype: c.dtype,
             has_numbers: c.dtype == ColumnType::Mixed && (c.min.is_some() || c.max.is_some()),
+            seen: columns::Seen {
+                samples: c.samples.clone(),
+                min: c.min,
+                max: c.max,
+                decimal_comma: false,
+                index: Some(c.index),
+                definition: None,
+            },
         })
         .collect()
+}
+
+/// `sheet_columns` of a sheet of `file`, with the file's decimal mark.
+fn file_columns(file: &FileProfile, sheet: &SheetProfile) -> Vec<Column> {
+    let decimal_comma = file.csv.as_ref().is_some_and(|d| d.decimal == ',');
+    let mut columns = sheet_columns(sheet);
+    for column in &mut columns {
+        column.seen.decimal_comma = decimal_comma;
+    }
+    columns
 }
 
 fn operation_names() -> Vec<String> {

@@ -13,7 +13,7 @@
 use super::columns::{Column, ColumnMatch, find_column};
 use super::lang;
 use super::ops::{OpKind, Operation};
-use super::tokens::{Kind, Token, joined, strip_leading, strip_trailing, tokenize};
+use super::tokens::{Kind, Token, joined, longest_prefix, strip_leading, strip_trailing, tokenize};
 use super::vocab;
 
 // ---------------------------------------------------------------------------------------
@@ -218,6 +218,13 @@ pub(crate) fn parse_request(
     };
 
     for segment in hard_segments(&tokens) {
+        // "Write the results in column F named X": the name of the column added before.
+        if let Some((letter, name)) = naming_clause(segment) {
+            if let Err(error) = name_last_column(&mut operations, &mut columns, letter, &name) {
+                return Err(fail(error, &operations));
+            }
+            continue;
+        }
         // Soft parts: the token ranges between commas and 'and's.
         let mut bounds = Vec::new();
         let mut start = 0;
@@ -237,7 +244,20 @@ pub(crate) fn parse_request(
                 let span = &segment[bounds[part].0..bounds[last].1];
                 match parse_clause(span, &columns, &kinds) {
                     Ok(Clause::Op(op)) => {
-                        columns.extend(op.new_column());
+                        if let Some((old, new)) = op.renamed() {
+                            for column in columns.iter_mut().filter(|c| c.name == old) {
+                                column.name = new.clone();
+                            }
+                        }
+                        if let Some(mut column) = op.new_column() {
+                            column.seen.index = Some(next_index(&columns));
+                            // The column now holds what the context defined by its name.
+                            columns.retain(|c| {
+                                !(c.is_defined_only()
+                                    && c.name.trim().eq_ignore_ascii_case(column.name.trim()))
+                            });
+                            columns.push(column);
+                        }
                         operations.push(op);
                         part = last + 1;
                         advanced = true;
@@ -276,11 +296,222 @@ pub(crate) fn parse_request(
             &operations,
         ));
     }
+    // A quantity the context defines is used through a computed column only.
+    for op in &operations {
+        for used in op.columns_used() {
+            if columns
+                .iter()
+                .any(|c| c.is_defined_only() && c.name == used)
+            {
+                return Err(fail(
+                    ClauseError::new(
+                        FailCode::InvalidOperation,
+                        format!(
+                            "'{used}' is a formula of the context, not a column yet; add it as \
+                             a column first"
+                        ),
+                    ),
+                    &operations,
+                ));
+            }
+        }
+    }
     let names_a_column = operations.iter().any(|op| op.names_a_column());
     Ok(ParsedRequest {
         operations,
         names_a_column,
     })
+}
+
+/// Where a column added now goes: right of the last one.
+fn next_index(columns: &[Column]) -> usize {
+    columns
+        .iter()
+        .filter_map(|c| c.seen.index)
+        .max()
+        .map_or(0, |i| i + 1)
+}
+
+/// "Write the results in column F named X", "name it X": the letter (if said) and the
+/// name.
+fn naming_clause(tokens: &[Token]) -> Option<(Option<String>, String)> {
+    let tokens = strip_leading(tokens, vocab::LEADING_COURTESY);
+    let tokens = strip_trailing(tokens, vocab::TRAILING_COURTESY);
+    let (_, n) = longest_prefix(tokens, vocab::NAME_RESULT_LEAD)?;
+    let mut rest = strip_leading(&tokens[n..], &["a", "an", "the", "new"]);
+    let mut letter = None;
+    if rest.first().is_some_and(|t| t.is_word("column")) {
+        rest = &rest[1..];
+        if let Some(t) = rest.first()
+            && t.kind == Kind::Word
+            && t.text.len() <= 2
+            && t.text.chars().all(|c| c.is_ascii_uppercase())
+        {
+            letter = Some(t.text.clone());
+            rest = &rest[1..];
+        }
+    }
+    let rest = strip_leading(rest, vocab::COMPUTE_NAMED);
+    let rest = strip_leading(rest, &["as"]);
+    match rest {
+        [t] if t.kind == Kind::Quoted && !t.text.trim().is_empty() => {
+            Some((letter, t.text.trim().to_string()))
+        }
+        [] => None,
+        words if words.iter().all(|t| t.kind == Kind::Word) => Some((letter, joined(words))),
+        _ => None,
+    }
+}
+
+/// Names the column the last operation added, in the column `letter` when said.
+fn name_last_column(
+    operations: &mut [Box<dyn Operation>],
+    columns: &mut [Column],
+    letter: Option<String>,
+    name: &str,
+) -> Result<(), ClauseError> {
+    let no_column = || {
+        ClauseError::new(
+            FailCode::NotUnderstood,
+            format!("'{name}' names a new column, but no step before it adds one"),
+        )
+    };
+    let op = operations.last_mut().ok_or_else(no_column)?;
+    let old = op.new_column().ok_or_else(no_column)?;
+    if let Some(existing) = columns
+        .iter()
+        .find(|c| c.name != old.name && c.name.trim().eq_ignore_ascii_case(name.trim()))
+    {
+        return Err(ClauseError::new(
+            FailCode::InvalidOperation,
+            format!("a column named '{}' already exists", existing.name),
+        ));
+    }
+    let at = columns
+        .iter()
+        .rposition(|c| c.name == old.name)
+        .ok_or_else(no_column)?;
+    let index = columns[at].seen.index;
+    if let (Some(letter), Some(index)) = (&letter, index) {
+        let goes = super::ops::concat::column_letter(index);
+        if *letter != goes {
+            return Err(ClauseError::new(
+                FailCode::InvalidOperation,
+                format!(
+                    "the new column goes right of the table, in column {goes}; I cannot put it \
+                     in column {letter}"
+                ),
+            ));
+        }
+    }
+    if !op.rename_new_column(name) {
+        return Err(no_column());
+    }
+    let mut column = op.new_column().ok_or_else(no_column)?;
+    column.seen.index = index;
+    columns[at] = column;
+    Ok(())
+}
+
+/// "... in column F named X": the new column in the letter it gets (right of the table),
+/// read as "in a new column named X"; another letter is an error.
+fn in_column_letter(
+    tokens: &[Token],
+    columns: &[Column],
+) -> Option<Result<Vec<Token>, ClauseError>> {
+    let at = (0..tokens.len().saturating_sub(3)).find(|&i| {
+        ["in", "into", "to"].iter().any(|w| tokens[i].is_word(w))
+            && tokens[i + 1].is_word("column")
+            && tokens[i + 2].kind == Kind::Word
+            && tokens[i + 2].text.len() <= 2
+            && tokens[i + 2].text.chars().all(|c| c.is_ascii_uppercase())
+            && vocab::COMPUTE_NAMED
+                .iter()
+                .any(|w| tokens[i + 3].is_word(w))
+    })?;
+    let letter = &tokens[at + 2].text;
+    let goes = super::ops::concat::column_letter(next_index(columns));
+    if *letter != goes {
+        return Some(Err(ClauseError::new(
+            FailCode::InvalidOperation,
+            format!(
+                "the new column goes right of the table, in column {goes}; I cannot put it in \
+                 column {letter}"
+            ),
+        )));
+    }
+    let mut rest = tokens[..at].to_vec();
+    rest.extend(tokenize("in a new column"));
+    rest.extend_from_slice(&tokens[at + 3..]);
+    Some(Ok(rest))
+}
+
+/// "right after column E", "after the Price column": where a new column goes. Taken out
+/// of the clause: (the clause without it, the column it names).
+fn take_placement(
+    tokens: &[Token],
+    columns: &[Column],
+) -> Option<(Vec<Token>, Result<Column, ClauseError>)> {
+    for start in 0..tokens.len() {
+        let Some((_, n)) = longest_prefix(&tokens[start..], vocab::PLACE_AFTER) else {
+            continue;
+        };
+        let after = &tokens[start + n..];
+        let after_the = strip_leading(after, &["the"]);
+        let skipped = after.len() - after_the.len();
+        // "column E", "column Price" or "the Price column".
+        let (lead, body) = match after_the.first() {
+            Some(t) if t.is_word("column") => (skipped + 1, &after_the[1..]),
+            _ => (skipped, after_the),
+        };
+        let end = body
+            .iter()
+            .position(|t| {
+                t.kind == Kind::Comma
+                    || [
+                        "by", "and", "with", "using", "as", "named", "called", "titled", "that",
+                        "which", "to", "in", "=", ":",
+                    ]
+                    .iter()
+                    .any(|w| t.is_word(w))
+            })
+            .unwrap_or(body.len());
+        let mut phrase = &body[..end];
+        let mut trail = 0;
+        if phrase.last().is_some_and(|t| t.is_word("column")) {
+            phrase = &phrase[..phrase.len() - 1];
+            trail = 1;
+        }
+        if phrase.is_empty() || (lead == skipped && trail == 0) {
+            continue;
+        }
+        let named = match phrase {
+            [t] if t.kind == Kind::Word
+                && t.text.len() <= 2
+                && t.text.chars().all(|c| c.is_ascii_uppercase()) =>
+            {
+                columns
+                    .iter()
+                    .find(|c| {
+                        c.seen
+                            .index
+                            .is_some_and(|i| super::ops::concat::column_letter(i) == t.text)
+                    })
+                    .cloned()
+                    .ok_or_else(|| {
+                        ClauseError::new(
+                            FailCode::ColumnNotFound,
+                            format!("the table has no column {}", t.text),
+                        )
+                    })
+            }
+            _ => column_result(phrase, columns),
+        };
+        let mut rest = tokens[..start].to_vec();
+        rest.extend_from_slice(&tokens[start + n + lead + phrase.len() + trail..]);
+        return Some((rest, named));
+    }
+    None
 }
 
 /// Splits at `;`, full stops, new lines and `then` (with an `and` or `,` before it).
@@ -318,6 +549,44 @@ fn parse_clause(tokens: &[Token], columns: &[Column], kinds: &[&OpKind]) -> Clau
             || (t.kind == Kind::Word && vocab::FILLER_WORDS.contains(&t.lower.as_str()))
     }) {
         return Ok(Clause::Filler);
+    }
+    if let Some(rest) = in_column_letter(tokens, columns) {
+        return match rest {
+            Ok(rest) => parse_clause(&rest, columns, kinds),
+            Err(e) => Err(e),
+        };
+    }
+    if longest_prefix(tokens, vocab::ALL_ROWS_CLAUSES).is_some_and(|(_, n)| n == tokens.len()) {
+        return Ok(Clause::Filler);
+    }
+    if let Some((rest, place)) = take_placement(tokens, columns) {
+        let clause = parse_clause(&rest, columns, kinds)?;
+        let after = place?;
+        let last = columns
+            .iter()
+            .filter(|c| c.seen.index.is_some())
+            .max_by_key(|c| c.seen.index);
+        return match &clause {
+            Clause::Op(op) if op.new_column().is_some() => match last {
+                Some(last) if last.name == after.name => Ok(clause),
+                Some(last) => Err(ClauseError::new(
+                    FailCode::InvalidOperation,
+                    format!(
+                        "I add new columns right of the table, after '{}'; putting one right \
+                         after '{}' (between columns) is not supported yet",
+                        last.name, after.name
+                    ),
+                )),
+                None => Ok(clause),
+            },
+            _ => Err(ClauseError::new(
+                FailCode::NotUnderstood,
+                format!(
+                    "'after {}' places a new column, but the step adds none",
+                    after.name
+                ),
+            )),
+        };
     }
     let first = recognise_clause(tokens, columns, kinds);
     if first.is_ok() {

@@ -81,17 +81,14 @@ def table_from_raw(raw, spec):
     table.columns = columns
     table = table.dropna(how="all").reset_index(drop=True).infer_objects()
     for name in spec["numeric"]:
-        values = table[name]
-        if spec["decimal"] != "." and values.dtype == object:
-            # Text numbers with a decimal comma: drop thousands dots, then read the comma.
-            values = values.str.replace(".", "", regex=False).str.replace(spec["decimal"], ".", regex=False)
+        # Text numbers as the profile read them ("1.234,5", "$1,200", "18%").
+        values = numbers_in(table[name], spec["decimal"])
         if not spec["keep_text"]:
             table[name] = pd.to_numeric(values, errors="coerce")
             continue
-        try:
-            table[name] = pd.to_numeric(values)
-        except (ValueError, TypeError):
+        if (values.isna() & table[name].notna()).any():
             continue  # a cell that is not a number: the column stays as it is
+        table[name] = pd.to_numeric(values)
     return table
 
 
@@ -114,18 +111,67 @@ def column_letter(number):
     return letters
 
 
+CURRENCY_SIGNS = ("US$", "$", "€", "£", "¥", "₹", "₽", "CHF")
+
+
 def number_in_text(text, decimal):
-    """The number a text cell reads as (with `decimal` as the decimal separator, the
-    other of `.` and `,` as thousands), or None."""
+    """The number a text cell reads as, or None: `decimal` is the decimal separator and
+    the other of `.` and `,` separates thousands (in groups of three); a currency sign
+    and a percent are read as the profile reads them ("$1,200", "-€5", "18%" is 0.18)."""
     text = text.strip()
+    percent = text.endswith("%")
+    if percent:
+        text = text[:-1].rstrip()
+    negative = text.startswith("-")
+    if negative:
+        text = text[1:].lstrip()
+    for sign in CURRENCY_SIGNS:
+        if text.startswith(sign):
+            text = text[len(sign):].lstrip()
+        elif text.endswith(sign):
+            text = text[:-len(sign)].rstrip()
+    if not negative and text.startswith("-"):
+        negative, text = True, text[1:].lstrip()
+    thousands = "," if decimal == "." else "."
+    if thousands in text:
+        groups = text.split(decimal)[0].split(thousands)
+        if not (1 <= len(groups[0]) <= 3 and all(len(g) == 3 for g in groups[1:])):
+            return None
+        text = text.replace(thousands, "")
     if decimal != ".":
-        text = text.replace(".", "").replace(decimal, ".")
+        text = text.replace(decimal, ".")
     if not text or not any(ch.isdigit() for ch in text):
         return None
     try:
-        return float(text)
+        number = float(text)
     except ValueError:
         return None
+    number = -number if negative else number
+    return number / 100 if percent else number
+
+
+def numbers_in(values, decimal):
+    """A column's cells as numbers where they read as one (text as `number_in_text`
+    reads it); other cells None."""
+    if values.dtype != object:
+        return values
+    if decimal == ".":
+        try:
+            return pd.to_numeric(values)  # plain numbers only: one pass
+        except (ValueError, TypeError):
+            pass
+    return values.map(lambda v: number_in_text(v, decimal) if isinstance(v, str) else v)
+
+
+def read_dates(values, dayfirst):
+    """Dates from cells holding dates or date text, read day first where the profile
+    found the column so ("01/02/2024" is 1 February); texts in another form than the
+    first one's are read one by one; what reads as no date is empty."""
+    dates = pd.to_datetime(values, errors="coerce", dayfirst=dayfirst)
+    missed = dates.isna() & values.map(lambda v: isinstance(v, str) and v.strip() != "")
+    if missed.any():
+        dates[missed] = pd.to_datetime(values[missed], errors="coerce", format="mixed", dayfirst=dayfirst)
+    return dates
 
 
 def text_number(value, decimal):

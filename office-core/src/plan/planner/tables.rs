@@ -81,6 +81,12 @@ fn location_fields(
         .filter(|c| c.dtype.is_numeric())
         .map(|c| c.name.clone())
         .collect();
+    // Date columns whose texts the profile read day first ("01/02/2024").
+    let dayfirst: Vec<String> = columns
+        .iter()
+        .filter(|c| c.dtype == ColumnType::Date && c.day_first)
+        .map(|c| c.name.clone())
+        .collect();
     let (delimiter, quote, encoding, decimal) = text_dialect(file);
     let first_col = sheet.columns.first().map_or(sheet.first_col, |c| c.index);
     let py_bool = |b: bool| if b { "True" } else { "False" }.to_string();
@@ -109,6 +115,7 @@ fn location_fields(
         ),
         ("columns", py_list(&names)),
         ("numeric", py_list(&numeric)),
+        ("dayfirst", py_list(&dayfirst)),
         ("keep_text", py_bool(numbers == Numbers::KeepText)),
     ]
 }

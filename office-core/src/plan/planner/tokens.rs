@@ -153,10 +153,13 @@ fn word_end(chars: &[char], start: usize) -> usize {
         let internal = match c {
             '-' | '.' | '\'' | '\u{2019}' => alnum(prev) && alnum(after),
             ':' | '/' => digit(prev) && digit(after),
+            // "1,000", and "1,5" (a decimal comma, read by `values` where the file
+            // writes them): one word, never a list cut in two.
             ',' => {
-                digit(prev)
-                    && (1..=3).all(|k| digit(chars.get(j + k).copied()))
-                    && !digit(chars.get(j + 4).copied())
+                let run = (1..=4)
+                    .take_while(|&k| digit(chars.get(j + k).copied()))
+                    .count();
+                digit(prev) && (1..=3).contains(&run)
             }
             _ => false,
         };
@@ -177,6 +180,12 @@ pub(crate) fn parse_number(text: &str) -> Option<f64> {
     if !t
         .chars()
         .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
+    {
+        return None;
+    }
+    // Commas separate thousands only: "1,5" is no number here (see `values`).
+    if let Some((_, groups)) = t.split('.').next().unwrap_or("").split_once(',')
+        && groups.split(',').any(|g| g.len() != 3)
     {
         return None;
     }

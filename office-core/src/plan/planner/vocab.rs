@@ -7,6 +7,7 @@
 //! longest wins (see `tokens::longest_prefix`).
 
 use super::ops::chart::ChartWord;
+use super::ops::fill::FillWith;
 use super::ops::filter::CmpOp;
 use super::ops::format::NumberFormat;
 
@@ -223,12 +224,24 @@ pub(crate) const WORDED_ARITHMETIC: &[(char, &[&str], &[&str], bool)] = &[
     ('/', &["divide", "dividing", "divides"], &["by", "into"], false),
 ];
 
+/// "calculate the Future Value column by multiplying ...": before the worded formula.
+pub(crate) const COMPUTE_BY: &[&str] = &["by", "by means of"];
+
+/// A power in words: "(1 + Rate) raised to the power of Years", "Rate to the power 2".
+#[rustfmt::skip]
+pub(crate) const POWER_WORDS: &[&str] = &[
+    "raised to the power of", "raised to the power", "to the power of", "to the power",
+    "raised to", "elevated to", "elevado a", "à la puissance",
+    "hoch", "elevato a", "в степени",
+];
+
 /// Words before an operand that mean "the column, row by row": "each value in Rate".
 #[rustfmt::skip]
 pub(crate) const EACH_VALUE_OF: &[&str] = &[
     "each value in", "each value of", "every value in", "every value of", "all values in",
     "all values of", "the values in", "the values of", "values in", "values of", "each cell in",
-    "every cell in", "each", "every",
+    "every cell in", "each cell value in", "each cell value of", "every cell value in",
+    "the cell values in", "the cell values of", "the cells in", "the cells of", "each", "every",
 ];
 
 /// Where a new column goes, before its name: "... in a new column named Profit".
@@ -243,13 +256,255 @@ pub(crate) const INTO_NEW_COLUMN: &[&str] = &[
 #[rustfmt::skip]
 pub(crate) const IN_THAT_COLUMN: &[&str] = &[
     "in that column", "in this column", "in the column", "in it", "there", "into it",
-    "for each row", "per row", "in each row", "for every row",
+    "for each row", "per row", "in each row", "for every row", "for all rows",
+    "using the provided formula", "using the formula", "using the given formula",
+    "with the provided formula", "with the given formula", "using the formula provided",
+    "according to the formula", "by the formula", "using the formula above",
+    "with the formula", "as defined", "as defined above",
+];
+
+/// "... for each week", "... of each investment": every row, said by what a row is.
+pub(crate) const EACH_ROW_LEAD: &[&str] = &["for", "of", "in", "per", "across"];
+
+/// Words that end a defined quantity's name on its left: "the formula is Profit = ...".
+#[rustfmt::skip]
+pub(crate) const DEFINITION_STOP: &[&str] = &[
+    "formula", "formulas", "is", "are", "as", "the", "following", "by", "that", "so", "calculated",
+    "defined", "computed", "equation", "where", "and", "then", "given", "rule",
 ];
 
 #[rustfmt::skip]
 pub(crate) const PER_ROW: &[&str] = &[
     "for each row", "per row", "in each row", "on each row", "for every row",
 ];
+
+/// A later clause that names the column the step before added: "Write the results in
+/// column F named Summary", "name the new column Total". The words before the name.
+#[rustfmt::skip]
+pub(crate) const NAME_RESULT_LEAD: &[&str] = &[
+    "write the results in", "write the result in", "put the results in", "put the result in",
+    "store the results in", "store the result in", "place the results in", "place the result in",
+    "save the results in", "write them in", "put them in", "write it in", "put it in",
+    "name it", "call it", "name the new column", "call the new column", "name the column",
+    "call the column", "and name it", "and call it", "output the results in",
+];
+
+/// Clauses that only say "every row", after a step that works on every row anyway.
+#[rustfmt::skip]
+pub(crate) const ALL_ROWS_CLAUSES: &[&str] = &[
+    "do this for all rows", "do it for all rows", "do this for every row", "do it for every row",
+    "do this for each row", "do it for each row", "for all rows", "for every row", "for each row",
+    "apply this to all rows", "apply it to all rows", "fill it down", "fill down",
+    "fill the formula down", "do the same for all rows", "repeat for all rows",
+];
+
+/// Where the new column goes, when the request says: "right after column E", "after
+/// the Price column". The planner adds columns right of the table only.
+#[rustfmt::skip]
+pub(crate) const PLACE_AFTER: &[&str] = &[
+    "right after", "directly after", "immediately after", "just after", "after", "next to",
+    "right of", "to the right of", "right next to", "following",
+];
+
+// ---------------------------------------------------------------------------------------
+// top or bottom rows
+
+/// Before the top rows: "show the top 3 ...".
+#[rustfmt::skip]
+pub(crate) const TOP_LEAD: &[&str] = &[
+    "show", "show me", "keep", "keep only", "only keep", "get", "give me", "list", "find",
+    "select", "return", "filter to", "the", "only", "just", "pick", "extract",
+];
+
+/// Top (true) or bottom (false), next to the count: "top 3", "3 lowest".
+#[rustfmt::skip]
+pub(crate) const TOP_WORDS: &[(bool, &[&str])] = &[
+    (true, &["top", "highest", "largest", "biggest", "greatest", "best", "most", "the top"]),
+    (false, &["bottom", "lowest", "smallest", "least", "worst", "the bottom"]),
+];
+
+/// Before the ranked column: "top 3 products by revenue".
+#[rustfmt::skip]
+pub(crate) const TOP_BY: &[&str] = &[
+    "by", "based on", "according to", "in terms of", "ranked by", "sorted by", "on", "with the highest",
+    "with the lowest", "with the most", "with the largest", "with the smallest",
+];
+
+/// Before the group: "top 2 by sales per region".
+#[rustfmt::skip]
+pub(crate) const TOP_GROUP: &[&str] = &[
+    "per", "for each", "in each", "within each", "of each", "by each", "for every", "in every",
+    "per each", "for each of the", "grouped by", "for each different", "within every",
+];
+
+// ---------------------------------------------------------------------------------------
+// fill missing values
+
+#[rustfmt::skip]
+pub(crate) const FILL_VERBS: &[&str] = &[
+    "fill", "fill in", "replace", "impute", "populate", "complete", "fill up the",
+];
+
+/// The empty cells, before their column: "fill missing values in Price with 0".
+#[rustfmt::skip]
+pub(crate) const FILL_EMPTY_WORDS: &[&str] = &[
+    "missing values in", "the missing values in", "missing values of", "the missing values of",
+    "missing values", "the missing values", "missing", "the missing", "empty cells in",
+    "the empty cells in", "empty cells of", "the empty cells of", "empty cells", "empty",
+    "the empty", "blank cells in", "the blank cells in", "blank cells", "blanks in",
+    "the blanks in", "blank", "the blank", "gaps in", "the gaps in", "nulls in", "the nulls in",
+    "null values in", "na values in", "nan values in", "empty values in", "missing data in",
+    "missing entries in", "the missing entries in", "missing cells in", "the missing cells in",
+];
+
+/// Between the column and what fills it.
+pub(crate) const FILL_WITH: &[&str] = &["with", "using", "by", "as"];
+
+/// What fills the empty cells, said as a way: "with the previous value", "with the mean".
+#[rustfmt::skip]
+pub(crate) const FILL_WAYS: &[(FillWith, &[&str])] = &[
+    (FillWith::Previous, &[
+        "the previous value", "previous value", "the value above", "the last value",
+        "the previous row", "the last known value", "the one above", "the cell above",
+        "the previous values", "previous values", "the values above", "the last valid value",
+    ]),
+    (FillWith::Next, &[
+        "the next value", "next value", "the value below", "the next row", "the cell below",
+        "the one below", "the next values", "the values below", "the next valid value",
+    ]),
+    (FillWith::Mean, &[
+        "the mean", "mean", "the average", "average", "the column mean", "the column average",
+        "its mean", "its average", "the mean value", "the average value", "the mean of the column",
+    ]),
+    (FillWith::Median, &["the median", "median", "the column median", "its median", "the median value"]),
+];
+
+/// The way said first: "forward fill Region", "fill down Date".
+#[rustfmt::skip]
+pub(crate) const FILL_WAY_FIRST: &[(FillWith, &[&str])] = &[
+    (FillWith::Previous, &["forward fill", "forward-fill", "ffill", "fill down", "fill forward", "carry forward"]),
+    (FillWith::Next, &["backward fill", "backward-fill", "bfill", "back fill", "backfill", "fill backward", "fill upward"]),
+];
+
+/// The way said after the column: "fill Region down".
+pub(crate) const FILL_WAY_AFTER: &[(FillWith, &[&str])] = &[
+    (
+        FillWith::Previous,
+        &["down", "forward", "downward", "downwards"],
+    ),
+    (
+        FillWith::Next,
+        &["up", "backward", "backwards", "upward", "upwards"],
+    ),
+];
+
+// ---------------------------------------------------------------------------------------
+// rename a column
+
+#[rustfmt::skip]
+pub(crate) const RENAME_VERBS: &[&str] = &[
+    "rename", "rename column", "rename the column", "rename the header", "rename header",
+    "change the name of", "change the name of column", "change the name of the column",
+    "change the header of", "change the column name", "change the column name of", "retitle",
+    "relabel", "rename the field",
+];
+
+/// Between the column and its new name: "rename Cost to Unit Cost".
+pub(crate) const RENAME_TO: &[&str] = &["to", "as", "into"];
+
+// ---------------------------------------------------------------------------------------
+// a true/false column
+
+/// Verbs of a true/false column: "mark the rows whose ... with True".
+#[rustfmt::skip]
+pub(crate) const FLAG_VERBS: &[&str] = &[
+    "mark", "flag", "label", "tag", "indicate", "mark with true", "set true for", "put true for",
+    "write true for", "check", "test", "say whether", "show whether", "indicate whether",
+    "mark whether", "flag whether", "true if", "true when", "true where",
+];
+
+/// After the condition: "... with True", "as TRUE and the others as FALSE".
+#[rustfmt::skip]
+pub(crate) const FLAG_TRUE_TRAIL: &[&str] = &[
+    "with true", "as true", "with a true", "with yes", "as yes", "true", "with true and the others with false",
+    "with true and the rest with false", "with true and others with false", "as true and the others as false",
+    "as true and the rest as false", "with true or false", "as true or false", "with true otherwise false",
+];
+
+// ---------------------------------------------------------------------------------------
+// concatenate columns
+
+#[rustfmt::skip]
+pub(crate) const CONCAT_VERBS: &[&str] = &[
+    "concatenate", "concat", "concatenating", "combine", "join", "merge", "glue", "put together",
+    "join together", "combine together", "link",
+];
+
+/// "... for all rows" at the end of the columns.
+#[rustfmt::skip]
+pub(crate) const CONCAT_ALL_ROWS: &[&str] = &[
+    "for all rows", "for every row", "for each row", "in all rows", "in every row", "in each row",
+    "row by row",
+];
+
+/// Between the columns and a new name given at the end: "... into a column named X".
+#[rustfmt::skip]
+pub(crate) const CONCAT_INTO: &[&str] = &[
+    "into a new column", "in a new column", "as a new column", "into a column", "in a column",
+    "into", "as", "in",
+];
+
+/// Before a pattern in quotes: "into the pattern "Week: [Week]"".
+#[rustfmt::skip]
+pub(crate) const CONCAT_PATTERN: &[&str] = &[
+    "into the pattern", "in the pattern", "with the pattern", "using the pattern",
+    "following the pattern", "in the format", "in the following format", "into the format",
+    "with the format", "using the format", "following the format", "in the form", "as",
+    "like", "into", "in this format", "in the following pattern", "into the following pattern",
+    "according to the pattern", "according to the format", "formatted as",
+];
+
+/// Before a separator: "with a space", "separated by “-”", "using ", " as separator".
+#[rustfmt::skip]
+pub(crate) const CONCAT_WITH: &[&str] = &[
+    "with", "separated by", "separated with", "using", "joined by", "joined with", "delimited by",
+    "split by", "and a", "with a", "putting", "inserting",
+];
+
+/// Separators said in words.
+#[rustfmt::skip]
+pub(crate) const SEPARATOR_WORDS: &[(&str, &[&str])] = &[
+    (" ", &["space", "blank", "single space", "spaces", "a space"]),
+    (", ", &["comma", "a comma", "comma and a space", "comma and space"]),
+    ("-", &["dash", "hyphen", "a dash", "a hyphen", "minus sign"]),
+    (" - ", &["spaced dash", "dash with spaces"]),
+    ("_", &["underscore", "an underscore"]),
+    ("/", &["slash", "a slash", "forward slash"]),
+    ("; ", &["semicolon", "a semicolon"]),
+    ("", &["nothing", "no space", "no separator", "nothing in between"]),
+    ("\n", &["new line", "line break", "newline"]),
+];
+
+/// "the header and the value of each column": each value with its header before it.
+#[rustfmt::skip]
+pub(crate) const CONCAT_HEADER_AND_VALUE: &[&str] = &[
+    "the header and the value of", "the header and value of", "header and value of",
+    "the headers and the values of", "the headers and values of", "headers and values of",
+    "the column name and the value of", "the name and the value of", "the name and value of",
+];
+
+/// Before a range of column letters: "each column from A to E", "columns A through E".
+#[rustfmt::skip]
+pub(crate) const CONCAT_RANGE_LEAD: &[&str] = &[
+    "each column from", "every column from", "all columns from", "the columns from",
+    "columns from", "column from", "each column", "every column", "all columns", "the columns",
+    "columns", "column", "from", "the", "of",
+];
+
+/// Pattern placeholders: "[Header of Week]", "Header A" (a header), "[Week Value]",
+/// "Value A" (a value).
+pub(crate) const PATTERN_HEADER_WORDS: &[&str] = &["header", "heading", "column name", "title"];
+pub(crate) const PATTERN_VALUE_WORDS: &[&str] = &["value", "values", "cell value", "cell", "data"];
 
 // ---------------------------------------------------------------------------------------
 // a total row below the table
@@ -279,6 +534,21 @@ pub(crate) const TOTAL_ROW_NOUNS: &[(AggFunc, &[&str])] = &[
 pub(crate) const TOTAL_ROW_LEAD: &[&str] = &[
     "add", "insert", "append", "put", "create", "write", "show", "compute", "calculate",
     "give", "get", "make", "a", "an", "the", "new", "me",
+];
+
+/// A total row of the column the step before added: "count them in an underneath row".
+#[rustfmt::skip]
+pub(crate) const TOTAL_ROW_THEM: &[&str] = &[
+    "them", "those", "these", "it", "them all", "the marked rows", "the true values",
+    "the true cells", "the trues", "the flagged rows", "the new column",
+];
+
+/// After a total row's place, what it is for (not its label): "... to get the total
+/// number of high periods".
+#[rustfmt::skip]
+pub(crate) const TOTAL_ROW_PURPOSE: &[&str] = &[
+    "to get", "to show", "to find", "to count", "to see", "giving", "that gives", "which gives",
+    "so as to get", "in order to get",
 ];
 
 /// Words that end the columns of a total row and mean every row: "for all weeks".
@@ -364,6 +634,73 @@ pub(crate) const OPERATORS: &[(CmpOp, &[&str])] = &[
         "not containing", "does not include", "doesn't include", "without",
     ]),
 ];
+
+/// Words that compare a date column with a period: "where Date is in 2012", "orders
+/// during March 2012". Read only where the column before them holds dates.
+#[rustfmt::skip]
+pub(crate) const DATE_IN: &[&str] = &[
+    "in", "is in", "during", "is during", "within", "is within", "from", "is from", "dated",
+];
+
+// ---------------------------------------------------------------------------------------
+// values in a request (see `values`)
+
+/// Words after a number that multiply it: "1k", "2.5 million", "3 mio".
+#[rustfmt::skip]
+pub(crate) const NUMBER_SCALES: &[(f64, &[&str])] = &[
+    (1e3, &["k", "thousand", "thousands", "mil", "mille", "tausend", "mila", "тыс", "千"]),
+    (1e4, &["万"]),
+    (1e6, &[
+        "m", "mn", "mm", "million", "millions", "mio", "millón", "millones", "millionen",
+        "milione", "milioni", "milhão", "milhões", "млн", "百万",
+    ]),
+    (1e8, &["亿", "億"]),
+    (1e9, &["b", "bn", "billion", "billions", "mrd", "milliard", "milliarde", "millardo", "млрд"]),
+];
+
+/// Currency symbols and words around a number: "$2,000", "2.000 €", "USD 12".
+#[rustfmt::skip]
+pub(crate) const CURRENCY_WORDS: &[&str] = &[
+    "$", "us$", "€", "£", "¥", "₹", "₽", "usd", "eur", "gbp", "jpy", "cny", "rmb", "chf",
+    "dollars", "dollar", "euros", "euro", "pounds", "yen", "yuan", "rubles", "руб", "元", "円",
+];
+
+/// Words after a number that make it a percent: "10%", "10 percent".
+#[rustfmt::skip]
+pub(crate) const PERCENT_WORDS: &[&str] = &[
+    "%", "per cent", "percent", "pct", "por ciento", "pour cent", "prozent", "per cento",
+    "por cento", "процентов", "процента", "процент",
+];
+
+/// Month names, in the languages of `lang/`, for periods ("March 2012").
+#[rustfmt::skip]
+pub(crate) const MONTHS: &[(u32, &[&str])] = &[
+    (1, &["january", "jan", "enero", "janvier", "januar", "gennaio", "janeiro", "январь", "января"]),
+    (2, &["february", "feb", "febrero", "février", "fevrier", "februar", "febbraio", "fevereiro", "февраль", "февраля"]),
+    (3, &["march", "mar", "marzo", "mars", "märz", "marz", "março", "marco", "март", "марта"]),
+    (4, &["april", "apr", "abril", "avril", "aprile", "апрель", "апреля"]),
+    (5, &["may", "mayo", "mai", "maggio", "maio", "май", "мая"]),
+    (6, &["june", "jun", "junio", "juin", "juni", "giugno", "junho", "июнь", "июня"]),
+    (7, &["july", "jul", "julio", "juillet", "juli", "luglio", "julho", "июль", "июля"]),
+    (8, &["august", "aug", "agosto", "août", "aout", "августа", "август"]),
+    (9, &["september", "sep", "sept", "septiembre", "septembre", "settembre", "setembro", "сентябрь", "сентября"]),
+    (10, &["october", "oct", "octubre", "octobre", "oktober", "ottobre", "outubro", "октябрь", "октября"]),
+    (11, &["november", "nov", "noviembre", "novembre", "novembro", "ноябрь", "ноября"]),
+    (12, &["december", "dec", "diciembre", "décembre", "decembre", "dezember", "dicembre", "dezembro", "декабрь", "декабря"]),
+];
+
+/// Whether a word is part of a value (a month, a scale, a currency, a percent), which
+/// the typo corrector leaves as it is.
+pub(crate) fn is_value_word(word: &str) -> bool {
+    vocab_value_lists().any(|w| w == word)
+}
+
+fn vocab_value_lists() -> impl Iterator<Item = &'static str> {
+    phrases(MONTHS)
+        .chain(phrases(NUMBER_SCALES))
+        .chain(CURRENCY_WORDS.iter().copied())
+        .chain(PERCENT_WORDS.iter().copied())
+}
 
 /// Words for true and false in a condition on a true/false column.
 pub(crate) const TRUE_WORDS: &[&str] = &["true", "yes", "y", "1"];

@@ -110,4 +110,15 @@ pub(crate) const PHRASES: &[(&str, &str)] = &[
     ("kreisdiagramm", "pie chart"),
     ("streudiagramm", "scatter plot"),
     ("diagramm", "chart"),
+    // rename a column
+    ("umbenennen", "rename"),
+    ("benenne", "rename"),
+    // concatenate, fill
+    ("verketten", "concatenate"),
+    ("verkette", "concatenate"),
+    ("kombinieren", "combine"),
+    ("auffüllen", "fill"),
+    ("fülle", "fill"),
+    ("fehlende werte in", "missing values in"),
+    ("leere zellen in", "empty cells in"),
 ];

@@ -123,4 +123,20 @@ pub(crate) const PHRASES: &[(&str, &str)] = &[
     ("gráfico circular", "pie chart"),
     ("gráfico de dispersión", "scatter plot"),
     ("gráfico", "chart"),
+    // rename a column
+    ("renombrar", "rename"),
+    ("renombra", "rename"),
+    ("renombre", "rename"),
+    ("cambiar el nombre de", "rename"),
+    ("cambia el nombre de", "rename"),
+    ("como", "as"),
+    // concatenate, fill
+    ("concatenar", "concatenate"),
+    ("concatena", "concatenate"),
+    ("combinar", "combine"),
+    ("combina", "combine"),
+    ("rellenar", "fill"),
+    ("rellena", "fill"),
+    ("valores faltantes de", "missing values in"),
+    ("celdas vacías de", "empty cells in"),
 ];

@@ -112,4 +112,16 @@ pub(crate) const PHRASES: &[(&str, &str)] = &[
     ("camembert", "pie chart"),
     ("nuage de points", "scatter plot"),
     ("graphique", "chart"),
+    // rename a column
+    ("renommer", "rename"),
+    ("renomme", "rename"),
+    ("renommez", "rename"),
+    // concatenate, fill
+    ("concaténer", "concatenate"),
+    ("concatène", "concatenate"),
+    ("combiner", "combine"),
+    ("remplir", "fill"),
+    ("remplis", "fill"),
+    ("valeurs manquantes de", "missing values in"),
+    ("cellules vides de", "empty cells in"),
 ];

@@ -111,4 +111,16 @@ pub(crate) const PHRASES: &[(&str, &str)] = &[
     ("grafico a torta", "pie chart"),
     ("grafico a dispersione", "scatter plot"),
     ("grafico", "chart"),
+    // rename a column
+    ("rinominare", "rename"),
+    ("rinomina", "rename"),
+    ("come", "as"),
+    // concatenate, fill
+    ("concatenare", "concatenate"),
+    ("concatena", "concatenate"),
+    ("combinare", "combine"),
+    ("riempire", "fill"),
+    ("riempi", "fill"),
+    ("valori mancanti di", "missing values in"),
+    ("celle vuote di", "empty cells in"),
 ];

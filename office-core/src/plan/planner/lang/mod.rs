@@ -187,6 +187,37 @@ fn english_phrases() -> Vec<&'static str> {
         vocab::CHART_LEAD,
         vocab::CHART_BY,
         vocab::CHART_TITLED,
+        vocab::DATE_IN,
+        vocab::NAME_RESULT_LEAD,
+        vocab::ALL_ROWS_CLAUSES,
+        vocab::PLACE_AFTER,
+        vocab::CONCAT_VERBS,
+        vocab::CONCAT_ALL_ROWS,
+        vocab::CONCAT_INTO,
+        vocab::CONCAT_PATTERN,
+        vocab::CONCAT_WITH,
+        vocab::CONCAT_HEADER_AND_VALUE,
+        vocab::CONCAT_RANGE_LEAD,
+        vocab::PATTERN_HEADER_WORDS,
+        vocab::PATTERN_VALUE_WORDS,
+        vocab::EACH_VALUE_OF,
+        vocab::INTO_NEW_COLUMN,
+        vocab::POWER_WORDS,
+        vocab::COMPUTE_BY,
+        vocab::FLAG_VERBS,
+        vocab::RENAME_VERBS,
+        vocab::IN_THAT_COLUMN,
+        vocab::EACH_ROW_LEAD,
+        vocab::TOP_LEAD,
+        vocab::TOP_BY,
+        vocab::TOP_GROUP,
+        vocab::FILL_VERBS,
+        vocab::FILL_EMPTY_WORDS,
+        vocab::FILL_WITH,
+        vocab::RENAME_TO,
+        vocab::TOTAL_ROW_THEM,
+        vocab::TOTAL_ROW_PURPOSE,
+        vocab::FLAG_TRUE_TRAIL,
     ];
     let mut out: Vec<&'static str> = lists.iter().flat_map(|l| l.iter().copied()).collect();
     out.extend(vocab::phrases(vocab::AGGREGATES));
@@ -198,6 +229,11 @@ fn english_phrases() -> Vec<&'static str> {
     out.extend(vocab::phrases(vocab::SMALL_NUMBERS));
     out.extend(vocab::phrases(vocab::COLORS));
     out.extend(vocab::phrases(vocab::CHART_WORDS));
+    out.extend(vocab::phrases(vocab::SEPARATOR_WORDS));
+    out.extend(vocab::phrases(vocab::FILL_WAYS));
+    out.extend(vocab::phrases(vocab::TOP_WORDS));
+    out.extend(vocab::phrases(vocab::FILL_WAY_FIRST));
+    out.extend(vocab::phrases(vocab::FILL_WAY_AFTER));
     out
 }
 
@@ -376,6 +412,8 @@ fn correct_typos(tokens: &mut [Token], translated: &[bool], columns: &[Column], 
             || len < 4
             || !word.chars().all(char::is_alphabetic)
             || index.english.contains(word)
+            || vocab::is_value_word(word)
+            || is_a_value(word, columns)
         {
             continue;
         }
@@ -427,6 +465,17 @@ fn correct_typos(tokens: &mut [Token], translated: &[bool], columns: &[Column], 
             *token = Token::new(Kind::Word, target.to_string());
         }
     }
+}
+
+/// Whether a word is one of the values the profile saw in a column ("where city is
+/// Paris" keeps "Paris").
+fn is_a_value(word: &str, columns: &[Column]) -> bool {
+    columns.iter().any(|c| {
+        c.seen
+            .samples
+            .iter()
+            .any(|s| s.trim().to_lowercase() == word)
+    })
 }
 
 /// Verbs that a language may put last ("按 X 降序排序" -> "by X descending sort").

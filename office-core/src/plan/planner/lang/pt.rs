@@ -108,4 +108,17 @@ pub(crate) const PHRASES: &[(&str, &str)] = &[
     ("gráfico de pizza", "pie chart"),
     ("gráfico de dispersão", "scatter plot"),
     ("gráfico", "chart"),
+    // rename a column
+    ("renomear", "rename"),
+    ("renomeie", "rename"),
+    ("renomeia", "rename"),
+    ("como", "as"),
+    // concatenate, fill
+    ("concatenar", "concatenate"),
+    ("concatene", "concatenate"),
+    ("combinar", "combine"),
+    ("preencher", "fill"),
+    ("preencha", "fill"),
+    ("valores ausentes de", "missing values in"),
+    ("células vazias de", "empty cells in"),
 ];

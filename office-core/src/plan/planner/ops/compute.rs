@@ -68,6 +68,7 @@ impl Expr {
             Expr::Number(n) => format_number(*n),
             Expr::Column(name) => format!("n[{}]", py_str(name)),
             Expr::Negate(inner) => format!("(-{})", inner.python()),
+            Expr::Binary(a, '^', b) => format!("({} ** {})", a.python(), b.python()),
             Expr::Binary(a, op, b) => format!("({} {op} {})", a.python(), b.python()),
         }
     }
@@ -135,7 +136,13 @@ impl Operation for Compute {
             name: self.name.clone(),
             dtype: ColumnType::Float,
             has_numbers: true,
+            seen: Default::default(),
         })
+    }
+
+    fn rename_new_column(&mut self, name: &str) -> bool {
+        self.name = name.to_string();
+        true
     }
 
     /// A formula per row (`=F{r}-G{r}`) with its values cached as Excel computes them
@@ -218,7 +225,7 @@ fn recognise(tokens: &[Token], columns: &[Column]) -> Recognised {
     };
     if let Some(existing) = columns
         .iter()
-        .find(|c| c.name.trim().eq_ignore_ascii_case(name.trim()))
+        .find(|c| !c.is_defined_only() && c.name.trim().eq_ignore_ascii_case(name.trim()))
     {
         return Some(Err(ClauseError::new(
             FailCode::InvalidOperation,
@@ -276,6 +283,17 @@ fn recognise_worded(tokens: &[Token], columns: &[Column]) -> Recognised {
             }
             let rest = strip_leading(&tokens[1..], vocab::COMPUTE_ARTICLES);
             let column_word = |t: &Token| t.is_word("column") || t.is_word("col");
+            // "calculate the Future Value column by multiplying A with B".
+            if let Some(k) = rest.iter().position(column_word).filter(|&k| k > 0)
+                && let Some((_, n)) = longest_prefix(&rest[k + 1..], vocab::COMPUTE_BY)
+                && rest[..k].iter().all(|t| matches!(t.kind, Kind::Word | Kind::Quoted))
+            {
+                let name = match &rest[..k] {
+                    [t] if t.kind == Kind::Quoted => t.text.trim().to_string(),
+                    words => joined(words),
+                };
+                return worded_column(name, rest[k + 1 + n..].to_vec(), columns);
+            }
             if !rest.first().is_some_and(column_word) {
                 return None;
             }
@@ -291,7 +309,13 @@ fn recognise_worded(tokens: &[Token], columns: &[Column]) -> Recognised {
             let formula = strip_leading(&after[1..], &["and"]);
             (name, formula.to_vec())
         };
+    worded_column(name, formula, columns)
+}
+
+/// The new column `name` with the formula said in `formula`.
+fn worded_column(name: String, formula: Vec<Token>, columns: &[Column]) -> Recognised {
     let formula = strip_trailing(&formula, vocab::IN_THAT_COLUMN);
+    let formula = strip_each_row(formula);
     if formula.is_empty() || name.is_empty() {
         return None;
     }
@@ -301,7 +325,7 @@ fn recognise_worded(tokens: &[Token], columns: &[Column]) -> Recognised {
     };
     if let Some(existing) = columns
         .iter()
-        .find(|c| c.name.trim().eq_ignore_ascii_case(name.trim()))
+        .find(|c| !c.is_defined_only() && c.name.trim().eq_ignore_ascii_case(name.trim()))
     {
         return Some(Err(ClauseError::new(
             FailCode::InvalidOperation,
@@ -312,6 +336,64 @@ fn recognise_worded(tokens: &[Token], columns: &[Column]) -> Recognised {
         )));
     }
     found(Compute { name, expr })
+}
+
+/// The formula without a closing "for each week", "of each investment" (every row).
+fn strip_each_row(tokens: &[Token]) -> &[Token] {
+    let n = tokens.len();
+    if n >= 4
+        && vocab::EACH_ROW_LEAD.iter().any(|w| tokens[n - 3].is_word(w))
+        && ["each", "every", "all"].iter().any(|w| tokens[n - 2].is_word(w))
+        && tokens[n - 1].kind == Kind::Word
+    {
+        return &tokens[..n - 3];
+    }
+    tokens
+}
+
+/// The quantities a request's context defines ("The necessary formula is Profit =
+/// Sales minus COGS", "according to the formula Future value = Present value * (1 +
+/// Rate) ^ Years"): each sentence with an `=` whose right side reads as a formula over
+/// the columns gives one, named by the words right before the `=`.
+pub(crate) fn definitions(context: &str, columns: &[Column]) -> Vec<Column> {
+    let tokens = crate::plan::planner::tokens::tokenize(context);
+    let mut out: Vec<Column> = Vec::new();
+    for sentence in tokens.split(|t| t.kind == Kind::Stop) {
+        let Some(eq) = sentence.iter().position(|t| t.is_word("=")) else {
+            continue;
+        };
+        let start = sentence[..eq]
+            .iter()
+            .rposition(|t| {
+                t.kind != Kind::Word || vocab::DEFINITION_STOP.iter().any(|w| t.is_word(w))
+            })
+            .map_or(0, |i| i + 1);
+        let name = joined(&sentence[start..eq]);
+        // A name that is a column's own (not one that shares a word with it).
+        let key = crate::plan::planner::columns::normalize(&name);
+        if name.is_empty()
+            || columns
+                .iter()
+                .any(|c| crate::plan::planner::columns::normalize(&c.name) == key)
+        {
+            continue;
+        }
+        let Ok(expr) = parse_expression(&sentence[eq + 1..], columns) else {
+            continue;
+        };
+        if expr.mentions_column() {
+            out.push(Column {
+                name,
+                dtype: ColumnType::Float,
+                has_numbers: true,
+                seen: crate::plan::planner::columns::Seen {
+                    definition: Some(expr),
+                    ..Default::default()
+                },
+            });
+        }
+    }
+    out
 }
 
 /// A formula in words: a verb and its two operands ("subtract COGS from Sales", after
@@ -385,6 +467,19 @@ fn parse_expression(tokens: &[Token], columns: &[Column]) -> Result<Expr, Clause
                 let s = if t.lower == "multiplied" { "*" } else { "/" };
                 normalized.push(Token::new(Kind::Symbol, s.into()));
                 i += 2;
+                continue;
+            }
+            _ if longest_prefix(&tokens[i..], vocab::POWER_WORDS).is_some() => {
+                let (_, n) = longest_prefix(&tokens[i..], vocab::POWER_WORDS).unwrap_or((0, 1));
+                normalized.push(Token::new(Kind::Symbol, "^".into()));
+                i += n;
+                continue;
+            }
+            ("squared", _) | ("cubed", _) => {
+                normalized.push(Token::new(Kind::Symbol, "^".into()));
+                let exponent = if t.lower == "squared" { "2" } else { "3" };
+                normalized.push(Token::new(Kind::Number, exponent.into()));
+                i += 1;
                 continue;
             }
             ("plus", _) => Some("+"),
@@ -471,11 +566,11 @@ impl ExprParser<'_> {
     }
 
     fn product(&mut self) -> Result<Expr, ClauseError> {
-        let mut left = self.factor()?;
+        let mut left = self.power()?;
         while let Some(op @ ("*" | "/")) = self.peek_symbol() {
             let op = op.chars().next().unwrap_or('*');
             self.at += 1;
-            let right = self.factor()?;
+            let right = self.power()?;
             if op == '/' && right == Expr::Number(0.0) {
                 return Err(ClauseError::new(
                     FailCode::InvalidOperation,
@@ -485,6 +580,18 @@ impl ExprParser<'_> {
             left = Expr::Binary(Box::new(left), op, Box::new(right));
         }
         Ok(left)
+    }
+
+    /// `a ^ b`, right to left as in Excel (`2^3^2` is 2^9); a minus before `a` belongs
+    /// to `a`, as in Excel (`-2^2` is 4).
+    fn power(&mut self) -> Result<Expr, ClauseError> {
+        let base = self.factor()?;
+        if self.peek_symbol() == Some("^") {
+            self.at += 1;
+            let exponent = self.power()?;
+            return Ok(Expr::Binary(Box::new(base), '^', Box::new(exponent)));
+        }
+        Ok(base)
     }
 
     fn factor(&mut self) -> Result<Expr, ClauseError> {
@@ -535,6 +642,10 @@ impl ExprParser<'_> {
         }
         let phrase = strip_column_words(&self.tokens[start..self.at]);
         let column = column_result(phrase, self.columns)?;
+        // A quantity the context defines: its formula.
+        if let Some(expr) = &column.seen.definition {
+            return Ok(expr.clone());
+        }
         if !column.is_numeric() {
             return Err(ClauseError::new(
                 FailCode::InvalidOperation,

@@ -5,14 +5,12 @@
 use super::{OpKind, Operation, Recognised, col, format_number, found, py_bool};
 use crate::plan::planner::codegen::py_str;
 use crate::plan::planner::columns::Column;
-use crate::plan::planner::parse::{ClauseError, FailCode, column_result, strip_column_words};
-use crate::plan::planner::tokens::{
-    Kind, Token, find_entries, joined, longest_prefix, parse_date, parse_number, strip_leading,
-    strip_trailing,
-};
+use crate::plan::planner::parse::{ClauseError, column_result, strip_column_words};
+use crate::plan::planner::tokens::{Token, find_entries, find_phrases, longest_prefix, strip_leading};
+use crate::plan::planner::values::parse_value;
 use crate::plan::planner::vocab;
 use crate::profile::ColumnType;
-use std::fmt::{self, Write as _};
+use std::fmt::Write as _;
 
 pub(crate) const KIND: OpKind = OpKind {
     name: "filter",
@@ -59,32 +57,9 @@ impl CmpOp {
         }
     }
 
-    fn is_ordering(self) -> bool {
-        matches!(self, CmpOp::Gt | CmpOp::Ge | CmpOp::Lt | CmpOp::Le)
-    }
 }
 
-/// The value a filter compares with, already in the column's terms.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Literal {
-    Number(f64),
-    /// Compared case-insensitively, with surrounding spaces stripped.
-    Text(String),
-    /// ISO `YYYY-MM-DD`; compared with the column's dates at day precision.
-    Date(String),
-    Bool(bool),
-}
-
-impl fmt::Display for Literal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Literal::Number(n) => f.write_str(&format_number(*n)),
-            Literal::Text(t) => write!(f, "'{t}'"),
-            Literal::Date(d) => f.write_str(d),
-            Literal::Bool(b) => f.write_str(if *b { "true" } else { "false" }),
-        }
-    }
-}
+pub(crate) use crate::plan::planner::values::Literal;
 
 /// Keep (or, with `keep == false`, remove) the rows where `column op value` holds.
 #[derive(Debug, Clone, PartialEq)]
@@ -106,11 +81,15 @@ def rows_where(frame, condition, keep, empty_matches):
 
 impl Operation for Filter {
     fn summary(&self) -> String {
+        let words = match (&self.value, self.op) {
+            (Literal::Period(_), CmpOp::Eq) => "is in",
+            (Literal::Period(_), CmpOp::Ne) => "is not in",
+            _ => self.op.words(),
+        };
         format!(
-            "{} rows where {} {} {}",
+            "{} rows where {} {words} {}",
             if self.keep { "keep" } else { "remove" },
             self.column.name,
-            self.op.words(),
             self.value
         )
     }
@@ -131,7 +110,7 @@ impl Operation for Filter {
         let empty_matches = matches!(self.op, CmpOp::Ne | CmpOp::NotContains);
         let text_note = match self.value {
             Literal::Text(_) => " (ignoring case and surrounding spaces)",
-            Literal::Date(_) => " (by day)",
+            Literal::Date(_) | Literal::Period(_) => " (by day)",
             _ => "",
         };
         let summary = self.summary();
@@ -171,6 +150,17 @@ impl Filter {
                 "as_date({column}).dt.normalize() {op} pd.Timestamp({})",
                 py_str(d)
             ),
+            (Literal::Period(p), _) => {
+                let within = format!(
+                    "as_date({column}).dt.normalize().between(pd.Timestamp({}), pd.Timestamp({}), inclusive=\"left\")",
+                    py_str(&p.start),
+                    py_str(&p.end)
+                );
+                match self.op {
+                    CmpOp::Ne => format!("~({within})"),
+                    _ => within,
+                }
+            }
             (Literal::Bool(b), _) => {
                 let words = if *b {
                     "[\"true\", \"yes\", \"y\", \"1\", \"1.0\"]"
@@ -204,140 +194,44 @@ fn recognise(tokens: &[Token], columns: &[Column]) -> Recognised {
 /// keeps; `None` when the tokens hold no comparison.
 pub(crate) fn condition(rest: &[Token], columns: &[Column]) -> Option<Result<Filter, ClauseError>> {
     // An operator with nothing on its left (a column named "Over" 18?) is not a condition.
-    let candidates: Vec<_> = find_entries(rest, vocab::OPERATORS)
+    // "in" / "during" compare with a period, only after a date column ("Date in 2012").
+    let mut candidates: Vec<(usize, CmpOp, usize, bool)> = find_entries(rest, vocab::OPERATORS)
         .into_iter()
-        .filter(|&(at, _, _)| at > 0)
+        .map(|(at, op, n)| (at, op, n, false))
+        .chain(
+            find_phrases(rest, vocab::DATE_IN)
+                .into_iter()
+                .map(|(at, _, n)| (at, CmpOp::Eq, n, true)),
+        )
+        .filter(|&(at, _, _, _)| at > 0)
         .collect();
     if candidates.is_empty() {
         return None;
     }
+    // By position; at one position the longer phrase first ("is in" before "is").
+    candidates.sort_by_key(|&(at, _, n, _)| (at, std::cmp::Reverse(n)));
     // The first operator whose left side is a column decides; the rest is the value.
     let mut first_error = None;
-    for &(at, op, n) in &candidates {
+    for &(at, op, n, date_only) in &candidates {
         let left = strip_column_words(&rest[..at]);
         match column_result(left, columns) {
+            Ok(column) if date_only && column.dtype != ColumnType::Date => {}
             Ok(column) => {
-                return Some(parse_value(&rest[at + n..], &column, op).map(|value| Filter {
-                    column,
-                    op,
-                    value,
-                    keep: true,
-                }));
+                return Some(
+                    parse_value(&rest[at + n..], &column, op).map(|(op, value)| Filter {
+                        column,
+                        op,
+                        value,
+                        keep: true,
+                    }),
+                );
             }
             Err(e) => {
-                first_error.get_or_insert(e);
+                if !date_only {
+                    first_error.get_or_insert(e);
+                }
             }
         }
     }
     first_error.map(Err)
-}
-
-/// The value as written, and as a number when it reads as one.
-fn read_value(tokens: &[Token]) -> (String, bool, Option<f64>) {
-    let (text, quoted) = match tokens {
-        [t] if t.kind == Kind::Quoted => (t.text.clone(), true),
-        _ => (joined(tokens), false),
-    };
-    let number = match tokens {
-        [t] if t.kind == Kind::Number => parse_number(&t.text),
-        [t] if t.kind == Kind::Quoted => parse_number(t.text.trim()),
-        [minus, t] if minus.is_word("-") && t.kind == Kind::Number => {
-            parse_number(&t.text).map(|n| -n)
-        }
-        _ => None,
-    };
-    (text, quoted, number)
-}
-
-fn parse_value(tokens: &[Token], column: &Column, op: CmpOp) -> Result<Literal, ClauseError> {
-    let tokens = strip_trailing(tokens, &["only", "rows", "in it"]);
-    let tokens = strip_leading(tokens, &["to", "than"]);
-    let invalid = |reason: String| Err(ClauseError::new(FailCode::InvalidOperation, reason));
-    if tokens.is_empty() {
-        return Err(ClauseError::new(
-            FailCode::NotUnderstood,
-            format!(
-                "the condition on '{}' has no value to compare with",
-                column.name
-            ),
-        ));
-    }
-    let (text, quoted, number) = read_value(tokens);
-    let date = parse_date(&text);
-    if !quoted
-        && tokens.iter().any(|t| {
-            t.is_word("and")
-                || t.is_word("or")
-                || t.is_word("then")
-                || t.kind == Kind::Comma
-                || (t.kind == Kind::Symbol && t.text != "-")
-        })
-    {
-        return Err(ClauseError::new(
-            FailCode::NotUnderstood,
-            format!(
-                "I could not read the value '{text}' for '{}'; put a value with several words \
-                 in quotes",
-                column.name
-            ),
-        ));
-    }
-
-    let contains = matches!(op, CmpOp::Contains | CmpOp::NotContains);
-    match column.dtype {
-        _ if contains => {
-            if column.dtype == ColumnType::Date {
-                return invalid(format!(
-                    "'{}' holds dates; 'contains' works on text columns",
-                    column.name
-                ));
-            }
-            Ok(Literal::Text(text))
-        }
-        ColumnType::Empty => invalid(format!("the column '{}' has no values", column.name)),
-        ColumnType::Date => match date {
-            Some(d) => Ok(Literal::Date(d)),
-            None => invalid(format!(
-                "'{}' holds dates; write the date as YYYY-MM-DD (for example 2024-01-31), \
-                 not '{text}'",
-                column.name
-            )),
-        },
-        ColumnType::Boolean => {
-            if op.is_ordering() {
-                return invalid(format!("'{}' holds true/false values", column.name));
-            }
-            let lower = text.to_lowercase();
-            if vocab::TRUE_WORDS.contains(&lower.as_str()) {
-                Ok(Literal::Bool(true))
-            } else if vocab::FALSE_WORDS.contains(&lower.as_str()) {
-                Ok(Literal::Bool(false))
-            } else {
-                invalid(format!(
-                    "'{}' holds true/false values; compare it with true or false",
-                    column.name
-                ))
-            }
-        }
-        ColumnType::Integer | ColumnType::Float => match number {
-            Some(n) => Ok(Literal::Number(n)),
-            None => invalid(format!(
-                "'{}' holds numbers, and '{text}' is not a number",
-                column.name
-            )),
-        },
-        ColumnType::Mixed if number.is_some() && column.has_numbers => {
-            Ok(Literal::Number(number.unwrap_or_default()))
-        }
-        ColumnType::Text | ColumnType::Mixed => {
-            if op.is_ordering() {
-                return invalid(format!(
-                    "'{}' holds text; 'greater than' and 'less than' need a column of numbers \
-                     or dates",
-                    column.name
-                ));
-            }
-            Ok(Literal::Text(text))
-        }
-    }
 }

@@ -107,6 +107,7 @@ fn value(literal: &Literal) -> String {
         Literal::Number(n) => format_number(*n),
         Literal::Text(t) => py_str(t),
         Literal::Date(d) => format!("{{\"date\": {}}}", py_str(d)),
+        Literal::Period(p) => format!("{{\"date\": {}}}", py_str(&p.start)),
         Literal::Bool(b) => py_bool(*b).to_string(),
     }
 }
@@ -169,6 +170,35 @@ fn recognise(tokens: &[Token], columns: &[Column]) -> Recognised {
             )));
         }
     };
+    // Excel compares text with a number as greater, whatever it reads: a format by value
+    // over numbers written as text ("$1,200") would colour every such cell.
+    if let Literal::Number(_) = condition.value
+        && let Some(sample) = condition
+            .column
+            .seen
+            .samples
+            .iter()
+            .find(|s| s.trim().parse::<f64>().is_err())
+    {
+        return Some(Err(ClauseError::new(
+            FailCode::InvalidOperation,
+            format!(
+                "'{}' holds numbers written as text ('{sample}'), which Excel's conditional \
+                 formats compare as text; a highlight by value would be wrong there",
+                condition.column.name
+            ),
+        )));
+    }
+    if let Literal::Period(p) = &condition.value {
+        return Some(Err(ClauseError::new(
+            FailCode::InvalidOperation,
+            format!(
+                "a highlight compares with one date; say 'on or after {}' and 'before {}' \
+                 rather than '{}'",
+                p.start, p.end, p.label
+            ),
+        )));
+    }
     let (fill, color) = match colour {
         Some((fill, name)) => (fill, Some(name)),
         None => ("FFC7CE", None),

@@ -33,6 +33,17 @@ pub(crate) trait Operation: fmt::Debug + Any + Send + Sync {
         None
     }
 
+    /// Names the column the operation adds, from a later clause ("Write the results in
+    /// column F named Summary"); false when it adds none.
+    fn rename_new_column(&mut self, _name: &str) -> bool {
+        false
+    }
+
+    /// The column the operation renames, and its new name.
+    fn renamed(&self) -> Option<(String, String)> {
+        None
+    }
+
     /// Python functions the emitted code calls (defined once per program).
     fn python(&self) -> &'static str {
         ""
@@ -83,6 +94,11 @@ operations! {
     autofilter,
     chart,
     total_row,
+    concat,
+    flag,
+    rename,
+    fill,
+    top,
 }
 
 /// The names of `REGISTRY`, in its order.

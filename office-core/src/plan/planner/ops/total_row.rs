@@ -8,7 +8,7 @@ use crate::plan::planner::codegen::{py_list, py_str};
 use crate::plan::planner::columns::Column;
 use crate::plan::planner::parse::{ClauseError, FailCode, column_list};
 use crate::plan::planner::tokens::{
-    Kind, Token, find_entries, find_phrases, joined, longest_entry, strip_leading,
+    Kind, Token, find_entries, find_phrases, joined, longest_entry, longest_prefix, strip_leading,
 };
 use crate::plan::planner::vocab::{self, AggFunc};
 use crate::profile::ColumnType;
@@ -30,6 +30,8 @@ pub(crate) struct TotalRow {
     pub(crate) label_column: Option<String>,
     /// Whether the request named the columns (else: every number column).
     pub(crate) named: bool,
+    /// "count them" after a true/false column: the TRUE cells (`COUNTIF(..., TRUE)`).
+    pub(crate) trues: bool,
 }
 
 impl TotalRow {
@@ -41,6 +43,7 @@ impl TotalRow {
             AggFunc::Median => "MEDIAN",
             AggFunc::Min => "MIN",
             AggFunc::Max => "MAX",
+            AggFunc::Count if self.trues && column.dtype == ColumnType::Boolean => "COUNTIF",
             AggFunc::Count if column.is_numeric() => "COUNT",
             AggFunc::Count => "COUNTA",
         }
@@ -169,6 +172,34 @@ fn recognise(tokens: &[Token], columns: &[Column]) -> Recognised {
         let values = strip_leading(&after[..named_at], vocab::TOTAL_ROW_OF);
         (func, values, &after[named_at..])
     };
+    // "... to get the total number of high periods": what the row is for, not a label.
+    let label_tokens = match longest_prefix(label_tokens, vocab::TOTAL_ROW_PURPOSE) {
+        Some(_) => &label_tokens[..0],
+        None => label_tokens,
+    };
+    // "count them": the column the step before added.
+    let them = longest_prefix(value_tokens, vocab::TOTAL_ROW_THEM)
+        .is_some_and(|(_, n)| n == value_tokens.len());
+    if them {
+        let last = columns
+            .iter()
+            .filter(|c| c.seen.index.is_some())
+            .max_by_key(|c| c.seen.index)?;
+        // Labelled only when the request names the row.
+        let (label, label_column) = match label_of(label_tokens) {
+            Some(Some(label)) => (label, label_column_for(columns, std::slice::from_ref(last))),
+            Some(None) => (default_label(func).to_string(), None),
+            None => return None,
+        };
+        return found(TotalRow {
+            func,
+            columns: vec![last.clone()],
+            label,
+            label_column,
+            named: true,
+            trues: func == AggFunc::Count && last.dtype == ColumnType::Boolean,
+        });
+    }
     let label = match label_of(label_tokens) {
         Some(label) => label.unwrap_or_else(|| default_label(func).to_string()),
         None => return None,
@@ -189,17 +220,23 @@ fn recognise(tokens: &[Token], columns: &[Column]) -> Recognised {
             ),
         )));
     }
-    let label_column = columns
-        .iter()
-        .filter(|c| !chosen.contains(c))
-        .find(|c| c.dtype == ColumnType::Text)
-        .or_else(|| columns.iter().find(|c| !chosen.contains(c)))
-        .map(|c| c.name.clone());
+    let label_column = label_column_for(columns, &chosen);
     found(TotalRow {
         func,
         columns: chosen,
         label,
         label_column,
         named,
+        trues: false,
     })
+}
+
+/// Where the row's label goes: the first text column left out, else the first left out.
+fn label_column_for(columns: &[Column], chosen: &[Column]) -> Option<String> {
+    columns
+        .iter()
+        .filter(|c| !chosen.contains(c))
+        .find(|c| c.dtype == ColumnType::Text)
+        .or_else(|| columns.iter().find(|c| !chosen.contains(c)))
+        .map(|c| c.name.clone())
 }

@@ -29,6 +29,7 @@ fn column(index: usize, name: &str, dtype: ColumnType) -> ColumnProfile {
         date_min: None,
         date_max: None,
         samples: Vec::new(),
+        day_first: false,
     }
 }
 
@@ -197,5 +198,6 @@ mod phrasings;
 mod programs;
 mod refusals;
 mod requests;
+mod sheet_ops;
 mod vocabulary;
 mod worded;

@@ -75,7 +75,7 @@ fn an_operation_in_one_file_plans_and_passes_the_policy() {
             .any(|o| o == "keep the first rows")
     );
 
-    let plan = plan_excel_with(prompt, &sales(), &registry).unwrap();
+    let plan = plan_excel_with(prompt, None, &sales(), &registry).unwrap();
     assert_eq!(
         plan.steps,
         ["Sorted by Revenue, descending", "Kept the first 3 rows"]
@@ -100,7 +100,7 @@ fn an_operation_in_one_file_plans_and_passes_the_policy() {
     assert!(violations.is_empty(), "{violations:?}");
 
     // Its errors and its name reach the user like any other operation's.
-    let error = plan_excel_with("keep the first few rows", &sales(), &registry).unwrap_err();
+    let error = plan_excel_with("keep the first few rows", None, &sales(), &registry).unwrap_err();
     assert!(
         error.message.contains("how many rows to keep"),
         "{}",
