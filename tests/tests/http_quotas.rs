@@ -120,14 +120,9 @@ impl Setup {
         (status, resp.json().await.unwrap_or(Value::Null))
     }
 
-    /// Submits an excel job with a file of `bytes` bytes (the sales table, padded with
-    /// rows) as `tenant` to server `server`.
-    async fn submit_to(&self, server: usize, tenant: &str, bytes: usize) -> Answer {
-        let mut text = SALES.to_string();
-        while text.len() < bytes {
-            text.push_str("E,1,1\n");
-        }
-        let file = Part::bytes(text.into_bytes()).file_name("sales.csv");
+    /// Submits an excel job with `table(rows)` as `tenant` to server `server`.
+    async fn submit_to(&self, server: usize, tenant: &str, rows: usize) -> Answer {
+        let file = Part::bytes(table(rows).into_bytes()).file_name("sales.csv");
         let form = Form::new()
             .text("prompt", "sort by Revenue descending")
             .part("file", file);
@@ -193,6 +188,11 @@ impl Setup {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
+}
+
+/// The sales table with `rows` more rows.
+fn table(rows: usize) -> String {
+    SALES.to_string() + &"E,1,1\n".repeat(rows)
 }
 
 fn quotas(f: impl FnOnce(&mut Quotas)) -> Quotas {
@@ -278,44 +278,50 @@ async fn submissions_per_minute_default_and_override(backend: Backend) {
     assert_eq!(usage["limits"]["submissions_per_minute"], 3, "{usage}");
 }
 
-/// `a` may upload 200 bytes with one job, `c` keep 500 bytes in total: over either is
-/// 413 with a sentence and nothing kept; deleting a job makes room again.
+/// `a` may upload one 20-row table with a job, `c` keep a little more than two: over
+/// either is 413 with a sentence and nothing kept; deleting a job makes room again.
 async fn sizes_answer_413_and_deleting_frees_room(backend: Backend) {
+    let size = table(20).len() as u64;
     let s = Setup::start(
         backend,
         1,
         0,
         Quotas::default(),
         &[
-            ("a", quotas(|q| q.upload_bytes = Some(200))),
-            ("c", quotas(|q| q.stored_bytes = Some(500))),
+            ("a", quotas(|q| q.upload_bytes = Some(size))),
+            ("c", quotas(|q| q.stored_bytes = Some(2 * size + 10))),
         ],
     )
     .await;
-    assert_eq!(s.submit_to(0, "a", 200).await.status, 201);
-    let big = s.submit_to(0, "a", 201).await;
+    assert_eq!(s.submit_to(0, "a", 20).await.status, 201);
+    let big = s.submit_to(0, "a", 21).await;
     assert_eq!(big.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", big.body);
     assert!(big.retry_after.is_none());
     let detail = big.body["detail"].as_str().unwrap();
     assert!(
-        detail.contains("more than tenant 'a' may upload with one job (200 bytes)"),
+        detail.contains(&format!(
+            "more than tenant 'a' may upload with one job ({size} bytes)"
+        )),
         "{detail}"
     );
 
-    let first = s.submit_to(0, "c", 200).await;
+    let first = s.submit_to(0, "c", 20).await;
     assert_eq!(first.status, 201);
-    assert_eq!(s.submit_to(0, "c", 200).await.status, 201);
+    assert_eq!(s.submit_to(0, "c", 20).await.status, 201);
     let folders = s.job_folders();
-    let full = s.submit_to(0, "c", 200).await;
+    let full = s.submit_to(0, "c", 20).await;
     assert_eq!(full.status, 413, "{}", full.body);
     let detail = full.body["detail"].as_str().unwrap();
     assert!(
-        detail.starts_with("tenant 'c' keeps 400 bytes of job files; with this job's 200 more"),
+        detail.starts_with(&format!(
+            "tenant 'c' keeps {} bytes of job files; with this job's {size} more",
+            2 * size
+        )),
         "{detail}"
     );
     assert_eq!(s.job_folders(), folders);
     assert_eq!(s.jobs_of("c").await.len(), 2);
-    assert_eq!(s.usage("c").await["stored_bytes"], 400);
+    assert_eq!(s.usage("c").await["stored_bytes"], 2 * size);
 
     let id = first.body["id"].as_str().unwrap();
     let deleted = s
@@ -324,8 +330,8 @@ async fn sizes_answer_413_and_deleting_frees_room(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(deleted.status(), 200);
-    assert_eq!(s.usage("c").await["stored_bytes"], 200);
-    assert_eq!(s.submit_to(0, "c", 200).await.status, 201);
+    assert_eq!(s.usage("c").await["stored_bytes"], size);
+    assert_eq!(s.submit_to(0, "c", 20).await.status, 201);
 }
 
 /// A tenant sees its own usage (whatever tenant it asks for); the admin sees every
