@@ -216,7 +216,7 @@ impl Store for MemoryStore {
         job.status = JobStatus::Running;
         job.attempts += 1;
         job.started_at = Some(Utc::now());
-        Ok(Claim::Claimed(job.clone()))
+        Ok(Claim::Claimed(Box::new(job.clone())))
     }
 
     async fn delete(&self, id: JobId) -> Result<bool> {

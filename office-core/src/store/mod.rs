@@ -24,7 +24,7 @@ pub type InsertCheck<'a> = &'a (dyn Fn(&TenantUsage) -> Result<()> + Sync);
 #[derive(Debug, Clone, PartialEq)]
 pub enum Claim {
     /// The job is running now, this attempt counted.
-    Claimed(Job),
+    Claimed(Box<Job>),
     /// The job is final or gone: nothing to run.
     Gone,
     /// The job's tenant already runs its limit of jobs: the job stays queued.
@@ -94,7 +94,7 @@ pub trait Store: Send + Sync + 'static {
     /// the attempt and sets `started_at`. `None` when the job is final or gone.
     async fn claim(&self, id: JobId) -> Result<Option<Job>> {
         Ok(match self.claim_within(id, &|_| None).await? {
-            Claim::Claimed(job) => Some(job),
+            Claim::Claimed(job) => Some(*job),
             Claim::Gone | Claim::Waits { .. } => None,
         })
     }

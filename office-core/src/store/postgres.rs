@@ -425,7 +425,7 @@ impl Store for PostgresStore {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(Claim::Claimed(job))
+        Ok(Claim::Claimed(Box::new(job)))
     }
 
     async fn delete(&self, id: JobId) -> Result<bool> {

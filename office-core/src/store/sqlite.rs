@@ -518,7 +518,7 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(Claim::Claimed(job))
+        Ok(Claim::Claimed(Box::new(job)))
     }
 
     async fn delete(&self, id: JobId) -> Result<bool> {

@@ -37,7 +37,7 @@ async fn process_in_span(workers: &Workers, lease: Lease) {
 
     let running_limit = |tenant: &crate::job::TenantId| workers.quotas.of(tenant).running;
     let job = match store.claim_within(id, &running_limit).await {
-        Ok(Claim::Claimed(job)) => job,
+        Ok(Claim::Claimed(job)) => *job,
         Ok(Claim::Gone) => {
             // Final or deleted: nothing to do.
             let _ = queue.ack(&lease).await;
