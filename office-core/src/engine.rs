@@ -520,7 +520,7 @@ impl Engine {
                 },
             )
             .await;
-        self.inner.queue.enqueue(job.id).await?;
+        self.inner.queue.enqueue_for(job.id, &job.tenant).await?;
         Ok(job)
     }
 

@@ -457,6 +457,51 @@ async fn two_servers_hold_one_limit() {
     );
 }
 
+/// Fair share: one worker, a burst of 12 jobs from `a`, then one job from `b`. `b`'s job
+/// is the next one started after it was submitted (at most the one `a` job running
+/// then, or just being taken, starts in between), not the twelfth.
+async fn a_burst_does_not_hold_back_another_tenants_job(backend: Backend) {
+    let s = Setup::start(backend, 1, 1, Quotas::default(), &[]).await;
+    let mut burst = Vec::new();
+    for _ in 0..12 {
+        let ok = s.submit("a").await;
+        assert_eq!(ok.status, 201, "{}", ok.body);
+        burst.push(ok.body["id"].as_str().unwrap().to_string());
+    }
+    let single = s.submit("b").await;
+    assert_eq!(single.status, 201);
+    let b = s.finished(single.body["id"].as_str().unwrap()).await;
+    assert_eq!(b["status"], "succeeded", "{b}");
+    let time = |job: &Value, field: &str| {
+        job[field]
+            .as_str()
+            .map(|t| chrono::DateTime::parse_from_rfc3339(t).unwrap())
+    };
+    let (submitted, started) = (
+        time(&b, "created_at").unwrap(),
+        time(&b, "started_at").unwrap(),
+    );
+    let mut in_between = 0;
+    for id in &burst {
+        let (_, job) = s.json("ops", &format!("/api/excel/jobs/{id}")).await;
+        if let Some(at) = time(&job, "started_at")
+            && at > submitted
+            && at < started
+        {
+            in_between += 1;
+        }
+    }
+    let (_, a) = s.json("ops", "/api/usage?tenant=a").await;
+    assert!(
+        in_between <= 1,
+        "{in_between} of a's jobs started while b's waited (a now: {a})"
+    );
+    assert!(
+        a["tenants"][0]["queued"].as_u64().unwrap() > 0,
+        "the burst was still waiting when b's job ran: {a}"
+    );
+}
+
 macro_rules! on_both_stores {
     ($($case:ident),+ $(,)?) => {
         mod sqlite {
@@ -486,4 +531,5 @@ on_both_stores!(
     sizes_answer_413_and_deleting_frees_room,
     usage_is_scoped_to_the_caller,
     running_limit_makes_jobs_wait,
+    a_burst_does_not_hold_back_another_tenants_job,
 );
