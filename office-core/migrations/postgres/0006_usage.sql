@@ -11,3 +11,9 @@ UPDATE jobs SET bytes =
     + COALESCE((SELECT SUM((e ->> 'size')::bigint)
                 FROM json_array_elements(COALESCE(body::json -> 'artifacts', '[]'::json)) e
                 WHERE e ->> 'kind' <> 'input'), 0);
+
+-- A tenant's usage (`Store::usage`, on every submission of a tenant with quotas) and the
+-- running count of a claim read this index alone, not the rows; it covers what the
+-- (tenant, status) index served.
+DROP INDEX IF EXISTS jobs_tenant_status;
+CREATE INDEX jobs_tenant_usage ON jobs (tenant, status, created_at, bytes);
