@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
+const REDIS: &str = "redis://127.0.0.1:6379";
 const JOB_TIMEOUT: Duration = Duration::from_secs(180);
 const SALES: &str = "Product,Units,Revenue\nA,5,100\nB,12,40\nC,8,300\nD,1,50\n";
 
@@ -27,6 +28,8 @@ struct Setup {
     keys: HashMap<&'static str, String>,
     _keys_dir: tempfile::TempDir,
     _schema: Option<PgSchema>,
+    /// The data folder several servers share (job files are in a folder).
+    _shared: Option<tempfile::TempDir>,
 }
 
 /// A submission's answer.
@@ -39,6 +42,18 @@ struct Answer {
 impl Setup {
     async fn start(
         backend: Backend,
+        servers: usize,
+        workers: usize,
+        defaults: Quotas,
+        own: &[(&'static str, Quotas)],
+    ) -> Setup {
+        Self::start_on(backend, None, servers, workers, defaults, own).await
+    }
+
+    /// `start`, with the Redis queue under `redis_prefix` when given.
+    async fn start_on(
+        backend: Backend,
+        redis_prefix: Option<String>,
         servers: usize,
         workers: usize,
         defaults: Quotas,
@@ -66,13 +81,24 @@ impl Setup {
             Backend::Postgres => Some(PgSchema::create("office_quotas").await),
         };
         let mut started = Vec::new();
-        // Several servers share a store only on PostgreSQL (each SQLite one is its own).
+        // Several servers share a store only on PostgreSQL (each SQLite one is its own),
+        // and job files through one folder.
         assert!(servers == 1 || backend == Backend::Postgres);
+        let shared = (servers > 1).then(|| tempfile::tempdir().unwrap());
         for _ in 0..servers {
             let url = schema.as_ref().map(PgSchema::url);
             let path: PathBuf = keys_path.clone();
+            let prefix = redis_prefix.clone();
+            let data = shared.as_ref().map(|d| d.path().to_path_buf());
             started.push(
                 TestServer::start_with(move |c| {
+                    if let Some(data) = data {
+                        c.data_dir = data;
+                    }
+                    if let Some(prefix) = prefix {
+                        c.redis_url = Some(REDIS.into());
+                        c.redis_prefix = prefix;
+                    }
                     c.database_url = url;
                     c.workers = workers;
                     c.api_keys_file = Some(path);
@@ -95,6 +121,7 @@ impl Setup {
             keys,
             _keys_dir: keys_dir,
             _schema: schema,
+            _shared: shared,
         }
     }
 
@@ -157,14 +184,17 @@ impl Setup {
         list["jobs"].as_array().unwrap().clone()
     }
 
-    /// Job folders on the disk of every server (each has its own data folder).
+    /// Job folders in the servers' data folders (one, when they share it).
     fn job_folders(&self) -> usize {
-        self.servers
+        let mut folders: Vec<PathBuf> = self
+            .servers
             .iter()
-            .map(|s| match std::fs::read_dir(s.data.path().join("jobs")) {
-                Ok(dir) => dir.count(),
-                Err(_) => 0,
-            })
+            .map(|s| s.engine.config().jobs_dir())
+            .collect();
+        folders.dedup();
+        folders
+            .iter()
+            .map(|jobs| std::fs::read_dir(jobs).map_or(0, |dir| dir.count()))
             .sum()
     }
 
@@ -396,6 +426,35 @@ async fn running_limit_makes_jobs_wait(backend: Backend) {
         &[("a", quotas(|q| q.running = Some(1)))],
     )
     .await;
+    one_at_a_time(&s).await;
+}
+
+/// The same across two servers sharing PostgreSQL and the Redis queue, two workers each:
+/// the claim counts `a`'s running jobs in the shared store, under its lock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn running_limit_holds_across_servers_on_redis() {
+    let prefix = format!("office-quotas-{}", office_core::JobId::new().0.simple());
+    let s = Setup::start_on(
+        Backend::Postgres,
+        Some(prefix.clone()),
+        2,
+        2,
+        Quotas::default(),
+        &[("a", quotas(|q| q.running = Some(1)))],
+    )
+    .await;
+    assert_eq!(s.servers[0].engine.backends().queue, "redis");
+    one_at_a_time(&s).await;
+    office_core::RedisQueue::connect(REDIS, &prefix)
+        .await
+        .unwrap()
+        .destroy()
+        .await
+        .unwrap();
+}
+
+/// Three jobs of `a` (running limit 1) and one of `b`: all succeed, `a`'s never overlap.
+async fn one_at_a_time(s: &Setup) {
     let mut ids = Vec::new();
     for _ in 0..3 {
         let ok = s.submit("a").await;
