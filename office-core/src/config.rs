@@ -194,6 +194,9 @@ pub struct Config {
     /// Where job files are kept: folders under `data_dir`, or an object store
     /// (`OFFICE_ARTIFACTS_URL`).
     pub artifacts: ArtifactsLocation,
+    /// Every tenant's limits unless the keys file sets its own (`OFFICE_QUOTA_RUNNING`,
+    /// `_QUEUED`, `_SUBMISSIONS_PER_MINUTE`, `_UPLOAD_MB`, `_STORED_MB`); unset: no limit.
+    pub quotas: crate::job::Quotas,
 }
 
 /// Where job files (inputs, code, outputs, summaries) are kept.
@@ -510,6 +513,7 @@ impl Config {
             retention_sweep: Duration::from_secs(600),
             min_free_bytes: 16 << 20,
             artifacts: ArtifactsLocation::Folder,
+            quotas: crate::job::Quotas::default(),
         }
     }
 
@@ -607,6 +611,14 @@ impl Config {
             c.min_free_bytes = mb << 20;
         }
         c.artifacts = ArtifactsLocation::from_vars(|name| std::env::var(name).ok())?;
+        c.quotas = crate::job::Quotas {
+            running: parse::<u32>("OFFICE_QUOTA_RUNNING")?,
+            queued: parse::<u32>("OFFICE_QUOTA_QUEUED")?,
+            submissions_per_minute: parse::<u32>("OFFICE_QUOTA_SUBMISSIONS_PER_MINUTE")?,
+            upload_bytes: parse::<u64>("OFFICE_QUOTA_UPLOAD_MB")?.map(|mb| mb << 20),
+            stored_bytes: parse::<u64>("OFFICE_QUOTA_STORED_MB")?.map(|mb| mb << 20),
+            retention_days: None,
+        };
         Ok(c)
     }
 

@@ -38,7 +38,10 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
+mod quota;
 mod threads;
+pub use quota::QuotaExceeded;
+pub(crate) use quota::TenantQuotas;
 pub(crate) use threads::PARENT_KEY;
 
 /// Which backends an engine runs on, for health reports.
@@ -84,7 +87,9 @@ struct Inner {
     /// Deletes expired jobs (`sweep_expired`, and beside the workers).
     sweeper: Sweeper,
     /// The API keys and the tenant each acts as (`authenticate`).
-    keys: Keyring,
+    keys: Arc<Keyring>,
+    /// Each tenant's limits (the keys file's quotas over `Config::quotas`).
+    quotas: TenantQuotas,
 }
 
 /// Builds an engine; every backend defaults to the embedded one.
@@ -211,7 +216,14 @@ impl EngineBuilder {
             artifacts: artifacts.clone(),
             metrics: metrics.clone(),
         };
-        let keys = Keyring::new(&config.api_keys, config.api_keys_file.as_deref())?;
+        let keys = Arc::new(Keyring::new(
+            &config.api_keys,
+            config.api_keys_file.as_deref(),
+        )?);
+        let quotas = TenantQuotas {
+            keys: keys.clone(),
+            defaults: config.quotas,
+        };
         let (finished, _) = watch::channel(0);
         let workers = Workers {
             store: store.clone(),
@@ -222,6 +234,7 @@ impl EngineBuilder {
             grace: config.shutdown_grace,
             recover_running,
             finished: finished.clone(),
+            quotas: quotas.clone(),
             retention: config
                 .retention
                 .map(|keep| (sweeper.clone(), keep, config.retention_sweep)),
@@ -243,6 +256,7 @@ impl EngineBuilder {
                 metrics,
                 sweeper,
                 keys,
+                quotas,
             }),
         })
     }
@@ -451,6 +465,9 @@ impl Engine {
 
         self.check_generator(&submission.params)?;
         let upload: u64 = submission.files.iter().map(|f| f.data.len() as u64).sum();
+        // The tenant's quotas before anything is written; checked again as the job is
+        // inserted, for submissions racing this one.
+        self.check_quotas(&submission.tenant, upload).await?;
         self.check_free_space(upload)?;
 
         let mut job = Job::new(submission.kind, prompt);
@@ -474,7 +491,7 @@ impl Engine {
             Err(e) => Err(e),
         };
         let stored = match stored {
-            Ok(()) => self.inner.store.insert(&job).await,
+            Ok(()) => self.insert_within_quotas(&job, upload).await,
             Err(e) => Err(e),
         };
         if let Err(e) = stored {
@@ -503,7 +520,7 @@ impl Engine {
                 },
             )
             .await;
-        self.inner.queue.enqueue(job.id).await?;
+        self.inner.queue.enqueue_for(job.id, &job.tenant).await?;
         Ok(job)
     }
 

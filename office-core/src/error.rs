@@ -46,6 +46,10 @@ pub enum Error {
         violations: Vec<Violation>,
     },
 
+    /// A tenant would go over one of its quotas; nothing of the submission was stored.
+    #[error(transparent)]
+    OverQuota(crate::engine::QuotaExceeded),
+
     // Internal failures: the user did nothing wrong.
     /// The job store failed (a database error).
     #[error("storage error: {0}")]
@@ -81,6 +85,7 @@ impl Error {
                 | Error::NotReady(_)
                 | Error::Conflict(_)
                 | Error::Rejected { .. }
+                | Error::OverQuota(_)
         )
     }
 

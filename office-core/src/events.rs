@@ -238,6 +238,31 @@ impl Store for NotifyingStore {
         self.inner.claim(id).await
     }
 
+    async fn claim_within(
+        &self,
+        id: JobId,
+        running: crate::store::RunningLimit<'_>,
+    ) -> Result<crate::store::Claim> {
+        self.inner.claim_within(id, running).await
+    }
+
+    async fn insert_within(
+        &self,
+        job: &Job,
+        since: chrono::DateTime<chrono::Utc>,
+        check: crate::store::InsertCheck<'_>,
+    ) -> Result<()> {
+        self.inner.insert_within(job, since, check).await
+    }
+
+    async fn usage(
+        &self,
+        tenant: Option<&crate::job::TenantId>,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<crate::job::TenantUsage>> {
+        self.inner.usage(tenant, since).await
+    }
+
     async fn delete(&self, id: JobId) -> Result<bool> {
         let existed = self.inner.delete(id).await?;
         if existed {

@@ -15,6 +15,7 @@ mod page;
 pub(crate) mod rfc3339;
 mod tenant;
 mod thread;
+mod usage;
 pub use code::ErrorCode;
 pub use counts::{JobCount, JobCounts};
 pub(crate) use page::Cursor;
@@ -23,6 +24,7 @@ pub use page::{
 };
 pub use tenant::{Caller, Quotas, TenantId};
 pub use thread::{ParentContext, Thread};
+pub use usage::{TenantUsage, Usage};
 
 /// A job's id: a UUID v7, so ids sort by creation time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -352,6 +354,19 @@ impl Job {
     /// The id of the thread the job is in: its `thread`, or its own id when it is first.
     pub fn thread_id(&self) -> JobId {
         self.thread.unwrap_or(self.id)
+    }
+
+    /// Bytes of the job's files kept in the artifact store: its inputs and what it made
+    /// (a report lists its inputs among its artifacts too; they count once).
+    pub fn stored_bytes(&self) -> u64 {
+        let inputs: u64 = self.inputs.iter().map(|i| i.size).sum();
+        let made: u64 = self
+            .artifacts
+            .iter()
+            .filter(|a| a.kind != ArtifactKind::Input)
+            .map(|a| a.size)
+            .sum();
+        inputs + made
     }
 
     /// The artifact named `name`, if the job has one.

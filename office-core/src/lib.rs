@@ -76,7 +76,7 @@ pub use config::{
     ApiKey, ArtifactsLocation, Config, Limits, LlmConfig, Paper, ReportSettings, S3Settings,
     SandboxMode, SandboxSettings,
 };
-pub use engine::{Backends, Engine, EngineBuilder, RecoveryReport, RuntimeStatus};
+pub use engine::{Backends, Engine, EngineBuilder, QuotaExceeded, RecoveryReport, RuntimeStatus};
 pub use error::{Error, Result};
 pub use events::NumberedEvent;
 pub use keys::{KeyHash, Keyring, KeysFile, TenantKeys};
@@ -90,7 +90,7 @@ pub use worker::WorkerPool;
 pub use job::{
     Artifact, ArtifactKind, Caller, ErrorCode, EventBody, InputFile, Job, JobCount, JobCounts,
     JobError, JobEvent, JobFilter, JobId, JobKind, JobStatus, LogLevel, ParentContext, Quotas,
-    Stage, StageTiming, TenantId, Thread,
+    Stage, StageTiming, TenantId, TenantUsage, Thread, Usage,
 };
 // Job lists, a page at a time.
 pub use job::{
@@ -106,7 +106,7 @@ pub use report::render::ReportFormat;
 // Backends: metadata, work queue, job files.
 pub use artifacts::{ArtifactStorage, ArtifactStream, FsArtifacts, MemoryArtifacts, S3Artifacts};
 pub use queue::{Lease, MemoryQueue, Queue, RedisQueue};
-pub use store::{MemoryStore, PostgresStore, SqliteStore, Store};
+pub use store::{Claim, InsertCheck, MemoryStore, PostgresStore, RunningLimit, SqliteStore, Store};
 
 // Code generators: the trait, what it is given and returns, the two implementations.
 pub use plan::llm::LlmGenerator;

@@ -140,3 +140,11 @@ pub struct Rejection {
     #[schema(value_type = Vec<Object>)]
     pub violations: Vec<Value>,
 }
+
+/// `GET /api/usage`: what tenants use now and their limits.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UsageList {
+    /// The caller's own tenant; for an admin key every tenant with jobs (or the one asked
+    /// for), by name.
+    pub tenants: Vec<office_core::Usage>,
+}

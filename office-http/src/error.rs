@@ -2,7 +2,7 @@
 //! for a message, `{"detail": [{"type", "loc", "msg", ...}]}` for field validation.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use office_core::Error;
 use serde_json::{Value, json};
@@ -45,6 +45,7 @@ impl From<Error> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let mut retry_after = None;
         let (status, detail) = match self {
             ApiError::Fields(list) => (StatusCode::UNPROCESSABLE_ENTITY, Value::Array(list)),
             ApiError::Status(status, msg) => (status, Value::String(msg)),
@@ -62,6 +63,15 @@ impl IntoResponse for ApiError {
                 }
                 Error::NotReady(_) | Error::Conflict(_) => {
                     (StatusCode::CONFLICT, Value::String(e.to_string()))
+                }
+                // Over a quota: a size answers 413; a count or a rate 429, with when
+                // to try again.
+                Error::OverQuota(over) if over.is_size() => {
+                    (StatusCode::PAYLOAD_TOO_LARGE, Value::String(e.to_string()))
+                }
+                Error::OverQuota(over) => {
+                    retry_after = over.retry_after();
+                    (StatusCode::TOO_MANY_REQUESTS, Value::String(e.to_string()))
                 }
                 Error::StorageFull(_) => (
                     StatusCode::INSUFFICIENT_STORAGE,
@@ -90,6 +100,14 @@ impl IntoResponse for ApiError {
                 }
             },
         };
-        (status, Json(json!({ "detail": detail }))).into_response()
+        let mut response = (status, Json(json!({ "detail": detail }))).into_response();
+        if let Some(wait) = retry_after {
+            // Whole seconds, at least one.
+            let seconds = wait.as_secs().max(1);
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }

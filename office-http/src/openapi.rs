@@ -151,7 +151,12 @@ impl Describe for OperationBuilder {
                 }
                 404 => "No such job of this kind (or another tenant's), or no such artifact.",
                 409 => "The job has not made this yet (it is still running, or failed).",
-                413 => "The upload is larger than the server's limit.",
+                413 => {
+                    "The upload is larger than the server's limit, or than the tenant's quota                      (per job, or of files kept in total)."
+                }
+                429 => {
+                    "The tenant is at a quota (jobs queued, submissions per minute):                      `Retry-After` says when to try again."
+                }
                 422 => "A field is missing or invalid, or the program was rejected.",
                 507 => "The server's disk is full: nothing was stored.",
                 503 => {
@@ -273,6 +278,7 @@ fn components() -> Vec<(String, RefOr<Schema>)> {
     add::<bodies::Live>(&mut all);
     add::<bodies::Ready>(&mut all);
     add::<bodies::ErrorBody>(&mut all);
+    add::<bodies::UsageList>(&mut all);
     all
 }
 

@@ -42,6 +42,11 @@ pub fn to_py(py: Python<'_>, e: Error) -> PyErr {
             raise(py, "UnreadableFile", (message, file, reason))
         }
         Error::TooLarge { limit, .. } => raise(py, "TooLarge", (message, limit)),
+        Error::OverQuota(over) => raise(
+            py,
+            "QuotaExceeded",
+            (message, over.retry_after().map(|d| d.as_secs_f64())),
+        ),
         Error::NotReady(_) => office_error(py, "NotReady", message),
         Error::Conflict(_) => office_error(py, "Conflict", message),
         Error::Rejected { violations } => {

@@ -24,6 +24,7 @@ def test_hierarchy() -> None:
         office.InvalidInput,
         office.UnreadableFile,
         office.TooLarge,
+        office.QuotaExceeded,
         office.NotFound,
         office.NotReady,
         office.Conflict,
@@ -135,6 +136,18 @@ def test_too_large(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         o.excel(("big.csv", b"a\n" + b"1\n" * 600_000), "sort by a")
     assert err.value.limit == 1 << 20
     assert "big.csv" in readable(err.value)
+    o.close()
+
+
+def test_quota_exceeded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OFFICE_QUOTA_QUEUED", "1")
+    o = office.Office(tmp_path / "data", python=PYTHON, workers=0)
+    o.excel(("a.csv", SALES_CSV), "sort by revenue")
+    with pytest.raises(office.QuotaExceeded) as err:
+        o.excel(("b.csv", SALES_CSV), "sort by revenue")
+    assert "has 1 jobs queued, its limit" in readable(err.value)
+    assert err.value.retry_after is not None and err.value.retry_after >= 1
+    assert len(o.jobs()) == 1
     o.close()
 
 

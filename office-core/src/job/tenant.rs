@@ -96,6 +96,7 @@ impl Default for Caller {
 /// own quotas (from the keys file) are laid over the configured defaults with
 /// [`Quotas::over`], and a limit unset at both levels does not apply.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Quotas {
     /// Jobs running at once.

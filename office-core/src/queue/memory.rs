@@ -4,11 +4,12 @@
 //! Time is `tokio::time::Instant`, so tests drive leases and retry delays with
 //! `tokio::time::pause()` and `advance()` instead of sleeping.
 
+use super::fair::Ready;
 use super::{Lease, Queue};
 use crate::error::Result;
-use crate::job::JobId;
+use crate::job::{JobId, TenantId};
 use async_trait::async_trait;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -27,8 +28,10 @@ pub struct MemoryQueue {
 
 #[derive(Debug, Default)]
 struct State {
-    /// Jobs that can be taken now, in order.
-    ready: VecDeque<JobId>,
+    /// Jobs that can be taken now: in order within a tenant, the tenants in turn.
+    ready: Ready,
+    /// Whose each job in the queue (waiting or leased) is; `default` when not said.
+    tenants: HashMap<JobId, TenantId>,
     /// Jobs given back with a delay, and when they become ready.
     delayed: Vec<(Instant, JobId)>,
     /// Every job in `ready` or `delayed`, to make enqueuing idempotent cheaply.
@@ -70,15 +73,18 @@ impl State {
             expired.sort();
             for &(_, id) in expired.iter().rev() {
                 self.leased.remove(&id);
-                self.ready.push_front(id);
+                let tenant = self.tenant_of(id);
+                self.ready.push_front(id, &tenant);
                 self.waiting.insert(id);
             }
         }
         if self.delayed.iter().any(|&(at, _)| at <= now) {
             self.delayed.sort();
             let due = self.delayed.partition_point(|&(at, _)| at <= now);
-            for (_, id) in self.delayed.drain(..due) {
-                self.ready.push_back(id);
+            let due: Vec<JobId> = self.delayed.drain(..due).map(|(_, id)| id).collect();
+            for id in due {
+                let tenant = self.tenant_of(id);
+                self.ready.push_back(id, &tenant);
             }
         }
     }
@@ -91,7 +97,15 @@ impl State {
     }
 
     fn take_ready(&mut self, now: Instant, lease_for: Duration) -> Option<Lease> {
-        let job_id = self.ready.pop_front()?;
+        let mut leased: HashMap<&TenantId, usize> = HashMap::new();
+        for id in self.leased.keys() {
+            if let Some(tenant) = self.tenants.get(id) {
+                *leased.entry(tenant).or_default() += 1;
+            }
+        }
+        let job_id = self
+            .ready
+            .pop_front(|tenant| leased.get(tenant).copied().unwrap_or(0))?;
         self.waiting.remove(&job_id);
         let deliveries = self.deliveries.entry(job_id).or_insert(0);
         *deliveries += 1;
@@ -119,8 +133,13 @@ impl State {
             .is_some_and(|leased| leased.token == lease.token)
     }
 
+    fn tenant_of(&self, id: JobId) -> TenantId {
+        self.tenants.get(&id).cloned().unwrap_or_default()
+    }
+
     fn forget(&mut self, id: JobId) {
         self.deliveries.remove(&id);
+        self.tenants.remove(&id);
     }
 }
 
@@ -144,16 +163,23 @@ impl MemoryQueue {
 
 #[async_trait]
 impl Queue for MemoryQueue {
-    /// Adds the job at the back. A job already waiting or leased is left as it is; a
-    /// cancelled job enqueued again starts afresh, no longer cancelled.
+    /// Adds the job at the back, as the `default` tenant's.
     async fn enqueue(&self, id: JobId) -> Result<()> {
+        self.enqueue_for(id, &TenantId::default()).await
+    }
+
+    /// Adds the job at the back of its tenant's line; takers serve the tenants in turn.
+    /// A job already waiting or leased is left as it is; a cancelled job enqueued again
+    /// starts afresh, no longer cancelled.
+    async fn enqueue_for(&self, id: JobId, tenant: &TenantId) -> Result<()> {
         {
             let mut state = self.state();
             if state.waiting.contains(&id) || state.leased.contains_key(&id) {
                 return Ok(());
             }
             state.cancelled.remove(&id);
-            state.ready.push_back(id);
+            state.tenants.insert(id, tenant.clone());
+            state.ready.push_back(id, tenant);
             state.waiting.insert(id);
         }
         self.changed.notify_waiters();
@@ -227,7 +253,8 @@ impl Queue for MemoryQueue {
             }
             state.waiting.insert(id);
             if delay.is_zero() {
-                state.ready.push_back(id);
+                let tenant = state.tenant_of(id);
+                state.ready.push_back(id, &tenant);
             } else {
                 state.delayed.push((after(Instant::now(), delay), id));
             }
@@ -240,7 +267,7 @@ impl Queue for MemoryQueue {
         let mut state = self.state();
         state.cancelled.insert(id);
         if state.waiting.remove(&id) {
-            state.ready.retain(|&waiting| waiting != id);
+            state.ready.remove(id);
             state.delayed.retain(|&(_, waiting)| waiting != id);
             state.forget(id);
         }

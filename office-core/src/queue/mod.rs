@@ -4,7 +4,7 @@
 //! Exactly-one-final-status is the store's part of the contract (`Store::update`).
 
 use crate::error::Result;
-use crate::job::JobId;
+use crate::job::{JobId, TenantId};
 use async_trait::async_trait;
 use std::time::Duration;
 
@@ -24,6 +24,14 @@ pub struct Lease {
 pub trait Queue: Send + Sync + 'static {
     /// Adds a job to the end of the queue.
     async fn enqueue(&self, id: JobId) -> Result<()>;
+
+    /// `enqueue`, saying whose job it is, so that a queue that shares its workers out
+    /// fairly can serve the tenants in turn (the in-process queue does). The default
+    /// ignores the tenant: first in, first out (the Redis queue, for now).
+    async fn enqueue_for(&self, id: JobId, tenant: &TenantId) -> Result<()> {
+        let _ = tenant;
+        self.enqueue(id).await
+    }
 
     /// Waits up to `wait` for a job, then holds it for `lease`.
     async fn take(&self, wait: Duration, lease: Duration) -> Result<Option<Lease>>;
@@ -48,6 +56,7 @@ pub trait Queue: Send + Sync + 'static {
     async fn pending(&self) -> Result<usize>;
 }
 
+mod fair;
 mod memory;
 mod redis;
 

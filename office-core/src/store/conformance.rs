@@ -20,10 +20,12 @@ mod paging;
 mod retention;
 mod tenants;
 mod threads;
+mod usage;
 pub use paging::*;
 pub use retention::*;
 pub use tenants::*;
 pub use threads::*;
+pub use usage::*;
 
 use super::Store;
 use crate::job::ErrorCode;
@@ -622,6 +624,9 @@ macro_rules! store_conformance_tests {
             case_expired_only_final_jobs_finished_before,
             case_get_owned_only_the_tenants_job,
             case_list_and_page_by_tenant,
+            case_usage_counts_each_tenant,
+            case_insert_within_checks_the_tenants_usage,
+            case_claim_within_waits_at_the_running_limit,
         );
         $crate::store_conformance_tests!(@shared $setup;
             case_concurrent_finishers,
@@ -630,6 +635,8 @@ macro_rules! store_conformance_tests {
             case_page_stable_while_inserting,
             case_engine_page_cursor_belongs_to_its_list,
             case_engine_scopes_to_the_caller,
+            case_concurrent_inserts_within_hold_the_limit,
+            case_concurrent_claims_within_hold_the_limit,
         );
     };
     (@by_ref $setup:expr; $($case:ident),+ $(,)?) => {$(

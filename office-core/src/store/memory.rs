@@ -1,11 +1,11 @@
 //! The reference `Store`: jobs and events in a map, for tests and embedding. Every other
 //! store must behave like this one (the conformance suite checks both).
 
-use super::Store;
+use super::{Claim, InsertCheck, RunningLimit, Store};
 use crate::error::{Error, Result};
 use crate::job::{
     Job, JobCount, JobCounts, JobEvent, JobFilter, JobId, JobStatus, JobSummary, PageQuery,
-    TenantId,
+    TenantId, TenantUsage,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -35,6 +35,26 @@ impl MemoryStore {
         Self::default()
     }
 
+    /// `tenant`'s usage in `state`, or `None` when it has no jobs.
+    fn usage_of(state: &State, tenant: &TenantId, since: DateTime<Utc>) -> Option<TenantUsage> {
+        let mut usage = TenantUsage::none(tenant.clone());
+        for job in state.jobs.values().filter(|job| &job.tenant == tenant) {
+            usage.jobs += 1;
+            usage.queued += u64::from(job.status == JobStatus::Queued);
+            usage.running += u64::from(job.status == JobStatus::Running);
+            usage.stored_bytes += job.stored_bytes();
+            if job.created_at >= since {
+                usage.submitted_recently += 1;
+                usage.oldest_recent = Some(
+                    usage
+                        .oldest_recent
+                        .map_or(job.created_at, |t| t.min(job.created_at)),
+                );
+            }
+        }
+        (usage.jobs > 0).then_some(usage)
+    }
+
     fn state(&self) -> MutexGuard<'_, State> {
         // A panic while the lock was held cannot leave the maps half-written (each
         // section does one insert or remove), so a poisoned lock is still usable.
@@ -56,6 +76,44 @@ impl Store for MemoryStore {
         }
         state.jobs.insert(job.id, job.clone());
         Ok(())
+    }
+
+    async fn insert_within(
+        &self,
+        job: &Job,
+        since: DateTime<Utc>,
+        check: InsertCheck<'_>,
+    ) -> Result<()> {
+        let mut state = self.state();
+        let usage = Self::usage_of(&state, &job.tenant, since)
+            .unwrap_or_else(|| TenantUsage::none(job.tenant.clone()));
+        check(&usage)?;
+        if state.jobs.contains_key(&job.id) {
+            return Err(Error::Storage(format!(
+                "a job with id {} already exists",
+                job.id
+            )));
+        }
+        state.jobs.insert(job.id, job.clone());
+        Ok(())
+    }
+
+    async fn usage(
+        &self,
+        tenant: Option<&TenantId>,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<TenantUsage>> {
+        let state = self.state();
+        let mut tenants: Vec<&TenantId> = match tenant {
+            Some(t) => vec![t],
+            None => state.jobs.values().map(|job| &job.tenant).collect(),
+        };
+        tenants.sort();
+        tenants.dedup();
+        Ok(tenants
+            .into_iter()
+            .filter_map(|t| Self::usage_of(&state, t, since))
+            .collect())
     }
 
     async fn get(&self, id: JobId) -> Result<Option<Job>> {
@@ -127,17 +185,38 @@ impl Store for MemoryStore {
         }
     }
 
-    async fn claim(&self, id: JobId) -> Result<Option<Job>> {
+    async fn claim_within(&self, id: JobId, running: RunningLimit<'_>) -> Result<Claim> {
         let mut state = self.state();
-        match state.jobs.get_mut(&id) {
-            Some(job) if matches!(job.status, JobStatus::Queued | JobStatus::Running) => {
-                job.status = JobStatus::Running;
-                job.attempts += 1;
-                job.started_at = Some(Utc::now());
-                Ok(Some(job.clone()))
+        let Some(tenant) = state
+            .jobs
+            .get(&id)
+            .filter(|job| matches!(job.status, JobStatus::Queued | JobStatus::Running))
+            .map(|job| job.tenant.clone())
+        else {
+            return Ok(Claim::Gone);
+        };
+        if let Some(limit) = running(&tenant) {
+            let others = state
+                .jobs
+                .values()
+                .filter(|j| j.id != id && j.tenant == tenant && j.status == JobStatus::Running)
+                .count() as u64;
+            if others >= u64::from(limit) {
+                return Ok(Claim::Waits {
+                    tenant,
+                    running: others,
+                    limit,
+                });
             }
-            _ => Ok(None),
         }
+        let job = state
+            .jobs
+            .get_mut(&id)
+            .expect("looked up above, under the lock");
+        job.status = JobStatus::Running;
+        job.attempts += 1;
+        job.started_at = Some(Utc::now());
+        Ok(Claim::Claimed(Box::new(job.clone())))
     }
 
     async fn delete(&self, id: JobId) -> Result<bool> {

@@ -8,15 +8,61 @@
 use crate::error::Result;
 use crate::job::{
     EventBody, Job, JobCounts, JobEvent, JobFilter, JobId, JobSummary, PageQuery, TenantId,
+    TenantUsage,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+
+/// Each tenant's limit of jobs running at once (`None`: no limit), for `claim_within`.
+pub type RunningLimit<'a> = &'a (dyn Fn(&TenantId) -> Option<u32> + Sync);
+
+/// What a checked insert checks its job's tenant against: its usage as the store holds it
+/// at the moment of the insert (`insert_within`). An error refuses the insert.
+pub type InsertCheck<'a> = &'a (dyn Fn(&TenantUsage) -> Result<()> + Sync);
+
+/// What `claim_within` did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Claim {
+    /// The job is running now, this attempt counted.
+    Claimed(Box<Job>),
+    /// The job is final or gone: nothing to run.
+    Gone,
+    /// The job's tenant already runs its limit of jobs: the job stays queued.
+    Waits {
+        /// Whose job.
+        tenant: TenantId,
+        /// Its other jobs running now.
+        running: u64,
+        /// Its limit.
+        limit: u32,
+    },
+}
 
 /// Where jobs and their events are kept; the one place a job's final status is decided.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Adds a new job. Inserting an id that exists is an error.
     async fn insert(&self, job: &Job) -> Result<()>;
+
+    /// Adds a new job when `check` passes on its tenant's usage (`usage` with `since`) as
+    /// it is at that moment, one insert per tenant at a time: two servers inserting for
+    /// one tenant at once cannot both slip under a limit. `check`'s error is returned and
+    /// nothing is inserted.
+    async fn insert_within(
+        &self,
+        job: &Job,
+        since: DateTime<Utc>,
+        check: InsertCheck<'_>,
+    ) -> Result<()>;
+
+    /// What tenants use now: for `tenant`, or for every tenant that has jobs (by name),
+    /// with the jobs submitted at or after `since` counted apart. A tenant with no jobs
+    /// has no entry.
+    async fn usage(
+        &self,
+        tenant: Option<&TenantId>,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<TenantUsage>>;
 
     /// The job `id`, or `None` when there is none.
     async fn get(&self, id: JobId) -> Result<Option<Job>>;
@@ -46,7 +92,17 @@ pub trait Store: Send + Sync + 'static {
 
     /// Marks a queued (or running, when its previous worker died) job as running, counts
     /// the attempt and sets `started_at`. `None` when the job is final or gone.
-    async fn claim(&self, id: JobId) -> Result<Option<Job>>;
+    async fn claim(&self, id: JobId) -> Result<Option<Job>> {
+        Ok(match self.claim_within(id, &|_| None).await? {
+            Claim::Claimed(job) => Some(*job),
+            Claim::Gone | Claim::Waits { .. } => None,
+        })
+    }
+
+    /// `claim`, unless the job's tenant already runs `running(tenant)` other jobs: then
+    /// the job is left queued (`Claim::Waits`). Claims for one tenant are counted one at
+    /// a time, so workers claiming at once cannot both pass the limit.
+    async fn claim_within(&self, id: JobId, running: RunningLimit<'_>) -> Result<Claim>;
 
     /// Removes the job and its events. Returns whether it existed.
     async fn delete(&self, id: JobId) -> Result<bool>;

@@ -6,12 +6,13 @@
 //! (final)` is re-checked on the newest row version after waiting for a concurrent writer
 //! (READ COMMITTED), and `claim` reads the row `FOR UPDATE`.
 
-use super::Store;
 use super::page::{Dialect, SummaryRow, page_sql, thread_sql};
-use super::sqlite::{EmbeddedMigrations, job_counts, parse_id, timestamp};
+use super::sqlite::{EmbeddedMigrations, UsageRow, job_counts, parse_id, timestamp, usage_from};
+use super::{Claim, InsertCheck, RunningLimit, Store};
 use crate::error::{Error, Result};
 use crate::job::{
     Job, JobCounts, JobEvent, JobFilter, JobId, JobStatus, JobSummary, PageQuery, TenantId,
+    TenantUsage,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -48,6 +49,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "tenants",
         include_str!("../../migrations/postgres/0005_tenants.sql"),
     ),
+    (
+        6,
+        "usage",
+        include_str!("../../migrations/postgres/0006_usage.sql"),
+    ),
 ];
 
 /// Connections each process keeps at most, unless configured otherwise.
@@ -62,7 +68,67 @@ const NOT_FINAL: &str = "status NOT IN ('succeeded', 'failed', 'cancelled')";
 /// the id). Timestamps travel as RFC 3339 text and are cast by the server.
 const SET_COLUMNS: &str = "kind = $2, status = $3, stage = $4, prompt = $5, \
      created_at = $6::timestamptz, started_at = $7::timestamptz, \
-     finished_at = $8::timestamptz, attempts = $9, generator = $10, body = $11";
+     finished_at = $8::timestamptz, attempts = $9, generator = $10, body = $11, bytes = $12";
+
+/// A tenant's usage, one row per tenant (`$1`: the window's start, `$2`: one tenant or
+/// NULL). Sums are cast back to bigint (PostgreSQL sums bigints as numeric); the oldest
+/// recent time is text, as in `counts`.
+const USAGE_SQL: &str = "SELECT tenant, \
+     SUM(CASE WHEN status = 'queued' THEN 1 ELSE 0 END)::bigint, \
+     SUM(CASE WHEN status = 'running' THEN 1 ELSE 0 END)::bigint, count(*), \
+     COALESCE(SUM(bytes), 0)::bigint, \
+     SUM(CASE WHEN created_at >= $1::timestamptz THEN 1 ELSE 0 END)::bigint, \
+     to_char(MIN(CASE WHEN created_at >= $1::timestamptz THEN created_at END) \
+     AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') \
+     FROM jobs WHERE ($2::text IS NULL OR tenant = $2) GROUP BY tenant ORDER BY tenant";
+
+/// Serializes the inserts (and the claims) of one tenant until the transaction ends: a
+/// transaction-scoped advisory lock on the tenant's name, in a key space of its own.
+const LOCK_TENANT: &str =
+    "SELECT pg_advisory_xact_lock(hashtextextended('office-tenant:' || $1, 0))";
+
+async fn usage_in<'e, E>(
+    executor: E,
+    tenant: Option<&TenantId>,
+    since: DateTime<Utc>,
+) -> Result<Vec<TenantUsage>>
+where
+    E: sqlx::Executor<'e, Database = Postgres>,
+{
+    let rows: Vec<UsageRow> = sqlx::query_as(USAGE_SQL)
+        .bind(timestamp(since))
+        .bind(tenant.map(|t| t.as_str().to_owned()))
+        .fetch_all(executor)
+        .await?;
+    rows.into_iter().map(usage_from).collect()
+}
+
+async fn insert_in<'e, E>(executor: E, job: &Job) -> Result<()>
+where
+    E: sqlx::Executor<'e, Database = Postgres>,
+{
+    let body = serde_json::to_string(job)?;
+    let query = sqlx::query(
+        "INSERT INTO jobs (id, kind, status, stage, prompt, created_at, started_at, \
+         finished_at, attempts, generator, body, bytes, parent, thread, tenant) VALUES ($1, \
+         $2, $3, $4, $5, $6::timestamptz, $7::timestamptz, $8::timestamptz, $9, $10, $11, \
+         $12, $13, $14, $15)",
+    );
+    // A job's parent, thread and tenant never change after insert, so only insert
+    // writes them.
+    let query = bind_job(query, job, body)
+        .bind(job.parent.map(|id| id.to_string()))
+        .bind(job.thread.map(|id| id.to_string()))
+        .bind(job.tenant.as_str().to_owned());
+    match query.execute(executor).await {
+        Ok(_) => Ok(()),
+        Err(e) if is_violation(&e, true) => Err(Error::Storage(format!(
+            "a job with id {} already exists",
+            job.id
+        ))),
+        Err(e) => Err(e.into()),
+    }
+}
 
 /// Jobs in PostgreSQL, for several processes or machines sharing one database.
 #[derive(Debug, Clone)]
@@ -173,6 +239,7 @@ fn bind_job<'q>(query: PgQuery<'q>, job: &'q Job, body: String) -> PgQuery<'q> {
         .bind(i32::try_from(job.attempts).unwrap_or(i32::MAX))
         .bind(job.generator.as_deref())
         .bind(body)
+        .bind(i64::try_from(job.stored_bytes()).unwrap_or(i64::MAX))
 }
 
 fn is_violation(error: &sqlx::Error, unique: bool) -> bool {
@@ -186,27 +253,41 @@ fn is_violation(error: &sqlx::Error, unique: bool) -> bool {
 #[async_trait]
 impl Store for PostgresStore {
     async fn insert(&self, job: &Job) -> Result<()> {
-        let body = serde_json::to_string(job)?;
-        let query = sqlx::query(
-            "INSERT INTO jobs (id, kind, status, stage, prompt, created_at, started_at, \
-             finished_at, attempts, generator, body, parent, thread, tenant) VALUES ($1, $2, \
-             $3, $4, $5, $6::timestamptz, $7::timestamptz, $8::timestamptz, $9, $10, $11, $12, \
-             $13, $14)",
-        );
-        // A job's parent, thread and tenant never change after insert, so only insert
-        // writes them.
-        let query = bind_job(query, job, body)
-            .bind(job.parent.map(|id| id.to_string()))
-            .bind(job.thread.map(|id| id.to_string()))
-            .bind(job.tenant.as_str().to_owned());
-        match query.execute(&self.pool).await {
-            Ok(_) => Ok(()),
-            Err(e) if is_violation(&e, true) => Err(Error::Storage(format!(
-                "a job with id {} already exists",
-                job.id
-            ))),
-            Err(e) => Err(e.into()),
+        insert_in(&self.pool, job).await
+    }
+
+    async fn insert_within(
+        &self,
+        job: &Job,
+        since: DateTime<Utc>,
+        check: InsertCheck<'_>,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        // Under the tenant's lock each statement (READ COMMITTED) sees every insert
+        // committed before it was taken.
+        sqlx::query(LOCK_TENANT)
+            .bind(job.tenant.as_str())
+            .execute(&mut *tx)
+            .await?;
+        let usage = usage_in(&mut *tx, Some(&job.tenant), since)
+            .await?
+            .pop()
+            .unwrap_or_else(|| TenantUsage::none(job.tenant.clone()));
+        if let Err(e) = check(&usage) {
+            tx.rollback().await?;
+            return Err(e);
         }
+        insert_in(&mut *tx, job).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn usage(
+        &self,
+        tenant: Option<&TenantId>,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<TenantUsage>> {
+        usage_in(&self.pool, tenant, since).await
     }
 
     async fn get(&self, id: JobId) -> Result<Option<Job>> {
@@ -296,7 +377,7 @@ impl Store for PostgresStore {
         Ok(true)
     }
 
-    async fn claim(&self, id: JobId) -> Result<Option<Job>> {
+    async fn claim_within(&self, id: JobId, running: RunningLimit<'_>) -> Result<Claim> {
         // FOR UPDATE holds the row until commit: a second claimer waits here and then
         // reads this claim's result, so every claim counts its own attempt.
         let mut tx = self.pool.begin().await?;
@@ -309,9 +390,32 @@ impl Store for PostgresStore {
         .await?;
         let Some(row) = row else {
             tx.rollback().await?;
-            return Ok(None);
+            return Ok(Claim::Gone);
         };
         let mut job = job_from_row(&row)?;
+        if let Some(limit) = running(&job.tenant) {
+            // Claims of one tenant's jobs count one at a time (the row lock above is
+            // only this job's).
+            sqlx::query(LOCK_TENANT)
+                .bind(job.tenant.as_str())
+                .execute(&mut *tx)
+                .await?;
+            let others: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM jobs WHERE tenant = $1 AND status = 'running' AND id <> $2",
+            )
+            .bind(job.tenant.as_str())
+            .bind(id.to_string())
+            .fetch_one(&mut *tx)
+            .await?;
+            if others >= i64::from(limit) {
+                tx.rollback().await?;
+                return Ok(Claim::Waits {
+                    tenant: job.tenant,
+                    running: others.max(0) as u64,
+                    limit,
+                });
+            }
+        }
         job.status = JobStatus::Running;
         job.attempts += 1;
         job.started_at = Some(Utc::now());
@@ -321,7 +425,7 @@ impl Store for PostgresStore {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(Some(job))
+        Ok(Claim::Claimed(Box::new(job)))
     }
 
     async fn delete(&self, id: JobId) -> Result<bool> {

@@ -4,13 +4,13 @@
 //! round-trips exactly) plus copies of the fields that queries filter and sort on. Both
 //! are always written by the same statement, so they cannot drift apart.
 
-use super::Store;
 use super::page::{Dialect, SummaryRow, page_sql, thread_sql};
 use super::sqlite_readers::{Reader, Readers};
+use super::{Claim, InsertCheck, RunningLimit, Store};
 use crate::error::{Error, Result};
 use crate::job::{
     Job, JobCount, JobCounts, JobEvent, JobFilter, JobId, JobStatus, JobSummary, PageQuery,
-    TenantId,
+    TenantId, TenantUsage,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -54,6 +54,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         5,
         "tenants",
         include_str!("../../migrations/sqlite/0005_tenants.sql"),
+    ),
+    (
+        6,
+        "usage",
+        include_str!("../../migrations/sqlite/0006_usage.sql"),
     ),
 ];
 
@@ -332,10 +337,80 @@ fn bind_job<'q>(
         .bind(i64::from(job.attempts))
         .bind(job.generator.as_deref())
         .bind(body)
+        .bind(i64::try_from(job.stored_bytes()).unwrap_or(i64::MAX))
 }
 
 const SET_COLUMNS: &str = "kind = ?, status = ?, stage = ?, prompt = ?, created_at = ?, \
-     started_at = ?, finished_at = ?, attempts = ?, generator = ?, body = ?";
+     started_at = ?, finished_at = ?, attempts = ?, generator = ?, body = ?, bytes = ?";
+
+/// A tenant's usage, one row per tenant (`?1`: the window's start, `?2`: one tenant or NULL).
+const USAGE_SQL: &str = "SELECT tenant, \
+     SUM(CASE WHEN status = 'queued' THEN 1 ELSE 0 END), \
+     SUM(CASE WHEN status = 'running' THEN 1 ELSE 0 END), count(*), COALESCE(SUM(bytes), 0), \
+     SUM(CASE WHEN created_at >= ?1 THEN 1 ELSE 0 END), \
+     MIN(CASE WHEN created_at >= ?1 THEN created_at END) \
+     FROM jobs WHERE (?2 IS NULL OR tenant = ?2) GROUP BY tenant ORDER BY tenant";
+
+/// One row of a usage query: tenant, queued, running, jobs, bytes, recent, oldest recent.
+pub(super) type UsageRow = (String, i64, i64, i64, i64, i64, Option<String>);
+
+/// A tenant's usage from a row of `USAGE_SQL` (or PostgreSQL's).
+pub(super) fn usage_from(row: UsageRow) -> Result<TenantUsage> {
+    let (tenant, queued, running, jobs, bytes, recent, oldest) = row;
+    let count = |n: i64| n.max(0) as u64;
+    Ok(TenantUsage {
+        tenant: TenantId::new(tenant).map_err(Error::Storage)?,
+        queued: count(queued),
+        running: count(running),
+        jobs: count(jobs),
+        stored_bytes: count(bytes),
+        submitted_recently: count(recent),
+        oldest_recent: oldest.as_deref().map(parse_time).transpose()?,
+    })
+}
+
+async fn usage_in<'e, E>(
+    executor: E,
+    tenant: Option<&TenantId>,
+    since: DateTime<Utc>,
+) -> Result<Vec<TenantUsage>>
+where
+    E: sqlx::Executor<'e, Database = Sqlite>,
+{
+    let rows: Vec<UsageRow> = sqlx::query_as(USAGE_SQL)
+        .bind(timestamp(since))
+        .bind(tenant.map(|t| t.as_str().to_owned()))
+        .fetch_all(executor)
+        .await?;
+    rows.into_iter().map(usage_from).collect()
+}
+
+async fn insert_in<'e, E>(executor: E, job: &Job) -> Result<()>
+where
+    E: sqlx::Executor<'e, Database = Sqlite>,
+{
+    let body = serde_json::to_string(job)?;
+    let query = sqlx::query(
+        "INSERT INTO jobs (id, kind, status, stage, prompt, created_at, started_at, \
+         finished_at, attempts, generator, body, bytes, parent, thread, tenant) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(job.id.to_string());
+    // A job's parent, thread and tenant never change after insert, so only insert
+    // writes them.
+    let query = bind_job(query, job, body)
+        .bind(job.parent.map(|id| id.to_string()))
+        .bind(job.thread.map(|id| id.to_string()))
+        .bind(job.tenant.as_str().to_owned());
+    match query.execute(executor).await {
+        Ok(_) => Ok(()),
+        Err(e) if is_unique_violation(&e) => Err(Error::Storage(format!(
+            "a job with id {} already exists",
+            job.id
+        ))),
+        Err(e) => Err(e.into()),
+    }
+}
 
 fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
@@ -344,27 +419,36 @@ fn is_unique_violation(error: &sqlx::Error) -> bool {
 #[async_trait]
 impl Store for SqliteStore {
     async fn insert(&self, job: &Job) -> Result<()> {
-        let body = serde_json::to_string(job)?;
-        let query = sqlx::query(
-            "INSERT INTO jobs (id, kind, status, stage, prompt, created_at, started_at, \
-             finished_at, attempts, generator, body, parent, thread, tenant) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(job.id.to_string());
-        // A job's parent, thread and tenant never change after insert, so only insert
-        // writes them.
-        let query = bind_job(query, job, body)
-            .bind(job.parent.map(|id| id.to_string()))
-            .bind(job.thread.map(|id| id.to_string()))
-            .bind(job.tenant.as_str().to_owned());
-        match query.execute(&self.pool).await {
-            Ok(_) => Ok(()),
-            Err(e) if is_unique_violation(&e) => Err(Error::Storage(format!(
-                "a job with id {} already exists",
-                job.id
-            ))),
-            Err(e) => Err(e.into()),
+        insert_in(&self.pool, job).await
+    }
+
+    async fn insert_within(
+        &self,
+        job: &Job,
+        since: DateTime<Utc>,
+        check: InsertCheck<'_>,
+    ) -> Result<()> {
+        // The write lock first (BEGIN IMMEDIATE): no other insert counts in between.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let usage = usage_in(&mut *tx, Some(&job.tenant), since)
+            .await?
+            .pop()
+            .unwrap_or_else(|| TenantUsage::none(job.tenant.clone()));
+        if let Err(e) = check(&usage) {
+            tx.rollback().await?;
+            return Err(e);
         }
+        insert_in(&mut *tx, job).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn usage(
+        &self,
+        tenant: Option<&TenantId>,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<TenantUsage>> {
+        usage_in(&self.pool, tenant, since).await
     }
 
     async fn get(&self, id: JobId) -> Result<Option<Job>> {
@@ -462,7 +546,7 @@ impl Store for SqliteStore {
         Ok(true)
     }
 
-    async fn claim(&self, id: JobId) -> Result<Option<Job>> {
+    async fn claim_within(&self, id: JobId, running: RunningLimit<'_>) -> Result<Claim> {
         // BEGIN IMMEDIATE takes the write lock before reading, so no other writer can slip
         // in between the read and the write; a plain (deferred) BEGIN would instead fail
         // with SQLITE_BUSY when two claimers both read and then both try to write.
@@ -475,9 +559,26 @@ impl Store for SqliteStore {
         .await?;
         let Some(row) = row else {
             tx.rollback().await?;
-            return Ok(None);
+            return Ok(Claim::Gone);
         };
         let mut job = job_from_row(&row)?;
+        if let Some(limit) = running(&job.tenant) {
+            let others: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM jobs WHERE tenant = ? AND status = 'running' AND id <> ?",
+            )
+            .bind(job.tenant.as_str())
+            .bind(id.to_string())
+            .fetch_one(&mut *tx)
+            .await?;
+            if others >= i64::from(limit) {
+                tx.rollback().await?;
+                return Ok(Claim::Waits {
+                    tenant: job.tenant,
+                    running: others.max(0) as u64,
+                    limit,
+                });
+            }
+        }
         job.status = JobStatus::Running;
         job.attempts += 1;
         job.started_at = Some(Utc::now());
@@ -488,7 +589,7 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(Some(job))
+        Ok(Claim::Claimed(Box::new(job)))
     }
 
     async fn delete(&self, id: JobId) -> Result<bool> {

@@ -45,6 +45,8 @@ pub(crate) struct Workers {
     pub(crate) recover_running: bool,
     /// Bumped each time a job reaches a final status here, so waiters wake.
     pub(crate) finished: watch::Sender<u64>,
+    /// Each tenant's limits; a job over its tenant's running limit waits in the queue.
+    pub(crate) quotas: crate::engine::TenantQuotas,
     /// Deletes expired jobs beside the workers, when a retention is configured: the
     /// sweeper, how long jobs are kept, how often it looks.
     pub(crate) retention: Option<(crate::retention::Sweeper, Duration, Duration)>,

@@ -6,6 +6,7 @@
 use super::Workers;
 use crate::job::{ErrorCode, EventBody, Job, JobError, JobEvent, JobStatus, LogLevel, Stage};
 use crate::queue::Lease;
+use crate::store::Claim;
 use chrono::Utc;
 use std::time::Duration;
 
@@ -34,11 +35,23 @@ async fn process_in_span(workers: &Workers, lease: Lease) {
     let queue = &workers.queue;
     let max_attempts = workers.max_attempts;
 
-    let job = match store.claim(id).await {
-        Ok(Some(job)) => job,
-        Ok(None) => {
+    let running_limit = |tenant: &crate::job::TenantId| workers.quotas.of(tenant).running;
+    let job = match store.claim_within(id, &running_limit).await {
+        Ok(Claim::Claimed(job)) => *job,
+        Ok(Claim::Gone) => {
             // Final or deleted: nothing to do.
             let _ = queue.ack(&lease).await;
+            return;
+        }
+        Ok(Claim::Waits {
+            tenant,
+            running,
+            limit,
+        }) => {
+            // Not refused: back in the queue until one of the tenant's jobs ends, and
+            // meanwhile the workers run other tenants' jobs.
+            tracing::debug!(%tenant, running, limit, "the tenant runs its limit of jobs; this one waits");
+            let _ = queue.retry(&lease, waiting_delay(lease.deliveries)).await;
             return;
         }
         Err(e) => {
@@ -141,6 +154,13 @@ async fn process_in_span(workers: &Workers, lease: Lease) {
         }
     }
     let _ = queue.ack(&lease).await;
+}
+
+/// How long a job over its tenant's running limit waits before it is looked at again:
+/// a quarter of a second at first, longer the more often it was turned back (at most
+/// two seconds), so a tenant's burst does not keep the workers busy turning it back.
+fn waiting_delay(deliveries: u32) -> Duration {
+    Duration::from_millis(250 << deliveries.saturating_sub(1).min(3))
 }
 
 pub(crate) fn cancelled_error() -> JobError {

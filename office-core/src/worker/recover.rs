@@ -27,12 +27,12 @@ pub struct RecoveryReport {
 pub(crate) async fn recover(workers: &Workers) -> Result<RecoveryReport> {
     let mut report = RecoveryReport::default();
     for job in list_all(workers, JobStatus::Queued).await? {
-        workers.queue.enqueue(job.id).await?;
+        workers.queue.enqueue_for(job.id, &job.tenant).await?;
         report.requeued += 1;
     }
     if !workers.recover_running {
         for job in list_all(workers, JobStatus::Running).await? {
-            workers.queue.enqueue(job.id).await?;
+            workers.queue.enqueue_for(job.id, &job.tenant).await?;
         }
         return Ok(report);
     }
@@ -66,7 +66,7 @@ pub(crate) async fn recover(workers: &Workers) -> Result<RecoveryReport> {
                         },
                     )
                     .await;
-                workers.queue.enqueue(job.id).await?;
+                workers.queue.enqueue_for(job.id, &job.tenant).await?;
                 report.resumed += 1;
             }
         }

@@ -8,6 +8,7 @@ pub mod metrics;
 pub mod report;
 pub mod sheet;
 pub mod threads;
+pub mod usage;
 
 use crate::AppState;
 use crate::api::Api;
@@ -26,6 +27,7 @@ pub fn api_routes(state: &AppState) -> Api {
         .nest("/analytics", analytics::routes(state))
         .nest("/report", report::routes(state))
         .merge(threads::routes())
+        .merge(usage::routes())
         .map_router(|router| {
             router.route_layer(middleware::from_fn_with_state(
                 auth_state,

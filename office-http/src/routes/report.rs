@@ -39,7 +39,7 @@ pub fn routes(state: &AppState) -> Api {
             .protected()
             .form(&FORM, &[])
             .json::<Job>(201, "The job, queued.")
-            .errors(&[400, 404, 409, 413, 422, 503, 507]),
+            .errors(&[400, 404, 409, 413, 422, 429, 503, 507]),
     )
 }
 

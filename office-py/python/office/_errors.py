@@ -19,6 +19,7 @@ __all__ = [
     "InvalidInput",
     "UnreadableFile",
     "TooLarge",
+    "QuotaExceeded",
     "NotFound",
     "NotReady",
     "Conflict",
@@ -61,6 +62,16 @@ class TooLarge(OfficeError, ValueError):
     def __init__(self, message: str, limit: int) -> None:
         super().__init__(message)
         self.limit = limit
+
+
+class QuotaExceeded(OfficeError):
+    """The tenant would go over one of its quotas (jobs queued, submissions per minute,
+    bytes per job or kept in total); nothing was stored. ``.retry_after`` is the seconds
+    to wait before trying again, or ``None`` for a size (the same files never fit)."""
+
+    def __init__(self, message: str, retry_after: "Optional[float]") -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class NotFound(OfficeError, LookupError):

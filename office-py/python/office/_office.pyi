@@ -72,7 +72,7 @@ class Job:
     ) -> "Job":
         """A job of the same kind on what this one made, with ``files`` added.
         Raises: Conflict (this job failed or has not finished), NotFound, InvalidInput,
-        UnreadableFile, TooLarge, TypeError."""
+        UnreadableFile, TooLarge, QuotaExceeded, TypeError."""
     @property
     def inputs(self) -> List[Dict[str, Any]]: ...
     @property
@@ -116,11 +116,11 @@ class Office:
         tenant: Optional[str] = None,
     ) -> "Office": ...
     def excel(self, file: _FileInput, prompt: str, *, filename: Optional[str] = None) -> Job:
-        """Raises: InvalidInput, UnreadableFile, TooLarge, TypeError."""
+        """Raises: InvalidInput, UnreadableFile, TooLarge, QuotaExceeded, TypeError."""
     def analytics(
         self, file: _FileInput, prompt: str, *, filename: Optional[str] = None
     ) -> Job:
-        """Raises: InvalidInput, UnreadableFile, TooLarge, TypeError."""
+        """Raises: InvalidInput, UnreadableFile, TooLarge, QuotaExceeded, TypeError."""
     def report(
         self,
         files: Union[_FileInput, Iterable[_FileInput]],
@@ -130,7 +130,7 @@ class Office:
         notes: Optional[str] = None,
         prompt: Optional[str] = None,
     ) -> Job:
-        """Raises: InvalidInput, UnreadableFile, TooLarge, TypeError."""
+        """Raises: InvalidInput, UnreadableFile, TooLarge, QuotaExceeded, TypeError."""
     def jobs(
         self,
         kind: Optional[_JobKind] = None,
