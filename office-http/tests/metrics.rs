@@ -377,6 +377,20 @@ async fn metrics_and_json_logs_after_a_success_and_a_rejection() {
         ),
         0.0
     );
+    // Without keys every job is the default tenant's.
+    assert_eq!(
+        value(
+            &m,
+            "office_tenant_jobs",
+            &[
+                ("tenant", "default"),
+                ("kind", "excel"),
+                ("status", "failed")
+            ]
+        ),
+        1.0
+    );
+    assert_eq!(find(&m, "office_tenant_jobs", &[]).len(), 15);
     assert_eq!(value(&m, "office_queue_depth", &[]), 0.0);
     assert_eq!(value(&m, "office_queue_oldest_age_seconds", &[]), 0.0);
     assert_eq!(value(&m, "office_backend_up", &[("backend", "store")]), 1.0);

@@ -267,6 +267,29 @@ fn render_scrape(t: &mut Text, scrape: &Scrape) {
                 );
             }
         }
+        // Per tenant beside the totals, so that `office_jobs` stays one complete grid
+        // (an alert on a total needs no `sum by`), and a tenant's series exist once it
+        // has a job.
+        t.family(
+            "office_tenant_jobs",
+            "gauge",
+            "Jobs in the store of each tenant that has any, by kind and status.",
+        );
+        for tenant in counts.tenants() {
+            for kind in JobKind::ALL {
+                for status in JobStatus::ALL {
+                    t.sample(
+                        "office_tenant_jobs",
+                        &[
+                            ("tenant", tenant.as_str()),
+                            ("kind", kind.as_str()),
+                            ("status", status.as_str()),
+                        ],
+                        counts.get_for(tenant, *kind, *status) as f64,
+                    );
+                }
+            }
+        }
         t.family(
             "office_queue_oldest_age_seconds",
             "gauge",

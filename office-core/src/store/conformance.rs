@@ -621,6 +621,7 @@ macro_rules! store_conformance_tests {
             case_page_newest_first_in_pages,
             case_thread_lists_its_jobs_oldest_first,
             case_counts_by_kind_and_status,
+            case_counts_by_tenant,
             case_expired_only_final_jobs_finished_before,
             case_get_owned_only_the_tenants_job,
             case_list_and_page_by_tenant,

@@ -227,14 +227,19 @@ impl Store for MemoryStore {
 
     async fn counts(&self) -> Result<JobCounts> {
         let state = self.state();
-        let mut by: HashMap<(crate::job::JobKind, JobStatus), u64> = HashMap::new();
+        let mut by: HashMap<(crate::job::JobKind, JobStatus, &TenantId), u64> = HashMap::new();
         for job in state.jobs.values() {
-            *by.entry((job.kind, job.status)).or_default() += 1;
+            *by.entry((job.kind, job.status, &job.tenant)).or_default() += 1;
         }
         Ok(JobCounts {
             counts: by
                 .into_iter()
-                .map(|((kind, status), jobs)| JobCount { kind, status, jobs })
+                .map(|((kind, status, tenant), jobs)| JobCount {
+                    kind,
+                    status,
+                    tenant: tenant.clone(),
+                    jobs,
+                })
                 .collect(),
             oldest_queued: state
                 .jobs

@@ -438,10 +438,11 @@ impl Store for PostgresStore {
     }
 
     async fn counts(&self) -> Result<JobCounts> {
-        let rows: Vec<(String, String, i64)> =
-            sqlx::query_as("SELECT kind, status, count(*) AS jobs FROM jobs GROUP BY kind, status")
-                .fetch_all(&self.pool)
-                .await?;
+        let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
+            "SELECT kind, status, tenant, count(*) AS jobs FROM jobs GROUP BY kind, status, tenant",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         // As text: sqlx has no chrono feature here (see `page`).
         let oldest: Option<String> = sqlx::query_scalar(
             "SELECT to_char(min(created_at) AT TIME ZONE 'UTC', \

@@ -255,24 +255,25 @@ fn summaries_from_json(page: &str) -> Result<Vec<JobSummary>> {
 /// The rows of a `GROUP BY kind, status` count and the oldest queued job's creation time
 /// (RFC 3339 text), as both SQL stores read them.
 pub(super) fn job_counts(
-    rows: Vec<(String, String, i64)>,
+    rows: Vec<(String, String, String, i64)>,
     oldest_queued: Option<String>,
 ) -> Result<JobCounts> {
     Ok(JobCounts {
         counts: rows
             .into_iter()
-            .map(|(kind, status, jobs)| count_from(kind, status, jobs))
+            .map(|(kind, status, tenant, jobs)| count_from(kind, status, tenant, jobs))
             .collect::<Result<_>>()?,
         oldest_queued: oldest_queued.as_deref().map(parse_time).transpose()?,
     })
 }
 
-/// One row of a `GROUP BY kind, status` count.
-fn count_from(kind: String, status: String, jobs: i64) -> Result<JobCount> {
+/// One row of a `GROUP BY kind, status, tenant` count.
+fn count_from(kind: String, status: String, tenant: String, jobs: i64) -> Result<JobCount> {
     let bad = |e: String| Error::Storage(format!("a job count cannot be read back: {e}"));
     Ok(JobCount {
         kind: kind.parse().map_err(bad)?,
         status: status.parse().map_err(bad)?,
+        tenant: tenant.parse().map_err(bad)?,
         jobs: jobs.max(0) as u64,
     })
 }
@@ -602,10 +603,11 @@ impl Store for SqliteStore {
     }
 
     async fn counts(&self) -> Result<JobCounts> {
-        let rows: Vec<(String, String, i64)> =
-            sqlx::query_as("SELECT kind, status, count(*) AS jobs FROM jobs GROUP BY kind, status")
-                .fetch_all(&self.pool)
-                .await?;
+        let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
+            "SELECT kind, status, tenant, count(*) AS jobs FROM jobs GROUP BY kind, status, tenant",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         let oldest: Option<String> =
             sqlx::query_scalar("SELECT min(created_at) FROM jobs WHERE status = 'queued'")
                 .fetch_one(&self.pool)

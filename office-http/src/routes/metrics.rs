@@ -19,7 +19,7 @@ pub fn routes() -> Api {
         get(metrics),
         op("health", "metrics", "Metrics in the Prometheus text format").bytes(
             200,
-            "Jobs by kind and status, queue depth and oldest queued age, stage durations, \
+            "Jobs by kind, status and tenant, queue depth and oldest queued age, stage durations, \
              the sandbox self-test's state, validator rejections by rule, model calls, \
              tokens and latency, HTTP requests by route and status.",
             &["text/plain"],

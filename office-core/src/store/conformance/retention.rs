@@ -2,11 +2,11 @@
 //! `Store::expired`.
 
 use super::{at, queued_job};
-use crate::job::{JobKind, JobStatus};
+use crate::job::{JobKind, JobStatus, TenantId};
 use crate::store::Store;
 
-/// Counts group by kind and status; the oldest queued job is the oldest *queued* one
-/// (an older running or final job does not count).
+/// Counts group by kind, status and tenant; the oldest queued job is the oldest *queued*
+/// one (an older running or final job does not count).
 pub async fn case_counts_by_kind_and_status(store: &dyn Store) {
     let empty = store.counts().await.unwrap();
     assert!(empty.counts.iter().all(|c| c.jobs == 0), "{empty:?}");
@@ -33,10 +33,40 @@ pub async fn case_counts_by_kind_and_status(store: &dyn Store) {
     assert_eq!(counts.get(JobKind::Analytics, JobStatus::Queued), 0);
     let total: u64 = counts.counts.iter().map(|c| c.jobs).sum();
     assert_eq!(total, 6);
+    let default = TenantId::default();
+    assert_eq!(counts.tenants().into_iter().collect::<Vec<_>>(), [&default]);
+    assert_eq!(
+        counts.get_for(&default, JobKind::Excel, JobStatus::Queued),
+        2
+    );
     // To the microsecond, which is what PostgreSQL keeps of a time (rounded).
     let oldest = counts.oldest_queued.expect("queued jobs exist");
     let off = (oldest - at(10)).num_nanoseconds().unwrap().abs();
     assert!(off <= 1_000, "{oldest} is not {}", at(10));
+}
+
+/// Each tenant's jobs are counted apart, and the totals are every tenant's together.
+pub async fn case_counts_by_tenant(store: &dyn Store) {
+    let (a, b): (TenantId, TenantId) = ("acme".parse().unwrap(), "globex".parse().unwrap());
+    let plan = [
+        (&a, JobStatus::Queued),
+        (&a, JobStatus::Queued),
+        (&a, JobStatus::Succeeded),
+        (&b, JobStatus::Queued),
+    ];
+    for (n, (tenant, status)) in plan.into_iter().enumerate() {
+        let mut job = queued_job(JobKind::Excel, at(n as i64));
+        job.status = status;
+        job.tenant = tenant.clone();
+        store.insert(&job).await.unwrap();
+    }
+    let counts = store.counts().await.unwrap();
+    assert_eq!(counts.tenants().into_iter().collect::<Vec<_>>(), [&a, &b]);
+    assert_eq!(counts.get_for(&a, JobKind::Excel, JobStatus::Queued), 2);
+    assert_eq!(counts.get_for(&a, JobKind::Excel, JobStatus::Succeeded), 1);
+    assert_eq!(counts.get_for(&b, JobKind::Excel, JobStatus::Queued), 1);
+    assert_eq!(counts.get_for(&b, JobKind::Excel, JobStatus::Succeeded), 0);
+    assert_eq!(counts.get(JobKind::Excel, JobStatus::Queued), 3);
 }
 
 /// Only final jobs that finished before the cutoff, oldest first, at most `limit`; a
