@@ -141,10 +141,9 @@ fn zip_parts(parts: Vec<(String, Vec<u8>)>) -> Result<Vec<u8>, EditError> {
     let io_failed =
         |e: std::io::Error| EditError::new(format!("building the workbook failed: {e}"));
     let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
     for (name, bytes) in parts {
-        zip.start_file(name, options).map_err(failed)?;
+        zip.start_file(name, super::package::deflated(bytes.len()))
+            .map_err(failed)?;
         zip.write_all(&bytes).map_err(io_failed)?;
     }
     Ok(zip.finish().map_err(failed)?.into_inner())
