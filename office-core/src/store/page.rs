@@ -86,7 +86,9 @@ pub(super) fn thread_sql(dialect: Dialect) -> String {
     )
 }
 
-/// One row of the page query, as read by either store.
+/// One row of the page query, as read by either store (SQLite's as a JSON array, in the
+/// fields' order).
+#[derive(serde::Deserialize)]
 pub(super) struct SummaryRow {
     pub(super) id: String,
     pub(super) kind: String,

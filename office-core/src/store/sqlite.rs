@@ -215,41 +215,10 @@ fn as_one_row(list: &str, order: &str) -> String {
 
 /// A list's rows as `as_one_row` gathers them.
 fn summaries_from_json(page: &str) -> Result<Vec<JobSummary>> {
-    type Columns = (
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        i64,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-    );
-    let rows: Vec<Columns> = serde_json::from_str(page)
+    // Each inner array is a `SummaryRow`, its fields in `as_one_row`'s order.
+    let rows: Vec<SummaryRow> = serde_json::from_str(page)
         .map_err(|e| Error::Storage(format!("a page of jobs cannot be read back: {e}")))?;
-    rows.into_iter()
-        .map(|r| {
-            SummaryRow {
-                id: r.0,
-                kind: r.1,
-                status: r.2,
-                stage: r.3,
-                prompt: r.4,
-                created_at: r.5,
-                started_at: r.6,
-                finished_at: r.7,
-                attempts: r.8,
-                generator: r.9,
-                parent: r.10,
-                thread: r.11,
-            }
-            .into_summary()
-        })
-        .collect()
+    rows.into_iter().map(SummaryRow::into_summary).collect()
 }
 
 /// The rows of a `GROUP BY kind, status` count and the oldest queued job's creation time
@@ -280,13 +249,11 @@ fn count_from(kind: String, status: String, tenant: String, jobs: i64) -> Result
 
 /// A timestamp column read back as RFC 3339 text.
 pub(super) fn parse_time(text: &str) -> Result<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| t.to_utc())
-        .map_err(|e| {
-            Error::Storage(format!(
-                "a time in the database cannot be read back ({text}): {e}"
-            ))
-        })
+    crate::job::rfc3339::parse(text).map_err(|e| {
+        Error::Storage(format!(
+            "a time in the database cannot be read back ({text}): {e}"
+        ))
+    })
 }
 
 /// A job id column read back.
