@@ -364,3 +364,40 @@ fn the_top_rows_overall_and_per_group_come_out_ranked() {
     let expected: Vec<String> = ROWS.iter().map(|r| r.0.to_string()).collect();
     assert_eq!(items(&formulas), expected);
 }
+
+/// Renaming a header inside a real Excel table (`table-multiple.xlsx`, table
+/// `Inventory`) renames the table's column too, so Excel opens the file without a repair.
+#[test]
+fn a_renamed_header_in_an_excel_table_renames_the_table_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let input =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/book/table-multiple.xlsx");
+    let profile = profile_file(&input, "table-multiple.xlsx").unwrap();
+    let plan = plan_excel("rename Quantity to Units in stock", &[profile])
+        .unwrap_or_else(|e| panic!("not planned: {}", e.message));
+    let out = run(&plan, &input, dir.path());
+    let edits = read_edits(&out);
+    let bytes = std::fs::read(&input).unwrap();
+    let (written, _) = apply_named(&bytes, "table-multiple.xlsx", &edits.to_string())
+        .unwrap_or_else(|e| panic!("the write-back refused the script: {e}"));
+    let output = dir.path().join("output.xlsx");
+    std::fs::write(&output, written).unwrap();
+    let read = Command::new(python())
+        .arg("-c")
+        .arg(
+            r#"
+import sys, openpyxl
+ws = openpyxl.load_workbook(sys.argv[1]).worksheets[0]
+table = next(iter(ws.tables.values()))
+print(ws["C1"].value, "|", [c.name for c in table.tableColumns])
+"#,
+        )
+        .arg(&output)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&read.stdout).trim(),
+        "Units in stock | ['Item', 'Type', 'Units in stock']",
+        "the header cell and the table column agree"
+    );
+}

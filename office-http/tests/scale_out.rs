@@ -439,13 +439,19 @@ async fn two_workers_one_killed(cluster: Cluster, count: usize) {
         doomed.kill_9();
         if let Some(job) = cluster.job_held_by(pid).await {
             let status_at_kill = status(&cluster.job(&job).await).to_owned();
-            if !matches!(status_at_kill.as_str(), "succeeded" | "failed" | "cancelled") {
+            if !matches!(
+                status_at_kill.as_str(),
+                "succeeded" | "failed" | "cancelled"
+            ) {
                 break job;
             }
         }
         tries += 1;
         assert!(tries < 10, "ten kills in a row missed a running job");
-        doomed = cluster.spawn(&format!("worker-1-{tries}"), &["worker", "--concurrency", "2"]);
+        doomed = cluster.spawn(
+            &format!("worker-1-{tries}"),
+            &["worker", "--concurrency", "2"],
+        );
     };
 
     let jobs = cluster

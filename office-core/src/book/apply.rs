@@ -7,11 +7,11 @@
 #![warn(missing_docs, unreachable_pub)]
 
 use super::EditError;
-use super::changes::{Fidelity, grouped};
+use super::changes::{Change, Fidelity, grouped};
 use super::edits::{EDITS_VERSION, Edits, SheetEdit};
 use super::formula::RowMap;
 use super::package::{Package, PartChanges};
-use super::parts::{adjust_parts, current};
+use super::parts::{adjust_parts, current, rename_column_references};
 use super::sheet::{SheetXml, adjust_sheet, rewrite_sheet};
 use super::styles::StylesXml;
 use super::verify::{self, Expect};
@@ -315,6 +315,18 @@ fn apply_sheet_edit(
     fidelity.changes.extend(parts.changes);
     broken.extend(parts.broken);
     fidelity.lost.extend(parts.lost);
+    for renamed in &parts.renamed {
+        fidelity.changes.push(Change::TableColumnRenamed {
+            sheet: renamed.sheet.clone(),
+            table: renamed.table.clone(),
+            from: renamed.from.clone(),
+            to: renamed.to.clone(),
+        });
+    }
+    let formulas = rename_column_references(package, workbook, &parts.renamed, out)?;
+    fidelity.changes.extend(formulas);
+    let names = workbook.rename_column_references(&parts.renamed);
+    fidelity.changes.extend(names);
     Ok(formulas_changed)
 }
 

@@ -447,3 +447,7 @@ fn formulas_are_found_in_any_part_and_only_as_elements() {
 // The tests that move or remove rows (they need the worksheet rewrite).
 #[path = "apply_tests_rows.rs"]
 mod rows;
+
+// Header cells of Excel tables: renaming one renames the table column.
+#[path = "apply_tests_tables.rs"]
+mod tables;

@@ -47,6 +47,18 @@ pub(crate) enum Change {
         /// Its formula, if any.
         formula: Option<String>,
     },
+    /// A table's column renamed with its header cell, and every structured reference to
+    /// it (`Sales[Amount]`) with it, as Excel does when a header is typed over.
+    TableColumnRenamed {
+        /// The table's sheet.
+        sheet: String,
+        /// The table's name.
+        table: String,
+        /// The column's name before.
+        from: String,
+        /// Its name after.
+        to: String,
+    },
     /// A sheet added to the workbook.
     SheetAdded {
         /// The new sheet's name.
@@ -211,6 +223,7 @@ fn change_sheet(change: &Change) -> &str {
         | Change::ColumnAdded { sheet, .. }
         | Change::CellSet { sheet, .. }
         | Change::SheetAdded { sheet, .. }
+        | Change::TableColumnRenamed { sheet, .. }
         | Change::FormulaAdjusted { sheet, .. }
         | Change::RangeResized { sheet, .. }
         | Change::RangesResized { sheet, .. }
@@ -264,6 +277,12 @@ impl fmt::Display for Change {
                 rows,
                 columns,
             } => write!(f, "sheet '{sheet}' added ({rows} rows x {columns} columns)"),
+            Change::TableColumnRenamed {
+                sheet,
+                table,
+                from,
+                to,
+            } => write!(f, "{sheet}: table {table}'s column '{from}' renamed '{to}'"),
             Change::FormulaAdjusted {
                 sheet,
                 cell,

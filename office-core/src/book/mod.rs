@@ -16,6 +16,7 @@ pub(crate) mod package;
 pub(crate) mod parts;
 pub(crate) mod recalc;
 pub(crate) mod sheet;
+pub(crate) mod structured;
 pub(crate) mod styles;
 #[cfg(test)]
 pub(crate) mod test_zip;

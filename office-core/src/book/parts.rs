@@ -8,10 +8,11 @@
 
 use super::EditError;
 use super::changes::Change;
-use super::edits::SheetEdit;
+use super::edits::{CellValue, SheetEdit};
 use super::formula::{Adjusted, RowMap, adjust_range};
 use super::new_sheet::column_letters;
 use super::package::{Package, PartChanges};
+use super::structured::{ColumnRename, rename_column};
 use super::workbook::Workbook;
 use super::xml::{Splices, Tag, escape, relationships, rels_of, tags, text_after, unescape};
 
@@ -24,6 +25,22 @@ pub(crate) struct PartsAdjusted {
     pub(crate) broken: Vec<super::Place>,
     /// What went with removed rows (a comment on a removed row).
     pub(crate) lost: Vec<String>,
+    /// Table columns renamed through their header cells: the formulas that name them
+    /// (`Sales[Amount]`) are renamed after, across the workbook.
+    pub(crate) renamed: Vec<RenamedColumn>,
+}
+
+/// A table column renamed through its header cell.
+#[derive(Debug, Clone)]
+pub(crate) struct RenamedColumn {
+    /// The table's sheet.
+    pub(crate) sheet: String,
+    /// The table's name.
+    pub(crate) table: String,
+    /// The column's name before.
+    pub(crate) from: String,
+    /// Its name after.
+    pub(crate) to: String,
 }
 
 /// The current text of a part: as this write-back left it, else as the input has it.
@@ -87,6 +104,83 @@ pub(crate) fn adjust_parts(
     Ok(found)
 }
 
+/// Every formula in the workbook's worksheets that names a renamed table column, renamed
+/// with it (`Sales[Amount]` → `Sales[Revenue]`); each is a `FormulaAdjusted` change.
+pub(crate) fn rename_column_references(
+    package: &mut Package<'_>,
+    workbook: &Workbook,
+    renamed: &[RenamedColumn],
+    out: &mut PartChanges,
+) -> Result<Vec<Change>, EditError> {
+    let mut changes = Vec::new();
+    if renamed.is_empty() {
+        return Ok(changes);
+    }
+    for sheet in workbook.sheets() {
+        let Some(part) = &sheet.part else {
+            continue;
+        };
+        let xml = current(package, out, part)?;
+        let all: Vec<Tag<'_>> = tags(&xml).collect();
+        let mut splices = Splices::default();
+        for (i, tag) in all.iter().enumerate() {
+            if tag.closing || tag.empty || tag.local() != "f" {
+                continue;
+            }
+            let Some(close) = all[i + 1..].first().filter(|t| t.closing) else {
+                continue;
+            };
+            let text = unescape(&xml[tag.end..close.start]).into_owned();
+            let Some(formula) = renamed_formula(&text, renamed, &sheet.name) else {
+                continue;
+            };
+            splices.replace(tag.end, close.start, escape(&formula).into_owned());
+            let cell = enclosing_cell(&all[..i]).unwrap_or_default();
+            changes.push(Change::FormulaAdjusted {
+                sheet: sheet.name.clone(),
+                cell,
+                from: format!("={text}"),
+                to: format!("={formula}"),
+            });
+        }
+        if !splices.is_empty() {
+            out.put(package, part, splices.apply(&xml).into_bytes());
+        }
+    }
+    Ok(changes)
+}
+
+/// `formula` with each rename applied; `None` when none applied.
+pub(crate) fn renamed_formula(
+    formula: &str,
+    renamed: &[RenamedColumn],
+    on_sheet: &str,
+) -> Option<String> {
+    let mut current: Option<String> = None;
+    for rename in renamed {
+        let rule = ColumnRename {
+            table: &rename.table,
+            from: &rename.from,
+            to: &rename.to,
+            own_sheet: rename.sheet == on_sheet,
+        };
+        if let Some(next) = rename_column(current.as_deref().unwrap_or(formula), &rule) {
+            current = Some(next);
+        }
+    }
+    current
+}
+
+/// The `r` of the last `<c>` opened before a formula's tag.
+fn enclosing_cell(before: &[Tag<'_>]) -> Option<String> {
+    before
+        .iter()
+        .rev()
+        .find(|t| !t.closing && t.local() == "c")
+        .and_then(|t| t.attr("r"))
+        .map(|r| r.into_owned())
+}
+
 /// A table's `ref` and its autoFilter's: resized with the rows, and widened over columns
 /// appended right of it (each a new `tableColumn`).
 fn adjust_table(
@@ -136,7 +230,13 @@ fn adjust_table(
         }
         _ => false,
     };
+    let renamed = rename_header_columns(&xml, &all, &to, &display, sheet, edit, &mut splices)?;
+    if to == reference && renamed.is_empty() {
+        return Ok(());
+    }
+    found.renamed.extend(renamed);
     if to == reference {
+        out.put(package, part, splices.apply(&xml).into_bytes());
         return Ok(());
     }
     if let Some((from, end)) = table.attr_span("ref") {
@@ -170,6 +270,133 @@ fn adjust_table(
     });
     out.put(package, part, splices.apply(&xml).into_bytes());
     Ok(())
+}
+
+/// The table's columns whose header cells `edit` sets to a new name, renamed in the
+/// table part (`tableColumn name`, and the table's own column formulas). A header that
+/// is not text, is empty or would repeat another column's name cannot name a column:
+/// the edit is refused rather than left for Excel to "repair".
+fn rename_header_columns(
+    xml: &str,
+    all: &[Tag<'_>],
+    area: &str,
+    table: &str,
+    sheet: &str,
+    edit: &SheetEdit,
+    splices: &mut Splices,
+) -> Result<Vec<RenamedColumn>, EditError> {
+    let Some((c1, header_row, c2, _)) = parse_area(area) else {
+        return Ok(Vec::new());
+    };
+    let has_header = all
+        .iter()
+        .find(|t| !t.closing && t.local() == "table")
+        .and_then(|t| t.attr("headerRowCount"))
+        .is_none_or(|count| count != "0");
+    if !has_header || edit.set_cells.is_empty() {
+        return Ok(Vec::new());
+    }
+    let columns: Vec<&Tag<'_>> = all
+        .iter()
+        .filter(|t| !t.closing && t.local() == "tableColumn")
+        .collect();
+    let mut names: Vec<String> = columns
+        .iter()
+        .map(|t| t.attr("name").map(|n| n.into_owned()).unwrap_or_default())
+        .collect();
+    let mut renamed = Vec::new();
+    for set in &edit.set_cells {
+        let Some((col, row)) = parse_cell(&set.cell) else {
+            continue;
+        };
+        if row != header_row || col < c1 || col > c2 {
+            continue;
+        }
+        let index = (col - c1) as usize;
+        let Some(column) = columns.get(index) else {
+            continue;
+        };
+        let from = names[index].clone();
+        let to = match (&set.value, &set.formula) {
+            (CellValue::Text(text), None) => text.clone(),
+            (CellValue::Number(n), None) => number_text(*n),
+            _ => {
+                return Err(EditError::new(format!(
+                    "{sheet}!{} is the header of column '{from}' of table {table}: a table's \
+                     header must be text, not a formula, a date or an empty cell",
+                    set.cell
+                )));
+            }
+        };
+        if to == from {
+            continue;
+        }
+        if to.trim().is_empty() {
+            return Err(EditError::new(format!(
+                "{sheet}!{} is the header of column '{from}' of table {table}: a table \
+                 column's name cannot be empty",
+                set.cell
+            )));
+        }
+        if names
+            .iter()
+            .enumerate()
+            .any(|(i, name)| i != index && name.to_lowercase() == to.to_lowercase())
+        {
+            return Err(EditError::new(format!(
+                "cannot rename column '{from}' of table {table} to '{to}': the table already \
+                 has a column named so"
+            )));
+        }
+        if let Some((start, end)) = column.attr_span("name") {
+            splices.replace(start, end, escape(&to).into_owned());
+        }
+        names[index] = to.clone();
+        renamed.push(RenamedColumn {
+            sheet: sheet.to_string(),
+            table: table.to_string(),
+            from,
+            to,
+        });
+    }
+    // The table's own formulas: calculated columns and the totals row.
+    for (i, tag) in all.iter().enumerate() {
+        if tag.closing
+            || tag.empty
+            || !matches!(tag.local(), "calculatedColumnFormula" | "totalsRowFormula")
+        {
+            continue;
+        }
+        let Some(close) = all[i + 1..].first().filter(|t| t.closing) else {
+            continue;
+        };
+        let text = unescape(&xml[tag.end..close.start]).into_owned();
+        let mut formula = text.clone();
+        for rename in &renamed {
+            let rule = ColumnRename {
+                table,
+                from: &rename.from,
+                to: &rename.to,
+                own_sheet: true,
+            };
+            if let Some(next) = rename_column(&formula, &rule) {
+                formula = next;
+            }
+        }
+        if formula != text {
+            splices.replace(tag.end, close.start, escape(&formula).into_owned());
+        }
+    }
+    Ok(renamed)
+}
+
+/// A number as the text Excel gives a header cell holding it (`2024`, `1.5`).
+fn number_text(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        format!("{n}")
+    }
 }
 
 /// New `tableColumn` entries for the appended columns (unique ids and names).

@@ -301,6 +301,42 @@ impl Workbook {
         (changes, broken)
     }
 
+    /// Defined names whose formulas name a renamed table column, renamed with it.
+    pub(crate) fn rename_column_references(
+        &mut self,
+        renamed: &[super::parts::RenamedColumn],
+    ) -> Vec<Change> {
+        let mut changes = Vec::new();
+        let mut splices = Splices::default();
+        let all: Vec<_> = tags(&self.xml).collect();
+        for (i, tag) in all.iter().enumerate() {
+            if tag.closing || tag.empty || tag.local() != "definedName" {
+                continue;
+            }
+            let Some(close) = all[i + 1..].first().filter(|t| t.closing) else {
+                continue;
+            };
+            let text = xml::unescape(&self.xml[tag.end..close.start]).into_owned();
+            // A defined name is on no sheet: only references naming their table count.
+            let Some(to) = super::parts::renamed_formula(&text, renamed, "") else {
+                continue;
+            };
+            splices.replace(tag.end, close.start, escape(&to).into_owned());
+            let name = tag.attr("name").map(|n| n.into_owned()).unwrap_or_default();
+            changes.push(Change::FormulaAdjusted {
+                sheet: renamed.first().map(|r| r.sheet.clone()).unwrap_or_default(),
+                cell: format!("defined name {name}"),
+                from: text,
+                to,
+            });
+        }
+        if !splices.is_empty() {
+            self.xml = splices.apply(&self.xml);
+            self.edited.xml = true;
+        }
+        changes
+    }
+
     /// Formulas moved: the calculation chain (Excel's cache of the order to compute
     /// cells in, keyed by cell) no longer matches, so it is dropped with its relationship
     /// and content type, and `fullCalcOnLoad` asks Excel to recalculate on opening.
