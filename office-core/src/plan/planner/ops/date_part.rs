@@ -115,7 +115,8 @@ def add_date_part(frame, name, column, part, step):
     PLACE["blank_frame"][name] = values.loc[PLACE["blank_frame"].index]
     PLACE["letters"][name] = column_letter(PLACE["last_col"] + len(added) + 1)
     errors = pd.Series([None] * len(rows), index=rows.index, dtype=object)
-    added.append({"header": name, "formula": formula, "values": values.map(cell_value),
+    cached = pd.Series([cell_value(v) for v in values], index=values.index, dtype=object)
+    added.append({"header": name, "formula": formula, "values": cached,
                   "errors": errors, "number_format": "General"})
     return frame
 "#;
