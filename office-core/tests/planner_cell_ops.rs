@@ -136,7 +136,8 @@ fn date_parts_come_in_a_new_column() {
     let rows = csv_rows(&path);
     let date = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
     use chrono::Datelike;
-    let cases: [(&str, &str, Box<dyn Fn(chrono::NaiveDate) -> Value>); 5] = [
+    type Part = Box<dyn Fn(chrono::NaiveDate) -> Value>;
+    let cases: [(&str, &str, Part); 5] = [
         (
             "add a column with the year of date",
             "Year",
