@@ -543,7 +543,9 @@ def write_edits(frame):
         sheet["rows"] = out_rows
     if added:
         sheet["add_columns"] = [
-            {"header": c["header"], "formula": c["formula"], "values": [c["values"][r] for r in out_rows]}
+            dict({"header": c["header"], "formula": c["formula"],
+                  "values": [c["values"][r] for r in out_rows]},
+                 **({"number_format": c["number_format"]} if c.get("number_format") else {}))
             for c in added
         ]
     cells = header_cells + filled_cells(out_rows) + total_cells(frame, out_rows)

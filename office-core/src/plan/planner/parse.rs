@@ -108,7 +108,21 @@ pub(crate) fn column_result(phrase: &[Token], columns: &[Column]) -> Result<Colu
             "I expected a column name".into(),
         ));
     }
-    match find_column(&text, columns) {
+    let found = find_column(&text, columns);
+    // "sort by C", "column E": a column letter, unless a column is named so.
+    // One capital letter wins over a column it only resembles; other letters ("AB",
+    // "c") only where nothing else matches.
+    if let [token] = phrase
+        && let Some(by_letter) = letter_column(token, columns)
+    {
+        let named = matches!(&found, ColumnMatch::Found(c)
+            if c.name.trim().eq_ignore_ascii_case(&text));
+        let capital = token.text.len() == 1 && token.text.chars().all(|c| c.is_ascii_uppercase());
+        if !named && (capital || found == ColumnMatch::NotFound) {
+            return Ok(by_letter);
+        }
+    }
+    match found {
         ColumnMatch::Found(column) => Ok(column),
         ColumnMatch::Ambiguous(candidates) => Err(ClauseError::new(
             FailCode::AmbiguousColumn,
@@ -120,6 +134,25 @@ pub(crate) fn column_result(phrase: &[Token], columns: &[Column]) -> Result<Colu
         .about(text, candidates)),
         ColumnMatch::NotFound => Err(not_found(phrase, columns)),
     }
+}
+
+/// The column in the sheet column a letter names ("C", "AB"; one lower-case letter
+/// too), when the table has it.
+fn letter_column(token: &Token, columns: &[Column]) -> Option<Column> {
+    let text = token.text.as_str();
+    let upper = text.chars().all(|c| c.is_ascii_uppercase()) && (1..=3).contains(&text.len());
+    let lower = text.len() == 1 && text.chars().all(|c| c.is_ascii_lowercase());
+    if token.kind != Kind::Word || !(upper || lower) {
+        return None;
+    }
+    let mut index = 0usize;
+    for c in text.to_ascii_uppercase().bytes() {
+        index = index * 26 + usize::from(c - b'A' + 1);
+    }
+    columns
+        .iter()
+        .find(|c| c.seen.index == Some(index - 1) && !c.is_defined_only())
+        .cloned()
 }
 
 /// A phrase that names no column: when its last or first words do name one

@@ -7,6 +7,7 @@
 //! longest wins (see `tokens::longest_prefix`).
 
 use super::ops::chart::ChartWord;
+use super::ops::date_part::DatePart;
 use super::ops::fill::FillWith;
 use super::ops::filter::CmpOp;
 use super::ops::format::NumberFormat;
@@ -411,6 +412,134 @@ pub(crate) const RENAME_VERBS: &[&str] = &[
 
 /// Between the column and its new name: "rename Cost to Unit Cost".
 pub(crate) const RENAME_TO: &[&str] = &["to", "as", "into"];
+
+// ---------------------------------------------------------------------------------------
+// find and replace
+
+#[rustfmt::skip]
+pub(crate) const REPLACE_VERBS: &[&str] = &[
+    "replace", "find and replace", "search and replace", "substitute", "swap", "swap out",
+    "change", "change all", "change every", "replace all", "replace every", "replace each",
+    "replace any",
+];
+
+/// Before the text found: "replace all occurrences of 'N/A' ...".
+#[rustfmt::skip]
+pub(crate) const REPLACE_FIND_LEAD: &[&str] = &[
+    "all", "every", "each", "any", "the", "all occurrences of", "occurrences of",
+    "every occurrence of", "each occurrence of", "all instances of", "instances of", "the text",
+    "the value", "the word", "values", "cells", "cells containing", "the string", "text",
+];
+
+/// Between the text found and what replaces it.
+pub(crate) const REPLACE_WITH: &[&str] = &["with", "by", "to", "into", "for"];
+
+/// Between the text found and its replacement, said after the column: "(in) Status
+/// 'N/A' replaced with ''" (the order of Chinese and Japanese requests).
+#[rustfmt::skip]
+pub(crate) const REPLACE_MID: &[&str] = &[
+    "replaced with", "replaced by", "be replaced with", "be replaced by",
+    "should be replaced with", "should be replaced by", "becomes", "should become",
+];
+
+/// Before the column: "... in Status", "in the Status column".
+#[rustfmt::skip]
+pub(crate) const REPLACE_IN: &[&str] = &[
+    "in", "in column", "in the column", "within", "across", "throughout", "on", "inside",
+];
+
+/// After the column: "... in the Status column", "in Status cells".
+pub(crate) const REPLACE_COLUMN_TRAIL: &[&str] = &["cells", "values", "entries"];
+
+/// Nothing as the replacement: "replace 'N/A' with nothing".
+#[rustfmt::skip]
+pub(crate) const REPLACE_NOTHING: &[&str] = &[
+    "nothing", "blank", "blanks", "empty", "an empty cell", "empty cells", "empty cell",
+    "a blank", "a blank cell", "blank cells", "an empty string", "empty string", "empty text",
+    "no text",
+];
+
+/// Only cells whose whole text is the one found.
+#[rustfmt::skip]
+pub(crate) const REPLACE_WHOLE_CELL: &[&str] = &[
+    "whole cell", "whole cells", "entire cell", "entire cells", "exactly", "exact match",
+    "exact matches", "match entire cell contents", "matching the entire cell",
+    "matching the whole cell", "as whole cells", "whole values", "whole value only",
+    "only whole cells", "only exact matches",
+];
+
+/// Case counts: "match case".
+#[rustfmt::skip]
+pub(crate) const REPLACE_MATCH_CASE: &[&str] = &[
+    "match case", "matching case", "case sensitive", "case-sensitive", "case sensitively",
+    "exact case", "respecting case",
+];
+
+// ---------------------------------------------------------------------------------------
+// remove blank rows
+
+/// After the verb (`REMOVE_LEAD`), before the rows: "remove all the empty rows".
+pub(crate) const BLANK_ROWS_LEAD: &[&str] = &["the", "all", "any", "all the", "every"];
+
+/// The blank rows.
+#[rustfmt::skip]
+pub(crate) const BLANK_ROWS: &[&str] = &[
+    "empty rows", "blank rows", "empty row", "blank row", "empty lines", "blank lines",
+    "empty records", "blank records", "completely empty rows", "entirely empty rows",
+    "fully empty rows", "completely blank rows", "entirely blank rows", "rows that are empty",
+    "rows that are blank", "rows which are empty", "rows which are blank", "rows with no data",
+    "rows with no values", "rows without data", "rows without values", "rows with nothing in them",
+    "empty rows in between", "null rows", "blank entries", "empty entries",
+];
+
+/// After the rows: "... from the table", "... in the sheet".
+#[rustfmt::skip]
+pub(crate) const BLANK_ROWS_TRAIL: &[&str] = &[
+    "from the table", "from the sheet", "from the data", "in the table", "in the sheet",
+    "in the data", "from the list", "in between", "between the rows",
+];
+
+// ---------------------------------------------------------------------------------------
+// date parts
+
+/// The verbs of a date part column: "add a column with the year of Date".
+#[rustfmt::skip]
+pub(crate) const DATE_PART_VERBS: &[&str] = &[
+    "add", "create", "extract", "get", "insert", "append", "make", "derive", "compute",
+    "calculate", "pull out", "pull", "take", "split out", "new",
+];
+
+/// Between the verb and the part: "a new column with the", "a column for the".
+#[rustfmt::skip]
+pub(crate) const DATE_PART_LEAD: &[&str] = &[
+    "a", "an", "the", "new", "column", "columns", "with", "containing", "holding", "showing",
+    "for", "that shows", "that holds", "giving", "extra", "another", "just", "only",
+];
+
+/// Between the part and the date column: "the year of Date".
+pub(crate) const DATE_PART_OF: &[&str] =
+    &["of", "from", "in", "for", "the", "column", "each", "every"];
+
+/// After the date column: "... as a new column".
+#[rustfmt::skip]
+pub(crate) const DATE_PART_TRAIL: &[&str] = &[
+    "as a new column", "in a new column", "into a new column", "to a new column", "as a column",
+    "in a column", "into a column", "in new column", "as new column", "column", "to the table",
+    "for each row", "for every row", "per row",
+];
+
+/// The parts of a date.
+#[rustfmt::skip]
+pub(crate) const DATE_PARTS: &[(DatePart, &[&str])] = &[
+    (DatePart::Year, &["year", "years", "the year", "year number", "calendar year"]),
+    (DatePart::Quarter, &["quarter", "quarters", "qtr", "the quarter", "quarter number", "calendar quarter"]),
+    (DatePart::Month, &["month", "months", "month number", "the month"]),
+    (DatePart::Day, &["day of the month", "day of month", "day number", "day"]),
+    (DatePart::Weekday, &[
+        "weekday", "weekdays", "week day", "day of the week", "day of week", "weekday name",
+        "name of the day", "day name", "day of the week name", "dow",
+    ]),
+];
 
 // ---------------------------------------------------------------------------------------
 // a true/false column

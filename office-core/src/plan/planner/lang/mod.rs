@@ -218,6 +218,22 @@ fn english_phrases() -> Vec<&'static str> {
         vocab::TOTAL_ROW_THEM,
         vocab::TOTAL_ROW_PURPOSE,
         vocab::FLAG_TRUE_TRAIL,
+        vocab::REPLACE_VERBS,
+        vocab::REPLACE_FIND_LEAD,
+        vocab::REPLACE_WITH,
+        vocab::REPLACE_MID,
+        vocab::REPLACE_IN,
+        vocab::REPLACE_COLUMN_TRAIL,
+        vocab::REPLACE_NOTHING,
+        vocab::REPLACE_WHOLE_CELL,
+        vocab::REPLACE_MATCH_CASE,
+        vocab::BLANK_ROWS_LEAD,
+        vocab::BLANK_ROWS,
+        vocab::BLANK_ROWS_TRAIL,
+        vocab::DATE_PART_VERBS,
+        vocab::DATE_PART_LEAD,
+        vocab::DATE_PART_OF,
+        vocab::DATE_PART_TRAIL,
     ];
     let mut out: Vec<&'static str> = lists.iter().flat_map(|l| l.iter().copied()).collect();
     out.extend(vocab::phrases(vocab::AGGREGATES));
@@ -234,6 +250,7 @@ fn english_phrases() -> Vec<&'static str> {
     out.extend(vocab::phrases(vocab::TOP_WORDS));
     out.extend(vocab::phrases(vocab::FILL_WAY_FIRST));
     out.extend(vocab::phrases(vocab::FILL_WAY_AFTER));
+    out.extend(vocab::phrases(vocab::DATE_PARTS));
     out
 }
 
@@ -284,9 +301,12 @@ pub(crate) fn translate(tokens: Vec<Token>, columns: &[Column]) -> Vec<Token> {
     let mut translated: Vec<bool> = Vec::with_capacity(tokens.len());
     let mut i = 0;
     while i < tokens.len() {
+        // "colonna E": a capital letter after "column" is the column's letter.
+        let letter = out.last().is_some_and(|t| t.is_word("column"))
+            && tokens[i].text.chars().all(|c| c.is_ascii_uppercase());
         let entry = candidates(i)
             .into_iter()
-            .find(|e| !e.weak || present[e.language]);
+            .find(|e| !e.weak || (present[e.language] && !letter));
         let Some(entry) = entry else {
             out.push(tokens[i].clone());
             translated.push(false);

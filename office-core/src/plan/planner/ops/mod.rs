@@ -97,8 +97,11 @@ operations! {
     concat,
     flag,
     rename,
+    replace,
     fill,
     top,
+    blank_rows,
+    date_part,
 }
 
 /// The names of `REGISTRY`, in its order.

@@ -1,0 +1,261 @@
+//! Find and replace, blank rows, date parts and column letters on a real file: the
+//! NOAA Seattle weather CSV (`tests/fixtures/real/vega/seattle-weather.csv`, public
+//! domain; skipped when absent). Each request is planned as an excel job, its program
+//! run with the real CPython, its edit script applied by the write-back, and the output
+//! read back with openpyxl. Expected cells are computed here from the CSV's own text.
+
+#[path = "support/planner.rs"]
+mod support;
+
+use office_core::profile_file;
+use office_core::test_support::writeback_bench::apply_named;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use support::*;
+
+fn weather() -> Option<PathBuf> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/real/vega/seattle-weather.csv");
+    path.exists().then_some(path).or_else(|| {
+        eprintln!("skipped: seattle-weather.csv is not here");
+        None
+    })
+}
+
+/// The CSV's data rows as text fields.
+fn csv_rows(path: &Path) -> Vec<Vec<String>> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect()
+}
+
+/// Plans, runs and applies `prompt` on `input`; the output's first sheet as rows of
+/// cells (from row 1), and the steps.
+fn job(prompt: &str, input: &Path) -> (Vec<Vec<Value>>, Vec<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let name = input.file_name().unwrap().to_string_lossy().into_owned();
+    let copy = dir.path().join(&name);
+    std::fs::copy(input, &copy).unwrap();
+    let profile = profile_file(&copy, &name).unwrap();
+    let plan = plan_excel(prompt, &[profile])
+        .unwrap_or_else(|e| panic!("'{prompt}' was not planned: {}", e.message));
+    let out = run(&plan, &copy, dir.path());
+    let edits = read_edits(&out);
+    let bytes = std::fs::read(&copy).unwrap();
+    let (written, _) = apply_named(&bytes, &name, &edits.to_string())
+        .unwrap_or_else(|e| panic!("'{prompt}': the write-back refused the script: {e}"));
+    let output = dir.path().join("output.xlsx");
+    std::fs::write(&output, written).unwrap();
+    let read = Command::new(python())
+        .arg("-c")
+        .arg(
+            "import sys, json, openpyxl\n\
+             ws = openpyxl.load_workbook(sys.argv[1]).worksheets[0]\n\
+             print(json.dumps([[c.value for c in r] for r in ws.iter_rows()], default=str))",
+        )
+        .arg(&output)
+        .output()
+        .unwrap();
+    assert!(
+        read.status.success(),
+        "{}",
+        String::from_utf8_lossy(&read.stderr)
+    );
+    let steps = edits["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(text)
+        .collect();
+    (serde_json::from_slice(&read.stdout).unwrap(), steps)
+}
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+#[test]
+fn replace_finds_text_anywhere_ignoring_case_and_never_touches_the_header() {
+    let Some(path) = weather() else { return };
+    let rows = csv_rows(&path);
+    for prompt in [
+        "replace RAIN with showers in weather",
+        "reemplazar 'rain' por 'showers' en weather",
+        "在 weather 中的 'rain' 替换为 'showers'",
+    ] {
+        let (sheet, steps) = job(prompt, &path);
+        assert_eq!(sheet[0][5], "weather", "{prompt}: the header stays");
+        let changed = rows
+            .iter()
+            .filter(|r| r[5].to_lowercase().contains("rain"))
+            .count();
+        assert!(
+            steps[0].contains(&format!("({changed} cells changed)")),
+            "{steps:?}"
+        );
+        for (k, row) in rows.iter().enumerate() {
+            let expected = row[5].replace("rain", "showers");
+            assert_eq!(text(&sheet[k + 1][5]), expected, "{prompt}: row {}", k + 2);
+        }
+    }
+    // Whole cells only: "drizzle" holds no "rain"; "sun" whole, not in "sunny".
+    let (sheet, _) = job("replace 'sun' with '' in weather, whole cell", &path);
+    for (k, row) in rows.iter().enumerate() {
+        let expected = if row[5] == "sun" { "" } else { row[5].as_str() };
+        assert_eq!(text(&sheet[k + 1][5]), expected);
+    }
+    // Numbers match whole: 0 precipitation becomes empty, 10.9 stays.
+    let (sheet, _) = job("replace 0 with nothing in precipitation", &path);
+    for (k, row) in rows.iter().enumerate() {
+        let p: f64 = row[1].parse().unwrap();
+        if p == 0.0 {
+            assert_eq!(sheet[k + 1][1], Value::Null, "row {}", k + 2);
+        } else {
+            assert_eq!(
+                text(&sheet[k + 1][1]).parse::<f64>().ok(),
+                Some(p),
+                "row {}",
+                k + 2
+            );
+        }
+    }
+}
+
+#[test]
+fn date_parts_come_in_a_new_column() {
+    let Some(path) = weather() else { return };
+    let rows = csv_rows(&path);
+    let date = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    use chrono::Datelike;
+    type Part = Box<dyn Fn(chrono::NaiveDate) -> Value>;
+    let cases: [(&str, &str, Part); 5] = [
+        (
+            "add a column with the year of date",
+            "Year",
+            Box::new(|d| d.year().into()),
+        ),
+        ("提取 date 的年份", "Year", Box::new(|d| d.year().into())),
+        (
+            "ajouter une colonne avec le mois de date",
+            "Month",
+            Box::new(|d| d.month().into()),
+        ),
+        (
+            "extract the quarter from date",
+            "Quarter",
+            Box::new(|d| (d.month0() / 3 + 1).into()),
+        ),
+        (
+            "extrahiere den Wochentag aus date",
+            "Weekday",
+            Box::new(|d| format!("{:?}", d.weekday()).into()),
+        ),
+    ];
+    for (prompt, header, part) in cases {
+        let (sheet, _) = job(prompt, &path);
+        assert_eq!(sheet[0][6], header, "{prompt}");
+        for (k, row) in rows.iter().enumerate() {
+            let mut expected = part(date(&row[0]));
+            if header == "Weekday" {
+                let full = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+                    .iter()
+                    .zip([
+                        "Monday",
+                        "Tuesday",
+                        "Wednesday",
+                        "Thursday",
+                        "Friday",
+                        "Saturday",
+                        "Sunday",
+                    ])
+                    .find(|(s, _)| expected == **s)
+                    .unwrap()
+                    .1;
+                expected = full.into();
+            }
+            assert_eq!(sheet[k + 1][6], expected, "{prompt}: row {}", k + 2);
+        }
+    }
+}
+
+#[test]
+fn column_letters_name_columns() {
+    let Some(path) = weather() else { return };
+    let rows = csv_rows(&path);
+    let mut temps: Vec<f64> = rows.iter().map(|r| r[2].parse().unwrap()).collect();
+    temps.sort_by(|a, b| b.total_cmp(a));
+    for prompt in [
+        "sort by column C descending",
+        "ordina per colonna C decrescente",
+        "ordenar por la columna C descendente",
+    ] {
+        let (sheet, steps) = job(prompt, &path);
+        assert!(steps[0].contains("temp_max"), "{prompt}: {steps:?}");
+        let got: Vec<f64> = sheet[1..]
+            .iter()
+            .map(|r| text(&r[2]).parse().unwrap())
+            .collect();
+        assert_eq!(got, temps, "{prompt}");
+    }
+}
+
+#[test]
+fn blank_rows_are_removed_and_the_rows_below_move_up() {
+    let Some(path) = weather() else { return };
+    // The weather's first 40 rows in a workbook, with blank rows (no cell, and cells
+    // of spaces only) every seventh row.
+    let rows: Vec<Vec<String>> = csv_rows(&path).into_iter().take(40).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let book = dir.path().join("weather.xlsx");
+    run_helper(
+        r#"
+import json, sys, openpyxl
+wb = openpyxl.Workbook()
+ws = wb.active
+ws.title = "Weather"
+ws.append(["date", "precipitation", "temp_max", "temp_min", "wind", "weather"])
+for i, r in enumerate(json.loads(sys.argv[1])):
+    if i % 7 == 3:
+        ws.append([])
+    if i % 7 == 5:
+        ws.append(["  ", None, None, None, None, " "])
+    ws.append([r[0], float(r[1]), float(r[2]), float(r[3]), float(r[4]), r[5]])
+wb.save(sys.argv[2])
+"#,
+        &[
+            &serde_json::to_string(&rows).unwrap(),
+            book.to_str().unwrap(),
+        ],
+    );
+    for prompt in [
+        "remove empty rows",
+        "delete blank rows",
+        "eliminar las filas vacías",
+        "删除空行",
+    ] {
+        let (sheet, steps) = job(prompt, &book);
+        let blanks = (0..40).filter(|i| i % 7 == 3 || i % 7 == 5).count();
+        assert!(
+            steps[0].contains(&format!("({blanks} rows removed)")),
+            "{steps:?}"
+        );
+        let data: Vec<&Vec<Value>> = sheet[1..]
+            .iter()
+            .filter(|r| r.iter().any(|v| !v.is_null()))
+            .collect();
+        assert_eq!(data.len(), rows.len(), "{prompt}");
+        assert_eq!(sheet.len(), rows.len() + 1, "{prompt}: no row left over");
+        for (k, row) in rows.iter().enumerate() {
+            assert_eq!(text(&sheet[k + 1][5]), row[5], "{prompt}: row {}", k + 2);
+        }
+    }
+}
