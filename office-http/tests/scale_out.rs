@@ -273,38 +273,32 @@ impl Cluster {
             .unwrap()
     }
 
-    /// Jobs the shared queue holds (waiting, delayed or leased), and stream entries.
+    /// Jobs the shared queue holds (waiting, delayed or leased), and jobs waiting in the
+    /// tenants' lines.
     async fn queue_sizes(&self) -> (usize, usize) {
         let mut redis = self.redis().await;
-        let jobs: usize = redis.hlen(format!("{}:entry", self.prefix)).await.unwrap();
-        let entries: usize = redis.xlen(format!("{}:stream", self.prefix)).await.unwrap();
-        (jobs, entries)
+        let jobs: usize = redis.hlen(format!("{}:job", self.prefix)).await.unwrap();
+        let lines: Vec<String> = redis.keys(format!("{}:line:*", self.prefix)).await.unwrap();
+        let mut waiting = 0;
+        for line in lines {
+            let len: usize = redis.llen(line).await.unwrap();
+            waiting += len;
+        }
+        (jobs, waiting)
     }
 
-    /// The job a process with this pid holds in the queue right now, if any.
+    /// The job a process with this pid holds in the queue right now, if any (each
+    /// delivery's token ends with its taker's name, `<host>-<pid>-<uuid>`).
     async fn job_held_by(&self, pid: u32) -> Option<String> {
         let mut redis = self.redis().await;
-        let pending: Vec<(String, String, i64, i64)> = redis::cmd("XPENDING")
-            .arg(format!("{}:stream", self.prefix))
-            .arg("workers")
-            .arg("-")
-            .arg("+")
-            .arg(100)
-            .query_async(&mut redis)
-            .await
-            .unwrap_or_default();
-        let marker = format!("-{pid}-");
-        let entry_id = pending
-            .into_iter()
-            .find(|(_, consumer, _, _)| consumer.contains(&marker))?
-            .0;
-        let entries: HashMap<String, String> = redis
-            .hgetall(format!("{}:entry", self.prefix))
+        let tokens: HashMap<String, String> = redis
+            .hgetall(format!("{}:token", self.prefix))
             .await
             .unwrap();
-        entries
+        let marker = format!("-{pid}-");
+        tokens
             .into_iter()
-            .find(|(_, entry)| *entry == entry_id)
+            .find(|(_, token)| token.contains(&marker))
             .map(|(job, _)| job)
     }
 }

@@ -15,7 +15,7 @@
 //! under paused time.
 
 use super::{Lease, Queue};
-use crate::job::JobId;
+use crate::job::{JobId, TenantId};
 use std::any::Any;
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -323,6 +323,59 @@ pub async fn case_concurrent_takers_never_share_a_job(queue: Arc<dyn Queue>) {
     assert_eq!(queue.pending().await.unwrap(), 0);
 }
 
+fn tenant(name: &str) -> TenantId {
+    TenantId::new(name).unwrap()
+}
+
+/// Fair share: one tenant's burst, queued first, does not hold back another tenant's
+/// single job; the burst's jobs keep their order.
+pub async fn case_a_burst_does_not_hold_back_another_tenants_job(queue: &dyn Queue) {
+    let burst: Vec<JobId> = (0..200).map(|_| JobId::new()).collect();
+    for &id in &burst {
+        queue.enqueue_for(id, &tenant("bursty")).await.unwrap();
+    }
+    // One of the burst is running when the other tenant's job arrives.
+    let running = take_now(queue).await.expect("the burst's first job");
+    assert_eq!(running.job_id, burst[0]);
+    let single = JobId::new();
+    queue.enqueue_for(single, &tenant("single")).await.unwrap();
+    let next = take_now(queue).await.expect("a job");
+    assert_eq!(
+        next.job_id, single,
+        "the single job waited behind the burst"
+    );
+    queue.ack(&next).await.unwrap();
+    queue.ack(&running).await.unwrap();
+    for &id in &burst[1..] {
+        let lease = take_now(queue).await.expect("the rest of the burst");
+        assert_eq!(lease.job_id, id, "the burst lost its order");
+        queue.ack(&lease).await.unwrap();
+    }
+    assert_eq!(take_now(queue).await, None);
+    assert_eq!(queue.pending().await.unwrap(), 0);
+}
+
+/// Tenants with jobs waiting are served in turn (the one served longest ago first, a
+/// tenant never served before any other, the oldest job breaking ties).
+pub async fn case_tenants_are_served_in_turn(queue: &dyn Queue) {
+    let mut queued = Vec::new();
+    for name in ["a", "a", "a", "b", "b", "b", "c"] {
+        let id = JobId::new();
+        queue.enqueue_for(id, &tenant(name)).await.unwrap();
+        queued.push((name, id));
+    }
+    let mut served = Vec::new();
+    while let Some(lease) = take_now(queue).await {
+        let (name, _) = queued
+            .iter()
+            .find(|(_, id)| *id == lease.job_id)
+            .expect("a queued job");
+        served.push(*name);
+        queue.ack(&lease).await.unwrap();
+    }
+    assert_eq!(served, ["a", "b", "c", "a", "b", "a", "b"]);
+}
+
 /// Stamps out one `#[tokio::test]` per conformance case. `$setup` is an expression
 /// evaluating to a future of a [`QueueFixture`]; it is evaluated once per test.
 #[macro_export]
@@ -340,6 +393,8 @@ macro_rules! queue_conformance_tests {
             case_retry_with_delay,
             case_cancel_waiting_job,
             case_cancel_leased_job_flags_it,
+            case_a_burst_does_not_hold_back_another_tenants_job,
+            case_tenants_are_served_in_turn,
         );
         $crate::queue_conformance_tests!(@shared $setup;
             case_enqueue_wakes_a_waiting_taker,

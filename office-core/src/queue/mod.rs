@@ -22,16 +22,12 @@ pub struct Lease {
 /// Hands job ids to workers, at least once each, with leases that expire.
 #[async_trait]
 pub trait Queue: Send + Sync + 'static {
-    /// Adds a job to the end of the queue.
+    /// Adds a job to the end of the queue, as the `default` tenant's.
     async fn enqueue(&self, id: JobId) -> Result<()>;
 
-    /// `enqueue`, saying whose job it is, so that a queue that shares its workers out
-    /// fairly can serve the tenants in turn (the in-process queue does). The default
-    /// ignores the tenant: first in, first out (the Redis queue, for now).
-    async fn enqueue_for(&self, id: JobId, tenant: &TenantId) -> Result<()> {
-        let _ = tenant;
-        self.enqueue(id).await
-    }
+    /// `enqueue`, saying whose job it is: takers serve the tenants in turn, so one
+    /// tenant's burst does not hold back another's job (fair share).
+    async fn enqueue_for(&self, id: JobId, tenant: &TenantId) -> Result<()>;
 
     /// Waits up to `wait` for a job, then holds it for `lease`.
     async fn take(&self, wait: Duration, lease: Duration) -> Result<Option<Lease>>;

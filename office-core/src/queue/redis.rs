@@ -1,43 +1,50 @@
 //! The shared `Queue`: Redis, for workers in several processes and on several machines.
 //!
-//! Jobs wait in a Redis Stream read through a consumer group (`XREADGROUP`), so each
-//! entry goes to one taker and stays in the group's pending list until acked (`XACK` +
-//! `XDEL`). Every step is one Lua script, so a step is atomic however many workers race,
-//! and its clock is the server's (`TIME`), the same for every machine.
+//! Every step is one Lua script, so a step is atomic however many workers race, and its
+//! clock is the server's (`TIME`), the same for every machine.
+//!
+//! Fair share, as in the in-process queue (`fair.rs`): jobs that can be taken now wait
+//! in one list per tenant, and a take serves the tenant with the fewest jobs out on
+//! lease, then the one served longest ago (a tenant never served first), then the one
+//! whose next job is oldest (job ids are time-ordered). One tenant's burst of a thousand
+//! jobs therefore holds another tenant's single job back by at most the jobs already
+//! running. Within a tenant, first in, first out.
 //!
 //! A lease is the visibility timeout. Its end is kept per job in a sorted set, because a
-//! lease is chosen by the worker that holds it, not by the one that would take it over
-//! (`XAUTOCLAIM`'s idle limit is the claimer's). A taker first reclaims a job whose lease
-//! ended (`XCLAIM` to itself: the holder died or stalled), then reads new entries. The
-//! token of a delivery is its entry id and delivery number; renewing, acking or retrying
-//! with any other token does nothing.
+//! lease is chosen by the worker that holds it, not by the one that would take it over.
+//! A taker first puts jobs whose lease ended back at the front of their tenant's line
+//! (the holder died or stalled), then picks. The token of a delivery is the take's
+//! number, the delivery's number and the taker's name; renewing, acking or retrying with
+//! any other token does nothing.
 //!
 //! Keys, under a prefix per queue (`office` by default; tests use random ones):
-//! - `P:stream`: entries `job=<id>`, consumer group `workers`;
-//! - `P:entry`: hash job → its entry id (or `delayed`) while the job is in the queue,
-//!   which makes enqueuing idempotent;
+//! - `P:job`: hash job → tenant while the job is in the queue (waiting, leased or
+//!   delayed), which makes enqueuing idempotent;
+//! - `P:line:<tenant>`: the tenant's jobs ready to be taken, oldest first;
+//! - `P:ready`: set of tenants whose line is not empty;
+//! - `P:leased`: hash tenant → jobs out on lease; `P:served`: hash tenant → the take that
+//!   last served it; `P:takes`: takes so far;
 //! - `P:token`, `P:expiry`: the current delivery's token and lease end (ms), per job;
 //! - `P:delayed`: sorted set of jobs given back with a delay, by when they are due;
-//!   whoever takes next moves the due ones back into the stream;
-//! - `P:deliveries`: hash job → times handed out (kept across a retry's new entry);
+//!   whoever takes next moves the due ones to the back of their tenant's line;
+//! - `P:deliveries`: hash job → times handed out (kept across a retry);
+//! - `P:wake`: a stream of one entry, added to whenever a job becomes ready;
 //! - `P:cancelled:<id>`: a cancel request, readable by every worker, kept for a week.
 //!
-//! A taker with nothing to take blocks on `XREAD` from the stream's last id (so an entry
-//! added in between still wakes it) until the wait ends or the next lease or delay
+//! A taker with nothing to take blocks on `XREAD` of `P:wake` from its newest id (so a
+//! job added in between still wakes it) until the wait ends or the next lease or delay
 //! falls due. That read runs on a connection of its own: a blocked command would hold up
 //! every other command on a shared (multiplexed) connection.
 
 use super::{Lease, Queue};
 use crate::error::{Error, Result};
-use crate::job::JobId;
+use crate::job::{JobId, TenantId};
 use async_trait::async_trait;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
 use redis::{AsyncConnectionConfig, Client, Script};
 use std::sync::Mutex;
 use std::time::Duration;
 use tokio::time::Instant;
-
-const GROUP: &str = "workers";
 
 /// How long a cancel request is remembered: far longer than any job runs.
 const CANCEL_TTL_SECS: u64 = 7 * 24 * 60 * 60;
@@ -53,12 +60,26 @@ const RESPONSE_TIMEOUT: Duration = Duration::from_secs(10);
 /// stay exact in Lua's doubles.
 const LONGEST: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
 
-/// Shared by every script. KEYS: stream, entry, token, expiry, delayed, deliveries;
-/// ARGV[1] group, ARGV[2] consumer, ARGV[3] the cancel-key prefix, then the step's own.
+/// The keys every script is given, in this order (`KEYS[1]`…), after the prefix.
+const KEY_NAMES: [&str; 10] = [
+    "job",
+    "token",
+    "expiry",
+    "delayed",
+    "deliveries",
+    "ready",
+    "leased",
+    "served",
+    "takes",
+    "wake",
+];
+
+/// Shared by every script. ARGV[1] the taker's name, ARGV[2] the cancel-key prefix,
+/// ARGV[3] the line-key prefix, then the step's own.
 const PRELUDE: &str = r#"
-local stream, entry, token, expiry, delayed, deliveries =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
-local group, consumer, cancel_prefix = ARGV[1], ARGV[2], ARGV[3]
+local jobs, token, expiry, delayed, deliveries, ready, leased, served, takes, wake =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10]
+local consumer, cancel_prefix, line_prefix = ARGV[1], ARGV[2], ARGV[3]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
@@ -69,84 +90,112 @@ local function holds(job, tok)
   return ends ~= false and tonumber(ends) > now
 end
 
--- Ends the current delivery (the entry leaves the stream), keeping the job's record.
-local function end_delivery(job)
-  local id = redis.call('HGET', entry, job)
-  if id and id ~= 'delayed' then
-    redis.call('XACK', stream, group, id)
-    redis.call('XDEL', stream, id)
-  end
-  redis.call('HDEL', token, job)
+-- Ends the job's current delivery, if it has one.
+local function end_delivery(job, tenant)
   redis.call('ZREM', expiry, job)
+  if redis.call('HDEL', token, job) == 1 and tenant then
+    if redis.call('HINCRBY', leased, tenant, -1) <= 0 then
+      redis.call('HDEL', leased, tenant)
+    end
+  end
 end
 
--- The job leaves the queue entirely.
+local function wake_takers()
+  redis.call('XADD', wake, 'MAXLEN', '1', '*', 'w', '1')
+end
+
+local function to_back(job, tenant)
+  redis.call('RPUSH', line_prefix .. tenant, job)
+  redis.call('SADD', ready, tenant)
+end
+
+local function to_front(job, tenant)
+  redis.call('LPUSH', line_prefix .. tenant, job)
+  redis.call('SADD', ready, tenant)
+end
+
+-- The job leaves the queue entirely, from wherever it is.
 local function forget(job)
-  end_delivery(job)
-  redis.call('ZREM', delayed, job)
-  redis.call('HDEL', entry, job)
+  local tenant = redis.call('HGET', jobs, job)
+  if redis.call('HEXISTS', token, job) == 1 then
+    end_delivery(job, tenant)
+  elseif redis.call('ZREM', delayed, job) == 0 and tenant then
+    local line = line_prefix .. tenant
+    redis.call('LREM', line, 1, job)
+    if redis.call('LLEN', line) == 0 then redis.call('SREM', ready, tenant) end
+  end
+  redis.call('HDEL', jobs, job)
   redis.call('HDEL', deliveries, job)
-end
-
-local function add(job)
-  redis.call('HSET', entry, job, redis.call('XADD', stream, '*', 'job', job))
 end
 "#;
 
 /// ARGV[4]: lease in ms. Returns `{'taken', job, token, deliveries}` or
-/// `{'wait', last stream id, ms until the next lease or delay ends (-1: none)}`.
+/// `{'wait', newest wake id, ms until the next lease or delay ends (-1: none)}`.
 const TAKE: &str = r#"
 local lease_ms = tonumber(ARGV[4])
--- Made here, not once at start: a Redis that lost its data (restart without
--- persistence) gets its group back on the next take. BUSYGROUP is expected.
-redis.pcall('XGROUP', 'CREATE', stream, group, '0', 'MKSTREAM')
 
+-- Ended leases go to the front of their lines, the earliest ended frontmost.
+local expired = redis.call('ZRANGEBYSCORE', expiry, '-inf', now, 'LIMIT', 0, 100)
+for i = #expired, 1, -1 do
+  local job = expired[i]
+  local tenant = redis.call('HGET', jobs, job)
+  end_delivery(job, tenant)
+  if tenant then to_front(job, tenant) end
+end
 for _, job in ipairs(redis.call('ZRANGEBYSCORE', delayed, '-inf', now)) do
   redis.call('ZREM', delayed, job)
-  add(job)
+  local tenant = redis.call('HGET', jobs, job)
+  if tenant then to_back(job, tenant) end
 end
 
-local job, id
+local function before(a, b)
+  if a[1] ~= b[1] then return a[1] < b[1] end
+  if a[2] ~= b[2] then return a[2] < b[2] end
+  return a[3] < b[3]
+end
+
+local job, tenant
 for _ = 1, 100 do
-  local expired = redis.call('ZRANGEBYSCORE', expiry, '-inf', now, 'LIMIT', 0, 1)
-  if #expired > 0 then
-    job = expired[1]
-    id = redis.call('HGET', entry, job)
-    if id and id ~= 'delayed' then
-      redis.call('XCLAIM', stream, group, consumer, 0, id, 'JUSTID')
-      break
+  local best, best_key
+  for _, name in ipairs(redis.call('SMEMBERS', ready)) do
+    local first = redis.call('LINDEX', line_prefix .. name, 0)
+    if first then
+      local key = {
+        tonumber(redis.call('HGET', leased, name) or '0'),
+        tonumber(redis.call('HGET', served, name) or '0'),
+        first,
+      }
+      if not best or before(key, best_key) then best, best_key = name, key end
+    else
+      redis.call('SREM', ready, name)
     end
-    -- A lease without an entry cannot be handed out again: drop it.
-    redis.call('ZREM', expiry, job)
-    redis.call('HDEL', token, job)
-    job = nil
-  else
-    local read = redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', 1,
-      'STREAMS', stream, '>')
-    if not read then break end
-    local e = read[1][2][1]
-    id, job = e[1], e[2][2]
-    if redis.call('HGET', entry, job) == id then break end
-    -- An entry the queue no longer counts (left behind by a lost step): discard it.
-    redis.call('XACK', stream, group, id)
-    redis.call('XDEL', stream, id)
-    job = nil
+  end
+  if not best then break end
+  local line = line_prefix .. best
+  local popped = redis.call('LPOP', line)
+  if redis.call('LLEN', line) == 0 then redis.call('SREM', ready, best) end
+  -- An entry the queue no longer counts (left behind by a lost step) is discarded.
+  if popped and redis.call('HGET', jobs, popped) == best
+      and redis.call('HEXISTS', token, popped) == 0 then
+    job, tenant = popped, best
+    break
   end
 end
 
 if job then
   local n = redis.call('HINCRBY', deliveries, job, 1)
-  local tok = id .. '/' .. n
+  local take = redis.call('INCR', takes)
+  local tok = take .. '/' .. n .. '/' .. consumer
   redis.call('HSET', token, job, tok)
   redis.call('ZADD', expiry, now + lease_ms, job)
+  redis.call('HINCRBY', leased, tenant, 1)
+  redis.call('HSET', served, tenant, take)
   return {'taken', job, tok, tostring(n)}
 end
 
 local last = '0-0'
-local info = redis.call('XINFO', 'STREAM', stream)
-for i = 1, #info, 2 do
-  if info[i] == 'last-generated-id' then last = info[i + 1] end
-end
+local newest = redis.call('XREVRANGE', wake, '+', '-', 'COUNT', 1)
+if #newest > 0 then last = newest[1][1] end
 local next_due = -1
 for _, set in ipairs({expiry, delayed}) do
   local first = redis.call('ZRANGE', set, 0, 0, 'WITHSCORES')
@@ -158,12 +207,14 @@ end
 return {'wait', last, tostring(next_due)}
 "#;
 
-/// ARGV[4] job. 1 when added, 0 when the job was already in the queue.
+/// ARGV[4] job, ARGV[5] tenant. 1 when added, 0 when the job was already in the queue.
 const ENQUEUE: &str = r#"
-local job = ARGV[4]
-if redis.call('HEXISTS', entry, job) == 1 then return 0 end
+local job, tenant = ARGV[4], ARGV[5]
+if redis.call('HEXISTS', jobs, job) == 1 then return 0 end
 redis.call('DEL', cancel_prefix .. job)
-add(job)
+redis.call('HSET', jobs, job, tenant)
+to_back(job, tenant)
+wake_takers()
 return 1
 "#;
 
@@ -172,8 +223,6 @@ const RENEW: &str = r#"
 local job, tok = ARGV[4], ARGV[5]
 if not holds(job, tok) then return 0 end
 redis.call('ZADD', expiry, now + tonumber(ARGV[6]), job)
--- Resets the entry's idle time too, so XPENDING shows a live holder.
-redis.call('XCLAIM', stream, group, consumer, 0, redis.call('HGET', entry, job), 'JUSTID')
 return 1
 "#;
 
@@ -194,13 +243,19 @@ if redis.call('EXISTS', cancel_prefix .. job) == 1 then
   forget(job)
   return 1
 end
-end_delivery(job)
+local tenant = redis.call('HGET', jobs, job)
+if not tenant then
+  forget(job)
+  return 0
+end
+end_delivery(job, tenant)
 if delay <= 0 then
-  add(job)
+  to_back(job, tenant)
 else
   redis.call('ZADD', delayed, now + delay, job)
-  redis.call('HSET', entry, job, 'delayed')
 end
+-- Waiting takers look again: at the job, or at the new deadline.
+wake_takers()
 return 1
 "#;
 
@@ -209,7 +264,7 @@ return 1
 const CANCEL: &str = r#"
 local job = ARGV[4]
 redis.call('SET', cancel_prefix .. job, '1', 'EX', tonumber(ARGV[5]))
-if redis.call('HEXISTS', entry, job) == 0 then return 0 end
+if redis.call('HEXISTS', jobs, job) == 0 then return 0 end
 local ends = redis.call('ZSCORE', expiry, job)
 if ends ~= false and tonumber(ends) > now then return 0 end
 forget(job)
@@ -218,7 +273,7 @@ return 1
 
 /// Jobs in the queue that nobody holds: waiting, delayed, or with an ended lease.
 const PENDING: &str = r#"
-return redis.call('HLEN', entry) - redis.call('ZCOUNT', expiry, '(' .. now, '+inf')
+return redis.call('HLEN', jobs) - redis.call('ZCOUNT', expiry, '(' .. now, '+inf')
 "#;
 
 struct Scripts {
@@ -255,8 +310,8 @@ pub struct RedisQueue {
     blocking: Mutex<Vec<MultiplexedConnection>>,
     scripts: Scripts,
     prefix: String,
-    keys: [String; 6],
-    /// This process's name in the consumer group (who holds what, in `XPENDING`).
+    keys: [String; KEY_NAMES.len()],
+    /// This process's name, part of every token it holds (who holds what).
     consumer: String,
 }
 
@@ -299,15 +354,7 @@ impl RedisQueue {
                     shown_url(url)
                 ))
             })?;
-        let keys = [
-            "stream",
-            "entry",
-            "token",
-            "expiry",
-            "delayed",
-            "deliveries",
-        ]
-        .map(|name| format!("{prefix}:{name}"));
+        let keys = KEY_NAMES.map(|name| format!("{prefix}:{name}"));
         let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
         Ok(RedisQueue {
             client,
@@ -352,9 +399,9 @@ impl RedisQueue {
             invocation.key(key);
         }
         invocation
-            .arg(GROUP)
             .arg(&self.consumer)
-            .arg(format!("{}:cancelled:", self.prefix));
+            .arg(format!("{}:cancelled:", self.prefix))
+            .arg(format!("{}:line:", self.prefix));
         for arg in args {
             invocation.arg(arg);
         }
@@ -365,7 +412,7 @@ impl RedisQueue {
             .map_err(|e| queue_error(what, e))
     }
 
-    /// Blocks until an entry after `last_id` is added or `block` passes.
+    /// Blocks until a wake-up after `last_id` is added or `block` passes.
     async fn wait_for_entry(&self, last_id: &str, block: Duration) -> Result<()> {
         let pooled = self
             .blocking
@@ -389,7 +436,7 @@ impl RedisQueue {
             .arg("COUNT")
             .arg(1)
             .arg("STREAMS")
-            .arg(&self.keys[0])
+            .arg(&self.keys[KEY_NAMES.len() - 1])
             .arg(last_id)
             .query_async(&mut conn)
             .await;
@@ -405,8 +452,15 @@ impl RedisQueue {
 
 #[async_trait]
 impl Queue for RedisQueue {
+    /// Adds the job at the back, as the `default` tenant's.
     async fn enqueue(&self, id: JobId) -> Result<()> {
-        self.run::<i64>("enqueue", &self.scripts.enqueue, &[id.to_string()])
+        self.enqueue_for(id, &TenantId::default()).await
+    }
+
+    /// Adds the job at the back of its tenant's line; takers serve the tenants in turn.
+    async fn enqueue_for(&self, id: JobId, tenant: &TenantId) -> Result<()> {
+        let args = [id.to_string(), tenant.to_string()];
+        self.run::<i64>("enqueue", &self.scripts.enqueue, &args)
             .await?;
         Ok(())
     }
