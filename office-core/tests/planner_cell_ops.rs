@@ -259,3 +259,133 @@ wb.save(sys.argv[2])
         }
     }
 }
+
+fn birdstrikes() -> Option<PathBuf> {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/real/vega/birdstrikes.csv");
+    path.exists().then_some(path).or_else(|| {
+        eprintln!("skipped: birdstrikes.csv is not here");
+        None
+    })
+}
+
+/// A piece as a split writes it: a plain number (not one with a leading zero) as that
+/// number, empty as nothing, else the text.
+fn piece(text: &str) -> Value {
+    let body = text.strip_prefix('-').unwrap_or(text);
+    let (whole, fraction) = body.split_once('.').unwrap_or((body, ""));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if text.is_empty() {
+        Value::Null
+    } else if digits(whole)
+        && (fraction.is_empty() || digits(fraction))
+        && !text.ends_with('.')
+        && !(whole.len() > 1 && whole.starts_with('0'))
+    {
+        if fraction.is_empty() {
+            text.parse::<i64>().unwrap().into()
+        } else {
+            text.parse::<f64>().unwrap().into()
+        }
+    } else {
+        text.into()
+    }
+}
+
+#[test]
+fn a_split_by_space_into_named_columns_keeps_the_rest_in_the_last() {
+    let Some(path) = birdstrikes() else { return };
+    let rows = csv_rows(&path);
+    for prompt in [
+        "split Wildlife Species by space into Kind and Rest",
+        "separate the Wildlife Species column at each space into columns Kind, Rest",
+        "dividir Wildlife Species por espacio en Kind y Rest",
+        "diviser Wildlife Species par espace en Kind et Rest",
+        "trenne Wildlife Species nach Leerzeichen in Kind und Rest",
+        "dividir Wildlife Species por espaço em Kind e Rest",
+        "dividi Wildlife Species per spazio in Kind e Rest",
+    ] {
+        let (sheet, steps) = job(prompt, &path);
+        assert_eq!(sheet[0][14], "Kind", "{prompt}: {steps:?}");
+        assert_eq!(sheet[0][15], "Rest", "{prompt}");
+        let whole = rows.iter().filter(|r| !r[8].trim().contains(' ')).count();
+        assert!(
+            steps[0].contains(&format!("({whole} cells hold no ' ': whole in Kind)")),
+            "{prompt}: {steps:?}"
+        );
+        for (k, row) in rows.iter().enumerate() {
+            let species = row[8].trim();
+            let (kind, rest) = species
+                .split_once(char::is_whitespace)
+                .unwrap_or((species, ""));
+            assert_eq!(sheet[k + 1][8], row[8], "{prompt}: the source stays");
+            assert_eq!(sheet[k + 1][14], piece(kind), "{prompt}: row {}", k + 2);
+            assert_eq!(
+                sheet[k + 1][15],
+                piece(rest.trim()),
+                "{prompt}: row {}",
+                k + 2
+            );
+        }
+    }
+}
+
+#[test]
+fn a_split_without_names_makes_as_many_columns_as_the_most_pieces() {
+    let Some(path) = birdstrikes() else { return };
+    let rows = csv_rows(&path);
+    let most = rows.iter().map(|r| r[1].split('-').count()).max().unwrap();
+    let (sheet, steps) = job("split Aircraft Make Model on '-'", &path);
+    for i in 0..most {
+        assert_eq!(
+            sheet[0][14 + i],
+            format!("Aircraft Make Model {}", i + 1),
+            "{steps:?}"
+        );
+    }
+    assert_eq!(sheet[0].len(), 14 + most, "no extra column");
+    for (k, row) in rows.iter().enumerate() {
+        let pieces: Vec<&str> = row[1].split('-').map(str::trim).collect();
+        for i in 0..most {
+            let expected = pieces.get(i).map_or(Value::Null, |p| piece(p));
+            assert_eq!(
+                sheet[k + 1][14 + i],
+                expected,
+                "row {} piece {}",
+                k + 2,
+                i + 1
+            );
+        }
+    }
+    // "into 2 columns": the second takes the rest.
+    let (sheet, _) = job("split Aircraft Make Model by '-' into 2 columns", &path);
+    assert_eq!(sheet[0].len(), 16);
+    for (k, row) in rows.iter().enumerate() {
+        let (first, rest) = row[1].split_once('-').unwrap_or((&row[1], ""));
+        assert_eq!(sheet[k + 1][14], piece(first.trim()), "row {}", k + 2);
+        assert_eq!(sheet[k + 1][15], piece(rest.trim()), "row {}", k + 2);
+    }
+}
+
+#[test]
+fn a_split_that_cannot_be_done_says_why() {
+    let Some(path) = birdstrikes() else { return };
+    let profile = profile_file(&path, "birdstrikes.csv").unwrap();
+    for (prompt, says) in [
+        ("split Cost Repair by '-'", "holds numbers, not text"),
+        (
+            "split Wildlife Species by space into Kind",
+            "two new column names or more",
+        ),
+        (
+            "split Wildlife Species by space into Kind and Origin State",
+            "column named 'Origin State' already exists",
+        ),
+        ("split Wildlife Species by nothing", "needs a delimiter"),
+    ] {
+        let e = plan_excel(prompt, std::slice::from_ref(&profile))
+            .err()
+            .unwrap_or_else(|| panic!("'{prompt}' was planned"));
+        assert!(e.message.contains(says), "{prompt}: {}", e.message);
+    }
+}

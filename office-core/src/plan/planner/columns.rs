@@ -54,6 +54,16 @@ pub(crate) struct Seen {
 }
 
 impl Column {
+    /// A column a request adds: no profile, placed later.
+    pub(crate) fn added(name: &str, dtype: ColumnType) -> Column {
+        Column {
+            name: name.to_string(),
+            dtype,
+            has_numbers: false,
+            seen: Seen::default(),
+        }
+    }
+
     /// Whether it is a definition from the context rather than a column.
     pub(crate) fn is_defined_only(&self) -> bool {
         self.seen.definition.is_some()

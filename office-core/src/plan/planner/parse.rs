@@ -282,7 +282,7 @@ pub(crate) fn parse_request(
                                 column.name = new.clone();
                             }
                         }
-                        if let Some(mut column) = op.new_column() {
+                        for mut column in op.new_columns() {
                             column.seen.index = Some(next_index(&columns));
                             // The column now holds what the context defined by its name.
                             columns.retain(|c| {
@@ -600,7 +600,7 @@ fn parse_clause(tokens: &[Token], columns: &[Column], kinds: &[&OpKind]) -> Clau
             .filter(|c| c.seen.index.is_some())
             .max_by_key(|c| c.seen.index);
         return match &clause {
-            Clause::Op(op) if op.new_column().is_some() => match last {
+            Clause::Op(op) if !op.new_columns().is_empty() => match last {
                 Some(last) if last.name == after.name => Ok(clause),
                 Some(last) => Err(ClauseError::new(
                     FailCode::InvalidOperation,

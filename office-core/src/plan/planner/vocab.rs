@@ -500,6 +500,46 @@ pub(crate) const BLANK_ROWS_TRAIL: &[&str] = &[
 ];
 
 // ---------------------------------------------------------------------------------------
+// split a column
+
+/// The verbs of a split: "split Name by space into First and Last".
+#[rustfmt::skip]
+pub(crate) const SPLIT_VERBS: &[&str] = &[
+    "split", "separate", "break up", "break apart", "break", "divide", "cut", "text to columns",
+    "split up", "split apart", "explode",
+];
+
+/// Before the delimiter: "by space", "on ','", "at each '-'".
+#[rustfmt::skip]
+pub(crate) const SPLIT_AT: &[&str] = &[
+    "by", "on", "at", "using", "with", "wherever there is", "where there is", "separated by",
+    "delimited by", "split by", "around", "per",
+];
+
+/// Between "by" and the delimiter word: "at each comma", "on the first space".
+#[rustfmt::skip]
+pub(crate) const SPLIT_SEPARATOR_LEAD: &[&str] = &[
+    "a", "an", "the", "each", "every", "any", "its", "delimiter", "separator", "character",
+];
+
+/// After the delimiter word: "by the comma delimiter", "on spaces".
+#[rustfmt::skip]
+pub(crate) const SPLIT_SEPARATOR_TRAIL: &[&str] = &[
+    "delimiter", "separator", "character", "sign", "symbol", "as delimiter", "as the delimiter",
+    "as separator", "as the separator",
+];
+
+/// Before the new columns' names: "into First and Last", "into two columns".
+pub(crate) const SPLIT_INTO: &[&str] = &["into", "to", "in", "as", "giving", "making"];
+
+/// Words around the new columns' names or count: "the new columns First and Last".
+#[rustfmt::skip]
+pub(crate) const SPLIT_NAMES_LEAD: &[&str] = &[
+    "the", "new", "columns", "column", "separate", "parts", "pieces", "fields", "named",
+    "called",
+];
+
+// ---------------------------------------------------------------------------------------
 // date parts
 
 /// The verbs of a date part column: "add a column with the year of Date".

@@ -141,4 +141,17 @@ pub(crate) const PHRASES: &[(&str, &str)] = &[
     ("wochentag", "weekday"),
     ("quartal", "quarter"),
     ("aus", "from"),
+    // split a column
+    ("aufteilen", "split"),
+    ("teile", "split"),
+    ("teilen", "split"),
+    ("trennen", "split"),
+    ("trenne", "split"),
+    ("zerlege", "split"),
+    ("zerlegen", "split"),
+    ("leerzeichen", "space"),
+    ("komma", "comma"),
+    ("bindestrich", "dash"),
+    ("schrägstrich", "slash"),
+    ("semikolon", "semicolon"),
 ];

@@ -146,4 +146,17 @@ pub(crate) const PHRASES: &[(&str, &str)] = &[
     ("trimestre", "quarter"),
     ("giorno", "day"),
     ("da", "from"),
+    // split a column
+    ("dividi", "split"),
+    ("dividere", "split"),
+    ("separa", "split"),
+    ("separare", "split"),
+    ("suddividi", "split"),
+    ("spazio", "space"),
+    ("uno spazio", "a space"),
+    ("virgola", "comma"),
+    ("una virgola", "a comma"),
+    ("trattino", "dash"),
+    ("barra", "slash"),
+    ("punto e virgola", "semicolon"),
 ];

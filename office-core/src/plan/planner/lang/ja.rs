@@ -121,4 +121,9 @@ pub(crate) const PHRASES: &[(&str, &str)] = &[
     ("月を追加", "<add the month of"),
     ("曜日を追加", "<add the weekday of"),
     ("四半期を追加", "<add the quarter of"),
+    // split a column
+    ("分割", "split"),
+    ("スペース", "space"),
+    ("カンマ", "comma"),
+    ("ハイフン", "dash"),
 ];

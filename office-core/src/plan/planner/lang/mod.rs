@@ -234,6 +234,12 @@ fn english_phrases() -> Vec<&'static str> {
         vocab::DATE_PART_LEAD,
         vocab::DATE_PART_OF,
         vocab::DATE_PART_TRAIL,
+        vocab::SPLIT_VERBS,
+        vocab::SPLIT_AT,
+        vocab::SPLIT_SEPARATOR_LEAD,
+        vocab::SPLIT_SEPARATOR_TRAIL,
+        vocab::SPLIT_INTO,
+        vocab::SPLIT_NAMES_LEAD,
     ];
     let mut out: Vec<&'static str> = lists.iter().flat_map(|l| l.iter().copied()).collect();
     out.extend(vocab::phrases(vocab::AGGREGATES));
@@ -288,11 +294,12 @@ pub(crate) fn translate(tokens: Vec<Token>, columns: &[Column]) -> Vec<Token> {
         fits.sort_by_key(|e| std::cmp::Reverse(e.words.len()));
         fits
     };
-    let mut present = vec![false; LANGUAGES.len()];
+    // How many longer words of each language the request holds.
+    let mut present = vec![0usize; LANGUAGES.len()];
     for i in 0..tokens.len() {
         for entry in candidates(i) {
             if !entry.weak && entry.words.iter().map(|w| w.chars().count()).sum::<usize>() >= 4 {
-                present[entry.language] = true;
+                present[entry.language] += 1;
             }
         }
     }
@@ -304,9 +311,24 @@ pub(crate) fn translate(tokens: Vec<Token>, columns: &[Column]) -> Vec<Token> {
         // "colonna E": a capital letter after "column" is the column's letter.
         let letter = out.last().is_some_and(|t| t.is_word("column"))
             && tokens[i].text.chars().all(|c| c.is_ascii_uppercase());
-        let entry = candidates(i)
-            .into_iter()
-            .find(|e| !e.weak || (present[e.language] && !letter));
+        // A short word ("e": Portuguese "and", Italian "è") goes to the language the
+        // request holds most words of.
+        let fits = candidates(i);
+        let entry = match fits.iter().find(|e| !e.weak) {
+            Some(strong) => Some(*strong),
+            None if letter => None,
+            None => fits
+                .iter()
+                .filter(|e| present[e.language] > 0)
+                .max_by_key(|e| {
+                    (
+                        e.words.len(),
+                        present[e.language],
+                        std::cmp::Reverse(e.language),
+                    )
+                })
+                .copied(),
+        };
         let Some(entry) = entry else {
             out.push(tokens[i].clone());
             translated.push(false);

@@ -140,4 +140,16 @@ pub(crate) const PHRASES: &[(&str, &str)] = &[
     ("квартал", "quarter"),
     ("кварталом", "quarter"),
     ("из", "from"),
+    // split a column
+    ("разделить", "split"),
+    ("раздели", "split"),
+    ("разделите", "split"),
+    ("разбить", "split"),
+    ("разбей", "split"),
+    ("пробелу", "space"),
+    ("пробел", "space"),
+    ("запятой", "comma"),
+    ("запятая", "comma"),
+    ("дефису", "dash"),
+    ("дефис", "dash"),
 ];

@@ -191,4 +191,15 @@ pub(crate) const PHRASES: &[(&str, &str)] = &[
     ("星期", "weekday"),
     ("星期几", "weekday"),
     ("星期幾", "weekday"),
+    // split a column
+    ("拆分", "split"),
+    ("分列", "split"),
+    ("分割", "split"),
+    ("空格", "space"),
+    ("逗号", "comma"),
+    ("逗號", "comma"),
+    ("连字符", "dash"),
+    ("連字符", "dash"),
+    ("分号", "semicolon"),
+    ("分號", "semicolon"),
 ];

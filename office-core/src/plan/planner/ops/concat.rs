@@ -121,12 +121,7 @@ impl Operation for Concat {
     }
 
     fn new_column(&self) -> Option<Column> {
-        Some(Column {
-            name: self.name.clone(),
-            dtype: ColumnType::Text,
-            has_numbers: false,
-            seen: Default::default(),
-        })
+        Some(Column::added(&self.name, ColumnType::Text))
     }
 
     fn rename_new_column(&mut self, name: &str) -> bool {

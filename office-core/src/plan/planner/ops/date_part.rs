@@ -140,16 +140,11 @@ impl Operation for DatePartColumn {
     }
 
     fn new_column(&self) -> Option<Column> {
-        Some(Column {
-            name: self.name.clone(),
-            dtype: if self.part == DatePart::Weekday {
+        Some(Column::added(&self.name, if self.part == DatePart::Weekday {
                 ColumnType::Text
             } else {
                 ColumnType::Integer
-            },
-            has_numbers: false,
-            seen: Default::default(),
-        })
+            }))
     }
 
     fn rename_new_column(&mut self, name: &str) -> bool {

@@ -61,12 +61,7 @@ impl Operation for Flag {
     }
 
     fn new_column(&self) -> Option<Column> {
-        Some(Column {
-            name: self.name.clone(),
-            dtype: ColumnType::Boolean,
-            has_numbers: false,
-            seen: Default::default(),
-        })
+        Some(Column::added(&self.name, ColumnType::Boolean))
     }
 
     fn rename_new_column(&mut self, name: &str) -> bool {

@@ -33,6 +33,12 @@ pub(crate) trait Operation: fmt::Debug + Any + Send + Sync {
         None
     }
 
+    /// Every column the operation adds that later clauses may name (`new_column`, for
+    /// an operation that adds one).
+    fn new_columns(&self) -> Vec<Column> {
+        self.new_column().into_iter().collect()
+    }
+
     /// Names the column the operation adds, from a later clause ("Write the results in
     /// column F named Summary"); false when it adds none.
     fn rename_new_column(&mut self, _name: &str) -> bool {
@@ -102,6 +108,7 @@ operations! {
     top,
     blank_rows,
     date_part,
+    split,
 }
 
 /// The names of `REGISTRY`, in its order.
