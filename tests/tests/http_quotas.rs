@@ -521,6 +521,33 @@ async fn two_servers_hold_one_limit() {
 /// then, or just being taken, starts in between), not the twelfth.
 async fn a_burst_does_not_hold_back_another_tenants_job(backend: Backend) {
     let s = Setup::start(backend, 1, 1, Quotas::default(), &[]).await;
+    burst_then_single(&s).await;
+}
+
+/// The same on PostgreSQL and the Redis queue, whose take script keeps the order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_does_not_hold_back_another_tenants_job_on_redis() {
+    let prefix = format!("office-fair-{}", office_core::JobId::new().0.simple());
+    let s = Setup::start_on(
+        Backend::Postgres,
+        Some(prefix.clone()),
+        1,
+        1,
+        Quotas::default(),
+        &[],
+    )
+    .await;
+    assert_eq!(s.servers[0].engine.backends().queue, "redis");
+    burst_then_single(&s).await;
+    office_core::RedisQueue::connect(REDIS, &prefix)
+        .await
+        .unwrap()
+        .destroy()
+        .await
+        .unwrap();
+}
+
+async fn burst_then_single(s: &Setup) {
     let mut burst = Vec::new();
     for _ in 0..12 {
         let ok = s.submit("a").await;
