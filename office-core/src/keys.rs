@@ -10,6 +10,6 @@ mod file;
 mod hash;
 mod ring;
 
-pub use file::{KeysFile, TenantKeys};
+pub use file::{KeysFile, KeysFormat, TenantKeys};
 pub use hash::KeyHash;
 pub use ring::Keyring;

@@ -79,7 +79,7 @@ pub use config::{
 pub use engine::{Backends, Engine, EngineBuilder, QuotaExceeded, RecoveryReport, RuntimeStatus};
 pub use error::{Error, Result};
 pub use events::NumberedEvent;
-pub use keys::{KeyHash, Keyring, KeysFile, TenantKeys};
+pub use keys::{KeyHash, Keyring, KeysFile, KeysFormat, TenantKeys};
 pub use metrics::Metrics;
 pub use metrics::text::CONTENT_TYPE as METRICS_CONTENT_TYPE;
 pub use readiness::{Readiness, ReadinessCheck};

@@ -300,8 +300,18 @@ fn run_follows_up_an_earlier_job_with_parent() {
 /// or a hash prefix.
 #[test]
 fn keys_are_added_listed_and_revoked() {
+    keys_file_is_managed("keys.json");
+}
+
+/// The same on a TOML keys file, which stays TOML.
+#[test]
+fn keys_are_added_listed_and_revoked_in_toml() {
+    keys_file_is_managed("keys.toml");
+}
+
+fn keys_file_is_managed(name: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("keys.json");
+    let file = dir.path().join(name);
     let keys = |args: &[&str]| {
         let out = office()
             .arg("keys")
@@ -326,7 +336,13 @@ fn keys_are_added_listed_and_revoked() {
         !text.contains(&key) && !text.contains(admin_key.trim()),
         "{text}"
     );
-    let parsed = office_core::KeysFile::read(&file).unwrap();
+    let format = office_core::KeysFormat::of(&file).unwrap();
+    let parsed = office_core::KeysFile::parse_as(format, &text).unwrap();
+    assert_eq!(
+        text.trim_start().starts_with('{'),
+        format == office_core::KeysFormat::Json,
+        "{text}"
+    );
     assert_eq!(parsed.tenants.len(), 2);
     assert_eq!(parsed.tenants[0].keys.len(), 2);
     assert!(parsed.tenants[1].admin);

@@ -1,11 +1,20 @@
 //! The keys file: each tenant's name, the hashes of its keys, whether it is an admin and
-//! its own quotas. JSON:
+//! its own quotas. JSON (`.json`):
 //!
 //! ```json
 //! {"tenants": [
 //!   {"name": "acme", "keys": ["<sha256 hex of the key>"], "quotas": {"running": 2}},
 //!   {"name": "ops", "admin": true, "keys": ["<sha256 hex>"]}
 //! ]}
+//! ```
+//!
+//! or the same in TOML (`.toml`):
+//!
+//! ```toml
+//! [[tenants]]
+//! name = "acme"
+//! keys = ["<sha256 hex of the key>"]
+//! quotas = { running = 2 }
 //! ```
 //!
 //! `office keys add|list|revoke` edit it; a server reloads it when it changes.
@@ -50,11 +59,11 @@ fn is_unset(quotas: &Quotas) -> bool {
 impl KeysFile {
     /// Reads and checks the file at `path`.
     pub fn read(path: &Path) -> Result<KeysFile> {
-        check_format(path)?;
+        let format = KeysFormat::of(path)?;
         let text = std::fs::read_to_string(path).map_err(|e| {
             Error::invalid(format!("cannot read the keys file {}: {e}", path.display()))
         })?;
-        Self::parse(&text).map_err(|e| {
+        Self::parse_as(format, &text).map_err(|e| {
             Error::invalid(format!(
                 "the keys file {} is not valid: {e}",
                 path.display()
@@ -67,15 +76,23 @@ impl KeysFile {
         if path.exists() {
             Self::read(path)
         } else {
-            check_format(path)?;
+            KeysFormat::of(path)?;
             Ok(KeysFile::default())
         }
     }
 
+    /// Parses and checks a JSON keys file's text (see `parse_as`).
+    pub fn parse(text: &str) -> std::result::Result<KeysFile, String> {
+        Self::parse_as(KeysFormat::Json, text)
+    }
+
     /// Parses and checks a keys file's text: a tenant named twice, or a key given to
     /// two tenants, is refused.
-    pub fn parse(text: &str) -> std::result::Result<KeysFile, String> {
-        let file: KeysFile = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    pub fn parse_as(format: KeysFormat, text: &str) -> std::result::Result<KeysFile, String> {
+        let file: KeysFile = match format {
+            KeysFormat::Json => serde_json::from_str(text).map_err(|e| e.to_string())?,
+            KeysFormat::Toml => toml::from_str(text).map_err(|e| e.to_string())?,
+        };
         let mut names = HashSet::new();
         let mut hashes = HashSet::new();
         for tenant in &file.tenants {
@@ -94,15 +111,19 @@ impl KeysFile {
     /// Writes the file whole to a temporary file beside it, then renames it over `path`,
     /// so that a server reloading it never reads half a file. Only the owner may read it.
     pub fn write(&self, path: &Path) -> Result<()> {
-        check_format(path)?;
+        let format = KeysFormat::of(path)?;
         let dir = path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir)?;
         let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-        let text = serde_json::to_string_pretty(self)?;
-        std::io::Write::write_all(&mut tmp, format!("{text}\n").as_bytes())?;
+        let text = match format {
+            KeysFormat::Json => format!("{}\n", serde_json::to_string_pretty(self)?),
+            KeysFormat::Toml => toml::to_string(self)
+                .map_err(|e| Error::invalid(format!("cannot write the keys file as TOML: {e}")))?,
+        };
+        std::io::Write::write_all(&mut tmp, text.as_bytes())?;
         tmp.persist(path).map_err(|e| e.error)?;
         Ok(())
     }
@@ -178,14 +199,27 @@ impl KeysFile {
     }
 }
 
-/// Only JSON files for now: a `.toml` path is refused with a sentence rather than misread.
-fn check_format(path: &Path) -> Result<()> {
-    match path.extension().and_then(|e| e.to_str()) {
-        Some(ext) if ext.eq_ignore_ascii_case("json") => Ok(()),
-        _ => Err(Error::invalid(format!(
-            "the keys file {} must be a .json file (OFFICE_API_KEYS_FILE)",
-            path.display()
-        ))),
+/// How a keys file is written, by its extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeysFormat {
+    /// `.json`
+    Json,
+    /// `.toml`
+    Toml,
+}
+
+impl KeysFormat {
+    /// The format of the file at `path`; another extension is refused with a sentence
+    /// rather than misread.
+    pub fn of(path: &Path) -> Result<KeysFormat> {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some(ext) if ext.eq_ignore_ascii_case("json") => Ok(KeysFormat::Json),
+            Some(ext) if ext.eq_ignore_ascii_case("toml") => Ok(KeysFormat::Toml),
+            _ => Err(Error::invalid(format!(
+                "the keys file {} must be a .json or a .toml file (OFFICE_API_KEYS_FILE)",
+                path.display()
+            ))),
+        }
     }
 }
 
@@ -249,6 +283,39 @@ mod tests {
         );
         assert!(KeysFile::parse(r#"{"tenants": [{"name": "a b"}]}"#).is_err());
         assert!(KeysFile::parse(r#"{"tenant": []}"#).is_err());
-        assert!(KeysFile::read_or_new(Path::new("/tmp/keys.toml")).is_err());
+        assert!(KeysFile::read_or_new(Path::new("/tmp/keys.yaml")).is_err());
+    }
+
+    #[test]
+    fn a_toml_file_holds_the_same_and_round_trips() {
+        let hash = KeyHash::of("k").to_hex();
+        let text = format!(
+            "[[tenants]]\nname = \"acme\"\nkeys = [\"{hash}\"]\nquotas = {{ running = 2, retention_days = 7 }}\n\n\
+             [[tenants]]\nname = \"ops\"\nadmin = true\n"
+        );
+        let file = KeysFile::parse_as(KeysFormat::Toml, &text).unwrap();
+        assert_eq!(file.tenants[0].keys, vec![KeyHash::of("k")]);
+        assert_eq!(file.tenants[0].quotas.running, Some(2));
+        assert_eq!(file.tenants[0].quotas.retention_days, Some(7));
+        assert!(file.tenants[1].admin && file.tenants[1].keys.is_empty());
+        assert!(
+            KeysFile::parse_as(KeysFormat::Toml, "[[tenants]]\nname = \"a\"\nkeyz = []\n")
+                .unwrap_err()
+                .contains("keyz")
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys.toml");
+        let mut written = KeysFile::read_or_new(&path).unwrap();
+        let key = written.add_key(&tenant("acme"), false).unwrap();
+        written.tenants[0].quotas.queued = Some(5);
+        written.add_key(&tenant("ops"), true).unwrap();
+        written.write(&path).unwrap();
+        let on_disk = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            on_disk.contains("[[tenants]]") && !on_disk.contains(&key),
+            "{on_disk}"
+        );
+        assert_eq!(KeysFile::read(&path).unwrap(), written);
     }
 }
