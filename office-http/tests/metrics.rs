@@ -481,8 +481,8 @@ async fn metrics_and_json_logs_after_a_success_and_a_rejection() {
         ) == 2.0
     );
 
-    // The logs: JSON, one object a line; every line of a job carries its id; the
-    // model's key nowhere.
+    // The logs: JSON, one object a line; every line of a job carries its id and
+    // tenant; the model's key nowhere.
     drop(server_stop(server));
     let logs = std::fs::read_to_string(dir.path().join("serve.log")).unwrap();
     assert!(!logs.contains(KEY), "the model key is in the log");
@@ -502,6 +502,15 @@ async fn metrics_and_json_logs_after_a_success_and_a_rejection() {
             .collect();
         assert!(messages.contains(&"job started"), "{messages:?}");
         assert!(messages.contains(&"job finished"), "{messages:?}");
+        // And its tenant (no keys: the `default` one).
+        for line in &of_job {
+            if matches!(
+                line["fields"]["message"].as_str(),
+                Some("job started" | "job finished")
+            ) {
+                assert_eq!(line["span"]["tenant"], "default", "{line}");
+            }
+        }
     }
     // Every line that names a job's start or end is inside that job's span.
     for line in &lines {

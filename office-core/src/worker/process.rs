@@ -21,10 +21,10 @@ enum RunEnd {
 }
 
 /// Runs one leased job inside its `job` span, so that every line logged while it runs
-/// carries its id (a `tenant` field joins it once jobs record one).
+/// carries its id, and its tenant from the moment the job is claimed.
 pub(super) async fn process(workers: &Workers, lease: Lease) {
     use tracing::Instrument;
-    let span = tracing::info_span!("job", job_id = %lease.job_id);
+    let span = tracing::info_span!("job", job_id = %lease.job_id, tenant = tracing::field::Empty);
     process_in_span(workers, lease).instrument(span).await
 }
 
@@ -60,6 +60,7 @@ async fn process_in_span(workers: &Workers, lease: Lease) {
             return;
         }
     };
+    tracing::Span::current().record("tenant", job.tenant.as_str());
     let mut job = job;
     if job.attempts > max_attempts {
         let message = format!(
