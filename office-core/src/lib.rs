@@ -211,5 +211,14 @@ pub mod test_support {
                 clock.elapsed(),
             ))
         }
+
+        /// The workbook with every formula evaluated by the embedded engine and its
+        /// result written as the cached value (so tests check formulas, not the caches the
+        /// job wrote).
+        pub fn recalculated(xlsx: &[u8]) -> Result<Vec<u8>, String> {
+            use crate::book::recalc;
+            let values = recalc::evaluate(xlsx).map_err(|e| e.to_string())?;
+            recalc::fill_cached(xlsx, &values, false).map_err(|e| e.to_string())
+        }
     }
 }

@@ -10,6 +10,7 @@ mod support;
 use office_core::profile_file;
 use office_core::test_support::writeback_bench::apply_named;
 use serde_json::Value;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use support::*;
@@ -37,6 +38,38 @@ fn csv_rows(path: &Path) -> Vec<Vec<String>> {
 /// Plans, runs and applies `prompt` on `input`; the output's first sheet as rows of
 /// cells (from row 1), and the steps.
 fn job(prompt: &str, input: &Path) -> (Vec<Vec<Value>>, Vec<String>) {
+    let (written, steps) = job_bytes(prompt, input);
+    let sheets = read_sheets(&written, false);
+    (sheets[0].1.clone(), steps)
+}
+
+/// Every sheet of a workbook, by name, as rows of cells from row 1: formulas as their
+/// text, or (`values`) their cached results.
+fn read_sheets(xlsx: &[u8], values: bool) -> Vec<(String, Vec<Vec<Value>>)> {
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("output.xlsx");
+    std::fs::write(&output, xlsx).unwrap();
+    let read = Command::new(python())
+        .arg("-c")
+        .arg(
+            "import sys, json, openpyxl\n\
+             wb = openpyxl.load_workbook(sys.argv[1], data_only=sys.argv[2] == '1')\n\
+             print(json.dumps([[ws.title, [[c.value for c in r] for r in ws.iter_rows()]] for ws in wb.worksheets], default=str))",
+        )
+        .arg(&output)
+        .arg(if values { "1" } else { "0" })
+        .output()
+        .unwrap();
+    assert!(
+        read.status.success(),
+        "{}",
+        String::from_utf8_lossy(&read.stderr)
+    );
+    serde_json::from_slice(&read.stdout).unwrap()
+}
+
+/// Plans, runs and applies `prompt` on `input`: the output workbook, and the steps.
+fn job_bytes(prompt: &str, input: &Path) -> (Vec<u8>, Vec<String>) {
     let dir = tempfile::tempdir().unwrap();
     let name = input.file_name().unwrap().to_string_lossy().into_owned();
     let copy = dir.path().join(&name);
@@ -49,30 +82,13 @@ fn job(prompt: &str, input: &Path) -> (Vec<Vec<Value>>, Vec<String>) {
     let bytes = std::fs::read(&copy).unwrap();
     let (written, _) = apply_named(&bytes, &name, &edits.to_string())
         .unwrap_or_else(|e| panic!("'{prompt}': the write-back refused the script: {e}"));
-    let output = dir.path().join("output.xlsx");
-    std::fs::write(&output, written).unwrap();
-    let read = Command::new(python())
-        .arg("-c")
-        .arg(
-            "import sys, json, openpyxl\n\
-             ws = openpyxl.load_workbook(sys.argv[1]).worksheets[0]\n\
-             print(json.dumps([[c.value for c in r] for r in ws.iter_rows()], default=str))",
-        )
-        .arg(&output)
-        .output()
-        .unwrap();
-    assert!(
-        read.status.success(),
-        "{}",
-        String::from_utf8_lossy(&read.stderr)
-    );
     let steps = edits["steps"]
         .as_array()
         .unwrap()
         .iter()
         .map(text)
         .collect();
-    (serde_json::from_slice(&read.stdout).unwrap(), steps)
+    (written, steps)
 }
 
 fn text(v: &Value) -> String {
@@ -382,6 +398,138 @@ fn a_split_that_cannot_be_done_says_why() {
             "column named 'Origin State' already exists",
         ),
         ("split Wildlife Species by nothing", "needs a delimiter"),
+    ] {
+        let e = plan_excel(prompt, std::slice::from_ref(&profile))
+            .err()
+            .unwrap_or_else(|| panic!("'{prompt}' was planned"));
+        assert!(e.message.contains(says), "{prompt}: {}", e.message);
+    }
+}
+
+/// The pivot of birdstrikes computed here: (row key, column key) -> (sum, count).
+fn pivot_of(
+    rows: &[Vec<String>],
+    down: usize,
+    across: usize,
+    value: usize,
+) -> HashMap<(String, String), (f64, usize)> {
+    let mut out: HashMap<(String, String), (f64, usize)> = HashMap::new();
+    for row in rows {
+        let cell = out
+            .entry((row[down].clone(), row[across].clone()))
+            .or_default();
+        cell.0 += row[value].parse::<f64>().unwrap();
+        cell.1 += 1;
+    }
+    out
+}
+
+#[test]
+fn a_pivot_sheet_crosses_two_columns_with_formulas_that_compute_it() {
+    let Some(path) = birdstrikes() else { return };
+    let rows = csv_rows(&path);
+    // Phase of flight (6), Time of day (9), Cost Total $ (12).
+    let expected = pivot_of(&rows, 6, 9, 12);
+    let mut downs: Vec<String> = expected.keys().map(|k| k.0.clone()).collect();
+    let mut acrosses: Vec<String> = expected.keys().map(|k| k.1.clone()).collect();
+    downs.sort();
+    downs.dedup();
+    acrosses.sort();
+    acrosses.dedup();
+    for (prompt, average) in [
+        (
+            "pivot total Cost Total $ by Phase of flight and Time of day",
+            false,
+        ),
+        (
+            "pivot table of average Cost Total $ with Phase of flight as rows and Time of day as columns",
+            true,
+        ),
+        (
+            "crear una tabla dinámica del promedio de Cost Total $ con Phase of flight como filas y Time of day como columnas",
+            true,
+        ),
+    ] {
+        let (written, steps) = job_bytes(prompt, &path);
+        let recalculated = office_core::test_support::recalc_bench::recalculated(&written).unwrap();
+        let formulas = read_sheets(&written, false);
+        let values = read_sheets(&recalculated, true);
+        assert_eq!(values.len(), 2, "{prompt}: {steps:?}");
+        let (name, sheet) = &values[1];
+        assert!(
+            steps[0].contains(&format!("into sheet '{name}'")),
+            "{steps:?}"
+        );
+        assert!(!steps[0].contains("(values"), "{prompt}: {steps:?}");
+        assert_eq!(sheet[0][0], "Phase of flight", "{prompt}");
+        let header: Vec<String> = sheet[0][1..].iter().map(text).collect();
+        assert_eq!(header, acrosses, "{prompt}");
+        assert_eq!(sheet.len(), downs.len() + 1, "{prompt}");
+        for (i, down) in downs.iter().enumerate() {
+            assert_eq!(text(&sheet[i + 1][0]), *down);
+            for (j, across) in acrosses.iter().enumerate() {
+                let got = &sheet[i + 1][j + 1];
+                let formula = text(&formulas[1].1[i + 1][j + 1]);
+                match expected.get(&(down.clone(), across.clone())) {
+                    None => assert_eq!(*got, Value::Null, "{prompt}: {down} × {across}"),
+                    Some(&(sum, n)) => {
+                        let want = if average { sum / n as f64 } else { sum };
+                        let got = got.as_f64().unwrap_or_else(|| panic!("{prompt}: {got}"));
+                        assert!(
+                            (got - want).abs() < 1e-6 * want.abs().max(1.0),
+                            "{prompt}: {down} × {across}: {got} != {want}"
+                        );
+                        let function = if average { "=AVERAGEIFS(" } else { "=SUMIFS(" };
+                        assert!(formula.starts_with(function), "{prompt}: {formula}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_cross_tab_counts_rows() {
+    let Some(path) = birdstrikes() else { return };
+    let rows = csv_rows(&path);
+    // Wildlife Size (7) by Time of day (9).
+    let expected = pivot_of(&rows, 7, 9, 12);
+    for prompt in [
+        "cross tab of count by Wildlife Size and Time of day",
+        "pivot by Wildlife Size and Time of day",
+    ] {
+        let (written, steps) = job_bytes(prompt, &path);
+        let recalculated = office_core::test_support::recalc_bench::recalculated(&written).unwrap();
+        let values = read_sheets(&recalculated, true);
+        let sheet = &values[1].1;
+        let header: Vec<String> = sheet[0][1..].iter().map(text).collect();
+        let mut total = 0;
+        for line in &sheet[1..] {
+            for (j, cell) in line[1..].iter().enumerate() {
+                let key = (text(&line[0]), header[j].clone());
+                let want = expected.get(&key).map(|e| e.1);
+                let got = cell.as_f64().map(|n| n as usize);
+                assert_eq!(got, want, "{prompt}: {key:?} {steps:?}");
+                total += got.unwrap_or(0);
+            }
+        }
+        assert_eq!(total, rows.len(), "{prompt}: every row counted once");
+    }
+}
+
+#[test]
+fn a_pivot_that_cannot_be_made_says_why() {
+    let Some(path) = birdstrikes() else { return };
+    let profile = profile_file(&path, "birdstrikes.csv").unwrap();
+    for (prompt, says) in [
+        (
+            "pivot total Cost Repair by Origin State across Origin State",
+            "two different columns",
+        ),
+        (
+            "pivot total Wildlife Species by Origin State and Time of day",
+            "not numbers",
+        ),
     ] {
         let e = plan_excel(prompt, std::slice::from_ref(&profile))
             .err()

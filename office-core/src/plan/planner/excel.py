@@ -455,6 +455,9 @@ def new_sheet_edit(sheet, frame):
     if sheet["kind"] == "group":
         rows = [[cell_value(k), cell_value(r)] for k, r in zip(sheet["keys"], sheet["results"])]
         formulas = group_formulas(sheet, frame)
+    elif sheet["kind"] == "pivot":
+        rows = pivot_rows(sheet)
+        formulas = pivot_formulas(sheet, frame)
     else:
         rows = [[label] + [cell_value(v) for v in row]
                 for label, row in zip(sheet["labels"], sheet["table"])]

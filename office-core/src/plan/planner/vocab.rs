@@ -500,6 +500,53 @@ pub(crate) const BLANK_ROWS_TRAIL: &[&str] = &[
 ];
 
 // ---------------------------------------------------------------------------------------
+// pivot
+
+/// The words that make a grouping a pivot: "pivot total Revenue by Region and Product".
+#[rustfmt::skip]
+pub(crate) const PIVOT_VERBS: &[&str] = &[
+    "pivot", "pivot table", "pivot table of", "pivot of", "a pivot table of", "a pivot of",
+    "pivottable", "cross tab", "crosstab", "cross tabulate", "cross tabulation", "cross tab of",
+    "crosstab of", "cross tabulation of", "cross-tab", "cross-tab of", "matrix of", "pivot the data",
+];
+
+/// After the pivot word: "pivot table of the ...", "pivot showing ...".
+#[rustfmt::skip]
+pub(crate) const PIVOT_LEAD: &[&str] = &[
+    "of", "the", "a", "an", "showing", "with the", "that shows", "to show", "for", "table",
+];
+
+/// Between the row key and the column key: "by Region and Product", "Region across Year".
+#[rustfmt::skip]
+pub(crate) const PIVOT_AND: &[&str] = &[
+    "and", "across", "versus", "vs", "against", "by", "per", ",", "and by", "then by", "x",
+];
+
+/// A column's role said after it: "Region as rows", "Year in columns".
+#[rustfmt::skip]
+pub(crate) const PIVOT_AS_ROWS: &[&str] = &[
+    "as rows", "as the rows", "in rows", "in the rows", "as row labels", "as the row labels",
+    "down the side", "on rows", "as row", "for rows", "for the rows", "going down",
+];
+
+#[rustfmt::skip]
+pub(crate) const PIVOT_AS_COLUMNS: &[&str] = &[
+    "as columns", "as the columns", "in columns", "in the columns", "as column labels",
+    "as the column labels", "across the top", "on columns", "as column", "for columns",
+    "for the columns", "going across",
+];
+
+/// Before the first role: "pivot Sales with Region as rows ...".
+pub(crate) const PIVOT_ROLES_LEAD: &[&str] =
+    &["with", "using", "having", "taking", "putting", "put"];
+
+/// Before a measure said after the roles: "..., with the sum of Sales".
+#[rustfmt::skip]
+pub(crate) const PIVOT_MEASURE_LEAD: &[&str] = &[
+    "and", ",", "with", "showing", "of", "the", "values", "as values", "using", "for",
+];
+
+// ---------------------------------------------------------------------------------------
 // split a column
 
 /// The verbs of a split: "split Name by space into First and Last".

@@ -154,4 +154,12 @@ pub(crate) const PHRASES: &[(&str, &str)] = &[
     ("bindestrich", "dash"),
     ("schrägstrich", "slash"),
     ("semikolon", "semicolon"),
+    // pivot
+    ("pivottabelle", "pivot table"),
+    ("pivot tabelle", "pivot table"),
+    ("kreuztabelle", "cross tab"),
+    ("als zeilen", "as rows"),
+    ("als spalten", "as columns"),
+    ("in zeilen", "as rows"),
+    ("in spalten", "as columns"),
 ];

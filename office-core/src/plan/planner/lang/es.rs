@@ -182,4 +182,16 @@ pub(crate) const PHRASES: &[(&str, &str)] = &[
     ("barra", "slash"),
     ("punto y coma", "semicolon"),
     ("columnas", "columns"),
+    // pivot
+    ("crear una tabla dinámica del", "create a pivot table of"),
+    ("crear una tabla dinámica de", "create a pivot table of"),
+    ("tabla dinámica del", "pivot table of"),
+    ("tabla dinámica de", "pivot table of"),
+    ("una tabla dinámica", "a pivot table"),
+    ("tabla dinámica", "pivot table"),
+    ("tabla cruzada", "cross tab"),
+    ("como filas", "as rows"),
+    ("como columnas", "as columns"),
+    ("en filas", "as rows"),
+    ("en columnas", "as columns"),
 ];

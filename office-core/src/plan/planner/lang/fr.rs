@@ -166,4 +166,10 @@ pub(crate) const PHRASES: &[(&str, &str)] = &[
     ("point virgule", "semicolon"),
     ("en", "into"),
     ("colonnes", "columns"),
+    // pivot
+    ("tableau croisé dynamique", "pivot table"),
+    ("un tableau croisé dynamique", "a pivot table"),
+    ("tableau croisé", "cross tab"),
+    ("en lignes", "as rows"),
+    ("en colonnes", "as columns"),
 ];

@@ -159,4 +159,12 @@ pub(crate) const PHRASES: &[(&str, &str)] = &[
     ("trattino", "dash"),
     ("barra", "slash"),
     ("punto e virgola", "semicolon"),
+    // pivot
+    ("tabella pivot", "pivot table"),
+    ("una tabella pivot", "a pivot table"),
+    ("tabella incrociata", "cross tab"),
+    ("come righe", "as rows"),
+    ("come colonne", "as columns"),
+    ("nelle righe", "as rows"),
+    ("nelle colonne", "as columns"),
 ];

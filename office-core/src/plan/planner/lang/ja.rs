@@ -126,4 +126,7 @@ pub(crate) const PHRASES: &[(&str, &str)] = &[
     ("スペース", "space"),
     ("カンマ", "comma"),
     ("ハイフン", "dash"),
+    // pivot
+    ("ピボットテーブル", "pivot table"),
+    ("クロス集計", "cross tab"),
 ];

@@ -240,6 +240,13 @@ fn english_phrases() -> Vec<&'static str> {
         vocab::SPLIT_SEPARATOR_TRAIL,
         vocab::SPLIT_INTO,
         vocab::SPLIT_NAMES_LEAD,
+        vocab::PIVOT_VERBS,
+        vocab::PIVOT_LEAD,
+        vocab::PIVOT_AND,
+        vocab::PIVOT_AS_ROWS,
+        vocab::PIVOT_AS_COLUMNS,
+        vocab::PIVOT_ROLES_LEAD,
+        vocab::PIVOT_MEASURE_LEAD,
     ];
     let mut out: Vec<&'static str> = lists.iter().flat_map(|l| l.iter().copied()).collect();
     out.extend(vocab::phrases(vocab::AGGREGATES));

@@ -160,4 +160,12 @@ pub(crate) const PHRASES: &[(&str, &str)] = &[
     ("barra", "slash"),
     ("ponto e vírgula", "semicolon"),
     ("colunas", "columns"),
+    // pivot
+    ("tabela dinâmica", "pivot table"),
+    ("uma tabela dinâmica", "a pivot table"),
+    ("tabela cruzada", "cross tab"),
+    ("como linhas", "as rows"),
+    ("como colunas", "as columns"),
+    ("nas linhas", "as rows"),
+    ("nas colunas", "as columns"),
 ];

@@ -152,4 +152,10 @@ pub(crate) const PHRASES: &[(&str, &str)] = &[
     ("запятая", "comma"),
     ("дефису", "dash"),
     ("дефис", "dash"),
+    // pivot
+    ("сводная таблица", "pivot table"),
+    ("сводную таблицу", "pivot table"),
+    ("перекрёстная таблица", "cross tab"),
+    ("в строках", "as rows"),
+    ("в столбцах", "as columns"),
 ];

@@ -202,4 +202,14 @@ pub(crate) const PHRASES: &[(&str, &str)] = &[
     ("連字符", "dash"),
     ("分号", "semicolon"),
     ("分號", "semicolon"),
+    // pivot
+    ("数据透视表", "pivot table"),
+    ("數據透視表", "pivot table"),
+    ("透视表", "pivot table"),
+    ("透視表", "pivot table"),
+    ("交叉表", "cross tab"),
+    ("作为行", "as rows"),
+    ("作為行", "as rows"),
+    ("作为列", "as columns"),
+    ("作為列", "as columns"),
 ];

@@ -174,6 +174,19 @@ fn build_aggregate(
 ) -> Result<Box<dyn Operation>, ClauseError> {
     let group_tokens = strip_column_words(strip_leading(group_tokens, &["each", "every", "the"]));
     let group = column_result(group_tokens, columns)?;
+    let value = value_column(func, value_tokens, &[&group], columns)?;
+    Ok(Box::new(Aggregate { func, value, group }))
+}
+
+/// What `func` aggregates, from its words: a column that can be aggregated so, or for a
+/// count, `None` when rows are counted ("count orders by status"). `groups` are the
+/// columns grouped by, which a count never counts.
+pub(crate) fn value_column(
+    func: AggFunc,
+    value_tokens: &[Token],
+    groups: &[&Column],
+    columns: &[Column],
+) -> Result<Option<Column>, ClauseError> {
     let value_tokens = strip_column_words(strip_leading(value_tokens, &["the", "of", "all"]));
     let value = match func {
         AggFunc::Count => {
@@ -189,7 +202,7 @@ fn build_aggregate(
                 .cloned()
                 .collect();
             match strict.as_slice() {
-                [one] if one.name != group.name => Some(one.clone()),
+                [one] if groups.iter().all(|g| g.name != one.name) => Some(one.clone()),
                 _ => {
                     // What is counted must be a plain noun ("orders", "rows"), never a
                     // phrase that swallowed another instruction.
@@ -229,7 +242,7 @@ fn build_aggregate(
             Some(column)
         }
     };
-    Ok(Box::new(Aggregate { func, value, group }))
+    Ok(value)
 }
 
 fn type_words(dtype: ColumnType) -> &'static str {

@@ -109,6 +109,7 @@ operations! {
     blank_rows,
     date_part,
     split,
+    pivot,
 }
 
 /// The names of `REGISTRY`, in its order.
