@@ -537,3 +537,116 @@ fn a_pivot_that_cannot_be_made_says_why() {
         assert!(e.message.contains(says), "{prompt}: {}", e.message);
     }
 }
+
+#[test]
+fn unpivoted_columns_become_rows_in_a_new_sheet() {
+    let Some(path) = weather() else { return };
+    let rows = csv_rows(&path);
+    let header = [
+        "date",
+        "precipitation",
+        "temp_max",
+        "temp_min",
+        "wind",
+        "weather",
+    ];
+    for (prompt, melted, names) in [
+        (
+            "unpivot temp_max and temp_min into Measure and Celsius",
+            vec![2, 3],
+            ["Measure", "Celsius"],
+        ),
+        (
+            "despivotar temp_max y temp_min en Measure y Celsius",
+            vec![2, 3],
+            ["Measure", "Celsius"],
+        ),
+        (
+            "melt every column except date and weather",
+            vec![1, 2, 3, 4],
+            ["Attribute", "Value"],
+        ),
+    ] {
+        let (written, steps) = job_bytes(prompt, &path);
+        let sheets = read_sheets(&written, false);
+        assert_eq!(sheets.len(), 2, "{prompt}: {steps:?}");
+        let sheet = &sheets[1].1;
+        let ids: Vec<usize> = (0..6).filter(|i| !melted.contains(i)).collect();
+        let mut expected_header: Vec<String> = ids.iter().map(|&i| header[i].to_string()).collect();
+        expected_header.extend(names.iter().map(|n| n.to_string()));
+        let got_header: Vec<String> = sheet[0].iter().map(text).collect();
+        assert_eq!(got_header, expected_header, "{prompt}");
+        assert_eq!(sheet.len(), 1 + rows.len() * melted.len(), "{prompt}");
+        assert!(
+            steps[0].contains(&format!("({} rows)", rows.len() * melted.len())),
+            "{steps:?}"
+        );
+        for (r, row) in rows.iter().enumerate() {
+            for (m, &column) in melted.iter().enumerate() {
+                let line = &sheet[1 + r * melted.len() + m];
+                for (k, &id) in ids.iter().enumerate() {
+                    let got = text(&line[k]);
+                    match row[id].parse::<f64>() {
+                        Ok(n) => assert_eq!(line[k].as_f64(), Some(n), "{prompt}: row {r}"),
+                        // Dates come back as date-times: "2012-01-01 00:00:00".
+                        Err(_) => {
+                            assert!(got.starts_with(&row[id]), "{prompt}: {got} vs {}", row[id])
+                        }
+                    }
+                }
+                assert_eq!(text(&line[ids.len()]), header[column], "{prompt}");
+                let value: f64 = row[column].parse().unwrap();
+                assert_eq!(
+                    line[ids.len() + 1].as_f64(),
+                    Some(value),
+                    "{prompt}: row {r}"
+                );
+            }
+        }
+    }
+    // The table itself is unchanged.
+    let (sheet, _) = job("unpivot temp_max and temp_min", &path);
+    assert_eq!(sheet.len(), rows.len() + 1);
+    assert_eq!(sheet[0].len(), 6);
+}
+
+#[test]
+fn a_transposed_table_has_a_row_per_column() {
+    let Some(path) = weather() else { return };
+    let rows = csv_rows(&path);
+    let header = [
+        "date",
+        "precipitation",
+        "temp_max",
+        "temp_min",
+        "wind",
+        "weather",
+    ];
+    for prompt in [
+        "transpose the table",
+        "swap rows and columns in a new sheet",
+        "transponer la tabla",
+        "转置表格",
+    ] {
+        let (written, steps) = job_bytes(prompt, &path);
+        let sheets = read_sheets(&written, false);
+        assert_eq!(sheets.len(), 2, "{prompt}: {steps:?}");
+        let sheet = &sheets[1].1;
+        assert_eq!(sheet.len(), 6, "{prompt}: a row per column");
+        for (c, line) in sheet.iter().enumerate() {
+            assert_eq!(line.len(), rows.len() + 1, "{prompt}");
+            assert_eq!(text(&line[0]), header[c], "{prompt}");
+            for (r, row) in rows.iter().enumerate() {
+                let cell = &line[r + 1];
+                match row[c].parse::<f64>() {
+                    Ok(n) if c > 0 => assert_eq!(cell.as_f64(), Some(n), "{prompt}: {c} {r}"),
+                    _ => assert!(
+                        text(cell).starts_with(&row[c]),
+                        "{prompt}: {cell} vs {}",
+                        row[c]
+                    ),
+                }
+            }
+        }
+    }
+}

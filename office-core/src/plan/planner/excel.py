@@ -458,6 +458,8 @@ def new_sheet_edit(sheet, frame):
     elif sheet["kind"] == "pivot":
         rows = pivot_rows(sheet)
         formulas = pivot_formulas(sheet, frame)
+    elif sheet["kind"] == "values":
+        rows, formulas = sheet["rows"], None
     else:
         rows = [[label] + [cell_value(v) for v in row]
                 for label, row in zip(sheet["labels"], sheet["table"])]

@@ -500,6 +500,48 @@ pub(crate) const BLANK_ROWS_TRAIL: &[&str] = &[
 ];
 
 // ---------------------------------------------------------------------------------------
+// transpose
+
+/// "transpose the table", "swap rows and columns".
+#[rustfmt::skip]
+pub(crate) const TRANSPOSE_VERBS: &[&str] = &[
+    "transpose", "swap rows and columns", "swap the rows and columns", "flip rows and columns",
+    "switch rows and columns", "swap columns and rows", "turn rows into columns",
+    "rotate the table", "pivot rows and columns",
+];
+
+/// What is transposed: nothing more than the table.
+#[rustfmt::skip]
+pub(crate) const TRANSPOSE_WHAT: &[&str] = &[
+    "the", "table", "data", "sheet", "whole", "all", "it", "everything", "of the table",
+    "of the data", "range",
+];
+
+// ---------------------------------------------------------------------------------------
+// unpivot
+
+/// "unpivot Jan, Feb and Mar into Month and Sales", "melt columns B to D".
+#[rustfmt::skip]
+pub(crate) const UNPIVOT_VERBS: &[&str] = &[
+    "unpivot", "melt", "un-pivot", "reverse pivot", "stack", "reshape to long format",
+    "reshape to long", "turn columns into rows", "turn the columns into rows",
+    "convert columns to rows", "convert columns into rows", "make long", "wide to long",
+];
+
+/// After the verb: "unpivot the columns ...".
+#[rustfmt::skip]
+pub(crate) const UNPIVOT_LEAD: &[&str] = &[
+    "the", "columns", "column", "of", "from", "all", "every", "each", "data", "table",
+];
+
+/// "every column except Region": the columns kept.
+#[rustfmt::skip]
+pub(crate) const UNPIVOT_EXCEPT: &[&str] = &[
+    "except", "but", "other than", "besides", "apart from", "except for", "excluding",
+    "but not", "keeping",
+];
+
+// ---------------------------------------------------------------------------------------
 // pivot
 
 /// The words that make a grouping a pivot: "pivot total Revenue by Region and Product".

@@ -162,4 +162,13 @@ pub(crate) const PHRASES: &[(&str, &str)] = &[
     ("als spalten", "as columns"),
     ("in zeilen", "as rows"),
     ("in spalten", "as columns"),
+    // unpivot
+    ("entpivotieren", "unpivot"),
+    ("spalten in zeilen umwandeln", "turn columns into rows"),
+    ("außer", "except"),
+    // transpose
+    ("transponieren", "transpose"),
+    ("transponiere", "transpose"),
+    ("die tabelle", "the table"),
+    ("zeilen und spalten tauschen", "swap rows and columns"),
 ];

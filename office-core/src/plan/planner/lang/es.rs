@@ -194,4 +194,16 @@ pub(crate) const PHRASES: &[(&str, &str)] = &[
     ("como columnas", "as columns"),
     ("en filas", "as rows"),
     ("en columnas", "as columns"),
+    // unpivot
+    ("despivotar", "unpivot"),
+    ("anular dinamización de", "unpivot"),
+    ("convertir columnas en filas", "turn columns into rows"),
+    ("excepto", "except"),
+    ("salvo", "except"),
+    // transpose
+    ("transponer", "transpose"),
+    ("trasponer", "transpose"),
+    ("transpón", "transpose"),
+    ("intercambiar filas y columnas", "swap rows and columns"),
+    ("la tabla", "the table"),
 ];

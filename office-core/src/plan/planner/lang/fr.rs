@@ -172,4 +172,16 @@ pub(crate) const PHRASES: &[(&str, &str)] = &[
     ("tableau croisé", "cross tab"),
     ("en lignes", "as rows"),
     ("en colonnes", "as columns"),
+    // unpivot
+    ("dépivoter", "unpivot"),
+    (
+        "transformer les colonnes en lignes",
+        "turn columns into rows",
+    ),
+    ("sauf", "except"),
+    // transpose
+    ("transposer", "transpose"),
+    ("transpose", "transpose"),
+    ("le tableau", "the table"),
+    ("échanger lignes et colonnes", "swap rows and columns"),
 ];

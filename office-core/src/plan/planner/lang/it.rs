@@ -167,4 +167,12 @@ pub(crate) const PHRASES: &[(&str, &str)] = &[
     ("come colonne", "as columns"),
     ("nelle righe", "as rows"),
     ("nelle colonne", "as columns"),
+    // unpivot
+    ("trasformare le colonne in righe", "turn columns into rows"),
+    ("tranne", "except"),
+    ("eccetto", "except"),
+    // transpose
+    ("trasporre", "transpose"),
+    ("trasponi", "transpose"),
+    ("la tabella", "the table"),
 ];

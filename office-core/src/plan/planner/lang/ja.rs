@@ -129,4 +129,10 @@ pub(crate) const PHRASES: &[(&str, &str)] = &[
     // pivot
     ("ピボットテーブル", "pivot table"),
     ("クロス集計", "cross tab"),
+    // unpivot
+    ("ピボット解除", "unpivot"),
+    ("列を行に", "turn columns into rows"),
+    // transpose
+    ("転置", "transpose"),
+    ("行列を入れ替え", "swap rows and columns"),
 ];

@@ -247,6 +247,11 @@ fn english_phrases() -> Vec<&'static str> {
         vocab::PIVOT_AS_COLUMNS,
         vocab::PIVOT_ROLES_LEAD,
         vocab::PIVOT_MEASURE_LEAD,
+        vocab::UNPIVOT_VERBS,
+        vocab::UNPIVOT_LEAD,
+        vocab::UNPIVOT_EXCEPT,
+        vocab::TRANSPOSE_VERBS,
+        vocab::TRANSPOSE_WHAT,
     ];
     let mut out: Vec<&'static str> = lists.iter().flat_map(|l| l.iter().copied()).collect();
     out.extend(vocab::phrases(vocab::AGGREGATES));

@@ -168,4 +168,12 @@ pub(crate) const PHRASES: &[(&str, &str)] = &[
     ("como colunas", "as columns"),
     ("nas linhas", "as rows"),
     ("nas colunas", "as columns"),
+    // unpivot
+    ("despivotar", "unpivot"),
+    ("transformar colunas em linhas", "turn columns into rows"),
+    ("exceto", "except"),
+    // transpose
+    ("transpor", "transpose"),
+    ("transponha", "transpose"),
+    ("a tabela", "the table"),
 ];

@@ -158,4 +158,12 @@ pub(crate) const PHRASES: &[(&str, &str)] = &[
     ("перекрёстная таблица", "cross tab"),
     ("в строках", "as rows"),
     ("в столбцах", "as columns"),
+    // unpivot
+    ("отменить свёртывание", "unpivot"),
+    ("превратить столбцы в строки", "turn columns into rows"),
+    ("кроме", "except"),
+    // transpose
+    ("транспонировать", "transpose"),
+    ("транспонируй", "transpose"),
+    ("таблицу", "the table"),
 ];

@@ -212,4 +212,15 @@ pub(crate) const PHRASES: &[(&str, &str)] = &[
     ("作為行", "as rows"),
     ("作为列", "as columns"),
     ("作為列", "as columns"),
+    // unpivot
+    ("逆透视", "unpivot"),
+    ("逆透視", "unpivot"),
+    ("列转行", "turn columns into rows"),
+    ("列轉行", "turn columns into rows"),
+    ("除了", "except"),
+    // transpose
+    ("转置", "transpose"),
+    ("轉置", "transpose"),
+    ("行列互换", "swap rows and columns"),
+    ("行列互換", "swap rows and columns"),
 ];

@@ -320,7 +320,7 @@ fn split_separator(tokens: &[Token]) -> Option<(&[Token], String)> {
 
 /// The joined columns: a list ("Week, Sales and COGS"), or a range of letters ("each
 /// column from A to E", "columns A to E").
-fn listed_columns(tokens: &[Token], columns: &[Column]) -> Result<Vec<Column>, ClauseError> {
+pub(crate) fn listed_columns(tokens: &[Token], columns: &[Column]) -> Result<Vec<Column>, ClauseError> {
     let tokens = strip_leading(tokens, vocab::CONCAT_RANGE_LEAD);
     let letters: Vec<&Token> = tokens.iter().filter(|t| !t.is_word("to") && !t.is_word("through") && !t.is_word("-")).collect();
     if let [from, to] = letters[..]

@@ -110,6 +110,8 @@ operations! {
     date_part,
     split,
     pivot,
+    unpivot,
+    transpose,
 }
 
 /// The names of `REGISTRY`, in its order.
