@@ -507,14 +507,14 @@ pub(crate) const BLANK_ROWS_TRAIL: &[&str] = &[
 pub(crate) const TRANSPOSE_VERBS: &[&str] = &[
     "transpose", "swap rows and columns", "swap the rows and columns", "flip rows and columns",
     "switch rows and columns", "swap columns and rows", "turn rows into columns",
-    "rotate the table", "pivot rows and columns",
+    "pivot rows and columns",
 ];
 
 /// What is transposed: nothing more than the table.
 #[rustfmt::skip]
 pub(crate) const TRANSPOSE_WHAT: &[&str] = &[
-    "the", "table", "data", "sheet", "whole", "all", "it", "everything", "of the table",
-    "of the data", "range",
+    "the", "table", "data", "sheet", "all", "it", "of the table",
+    "of the data", 
 ];
 
 // ---------------------------------------------------------------------------------------
@@ -523,7 +523,7 @@ pub(crate) const TRANSPOSE_WHAT: &[&str] = &[
 /// "unpivot Jan, Feb and Mar into Month and Sales", "melt columns B to D".
 #[rustfmt::skip]
 pub(crate) const UNPIVOT_VERBS: &[&str] = &[
-    "unpivot", "melt", "un-pivot", "reverse pivot", "stack", "reshape to long format",
+    "unpivot", "melt", "un-pivot", "reverse pivot", "reshape to long format",
     "reshape to long", "turn columns into rows", "turn the columns into rows",
     "convert columns to rows", "convert columns into rows", "make long", "wide to long",
 ];
@@ -537,8 +537,8 @@ pub(crate) const UNPIVOT_LEAD: &[&str] = &[
 /// "every column except Region": the columns kept.
 #[rustfmt::skip]
 pub(crate) const UNPIVOT_EXCEPT: &[&str] = &[
-    "except", "but", "other than", "besides", "apart from", "except for", "excluding",
-    "but not", "keeping",
+    "except", "but", "other than", "apart from", "except for", "excluding",
+    "but not", 
 ];
 
 // ---------------------------------------------------------------------------------------
@@ -549,7 +549,7 @@ pub(crate) const UNPIVOT_EXCEPT: &[&str] = &[
 pub(crate) const PIVOT_VERBS: &[&str] = &[
     "pivot", "pivot table", "pivot table of", "pivot of", "a pivot table of", "a pivot of",
     "pivottable", "cross tab", "crosstab", "cross tabulate", "cross tabulation", "cross tab of",
-    "crosstab of", "cross tabulation of", "cross-tab", "cross-tab of", "matrix of", "pivot the data",
+    "crosstab of", "cross tabulation of", "cross-tab", "cross-tab of", "pivot the data",
 ];
 
 /// After the pivot word: "pivot table of the ...", "pivot showing ...".
@@ -561,26 +561,25 @@ pub(crate) const PIVOT_LEAD: &[&str] = &[
 /// Between the row key and the column key: "by Region and Product", "Region across Year".
 #[rustfmt::skip]
 pub(crate) const PIVOT_AND: &[&str] = &[
-    "and", "across", "versus", "vs", "against", "by", "per", ",", "and by", "then by", "x",
+    "and", "across", "versus", "vs", "by", "per", ",", "and by", "then by", "x",
 ];
 
 /// A column's role said after it: "Region as rows", "Year in columns".
 #[rustfmt::skip]
 pub(crate) const PIVOT_AS_ROWS: &[&str] = &[
     "as rows", "as the rows", "in rows", "in the rows", "as row labels", "as the row labels",
-    "down the side", "on rows", "as row", "for rows", "for the rows", "going down",
+    "on rows", "as row", "for rows", "for the rows", 
 ];
 
 #[rustfmt::skip]
 pub(crate) const PIVOT_AS_COLUMNS: &[&str] = &[
     "as columns", "as the columns", "in columns", "in the columns", "as column labels",
     "as the column labels", "across the top", "on columns", "as column", "for columns",
-    "for the columns", "going across",
+    "for the columns", 
 ];
 
 /// Before the first role: "pivot Sales with Region as rows ...".
-pub(crate) const PIVOT_ROLES_LEAD: &[&str] =
-    &["with", "using", "having", "taking", "putting", "put"];
+pub(crate) const PIVOT_ROLES_LEAD: &[&str] = &["with", "using", "put"];
 
 /// Before a measure said after the roles: "..., with the sum of Sales".
 #[rustfmt::skip]
@@ -595,36 +594,36 @@ pub(crate) const PIVOT_MEASURE_LEAD: &[&str] = &[
 #[rustfmt::skip]
 pub(crate) const SPLIT_VERBS: &[&str] = &[
     "split", "separate", "break up", "break apart", "break", "divide", "cut", "text to columns",
-    "split up", "split apart", "explode",
+    "split up", "split apart", 
 ];
 
 /// Before the delimiter: "by space", "on ','", "at each '-'".
 #[rustfmt::skip]
 pub(crate) const SPLIT_AT: &[&str] = &[
     "by", "on", "at", "using", "with", "wherever there is", "where there is", "separated by",
-    "delimited by", "split by", "around", "per",
+    "delimited by", "split by", "per",
 ];
 
 /// Between "by" and the delimiter word: "at each comma", "on the first space".
 #[rustfmt::skip]
 pub(crate) const SPLIT_SEPARATOR_LEAD: &[&str] = &[
-    "a", "an", "the", "each", "every", "any", "its", "delimiter", "separator", "character",
+    "a", "an", "the", "each", "every", "any", "its", "delimiter", "separator", 
 ];
 
 /// After the delimiter word: "by the comma delimiter", "on spaces".
 #[rustfmt::skip]
 pub(crate) const SPLIT_SEPARATOR_TRAIL: &[&str] = &[
-    "delimiter", "separator", "character", "sign", "symbol", "as delimiter", "as the delimiter",
+    "delimiter", "separator",  "as delimiter", "as the delimiter",
     "as separator", "as the separator",
 ];
 
 /// Before the new columns' names: "into First and Last", "into two columns".
-pub(crate) const SPLIT_INTO: &[&str] = &["into", "to", "in", "as", "giving", "making"];
+pub(crate) const SPLIT_INTO: &[&str] = &["into", "to", "in", "as"];
 
 /// Words around the new columns' names or count: "the new columns First and Last".
 #[rustfmt::skip]
 pub(crate) const SPLIT_NAMES_LEAD: &[&str] = &[
-    "the", "new", "columns", "column", "separate", "parts", "pieces", "fields", "named",
+    "the", "new", "columns", "column", "separate", "named",
     "called",
 ];
 
