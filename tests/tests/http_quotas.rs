@@ -429,28 +429,43 @@ async fn running_limit_makes_jobs_wait(backend: Backend) {
     one_at_a_time(&s).await;
 }
 
-/// The same across two servers sharing PostgreSQL and the Redis queue, two workers each:
-/// the claim counts `a`'s running jobs in the shared store, under its lock.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn running_limit_holds_across_servers_on_redis() {
+/// `servers` servers with `workers` workers each on PostgreSQL and a Redis queue of its
+/// own (its key prefix returned, for `drop_queue`).
+async fn on_redis(
+    servers: usize,
+    workers: usize,
+    own: &[(&'static str, Quotas)],
+) -> (Setup, String) {
     let prefix = format!("office-quotas-{}", office_core::JobId::new().0.simple());
     let s = Setup::start_on(
         Backend::Postgres,
         Some(prefix.clone()),
-        2,
-        2,
+        servers,
+        workers,
         Quotas::default(),
-        &[("a", quotas(|q| q.running = Some(1)))],
+        own,
     )
     .await;
     assert_eq!(s.servers[0].engine.backends().queue, "redis");
-    one_at_a_time(&s).await;
-    office_core::RedisQueue::connect(REDIS, &prefix)
+    (s, prefix)
+}
+
+async fn drop_queue(prefix: &str) {
+    office_core::RedisQueue::connect(REDIS, prefix)
         .await
         .unwrap()
         .destroy()
         .await
         .unwrap();
+}
+
+/// The same across two servers sharing PostgreSQL and the Redis queue, two workers each:
+/// the claim counts `a`'s running jobs in the shared store, under its lock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn running_limit_holds_across_servers_on_redis() {
+    let (s, prefix) = on_redis(2, 2, &[("a", quotas(|q| q.running = Some(1)))]).await;
+    one_at_a_time(&s).await;
+    drop_queue(&prefix).await;
 }
 
 /// Three jobs of `a` (running limit 1) and one of `b`: all succeed, `a`'s never overlap.
@@ -527,24 +542,9 @@ async fn a_burst_does_not_hold_back_another_tenants_job(backend: Backend) {
 /// The same on PostgreSQL and the Redis queue, whose take script keeps the order.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_does_not_hold_back_another_tenants_job_on_redis() {
-    let prefix = format!("office-fair-{}", office_core::JobId::new().0.simple());
-    let s = Setup::start_on(
-        Backend::Postgres,
-        Some(prefix.clone()),
-        1,
-        1,
-        Quotas::default(),
-        &[],
-    )
-    .await;
-    assert_eq!(s.servers[0].engine.backends().queue, "redis");
+    let (s, prefix) = on_redis(1, 1, &[]).await;
     burst_then_single(&s).await;
-    office_core::RedisQueue::connect(REDIS, &prefix)
-        .await
-        .unwrap()
-        .destroy()
-        .await
-        .unwrap();
+    drop_queue(&prefix).await;
 }
 
 async fn burst_then_single(s: &Setup) {

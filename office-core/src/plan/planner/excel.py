@@ -202,6 +202,23 @@ def first_error(error, where, value):
     error[rows] = [{"error": value}] * int(rows.sum())
 
 
+def append_column(frame, name, values, formula, number_format=None):
+    """`frame` with a column `name` right of the table holding `values` (one per row of
+    the table and of the blank rows inside it), written as `formula` (None: values)."""
+    rows_index = values.index
+    frame = frame.copy()
+    frame[name] = values.loc[frame.index]
+    PLACE["blank_frame"][name] = values.loc[PLACE["blank_frame"].index]
+    PLACE["letters"][name] = column_letter(PLACE["last_col"] + len(added) + 1)
+    errors = pd.Series([None] * len(rows_index), index=rows_index, dtype=object)
+    cached = pd.Series([cell_value(v) for v in values], index=rows_index, dtype=object)
+    column = {"header": name, "formula": formula, "values": cached, "errors": errors}
+    if number_format is not None:
+        column["number_format"] = number_format
+    added.append(column)
+    return frame
+
+
 def add_column(frame, name, formula, inputs, compute, step):
     """A column right of the table: the formula per row (`formula`, parts joined, `{r}`
     the row) and its values as Excel computes them: an empty cell is 0, text that is not
@@ -281,23 +298,34 @@ GROUP_FORMULAS = {"sum": "SUMIFS", "mean": "AVERAGEIFS", "min": "_xlfn.MINIFS",
                   "max": "_xlfn.MAXIFS"}
 
 
+def aggregate_formulas_fit(sheet, frame, keys):
+    """Whether formulas over the output rows, with criteria from the cells of `keys`,
+    compute exactly what pandas did for a group or pivot sheet; when not, the step says
+    why and the sheet holds values."""
+    func, value = sheet["func"], sheet["value"]
+    if func not in GROUP_FORMULAS and func != "count":
+        values_note(sheet["step"], "no Excel function computes a " + func + " per group")
+        return False
+    if not formula_ready(frame, sheet["rows_then"]):
+        values_note(sheet["step"], "a later step changed the rows")
+        return False
+    cells = sheet["cells"]
+    for key in keys:
+        if not safe_criteria(cells[key]):
+            values_note(sheet["step"], "Excel would match the keys of " + repr(key) + " differently")
+            return False
+    readable = value is None or func == "count" or only_numbers(cells[value])
+    if not readable and not (func in ("min", "max") and only_dates(cells[value])):
+        values_note(sheet["step"], repr(value) + " holds cells that are not numbers")
+        return False
+    return True
+
+
 def group_formulas(sheet, frame):
     """The formulas of a group sheet, or None (with the step saying why) when no formula
     computes exactly what pandas did."""
     func, value, group = sheet["func"], sheet["value"], sheet["group"]
-    if func not in GROUP_FORMULAS and func != "count":
-        values_note(sheet["step"], "no Excel function computes a " + func + " per group")
-        return None
-    if not formula_ready(frame, sheet["rows_then"]):
-        values_note(sheet["step"], "a later step changed the rows")
-        return None
-    cells = sheet["cells"]
-    if not safe_criteria(cells[group]):
-        values_note(sheet["step"], "Excel would match the keys of " + repr(group) + " differently")
-        return None
-    readable = value is None or func == "count" or only_numbers(cells[value])
-    if not readable and not (func in ("min", "max") and only_dates(cells[value])):
-        values_note(sheet["step"], repr(value) + " holds cells that are not numbers")
+    if not aggregate_formulas_fit(sheet, frame, [group]):
         return None
     if PLACE["range_rows"] == 0:
         return None

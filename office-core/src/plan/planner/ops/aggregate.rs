@@ -87,18 +87,7 @@ impl Operation for Aggregate {
         } else {
             "True"
         };
-        let value = self
-            .value
-            .as_ref()
-            .map_or("None".to_string(), |v| py_str(&v.name));
-        let func = match &self.value {
-            None => "count",
-            Some(_) => self.func.pandas(),
-        };
-        let dates = self
-            .value
-            .as_ref()
-            .is_some_and(|v| v.dtype == ColumnType::Date);
+        let MeasureArgs { value, func, dates } = MeasureArgs::of(self.func, self.value.as_ref());
         let _ = writeln!(code, "steps.append({})", py_str(&step));
         let _ = writeln!(
             code,
@@ -110,6 +99,26 @@ impl Operation for Aggregate {
             py_bool(dates),
         );
         step
+    }
+}
+
+/// How a group or pivot sheet's program names its measure.
+pub(crate) struct MeasureArgs {
+    /// The aggregated column as a Python literal (`None`: rows are counted).
+    pub(crate) value: String,
+    /// The pandas aggregate (`count` for rows).
+    pub(crate) func: &'static str,
+    /// The column holds dates (min and max of dates).
+    pub(crate) dates: bool,
+}
+
+impl MeasureArgs {
+    pub(crate) fn of(func: AggFunc, value: Option<&Column>) -> MeasureArgs {
+        MeasureArgs {
+            value: value.map_or("None".to_string(), |v| py_str(&v.name)),
+            func: if value.is_some() { func.pandas() } else { "count" },
+            dates: value.is_some_and(|v| v.dtype == ColumnType::Date),
+        }
     }
 }
 

@@ -110,15 +110,7 @@ def add_date_part(frame, name, column, part, step):
                       if v is None and not (c is None or (isinstance(c, str) and c.strip() == ""))))
     if missing:
         steps[step] += " (empty in " + str(missing) + (" row" if missing == 1 else " rows") + " without a date)"
-    frame = frame.copy()
-    frame[name] = values.loc[frame.index]
-    PLACE["blank_frame"][name] = values.loc[PLACE["blank_frame"].index]
-    PLACE["letters"][name] = column_letter(PLACE["last_col"] + len(added) + 1)
-    errors = pd.Series([None] * len(rows), index=rows.index, dtype=object)
-    cached = pd.Series([cell_value(v) for v in values], index=values.index, dtype=object)
-    added.append({"header": name, "formula": formula, "values": cached,
-                  "errors": errors, "number_format": "General"})
-    return frame
+    return append_column(frame, name, values, formula, number_format="General")
 "#;
 
 impl Operation for DatePartColumn {

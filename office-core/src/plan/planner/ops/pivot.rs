@@ -7,7 +7,7 @@
 //! computes exactly what pandas did (a median, keys Excel would match differently) the
 //! sheet holds values, as its step says.
 
-use super::aggregate::value_column;
+use super::aggregate::{MeasureArgs, value_column};
 use super::{OpKind, Operation, Recognised, found, py_bool};
 use crate::plan::planner::codegen::{py_str, sheet_name};
 use crate::plan::planner::columns::Column;
@@ -16,7 +16,6 @@ use crate::plan::planner::tokens::{
     Token, find_phrases, longest_entry, longest_prefix, strip_leading, strip_trailing,
 };
 use crate::plan::planner::vocab::{self, AggFunc};
-use crate::profile::ColumnType;
 use std::fmt::Write as _;
 
 pub(crate) const KIND: OpKind = OpKind {
@@ -87,25 +86,12 @@ def pivot_rows(sheet):
 def pivot_formulas(sheet, frame):
     """The formulas of a pivot sheet, or None (with the step saying why)."""
     func, value, down, across = sheet["func"], sheet["value"], sheet["down"], sheet["across"]
-    if func not in GROUP_FORMULAS and func != "count":
-        values_note(sheet["step"], "no Excel function computes a " + func + " per pair")
+    if not aggregate_formulas_fit(sheet, frame, [down, across]):
         return None
-    if not formula_ready(frame, sheet["rows_then"]):
-        values_note(sheet["step"], "a later step changed the rows")
-        return None
-    cells = sheet["cells"]
-    for key in (down, across):
-        if not safe_criteria(cells[key]):
-            values_note(sheet["step"], "Excel would match the keys of " + repr(key) + " differently")
-            return None
     # The column keys are read from the header cells, which hold text: numbers match
     # their text as criteria, dates would not.
     if any(isinstance(a, (pd.Timestamp, bool, np.bool_)) for a in sheet["across_keys"]):
         values_note(sheet["step"], repr(across) + " holds dates or true/false values, which header cells hold as text")
-        return None
-    readable = value is None or func == "count" or only_numbers(cells[value])
-    if not readable and not (func in ("min", "max") and only_dates(cells[value])):
-        values_note(sheet["step"], repr(value) + " holds cells that are not numbers")
         return None
     if PLACE["range_rows"] == 0:
         return None
@@ -173,18 +159,7 @@ impl Operation for Pivot {
             self.down.name,
             self.across.name
         );
-        let value = self
-            .value
-            .as_ref()
-            .map_or("None".to_string(), |v| py_str(&v.name));
-        let func = match &self.value {
-            None => "count",
-            Some(_) => self.func.pandas(),
-        };
-        let dates = self
-            .value
-            .as_ref()
-            .is_some_and(|v| v.dtype == ColumnType::Date);
+        let MeasureArgs { value, func, dates } = MeasureArgs::of(self.func, self.value.as_ref());
         let _ = writeln!(code, "steps.append({})", py_str(&step));
         let _ = writeln!(
             code,

@@ -89,16 +89,9 @@ def add_split_columns(frame, column, separator, names, count, step, most):
     steps[step] += " into " + ", ".join(names)
     if uncut:
         steps[step] += " (" + str(uncut) + (" cell holds" if uncut == 1 else " cells hold") + " no " + repr(separator) + ": whole in " + names[0] + ")"
-    frame = frame.copy()
     for i, name in enumerate(names):
         values = pd.Series([p[i] if i < len(p) else None for p in cut], index=rows.index, dtype=object)
-        frame[name] = values.loc[frame.index]
-        PLACE["blank_frame"][name] = values.loc[PLACE["blank_frame"].index]
-        PLACE["letters"][name] = column_letter(PLACE["last_col"] + len(added) + 1)
-        errors = pd.Series([None] * len(rows), index=rows.index, dtype=object)
-        cached = pd.Series([cell_value(v) for v in values], index=values.index, dtype=object)
-        added.append({"header": name, "formula": None, "values": cached,
-                      "errors": errors, "number_format": "General"})
+        frame = append_column(frame, name, values, None, number_format="General")
     return frame
 "#;
 
