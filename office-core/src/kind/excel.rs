@@ -79,7 +79,9 @@ impl Kind for Excel {
             "remove duplicates by product",
             "add column margin = revenue - cost",
             "total revenue by region",
+            "pivot total revenue by region and product",
             "remove rows where units is 0, then sort by date",
+            "add a column with the month of date",
             "describe",
         ]
     }
