@@ -650,3 +650,126 @@ fn a_transposed_table_has_a_row_per_column() {
         }
     }
 }
+
+/// The weather CSV as a workbook of real numbers (the CSV path keeps "1.0" as text, as
+/// written, and Excel's SUM skips text).
+fn weather_book(dir: &Path) -> Option<PathBuf> {
+    let rows = csv_rows(&weather()?);
+    let book = dir.join("weather.xlsx");
+    run_helper(
+        r#"
+import json, sys, openpyxl
+wb = openpyxl.Workbook()
+ws = wb.active
+ws.append(["date", "precipitation", "temp_max", "temp_min", "wind", "weather"])
+for r in json.loads(sys.argv[1]):
+    ws.append([r[0], float(r[1]), float(r[2]), float(r[3]), float(r[4]), r[5]])
+wb.save(sys.argv[2])
+"#,
+        &[
+            &serde_json::to_string(&rows).unwrap(),
+            book.to_str().unwrap(),
+        ],
+    );
+    Some(book)
+}
+
+#[test]
+fn running_totals_shares_ranks_and_changes_are_formulas_down_the_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(path) = weather_book(dir.path()) else {
+        return;
+    };
+    let rows = csv_rows(&weather().unwrap());
+    let precipitation: Vec<f64> = rows.iter().map(|r| r[1].parse().unwrap()).collect();
+    let temp: Vec<f64> = rows.iter().map(|r| r[2].parse().unwrap()).collect();
+    let total: f64 = precipitation.iter().sum();
+    let running: Vec<f64> = precipitation
+        .iter()
+        .scan(0.0, |sum, p| {
+            *sum += p;
+            Some(*sum)
+        })
+        .collect();
+    let share: Vec<f64> = precipitation.iter().map(|p| p / total).collect();
+    let rank: Vec<f64> = temp
+        .iter()
+        .map(|t| 1.0 + temp.iter().filter(|u| *u > t).count() as f64)
+        .collect();
+    let change: Vec<Option<f64>> = (0..temp.len())
+        .map(|i| (i > 0).then(|| temp[i] - temp[i - 1]))
+        .collect();
+    let cases: [(&str, &str, Vec<Option<f64>>); 5] = [
+        (
+            "add a running total of precipitation",
+            "Running total of precipitation",
+            running.iter().copied().map(Some).collect(),
+        ),
+        (
+            "añadir el total acumulado de precipitation",
+            "Running total of precipitation",
+            running.iter().copied().map(Some).collect(),
+        ),
+        (
+            "precipitation as a percentage of the total",
+            "% of total precipitation",
+            share.iter().copied().map(Some).collect(),
+        ),
+        (
+            "add a rank of temp_max",
+            "Rank of temp_max",
+            rank.iter().copied().map(Some).collect(),
+        ),
+        (
+            "add the difference from the previous row of temp_max",
+            "Change in temp_max",
+            change,
+        ),
+    ];
+    for (prompt, header, expected) in cases {
+        let (written, steps) = job_bytes(prompt, &path);
+        assert!(!steps[0].contains("(values"), "{prompt}: {steps:?}");
+        let formulas = read_sheets(&written, false);
+        let recalculated = office_core::test_support::recalc_bench::recalculated(&written).unwrap();
+        let sheet = &read_sheets(&recalculated, true)[0].1;
+        assert_eq!(text(&sheet[0][6]), header, "{prompt}");
+        for (k, want) in expected.iter().enumerate() {
+            let formula = text(&formulas[0].1[k + 1][6]);
+            assert!(
+                formula.starts_with("=IF("),
+                "{prompt}: row {}: {formula}",
+                k + 2
+            );
+            let got = sheet[k + 1][6].as_f64();
+            match want {
+                Some(w) => {
+                    let g = got.unwrap_or_else(|| panic!("{prompt}: row {} empty", k + 2));
+                    assert!(
+                        (g - w).abs() < 1e-9 * w.abs().max(1.0),
+                        "{prompt}: row {}: {g} != {w}",
+                        k + 2
+                    );
+                }
+                None => assert_eq!(text(&sheet[k + 1][6]), "", "{prompt}: row {}", k + 2),
+            }
+        }
+    }
+    // Sorted afterwards: the running total keeps the order it was asked in, as values.
+    let (written, steps) = job_bytes(
+        "add a running total of precipitation, then sort by temp_max descending",
+        &path,
+    );
+    assert!(steps[0].contains("(values, not formulas"), "{steps:?}");
+    let sheet = &read_sheets(&written, false)[0].1;
+    for line in &sheet[1..] {
+        let date = text(&line[0]);
+        let k = rows.iter().position(|r| date.starts_with(&r[0])).unwrap();
+        let got = line[6].as_f64().unwrap();
+        assert!(
+            (got - running[k]).abs() < 1e-9 * running[k].max(1.0),
+            "{date}: {got} != {}",
+            running[k]
+        );
+    }
+}
+

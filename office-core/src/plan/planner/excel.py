@@ -204,7 +204,8 @@ def first_error(error, where, value):
 
 def append_column(frame, name, values, formula, number_format=None):
     """`frame` with a column `name` right of the table holding `values` (one per row of
-    the table and of the blank rows inside it), written as `formula` (None: values)."""
+    the table and of the blank rows inside it), written as `formula` (None: values; a
+    function of the final frame: decided when the edits are written)."""
     rows_index = values.index
     frame = frame.copy()
     frame[name] = values.loc[frame.index]
@@ -576,7 +577,9 @@ def write_edits(frame):
         sheet["rows"] = out_rows
     if added:
         sheet["add_columns"] = [
-            dict({"header": c["header"], "formula": c["formula"],
+            # A formula that depends on the final rows is decided now (see `append_column`).
+            dict({"header": c["header"],
+                  "formula": c["formula"](frame) if callable(c["formula"]) else c["formula"],
                   "values": [c["values"][r] for r in out_rows]},
                  **({"number_format": c["number_format"]} if c.get("number_format") else {}))
             for c in added

@@ -11,6 +11,7 @@ use super::ops::date_part::DatePart;
 use super::ops::fill::FillWith;
 use super::ops::filter::CmpOp;
 use super::ops::format::NumberFormat;
+use super::ops::running::Measure;
 
 // ---------------------------------------------------------------------------------------
 // Aggregates, shared by every reader
@@ -497,6 +498,42 @@ pub(crate) const BLANK_ROWS: &[&str] = &[
 pub(crate) const BLANK_ROWS_TRAIL: &[&str] = &[
     "from the table", "from the sheet", "from the data", "in the table", "in the sheet",
     "in the data", "from the list", "in between", "between the rows",
+];
+
+// ---------------------------------------------------------------------------------------
+// running total, percent of total, rank, difference from previous
+
+/// Before the measure: "add a running total of Sales".
+#[rustfmt::skip]
+pub(crate) const RUNNING_LEAD: &[&str] = &[
+    "add", "compute", "calculate", "create", "show", "insert", "a", "an", "the", "new", "column",
+    "with", "with the", "a column with the", "a column with",
+];
+
+/// Between the measure and the column: "running total of Sales".
+pub(crate) const RUNNING_OF: &[&str] = &["of", "for", "in", "the", "column", "on", "over"];
+
+/// The measures, each said first ("running total of Sales") or last ("Sales as a
+/// percentage of the total").
+#[rustfmt::skip]
+pub(crate) const RUNNING_MEASURES: &[(Measure, &[&str])] = &[
+    (Measure::RunningTotal, &[
+        "running total", "running sum", "cumulative total", "cumulative sum", "running totals",
+        "cumulative",
+    ]),
+    (Measure::PercentOfTotal, &[
+        "percent of total", "percentage of total", "percent of the total",
+        "percentage of the total", "share of total", "share of the total", "% of total",
+        "as a percentage of the total", "as a percent of the total", "as percent of total",
+        "as a percentage of total", "as a share of the total", "% of the total",
+    ]),
+    (Measure::Rank, &["rank of", "ranking of", "rank for", "rank column for"]),
+    (Measure::Difference, &[
+        "difference from previous row", "difference from the previous row",
+        "change from previous row", "change from the previous row", "difference from previous",
+        "change from previous", "difference to the previous row", "row over row change",
+        "difference from the row above", "change from the row above",
+    ]),
 ];
 
 // ---------------------------------------------------------------------------------------

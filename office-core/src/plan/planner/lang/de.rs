@@ -171,4 +171,14 @@ pub(crate) const PHRASES: &[(&str, &str)] = &[
     ("transponiere", "transpose"),
     ("die tabelle", "the table"),
     ("zeilen und spalten tauschen", "swap rows and columns"),
+    // running total, percent of total, rank, difference
+    ("laufende summe", "running total"),
+    ("kumulierte summe", "cumulative sum"),
+    ("prozent der gesamtsumme", "percent of the total"),
+    ("anteil an der gesamtsumme", "share of the total"),
+    ("rang von", "rank of"),
+    (
+        "differenz zur vorherigen zeile",
+        "difference from the previous row",
+    ),
 ];

@@ -206,4 +206,13 @@ pub(crate) const PHRASES: &[(&str, &str)] = &[
     ("transpón", "transpose"),
     ("intercambiar filas y columnas", "swap rows and columns"),
     ("la tabla", "the table"),
+    // running total, percent of total, rank, difference
+    ("total acumulado", "running total"),
+    ("suma acumulada", "cumulative sum"),
+    ("porcentaje del total", "percentage of the total"),
+    ("rango de", "rank of"),
+    (
+        "diferencia con la fila anterior",
+        "difference from the previous row",
+    ),
 ];

@@ -184,4 +184,13 @@ pub(crate) const PHRASES: &[(&str, &str)] = &[
     ("transpose", "transpose"),
     ("le tableau", "the table"),
     ("échanger lignes et colonnes", "swap rows and columns"),
+    // running total, percent of total, rank, difference
+    ("total cumulé", "running total"),
+    ("somme cumulée", "cumulative sum"),
+    ("pourcentage du total", "percentage of the total"),
+    ("rang de", "rank of"),
+    (
+        "différence avec la ligne précédente",
+        "difference from the previous row",
+    ),
 ];

@@ -175,4 +175,12 @@ pub(crate) const PHRASES: &[(&str, &str)] = &[
     ("trasporre", "transpose"),
     ("trasponi", "transpose"),
     ("la tabella", "the table"),
+    // running total, percent of total, rank, difference
+    ("totale cumulativo", "running total"),
+    ("somma cumulativa", "cumulative sum"),
+    ("percentuale del totale", "percentage of the total"),
+    (
+        "differenza dalla riga precedente",
+        "difference from the previous row",
+    ),
 ];

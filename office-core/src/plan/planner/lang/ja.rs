@@ -135,4 +135,8 @@ pub(crate) const PHRASES: &[(&str, &str)] = &[
     // transpose
     ("転置", "transpose"),
     ("行列を入れ替え", "swap rows and columns"),
+    // running total, percent of total, rank, difference
+    ("累計", "cumulative"),
+    ("順位", "rank of"),
+    ("構成比", "share of the total"),
 ];

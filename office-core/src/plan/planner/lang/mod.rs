@@ -252,6 +252,8 @@ fn english_phrases() -> Vec<&'static str> {
         vocab::UNPIVOT_EXCEPT,
         vocab::TRANSPOSE_VERBS,
         vocab::TRANSPOSE_WHAT,
+        vocab::RUNNING_LEAD,
+        vocab::RUNNING_OF,
     ];
     let mut out: Vec<&'static str> = lists.iter().flat_map(|l| l.iter().copied()).collect();
     out.extend(vocab::phrases(vocab::AGGREGATES));
@@ -269,6 +271,7 @@ fn english_phrases() -> Vec<&'static str> {
     out.extend(vocab::phrases(vocab::FILL_WAY_FIRST));
     out.extend(vocab::phrases(vocab::FILL_WAY_AFTER));
     out.extend(vocab::phrases(vocab::DATE_PARTS));
+    out.extend(vocab::phrases(vocab::RUNNING_MEASURES));
     out
 }
 

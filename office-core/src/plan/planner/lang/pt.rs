@@ -176,4 +176,14 @@ pub(crate) const PHRASES: &[(&str, &str)] = &[
     ("transpor", "transpose"),
     ("transponha", "transpose"),
     ("a tabela", "the table"),
+    // running total, percent of total, rank, difference
+    ("total acumulado", "running total"),
+    ("soma acumulada", "cumulative sum"),
+    ("percentual do total", "percentage of the total"),
+    ("porcentagem do total", "percentage of the total"),
+    ("classificação de", "rank of"),
+    (
+        "diferença da linha anterior",
+        "difference from the previous row",
+    ),
 ];

@@ -166,4 +166,14 @@ pub(crate) const PHRASES: &[(&str, &str)] = &[
     ("транспонировать", "transpose"),
     ("транспонируй", "transpose"),
     ("таблицу", "the table"),
+    // running total, percent of total, rank, difference
+    ("нарастающий итог", "running total"),
+    ("накопленная сумма", "cumulative sum"),
+    ("доля от общего", "share of the total"),
+    ("процент от общего", "percent of the total"),
+    ("ранг", "rank of"),
+    (
+        "разница с предыдущей строкой",
+        "difference from the previous row",
+    ),
 ];

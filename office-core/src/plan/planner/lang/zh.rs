@@ -223,4 +223,12 @@ pub(crate) const PHRASES: &[(&str, &str)] = &[
     ("轉置", "transpose"),
     ("行列互换", "swap rows and columns"),
     ("行列互換", "swap rows and columns"),
+    // running total, percent of total, rank, difference
+    ("累计总和", "running total"),
+    ("累计", "cumulative"),
+    ("累計", "cumulative"),
+    ("占总数的百分比", "percentage of the total"),
+    ("占比", "share of the total"),
+    ("排名", "rank of"),
+    ("与上一行的差", "difference from the previous row"),
 ];

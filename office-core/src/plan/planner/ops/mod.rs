@@ -112,6 +112,7 @@ operations! {
     pivot,
     unpivot,
     transpose,
+    running,
 }
 
 /// The names of `REGISTRY`, in its order.
