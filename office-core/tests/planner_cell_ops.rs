@@ -772,4 +772,3 @@ fn running_totals_shares_ranks_and_changes_are_formulas_down_the_column() {
         );
     }
 }
-
