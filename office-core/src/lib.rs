@@ -190,6 +190,26 @@ pub mod test_support {
             let applied = crate::book::apply::apply(input, name, &edits).map_err(|e| e.message)?;
             Ok((applied.bytes, applied.fidelity.changes.len()))
         }
+
+        /// Files by name, in order.
+        pub type NamedFiles = Vec<(String, Vec<u8>)>;
+
+        /// Every file an edit script's write-back gives for an input named `name`: the
+        /// output workbook first, then the others (`output.csv` for a table file), with
+        /// the notes of what could not be kept.
+        pub fn apply_outputs(
+            input: &[u8],
+            name: &str,
+            edits_json: &str,
+        ) -> Result<(NamedFiles, Vec<String>), String> {
+            let edits: crate::book::edits::Edits =
+                serde_json::from_str(edits_json).map_err(|e| e.to_string())?;
+            let applied = crate::book::apply::apply(input, name, &edits).map_err(|e| e.message)?;
+            let files = std::iter::once((applied.file_name, applied.bytes))
+                .chain(applied.also)
+                .collect();
+            Ok((files, applied.fidelity.lost))
+        }
     }
     /// Recalculation end to end, for the benchmarks (`benches/benches/recalc.rs`).
     pub mod recalc_bench {

@@ -772,3 +772,112 @@ fn running_totals_shares_ranks_and_changes_are_formulas_down_the_column() {
         );
     }
 }
+
+/// Plans, runs and applies `prompt` on `input`: every output file by name, the steps and
+/// the notes of what could not be kept.
+fn job_outputs(prompt: &str, input: &Path) -> (HashMap<String, Vec<u8>>, Vec<String>, Vec<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let name = input.file_name().unwrap().to_string_lossy().into_owned();
+    let copy = dir.path().join(&name);
+    std::fs::copy(input, &copy).unwrap();
+    let profile = profile_file(&copy, &name).unwrap();
+    let plan = plan_excel(prompt, &[profile])
+        .unwrap_or_else(|e| panic!("'{prompt}' was not planned: {}", e.message));
+    let out = run(&plan, &copy, dir.path());
+    let edits = read_edits(&out);
+    let bytes = std::fs::read(&copy).unwrap();
+    let (files, lost) = office_core::test_support::writeback_bench::apply_outputs(
+        &bytes,
+        &name,
+        &edits.to_string(),
+    )
+    .unwrap_or_else(|e| panic!("'{prompt}': the write-back refused the script: {e}"));
+    let steps = edits["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(text)
+        .collect();
+    (files.into_iter().collect(), steps, lost)
+}
+
+#[test]
+fn numbers_typed_in_a_csv_are_numbers_to_the_formulas_and_come_back_as_typed() {
+    let Some(path) = weather() else { return };
+    let rows = csv_rows(&path);
+    // `0.0`, `10.9`: the CSV types every precipitation with one decimal.
+    assert!(rows.iter().any(|r| r[1].ends_with(".0")));
+    let mut totals: HashMap<String, f64> = HashMap::new();
+    for r in &rows {
+        *totals.entry(r[5].clone()).or_default() += r[1].parse::<f64>().unwrap();
+    }
+    let (files, steps, lost) = job_outputs("total precipitation by weather", &path);
+    let written = &files["output.xlsx"];
+    let cached = read_sheets(written, true);
+    let formulas = read_sheets(written, false);
+    let recalculated = office_core::test_support::recalc_bench::recalculated(written).unwrap();
+    let values = read_sheets(&recalculated, true);
+    assert_eq!(values.len(), 2, "{steps:?}");
+    let sheet = &values[1].1;
+    assert_eq!(sheet.len(), totals.len() + 1, "{steps:?}");
+    for (i, line) in sheet.iter().enumerate().skip(1) {
+        let want = totals[&text(&line[0])];
+        let got = line[1].as_f64().unwrap();
+        assert!(
+            (got - want).abs() < 1e-6,
+            "{}: {got} != {want}",
+            text(&line[0])
+        );
+        assert_eq!(
+            cached[1].1[i][1], line[1],
+            "the cached value is what Excel computes"
+        );
+        assert!(
+            text(&formulas[1].1[i][1]).starts_with("=SUMIFS("),
+            "{:?}",
+            formulas[1].1[i]
+        );
+    }
+    assert!(lost.is_empty(), "{lost:?}");
+
+    // A running total down the CSV's own column is a formula, not values.
+    let (files, steps, _) = job_outputs("add a running total of precipitation", &path);
+    assert!(!steps[0].contains("(values"), "{steps:?}");
+    let recalculated =
+        office_core::test_support::recalc_bench::recalculated(&files["output.xlsx"]).unwrap();
+    let sheet = &read_sheets(&recalculated, true)[0].1;
+    let mut sum = 0.0;
+    for (k, r) in rows.iter().enumerate() {
+        sum += r[1].parse::<f64>().unwrap();
+        let got = sheet[k + 1][6].as_f64().unwrap();
+        assert!((got - sum).abs() < 1e-6, "row {}: {got} != {sum}", k + 2);
+    }
+
+    // Sorted, output.csv gives back every field as the CSV typed it (`5.0`, not `5`).
+    let (files, _, _) = job_outputs("sort by temp_max descending", &path);
+    let csv = String::from_utf8(files["output.csv"].clone()).unwrap();
+    let input = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<&str> = input.lines().skip(1).filter(|l| !l.is_empty()).collect();
+    lines.sort_by(|a, b| {
+        let t = |l: &str| l.split(',').nth(2).unwrap().parse::<f64>().unwrap();
+        t(b).total_cmp(&t(a))
+    });
+    let got: Vec<&str> = csv.lines().collect();
+    assert_eq!(got[0], input.lines().next().unwrap());
+    assert_eq!(got[1..], lines[..]);
+    // The workbook shows them so too: the column's format has one decimal.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("output.xlsx");
+    std::fs::write(&out, &files["output.xlsx"]).unwrap();
+    let shown = Command::new(python())
+        .arg("-c")
+        .arg(
+            "import sys, openpyxl\n\
+             ws = openpyxl.load_workbook(sys.argv[1]).active\n\
+             print(ws['B2'].number_format, type(ws['B2'].value).__name__)",
+        )
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&shown.stdout).trim(), "0.0 float");
+}

@@ -143,7 +143,8 @@ fn weather_highlight_format_freeze_and_filter_in_one_request() {
     assert_eq!(rule["formula"][0], "AND(ISNUMBER($B2),$B2>10)");
     assert_eq!(rule["fill"], "FFFFEB9C");
     assert_eq!(sheet["formats"]["E"], serde_json::json!(vec!["0.00"; 3]));
-    assert_eq!(sheet["formats"]["B"], serde_json::json!(vec!["General"; 3]));
+    // Untouched: precipitation keeps the look the CSV typed it with (`0.0`, `10.9`).
+    assert_eq!(sheet["formats"]["B"], serde_json::json!(vec!["0.0"; 3]));
     assert_eq!(sheet["freeze"], "A2");
     assert_eq!(sheet["filter"], format!("A1:F{last}"));
 }

@@ -21,6 +21,7 @@ pub(crate) mod styles;
 #[cfg(test)]
 pub(crate) mod test_zip;
 pub(crate) mod text;
+pub(crate) mod typed;
 pub(crate) mod verify;
 pub(crate) mod workbook;
 pub(crate) mod xml;

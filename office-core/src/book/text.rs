@@ -1,6 +1,6 @@
 //! Inputs that are not an xlsx package. A CSV/TSV file becomes a fresh workbook of its
 //! cells (text stays text: nothing is read as a missing value, leading zeros are kept;
-//! only a field that reads back exactly as the number it is becomes a number), the script
+//! a field the program reads as a number becomes one, shown as typed: `typed.rs`), the script
 //! is applied to it, and the result also comes back as `output.csv` in the input's
 //! dialect and encoding. An `.xls`/`.xlsb`/`.ods` workbook becomes a fresh `.xlsx` of its
 //! cell values, with a note in `lost` saying what the change of format drops.
@@ -12,9 +12,14 @@ use super::apply::{Applied, XLSX_CONTENT_TYPE, apply_package};
 use super::edits::{CellValue, Edits, NewSheet};
 use super::new_book::{BookSheet, build_book};
 use super::new_sheet::format_number;
+use super::typed::{TypedRecords, number_text};
 use super::workbook::check_sheet_name;
-use crate::profile::sniff::{decode_text, sniff_dialect};
+use crate::profile::sniff::{SniffedDialect, decode_text, sniff_dialect};
 use std::io::Cursor;
+
+/// A sheet of a fresh workbook: its name, its cells (the first row is the header) and a
+/// number format per column (`None`: General).
+pub(crate) type GridSheet = (String, Vec<Vec<CellValue>>, Vec<Option<String>>);
 
 /// A CSV/TSV input edited: `output.xlsx` plus `output.csv`.
 pub(crate) fn apply_text(
@@ -38,24 +43,23 @@ pub(crate) fn apply_text(
                 n + 1
             ))
         })?;
-        records.push(
-            record
-                .iter()
-                .map(|f| text_cell(f, dialect.decimal))
-                .collect::<Vec<_>>(),
-        );
+        records.push(record.iter().map(str::to_string).collect::<Vec<_>>());
     }
+    let mut typed = TypedRecords::read(records, dialect.decimal);
     let name = sheet_name_of(input_name);
-    let fresh = build_workbook(vec![(name.clone(), records)])?;
+    let grid = std::mem::take(&mut typed.rows);
+    let formats = std::mem::take(&mut typed.number_formats);
+    let fresh = build_workbook(vec![(name.clone(), grid, formats)])?;
     let mut applied = apply_package(&fresh, edits, "output.xlsx", XLSX_CONTENT_TYPE)?;
+    for column in &typed.mixed_looks {
+        applied.fidelity.lost.push(format!(
+            "the numbers of column '{column}' are typed with different looks (such as \
+             decimal places), which no one number format shows as typed: output.xlsx shows \
+             them in Excel's General format; output.csv gives them back as typed"
+        ));
+    }
     let crlf = decoded.text.contains("\r\n");
-    let csv = write_csv(
-        &applied.bytes,
-        &name,
-        dialect.delimiter,
-        dialect.decimal,
-        crlf,
-    )?;
+    let csv = write_csv(&applied.bytes, &name, &dialect, crlf, &typed)?;
     let encoded = encode(&csv, decoded.encoding, decoded.has_bom, input)?;
     applied.also.push(("output.csv".into(), encoded));
     Ok(applied)
@@ -92,7 +96,7 @@ pub(crate) fn apply_converted(
                 grid.push(cells);
             }
         }
-        sheets.push((name, grid));
+        sheets.push((name, grid, Vec::new()));
     }
     let fresh = build_workbook(sheets)?;
     let mut applied = apply_package(&fresh, edits, "output.xlsx", XLSX_CONTENT_TYPE)?;
@@ -146,27 +150,6 @@ fn error_text(e: &calamine::CellErrorType) -> String {
     .to_string()
 }
 
-/// A field as a cell: a number only when writing the number back gives the same text
-/// (`12`, `-3.5`; not `007`, `1.50`, `1e3` or a 20-digit account number), else text as typed.
-fn text_cell(field: &str, decimal: u8) -> CellValue {
-    if field.is_empty() {
-        return CellValue::Empty;
-    }
-    let normal = if decimal == b',' {
-        field.replace(',', ".")
-    } else {
-        field.to_string()
-    };
-    if let Ok(n) = normal.parse::<f64>()
-        && n.is_finite()
-        && format_number(n) == normal
-        && normal.trim_start_matches('-').replace('.', "").len() <= 15
-    {
-        return CellValue::Number(n);
-    }
-    CellValue::Text(field.to_string())
-}
-
 /// The sheet a text file becomes: its name without the extension, as a valid sheet name.
 fn sheet_name_of(file: &str) -> String {
     let stem = file.rsplit_once('.').map_or(file, |(s, _)| s);
@@ -183,13 +166,12 @@ fn sheet_name_of(file: &str) -> String {
     }
 }
 
-/// A fresh package: one worksheet per `(name, grid)`; the grid's first row is its header.
-pub(crate) fn build_workbook(
-    sheets: Vec<(String, Vec<Vec<CellValue>>)>,
-) -> Result<Vec<u8>, EditError> {
+/// A fresh package: one worksheet per `(name, grid, number format per column)`; the
+/// grid's first row is its header.
+pub(crate) fn build_workbook(sheets: Vec<GridSheet>) -> Result<Vec<u8>, EditError> {
     let sheets = sheets
         .into_iter()
-        .map(|(name, mut grid)| {
+        .map(|(name, mut grid, number_formats)| {
             let width = grid.iter().map(Vec::len).max().unwrap_or(0).max(1);
             for row in &mut grid {
                 row.resize(width, CellValue::Empty);
@@ -208,7 +190,7 @@ pub(crate) fn build_workbook(
                     columns,
                     rows: grid,
                     formulas: Vec::new(),
-                    number_formats: Vec::new(),
+                    number_formats,
                     chart: None,
                 },
                 chart: None,
@@ -229,13 +211,14 @@ fn header_text(value: &CellValue) -> String {
     }
 }
 
-/// The output workbook's sheet `name` as CSV text in the input's dialect.
+/// The output workbook's sheet `name` as CSV text in the input's dialect; a number comes
+/// back as the input typed it where its column (found by header) typed that number so.
 fn write_csv(
     xlsx: &[u8],
     name: &str,
-    delimiter: u8,
-    decimal: u8,
+    dialect: &SniffedDialect,
     crlf: bool,
+    typed: &TypedRecords,
 ) -> Result<String, EditError> {
     use calamine::{Data, Reader};
     let mut book: calamine::Xlsx<_> = calamine::Xlsx::new(Cursor::new(xlsx))
@@ -246,7 +229,7 @@ fn write_csv(
         ))
     })?;
     let mut writer = csv::WriterBuilder::new()
-        .delimiter(delimiter)
+        .delimiter(dialect.delimiter)
         .terminator(if crlf {
             csv::Terminator::CRLF
         } else {
@@ -255,12 +238,23 @@ fn write_csv(
         .from_writer(Vec::new());
     let width = range.end().map_or(0, |e| e.1 as usize + 1);
     let height = range.end().map_or(0, |e| e.0 as usize + 1);
+    let header: Vec<String> = (0..width)
+        .map(|col| match range.get_value((0, col as u32)) {
+            Some(Data::String(s)) => s.clone(),
+            _ => String::new(),
+        })
+        .collect();
+    let typed_texts = typed.typed_by_column(&header);
+    let decimal = dialect.decimal;
     for row in 0..height {
         let mut fields = Vec::with_capacity(width);
-        for col in 0..width {
+        for (col, typed_text) in typed_texts.iter().enumerate() {
             let text = match range.get_value((row as u32, col as u32)) {
                 None | Some(Data::Empty) => String::new(),
-                Some(Data::Float(f)) => number_text(*f, decimal),
+                Some(Data::Float(f)) => match typed_text.and_then(|t| t.get(&f.to_bits())) {
+                    Some(text) if row > 0 => text.clone(),
+                    _ => number_text(*f, decimal),
+                },
                 Some(Data::Int(i)) => i.to_string(),
                 Some(Data::DateTime(d)) if d.is_datetime() => {
                     iso(d).replace("T00:00:00", "").replace('T', " ")
@@ -279,15 +273,6 @@ fn write_csv(
         .into_inner()
         .map_err(|e| EditError::new(format!("writing output.csv failed: {e}")))?;
     String::from_utf8(bytes).map_err(|_| EditError::new("output.csv is not text".into()))
-}
-
-fn number_text(n: f64, decimal: u8) -> String {
-    let text = format_number(n);
-    if decimal == b',' {
-        text.replace('.', ",")
-    } else {
-        text
-    }
 }
 
 /// CSV text in the input's encoding (and its byte-order mark, when it had one).
@@ -327,30 +312,6 @@ fn encode(text: &str, encoding: &str, bom: bool, input: &[u8]) -> Result<Vec<u8>
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn fields_become_numbers_only_when_they_read_back_the_same() {
-        assert_eq!(text_cell("12", b'.'), CellValue::Number(12.0));
-        assert_eq!(text_cell("-3.5", b'.'), CellValue::Number(-3.5));
-        assert_eq!(text_cell("3,5", b','), CellValue::Number(3.5));
-        for text in [
-            "007",
-            "1.50",
-            "1e3",
-            "NA",
-            "None",
-            "#N/A",
-            "12345678901234567890",
-            " 5",
-        ] {
-            assert_eq!(
-                text_cell(text, b'.'),
-                CellValue::Text(text.into()),
-                "{text}"
-            );
-        }
-        assert_eq!(text_cell("", b'.'), CellValue::Empty);
-    }
 
     #[test]
     fn a_csv_comes_back_as_typed_in_its_encoding() {

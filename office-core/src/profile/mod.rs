@@ -14,7 +14,7 @@ pub(crate) mod formulas;
 mod header;
 pub(crate) mod sniff;
 mod text;
-mod values;
+pub(crate) mod values;
 mod workbook;
 
 /// A file format the profiler reads, from the name's extension.
