@@ -8,7 +8,7 @@
 mod support;
 
 use office_core::profile_file;
-use office_core::test_support::writeback_bench::apply_named;
+use office_core::test_support::writeback_bench::{NamedFiles, apply_outputs};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -70,25 +70,8 @@ fn read_sheets(xlsx: &[u8], values: bool) -> Vec<(String, Vec<Vec<Value>>)> {
 
 /// Plans, runs and applies `prompt` on `input`: the output workbook, and the steps.
 fn job_bytes(prompt: &str, input: &Path) -> (Vec<u8>, Vec<String>) {
-    let dir = tempfile::tempdir().unwrap();
-    let name = input.file_name().unwrap().to_string_lossy().into_owned();
-    let copy = dir.path().join(&name);
-    std::fs::copy(input, &copy).unwrap();
-    let profile = profile_file(&copy, &name).unwrap();
-    let plan = plan_excel(prompt, &[profile])
-        .unwrap_or_else(|e| panic!("'{prompt}' was not planned: {}", e.message));
-    let out = run(&plan, &copy, dir.path());
-    let edits = read_edits(&out);
-    let bytes = std::fs::read(&copy).unwrap();
-    let (written, _) = apply_named(&bytes, &name, &edits.to_string())
-        .unwrap_or_else(|e| panic!("'{prompt}': the write-back refused the script: {e}"));
-    let steps = edits["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(text)
-        .collect();
-    (written, steps)
+    let (mut files, steps, _) = job_outputs(prompt, input);
+    (files.swap_remove(0).1, steps)
 }
 
 fn text(v: &Value) -> String {
@@ -773,9 +756,9 @@ fn running_totals_shares_ranks_and_changes_are_formulas_down_the_column() {
     }
 }
 
-/// Plans, runs and applies `prompt` on `input`: every output file by name, the steps and
-/// the notes of what could not be kept.
-fn job_outputs(prompt: &str, input: &Path) -> (HashMap<String, Vec<u8>>, Vec<String>, Vec<String>) {
+/// Plans, runs and applies `prompt` on `input`: every output file by name (the workbook
+/// first), the steps and the notes of what could not be kept.
+fn job_outputs(prompt: &str, input: &Path) -> (NamedFiles, Vec<String>, Vec<String>) {
     let dir = tempfile::tempdir().unwrap();
     let name = input.file_name().unwrap().to_string_lossy().into_owned();
     let copy = dir.path().join(&name);
@@ -786,19 +769,20 @@ fn job_outputs(prompt: &str, input: &Path) -> (HashMap<String, Vec<u8>>, Vec<Str
     let out = run(&plan, &copy, dir.path());
     let edits = read_edits(&out);
     let bytes = std::fs::read(&copy).unwrap();
-    let (files, lost) = office_core::test_support::writeback_bench::apply_outputs(
-        &bytes,
-        &name,
-        &edits.to_string(),
-    )
-    .unwrap_or_else(|e| panic!("'{prompt}': the write-back refused the script: {e}"));
+    let (files, lost) = apply_outputs(&bytes, &name, &edits.to_string())
+        .unwrap_or_else(|e| panic!("'{prompt}': the write-back refused the script: {e}"));
     let steps = edits["steps"]
         .as_array()
         .unwrap()
         .iter()
         .map(text)
         .collect();
-    (files.into_iter().collect(), steps, lost)
+    (files, steps, lost)
+}
+
+/// The file named `name` among `files`.
+fn file<'a>(files: &'a NamedFiles, name: &str) -> &'a [u8] {
+    &files.iter().find(|(n, _)| n == name).unwrap().1
 }
 
 #[test]
@@ -812,7 +796,7 @@ fn numbers_typed_in_a_csv_are_numbers_to_the_formulas_and_come_back_as_typed() {
         *totals.entry(r[5].clone()).or_default() += r[1].parse::<f64>().unwrap();
     }
     let (files, steps, lost) = job_outputs("total precipitation by weather", &path);
-    let written = &files["output.xlsx"];
+    let written = file(&files, "output.xlsx");
     let cached = read_sheets(written, true);
     let formulas = read_sheets(written, false);
     let recalculated = office_core::test_support::recalc_bench::recalculated(written).unwrap();
@@ -844,7 +828,7 @@ fn numbers_typed_in_a_csv_are_numbers_to_the_formulas_and_come_back_as_typed() {
     let (files, steps, _) = job_outputs("add a running total of precipitation", &path);
     assert!(!steps[0].contains("(values"), "{steps:?}");
     let recalculated =
-        office_core::test_support::recalc_bench::recalculated(&files["output.xlsx"]).unwrap();
+        office_core::test_support::recalc_bench::recalculated(file(&files, "output.xlsx")).unwrap();
     let sheet = &read_sheets(&recalculated, true)[0].1;
     let mut sum = 0.0;
     for (k, r) in rows.iter().enumerate() {
@@ -855,7 +839,7 @@ fn numbers_typed_in_a_csv_are_numbers_to_the_formulas_and_come_back_as_typed() {
 
     // Sorted, output.csv gives back every field as the CSV typed it (`5.0`, not `5`).
     let (files, _, _) = job_outputs("sort by temp_max descending", &path);
-    let csv = String::from_utf8(files["output.csv"].clone()).unwrap();
+    let csv = String::from_utf8(file(&files, "output.csv").to_vec()).unwrap();
     let input = std::fs::read_to_string(&path).unwrap();
     let mut lines: Vec<&str> = input.lines().skip(1).filter(|l| !l.is_empty()).collect();
     lines.sort_by(|a, b| {
@@ -868,7 +852,7 @@ fn numbers_typed_in_a_csv_are_numbers_to_the_formulas_and_come_back_as_typed() {
     // The workbook shows them so too: the column's format has one decimal.
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("output.xlsx");
-    std::fs::write(&out, &files["output.xlsx"]).unwrap();
+    std::fs::write(&out, file(&files, "output.xlsx")).unwrap();
     let shown = Command::new(python())
         .arg("-c")
         .arg(

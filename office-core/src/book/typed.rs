@@ -27,29 +27,44 @@ struct Currency {
     spaced: bool,
 }
 
-/// A field as a cell, and the look of the number it holds (`None` for text, empty cells
-/// and numbers General shows as typed).
-fn field_cell(field: &str, decimal: u8) -> (CellValue, Option<NumberLook>) {
+impl Currency {
+    /// `number` with the sign where it stands (in `quote`s, for a format code).
+    fn around(&self, number: &str, quote: &str) -> String {
+        let space = if self.spaced { " " } else { "" };
+        match self.before {
+            true => format!("{quote}{}{space}{quote}{number}", self.sign),
+            false => format!("{number}{quote}{space}{}{quote}", self.sign),
+        }
+    }
+}
+
+/// A field as a cell and, for a number General does not show as typed, its look and the
+/// text it was typed as.
+fn field_cell(field: String, decimal: u8) -> (CellValue, Option<(NumberLook, String)>) {
     if field.is_empty() {
         return (CellValue::Empty, None);
     }
-    if let Some(n) = plain_number(field, decimal) {
-        let look = (number_text(n, decimal) != field).then(|| NumberLook {
-            decimals: fraction_digits(field, decimal),
+    if let Some(n) = plain_number(&field, decimal) {
+        if number_text(n, decimal) == field {
+            return (CellValue::Number(n), None);
+        }
+        let look = NumberLook {
+            decimals: fraction_digits(&field, decimal),
             grouped: false,
             percent: false,
             currency: None,
-        });
-        return (CellValue::Number(n), look);
+        };
+        return (CellValue::Number(n), Some((look, field)));
     }
     if field.trim() == field
-        && let Some(n) = formatted_number(field, decimal == b',')
+        && let Some(n) = formatted_number(&field, decimal == b',')
         && n.is_finite()
-        && significant_digits(field) <= 15
+        && significant_digits(&field) <= 15
     {
-        return (CellValue::Number(n), Some(look_of(field, decimal)));
+        let look = look_of(&field, decimal);
+        return (CellValue::Number(n), Some((look, field)));
     }
-    (CellValue::Text(field.to_string()), None)
+    (CellValue::Text(field), None)
 }
 
 /// `12`, `-3.5`, `1.50`, `0.0`: digits with at most one decimal separator, no leading
@@ -132,15 +147,10 @@ impl NumberLook {
         if self.percent {
             code.push('%');
         }
-        if let Some(c) = &self.currency {
-            let space = if c.spaced { " " } else { "" };
-            code = if c.before {
-                format!("\"{}{space}\"{code}", c.sign)
-            } else {
-                format!("{code}\"{space}{}\"", c.sign)
-            };
+        match &self.currency {
+            Some(c) => c.around(&code, "\""),
+            None => code,
         }
-        code
     }
 
     /// What Excel shows of `n` in this look, with the file's decimal separator.
@@ -168,12 +178,7 @@ impl NumberLook {
             text.push('%');
         }
         if let Some(c) = &self.currency {
-            let space = if c.spaced { " " } else { "" };
-            text = if c.before {
-                format!("{}{space}{text}", c.sign)
-            } else {
-                format!("{text}{space}{}", c.sign)
-            };
+            text = c.around(&text, "");
         }
         let zero = fixed.bytes().all(|b| b == b'0' || b == b'.');
         if n < 0.0 && !zero {
@@ -208,6 +213,33 @@ pub(crate) struct TypedRecords {
     typed: HashMap<String, HashMap<u64, String>>,
 }
 
+/// What a column's numbers typed as General shows them (`12`, `2.5`) ask of a look, kept
+/// in a few bits so that a column of a million numbers costs nothing to check.
+#[derive(Default)]
+struct GeneralNumbers {
+    /// Bit `d` is set when one has `d` decimals.
+    decimals: u32,
+    /// One is 1,000 or more (a grouped look would show it with a separator).
+    thousands: bool,
+}
+
+impl GeneralNumbers {
+    fn add(&mut self, n: f64, decimal: u8) {
+        let digits = fraction_digits(&number_text(n, decimal), decimal);
+        self.decimals |= 1 << digits.min(31);
+        self.thousands |= n.abs() >= 1000.0;
+    }
+
+    /// Whether `look` shows each of them as General does.
+    fn shown_by(&self, look: &NumberLook) -> bool {
+        self.decimals == 0
+            || (look.currency.is_none()
+                && !look.percent
+                && self.decimals == 1 << look.decimals.min(31)
+                && !(look.grouped && self.thousands))
+    }
+}
+
 /// What a column's numbers say about its format so far.
 enum ColumnLook {
     General,
@@ -221,27 +253,31 @@ impl TypedRecords {
         let header: Vec<String> = records.first().cloned().unwrap_or_default();
         let width = records.iter().map(Vec::len).max().unwrap_or(0);
         let mut looks: Vec<ColumnLook> = (0..width).map(|_| ColumnLook::General).collect();
-        let mut numbers: Vec<Vec<(f64, usize)>> = vec![Vec::new(); width];
+        let mut general: Vec<GeneralNumbers> =
+            (0..width).map(|_| GeneralNumbers::default()).collect();
         let mut typed: Vec<HashMap<u64, String>> = vec![HashMap::new(); width];
         let mut rows = Vec::with_capacity(records.len());
-        for (r, record) in records.iter().enumerate() {
+        for (r, record) in records.into_iter().enumerate() {
             let mut row = Vec::with_capacity(record.len());
-            for (c, field) in record.iter().enumerate() {
+            for (c, field) in record.into_iter().enumerate() {
                 let (cell, look) = match r {
                     0 if field.is_empty() => (CellValue::Empty, None),
-                    0 => (CellValue::Text(field.clone()), None),
+                    0 => (CellValue::Text(field), None),
                     _ => field_cell(field, decimal),
                 };
-                if let CellValue::Number(n) = cell {
-                    numbers[c].push((n, r));
-                    if let Some(look) = look {
-                        typed[c].entry(n.to_bits()).or_insert_with(|| field.clone());
-                        looks[c] = match std::mem::replace(&mut looks[c], ColumnLook::Mixed) {
-                            ColumnLook::General => ColumnLook::One(look),
-                            ColumnLook::One(one) if one == look => ColumnLook::One(one),
-                            _ => ColumnLook::Mixed,
-                        };
-                    }
+                if let CellValue::Number(n) = &cell {
+                    let Some((look, text)) = look else {
+                        general[c].add(*n, decimal);
+                        row.push(cell);
+                        continue;
+                    };
+                    let shown = look.show(*n, decimal) == text;
+                    looks[c] = match std::mem::replace(&mut looks[c], ColumnLook::Mixed) {
+                        ColumnLook::General if shown => ColumnLook::One(look),
+                        ColumnLook::One(one) if shown && one == look => ColumnLook::One(one),
+                        _ => ColumnLook::Mixed,
+                    };
+                    typed[c].entry(n.to_bits()).or_insert(text);
                 }
                 row.push(cell);
             }
@@ -250,19 +286,14 @@ impl TypedRecords {
         let mut number_formats = vec![None; width];
         let mut mixed_looks = Vec::new();
         for (c, look) in looks.into_iter().enumerate() {
-            let name = header.get(c).cloned().unwrap_or_default();
             match look {
                 ColumnLook::General => {}
                 // One look that shows every number of the column as typed (`2.5` and
                 // `1.50` share none; `12` and `1,200` share `#,##0`).
-                ColumnLook::One(look)
-                    if numbers[c]
-                        .iter()
-                        .all(|&(n, r)| look.show(n, decimal) == records[r][c]) =>
-                {
+                ColumnLook::One(look) if general[c].shown_by(&look) => {
                     number_formats[c] = Some(look.code());
                 }
-                _ => mixed_looks.push(name),
+                _ => mixed_looks.push(header.get(c).cloned().unwrap_or_default()),
             }
         }
         let typed = header
@@ -290,7 +321,7 @@ mod tests {
     use super::*;
 
     fn cell(field: &str) -> CellValue {
-        field_cell(field, b'.').0
+        field_cell(field.to_string(), b'.').0
     }
 
     #[test]
@@ -301,8 +332,11 @@ mod tests {
         assert_eq!(cell("0.0"), CellValue::Number(0.0));
         assert_eq!(cell("$1,200"), CellValue::Number(1200.0));
         assert_eq!(cell("18%"), CellValue::Number(0.18));
-        assert_eq!(field_cell("1,5", b',').0, CellValue::Number(1.5));
-        assert_eq!(field_cell("1.234,5", b',').0, CellValue::Number(1234.5));
+        assert_eq!(field_cell("1,5".into(), b',').0, CellValue::Number(1.5));
+        assert_eq!(
+            field_cell("1.234,5".into(), b',').0,
+            CellValue::Number(1234.5)
+        );
         for text in [
             "007",
             "1e3",
@@ -334,8 +368,8 @@ mod tests {
             ("1.234,50", b',', "#,##0.00"),
             ("1,0", b',', "0.0"),
         ] {
-            let (value, look) = field_cell(text, decimal);
-            let (CellValue::Number(n), Some(look)) = (value, look) else {
+            let (value, look) = field_cell(text.to_string(), decimal);
+            let (CellValue::Number(n), Some((look, _))) = (value, look) else {
                 panic!("{text} is no formatted number");
             };
             assert_eq!(look.code(), code, "{text}");
